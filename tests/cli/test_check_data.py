@@ -616,6 +616,16 @@ def test_a_site_of_one_class_names_the_flags_to_check(base, tmp_path):
     # a warning, as a trial expected of a site without the outcome (it read as a plain line)
     assert f"warning: the sample-size criteria do not apply: {why}" in result.stdout.splitlines()
     assert json.loads(out.read_text())["why"] == why
+    # and that adapt will refuse them, in adapt's own words (a trial's check-data said only
+    # that the criteria do not apply, and adapt then refused)
+    refusal = ("the training rows of dataset = VA Long Beach have only one class of 'num' "
+               "('1'); an adapter needs at least two classes: pick a --group with more than "
+               "one class or add rows to --data")  # fmt: skip
+    assert f"warning: adapt will refuse these data: {refusal}" in result.stdout.splitlines()
+    assert json.loads(out.read_text())["adapt_refuses"] == refusal
+    adapted = run_cli("adapt", "--data", _written(tmp_path, heart), "--base", base,
+                      "--group", VA, "--out", tmp_path / "a")  # fmt: skip
+    assert adapted.code != 0 and adapted.stderr.strip().splitlines()[-1] == f"error: {refusal}"
 
 
 def test_a_centred_outcome_leaves_criterion_iv_out_and_says_why(tmp_path):

@@ -38,7 +38,7 @@ from medadapt.results import (
 )
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
-from medadapt.workflows.adapt_samples import GroupSamples, pick_samples
+from medadapt.workflows.adapt_samples import GroupSamples, one_class_refusal, pick_samples
 from medadapt.workflows.base_label import check_label
 from medadapt.workflows.evaluate import scored_though_withheld
 from medadapt.workflows.naming import slug
@@ -180,19 +180,11 @@ def _refuse_one_class(
     group: str | None,
 ) -> None:
     """An adapter trained on one class learns to call everyone that class (any modality;
-    the labels index the base's classes followed by ``new_classes``). The fix names
-    ``--group`` only where one was given."""
+    the labels index the base's classes followed by ``new_classes``)."""
     schema = modality.grown_schema(base.schema, modality.grown_classes(base.schema, new_classes))
-    only = modality.only_class(schema, picked.train.labels)
-    if only is not None:
-        noun = modality.noun
-        fix = (f"pick a --group with more than one class or add {noun} to --data" if group
-               else f"add {noun} of another class to --data")  # fmt: skip
-        raise DataError(
-            f"the training {noun} of {picked.where} have "
-            f"{modality.one_class_words(schema, only)}; an adapter needs at least two "
-            f"classes: {fix}"
-        )
+    refusal = one_class_refusal(modality, schema, picked.train.labels, picked.where, group)
+    if refusal:
+        raise DataError(refusal)
 
 
 def _refuse_absent_new_classes(

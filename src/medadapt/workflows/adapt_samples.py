@@ -150,3 +150,20 @@ def split_group(
         "patients)",
     )  # fmt: skip
     return GroupSplit(seen, base_test, train, test, why, hidden)
+
+
+def one_class_refusal(
+    modality: Modality, schema: Any, labels: Any, where: str, group: str | None
+) -> str | None:
+    """Why ``adapt`` refuses training samples (``labels``) of one class only, with the fix
+    (naming ``--group`` only where one was given); None where there are two classes or more.
+    ``check-data`` says it before any training (a trial's check-data on a one-class site
+    said only that the criteria do not apply)."""
+    only = modality.only_class(schema, labels)
+    if only is None:
+        return None
+    noun = modality.noun
+    fix = (f"pick a --group with more than one class or add {noun} to --data" if group
+           else f"add {noun} of another class to --data")  # fmt: skip
+    return (f"the training {noun} of {where} have {modality.one_class_words(schema, only)}; "
+            f"an adapter needs at least two classes: {fix}")  # fmt: skip

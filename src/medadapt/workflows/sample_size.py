@@ -53,7 +53,7 @@ from medadapt.results import (
     r2_text,
 )
 from medadapt.train.fitting import predict
-from medadapt.workflows.adapt_samples import split_group
+from medadapt.workflows.adapt_samples import one_class_refusal, split_group
 from medadapt.workflows.labels import label
 from medadapt.workflows.sample_size_outcomes import (
     BASIS_DEFAULT,
@@ -192,6 +192,10 @@ def check_sample_size(
                         test_fraction=test_fraction, lenient=True)  # fmt: skip
     refused = _what_adapt_refuses(modality, base, samples.subset(np.concatenate(
         [split.train, split.test])), options, where)  # fmt: skip
+    if refused["adapt_refuses"] is None:  # the same refusal as adapt's, before any training
+        refused["adapt_refuses"] = one_class_refusal(
+            modality, base.schema, samples.subset(split.train).labels, where, group
+        )
     refused["warnings"] = split.unrecognised + refused["warnings"]
     refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
     target, noun = samples.subset(chosen), counted(modality, samples)
