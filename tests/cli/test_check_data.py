@@ -332,6 +332,19 @@ def test_check_data_more_than_two_classes_uses_pate_et_al(tmp_path):
         by = {c["name"]: c for c in entry["criteria"]}
         assert by["iii"]["exact"] == pytest.approx((1.96 / 0.05) ** 2 * worst)
         assert entry["n"] == max(c["n"] for c in entry["criteria"])
+    # VA's 60 test patients hold 3 of grade 4: evaluate will report no AUROC nor balanced
+    # accuracy, said before training (a trial learnt it from adapt's "n/a")
+    why = ("the test split holds 60 patients, 3 of class '4', and evaluate reports no AUROC "
+           "or balanced accuracy with fewer than 5 of a class")  # fmt: skip
+    assert figures["validation"]["not_reported"] == why
+    assert (f"60 patients to test it are too few for evaluate to report the AUROC or the "
+            f"balanced accuracy ({why})") in text  # fmt: skip
+    adapted = run_cli("adapt", "--data", bundled_path(), "--base", base, "--group", VA,
+                      "--method", "head", "--out", tmp_path / "a",
+                      "--json", tmp_path / "a.json")  # fmt: skip
+    assert adapted.code == 0, adapted.stderr
+    notes = json.loads((tmp_path / "a.json").read_text())["metrics"]["notes"]
+    assert notes["auroc"].startswith("not reported: 3 patients of class '4' among 60 patients")
 
 
 def test_check_data_on_images_counts_patients_behind_the_images(tmp_path):

@@ -279,6 +279,8 @@ def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], nou
         withheld = {"O/E", "slope", "C"}
         why = f"{held}, and evaluate reports no figure from fewer than {MIN_PATIENTS}"
     elif not checked["criteria"]:
+        if len(classes) > 2:  # no criteria for several classes, but the same rule of 5
+            _mark_unreported_classes(checked, test, clusters, classes, held)
         return
     else:
         labels = np.asarray(test.labels).astype(int)
@@ -293,6 +295,24 @@ def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], nou
     for criterion in checked["criteria"]:
         criterion["reported"] = criterion["name"] not in withheld
     checked["not_reported"] = why
+
+
+def _mark_unreported_classes(checked: dict[str, Any], test: Any, clusters: Any,
+                             classes: list[str], held: str) -> None:  # fmt: skip
+    """Several classes: where a class has fewer than
+    :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` test patients, evaluate reports no AUROC
+    or balanced accuracy (a trial learnt it only after training: "n/a ... 3 patients of class
+    '4' among 60", check-data having said nothing of it)."""
+    labels = np.asarray(test.labels).astype(int)
+    per_class = [count_units(labels == c, clusters) for c in range(len(classes))]
+    rarest = min(range(len(classes)), key=lambda c: (per_class[c], c))
+    if per_class[rarest] >= MIN_PER_CLASS:
+        return
+    checked["not_reported"] = (
+        f"{held}, {per_class[rarest]} of class {classes[rarest]!r}, and evaluate reports no "
+        f"AUROC or balanced accuracy with fewer than {MIN_PER_CLASS} of a class"
+    )
+    checked["not_reported_metrics"] = "the AUROC or the balanced accuracy"
 
 
 def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any, where: str):
@@ -448,8 +468,9 @@ def _check_words(result: dict[str, Any]) -> list[str]:
     if not checked:
         unreported = result["validation"].get("not_reported")
         said = "How many test patients a precise check needs is not computed for this outcome."
+        what = result["validation"].get("not_reported_metrics", "any figure at all")
         if unreported:  # a trial's 9 test rows of a measured outcome went unsaid
-            return [f"{tested} to test it are too few for evaluate to report any figure at all "
+            return [f"{tested} to test it are too few for evaluate to report {what} "
                     f"({unreported}). {said}"]  # fmt: skip
         return [said]
     withheld = [c for c in checked if c.get("reported") is False]
