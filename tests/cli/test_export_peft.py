@@ -33,7 +33,8 @@ def test_an_exported_adapter_gives_medadapt_s_outputs_in_peft(trained, method, t
     said = succeeded(run_cli("export-peft", "--base", trained / "base", "--adapter",
                              trained / method, "--out", tmp_path / "peft"))  # fmt: skip
     kind = "DoRA" if method == "dora" else "LoRA"
-    assert said.stdout.startswith(
+    wrote = [line for line in said.stdout.splitlines() if not line.startswith("warning: ")]
+    assert wrote[0].startswith(  # after the adapter's recorded cautions, if any
         f"wrote {tmp_path / 'peft'}: adapter 'va_long_beach_{method}' as a PEFT {kind} adapter"
     )
     base = ma.BaseModel.load(trained / "base")
@@ -73,3 +74,27 @@ def test_an_export_is_refused_in_one_line_before_anything_is_written(trained, tm
     assert error_line(
         run_cli(*export, "--adapter", tmp_path / "none", "--out", tmp_path / "q")
     ) == (f"error: --adapter {tmp_path / 'none'} does not exist; check the path")
+
+
+def test_an_export_repeats_the_adapter_s_recorded_cautions(trained, tmp_path):
+    """A trial exported an adapter worse than its base, which `registry promote` refused,
+    without a word; the export now repeats the recorded cautions, as predict does."""
+    import json
+    import shutil
+
+    from medadapt.adapters.state import _manifest_digest
+
+    shutil.copytree(trained / "lora", tmp_path / "worse")
+    path = tmp_path / "worse" / "adapter.json"
+    manifest = json.loads(path.read_text())
+    worse = "Paired on the same patients, the adapter ranks patients by risk worse."
+    manifest["metadata"]["metrics"].setdefault("notes", {})["worse_than_base"] = worse
+    manifest["manifest_sha256"] = _manifest_digest(manifest)  # as one recorded so
+    path.write_text(json.dumps(manifest))
+    said = succeeded(run_cli("export-peft", "--base", trained / "base", "--adapter",
+                             tmp_path / "worse", "--out", tmp_path / "peft"))  # fmt: skip
+    assert (
+        f"warning: the recorded test result of adapter 'va_long_beach_lora': {worse}"
+        in said.stdout.splitlines()
+    )
+    assert (tmp_path / "peft" / "adapter_config.json").is_file()  # exported all the same

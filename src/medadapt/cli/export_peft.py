@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from medadapt.cli.common import stdout
+from medadapt.cli.common import stdout, warn
 from medadapt.cli.main import app
 
 
@@ -38,6 +38,7 @@ def export_peft_command(
     from medadapt.cli.inputs import check_name_length
     from medadapt.fileio import check_output_dir, other_outputs
     from medadapt.modalities.bundle import BaseModel
+    from medadapt.workflows.evaluate import recorded_cautions
     from medadapt.workflows.loading import attach_adapter
 
     check_name_length(out, "--out")
@@ -47,6 +48,9 @@ def export_peft_command(
     network = BaseModel.load(base, flag="--base").model
     model, name, manifest = attach_adapter(network, adapter, base)
     written = export_peft(model, name, out, overwrite=True)  # --out was checked above
+    metrics = (manifest.get("metadata") or {}).get("metrics")
+    for caution in recorded_cautions(metrics, f"adapter {name!r}"):  # a trial exported an
+        warn(caution)  # adapter worse than its base without a word, where promote refused it
     method = "DoRA" if manifest.get("method") == "dora" else "LoRA"
     stdout.print(
         f"wrote {written}: adapter {name!r} as a PEFT {method} adapter; load it with "

@@ -512,7 +512,13 @@ def _recorded_result(loaded: Loaded) -> list[str]:
     with its predictions, as ``serve`` says them: a trial predicted with a base whose AUROC of
     1.000 had been warned about at train-base, without a word. (An accuracy no better than one
     answer for all is a figure at one threshold, said where the figures are.)"""
-    metrics, model = _recorded(loaded)
+    return recorded_cautions(*_recorded(loaded))
+
+
+def recorded_cautions(metrics: dict[str, Any] | None, model: str) -> list[str]:
+    """The cautions a model's recorded test ``metrics`` carry about its whole result, each
+    as "the recorded test result of <model>: ...", for the commands that use or pass on the
+    model (``predict``, ``export-peft``)."""
     notes = (metrics or {}).get("notes") or {}
     said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE,
             FEWER_THAN_BASE)  # fmt: skip
