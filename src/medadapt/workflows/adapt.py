@@ -102,8 +102,8 @@ def adapt_job(
     warnings = modality.check_training_rows(base.schema, used_rows, options, picked.where)
     # the base's kept columns are said as the base's (its rows, its figures), never twice
     said = {leak["column"] for leak in base_kept_leaks(base.training)}
-    allowed = [leak for leak in modality.kept_leaks(base.schema, used_rows, options)
-               if leak["column"] not in said]  # fmt: skip
+    found_here = modality.kept_leaks(base.schema, used_rows, options)
+    allowed = [leak for leak in found_here if leak["column"] not in said]
     name = name or default_name(group, method, new_classes, data)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,
@@ -120,7 +120,8 @@ def adapt_job(
     notes = _rare_class(modality, base, picked, result.classes)
     notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
                        train_fraction)  # fmt: skip
-    kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None))
+    kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None),
+                                said_here={leak["column"] for leak in found_here})  # fmt: skip
     of_group = picked.samples.subset(picked.chosen)
     warnings = (notes + picked.notes + kept + warnings
                 + modality.sample_notes(base.schema, picked.train)
