@@ -86,6 +86,15 @@ def test_a_dicomweb_reference_scores_as_its_files_uploaded(image_registry, reque
         assert elsewhere["detail"] == (
             f"http://10.0.0.9/dicom-web: this server reads DICOMweb only from {archive.root}"
         )
+        # the archive's own host without its /dicom-web: a misspelt reference, said so (a
+        # trial's was answered 403 as another archive's)
+        host = archive.root.removesuffix("/dicom-web")
+        no_root = post(dicomweb=f"dicomweb+{host}/studies/{study}")
+        assert no_root["status"] == 422
+        assert no_root["detail"] == (
+            f"{host} is not the DICOMweb root of the archive this server reads on that host "
+            f"({archive.root}): write dicomweb+{archive.root}/studies/UID[/series/UID]"
+        )
         malformed = post(dicomweb="dicomweb+http://pacs/dicom-web/studies/abc")
         assert malformed["status"] == 422 and "is not a DICOM UID" in malformed["detail"]
         assert post(dicomweb=archive.reference(auth=False))["status"] == 422  # no study

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from medadapt.data.dicomweb import (
     DicomwebReference,
@@ -144,6 +145,14 @@ def check_archive(reference: DicomwebReference, limits: ImageServing) -> None:
     allowed = {_root(url) for url in limits.dicomweb_archives}
     if reference.base_url.rstrip("/") in allowed:
         return
+    here = urlsplit(reference.base_url)
+    for root in sorted(allowed):  # the archive's host, another path: a reference misspelt
+        if (urlsplit(root).scheme, urlsplit(root).netloc) == (here.scheme, here.netloc):
+            raise ImageInputError(
+                422, None,
+                f"{reference.base_url} is not the DICOMweb root of the archive this server "
+                f"reads on that host ({root}): write dicomweb+{root}/studies/UID[/series/UID]",
+            )  # fmt: skip
     if not allowed:
         why = "this server reads no DICOMweb archive (start it with --dicomweb-archive URL)"
     else:
