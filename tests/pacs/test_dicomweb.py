@@ -163,6 +163,18 @@ def test_unknown_uids_and_bad_credentials_are_one_line(pacs):
     good.store([study])
     with pytest.raises(DataError, match=r"^series 1\.9 of study [0-9.]+ not found on http"):
         good.instances(DicomwebReference(good.url, str(study.StudyInstanceUID), "1.9"))
+    # a series' or an instance's UID given as a study's (copied from the viewer's wrong
+    # field): the reference to write (a trial's was only "not found")
+    uid, series = str(study.StudyInstanceUID), str(study.SeriesInstanceUID)
+    instance = str(study.SOPInstanceUID)
+    for given, level, tail in ((series, "series", ""),
+                               (instance, "instance", " (its whole series)")):  # fmt: skip
+        with pytest.raises(NotFoundError) as err:
+            good.instances(DicomwebReference(good.url, given))
+        assert str(err.value) == (
+            f"study {given} not found on {pacs.root}: {given} is a {level} UID on it, of study "
+            f"{uid}: name it as dicomweb+{pacs.root}/studies/{uid}/series/{series}{tail}"
+        )
     for source, how in [
         (DicomwebSource(pacs.root, auth=(pacs.user, "wrong")), "refused the credentials"),
         (DicomwebSource(pacs.root, token="not-a-token"), "refused the credentials"),

@@ -220,7 +220,7 @@ class DicomwebSource:
             what=f"study {study_uid}",
         )
         if not found and modality is None:
-            raise self._not_found(f"study {study_uid}", study_uid)
+            raise self._not_found(f"study {study_uid}", study_uid, self._uid_elsewhere(study_uid))
         out = []
         for item in found:
             count = _json_value(item, "00201209")
@@ -409,8 +409,36 @@ class DicomwebSource:
             f"{DATA_FLAG} and this machine's name server (DNS)"
         )
 
-    def _not_found(self, what: str, uid: str = "") -> NotFoundError:
-        return NotFoundError(f"{what} not found on {self.url}: check {DATA_FLAG}", uid=uid)
+    def _not_found(self, what: str, uid: str = "", hint: str = "") -> NotFoundError:
+        fix = hint or f"check {DATA_FLAG}"
+        return NotFoundError(f"{what} not found on {self.url}: {fix}", uid=uid)
+
+    def _uid_elsewhere(self, uid: str) -> str:
+        """Where a UID given as a study's is a series' or an instance's on this archive (QIDO-RS
+        at the root), the reference to write instead; "" when it is neither, or the archive
+        cannot be asked (a trial's series UID given as a study's was only "not found")."""
+        asks = (
+            ("series", lambda: self._client.search_for_series(
+                fields=["StudyInstanceUID"], search_filters={"SeriesInstanceUID": uid}, limit=1)),
+            ("instance", lambda: self._client.search_for_instances(
+                fields=["StudyInstanceUID", "SeriesInstanceUID"],
+                search_filters={"SOPInstanceUID": uid}, limit=1)),
+        )  # fmt: skip
+        for level, ask in asks:
+            try:
+                found = self._call(ask, what=f"a search for {level} {uid}")
+            except DataError:
+                return ""
+            if not found:
+                continue
+            study = str(_json_value(found[0], "0020000D") or "")
+            series = uid if level == "series" else str(_json_value(found[0], "0020000E") or "")
+            if not study or not series:
+                return ""
+            return (f"{uid} is a {level} UID on it, of study {study}: name it as "
+                    f"dicomweb+{self.url}/studies/{study}/series/{series}"
+                    f"{' (its whole series)' if level == 'instance' else ''}")  # fmt: skip
+        return ""
 
     def _not_a_root(self) -> DataError | None:
         """Why ``self.url`` is no DICOMweb root, when a QIDO-RS search of its studies
