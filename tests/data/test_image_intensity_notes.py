@@ -156,3 +156,23 @@ def test_ct_windowed_by_its_files_own_tags_is_said_to_record_no_window(tmp_path)
     schema = ImageSchema(classes=("lesion", "normal"), channels=1, image_size=16)
     assert file_warnings(schema, dataset) == []  # a model reading them: not its to say
     assert load_images(root, image_size=16, window="abdomen").warnings == []
+
+
+def test_one_image_s_notes_say_the_image_without_a_command_line_flag(tmp_path):
+    """What a served answer and a stored SR say of one image: "the image ...", not "1 of 1
+    images in <uid>.dcm ...", and no flag of the command line (a trial's SR carried
+    "--image-size" into a clinical report)."""
+    from medadapt.data.image_io import read_file
+    from medadapt.data.image_notes import image_notes
+
+    schema = ImageSchema(classes=("dark", "bright"), channels=1, image_size=64)
+    write_picture(tmp_path / "small12.png", (disc(12, 200, seed=2).astype(np.uint16) * 16))
+    read = read_file(tmp_path / "small12.png", "png", schema.read_options())
+    notes = image_notes(schema, "1.2.3.4", read)
+    assert notes == (
+        "the image holds values of at most 4095, as 12-bit detector data does: divided by "
+        "65535 it reaches the model at most 0.0625 bright (nearly black); if it is 12-bit "
+        "data, only a base model trained to read 12 bits stored scores it as it should",
+        "the image is smaller than 16 px (12x12 px): upscaled over 4x to the model's 64 px, "
+        "the detail the model expects is not in it; score the full-size image",
+    )

@@ -423,6 +423,15 @@ def test_a_pacs_run_s_lines_name_the_labels_csv_and_instances_not_private_files(
         "instance 1.2.5 of series 1.2.4 (study 1.2.3): shaped 4:1"
     )
     assert rewrite("mydicomweb.csv and dicomweb.csv.bak") == "mydicomweb.csv and dicomweb.csv.bak"
+    # without --labels, the --data reference the CSV lists (a trial's predict read "1 of 1
+    # images in dicomweb.csv is smaller than 8 px")
+    plain = _pacs_words(folder, data, None, "dicomweb+http://pacs/dicom-web/studies/1.2")
+    assert plain(f"1 of 1 images in {data.name} is smaller than 8 px") == (
+        "1 of 1 images in --data dicomweb+http://pacs/dicom-web/studies/1.2 is smaller than 8 px"
+    )
+    assert plain(f"every image of --data {data} was used") == (
+        "every image of --data dicomweb+http://pacs/dicom-web/studies/1.2 was used"
+    )
 
 
 def _reports_of(world: World, study: str) -> list:

@@ -159,12 +159,11 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
     )
     assert nifti["note"] == f"{_UNMEASURED.format(ref='site_a@1')}; {scaled}"
     assert dicom["note"] == (  # the test's CT was written with RescaleIntercept 0
-        f"{_UNMEASURED.format(ref='site_a@1')}; {scaled}; 1 of 1 DICOM CT files in "
-        f"{paths[1].name} has no value below 0 and no "
-        "negative RescaleIntercept, where air is about -1000 HU: it looks like raw stored "
+        f"{_UNMEASURED.format(ref='site_a@1')}; {scaled}; the image has no value below 0 and "
+        "no negative RescaleIntercept, where air is about -1000 HU: it looks like raw stored "
         "values, not Hounsfield units, so a CT window (or a model trained on HU) reads it "
-        "wrongly; check the files' RescaleIntercept (usually -1024)"
-    )
+        "wrongly; check its RescaleIntercept (usually -1024)"
+    )  # said of this one image, not as "1 of 1 DICOM CT files in <name>"
 
 
 def test_a_full_queue_is_a_503_with_retry_after(image_registry):
@@ -347,8 +346,13 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
         detector
     )
     assert "16-bit picture in" not in detector
-    assert thumb.startswith("1 of 1 images in thumb.png is smaller than ")
-    assert "upscaled over 4x to the model's" in thumb
+    # said of this one image, without a command line's flag (a trial's SR read "1 of 1
+    # images in <uid>.dcm ... a base with a smaller --image-size")
+    assert thumb.startswith("the image is smaller than ")
+    assert "upscaled over 4x to the model's" in thumb and thumb.endswith(
+        "the detail the model expects is not in it; score the full-size image"
+    )
+    assert "--" not in thumb
     rng = np.random.default_rng(5)  # a colour photo with transparency, for a gray model
     see_through = rng.integers(0, 256, (32, 32, 4), np.uint8)
     see_through[..., 3] = 128

@@ -313,16 +313,17 @@ def _naming_pacs(folder: Path, data: Path, labels: Any, reference: Any) -> Itera
 
 
 def _pacs_words(folder: Path, data: Path, labels: Any, reference: Any) -> Callable[[str], str]:
-    where = f"{FLAG_LABELS} {labels.path}" if labels is not None else None
+    # the CSV of the fetched images: --labels where it was joined from it, else the --data
+    # reference it lists (a trial's predict read "1 of 1 images in dicomweb.csv")
+    where = f"{FLAG_LABELS} {labels.path}" if labels is not None else f"--data {reference}"
     # a fetched file, by its full path or relative to the folder: STUDY/SERIES/SOP.dcm
     inside = rf"(?:{re.escape(str(folder))}/)?\b([0-9.]+)/([0-9.]+)/([0-9.]+)\.dcm"
 
     def rewrite(text: str) -> str:
-        if where is not None:
-            text = re.sub(rf"line \d+ of {re.escape(str(data))}", where, text)
-            text = text.replace(f"--data {data}", where)  # not "--data --labels X"
-            text = text.replace(str(data), where)
-            text = re.sub(rf"(?<![\w/.-]){re.escape(data.name)}(?![\w.-])", where, text)
+        text = re.sub(rf"line \d+ of {re.escape(str(data))}", where, text)
+        text = text.replace(f"--data {data}", where)  # not "--data --labels X"
+        text = text.replace(str(data), where)
+        text = re.sub(rf"(?<![\w/.-]){re.escape(data.name)}(?![\w.-])", where, text)
         text, named = re.subn(inside, r"instance \3 of series \2 (study \1)", text)
         if named:
             text = text.replace("fix or remove the file", "check it on the PACS")

@@ -579,14 +579,23 @@ def upscale(shape: Sequence[int], size: int, fit: str) -> float:
     return size / max(side, 1)
 
 
-def tiny_note(shapes: Sequence[tuple[int, ...]], size: int, fit: str, where: str) -> str | None:
+def tiny_note(shapes: Sequence[tuple[int, ...]], size: int, fit: str, where: str, *,
+              one_image: bool = False) -> str | None:  # fmt: skip
     """Why images of spatial ``shapes`` (one per sample, before fitting, of the source named
     ``where``) that :func:`fit_size` enlarges more than :data:`MAX_UPSCALE` times are not what
-    the model expects; None when there are none."""
+    the model expects; None when there are none. ``one_image``: said of the one image a
+    served answer or a stored report is about, in words without a command line's flag (a
+    trial's SR read "1 of 1 images in <uid>.dcm ... a base with a smaller --image-size")."""
     small = [shape for shape in shapes if upscale(shape, size, fit) > MAX_UPSCALE]
     if not small:
         return None
     smallest = max(small, key=lambda shape: upscale(shape, size, fit))
+    if one_image:
+        return (
+            f"the image is smaller than {size / MAX_UPSCALE:g} px ({'x'.join(map(str, smallest))} "
+            f"px): upscaled over {MAX_UPSCALE:g}x to the model's {size} px, the detail the model "
+            "expects is not in it; score the full-size image"
+        )
     one = len(small) == 1
     return (
         f"{len(small)} of {len(shapes)} images in {where} {'is' if one else 'are'} smaller "
@@ -619,17 +628,23 @@ class ReadChecks:
             self.raw_ct.append((read.raw_ct, n_files))
         self.shapes += [tuple(int(n) for n in sample.shape[1:]) for sample in read.samples]
 
-    def warnings(self, where: str, *, twelve_bit: bool = True) -> list[str]:
+    def warnings(self, where: str, *, twelve_bit: bool = True,
+                 one_image: bool = False) -> list[str]:  # fmt: skip
         """One line per problem found (``where``: the source's name, as the notes say it).
         ``twelve_bit``: False leaves out :func:`twelve_bit_note`, a guess from the files alone
         (where a model's training images' brightness is compared instead, or the caller says
-        it on its own)."""
+        it on its own). ``one_image``: said of the one image (or volume) an answer or a
+        report is about, without a command line's flag."""
         kinds = {"series" if n > 1 else "files" for _, n in self.raw_ct}
         counted = " or ".join(sorted(kinds))  # "files", "series" or "files or series"
         found = [
-            twelve_bit_note(self.stored_max, where) if twelve_bit else None,
-            unrescaled_ct_note([raw for raw, _ in self.raw_ct], where, counted),
-            tiny_note(self.shapes, self.options.image_size, self.options.fit, where),
+            twelve_bit_note(self.stored_max, where, one_image=one_image) if twelve_bit else None,
+            unrescaled_ct_note(
+                [raw for raw, _ in self.raw_ct], where, counted, one_image=one_image
+            ),
+            tiny_note(
+                self.shapes, self.options.image_size, self.options.fit, where, one_image=one_image
+            ),
         ]
         return [note for note in found if note]
 

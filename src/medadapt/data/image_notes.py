@@ -45,7 +45,7 @@ def image_notes(
     to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
     said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
             modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
-            *checks.warnings(name, twelve_bit=schema.brightness is None),
+            *checks.warnings(name, twelve_bit=schema.brightness is None, one_image=True),
             *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True)]  # fmt: skip
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)
 

@@ -132,12 +132,16 @@ def scale_integer(values: np.ndarray, bits_stored: int | None = None) -> np.ndar
     return values.astype(np.float32) / float(top)
 
 
-def twelve_bit_note(maxima: Sequence[int], where: str) -> str | None:
+def twelve_bit_note(maxima: Sequence[int], where: str, *, one_image: bool = False) -> str | None:
     """Why 16-bit pictures whose highest stored values are ``maxima`` (one per picture of the
     source named ``where``) reach the model nearly black, when every one stays within 12 bits
-    (:data:`TWELVE_BIT_MAX`); None otherwise."""
+    (:data:`TWELVE_BIT_MAX`); None otherwise. ``one_image``: said of the one image an answer
+    or a report is about, without a command line's flag."""
     if not maxima or max(maxima) > TWELVE_BIT_MAX:
         return None
+    if one_image:
+        return (f"{_nearly_black('the image', True)}; if it is 12-bit data, only a base model "
+                "trained to read 12 bits stored scores it as it should")  # fmt: skip
     one = len(maxima) == 1
     pictures = "the one 16-bit picture" if one else f"all {len(maxima)} 16-bit pictures"
     return (
@@ -193,13 +197,20 @@ def _nearly_black(what: str, one: bool) -> str:
     )
 
 
-def unrescaled_ct_note(raw: Sequence[bool], where: str, counted: str) -> str | None:
+def unrescaled_ct_note(raw: Sequence[bool], where: str, counted: str, *,
+                       one_image: bool = False) -> str | None:  # fmt: skip
     """Why DICOM CT images that look unrescaled (``raw``: one flag per file or series,
     ``counted``, of the source named ``where``; nothing below 0 and no negative
-    RescaleIntercept) are not read as Hounsfield units. None when none does."""
+    RescaleIntercept) are not read as Hounsfield units. None when none does. ``one_image``:
+    said of the one image (or volume) an answer or a report is about."""
     n = sum(raw)
     if not n:
         return None
+    if one_image:
+        return ("the image has no value below 0 and no negative RescaleIntercept, where air is "
+                "about -1000 HU: it looks like raw stored values, not Hounsfield units, so a CT "
+                "window (or a model trained on HU) reads it wrongly; check its "
+                "RescaleIntercept (usually -1024)")  # fmt: skip
     have, look, them = ("has", "it looks", "it") if n == 1 else ("have", "they look", "them")
     return (
         f"{n} of {len(raw)} DICOM CT {counted} in {where} {have} no value below 0 and no "
