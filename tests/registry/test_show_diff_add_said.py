@@ -248,6 +248,15 @@ def test_a_version_on_a_base_reading_other_fields_is_not_served_in_place_without
     assert "promoted small@1" in out
     assert ("warning: clients of small that send small@2's fields 'chol' (1) are now refused "
             "(422): small@1 does not read them") in " ".join((out + err).split())  # fmt: skip
+    # diff says it too (a trial's diff was silent on it), and its --json records it
+    out, _ = cli("diff", "small@1", "small@2")
+    assert out.splitlines()[0] == (
+        "small@1 and small@2 are on base models that read other request fields ('chol' only "
+        "small@2's): a client of one sends fields the other refuses (422), so 'registry "
+        "promote' will not serve one in the other's place without --force"
+    )
+    out, _ = cli("diff", "small@1", "small@2", "--json")
+    assert json.loads(out)["request_fields"] == {"only_a": [], "only_b": ["chol"]}
 
 
 def test_diff_shows_both_sides_and_the_change_with_the_decimals_either_side_needs():

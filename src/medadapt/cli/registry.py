@@ -48,6 +48,7 @@ from medadapt.cli.registry_format import (
     metric_label,
     metric_rows,
     note_lines,
+    other_fields,
     other_outcomes,
     recorded_unit,
     strangers_line,
@@ -414,6 +415,8 @@ def diff_cmd(
     console = table_console()
     if d.same_question is False:  # said first: every figure below measures another thing
         console.print(other_outcomes(d), markup=False)  # labels are the user's text
+    if d.request_fields is not None:  # what promote refuses, said where the two are compared
+        console.print(other_fields(d), markup=False)
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)

@@ -22,6 +22,7 @@ from rich.console import Console
 from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import MetricChange, VersionDiff, flatten, question_words
+from medadapt.registry.groups import listed_fields
 from medadapt.registry.maintenance import GC_MIN_AGE_S, VerifyReport
 from medadapt.registry.records import METRIC_NAMES, Metric, parse_metrics, shown_notes
 from medadapt.registry.summary_words import (
@@ -420,6 +421,19 @@ def other_outcomes(diff: VersionDiff) -> str:
         f"{diff.a} and {diff.b} predict different outcomes{on}: {diff.a} predicts {said_a}, "
         f"{diff.b} {said_b}; their figures measure different things and are listed side by "
         "side, not compared"
+    )
+
+
+def other_fields(diff: VersionDiff) -> str:
+    """That the two versions of ``diff`` are on bases that read other request fields, named
+    (a trial's diff said nothing of it; ``promote`` refuses one in the other's place)."""
+    only_a, only_b = diff.request_fields or ([], [])
+    said = [f"{listed_fields(fields)} only {ref}'s" for fields, ref in
+            ((only_a, diff.a), (only_b, diff.b)) if fields]  # fmt: skip
+    return (
+        f"{diff.a} and {diff.b} are on base models that read other request fields "
+        f"({'; '.join(said)}): a client of one sends fields the other refuses (422), so "
+        "'registry promote' will not serve one in the other's place without --force"
     )
 
 

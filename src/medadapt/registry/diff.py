@@ -121,6 +121,10 @@ class VersionDiff:
     """What ``a`` and ``b`` predict (:class:`Question`), as their manifests record it."""
     same_base: bool = True
     """Whether both were trained on the same base model (the same weights)."""
+    request_fields: tuple[list[str], list[str]] | None = None
+    """On different bases, the request fields only ``a``'s base reads and only ``b``'s
+    (a client of one sends fields the other refuses: ``promote`` refuses such a swap); None
+    where the bases read the same fields, or either does not say."""
 
     @property
     def identical_weights(self) -> bool:
@@ -154,7 +158,9 @@ class VersionDiff:
                 for q in self.questions
             ],
             "same_base": self.same_base,
-        }
+            "request_fields": None if self.request_fields is None else
+            {"only_a": self.request_fields[0], "only_b": self.request_fields[1]},
+        }  # fmt: skip
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -173,7 +174,16 @@ class Registry:
         ra, rb = (recorded(self.objects.path(v.manifest_blob)) for v in (va, vb))
         split_a, split_b = (r.split if isinstance(r.split, dict) else None for r in (ra, rb))
         asked = (question(ra), question(rb))
-        return diff_versions(va, vb, splits=(split_a, split_b), questions=asked)
+        found = diff_versions(va, vb, splits=(split_a, split_b), questions=asked)
+        if found.same_base:
+            return found
+        read = [
+            bases.base_fields(self.root, v.base_fingerprint.get("weights", "")) for v in (va, vb)
+        ]
+        if read[0] is None or read[1] is None or read[0] == read[1]:
+            return found
+        only = ([f for f in read[0] if f not in read[1]], [f for f in read[1] if f not in read[0]])
+        return replace(found, request_fields=only) if any(only) else found
 
     # ----- in and out ---------------------------------------------------------------------------
     def add(
