@@ -195,3 +195,17 @@ def test_an_adapter_whose_risks_are_measurably_worse_is_warned_of_with_keep_the_
     fine = versus_base(y, base, base, metric="auroc", n_boot=300)
     assert fine["brier"]["verdict"] == "no detectable difference"
     assert not any("Brier" in w for w in fine["warnings"])
+
+
+def test_no_detectable_difference_is_said_of_the_unit_compared():
+    """Python's paired sentence said "on this data" where the command line says "on these
+    patients"; now the unit it was measured on."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 120)
+    a, b = rng.random(120), rng.random(120)
+    for unit in ("patient", "image"):
+        said = paired_difference(y, a, b, unit=unit, n_boot=200)
+        assert said.verdict == "no detectable difference"
+        assert said.sentence("adapter", "base").endswith(
+            f": no detectable difference on these {unit}s."
+        )

@@ -47,6 +47,7 @@ class Difference:
     ci: tuple[float, float] | None
     note: str = ""
     of_classes: bool = False  # a macro AUROC over three classes or more: no single "risk"
+    units: str = ""  # what it was measured on ("patients"), said in its verdict; "": "data"
 
     @property
     def verdict(self) -> str:
@@ -83,7 +84,7 @@ class Difference:
             text = f"{a} vs {b}: {name} {numbers}"
         text += f"{self.direction('; ')})"
         if self.verdict == "no detectable difference":
-            return text + ": no detectable difference on this data."
+            return text + f": no detectable difference on these {self.units or 'data'}."
         return text + f": {a} {self.verdict_in_words()}{self.negligible_words()}."
 
     def negligible_words(self) -> str:

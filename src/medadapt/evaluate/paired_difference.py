@@ -120,4 +120,4 @@ def paired_difference(
     )
     interval = bs.percentile_interval(samples)
     return Difference(metric, point, None if interval is None else tuple(interval),
-                      of_classes=np.ndim(a) == 2)  # fmt: skip
+                      of_classes=np.ndim(a) == 2, units=f"{unit}s")  # fmt: skip
