@@ -19,7 +19,7 @@ from medadapt.federated import joining
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.joining import gather_sites
 from medadapt.federated.results import sites_trained
-from medadapt.federated.site_events import server_line
+from medadapt.federated.site_events import REFUSED_KEY, SECOND, server_line
 from medadapt.federated.site_lines import failure_lines
 from medadapt.federated.strategies import make_strategy
 from medadapt.federated.wire import AuditedGrid
@@ -138,30 +138,48 @@ def test_a_restarted_client_waits_until_flower_lets_the_old_node_go():
 
 
 @pytest.mark.parametrize("on_site_error", ["stop", "continue"])
-def test_two_live_clients_of_one_site_are_refused_by_name(monkeypatch, on_site_error):
+def test_two_live_clients_of_one_site_leave_the_second_out_and_tell_it(monkeypatch, on_site_error):
+    """A trial's second client of a joined site stopped the whole run (under the default
+    --on-site-error stop) and was itself told nothing, waiting until killed. The site takes
+    part through its first client: the second is left out, whatever --on-site-error says,
+    and told so by a message of its own; the server says it at once and after the run."""
     monkeypatch.setattr(joining, "NODE_GONE_AFTER", 0.0)
     fake = FakeGrid({1, 2, 3, 4}, {1: 0, 2: 1, 3: 2, 4: 0}, delay={3: 3})
     twice = (
         "a second client joined as site A while the first still answers and was left out "
         "(stop the one started last): each hospital's client passes its own --site"
     )
-    if on_site_error == "stop":
-        with pytest.raises(DataError) as error:
-            _gather(_run(), fake)
-        assert str(error.value) == (  # the site is fine: not "fix the site's data"
-            f"on joining: {twice}; stop that client, then start this run again, or pass "
-            "--on-site-error continue to leave such a client out"
-        )
-        return
-    grid, strategy, _ = _gather(_run(on_site_error="continue"), fake)
+    grid, strategy, said = _gather(_run(on_site_error=on_site_error), fake)
     assert strategy.node_sites == {1: "A", 2: "B", 3: "C"} and grid.in_play == {1, 2, 3}
     assert strategy.failures == [{"round": 0, "node": 4, "error": twice}]
-    assert grid.get_node_ids() == [1, 2, 3]  # the second client is never asked in a round
+    told = [m for m, _ in fake.asked.values() if m.metadata.dst_node_id == 4]
+    assert len(told) == 2  # asked which site it is, then told it is left out
+    refusal = told[1].content.config_records["config"][REFUSED_KEY]
+    assert refusal == (
+        "site A: this client was left out: the site already takes part in this run through "
+        "another client, started first, which still answers; stop this one, or, if this "
+        "hospital is another of the run's sites, start it again with that site's --site"
+    )
+    assert "A" in said  # the server's terminal: said when it happened
+    assert server_line({"event": SECOND, "reason": twice, "site": "A"}) == (
+        f"note: {twice}; it was told so, and site A takes part through its first client"
+    )
     outcome = SimpleNamespace(failures=strategy.failures, train_counts={"A": 5, "B": 5, "C": 5})
     assert sites_trained(_run(rounds=2), outcome) == ["A", "B", "C"]  # A took part
     assert failure_lines(strategy.failures, 2, ["A", "B", "C"]) == [
         f"on joining: {twice} (that client was left out; the site took part)"
     ]
+
+
+def test_the_client_told_it_is_left_out_refuses_on_its_own_terminal():
+    """The message that leaves a second client out makes its join handler refuse, naming
+    the reason, as a client of none of the run's sites does (its command says it)."""
+    from medadapt.federated.client import NotOfThisRun, _join
+
+    content = RecordDict({"config": ConfigRecord({REFUSED_KEY: "site A: left out"})})
+    message = Message(content=content, dst_node_id=4, message_type="query")
+    with pytest.raises(NotOfThisRun, match=r"^site A: left out$"):
+        _join(SimpleNamespace(index=0, train=[], leaks=[]), message)
 
 
 def test_a_second_client_stopped_before_it_is_refused_is_forgotten(monkeypatch):
@@ -180,9 +198,9 @@ def test_a_second_client_still_claiming_at_the_deadline_is_refused_not_said_miss
     """A review: "sites did not join within 0.05 s (joined: A, B): start their clients"
     named no site, when only a second client's claim was left open."""
     fake = FakeGrid({1, 2, 4}, {1: 0, 2: 1, 4: 1})
-    with pytest.raises(DataError) as error:
-        _gather(_run(sites=("A", "B"), join_timeout=0.05), fake)
-    assert str(error.value).startswith("on joining: a second client joined as site B ")
+    grid, strategy, _ = _gather(_run(sites=("A", "B"), join_timeout=0.05), fake)
+    assert strategy.node_sites == {1: "A", 2: "B"} and grid.in_play == {1, 2}
+    assert [f["error"] for f in strategy.failures] == [joining.second_client("B")]
 
 
 def test_a_client_that_leaves_before_it_answers_is_not_a_refusal():

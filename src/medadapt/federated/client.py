@@ -49,6 +49,7 @@ from medadapt.federated.site_events import (
     JOINED,
     NOT_OF_THIS_RUN,
     REFUSED,
+    REFUSED_KEY,
     SCORED,
     TRAINED,
     tell,
@@ -278,6 +279,9 @@ def _join(site: LocalSite, message: Message) -> Message:
     """The server's first question: which site this node is (its data read and checked
     already, so a node that cannot take part is refused before any round, by name), with the
     columns its leak checks kept (names and statistics, never rows), where any."""
+    config = message.content.config_records.get("config")
+    if config is not None and REFUSED_KEY in config:  # a second client of a joined site
+        raise NotOfThisRun(str(config[REFUSED_KEY]))
     metrics = {SITE_INDEX: site.index, "num-examples": len(site.train)}
     content = RecordDict({"metrics": MetricRecord(metrics)})
     if site.leaks:

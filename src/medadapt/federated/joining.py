@@ -22,7 +22,7 @@ from flwr.common.constant import HEARTBEAT_DEFAULT_INTERVAL, HEARTBEAT_PATIENCE,
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.records import KEPT_LEAKS, received_leaks
-from medadapt.federated.site_events import IGNORED, NOT_OF_THIS_RUN
+from medadapt.federated.site_events import IGNORED, NOT_OF_THIS_RUN, REFUSED_KEY, SECOND
 from medadapt.federated.strategies import (
     SECOND_CLIENT,
     SITE_INDEX,
@@ -91,7 +91,7 @@ class Joining:
                 self._join(node, site, holder)
             elif now or time.monotonic() - since >= NODE_GONE_AFTER:
                 del self.contested[node]
-                self._refuse(node, None, second_client(site))
+                self._leave_out_second(node, site)
 
     def _answered(self, node: int, reply: Message, online: set[int]) -> None:
         if reply.has_error() and reply.error.code == ErrorCode.NODE_UNAVAILABLE:
@@ -124,6 +124,18 @@ class Joining:
         self.refused.discard(site)  # its client, started again, joined
         self.say("joined", site=site, n=len(self.joined), of=len(self.run.sites),
                  again=replaced is not None)  # fmt: skip
+
+    def _leave_out_second(self, node: int, site: str) -> None:
+        """A second live client of a joined ``site`` is left out, whatever
+        ``--on-site-error`` says (the site takes part through its first client: a trial's
+        run stopped for it), and told so: it leaves with an ``error:`` line where it waited,
+        unaware, until killed. Recorded among the failures (said after the run) and said now."""
+        said = second_client(site)
+        self.strategy.failures.append({"round": 0, "node": node, "error": said})
+        content = RecordDict({"config": ConfigRecord({REFUSED_KEY: told_second(site)})})
+        self.grid.push_messages([Message(content=content, dst_node_id=node,
+                                         message_type=MessageType.QUERY)])  # fmt: skip
+        self.say(SECOND, reason=said, site=site)
 
     def _refuse(self, node: int, site: str | None, error: str) -> None:
         failure = {"round": 0, "node": node, "error": error}
@@ -196,6 +208,15 @@ def second_client(site: str) -> str:
     return (
         f"a second client joined as site {site} while the first still answers and was left "
         f"out ({SECOND_CLIENT}): each hospital's client passes its own --site"
+    )
+
+
+def told_second(site: str) -> str:
+    """What the second client of ``site`` is told, on its own terminal."""
+    return (
+        f"site {site}: this client was left out: the site already takes part in this run "
+        "through another client, started first, which still answers; stop this one, or, if "
+        "this hospital is another of the run's sites, start it again with that site's --site"
     )
 
 

@@ -18,6 +18,7 @@ from medadapt.federated.records import (
     adapter_record,
     base_record,
     federated_card,
+    figures_by_site,
     mean_over_sites,
 )
 from medadapt.federated.server import FederatedOutcome
@@ -254,7 +255,7 @@ def save_result(run: FederatedRun, modality, base, outcome: FederatedOutcome,
         data_summary={"n_train": n_train, "n_test": n_test,
                       "sites": {n: {"n_train": s["n_train"], "n_test": s["n_test"]}
                                 for n, s in took_part.items()}},
-        trained_sites=trained_sites,
+        trained_sites=trained_sites, by_site=figures_by_site(results, trained_sites),
     )  # fmt: skip
     # beside the sites' personalised/ folder, or over a demo's earlier run
     trained.model.save_adapter(run.adapter_name, out, metadata=record.to_json(), overwrite=True)

@@ -22,6 +22,9 @@ EVENTS_KEY = "events"  # the node-config key naming the file
 JOINED, TRAINED, SCORED = "joined", "trained", "scored"
 FINISHED, REFUSED = "finished", "refused"
 IGNORED = "ignored"  # the server's: a client of none of its sites (or another base) refused
+SECOND = "second"  # the server's: a second live client of a joined site, left out and told
+#: the config key of the message that tells such a client it is left out (its reason)
+REFUSED_KEY = "refused"
 #: the Error.code of that refusal (a site's own is 1): the server ignores the client and waits
 #: on for the run's sites (its SuperLink does not authenticate clients)
 NOT_OF_THIS_RUN = 2
@@ -100,6 +103,9 @@ def server_line(event: dict[str, Any]) -> str | None:
     if kind == IGNORED:
         return (f"note: a client was refused and ignored; still waiting for the run's sites: "
                 f"{event['reason']}")  # fmt: skip
+    if kind == SECOND:
+        return (f"note: {event['reason']}; it was told so, and site {event['site']} takes part "
+                "through its first client")  # fmt: skip
     if kind == "round":
         return f"round {event['round']} of {event['of']} done ({event['sites']} sites scored it)"
     return None

@@ -107,9 +107,14 @@ class Recorded(Strategy):
                 failure = self.failure(server_round, reply)
                 self.failures.append(failure)
                 self.left_out(failure["node"])
-        if self.failures and (self.run.on_site_error == "stop" or not good):
-            raise DataError(failure_message(self.failures))
+        if self.stopping() and (self.run.on_site_error == "stop" or not good):
+            raise DataError(failure_message(self.stopping()))
         return good
+
+    def stopping(self) -> list[dict[str, Any]]:
+        """The failures that stop a run under ``--on-site-error stop``: not a second client
+        of a site left out (the site takes part through its first)."""
+        return [f for f in self.failures if SECOND_CLIENT not in f["error"]]
 
     def check_nodes(self, server_round: int) -> None:
         """Before a round: a joined site whose node Flower no longer lists left; it fails
@@ -124,8 +129,9 @@ class Recorded(Strategy):
             self.failures.append({"round": server_round, "node": node,
                                   "error": f"{who} {LEFT}"})  # fmt: skip
             self.left_out(node)
-        if self.failures and (self.run.on_site_error == "stop" or not grid.in_play):
-            raise DataError(failure_message(self.failures))
+        stop = self.stopping() and self.run.on_site_error == "stop"
+        if self.failures and (stop or not grid.in_play):
+            raise DataError(failure_message(self.stopping() or self.failures))
 
     def left_out(self, node: int) -> None:
         """``node`` takes no further part (a site that fails leaves the federation: its
@@ -185,11 +191,6 @@ def when(server_round: int) -> str:
 def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
-    if all(SECOND_CLIENT in f["error"] for f in failures):  # the site itself is fine
-        return (
-            f"{described}; stop that client, then start this run again, or pass "
-            "--on-site-error continue to leave such a client out"
-        )
     fix = ("start that site's client again, then this run"
            if all(f["error"].endswith((GONE, LEFT)) for f in failures)
            else "fix the site's data or options")  # fmt: skip

@@ -9,6 +9,7 @@ intervals); an absent summary is called out, never papered over.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from medadapt.registry.diff import flatten
@@ -28,6 +29,7 @@ from medadapt.registry.summary_words import (
     training_warning_lines,
 )
 from medadapt.results import (
+    SITE_FIGURES,
     VALIDATION_WORDS,
     WHOLE_RESULT,
     AdapterRecord,
@@ -65,6 +67,10 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -80,7 +86,7 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     return [
         *_data_limitations(summary["data_summary"]),
         *_test_set_limitations(summary["data_summary"]),
-        *_metric_limitations(summary["metrics"], metrics),
+        *_metric_limitations(summary["metrics"], metrics, by_site=bool(summary.get("by_site"))),
         *summary["limitations"],
         "An adapter adds no information beyond its training data: it does not replace data "
         "quality or quantity.",
@@ -187,8 +193,10 @@ def _rarest_class(data: dict[str, Any], n_train: int | None) -> tuple[str, int] 
     return f"{which} training {unit}, the rarer class", n
 
 
-def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list[str]:
-    """Missing metrics, the notes recorded with them, and missing or wide intervals."""
+def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric], *,
+                        by_site: bool = False) -> list[str]:  # fmt: skip
+    """Missing metrics, the notes recorded with them, and missing or wide intervals (a
+    federated adapter's means, ``by_site``, have none: each site's figure has its own)."""
     out: list[str] = []
     scores = [m for m in metrics if not m.is_count]
     if not scores:
@@ -198,7 +206,7 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric]) -> list
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
         out.append(f"{'All metrics' if name == 'all' else metric_label(name)}: {note.rstrip('.')}.")
-    bare = [m for m in scores if m.ci is None]
+    bare = [m for m in scores if m.ci is None and not by_site]
     if len(bare) == 1:
         out.append(
             f"No confidence interval recorded for {metric_label(bare[0].name)}: treat "
@@ -263,7 +271,10 @@ def render_card(
         "",
         *_data_section(summary["data_summary"]),
         "",
-        *_metrics_section(summary["metrics"], metrics, unit, classes),
+        *_metrics_section(
+            summary["metrics"], metrics, unit, classes, by_site=bool(summary["by_site"])
+        ),
+        *_sites_section(summary["by_site"], unit),
         *_versus_base(summary["versus_base"], unit),
         "",
         *_limitations_section(summary, metrics, fp),
@@ -340,13 +351,19 @@ def _data_section(data: dict[str, Any]) -> list[str]:
 
 
 def _metrics_section(
-    recorded: dict[str, Any], metrics: list[Metric], unit: str, classes: Any = None
-) -> list[str]:
+    recorded: dict[str, Any], metrics: list[Metric], unit: str, classes: Any = None, *,
+    by_site: bool = False,
+) -> list[str]:  # fmt: skip
     """The metrics with their confidence intervals, and the other values recorded with them
     (``unit``: what the test counts count; ``classes``: the adapter's, to name an image
-    adapter's two in its counts)."""
+    adapter's two in its counts; ``by_site``: a federated adapter's means over its sites,
+    whose intervals are each site's, listed below)."""
     named = [str(c) for c in classes] if isinstance(classes, list | tuple) else None
     lines = ["## Metrics", ""]
+    if metrics and by_site:
+        lines += ["The unweighted means of the sites' own figures, each on that site's held-out "
+                  f"{unit}: no single estimate, and no interval; each site's, with its "
+                  "interval and count, is under **By site**.", ""]  # fmt: skip
     if metrics:
         level = recorded.get("ci_level")
         ci_head = f"{level:.0%} CI" if isinstance(level, float) else "CI"
@@ -354,7 +371,7 @@ def _metrics_section(
         for m in metrics:
             places = metric_digits(m.name, m.value)  # an error in the label's unit: 3 figures
             ci = (f"{rounded(m.ci[0], places)} to {rounded(m.ci[1], places)}" if m.ci
-                  else "not recorded")  # fmt: skip
+                  else "by site, below" if by_site else "not recorded")  # fmt: skip
             value = (
                 grouped(int(m.value))
                 if m.is_count
@@ -368,6 +385,33 @@ def _metrics_section(
     if extra:
         listed = ", ".join(f"{_cell(_OTHER_WORDS.get(k, k))} {_cell(v)}" for k, v in extra.items())
         lines += ["", f"Also recorded with the metrics (not performance measures): {listed}."]
+    return lines
+
+
+def _sites_section(by_site: dict[str, Any], unit: str) -> list[str]:
+    """A federated adapter's own figures at each site, with their intervals and test counts:
+    the means above hide a site whose figure rests on few patients, or none."""
+    if not by_site:
+        return []
+    metrics = [m for m in SITE_FIGURES if any(m in figures for figures in by_site.values())]
+    lines = ["", "### By site", "",
+             f"| site | test {unit} | {' | '.join(metric_label(m) for m in metrics)} |",
+             "|---|---|" + "---|" * len(metrics)]  # fmt: skip
+    for site, figures in by_site.items():
+        cells = []
+        for m in metrics:
+            value, ci = figures.get(m), figures.get(f"{m}_ci")
+            if not _finite(value):
+                cells.append("none")
+                continue
+            places = metric_digits(m, value)
+            shown = rounded(value, places)
+            if isinstance(ci, list) and len(ci) == 2 and all(map(_finite, ci)):
+                shown += f" ({rounded(ci[0], places)} to {rounded(ci[1], places)})"
+            cells.append(shown)
+        n = _int(figures.get("n"))
+        lines.append(f"| {_cell(site)} | {'?' if n is None else grouped(n)} | "
+                     f"{' | '.join(cells)} |")  # fmt: skip
     return lines
 
 

@@ -209,6 +209,8 @@ def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
         "base_model": _dict(record.base_model),
         "versus_base": _dict(record.versus_base),
         "limitations": [str(x) for x in limitations] if isinstance(limitations, list) else [],
+        # a federated adapter's own figures at each site (the metrics are their means)
+        "by_site": _dict(_dict(record.extra.get("federated")).get("by_site")),
     }
 
 
