@@ -147,6 +147,13 @@ CASES = [
     # ----- numbers and tables -----------------------------------------------------------------
     case("train-base: empty file", "train-base", "--data", "{empty}", "--label", "num", "--out",
          "{tmp}/b", flag="--data", says="is empty"),
+    # an empty folder with a table's option: said empty, not "is image data" (a trial)
+    case("train-base: an empty folder", "train-base", "--data", "{tmp}", "--label", "num",
+         "--positive-above", "0", "--out", "{tmp}/../b", flag="--data",
+         says="is an empty folder: pass a CSV, TSV or Parquet table, or images"),
+    case("federate simulate: an empty folder", "federate", "simulate", "--data", "{tmp}",
+         "--label", "num", "--positive-above", "0", *GROUPS, "--base-groups", "Cleveland",
+         "--out", "{tmp}/../f", flag="--data", says="is an empty folder"),
     case("train-base: header only", "train-base", "--data", "{header_only}", "--label", "num",
          "--out", "{tmp}/b", flag="--data", says="has a header but no rows"),
     case("train-base: duplicate columns", "train-base", "--data", "{dup_columns}", "--label",

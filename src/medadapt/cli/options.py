@@ -141,6 +141,8 @@ def options_for(
             other = " or ".join(m.scope for m, _ in owners)
             sources = " or ".join(m.sources for m, _ in owners)
             instead = modality.instead_of.get(name)
+            if _empty_folder(data):  # no data of either kind: not "is image data"
+                raise ConfigError(f"--data {data} is an empty folder: pass {sources}, or images")
             raise ConfigError(
                 f"{flag_of(name)} applies to {other}, but --data {data} is "
                 f"{modality.source_name}: "
@@ -149,3 +151,13 @@ def options_for(
             )  # fmt: skip
     taken = {f.name: values[f.name] for f in fields(modality.options) if f.name in values}
     return modality.options(**taken)
+
+
+def _empty_folder(data: Any) -> bool:
+    """Whether ``data`` is a local folder with nothing in it (a trial's empty folder was
+    refused as image data for its --positive-above)."""
+    try:
+        folder = Path(str(data))
+        return folder.is_dir() and not any(folder.iterdir())
+    except OSError:
+        return False
