@@ -91,7 +91,7 @@ def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate
     }
     assert "notes" not in va["federated"] and "notes" not in va["base"]
     one = {"federated": _figures(0.8, 0.8), "base": _figures(0.733, 0.7)}
-    assert verdict_lines({"sites": {"VA": {"n_train": 9, "n_test": 60, **one}}}) == [
+    assert verdict_lines({"sites": {"VA": {"n_train": 90, "n_test": 60, **one}}}) == [
         "At VA, the base alone's accuracy (0.733) is no better than calling every patient "
         "positive (0.750, the no-information rate): judge it there by AUROC and balanced "
         "accuracy (each model's, per site, in report.html and federated.json)."

@@ -30,7 +30,19 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
     if small:
         lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
                      "come only from patients the base model never trained on.")  # fmt: skip
+    few = [f"{n} ({s['n_train']})" for n, s in results["sites"].items()
+           if 0 < s["n_train"] < FEW_TRAINING]  # fmt: skip
+    if few:  # a trial's 8-row site took part, said only at its own client
+        lines.append(
+            f"Few training patients at {', '.join(few)}, fewer than {FEW_TRAINING}: each round "
+            "weighs a site by its training rows, so the shared adapter learnt little there, "
+            "and the site's own figures are uncertain, or missing, where few are held out."
+        )
     return lines + no_information_lines(results)
+
+
+FEW_TRAINING = 20
+"""A site that trains the shared adapter on fewer patients than this is named after the run."""
 
 
 def paired_line(name: str, site: dict[str, Any]) -> str | None:
