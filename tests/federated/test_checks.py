@@ -90,6 +90,14 @@ def test_the_server_refuses_a_certificate_that_does_not_name_where_it_submits(tm
     said = run_cli("federate", "certificates", "--out", tmp_path / "trial", "--host",
                    "fl.example.org")  # fmt: skip
     assert said.code == 0, said.stderr
+    # how long they last, said (a trial found "Not After" 30 days on with openssl)
+    from cryptography import x509
+
+    pem = (tmp_path / "trial" / "server.pem").read_bytes()
+    until = x509.load_pem_x509_certificate(pem).not_valid_after_utc.date().isoformat()
+    assert f"valid for 30 days, until {until}: a trial's, not a federation's" in " ".join(
+        said.stdout.split()
+    )
     deploy.check_server_names(tmp_path / "trial", "127.0.0.1")  # loopback is always named
     deploy.check_server_names(tmp_path / "trial", "fl.example.org")
 

@@ -84,6 +84,8 @@ def test_each_site_is_scored_on_the_patients_adapt_would_hold_out(federated):
     site = results["sites"]["Hungary"]
     assert site["n_test"] == adapted["data_summary"]["n_test"]
     assert site["federated"]["n"] == site["n_test"] == site["local"]["n"]
+    # every model's counts whole numbers (a trial's federated.json held 19 beside 19.0)
+    assert {type(site[model]["n"]) for model in ("federated", "local", "pooled", "base")} == {int}
     assert site["n_train"] == adapted["data_summary"]["n_train"]
 
 

@@ -777,11 +777,13 @@ def certificates(
     force: bool = typer.Option(False, "--force", help="Replace certificates already there."),
 ) -> None:
     """Make self-signed TLS certificates for a trial federation (a CA and a server
-    certificate). A real federation uses the hospitals' own PKI.
+    certificate), valid for 30 days. A real federation uses the hospitals' own PKI.
 
     Example: medadapt federate certificates --out certs --host fl.example.org
     """
-    from medadapt.federated.certificates import LOOPBACK, make_certificates
+    import datetime as dt
+
+    from medadapt.federated.certificates import LOOPBACK, TRIAL_DAYS, make_certificates
     from medadapt.federated.deploy import CERTIFICATES
 
     inputs.check_name_length(out, "--out")
@@ -796,8 +798,10 @@ def certificates(
         raise ConfigError(f"--out {out} already holds {', '.join(existing)}: pass --force to "
                           "replace them")  # fmt: skip
     make_certificates(out, hosts)
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=TRIAL_DAYS)).date().isoformat()
     stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem (for {', '.join(hosts)}) "
-                 "and server.key (keep them on the server)")  # fmt: skip
+                 f"and server.key (keep them on the server); valid for {TRIAL_DAYS} days, until "
+                 f"{until}: a trial's, not a federation's")  # fmt: skip
 
 
 #: a DNS name a certificate can hold: dot-separated labels of letters, digits and hyphens

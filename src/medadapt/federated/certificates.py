@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 LOOPBACK = ("127.0.0.1", "localhost")  # where a server reaches its own SuperLink
+TRIAL_DAYS = 30  # how long a trial's certificates are valid
 
 
 def make_certificates(directory: Path, hosts: tuple[str, ...] = LOOPBACK,
-                      days: int = 30) -> Path:  # fmt: skip
+                      days: int = TRIAL_DAYS) -> Path:  # fmt: skip
     """``ca.crt``, ``server.pem`` and ``server.key`` in ``directory``; returns it."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)

@@ -112,7 +112,7 @@ def summarise(
             # the base alone, as the site scored it in the final round (a deployment's only
             # figures of it); a simulation's references score it on the same patients
             "base": _unprefixed(entry, BASE_ALONE) or None,
-            **references.get(name, {}),
+            **{model: _counted(figures) for model, figures in references.get(name, {}).items()},
         }
         for key, notes in site_notes(sites[name]).items():
             sites[name][key]["notes"] = notes
@@ -176,6 +176,14 @@ def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:
     else:
         found = {k[len(prefix) :]: v for k, v in entry.items() if k.startswith(prefix)}
     return {k: _whole(v) if k in COUNTS else v for k, v in found.items()}
+
+
+def _counted(figures: Any) -> Any:
+    """A reference model's figures at a site, its counts as whole numbers as the shared
+    adapter's are (a trial's ``federated.json`` held ``19`` beside ``19.0``)."""
+    if not isinstance(figures, dict):
+        return figures
+    return {k: _whole(v) if k in COUNTS else v for k, v in figures.items()}
 
 
 def _whole(value: Any) -> Any:
