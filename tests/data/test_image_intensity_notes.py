@@ -176,3 +176,26 @@ def test_one_image_s_notes_say_the_image_without_a_command_line_flag(tmp_path):
         "the image is smaller than 16 px (12x12 px): upscaled over 4x to the model's 64 px, "
         "the detail the model expects is not in it; score the full-size image",
     )
+
+
+def test_a_training_image_shaped_unlike_the_others_is_named():
+    """A trial's 2:1 image among square ones trained the base without a word (the recorded
+    range leaves one odd image out, so that it does not widen it)."""
+    from medadapt.data.image_files import odd_training_shapes_note
+
+    paths = [f"img{i}.png" for i in range(30)]
+    square = [1.0] * 30
+    assert odd_training_shapes_note(paths, square, "cases.csv") is None
+    one = [*square[:29], 2.0]
+    assert odd_training_shapes_note(paths, one, "cases.csv") == (
+        "of 30 training images in cases.csv, img29.png is shaped 2:1 (longer side to shorter) "
+        "where the others are 1:1: fitted to the model's square, it looks unlike them; check "
+        "it is the right image, or crop it as the others are"
+    )
+    two = [*square[:28], 4.0, 2.0]
+    assert odd_training_shapes_note(paths, two, "cases.csv").startswith(
+        "of 30 training images in cases.csv, 2 of them (first: img28.png, 4:1) are shaped"
+    )
+    assert odd_training_shapes_note(paths[:9], one[-9:], "x") is None  # too few to tell
+    films = [1.0, 1.2] * 15  # two usual shapes, 1.2:1 within the margin of the others
+    assert odd_training_shapes_note(paths, films, "cases.csv") is None

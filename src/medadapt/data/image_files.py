@@ -519,6 +519,42 @@ def shape_note(
     )
 
 
+#: training images from which their shapes' range says which are odd (percentiles of fewer
+#: say little)
+ODD_SHAPES_FROM = 10
+
+
+def odd_training_shapes_note(paths: Sequence[str], aspects: Sequence[float],
+                             where: str) -> str | None:  # fmt: skip
+    """A warning naming the training images shaped unlike most (beyond the 10th to 90th
+    percentiles of their shapes by :data:`ASPECT_MARGIN`): the range a base records leaves
+    an odd image out so that it does not widen it, and a trial's 2:1 image among square ones
+    then trained the base without a word. None where there are none, or fewer than
+    :data:`ODD_SHAPES_FROM` images."""
+    if len(aspects) < ODD_SHAPES_FROM:
+        return None
+    low, high = (float(v) for v in np.percentile(np.asarray(aspects, dtype=float), [10, 90]))
+    usual = [low / ASPECT_MARGIN <= ratio <= high * ASPECT_MARGIN for ratio in aspects]
+    odd = [(path, ratio) for path, ratio, fits in zip(paths, aspects, usual, strict=True)
+           if not fits]  # fmt: skip
+    if not odd:
+        return None
+    others = [ratio for ratio, fits in zip(aspects, usual, strict=True) if fits]
+    lo, hi = _ratio(min(others)), _ratio(max(others))  # the others' own, not the percentiles'
+    shapes = lo if lo == hi else f"{lo} to {hi}"
+    path, ratio = odd[0]
+    what = (f"{path} is shaped {_ratio(ratio)}" if len(odd) == 1 else
+            f"{len(odd)} of them (first: {path}, {_ratio(ratio)}) are shaped")  # fmt: skip
+    return (
+        f"of {len(aspects)} training images in {where}, {what} (longer side to shorter) "
+        f"where the others are {shapes}: fitted to the model's square, "
+        f"{'it looks' if len(odd) == 1 else 'they look'} unlike them; check "
+        f"{'it is' if len(odd) == 1 else 'they are'} the right image"
+        f"{'' if len(odd) == 1 else 's'}, or crop {'it' if len(odd) == 1 else 'them'} as the "
+        "others are"
+    )
+
+
 def _ratio(ratio: float) -> str:
     """``4:1``, ``1.3:1``, ``150:1`` (never ``1.5e+02:1``)."""
     return f"{ratio:.2g}:1" if ratio < 10 else f"{ratio:,.0f}:1"

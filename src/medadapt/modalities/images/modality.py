@@ -118,6 +118,7 @@ class ImageModality(Modality):
         )
 
     def read_training(self, data: Path, options: ImageOptions, reading: Reading) -> ImageSamples:
+        from medadapt.data.image_files import odd_training_shapes_note
         from medadapt.data.image_schema import source_digest
         from medadapt.data.image_sources import hidden_images_note, left_out_note
         from medadapt.data.medmnist import unused_splits_note
@@ -172,6 +173,11 @@ class ImageModality(Modality):
         tied = shape_by_class_note([dataset.aspects[i] for i in chosen] if dataset.aspects else [],
                                    dataset.y[chosen].tolist(), dataset.classes)  # fmt: skip
         notes += [tied] if tied else []
+        if dataset.aspects:  # one odd image among them: its shape left out of the recorded range
+            odd = odd_training_shapes_note([dataset.paths[i] for i in chosen],
+                                           [dataset.aspects[i] for i in chosen],
+                                           Path(data).name)  # fmt: skip
+            notes += [odd] if odd else []
         samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
 
