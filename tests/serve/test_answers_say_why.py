@@ -261,3 +261,16 @@ def test_text_a_csv_reads_as_missing_is_missing_in_a_request_too(client, served_
     scores, _ = _predicted_offline(served_registry,
                                    read_table(tmp_path / "row.csv").to_dict("records"))  # fmt: skip
     assert answer["probability"] == pytest.approx(scores[0], abs=1e-6)
+
+
+def test_each_answer_says_how_the_model_that_gave_it_was_tested(client, served_registry):
+    """A trial's served answer did not say how few patients tested the adapter: each now
+    carries its recorded validation in one line, the SR's algorithm parameter."""
+    from medadapt.evaluate.report.formatting import validation_summary
+
+    registry = Registry(served_registry["registry"])
+    version = registry.get("site_c")
+    [answer] = _answer(client, [_patient(served_registry)])
+    assert answer["validated"] == validation_summary(version.metrics)
+    assert answer["validated"].endswith((f"n={version.metrics['n']}",
+                                         f"n={version.metrics['n']}, warning"))  # fmt: skip

@@ -321,7 +321,7 @@ def test_decoding_in_worker_processes_gives_the_same_answers(client, image_regis
     assert bad.status_code == 422 and bad.json()["file"] == "x.png"  # raised in the worker
 
 
-def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
+def test_an_answer_says_what_its_image_cannot_support_as_read(client, image_registry, tmp_path):
     """The checks ``predict`` makes of a data set, made of each upload: 12-bit values in a
     16-bit PNG (nearly black at 1/65535), far darker than the base's training images, and an
     image upscaled over 4x are said in its note."""
@@ -335,6 +335,10 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, tmp_path):
                         headers=AUTH)  # fmt: skip
     assert reply.status_code == 200, reply.text
     detector, thumb = (p["note"] for p in reply.json()["predictions"])
+    from medadapt.evaluate.report.formatting import validation_summary
+
+    tested = validation_summary(Registry(image_registry["registry"]).get("site_b").metrics)
+    assert {p["validated"] for p in reply.json()["predictions"]} == {tested}  # how tested
     caution = _SITE_B + "; "  # which model answered: first
     assert detector.startswith(caution) and thumb.startswith(caution)
     detector, thumb = detector.removeprefix(caution), thumb.removeprefix(caution)

@@ -126,6 +126,7 @@ def image_prediction(served: ServedBase, route: Route, sample: Sample, score: An
         "probabilities": {
             c: float32_number(p) for c, p in zip(classes, probabilities, strict=True)
         },
+        "validated": route.validated,
         # which model answered, and its cautions, first: a trial's "scored by the base model
         # alone" came at the end of a long note about the image
         "note": joined_notes(route.note, sample.note),

@@ -347,6 +347,7 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         "outside_training": (
             outside := outside_in_record(schema.numeric_features, instance, schema.missing_codes)
         ),
+        "validated": route.validated,
         "note": joined_notes(
             route.note,  # which model answered, and its cautions, first (as for images)
             sparse,

@@ -74,6 +74,14 @@ class PredictRequest(BaseModel):
     )
 
 
+VALIDATED = (
+    "How the model that answered was tested, as recorded: its leading figure with its 95% "
+    "interval and the number of test cases (AUROC 0.81 (0.72-0.89), n=60), 'not reported "
+    "(n=8)' where too few were tested for any figure, ', warning' where a caution concerns the "
+    "whole result (see note); a small n means the figure, and the answer, are uncertain."
+)
+
+
 class Prediction(BaseModel):
     adapter: str | None = Field(description="The adapter that produced it; None = base model.")
     version: int | None = Field(description="Its registry version.")
@@ -100,6 +108,7 @@ class Prediction(BaseModel):
         description="The model's categorical features whose value it did not learn (new, too "
         'rare in training, or coded otherwise, e.g. "male" for "M"); scored as unseen.',
     )
+    validated: str | None = Field(None, description=VALIDATED)
     outside_training: list[str] = Field(
         default_factory=list,
         description=f"The model's numeric features whose value lies over {FAR_OUTSIDE_SDS:g} "
@@ -152,6 +161,7 @@ class ImagePrediction(BaseModel):
     base: str = Field(description="The base model's weights hash (first 12 characters).")
     predicted: str = Field(description="The most probable class.")
     probabilities: dict[str, float] = Field(description="Class name -> probability.")
+    validated: str | None = Field(None, description=VALIDATED)
     note: str | None = Field(
         None,
         description="Set when the file's intensities were scaled unlike the training images' "

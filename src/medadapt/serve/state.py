@@ -48,7 +48,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.checks import did_you_mean
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
-from medadapt.evaluate.report.formatting import recorded_cautions
+from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
@@ -240,6 +240,8 @@ class Route:
     inputs_seen: dict[str, Any] | None = field(default=None, compare=False)
     # why the base alone answers although adapters are served (said with each prediction)
     note: str | None = field(default=None, compare=False)
+    # how the model that answers was tested, as recorded (its leading figure and test count)
+    validated: str | None = field(default=None, compare=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:
@@ -323,6 +325,11 @@ def _outcome(served: ServedBase) -> str | None:
 def _base_cautions(served: ServedBase) -> str | None:
     training = served.base.training
     return cautioned(recorded_model(training), recorded_metrics(training))
+
+
+def _base_validated(served: ServedBase) -> str:
+    """How a served base (or the fine-tuned model in its folder) was tested, as recorded."""
+    return validation_summary(recorded_metrics(served.base.training))
 
 
 def _served_after(meant: str, served: str) -> str:
@@ -456,7 +463,8 @@ class ServingState:
         grown = (modality_of(served.kind).can_grow() and classes
                  and list(classes) != list(served.schema.classes))  # fmt: skip
         route = Route(served.key, internal, name, version, tuple(classes) if grown else None,
-                      record.inputs_seen, cautioned(f"adapter {v.ref}", v.metrics))  # fmt: skip
+                      record.inputs_seen, cautioned(f"adapter {v.ref}", v.metrics),
+                      validation_summary(v.metrics))  # fmt: skip
         tables.versions[(name, version)] = route
         return route
 
@@ -709,11 +717,13 @@ class ServingState:
                 _check_instance_group(group, column, str(wanted_group), instance, index)
                 note = self._group_alone((column, str(wanted_group)), tables)
                 return Route(served.key, None, None, None,
-                             note=joined_notes(note, _base_cautions(served)))  # fmt: skip
+                             note=joined_notes(note, _base_cautions(served)),
+                             validated=_base_validated(served))  # fmt: skip
         if group is None and wanted_group is None:  # no routing info
             if len(bases) == 1:
                 note = joined_notes(self._base_alone(kind, tables), _base_cautions(bases[0]))
-                return Route(bases[0].key, None, None, None, note=note)
+                return Route(bases[0].key, None, None, None, note=note,
+                             validated=_base_validated(bases[0]))  # fmt: skip
             adapters = sorted(n for n, r in tables.promoted.items() if self._kind(r) == kind)
             if adapters:  # no base alone answers: the request lacks a field, not the server
                 raise NoAdapterNamed(_name_an_adapter(adapters, kind, len(bases)))
