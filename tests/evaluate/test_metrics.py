@@ -458,6 +458,19 @@ def test_the_cautions_a_prediction_carries_come_from_the_recorded_test():
                    "notes": {"auroc": "not reported: 2 negatives among 37 patients"}}  # fmt: skip
     assert recorded_cautions(standing_in) == ["AUROC not measured on its test patients"]
     assert len("medadapt warning=AUROC not measured on its test patients") <= 64
+    # the one-class note of an accuracy no better than the commonest class's is said so, not
+    # "called nearly every test case one class" (a trial's adapter called 29 of 60 negative),
+    # and risks too low on average (its O/E note) are said too
+    no_better = {"n": 60, "auroc": 0.6, "auroc_ci": [0.51, 0.7], "oe_ratio": 1.832,
+                 "notes": {"one_class": "accuracy 0.483 at threshold 0.5 is no better than "
+                           "calling every patient positive (0.517, the no-information rate)",
+                           "oe_ratio": "the model predicts too few events: 45 observed "
+                           "against 24.6 expected from its risks (the interval excludes 1); "
+                           "its risks are too low on average"}}  # fmt: skip
+    said = recorded_cautions(no_better)
+    assert said == ["accuracy no better than one answer for all",
+                    "risks too low on average (O/E 1.83)"]  # fmt: skip
+    assert all(len(f"medadapt warning={w}") <= 64 and w.isascii() for w in said)
 
 
 def test_the_ece_interval_is_recentred_so_that_it_holds_the_estimate():

@@ -196,6 +196,18 @@ def test_a_one_class_caution_says_what_the_recorded_warning_says():
     assert cautioned("adapter x@1", not_text) == (
         "caution, adapter x@1 was recorded with: called nearly every test case one class"
     )
+    found = (
+        "at threshold 0.5 the adapter calls 1 of the 15 negative patients negative, where "
+        "the base model alone called 5, and 45 of the 45 positive patients positive (the "
+        "base model 40)"
+    )
+    said = ": the AUROC compared does not depend on the threshold, and does not show it"
+    fewer = {"n": 60, "auroc": 0.7, "notes": {"fewer_found_than_base": found + said}}
+    assert cautioned("adapter va@1", fewer) == (  # which class (a trial's said "a class")
+        "caution, adapter va@1 was recorded with: at threshold 0.5 the adapter calls 1 of the "
+        "15 negative patients negative, where the base model alone called 5, and 45 of the 45 "
+        "positive patients positive (the base model 40)"
+    )
     missed = {"n": 90, "auroc": 0.991, "notes": {"missed_class": (
         "class 'nodule' is found in 0 of 30 images (sensitivity 0.000): the model almost never "
         "calls it, which the overall AUROC (0.991) and accuracy (0.667) do not show; do not "

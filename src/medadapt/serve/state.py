@@ -48,7 +48,11 @@ from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.checks import did_you_mean
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
-from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
+from medadapt.evaluate.report.formatting import (
+    recorded_cautions,
+    validation_summary,
+    whole_result_words,
+)
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
@@ -65,9 +69,9 @@ from medadapt.registry.groups import served_group
 from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
 from medadapt.registry.store import repair_fix
 from medadapt.results import (
+    FEWER_THAN_BASE,
     MISSED_CLASS,
     ONE_CLASS,
-    WHOLE_RESULT_WORDS,
     AdapterRecord,
     recorded_metrics,
     recorded_model,
@@ -131,7 +135,7 @@ class GroupMisspelt(ConfigError):
 MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
-MAX_RECORDED_WORDS = 160  # longest recorded warning said in an answer's caution, as recorded
+MAX_RECORDED_WORDS = 200  # longest recorded warning said in an answer's caution, as recorded
 LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
 
@@ -306,10 +310,14 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     calling (nearly) every test case one class is said in the recorded warning's own words
     ("every patient is called positive at threshold 0.5"), as ``registry show`` prints it,
     not in the few words an SR has room for; so is a class it almost never calls ("class
-    'nodule' is found in 0 of 30 images (sensitivity 0.000)")."""
+    'nodule' is found in 0 of 30 images (sensitivity 0.000)"), and one it finds half as often
+    as the base ("at threshold 0.5 the adapter calls 1 of the 15 negative patients negative,
+    where the base model alone called 5 ...")."""
     said = recorded_cautions(metrics)
-    for key in (ONE_CLASS, MISSED_CLASS):  # which class: the recorded warning's own words
-        words = WHOLE_RESULT_WORDS[key]
+    notes = (metrics or {}).get("notes") if isinstance((metrics or {}).get("notes"), dict) else {}
+    # which class: the recorded warning's own words (a trial's answers said "a class")
+    for key in (ONE_CLASS, MISSED_CLASS, FEWER_THAN_BASE):
+        words = whole_result_words(key, notes.get(key))
         recorded = _recorded_words(metrics, key) if metrics and words in said else None
         if recorded is not None:
             said[said.index(words)] = recorded

@@ -10,6 +10,7 @@ from typing import Any
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
     IN_LABEL_UNITS,
     METRIC_LABELS,
+    ONE_CLASS,
     UNMEASURED_WORDS,
     WHOLE_RESULT,
     WHOLE_RESULT_WORDS,
@@ -154,12 +155,26 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     if not metrics:
         return []
     notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
-    said = [WHOLE_RESULT_WORDS[key] for key in WHOLE_RESULT_WORDS if notes.get(key)]
+    said = [whole_result_words(key, notes[key]) for key in WHOLE_RESULT_WORDS if notes.get(key)]
     if not measured(metrics):
         said.insert(0, UNMEASURED_WORDS)
     elif metrics.get("auroc") is None and notes.get("auroc"):  # a trial's served answers said
         said.append(AUROC_UNMEASURED_WORDS)  # "every patient is called positive" only
     return said + _uncertain_result(metrics, notes)
+
+
+def whole_result_words(key: str, note: Any) -> str:
+    """A whole-result note's few words; the one-class note says which of its two findings it
+    records (a trial's served adapter, accuracy no better than calling everyone positive
+    though it called 29 of 60 negative, was said to have "called nearly every test case one
+    class")."""
+    if key == ONE_CLASS and isinstance(note, str) and note.startswith("accuracy"):
+        return NO_BETTER_THAN_ONE_ANSWER
+    return WHOLE_RESULT_WORDS[key]
+
+
+#: the one-class note where it records an accuracy no better than the commonest class's
+NO_BETTER_THAN_ONE_ANSWER = "accuracy no better than one answer for all"
 
 
 def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[str]:
@@ -188,6 +203,14 @@ def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[st
     )
     if found:
         said.append(f"predictions too {found[1]} on average by {found[2]}"[:MAX_CAUTION])
+    events = notes.get("oe_ratio")  # risks too low or too high on average (README: said too)
+    ratio = metrics.get("oe_ratio")
+    wrong = (
+        re.search(r"predicts too (few|many) events", events) if isinstance(events, str) else None
+    )
+    if wrong and isinstance(ratio, int | float):
+        which = "low" if wrong[1] == "few" else "high"
+        said.append(f"risks too {which} on average (O/E {ratio:.2f})")
     return said
 
 
