@@ -61,6 +61,15 @@ def test_a_study_compares_the_criteria_with_patients_not_visits(tabular):
     assert (entry["n_train"], entry["n_train_patients"]) == (450, 150)
     assert (entry["n_test"], entry["n_test_patients"]) == (60, 20)
     assert entry["unit"] == "rows"
+    # the test needs of a study that trains its own base: the calibration slope's too, at
+    # the cautious C-statistic (a trial planned on the C-statistic's, missing the one that
+    # binds), as the Python API computes them
+    import medadapt as ma
+
+    expected = ma.sample_size.validation(prevalence=entry["prevalence"], c_statistic=0.7)
+    names = ["O/E", "slope (assumed C 0.7)", "C (assumed 0.7)"]
+    assert entry["test_needs"] == {k: c.n for k, c in zip(names, expected.criteria, strict=True)}
+    assert entry["test_needs"]["slope (assumed C 0.7)"] == max(entry["test_needs"].values())
     assert study_sample_size_line(entry, "patients") == (
         "sample size (Riley et al., conservative R-squared): minimum patients head-only "
         f"adapter 385; the target has 450 rows from 150 patients to train; {CONSERVATIVE_WHY}; "

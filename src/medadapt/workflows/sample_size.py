@@ -972,8 +972,11 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
         needs = {c["name"]: c["n"] for c in checked}
     elif outcome.task == "binary":
         prevalence = outcome.figures["prevalence"]
-        oe, _slope, c = validation(prevalence=prevalence, c_statistic=CAUTIOUS_C)
-        needs = {"O/E": oe.n, f"C (assumed {CAUTIOUS_C:g})": c.n}
+        oe, slope, c = validation(prevalence=prevalence, c_statistic=CAUTIOUS_C)
+        # the slope's too: it is the one that binds (a trial planned on the C-statistic's 547
+        # where the calibration slope asks about 4,500)
+        needs = {"O/E": oe.n, f"slope (assumed C {CAUTIOUS_C:g})": slope.n,
+                 f"C (assumed {CAUTIOUS_C:g})": c.n}  # fmt: skip
     return {
         **outcome.to_dict(), **counts,
         "strategies": strategies, "intercepts_aside": True, "test_needs": needs,
