@@ -287,3 +287,23 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
         assert (reply.status_code, reply.json()["detail"]) == (422, [{
             "loc": ["body", "instances", 0, "age"], "type": "value_error",
             "msg": f"age must be a finite number within ±1e15 or null (got {got})"}])  # fmt: skip
+
+
+def test_the_hint_for_a_group_with_none_promoted_names_a_version_fit_to_serve(tmp_path):
+    """A trial withdrew its adapter; the 404's hint named va@3, the newest version, recorded
+    as worse than the base model (its promote refused for harm), where va@1 was fit. The hint
+    names the newest version fit to serve; only where none is, the newest."""
+    from tests.registry.helpers import make_adapter_on_base, make_base, metadata
+
+    base = make_base(tmp_path / "base")
+    root = tmp_path / "registry"
+    registry = Registry(root, create=True)
+    worse = metadata(metrics={"auroc": 0.6, "auroc_ci": [0.5, 0.7], "n": 40,
+                              "notes": {"worse_than_base": "Keep the base model."}})  # fmt: skip
+    registry.add(make_adapter_on_base(tmp_path / "a1", base, seed=1), name="va")
+    registry.add(make_adapter_on_base(tmp_path / "a2", base, seed=2, meta=worse), name="va")
+    instance = {"age": 50.0, "bp": 120.0}
+    with TestClient(create_app(root, token=TOKEN)) as client:
+        status, body = _post(client, {"group": "VA Long Beach", "instances": [instance]})
+    assert status == 404 and "registered for it: va@1 (promote one" in body["detail"], body
+    assert "va@2" not in body["detail"]

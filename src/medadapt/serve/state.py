@@ -72,6 +72,7 @@ from medadapt.results import (
     FEWER_THAN_BASE,
     MISSED_CLASS,
     ONE_CLASS,
+    UNFIT_TO_SERVE,
     AdapterRecord,
     recorded_metrics,
     recorded_model,
@@ -565,14 +566,20 @@ class ServingState:
         registered: dict[str, list[int]] = {}
         newest: dict[str, tuple[str, int]] = {}
         used: set[str] = set()
-        for_group: dict[tuple[str, str], dict[str, str]] = {}  # group -> name -> newest ref
+        # group -> name -> the ref a hint names: its newest version fit to serve (a trial's
+        # hint named a version refused for harm), else its newest; and whether it is fit
+        for_group: dict[tuple[str, str], dict[str, tuple[str, bool]]] = {}
         for v in self.registry.list():  # ordered by name and version
             registered.setdefault(v.name, []).append(v.version)
             newest[v.name] = (v.base_fingerprint["weights"], v.version)
             used.add(v.base_fingerprint["weights"])
             group = served_group(v)
             if group is not None:
-                for_group.setdefault(group, {})[v.name] = v.ref
+                notes = v.metrics.get("notes") if isinstance(v.metrics.get("notes"), dict) else {}
+                fit = not set(UNFIT_TO_SERVE) & set(notes)
+                named = for_group.setdefault(group, {}).get(v.name)
+                if fit or named is None or not named[1]:
+                    for_group[group][v.name] = (v.ref, fit)
         tables = Tables(  # built aside, then swapped in
             versions=self._still_registered({(n, i) for n, vs in registered.items() for i in vs}),
             registered={name: tuple(versions) for name, versions in registered.items()},
@@ -595,7 +602,7 @@ class ServingState:
             schema = base_schema(self.registry.root, weights)
             tables.info.append(adapter_entry(v, kind=self._kind(route), schema=schema))
         for group, refs in for_group.items():
-            waiting = [ref for name, ref in refs.items() if name not in promoted]
+            waiting = [ref for name, (ref, _) in refs.items() if name not in promoted]
             if waiting:
                 tables.unpromoted[group] = waiting
         tables.conflicts = self._conflicts(tables)
