@@ -193,3 +193,14 @@ def test_files_are_taken_from_the_file_field_only(client, png, files, said):
     several = [("file", ("a.png", png)), ("file", ("b.png", png))]  # the README's curl's way
     reply = client.post("/v1/predict", data={"adapter": "site_b"}, files=several)
     assert [p["file"] for p in reply.json()["predictions"]] == ["a.png", "b.png"]
+
+
+def test_json_rows_for_an_image_adapter_s_group_say_how_images_are_sent(client):
+    """A trial's {"group": "B", "instances": [...]} to a server whose image adapter site_b
+    serves group B was a 404 "no adapter serves group 'B' ... served groups: <the tables'>"."""
+    reply = client.post("/v1/predict", json={"group": "B", "instances": [{"x": 1}]})
+    assert reply.status_code == 404
+    assert reply.json()["detail"] == (
+        "group 'B' is served by adapter 'site_b', which takes images as multipart/form-data, "
+        "or a JSON DICOMweb reference, not JSON instances: " + SEND_IMAGES.format(name="site_b")
+    )

@@ -80,6 +80,7 @@ from medadapt.results import (
 from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
+from medadapt.serve.request_json import send_images
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -871,6 +872,17 @@ class ServingState:
                 f"no adapter is promoted for group {shown(wanted_group)}{where}, and no base "
                 f"model was trained on it; registered for it: {', '.join(waiting)} (promote "
                 f"one to serve the group: '{self._promote(waiting[0])}'{pinned})"
+            )
+        other = [route for (_, value), routes in sorted(tables.groups.items())
+                 if wanted_group is not None and value == str(wanted_group)
+                 for route in routes if self._kind(route) not in (kind, None)]  # fmt: skip
+        if other:  # a trial's JSON rows for an image adapter's group: "no adapter serves it"
+            theirs = self._kind(other[0])
+            fix = (send_images(other[0].name) if theirs == "image"
+                   else "send its rows as JSON 'instances'")  # fmt: skip
+            return (
+                f"group {shown(wanted_group)}{where} is served by adapter {other[0].name!r}, "
+                f"which takes {KIND_INPUTS[theirs]}, not {KIND_INPUTS[kind]}: {fix}"
             )
         groups = self._adapter_groups(kind, tables)
         for key in tables.resident:
