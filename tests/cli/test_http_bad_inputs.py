@@ -70,7 +70,7 @@ HTTP_CASES = [
         body={"group": "Mars", "instances": [{P: True}]}),
     req("adapter and another group", 422, "is for dataset = 'VA Long Beach'",
         body={"adapter": "va", "group": "Switzerland", "instances": [{P: True}]}),
-    req("adapter and another group in the instance", 422, "request names another group",
+    req("adapter and another group in the instance", 422, "field names 'Switzerland'",
         body=with_patient(dataset="Switzerland")),
     req("unknown field", 422, "is not a field of this model", body=with_patient(colour="red")),
     req("text for a number", 422, "must be a finite number", body=with_patient(age=SECRET)),

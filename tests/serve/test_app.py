@@ -157,13 +157,13 @@ def test_routing_by_version_by_request_group_and_by_instance_group(client, serve
         "an 'adapter' to use one)"
     )
     # unknown, or a served group in another case: the 404 names the instance and what routes
-    for site, meant in (("Z", ""), ("c", "; did you mean 'C'?")):
+    for site, meant in (("Z", "; s"), ("c", "; did you mean 'C'? S")):  # not "?; served"
         unknown = [{**_instances(served_registry, "A", 1)[0], "site": site}]
         reply = client.post("/v1/predict", json={"instances": unknown}, headers=AUTH)
         assert reply.status_code == 404
         assert reply.json()["detail"] == (
             f"no adapter serves group '{site}' (the 'site' field of instance 0), and no base "
-            f"model was trained on it{meant}; served groups: A, B, C (send one of them, or "
+            f"model was trained on it{meant}erved groups: A, B, C (send one of them, or "
             "name an 'adapter')"
         )
 

@@ -189,12 +189,13 @@ def test_a_group_conflict_and_a_misspelt_group_name_the_instance(client, served_
     assert reply.json()["detail"] == [
         {
             "loc": ["body", "instances", i, "site"],
-            "msg": "adapter 'site_c' is for site = 'C', but the request names another group "
-            f"in instance {i}'s 'site' field; drop that field to use the adapter, or send each "
-            "group's instances in their own request",
+            "msg": f"adapter 'site_c' is for site = 'C', but instance {i}'s 'site' field names "
+            f"'{site}': send each group's instances in their own request (without 'adapter', "
+            "each is routed by its 'site' field), or drop that field only if adapter 'site_c' "
+            "is meant for that patient all the same",
             "type": "value_error",
         }
-        for i in (1, 3)
+        for i, site in ((1, "A"), (3, "B"))
     ]
     # the request's group agrees with the adapter, instance 1's field does not: refused too
     reply = client.post("/v1/predict", headers=AUTH,
@@ -214,7 +215,7 @@ def test_a_group_conflict_and_a_misspelt_group_name_the_instance(client, served_
     assert (reply.status_code, reply.json()["detail"]) == (
         404,
         "no adapter serves group 'b ' (the 'site' field of instance 2), and no base model was "
-        "trained on it; did you mean 'B'?; served groups: A, B, C (send one of them, or name an "
+        "trained on it; did you mean 'B'? Served groups: A, B, C (send one of them, or name an "
         "'adapter')",
     )
 

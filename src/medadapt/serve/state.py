@@ -903,9 +903,10 @@ class ServingState:
             )
         spellings = groups | {value for _, value in tables.unpromoted}
         meant = did_you_mean(str(wanted_group).strip(), sorted(spellings))
+        after = f" {hint[0].upper()}{hint[1:]}" if meant else f"; {hint}"  # not "?; served"
         return (
             f"no adapter serves group {shown(wanted_group)}{where}, and no base model was "
-            f"trained on it{meant}; {hint}"
+            f"trained on it{meant}{after}"
         )
 
     def _waiting(self, group: Any, kind: str, tables: Tables) -> list[str]:
@@ -1063,10 +1064,12 @@ class ServingState:
                     f"{value!r} there, or drop that field to use the adapter",
                     _instance_loc(index, column, "adapter"),
                 )
-            raise GroupConflict(
-                f"adapter {name!r} is for {column} = {value!r}, but the request names another "
-                f"group in {_which(index)}'s {column!r} field; drop that field to use the "
-                "adapter, or send each group's instances in their own request",
+            raise GroupConflict(  # the right fix first: a trial's "drop that field" would
+                # have scored a VA patient with Switzerland's adapter
+                f"adapter {name!r} is for {column} = {value!r}, but {_which(index)}'s "
+                f"{column!r} field names {shown(asked)}: send each group's instances in their "
+                f"own request (without 'adapter', each is routed by its {column!r} field), or "
+                f"drop that field only if adapter {name!r} is meant for that patient all the same",
                 _instance_loc(index, column, "adapter"),
             )
 
