@@ -1064,14 +1064,16 @@ def test_a_version_with_no_measured_performance_is_marked_and_its_promotion_warn
     ]
 
 
-def _versions_tested(cli, adapter_dir, first: dict, second: dict, *, splits=(None, None)):
-    """heart@1 and heart@2 with these metrics (and recorded splits); heart@1 served."""
+def _versions_tested(cli, adapter_dir, first: dict, second: dict, *, splits=(None, None),
+                     name: str = "heart"):  # fmt: skip
+    """NAME@1 and NAME@2 with these metrics (and recorded splits); NAME@1 served."""
     from tests.registry.helpers import metadata
 
     for seed, (metrics, split) in enumerate(zip((first, second), splits, strict=True), 1):
         meta = metadata(metrics=metrics, **({"split": split} if split else {}))
-        cli("add", str(adapter_dir(seed, meta=meta)), "--name", "heart")
-    cli("promote", "heart@1")
+        cli("add", str(adapter_dir(seed + (10 if name != "heart" else 0), meta=meta)), "--name",
+            name)  # fmt: skip
+    cli("promote", f"{name}@1")
 
 
 SPLIT = {"data_sha256": "d" * 64, "test_digest": "t" * 16, "seed": 0}
@@ -1152,6 +1154,28 @@ def test_promote_says_when_the_two_versions_were_tested_on_other_rows(cli, adapt
         f"registry --root {cli.root} diff heart@1 heart@2' lists their figures and intervals "
         "side by side)"
     ]
+
+
+def test_promote_warns_of_risks_worse_beyond_chance_behind_a_headline_alike(cli, adapter_dir):
+    """A trial promoted a version of AUROC 0.639 over one of 0.631, without a word of its
+    Brier score, 0.444 against 0.201: a Brier score worse beyond chance is a warning too."""
+    served = {"auroc": 0.631, "auroc_ci": [0.49, 0.77], "brier": 0.201,
+              "brier_ci": [0.15, 0.25], "n": 60}  # fmt: skip
+    worse = {"auroc": 0.639, "auroc_ci": [0.5, 0.78], "brier": 0.444,
+             "brier_ci": [0.38, 0.51], "n": 60}  # fmt: skip
+    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, SPLIT))
+    out, _ = cli("promote", "heart@2")
+    assert [line for line in out.splitlines() if "served until now" in line] == [
+        "warning: heart@2's Brier score 0.444 (0.380–0.510) is higher (worse) than heart@1's "
+        "0.201 (0.150–0.250), served until now, on the same test set; their intervals do not "
+        f"overlap ('medadapt registry --root {cli.root} diff heart@1 heart@2' lists their "
+        "figures and intervals side by side)"
+    ]
+    near = {**worse, "brier": 0.22, "brier_ci": [0.17, 0.27]}  # within chance: nothing said
+    cli("promote", "heart", "--clear")  # one adapter per group served
+    _versions_tested(cli, adapter_dir, served, near, splits=(SPLIT, SPLIT), name="other")
+    out, _ = cli("promote", "other@2")
+    assert "Brier" not in out
 
 
 def test_promoting_the_served_version_again_says_it_already_was(cli, adapter_dir):

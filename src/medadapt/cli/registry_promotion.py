@@ -148,6 +148,10 @@ def promotion_messages(
             f"{metric_label(now.name)} {metric_text(now)} alone cannot show how well it tells "
             "patients apart: serve it only if it has been checked on more patients"
         )
+    risks = _lower_figure(promoted, was, same_test_rows, diff, metric="brier")
+    if risks is not None and not risks[0] and now is not None and now.name != "brier":
+        warned.append(risks[1])  # risks further from what happened, beyond chance: a trial's
+        # promote over a version of Brier 0.201 to one of 0.444 (AUROC alike) went unsaid
     compared = _lower_figure(promoted, was, same_test_rows, diff)
     if compared is None:
         return warned, []
@@ -160,20 +164,23 @@ def _lower_figure(
     was: AdapterVersion | None,
     same_test_rows: bool | None,
     diff: str = "medadapt registry diff",
+    *,
+    metric: str | None = None,
 ) -> tuple[bool, str] | None:
-    """``(within chance, what to say)`` when ``promoted``'s headline figure is worse than
-    ``was``'s (the version served until now), else None. Said as it is: lower (higher for an
-    error), with both intervals; whether they were tested on the same test set
-    (``same_test_rows``). Intervals that overlap can still differ beyond chance (0.70,
-    0.65-0.75 against 0.78, 0.74-0.82: z = 2.45, p = 0.014): the difference is tested from
-    the two intervals and said in words, with its p-value where it is beyond chance (no z: a
-    clinician reads the sentence). One within chance cannot tell the two apart, and is no
-    evidence that they perform the same either: only comparing both patient by patient on the
-    same patients could say (where ``same_test_rows``, they were scored on the same patients,
-    but the registry keeps no patient's answer to compare); ``diff`` lists the figures and
-    intervals side by side, and is named as doing only that. Without an interval the size of
-    the difference is unknown."""
-    now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    """``(within chance, what to say)`` when ``promoted``'s headline figure (or ``metric``,
+    where both record it) is worse than ``was``'s (the version served until now), else None.
+    Said as it is: lower (higher for an error), with both intervals; whether they were
+    tested on the same test set (``same_test_rows``). Intervals that overlap can still
+    differ beyond chance (0.70, 0.65-0.75 against 0.78, 0.74-0.82: z = 2.45, p = 0.014): the
+    difference is tested from the two intervals and said in words, with its p-value where it
+    is beyond chance (no z: a clinician reads the sentence). One within chance cannot tell
+    the two apart, and is no evidence that they perform the same either: only comparing both
+    patient by patient on the same patients could say (where ``same_test_rows``, they were
+    scored on the same patients, but the registry keeps no patient's answer to compare);
+    ``diff`` lists the figures and intervals side by side, and is named as doing only that.
+    Without an interval the size of the difference is unknown."""
+    now = next((m for m in promoted.metric_list()
+                if not m.is_count and metric in (None, m.name)), None)  # fmt: skip
     if was is None or was.ref == promoted.ref or now is None or now.name in _NOT_RANKED:
         return None
     then = next((m for m in was.metric_list() if m.name == now.name), None)
