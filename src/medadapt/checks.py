@@ -31,7 +31,9 @@ def fraction(value: float | None, flag: str, *, closed: bool = False) -> None:
     ok = 0.0 < value <= 1.0 if closed else 0.0 < value < 1.0
     if not ok:
         where = "above 0 and at most 1" if closed else "above 0 and below 1"  # 0 is "between"
-        raise ConfigError(f"{flag} must be a share {where}; got {value:g}")
+        percent = (f" (a percentage? write {value / 100:g} for {value:g}%)"
+                   if 1 < value <= 100 else "")  # fmt: skip
+        raise ConfigError(f"{flag} must be a share {where}; got {value:g}{percent}")
 
 
 #: the largest ``--seed``: the random generators (numpy, scikit-learn) take 32-bit seeds

@@ -103,6 +103,16 @@ ADAPTED_READING_SENTENCE = ADAPTED_READING[0].upper() + ADAPTED_READING[1:]
 """:data:`ADAPTED_READING` opening a sentence (``check-data``'s caveat, the study report)."""
 
 
+def share_text(share: float) -> str:
+    """A training fraction as a percentage: whole percents, or two significant figures below
+    1% (a trial's ``--fractions 0.001`` read "0%", which ``--fractions 0`` is refused as).
+
+    >>> [share_text(s) for s in (1.0, 0.25, 0.05, 0.005, 0.001, 0.0123)]
+    ['100%', '25%', '5%', '0.5%', '0.1%', '1%']
+    """
+    return f"{share * 100:.2g}%" if 0 < share < 0.01 else f"{share:.0%}"
+
+
 def r2_text(r2: float) -> str:
     """An anticipated R-squared as every sample-size output prints it: three decimals, or,
     below 0.01, three significant figures (a Cox-Snell R-squared at a prevalence of 0.005

@@ -313,6 +313,8 @@ CASES = [
          flag="--fractions", says="'abc'"),
     case("study: --fractions 2", *STUDY, "--fractions", "2", "--out", "{tmp}/s",
          flag="--fractions", says="must be a share above 0 and at most 1; got 2"),
+    case("study: --fractions in percent", *STUDY, "--fractions", "50,100", "--out", "{tmp}/s",
+         flag="--fractions", says="got 50 (a percentage? write 0.5 for 50%)"),
     case("study: --seeds 0", *without(STUDY, "--seeds"), "--seeds", "0", "--out", "{tmp}/s",
          flag="--seeds",
          says="at least 1"),

@@ -17,7 +17,7 @@ from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.metrics import MIN_PATIENTS
 from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.base import Modality, Samples
-from medadapt.results import grouped
+from medadapt.results import grouped, share_text
 
 MIN_EVENTS_TRAIN = 10  # per class, in the training rows
 MIN_EVENTS_TEST = 5  # per class, in the test rows (below: AUROC not reported)
@@ -483,7 +483,7 @@ def size_findings(
             "training_sizes",
             "info",
             f"Training {noun} at each size: "
-            + "; ".join(f"{e['fraction']:.0%}: {_size_count(e)}" for e in sizes)
+            + "; ".join(f"{share_text(e['fraction'])}: {_size_count(e)}" for e in sizes)
             + ".",
             {"sizes": sizes},
         )
@@ -494,7 +494,7 @@ def size_findings(
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
         rarer = min(largest["class_counts"], key=largest["class_counts"].__getitem__)
-        where = f" at {largest['fraction']:.0%} of the target training {noun}"
+        where = f" at {share_text(largest['fraction'])} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(
                 events_per_parameter(
@@ -509,7 +509,7 @@ def size_findings(
             )
     elif sizes:  # a measured outcome: every sample informs the fit, as events do for yes/no
         fraction = max(subsets)
-        where = f" at {fraction:.0%} of the target training {noun}"
+        where = f" at {share_text(fraction)} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(events_per_parameter(strategy, params, len(subsets[fraction]),
                                                  name=names.get(strategy), where=where,
@@ -561,7 +561,7 @@ def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]], counted: str) ->
     """A warning naming the training sizes where a class has almost no samples (``counted``:
     what the class counts count, the samples' ``noun`` or patients)."""
     described = ", ".join(
-        f"{e['fraction']:.0%} ({_size_count(e, noun)}: "
+        f"{share_text(e['fraction'])} ({_size_count(e, noun)}: "
         + ", ".join(f"{n} of class {c}" for c, n in e["class_counts"].items())
         + ")"
         for e in rare

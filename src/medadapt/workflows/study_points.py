@@ -15,7 +15,7 @@ from medadapt.evaluate.sufficiency import Finding, size_findings
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import StudyPoint
+from medadapt.results import StudyPoint, share_text
 from medadapt.workflows.strategies import method_of
 from medadapt.workflows.study_grid import (
     StudyConfig,
@@ -225,7 +225,7 @@ def run(bases, points, out: Path, workers: int, say) -> None:
         point: StudyPoint = result
         name = point_name(point.strategy, point.fraction, point.seed)
         atomic_write_bytes(out / "points" / f"{name}.json", json.dumps(point.to_json()).encode())
-        say(f"{point.strategy} {point.fraction:.0%} seed {point.seed}")
+        say(f"{point.strategy} {share_text(point.fraction)} seed {point.seed}")
         return []
 
     workers = max(1, min(workers, n_jobs))

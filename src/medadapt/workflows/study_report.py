@@ -20,7 +20,7 @@ from medadapt.evaluate.report.formatting import (
 )
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for, small_cells_caption
-from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text
+from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text, share_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.strategies import judged_adapter
@@ -65,7 +65,9 @@ def _size_text(study: dict[str, Any]) -> str:
     n = f"{max(rows)} {noun}, " if rows else ""
     if largest == 1.0:
         return f"all target training {noun} ({n}100%)"
-    return f"the largest training size tried ({n}{largest:.0%} of the target training {noun})"
+    return (
+        f"the largest training size tried ({n}{share_text(largest)} of the target training {noun})"
+    )
 
 
 def _band_points(entries: list[dict[str, Any]], sizes: list[float]) -> list[tuple]:
@@ -103,7 +105,9 @@ def _curves_figure(study: dict[str, Any], *, kind: str):
             label=label(point["strategy"]),
         )
     noun = study_noun(study)
-    size = f"all {noun}" if _largest(study) == 1.0 else f"{_largest(study):.0%} of the {noun}"
+    size = (
+        f"all {noun}" if _largest(study) == 1.0 else f"{share_text(_largest(study))} of the {noun}"
+    )
     if kind == "roc":
         ax.set(xlabel="1 − specificity", ylabel="sensitivity", title=f"ROC, {size}")
     else:
@@ -259,7 +263,7 @@ def strategy_rows(
 ) -> tuple[list[str], list[list[str]]]:
     """The header and rows of the main metric per strategy and training size, as the report
     and the terminal show them (a trial's terminal gave no figure per strategy at all)."""
-    columns = ["strategy"] + [f"{f:.0%}" for f in fractions]
+    columns = ["strategy"] + [share_text(f) for f in fractions]
     rows = []
     for strategy, entries in by_strategy.items():
         cells = {e["fraction"]: e for e in entries}
@@ -343,7 +347,7 @@ def _best_table(report: Report, best_per_size: list[dict[str, Any]], metric: str
         ],
         [
             [
-                f"{b['n_train']:.0f} ({b['fraction']:.0%})",
+                f"{b['n_train']:.0f} ({share_text(b['fraction'])})",
                 _best_cell(b),
                 b["mean"],
                 _apart_cell(b),
@@ -424,7 +428,7 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
         ],
         [
             [
-                f"{e['fraction']:.0%}",
+                f"{share_text(e['fraction'])}",
                 e["n_rows"],
                 *([e["n_patients"]] if by_patient else []),
                 *[e["class_counts"][c] for c in classes],
@@ -498,7 +502,7 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
             (
                 "Data",
                 f"{best[0]['n_train']} training {study_noun(study)} of "
-                f"{study['data']['target_group']} ({_largest(study):.0%} of its training "
+                f"{study['data']['target_group']} ({share_text(_largest(study))} of its training "
                 f"{study_noun(study)}); "
                 f"{study['data']['n_target_test']} held out.",
             ),

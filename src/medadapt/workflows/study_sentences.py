@@ -14,6 +14,7 @@ from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.difference import signed_digits
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed, metric_digits, rounded
+from medadapt.results import share_text
 from medadapt.workflows.labels import label
 from medadapt.workflows.strategies import JUDGED_FIRST, judged_adapter
 
@@ -226,7 +227,8 @@ def best_at_largest(best_per_size: list[dict[str, Any]]) -> dict[str, Any] | Non
 def best_words(best: dict[str, Any], metric: str, noun: str) -> str:
     """``"the best mean AUROC with 140 target rows (100%)"``."""
     name = METRIC_LABELS.get(metric, metric)
-    return f"the best mean {name} with {best['n_train']:.0f} target {noun} ({best['fraction']:.0%})"
+    share = share_text(best["fraction"])
+    return f"the best mean {name} with {best['n_train']:.0f} target {noun} ({share})"
 
 
 def followed_sentence(
@@ -307,7 +309,8 @@ def plateau_sentence(
         where = (
             f"with all {plateau['n_train']:.0f} training {noun}"
             if largest == 1.0
-            else f"at the largest size tried ({plateau['n_train']:.0f} {noun}, {largest:.0%})"
+            else f"at the largest size tried ({plateau['n_train']:.0f} {noun}, "
+            f"{share_text(largest)})"
         )
         return (
             f"The {label(adapter)} only reaches its best {name} {where}: no plateau within "
@@ -318,8 +321,8 @@ def plateau_sentence(
     text = (
         f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name}{of_it} "
         "from "
-        f"{plateau['n_train']:.0f} {noun} ({plateau['fraction']:.0%}); no larger size tried "
-        "improves on that by more"
+        f"{plateau['n_train']:.0f} {noun} ({share_text(plateau['fraction'])}); no larger size "
+        "tried improves on that by more"
     )
     if plateau.get("last_drop"):
         text += (

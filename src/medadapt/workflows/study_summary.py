@@ -26,6 +26,7 @@ from medadapt.evaluate.metrics import (
     leak_examples,
 )
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
+from medadapt.results import share_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_sentences import (
@@ -424,7 +425,7 @@ def _noted_where(points: list[dict[str, Any]], note: str, base_words: str) -> st
         + "".join(of_seeds(strategy, f) for f in fractions)
         if strategy == "base_only"
         else f"the {label(strategy)} at "
-        + ", ".join(f"{f:.0%}{of_seeds(strategy, f)}" for f in sorted(fractions))
+        + ", ".join(f"{share_text(f)}{of_seeds(strategy, f)}" for f in sorted(fractions))
         for strategy, fractions in flagged.items()
     )
 
@@ -491,7 +492,7 @@ def size_words(size: float, fraction: float, noun: str, span: tuple[float, float
     """``25 target rows (50%)``, or, where the seeds' splits gave different counts (a
     patient's rows stay together), ``25 target rows (50%; 23 to 28 across seeds, a mean)``: a
     trial's warning said 28 rows at 50% and its summary 25."""
-    said = f"{size:.0f} target {noun} ({fraction:.0%}"
+    said = f"{size:.0f} target {noun} ({share_text(fraction)}"
     if span is not None and round(span[0]) != round(span[1]):
         said += f"; {span[0]:.0f} to {span[1]:.0f} across seeds, a mean"
     return said + ")"
