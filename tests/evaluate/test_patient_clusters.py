@@ -286,3 +286,19 @@ def test_images_of_too_few_patients_point_to_the_patient_column():
         "more patients than that, check the patient column (--id-column); add images of other "
         "patients"
     )
+
+
+def test_a_fraction_leaving_too_few_patients_counts_their_rows_too():
+    """A trial's 200 rows, two of them one patient (identical content), were said to be "the
+    199 patients" with no word of the rows it had counted."""
+    from medadapt.data.splits import stratified_split
+
+    labels = np.array([0, 1] * 100)
+    groups = np.arange(200)
+    groups[199] = groups[197]  # two rows of one patient (the same class)
+    with pytest.raises(DataError) as said:
+        stratified_split(labels, test_fraction=0.99, seed=0, groups=groups)
+    assert str(said.value).startswith(
+        "a test fraction of 0.99 (--test-fraction) holds out 198 of the 199 patients (200 rows), "
+        "leaving 1 to train on"
+    )

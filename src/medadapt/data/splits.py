@@ -50,9 +50,9 @@ def stratified_split(
                 "set; add patients or lower the test fraction"
             )
         if len(keys) < len(labels):
-            _, test_keys = stratified_split(
+            _, test_keys = stratified_split(  # the rows said too: a trial's 200 rows, one
                 labels[first], test_fraction=test_fraction, seed=seed, stratify=stratify,
-                unit="patients",
+                unit=f"patients ({len(labels)} rows)",  # the copy of another, read as 199
             )  # fmt: skip
             in_test = np.isin(inverse, test_keys)
             return np.flatnonzero(~in_test), np.flatnonzero(in_test)
