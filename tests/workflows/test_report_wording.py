@@ -399,9 +399,11 @@ def test_the_flamby_summary_reads_each_centre_s_counts_as_its_json_and_figures_g
         "to 86.0%); the pooled base model alone, without adapters: 80.1% (95% CI 75.0% to "
         "85.0%): a change of +1.0 points (95% CI -2.1 to +4.0) on the same test patients, no "
         "detectable difference on these patients.",
-        "FLamby's best published figure (pooled, 73.5%) is a model without adapters: compare "
-        "it with the base alone (80.1%); the difference between those two is the base model's "
-        "(another architecture and training), not the adapters'.",
+        "FLamby's best published figure (pooled, 73.5%; du Terrail et al., FLamby, NeurIPS "
+        "2022 Datasets and Benchmarks: a logistic regression on the same split, the mean of 5 "
+        "seeds, published without an interval) is a model without adapters: compare it with "
+        "the base alone (80.1%); the difference between those two is the base model's (another "
+        "architecture and training), not the adapters'.",
         "Leave-one-centre-out: a base trained on the other three centres reaches 70.0%; with an "
         "adapter for the held-out centre 81.8% (95% CI 77.0% to 87.0%): a change of +11.8 "
         "points (95% CI +7.0 to +17.0) on the same test patients, more right on these patients "
@@ -420,6 +422,31 @@ def test_the_flamby_summary_reads_each_centre_s_counts_as_its_json_and_figures_g
     _flamby_centres(report, results["centres"])
     # 16 test patients, 15 with disease: as the summary above and results.json say them
     assert "Switzerland base model, pooled training sets, no adapter 16 15 " in _text(report)
+
+
+def test_the_flamby_summary_names_a_centre_the_adapter_made_worse_leave_one_out():
+    """A trial's headline, +8.8 points leave-one-centre-out, came from Switzerland (a training
+    split of one class: everyone called diseased) and an unstable Hungarian base, while VA
+    Long Beach got worse (0.782 to 0.764, AUROC 0.733 to 0.721): said by centre now."""
+    from medadapt.workflows.demo_report import _loco_by_centre
+
+    def arm(accuracy, auroc=None):
+        return {"accuracy": {"mean": accuracy}, "auroc": {"mean": auroc}}
+
+    centres = {
+        "Hungary": {"base_only": arm(0.596, 0.854), "bottleneck": arm(0.780, 0.870)},
+        "Switzerland": {"base_only": arm(0.800), "bottleneck": arm(0.938)},
+        "VA Long Beach": {"base_only": arm(0.782, 0.733), "bottleneck": arm(0.764, 0.721)},
+    }
+    assert _loco_by_centre(centres, {"Switzerland": {"n_train": 30, "disease": True}}) == [
+        "By centre, leave-one-centre-out accuracy (mean over seeds) rose at Hungary (0.596 to "
+        "0.780) and Switzerland (0.800 to 0.938) and fell at VA Long Beach (0.782 to 0.764; "
+        "AUROC 0.733 to 0.721): the average hides a centre the adapter made worse. At "
+        "Switzerland, whose training split holds one class, the rise comes from calling "
+        "everyone that class, not from telling patients apart."
+    ]
+    del centres["VA Long Beach"]
+    assert _loco_by_centre(centres, {}) == []  # none made worse: the headline says it
 
 
 def test_the_one_answer_warning_is_said_once_at_the_top_of_the_summary():

@@ -261,6 +261,8 @@ def as_comparison(note: str, noun: str = "rows", adapt: str = "ma.adapt") -> str
     fix = _new_model_fix(noun, adapt)
     if not note.endswith(fix):
         return note
+    note = note.replace("a base model trained on so few", "a new model trained on so few")  # not
+    # the base (a trial read the comparison arm as the base model)
     return note.removesuffix(fix) + "it is shown for comparison: the adapters reuse the base model"
 
 
