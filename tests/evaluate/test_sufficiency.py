@@ -33,3 +33,20 @@ def test_a_class_with_no_training_rows_is_said_unlearnable_not_overfitted():
         "these (medadapt adapt)"
     )
     assert "likely to be overfitted" in new_model_note({"0": 20, "1": 30}, 13, "rows")
+
+
+def test_events_per_parameter_names_the_rarest_class_or_says_the_classes_tie():
+    """A trial's three-class image study, 14 images of each class, read "14 events (the rarer
+    class's count, here class 'mass')" and "fit these few rows"."""
+    from medadapt.evaluate.sufficiency import events_per_parameter
+
+    tied = events_per_parameter("full_finetune", 5_355_267, 14, rarer="mass", n_classes=3,
+                                tied=True, noun="images").message  # fmt: skip
+    assert tied.startswith(
+        "full_finetune: 14 events (the count of each of the 3 classes, as many each) for "
+    )
+    assert "fit these few images" in tied and "rows" not in tied
+    rarest = events_per_parameter("lora", 74_307, 9, rarer="mass", n_classes=3).message
+    assert rarest.startswith("lora: 9 events (the rarest class's count, here class 'mass') for")
+    two = events_per_parameter("lora", 4_160, 36, rarer="0").message
+    assert two.startswith("lora: 36 events (the rarer class's count, here class '0') for")

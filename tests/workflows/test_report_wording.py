@@ -255,6 +255,14 @@ def test_the_study_s_sample_size_section_names_its_criteria_and_says_what_they_m
     measured = sample_size_words("regression", "R-squared")  # no events, AUROC nor Newcombe
     assert measured.startswith("The words of this section. R-squared: the share of the ")
     assert not any(w in measured for w in ("Events", "C-statistic", "Newcombe", "Cox-Snell"))
+    # criterion (iii) as each outcome's is (a three-class study read "the average risk (or,
+    # for a measured value, the spread of the errors)")
+    assert (
+        "Criterion (iii): the spread of the errors (residual SD) estimated within 10%" in measured
+    )
+    classes = sample_size_words("multiclass", "Cox-Snell R-squared")
+    assert "Criterion (iii): each class's share of the patients estimated within 0.05" in classes
+    assert "Criterion (iii): the average risk estimated within 0.05" in sample_size_words("binary")
 
 
 def test_the_study_s_adapter_card_gives_each_seed_s_interval():

@@ -69,9 +69,11 @@ def check_sufficiency(
         findings += _events_per_feature(events, modality.n_features(schema))
         unit = PATIENTS if counted == PATIENTS else None
         rarer = min(train.per_class, key=train.per_class.__getitem__)
+        tied = len(set(train.per_class.values())) == 1 and len(train.per_class) > 2
         for strategy, params in (trainable_params or {}).items():
             findings.append(events_per_parameter(strategy, params, events, unit=unit,
-                                                 rarer=str(rarer)))  # fmt: skip
+                                                 rarer=str(rarer), n_classes=len(classes),
+                                                 tied=tied, noun=noun))  # fmt: skip
         if task == "binary" and source is not None:
             findings += _prevalence_shift(source, target_train, target_test)
     for code, level, message, numbers in modality.data_findings(
@@ -413,6 +415,9 @@ def events_per_parameter(
     unit: str | None = None,
     measured: str | None = None,
     rarer: str | None = None,
+    n_classes: int = 2,
+    tied: bool = False,
+    noun: str = "rows",
 ) -> Finding:
     """Events in the smallest class per trainable parameter of ``strategy``; a warning below
     :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains. ``unit``: what
@@ -429,7 +434,10 @@ def events_per_parameter(
     }
     counted = f", in {unit}" if unit else ""
     which = f", here class {rarer!r}" if rarer is not None else ""  # a trial read "36 events"
-    what = measured or f"events (the rarer class's count{which}{counted})"  # as with disease
+    whose = "the rarer class's count" if n_classes <= 2 else "the rarest class's count"
+    if tied:  # a trial's three classes of 14 each read "the rarer class's, here 'mass'"
+        whose, which = f"the count of each of the {n_classes} classes, as many each", ""
+    what = measured or f"events ({whose}{which}{counted})"  # as with disease
     head = (
         f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trainable "
         f"parameters ({ratio:.3g} per parameter"
@@ -451,11 +459,12 @@ def events_per_parameter(
         else f", below {EVENTS_PER_PARAMETER}; a model fitted from data alone usually needs "
         "10 to 20 per parameter, Harrell 2015)"
     )
+    samples = unit or noun
     tail = {
-        "full_finetune": "every weight of the base can move to fit these few rows: expect it to "
-        "overfit this group and lose what the base learned; prefer an adapter.",
+        "full_finetune": f"every weight of the base can move to fit these few {samples}: expect "
+        "it to overfit this group and lose what the base learned; prefer an adapter.",
         "scratch_local": "nothing is reused from the source groups, so the model is shaped by its "
-        "random start and these few rows: expect wide swings between seeds.",
+        f"random start and these few {samples}: expect wide swings between seeds.",
     }.get(
         strategy,
         "the adapter leans on the frozen base and on early stopping more than on the "
@@ -495,7 +504,9 @@ def size_findings(
     if task != "regression" and sizes:
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
-        rarer = min(largest["class_counts"], key=largest["class_counts"].__getitem__)
+        counts = largest["class_counts"]
+        rarer = min(counts, key=counts.__getitem__)
+        tied = len(set(counts.values())) == 1 and len(counts) > 2
         where = f" at {share_text(largest['fraction'])} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(
@@ -507,6 +518,9 @@ def size_findings(
                     where=where,
                     unit=PATIENTS if by_patient else None,
                     rarer=str(rarer),
+                    n_classes=len(counts),
+                    tied=tied,
+                    noun=noun,
                 )
             )
     elif sizes:  # a measured outcome: every sample informs the fit, as events do for yes/no
@@ -515,7 +529,7 @@ def size_findings(
         for strategy, params in trainable_params.items():
             findings.append(events_per_parameter(strategy, params, len(subsets[fraction]),
                                                  name=names.get(strategy), where=where,
-                                                 measured=noun))  # fmt: skip
+                                                 measured=noun, noun=noun))  # fmt: skip
     return findings
 
 

@@ -566,6 +566,15 @@ CRITERIA = {
 }
 
 
+#: criterion (iii) of each outcome in words (a trial's three-class image study read "the
+#: average risk (or, for a measured value, the spread of the errors)")
+CRITERION_III = {
+    "binary": "Criterion (iii): the average risk estimated within 0.05",
+    "multiclass": "Criterion (iii): each class's share of the patients estimated within 0.05",
+    "regression": "Criterion (iii): the spread of the errors (residual SD) estimated within 10%",
+}
+
+
 def sample_size_words(task: str, r2_label: str = "") -> str:
     """The sample-size section's terms in a clinician's words, those of its ``task`` and its
     ``r2_label`` (a trial found "Cox-Snell R-squared", "criterion (ii)", "events per
@@ -586,8 +595,7 @@ def sample_size_words(task: str, r2_label: str = "") -> str:
         "than 10% (a shrinkage of 0.9)",
         "Criterion (ii): the explained variation may drop by at most 0.05 from the training "
         "patients to new ones",
-        "Criterion (iii): the average risk (or, for a measured value, the spread of the "
-        "errors) estimated within a small margin",
+        CRITERION_III.get(task, CRITERION_III["binary"]),
     ]
     if binary:
         words += [
