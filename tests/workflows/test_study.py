@@ -86,7 +86,12 @@ def test_every_point_of_the_grid_is_written(study_run):
                                r2_cs=size["r2_cs"])  # fmt: skip
         expected = binding(criteria)
         assert entry["n_needed"] == expected.n and entry["met"] == (size["n_train"] >= expected.n)
-    assert "Sample size: what the criteria predict" in (root / "out" / "report.html").read_text()
+    html = (root / "out" / "report.html").read_text()
+    assert "Sample size: what the criteria predict" in html
+    # the learning curves' band is said not to be the points' precision (a trial read it so)
+    from medadapt.workflows.study_report import BAND_IS_NOT_PRECISION
+
+    assert BAND_IS_NOT_PRECISION.format(noun="rows").strip().replace("'", "&#x27;") in html
 
 
 def test_a_rerun_resumes_from_the_finished_points(study_run):

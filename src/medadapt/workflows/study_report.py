@@ -228,6 +228,7 @@ def _learning_curves(
             ),
             caption=f"{METRIC_LABELS[name]}: mean over seeds with its 95% band over seeds, one "
             "panel per strategy; dashed: the base model without training, the same at every size."
+            + BAND_IS_NOT_PRECISION.format(noun=study_noun(study))
             + few_seeds_note(int(study["config"].get("seeds") or 0)),
         )
     for why, names in empty.items():  # a figure of empty panels would show nothing
@@ -283,6 +284,15 @@ def _interval_method(metric: str) -> str:
         return "a bootstrap, for two classes widened to Newcombe's score interval"
     unit = " (in the outcome's unit)" if metric in ("mae", "rmse") else ""
     return f"a bootstrap over the patients{unit}"
+
+
+#: what a learning curve's band does not show (a trial read bands 0.60-0.66 as the precision
+#: of points whose interval over the same test patients ran from 0.45 to 0.79)
+BAND_IS_NOT_PRECISION = (
+    " The band shows how much a point moves between seeds (other draws of the training "
+    "{noun}), not how precisely it is known: every point is measured on the same few held-out "
+    "{noun}, and its interval over them (the tables' 'test CI') is wider."
+)
 
 
 def few_seeds_note(seeds: int) -> str:
