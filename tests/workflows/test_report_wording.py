@@ -302,6 +302,11 @@ def test_a_study_s_report_counts_images_for_images_and_one_seed_in_the_singular(
                           {"metric": "auroc", "sentences": [], "best_per_size": []})  # fmt: skip
     assert ("A base model this study trained on Cleveland, Hungary (not one trained apart: "
             "pass it with --base to study it);") in _text(report)  # fmt: skip
+    own["config"].update(seeds=5)  # a table's study trains one base per seed: said so
+    report = study_report({**own, "task": "binary", "sufficiency": []}, {"auroc": {}},
+                          {"metric": "auroc", "sentences": [], "best_per_size": []})  # fmt: skip
+    assert ("One base model per seed (5) this study trained on Cleveland, Hungary, so the "
+            "base's own figures vary between seeds too") in _text(report)  # fmt: skip
 
 
 def test_a_plateau_in_the_label_s_unit_says_its_tolerance_is_a_tenth_of_the_best():

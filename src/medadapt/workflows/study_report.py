@@ -128,13 +128,31 @@ def _settings(method_options: dict[str, dict[str, Any]]) -> str:
     return f" Adapter settings over the defaults: {'; '.join(given)}." if given else ""
 
 
+def _base_per_seed(config: dict[str, Any]) -> bool:
+    """Whether the study trained a base model for each of its seeds (tables do; images train
+    one: a trial read "a base model" beside five, whose AUROCs differed)."""
+    from medadapt.errors import MedadaptError
+    from medadapt.modalities.base import modality_of
+
+    try:
+        modality = modality_of(str(config.get("kind") or "tabular"))
+    except MedadaptError:  # a kind this medadapt does not know: said as before
+        return False
+    return bool(modality.study_base_per_seed) and int(config.get("seeds") or 0) > 1
+
+
 def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str, Any]) -> Report:
     data, config, noun = study["data"], study["config"], study_noun(study)
     given = config.get("base") is not None or data["source_groups"] == [GIVEN_BASE]
     groups = ", ".join(data["source_groups"])
+    per_seed = _base_per_seed(config)
     trained = (
         "The base model given with --base"
         if given
+        else f"One base model per seed ({config['seeds']}) this study trained on {groups}, so "
+        "the base's own figures vary between seeds too (not one trained apart: pass it with "
+        "--base to study it)"
+        if per_seed
         else f"A base model this study trained "
         f"on {groups} (not one trained apart: pass it with --base to study it)"
     )
