@@ -59,10 +59,14 @@ def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]
             cells.append(fmt_ci(mean, ci, metric_digits(name, mean, 2)))  # 14.2, not 14.20
             below, above = READINGS[(task, name)]
             ideal = IDEAL[name]
-            if len(intervals) == len(seeds) and all(high < ideal for _, high in intervals):
-                said.append(below)
-            elif len(intervals) == len(seeds) and all(low > ideal for low, _ in intervals):
-                said.append(above)
+            if len(intervals) != len(seeds):
+                continue
+            for reading, off in ((below, sum(high < ideal for _, high in intervals)),
+                                 (above, sum(low > ideal for low, _ in intervals))):  # fmt: skip
+                if off == len(seeds):
+                    said.append(reading)
+                elif off:  # a trial read a base's O/E of 1.28 (1.07-1.54) left unflagged
+                    said.append(f"{reading} (in {off} of {len(seeds)} seeds)")
         rows.append([label(strategy), *cells, "; ".join(said)])
     return rows
 
@@ -90,12 +94,13 @@ def calibration_section(
         "taken at face value: read these before using a strategy's predictions as they are.",
     )
     report.table(
-        ["strategy", *(f"{METRIC_LABELS[n]} (95% CI)" for n in names), "in every seed"],
+        ["strategy", *(f"{METRIC_LABELS[n]} (95% CI)" for n in names), "the seeds' intervals"],
         calibration_rows(points, task),
         caption=(
             "Mean over seeds (the mean of each seed's 95% interval over the test patients). "
             f"Ideal: {METRIC_LABELS[names[0]]} {IDEAL[names[0]]:g}, {METRIC_LABELS[names[1]]} "
-            f"{IDEAL[names[1]]:g}. 'In every seed': where each seed's interval lies wholly on "
-            "one side of the ideal."
+            f"{IDEAL[names[1]]:g}. 'The seeds' intervals': what a seed's interval wholly on "
+            "one side of the ideal says, unqualified where every seed's does, else in how "
+            "many seeds."
         ),
     )
