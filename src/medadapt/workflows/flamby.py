@@ -80,10 +80,30 @@ class _Noting:
                 message = str(warning.message)
                 # a comparison arm, or the demo's own base model on the benchmark's rows
                 said_as = as_comparison if strategy in NEW_MODELS else as_demo_base
-                message = as_benchmark_rows(said_as(message))
+                message = as_standardised(as_benchmark_rows(said_as(message)))
                 steps = self.said.setdefault(message, {}).setdefault(where, [])
                 if strategy is not None and strategy not in steps:
                     steps.append(strategy)
+
+
+def as_standardised(note: str) -> str:
+    """The table API's warning of a value far outside training, said of FLamby's features,
+    which its preprocessing standardised: its "trained on 0 ± 0.965" is in standard
+    deviations, not in the measurement's unit (a trial could not check a unit from it).
+    Any other note unchanged.
+
+    >>> as_standardised("... ('chol': 1 row, trained on 0 ± 0.965): the model extrapolates "
+    ...                 "there; check for a unit or typing error")  # doctest: +ELLIPSIS
+    "... FLamby's preprocessing standardised the features, so these values are in standard ...
+    """
+    said = "check for a unit or typing error"
+    if not note.endswith(said):
+        return note
+    return note.removesuffix(said) + (
+        "FLamby's preprocessing standardised the features, so these values are in standard "
+        "deviations: a value over 6 SDs out is a rare patient or an error in the source file, "
+        "not a unit slip"
+    )
 
 
 def as_benchmark_rows(note: str) -> str:
