@@ -274,3 +274,8 @@ def test_each_answer_says_how_the_model_that_gave_it_was_tested(client, served_r
     assert answer["validated"] == validation_summary(version.metrics)
     assert answer["validated"].endswith((f"n={version.metrics['n']}",
                                          f"n={version.metrics['n']}, warning"))  # fmt: skip
+    # and what its probability is the probability of (a trial read "predicted": "1" bare)
+    schema = TableSchema.from_dict(json.loads((served_registry["base"] / "model.json")
+                                              .read_text())["schema"])  # fmt: skip
+    positive = schema.classes[1]
+    assert answer["positive"] in (f"outcome = {positive!r}", f"{positive} (outcome > 0)")

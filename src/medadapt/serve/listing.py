@@ -51,6 +51,26 @@ def answer_class(schema: Any) -> dict[str, Any]:
     return out
 
 
+def positive_words(schema: Any) -> str | None:
+    """What a binary answer's ``probability`` is the probability of: ``"1 (num > 0)"``, the
+    positive class with the rule that made it (a trial's answers read ``"predicted": "1"``
+    with no word of what 1 means); None where no positive class is known.
+
+    >>> positive_words({"task": "binary", "label": "num", "classes": ["0", "1"],
+    ...                 "positive_above": 0.0})
+    '1 (num > 0)'
+    >>> positive_words({"task": "binary", "label": "dx", "classes": ["B", "M"]})
+    "dx = 'M'"
+    """
+    said = answer_class(schema)
+    positive, rule, label = said["positive_class"], said["positive_rule"], said["label"]
+    if positive is None:
+        return None
+    if rule:
+        return f"{positive} ({rule})"
+    return f"{label} = {positive!r}" if label else positive
+
+
 def adapter_entry(
     v: AdapterVersion, *, kind: str | None, schema: Any, failed: str | None = None
 ) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from medadapt.serve.instance_notes import (
     unseen_categories,
     unused_note,
 )
+from medadapt.serve.listing import positive_words
 from medadapt.serve.request_json import json_body, not_a_list, send_images, unwrapped
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import (
@@ -363,7 +364,8 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
         return out
     if schema.task == "binary":
         p = float32_number(score)
-        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)
+        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p,
+                   positive=positive_words(schema))  # fmt: skip
     elif schema.task == "multiclass":
         probs = np.asarray(score, dtype=float)
         out.update(

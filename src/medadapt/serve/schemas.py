@@ -96,6 +96,12 @@ class Prediction(BaseModel):
         description="Binary: P(positive class), the class GET /v1/adapters names in "
         "'positive_class' (and GET /v1/bases for the base alone).",
     )
+    positive: str | None = Field(
+        None,
+        description="Binary: what 'probability' is the probability of, in words: the positive "
+        "class with the rule train-base made it by ('1 (num > 0)'), or the label's value "
+        "(\"dx = 'M'\").",
+    )
     probabilities: dict[str, float] | None = Field(None, description="Multiclass.")
     missing_features: list[str] = Field(
         default_factory=list,
