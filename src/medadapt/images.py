@@ -383,7 +383,9 @@ def _python_words() -> Iterator[None]:
     """The shared checks' refusals and warnings with the Python arguments for the command
     line's flags (``--backbone-options`` -> ``backbone_options``, ``--top-blocks`` ->
     ``top_blocks``; a trial's ``images.adapt`` warned of a misspelt new class in the command
-    line's ``--new-classes``). Warnings are said again, once each, from the caller's line."""
+    line's ``--new-classes``). medadapt's own warnings are said again, once each, from the
+    caller's line; another library's (timm, torch) are shown as they were raised, untouched,
+    and the caller's warning filters apply to both as before."""
 
     def python(match: re.Match[str]) -> str:
         name = match.group(1).replace("-", "_")
@@ -391,17 +393,33 @@ def _python_words() -> Iterator[None]:
 
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:  # the caller's filters kept
             yield
     except MedadaptError as error:
         if not _FLAG.search(str(error)):
             raise
         raise type(error)(_FLAG.sub(python, str(error))) from None
-    finally:  # this frame, contextlib's, the API's, its caller's
-        for text, category in dict.fromkeys((_FLAG.sub(python, str(w.message)), w.category)
-                                            for w in caught):  # fmt: skip
-            warnings.warn(text, category, stacklevel=4)
+    finally:
+        said: set[tuple[str, type[Warning]]] = set()
+        for w in caught:
+            if not _raised_here(w.filename):  # shown where it was raised, as it was
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+                continue
+            text = _FLAG.sub(python, str(w.message))
+            if (text, w.category) not in said:
+                said.add((text, w.category))  # this frame, contextlib's, the API's, its caller's
+                warnings.warn(text, w.category, stacklevel=4)
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _raised_here(filename: str) -> bool:
+    """Whether a warning was raised by medadapt's own code (not a library's)."""
+    try:
+        return Path(filename).resolve().is_relative_to(_PACKAGE)
+    except (OSError, ValueError):
+        return False
 
 
 def _check_pixels(images: Any, where: str) -> None:

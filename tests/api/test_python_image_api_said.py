@@ -155,3 +155,33 @@ def test_a_new_class_spelt_like_the_base_s_is_warned_of_in_python_words(base):
     ]
     assert typo[0].filename == __file__  # said from this line, not from medadapt's
     assert not [w for w in said if "--" in str(w.message)]
+
+
+def _library_warns() -> None:
+    """Another library's warning, raised outside medadapt's package (this file)."""
+    warnings.warn("pass --old-arg no more", DeprecationWarning, stacklevel=1)
+
+
+def test_another_library_s_warning_is_shown_as_raised_not_reworded(base, monkeypatch):
+    """A review: the Python-words wrapper re-issued every warning, timm's and torch's too,
+    from the caller's line with their "--flags" rewritten, so a filter by module no longer
+    matched them. medadapt's own are reworded; another library's are left as raised."""
+    from medadapt.train import fitting
+
+    trained = base[0]
+    real = fitting.adapt
+
+    def adapt(*args, **kwargs):
+        _library_warns()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fitting, "adapt", adapt)
+    data = make_dataset({"normal": 8, "nodule": 8}, list(trained.schema.classes), seed=13)
+    with pytest.warns(DeprecationWarning) as said:
+        images.adapt(trained, data, method="lora", name="w", train_config=QUICK)
+    [library] = [w for w in said if w.category is DeprecationWarning]
+    assert str(library.message) == "pass --old-arg no more"  # not "old_arg"
+    assert (
+        library.filename == __file__
+        and library.lineno == _library_warns.__code__.co_firstlineno + 2
+    )

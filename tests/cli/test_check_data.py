@@ -94,10 +94,10 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     )
     # the validation's assumptions in words; the log-odds distribution only in --json
     assert (
-        "validation assumes the model ranks this site's patients as the base model does "
-        f"(C-statistic {figures['validation']['c_statistic']:.3f}) and that its risks are right "
-        "on average at the prevalence 0.745 (Riley et al. 2021; the spread of risks this "
-        "implies: --json)" in said
+        f"validation assumes a model of C-statistic {figures['validation']['c_statistic']:.3f} "
+        "(the lower of the base model's AUROC on its source and at this site, 0.7 standing for "
+        "this site's where it gives none to plan on) whose risks are right on average at the "
+        "prevalence 0.745 (Riley et al. 2021; the spread of risks this implies: --json)" in said
     )
     assert (
         "Normal(" not in said

@@ -250,10 +250,10 @@ def test_a_version_on_a_base_reading_other_fields_is_not_served_in_place_without
             "(422): small@1 does not read them") in " ".join((out + err).split())  # fmt: skip
     # diff says it too (a trial's diff was silent on it), and its --json records it
     out, _ = cli("diff", "small@1", "small@2")
-    assert out.splitlines()[0] == (
+    assert out.splitlines()[0] == (  # only the way promote refuses: small@1 over small@2
         "small@1 and small@2 are on base models that read other request fields ('chol' only "
-        "small@2's): a client of one sends fields the other refuses (422), so 'registry "
-        "promote' will not serve one in the other's place without --force"
+        "small@2's): 'registry promote' refuses small@1 while small@2 is served (its clients' "
+        "requests would be refused, 422) unless --force"
     )
     out, _ = cli("diff", "small@1", "small@2", "--json")
     assert json.loads(out)["request_fields"] == {"only_a": [], "only_b": ["chol"]}

@@ -425,16 +425,22 @@ def other_outcomes(diff: VersionDiff) -> str:
 
 
 def other_fields(diff: VersionDiff) -> str:
-    """That the two versions of ``diff`` are on bases that read other request fields, named
-    (a trial's diff said nothing of it; ``promote`` refuses one in the other's place)."""
+    """That the two versions of ``diff`` are on bases that read other request fields, named,
+    and, for two versions of one name, which of them ``promote`` would refuse in the other's
+    place (the one that does not read fields the other's clients send: a trial's diff said
+    nothing of it)."""
     only_a, only_b = diff.request_fields or ([], [])
     said = [f"{listed_fields(fields)} only {ref}'s" for fields, ref in
             ((only_a, diff.a), (only_b, diff.b)) if fields]  # fmt: skip
-    return (
-        f"{diff.a} and {diff.b} are on base models that read other request fields "
-        f"({'; '.join(said)}): a client of one sends fields the other refuses (422), so "
-        "'registry promote' will not serve one in the other's place without --force"
-    )
+    line = (f"{diff.a} and {diff.b} are on base models that read other request fields "
+            f"({'; '.join(said)})")  # fmt: skip
+    if diff.a.rsplit("@", 1)[0] != diff.b.rsplit("@", 1)[0]:
+        return line
+    pairs = ((diff.b, diff.a, only_a), (diff.a, diff.b, only_b))  # new, served, fields sent
+    refused = [(new, old) for new, old, dropped in pairs if dropped]
+    clauses = [f"'registry promote' refuses {new} while {old} is served (its clients' requests "
+               "would be refused, 422) unless --force" for new, old in refused]  # fmt: skip
+    return f"{line}: {'; and '.join(clauses)}" if clauses else line
 
 
 def _side(value: Any) -> str:

@@ -177,12 +177,7 @@ class Registry:
         found = diff_versions(va, vb, splits=(split_a, split_b), questions=asked)
         if found.same_base:
             return found
-        read = [
-            bases.base_fields(self.root, v.base_fingerprint.get("weights", "")) for v in (va, vb)
-        ]
-        if read[0] is None or read[1] is None or read[0] == read[1]:
-            return found
-        only = ([f for f in read[0] if f not in read[1]], [f for f in read[1] if f not in read[0]])
+        only = groups.fields_dropped(self.root, vb, va)  # (only a's base's, only b's)
         return replace(found, request_fields=only) if any(only) else found
 
     # ----- in and out ---------------------------------------------------------------------------
