@@ -218,8 +218,11 @@ FORGOT_OLD_CLASSES = "old_classes_not_kept"
 not keep the old ones (its calls of old-class patients may name a new class)."""
 TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
-#: the figures a federated adapter records and its card lists per site, with their intervals
-SITE_FIGURES = ("auroc", "accuracy", "balanced_accuracy", "brier", "mae", "r2")
+#: the figures a federated site sends of a classifier and of a measured outcome, each with
+#: its interval: those a federated adapter records and its card lists per site
+SITE_CLASS_FIGURES = ("auroc", "accuracy", "balanced_accuracy", "brier")
+SITE_REGRESSION_FIGURES = ("mae", "rmse", "r2")
+SITE_FIGURES = SITE_CLASS_FIGURES + SITE_REGRESSION_FIGURES
 MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
 NEVER_CALLED = "never_called"
 """The key of a multiclass result's classes (``class '2'``, names only) of five test patients

@@ -13,14 +13,14 @@ import torch
 from torch import nn
 
 from medadapt.modalities.base import Modality, Samples
-from medadapt.results import TASKS
+from medadapt.results import SITE_CLASS_FIGURES, SITE_FIGURES, SITE_REGRESSION_FIGURES, TASKS
 from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
 from medadapt.workflows.scoring import score_samples
 
-CLASS_METRICS = ("auroc", "accuracy", "balanced_accuracy", "brier")  # a classifier's site
-REGRESSION_METRICS = ("mae", "rmse", "r2")  # a measured outcome's site
-ROUND_METRICS = CLASS_METRICS + REGRESSION_METRICS  # every figure a site may send
+CLASS_METRICS = SITE_CLASS_FIGURES  # a classifier's site
+REGRESSION_METRICS = SITE_REGRESSION_FIGURES  # a measured outcome's site
+ROUND_METRICS = SITE_FIGURES  # every figure a site may send (its card lists them per site)
 VERSUS_BASE = "versus_base/"  # the final round's paired difference, shared adapter - base
 BASE_ALONE = "base/"  # the final round's figures of the base alone at the site
 

@@ -86,7 +86,7 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     return [
         *_data_limitations(summary["data_summary"]),
         *_test_set_limitations(summary["data_summary"]),
-        *_metric_limitations(summary["metrics"], metrics, by_site=bool(summary.get("by_site"))),
+        *_metric_limitations(summary["metrics"], metrics, by_site=site_metrics(summary)),
         *summary["limitations"],
         "An adapter adds no information beyond its training data: it does not replace data "
         "quality or quantity.",
@@ -194,9 +194,10 @@ def _rarest_class(data: dict[str, Any], n_train: int | None) -> tuple[str, int] 
 
 
 def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric], *,
-                        by_site: bool = False) -> list[str]:  # fmt: skip
+                        by_site: frozenset[str] = frozenset()) -> list[str]:  # fmt: skip
     """Missing metrics, the notes recorded with them, and missing or wide intervals (a
-    federated adapter's means, ``by_site``, have none: each site's figure has its own)."""
+    federated adapter's means of the figures ``by_site`` lists have none: each site's has its
+    own)."""
     out: list[str] = []
     scores = [m for m in metrics if not m.is_count]
     if not scores:
@@ -206,7 +207,7 @@ def _metric_limitations(recorded: dict[str, Any], metrics: list[Metric], *,
             out.append(f"{note[0].upper()}{note[1:].rstrip('.')}.")
             continue
         out.append(f"{'All metrics' if name == 'all' else metric_label(name)}: {note.rstrip('.')}.")
-    bare = [m for m in scores if m.ci is None and not by_site]
+    bare = [m for m in scores if m.ci is None and m.name not in by_site]
     if len(bare) == 1:
         out.append(
             f"No confidence interval recorded for {metric_label(bare[0].name)}: treat "
@@ -272,7 +273,7 @@ def render_card(
         *_data_section(summary["data_summary"]),
         "",
         *_metrics_section(
-            summary["metrics"], metrics, unit, classes, by_site=bool(summary["by_site"])
+            summary["metrics"], metrics, unit, classes, by_site=site_metrics(summary)
         ),
         *_sites_section(summary["by_site"], unit),
         *_versus_base(summary["versus_base"], unit),
@@ -352,11 +353,11 @@ def _data_section(data: dict[str, Any]) -> list[str]:
 
 def _metrics_section(
     recorded: dict[str, Any], metrics: list[Metric], unit: str, classes: Any = None, *,
-    by_site: bool = False,
+    by_site: frozenset[str] = frozenset(),
 ) -> list[str]:  # fmt: skip
     """The metrics with their confidence intervals, and the other values recorded with them
     (``unit``: what the test counts count; ``classes``: the adapter's, to name an image
-    adapter's two in its counts; ``by_site``: a federated adapter's means over its sites,
+    adapter's two in its counts; ``by_site``: the figures a federated adapter's means are of,
     whose intervals are each site's, listed below)."""
     named = [str(c) for c in classes] if isinstance(classes, list | tuple) else None
     lines = ["## Metrics", ""]
@@ -371,7 +372,7 @@ def _metrics_section(
         for m in metrics:
             places = metric_digits(m.name, m.value)  # an error in the label's unit: 3 figures
             ci = (f"{rounded(m.ci[0], places)} to {rounded(m.ci[1], places)}" if m.ci
-                  else "by site, below" if by_site else "not recorded")  # fmt: skip
+                  else "by site, below" if m.name in by_site else "not recorded")  # fmt: skip
             value = (
                 grouped(int(m.value))
                 if m.is_count
@@ -388,12 +389,20 @@ def _metrics_section(
     return lines
 
 
+def site_metrics(summary: dict[str, Any]) -> frozenset[str]:
+    """The figures a federated adapter records per site (``summary["by_site"]``): its means
+    of them have no interval of their own, each site's has one."""
+    by_site = summary.get("by_site") or {}
+    return frozenset(m for m in SITE_FIGURES
+                     if any(isinstance(f, dict) and m in f for f in by_site.values()))  # fmt: skip
+
+
 def _sites_section(by_site: dict[str, Any], unit: str) -> list[str]:
     """A federated adapter's own figures at each site, with their intervals and test counts:
     the means above hide a site whose figure rests on few patients, or none."""
     if not by_site:
         return []
-    metrics = [m for m in SITE_FIGURES if any(m in figures for figures in by_site.values())]
+    metrics = sorted(site_metrics({"by_site": by_site}), key=SITE_FIGURES.index)
     lines = ["", "### By site", "",
              f"| site | test {unit} | {' | '.join(metric_label(m) for m in metrics)} |",
              "|---|---|" + "---|" * len(metrics)]  # fmt: skip
