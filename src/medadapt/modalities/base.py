@@ -46,6 +46,10 @@ Progress = Callable[[str], None] | None
 UNRECOGNISED = "_unrecognised"
 """A split record's key, once read for some data: the model columns that data lacks, without
 which the samples the model trained on cannot be recognised in it (``evaluate`` warns)."""
+RECODED = "_recoded"
+"""A split record's key, once read for some data: the model's categorical columns whose values
+are, in most of that data's rows, none the model learned (recoded since training: yes/no for
+true/false): a training row recoded so is not recognised by content (``evaluate`` warns)."""
 
 
 @dataclass(frozen=True)

@@ -387,6 +387,8 @@ def _predicted_in_sample(
     near = _near_copies_warning(modality, data, samples, np.flatnonzero(~matched),
                                 list(records.values()), scored_as="predicted",
                                 figures="their predictions")  # fmt: skip
+    near = unrecognised_warning(records, "the trained_on column",
+                                "may leave them unmarked") + near  # recoded, or absent  # fmt: skip
     if not masks:  # none, or this modality cannot tell
         return near, None
     trained_on = np.full(len(samples), "", dtype=object)

@@ -18,7 +18,7 @@ import numpy as np
 from medadapt.checks import did_you_mean
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
-from medadapt.modalities.base import UNRECOGNISED, Modality, Samples
+from medadapt.modalities.base import RECODED, UNRECOGNISED, Modality, Samples
 
 
 def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
@@ -228,12 +228,25 @@ def to_score(
     return kept, sentence, excluded
 
 
+#: what a warning says of the samples a model trained on that are not recognised: an
+#: evaluation includes them; predict's trained_on column leaves them unmarked
+INCLUDES = "may include them and overstate the model"
+
+
 def unrecognised_warning(
-    splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation"
-) -> list[str]:
-    """The warning when the model's columns absent from ``--data`` keep the samples a model
-    trained on from being recognised (a split's ``"_unrecognised"``); ``splits``: whose split
-    ("the base model", "the adapter") -> the split read; ``scored``: what may include them."""
+    splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation",
+    misses: str = INCLUDES,
+) -> list[str]:  # fmt: skip
+    """The warnings where the samples a model trained on cannot be recognised in ``--data``:
+    the model's columns absent from it (a split's ``"_unrecognised"``), or categorical
+    columns recoded since training in most of its rows (``"_recoded"``); ``splits``: whose
+    split ("the base model", "the adapter") -> the split read; ``scored``: what may hold
+    them, and ``misses`` what it then does."""
+    return _absent_columns(splits, scored, misses) + _recoded_columns(splits, scored, misses)
+
+
+def _absent_columns(splits: dict[str, dict[str, Any] | None], scored: str,
+                    misses: str = INCLUDES) -> list[str]:  # fmt: skip
     absent = {who: (split or {}).get(UNRECOGNISED, []) for who, split in splits.items()}
     columns = sorted({column for names in absent.values() for column in names})
     if not columns:
@@ -246,8 +259,26 @@ def unrecognised_warning(
         said, them, those = f"columns {named} are", "them", "those columns"
     return [
         f"the model's {said} not in --data: rows {who} trained on cannot be recognised without "
-        f"{them}, so {scored} may include them and overstate the model; add {those} "
-        "to --data to leave those rows out"
+        f"{them}, so {scored} {misses}; add {those} to --data to leave those rows out"
+    ]
+
+
+def _recoded_columns(splits: dict[str, dict[str, Any] | None], scored: str,
+                     misses: str = INCLUDES) -> list[str]:  # fmt: skip
+    """The warning where categorical columns were recoded since training (yes/no for
+    true/false) in most rows of --data: a training row recoded so is not recognised by its
+    content, and would be scored as a test row."""
+    recoded = {who: (split or {}).get(RECODED, []) for who, split in splits.items()}
+    columns = sorted({column for names in recoded.values() for column in names})
+    if not columns:
+        return []
+    who = " and ".join(name for name, names in recoded.items() if names)
+    named = ", ".join(map(repr, columns))
+    said = f"column {named} holds" if len(columns) == 1 else f"columns {named} hold"
+    return [
+        f"{said}, in most rows of --data, values the model never learned (recoded since "
+        f"training?): rows {who} trained on, recoded so, cannot be recognised by their "
+        f"content, so {scored} {misses}; recode them as in training to leave those rows out"
     ]
 
 

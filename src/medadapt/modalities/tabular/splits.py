@@ -19,7 +19,7 @@ from medadapt.data.row_hashes import RowHasher, trained_mask, unrecognisable
 from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
-from medadapt.modalities.base import UNRECOGNISED
+from medadapt.modalities.base import RECODED, UNRECOGNISED
 from medadapt.modalities.tabular.samples import TableSamples
 
 SPLIT_FILE = "split.json"
@@ -127,7 +127,30 @@ def in_part(data: Path, samples: TableSamples, record: dict[str, Any] | None, pa
 
 def noting_unrecognised(record: dict[str, Any], samples: TableSamples) -> dict[str, Any]:
     """``record`` with, under :data:`UNRECOGNISED`, the model columns ``samples`` lack that
-    keep the training rows it records from being recognised among them (none: as it is)."""
+    keep the training rows it records from being recognised among them, and under
+    :data:`RECODED` the categorical columns recoded since training in most of its rows (a
+    trial's yes/no for true/false: 99 of an adapter's 140 training rows went unrecognised
+    and were scored as test rows without a word); none: as it is."""
     absent = sorted({column for key in ROW_RECORDS
                      for column in unrecognisable(samples.frame, record.get(key))})  # fmt: skip
-    return {**record, UNRECOGNISED: absent} if absent else record
+    out = {**record, UNRECOGNISED: absent} if absent else record
+    if not any(record.get(key) for key in ROW_RECORDS):
+        return out
+    recoded = recoded_columns(samples)
+    return {**out, RECODED: recoded} if recoded else out
+
+
+#: a column recoded since training: its values are none the model learned in this many rows
+#: or more, and in most rows (as the notes say a column coded otherwise)
+RECODED_FROM = 20
+
+
+def recoded_columns(samples: TableSamples) -> list[str]:
+    """The model's categorical columns whose values ``samples`` holds are, in most of its rows
+    (and :data:`RECODED_FROM` or more), none the model learned."""
+    schema = getattr(samples, "schema", None)
+    if schema is None or not schema.categorical_features or not len(samples):
+        return []
+    unseen = samples.encoded(schema, with_labels=False).unseen
+    return sorted(column for column, n in unseen.items()
+                  if n >= RECODED_FROM and 2 * n > len(samples))  # fmt: skip
