@@ -82,8 +82,10 @@ def test_a_category_in_another_case_is_noted_with_the_models_spelling(client, se
         "missing_features": [],
         "unseen_categories": ["smoker", "sex"],
         "outside_training": [],
+        "validated": answer["validated"],  # how site_c was tested (its own test below)
         "note": f"{SITE_C_CAUTION}; {SLIPS}",  # which model answered, and its caution, first
         "predicted": answer["predicted"],
+        "positive": answer["positive"],  # what the probability is of (its own test below)
     }
     assert answer["probability"] != pytest.approx(right["probability"], abs=1e-6)
     assert right["note"] == SITE_C_CAUTION and right["unseen_categories"] == []
@@ -111,7 +113,8 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
     )
     common = {"adapter": "site_c", "version": 1, "base": answers[0]["base"], "probability": None,
               "probabilities": None, "predicted": None, "missing_features": ["marker"],
-              "unseen_categories": ["smoker", "sex"], "outside_training": []}  # fmt: skip
+              "unseen_categories": ["smoker", "sex"], "outside_training": [],
+              "validated": answers[0]["validated"]}  # fmt: skip
     one_slip = (
         "the value sent for 'sex' differs from a category the model learned only in "
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
@@ -266,14 +269,13 @@ def test_text_a_csv_reads_as_missing_is_missing_in_a_request_too(client, served_
 def test_each_answer_says_how_the_model_that_gave_it_was_tested(client, served_registry):
     """A trial's served answer did not say how few patients tested the adapter: each now
     carries its recorded validation in one line, the SR's algorithm parameter."""
-    from medadapt.evaluate.report.formatting import validation_summary
-
     registry = Registry(served_registry["registry"])
-    version = registry.get("site_c")
+    metrics = registry.get("site_c").metrics
     [answer] = _answer(client, [_patient(served_registry)])
-    assert answer["validated"] == validation_summary(version.metrics)
-    assert answer["validated"].endswith((f"n={version.metrics['n']}",
-                                         f"n={version.metrics['n']}, warning"))  # fmt: skip
+    low, high = metrics["auroc_ci"]  # in the card's digits, untruncated, with the count
+    expected = f"AUROC {metrics['auroc']:.3f} ({low:.3f}-{high:.3f}), n={metrics['n']}"
+    assert answer["validated"] in (expected, f"{expected}, warning")
+    assert answer["validated"].endswith(", warning") == bool(answer["note"])  # its cautions
     # and what its probability is the probability of (a trial read "predicted": "1" bare)
     schema = TableSchema.from_dict(json.loads((served_registry["base"] / "model.json")
                                               .read_text())["schema"])  # fmt: skip

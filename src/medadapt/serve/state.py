@@ -50,7 +50,7 @@ from medadapt.checks import did_you_mean
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
 from medadapt.evaluate.report.formatting import (
     recorded_cautions,
-    validation_summary,
+    validated_words,
     whole_result_words,
 )
 from medadapt.modalities import modality_of
@@ -339,7 +339,7 @@ def _base_cautions(served: ServedBase) -> str | None:
 
 def _base_validated(served: ServedBase) -> str:
     """How a served base (or the fine-tuned model in its folder) was tested, as recorded."""
-    return validation_summary(recorded_metrics(served.base.training))
+    return validated_words(recorded_metrics(served.base.training))
 
 
 def _served_after(meant: str, served: str) -> str:
@@ -474,7 +474,7 @@ class ServingState:
                  and list(classes) != list(served.schema.classes))  # fmt: skip
         route = Route(served.key, internal, name, version, tuple(classes) if grown else None,
                       record.inputs_seen, cautioned(f"adapter {v.ref}", v.metrics),
-                      validation_summary(v.metrics))  # fmt: skip
+                      validated_words(v.metrics))  # fmt: skip
         tables.versions[(name, version)] = route
         return route
 

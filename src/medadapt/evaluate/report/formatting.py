@@ -117,6 +117,31 @@ _LEADING = ("auroc", "accuracy", "r2", "mae")
 _ASCII_LABELS = {"r2": "R^2"}
 
 
+def validated_words(metrics: dict[str, Any] | None) -> str:
+    """How the model was validated, as a served answer says it (no room limit, unlike an
+    SR's :func:`validation_summary`): the leading figure with its interval in the digits the
+    card and ``registry show`` use, the test count, and ``, warning`` where any caution
+    concerns the result (:func:`recorded_cautions`).
+
+    >>> validated_words({"n": 60, "auroc": 0.8123, "auroc_ci": [0.72, 0.891]})
+    'AUROC 0.812 (0.720-0.891), n=60'
+    >>> validated_words({"n": 1060, "mae": 1234.5, "mae_ci": [1001.1, 1499.9],
+    ...                  "notes": {"no_better_than_mean": "..."}})
+    'MAE 1234 (1001-1500), n=1060, warning'
+    """
+    metrics = metrics or {}
+    leading = leading_metric(metrics)
+    if leading is None:
+        return validation_summary(metrics)  # "not reported (n=8)": short already
+    value = metrics[leading]
+    shown = fmt_ci(value, metrics.get(f"{leading}_ci"), metric_digits(leading, value))
+    n = metrics.get("n")
+    count = f"n={n}" if n is not None else "n unknown"
+    warned = ", warning" if recorded_cautions(metrics) else ""
+    name = _ASCII_LABELS.get(leading) or METRIC_LABELS.get(leading, leading)
+    return f"{name} {shown.replace(chr(0x2013), '-')}, {count}{warned}"
+
+
 def validation_summary(metrics: dict[str, Any] | None) -> str:
     """How the model was validated, in one ASCII line of at most 44 characters (a DICOM SR's
     algorithm parameter, in the SR's default character set): ``AUROC 0.81 (0.72-0.89), n=60``,
