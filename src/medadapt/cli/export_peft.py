@@ -38,7 +38,7 @@ def export_peft_command(
     from medadapt.cli.inputs import check_name_length
     from medadapt.fileio import check_output_dir, other_outputs
     from medadapt.modalities.bundle import BaseModel
-    from medadapt.workflows.evaluate import recorded_cautions
+    from medadapt.workflows.evaluate import recorded_result_warnings
     from medadapt.workflows.loading import attach_adapter
 
     check_name_length(out, "--out")
@@ -49,7 +49,7 @@ def export_peft_command(
     model, name, manifest = attach_adapter(network, adapter, base)
     written = export_peft(model, name, out, overwrite=True)  # --out was checked above
     metrics = (manifest.get("metadata") or {}).get("metrics")
-    for caution in recorded_cautions(metrics, f"adapter {name!r}"):  # a trial exported an
+    for caution in recorded_result_warnings(metrics, f"adapter {name!r}"):  # a trial exported an
         warn(caution)  # adapter worse than its base without a word, where promote refused it
     method = "DoRA" if manifest.get("method") == "dora" else "LoRA"
     stdout.print(

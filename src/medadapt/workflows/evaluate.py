@@ -514,10 +514,10 @@ def _recorded_result(loaded: Loaded) -> list[str]:
     with its predictions, as ``serve`` says them: a trial predicted with a base whose AUROC of
     1.000 had been warned about at train-base, without a word. (An accuracy no better than one
     answer for all is a figure at one threshold, said where the figures are.)"""
-    return recorded_cautions(*_recorded(loaded))
+    return recorded_result_warnings(*_recorded(loaded))
 
 
-def recorded_cautions(metrics: dict[str, Any] | None, model: str) -> list[str]:
+def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list[str]:
     """The cautions a model's recorded test ``metrics`` carry about its whole result, each
     as "the recorded test result of <model>: ...", for the commands that use or pass on the
     model (``predict``, ``export-peft``)."""
