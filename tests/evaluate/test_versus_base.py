@@ -390,6 +390,9 @@ def test_a_lower_brier_score_no_better_than_the_class_shares_is_said_so():
             y, shares_given, base, metric="auroc", withheld="3 patients of class 'c'", n_boot=50
         )["in_words"]
     )
+    worse = versus_base(y, base, adapted, metric="auroc", withheld="3 patients of class 'c'",
+                        n_boot=50)["in_words"]  # no gain said: no "yet"  # fmt: skip
+    assert " The adapter's Brier score (" in worse and " Yet " not in worse
 
 
 def test_a_change_that_prints_as_zero_gets_the_digits_its_verdict_rests_on():

@@ -168,9 +168,9 @@ def test_a_site_of_few_training_patients_is_named_after_the_run():
     summary said only that its 4 held-out patients gave no figure."""
     few = {**_site(None, n_test=4), "n_train": 8}
     lines = verdict_lines({"sites": {"Switzerland": few, "VA": _site(None)}})
-    assert (
-        "Few training patients at Switzerland (8), fewer than 20: each round weighs a site by "
-        "its training rows, so the shared adapter learnt little there, and the site's own "
-        "figures are uncertain, or missing, where few are held out."
+    assert (  # the threshold its own client warns at (10), in the samples' own noun
+        "Few training rows at Switzerland (8), fewer than 10: each round weighs a site by its "
+        "training rows, so the shared adapter learnt little there, and the site's own figures "
+        "are uncertain, or missing, where few are held out."
     ) in lines
     assert not any("Few training" in line for line in verdict_lines({"sites": {"VA": _site(None)}}))

@@ -108,12 +108,13 @@ def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dic
     said = _adapter_in_words(diff, "the Brier score", units)
     said = said.replace("Paired on the same", "By the Brier score instead, paired on the same", 1)
     said = said.replace("changes the Brier score by", "changes it by", 1)
-    said += _no_better_than_shares(y, adapted, paired.get("unit", "patient"))
+    said += _no_better_than_shares(y, adapted, paired.get("unit", "patient"),
+                                   contrast=diff.verdict == "better")  # fmt: skip
     return {"difference": diff.value, "ci": None if diff.ci is None else list(diff.ci),
             "verdict": diff.verdict, "in_words": said}  # fmt: skip
 
 
-def _no_better_than_shares(y: np.ndarray, adapted: Any, unit: str) -> str:
+def _no_better_than_shares(y: np.ndarray, adapted: Any, unit: str, *, contrast: bool) -> str:
     """Where the adapter's Brier score is no better than giving every patient the test
     group's own outcome shares (1 - sum of the squared shares; for two classes, p(1 - p)): a
     lower Brier score than a badly calibrated base's is then no sign of useful risks (a
@@ -132,7 +133,8 @@ def _no_better_than_shares(y: np.ndarray, adapted: Any, unit: str) -> str:
         reference, what = float(1 - (shares**2).sum()), "class"
     if brier < reference - 1e-9:  # the shares themselves score it, to rounding
         return ""
-    return (f" Yet the adapter's Brier score ({brier:.3f}) is no better than giving every "
+    start = "Yet the" if contrast else "The"  # "yet" only after a gain said
+    return (f" {start} adapter's Brier score ({brier:.3f}) is no better than giving every "
             f"{unit} this group's own {what} shares ({reference:.3f}): its probabilities are "
             "not yet worth more than those shares.")  # fmt: skip
 

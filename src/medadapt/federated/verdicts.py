@@ -10,6 +10,7 @@ from typing import Any
 
 from medadapt.evaluate.difference import Difference, signed, signed_digits, zero_end
 from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.evaluate.sufficiency import FEW_TRAINING_SAMPLES
 from medadapt.federated.compared import LABELS, missing, test_patients
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
 
@@ -31,18 +32,16 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
         lines.append("Few test patients at " + ", ".join(small) + ": a site's test patients "
                      "come only from patients the base model never trained on.")  # fmt: skip
     few = [f"{n} ({s['n_train']})" for n, s in results["sites"].items()
-           if 0 < s["n_train"] < FEW_TRAINING]  # fmt: skip
+           if 0 < s["n_train"] < FEW_TRAINING_SAMPLES]  # as its own client warns  # fmt: skip
     if few:  # a trial's 8-row site took part, said only at its own client
+        noun = (results.get("base_model") or {}).get("noun") or "rows"
         lines.append(
-            f"Few training patients at {', '.join(few)}, fewer than {FEW_TRAINING}: each round "
-            "weighs a site by its training rows, so the shared adapter learnt little there, "
-            "and the site's own figures are uncertain, or missing, where few are held out."
+            f"Few training {noun} at {', '.join(few)}, fewer than {FEW_TRAINING_SAMPLES}: each "
+            f"round weighs a site by its training {noun}, so the shared adapter learnt little "
+            "there, and the site's own figures are uncertain, or missing, where few are held "
+            "out."
         )
     return lines + no_information_lines(results)
-
-
-FEW_TRAINING = 20
-"""A site that trains the shared adapter on fewer patients than this is named after the run."""
 
 
 def paired_line(name: str, site: dict[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.report.plots import CALIBRATION_PER_BIN
-from medadapt.results import VALIDATION_WORDS, grouped
+from medadapt.results import grouped
 from medadapt.workflows.sample_size import estimate_name
 from medadapt.workflows.study_summary import METRICS, study_noun
 
@@ -130,7 +130,7 @@ def held_out_needs(study: dict[str, Any]) -> list[str]:
     noun = study_noun(study)
     needs = "; ".join(f"{k}: {grouped(v) if isinstance(v, int) else v}"
                       for k, v in wanted.items())  # fmt: skip
-    sloped = any(estimate_name(k) == VALIDATION_WORDS["slope"] for k in wanted)
+    sloped = any(k.split(" ")[0] == "slope" for k in wanted)  # "slope (assumed C 0.7)"
     widths = "0.2 (O/E, calibration slope)" if sloped else "0.2 (O/E)"
     tested = entry.get("n_test_patients") or entry["n_test"]  # the criteria count patients
     held = with_patients(entry["n_test"], entry.get("n_test_patients"), noun)

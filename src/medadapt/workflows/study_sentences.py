@@ -355,7 +355,8 @@ def last_gain(
 
     def start(*beside: float) -> str:  # the mean with its interval's digits
         return (
-            f"From {low:.0%} to {high:.0%} of the target {noun}, the {label(strategy)}'s {name} "
+            f"From {share_text(low)} to {share_text(high)} of the target {noun}, the "
+            f"{label(strategy)}'s {name} "
             f"changed by {change(metric, mean, *beside)}"
         )
 
