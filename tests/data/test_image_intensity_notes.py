@@ -189,8 +189,8 @@ def test_a_training_image_shaped_unlike_the_others_is_named():
     one = [*square[:29], 2.0]
     assert odd_training_shapes_note(paths, one, "cases.csv") == (
         "of 30 training images in cases.csv, img29.png is shaped 2:1 (longer side to shorter) "
-        "where the others are 1:1: fitted to the model's square, it looks unlike them; check "
-        "it is the right image, or crop it as the others are"
+        "where the others are 1:1: padded to a square, it looks unlike them; check it is the "
+        "right image, or crop it as the others are"
     )
     two = [*square[:28], 4.0, 2.0]
     assert odd_training_shapes_note(paths, two, "cases.csv").startswith(

@@ -184,3 +184,25 @@ def test_the_warnings_are_said_even_where_a_step_fails():
         with pytest.raises(RuntimeError, match="training failed"):
             failing()
     assert [str(w.message) for w in said] == ["Switzerland (LoRA adapter): 73 rows: chol empty"]
+
+
+def test_a_far_value_in_flamby_s_standardised_features_is_said_in_sds():
+    """A trial was told to "check for a unit or typing error" of "trained on 0 ± 0.965", a
+    standardised feature; the table API's own warning, rewritten."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from medadapt.data.extrapolation import Outside, far_outside_warning
+    from medadapt.workflows.flamby import as_standardised
+
+    specs = {"chol": SimpleNamespace(name="chol", mean=0.0, std=0.965, codes=None)}
+    warned = far_outside_warning(Outside({"chol": np.array([True] + [False] * 103)}), specs,
+                                 python=True)  # as ma.predict words it  # fmt: skip
+    said = as_standardised(warned)
+    assert said != warned and "check for a unit" not in said
+    assert said.endswith(
+        "FLamby's preprocessing standardised the features, so these values are in standard "
+        "deviations: a value over 6 SDs out is a rare patient or an error in the source file, "
+        "not a unit slip"
+    )

@@ -503,8 +503,7 @@ def shape_note(
         return None
     low, high = schema.aspect or (1.0, 1.0)
     trained = _ratio(low) if _ratio(low) == _ratio(high) else f"{_ratio(low)} to {_ratio(high)}"
-    shape = "a cube" if schema.spatial_dims == 3 else "a square"
-    fitted = f"padded to {shape}" if schema.fit == "pad" else f"stretched to {shape}"
+    fitted = fitted_words(schema.fit, schema.spatial_dims)
     path, ratio = odd[0]
     if len(odd) == 1:
         return (
@@ -524,13 +523,20 @@ def shape_note(
 ODD_SHAPES_FROM = 10
 
 
-def odd_training_shapes_note(paths: Sequence[str], aspects: Sequence[float],
-                             where: str) -> str | None:  # fmt: skip
-    """A warning naming the training images shaped unlike most (beyond the 10th to 90th
-    percentiles of their shapes by :data:`ASPECT_MARGIN`): the range a base records leaves
-    an odd image out so that it does not widen it, and a trial's 2:1 image among square ones
-    then trained the base without a word. None where there are none, or fewer than
-    :data:`ODD_SHAPES_FROM` images."""
+def fitted_words(fit: str, spatial_dims: int = 2) -> str:
+    """How an image is fitted to the model's input: ``padded to a square``, ``stretched to a
+    cube``."""
+    shape = "a cube" if spatial_dims == 3 else "a square"
+    return f"padded to {shape}" if fit == "pad" else f"stretched to {shape}"
+
+
+def odd_training_shapes_note(paths: Sequence[str], aspects: Sequence[float], where: str, *,
+                             fit: str = "pad", spatial_dims: int = 2) -> str | None:  # fmt: skip
+    """A warning naming the training images shaped unlike most of them: beyond the 10th to
+    90th percentiles of their shapes by :data:`ASPECT_MARGIN` (a trial's 2:1 image among
+    square ones trained the base without a word; the range a base records, the 1st to 99th
+    percentiles, leaves such an image out of it only among a hundred or more). None where
+    there are none, or fewer than :data:`ODD_SHAPES_FROM` images."""
     if len(aspects) < ODD_SHAPES_FROM:
         return None
     low, high = (float(v) for v in np.percentile(np.asarray(aspects, dtype=float), [10, 90]))
@@ -547,7 +553,7 @@ def odd_training_shapes_note(paths: Sequence[str], aspects: Sequence[float],
             f"{len(odd)} of them (first: {path}, {_ratio(ratio)}) are shaped")  # fmt: skip
     return (
         f"of {len(aspects)} training images in {where}, {what} (longer side to shorter) "
-        f"where the others are {shapes}: fitted to the model's square, "
+        f"where the others are {shapes}: {fitted_words(fit, spatial_dims)}, "
         f"{'it looks' if len(odd) == 1 else 'they look'} unlike them; check "
         f"{'it is' if len(odd) == 1 else 'they are'} the right image"
         f"{'' if len(odd) == 1 else 's'}, or crop {'it' if len(odd) == 1 else 'them'} as the "

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from medadapt.data import heart
+from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
 from medadapt.evaluate.sufficiency import as_comparison, as_demo_base
@@ -101,8 +102,8 @@ def as_standardised(note: str) -> str:
         return note
     return note.removesuffix(said) + (
         "FLamby's preprocessing standardised the features, so these values are in standard "
-        "deviations: a value over 6 SDs out is a rare patient or an error in the source file, "
-        "not a unit slip"
+        f"deviations: a value over {FAR_OUTSIDE_SDS:g} SDs out is a rare patient or an error in "
+        "the source file, not a unit slip"
     )
 
 

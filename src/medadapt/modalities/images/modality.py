@@ -175,8 +175,8 @@ class ImageModality(Modality):
         notes += [tied] if tied else []
         if dataset.aspects:  # one odd image among them: its shape left out of the recorded range
             odd = odd_training_shapes_note([dataset.paths[i] for i in chosen],
-                                           [dataset.aspects[i] for i in chosen],
-                                           Path(data).name)  # fmt: skip
+                                           [dataset.aspects[i] for i in chosen], Path(data).name,
+                                           spatial_dims=read.spatial_dims)  # fmt: skip
             notes += [odd] if odd else []
         samples = ImageSamples(dataset, info, notes)
         return samples.subset(chosen) if len(chosen) < len(dataset) else samples
