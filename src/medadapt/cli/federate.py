@@ -781,9 +781,12 @@ def certificates(
 
     Example: medadapt federate certificates --out certs --host fl.example.org
     """
-    import datetime as dt
-
-    from medadapt.federated.certificates import LOOPBACK, TRIAL_DAYS, make_certificates
+    from medadapt.federated.certificates import (
+        LOOPBACK,
+        TRIAL_DAYS,
+        certificate_expiry,
+        make_certificates,
+    )
     from medadapt.federated.deploy import CERTIFICATES
 
     inputs.check_name_length(out, "--out")
@@ -798,7 +801,7 @@ def certificates(
         raise ConfigError(f"--out {out} already holds {', '.join(existing)}: pass --force to "
                           "replace them")  # fmt: skip
     make_certificates(out, hosts)
-    until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=TRIAL_DAYS)).date().isoformat()
+    until = certificate_expiry(out / "server.pem").date().isoformat()  # as written
     stdout.print(f"wrote {out}/ca.crt (give it to each site), server.pem (for {', '.join(hosts)}) "
                  f"and server.key (keep them on the server); valid for {TRIAL_DAYS} days, until "
                  f"{until}: a trial's, not a federation's")  # fmt: skip

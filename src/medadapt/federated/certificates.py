@@ -54,3 +54,8 @@ def _alt_name(host: str) -> x509.GeneralName:
         return x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         return x509.DNSName(host)
+
+
+def certificate_expiry(path: Path) -> dt.datetime:
+    """When the PEM certificate at ``path`` stops being valid (UTC)."""
+    return x509.load_pem_x509_certificate(path.read_bytes()).not_valid_after_utc
