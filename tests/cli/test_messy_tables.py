@@ -114,6 +114,22 @@ def test_a_999_code_for_not_measured_is_named_with_the_fix(tmp_path, heart):
     assert "--missing-code chol=999" in result.stdout
 
 
+def test_a_999_code_beside_a_declared_zero_code_is_named_too(tmp_path, heart):
+    """A trial declared chol=0 as the README's command does, and its 999s (66 rows) were
+    then learned as cholesterol values without a word: the declared code kept the column
+    from the check. Now its other code is said, to be added beside the first."""
+    messy = heart.copy()
+    unmeasured = messy.index[messy["chol"].fillna(0) == 0]
+    messy.loc[unmeasured[::2], "chol"] = 999  # half the "not measured" rows as 999
+    messy.to_csv(tmp_path / "codes.csv", index=False)
+    result = succeeded(_train(tmp_path / "codes.csv", tmp_path / "base", "--missing-code",
+                              "chol=0,trestbps=0"))  # fmt: skip
+    said = " ".join(result.stdout.split())
+    assert ("far above all its other values: if 999 means 'not measured' there, add chol=999 "
+            "to --missing-code, beside its code (it is read as a measurement of 999 now)"
+            ) in said  # fmt: skip
+
+
 def test_repeat_visits_without_id_column_are_warned_about(tmp_path, heart):
     visits = pd.concat([heart, heart.assign(age=heart["age"] + 1)], ignore_index=True)
     visits = visits.rename(columns={"id": "patient"})

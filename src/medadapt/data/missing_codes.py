@@ -155,14 +155,24 @@ def sentinel_coded(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, tup
     return found
 
 
-def sentinel_code_warning(column: str, code: float, rows: int, total: int) -> str:
-    """The warning for an undeclared code such as 999 in ``rows`` of ``total`` rows."""
+def sentinel_code_warning(column: str, code: float, rows: int, total: int, *,
+                          beside: bool = False) -> str:  # fmt: skip
+    """The warning for an undeclared code such as 999 in ``rows`` of ``total`` rows;
+    ``beside``: the column has a declared code already, which this one joins (a trial's
+    ``chol=0`` kept its 999s from being said)."""
     where = "below" if code < 0 else "far above"
     return (
         f"column {column!r} is {code:g} in {rows} of {total} training rows, {where} all its "
-        f"other values: if {code:g} means 'not measured' there, pass {FLAG} "
-        f"{shlex.quote(f'{column}={code:g}')} (it is read as a measurement of {code:g} now)"
+        f"other values: if {code:g} means 'not measured' there, {_declare(column, code, beside)} "
+        f"(it is read as a measurement of {code:g} now)"
     )
+
+
+def _declare(column: str, code: float, beside: bool) -> str:
+    """How a code is declared: ``pass --missing-code chol=999``, or, for a column with a code
+    declared already, ``add chol=999 to --missing-code, beside its code``."""
+    pair = shlex.quote(f"{column}={code:g}")
+    return f"add {pair} to {FLAG}, beside its code" if beside else f"pass {FLAG} {pair}"
 
 
 FAR_BELOW_SDS = 3.0
@@ -240,12 +250,13 @@ def _not_measured_fix(column: str, code: float, python: bool) -> str:
             "cells empty in --data (an empty cell is read as not measured)")  # fmt: skip
 
 
-def zero_code_warning(column: str, zeros: int, rows: int) -> str:
-    """The warning for an undeclared zero code found in ``zeros`` of ``rows`` rows."""
+def zero_code_warning(column: str, zeros: int, rows: int, *, beside: bool = False) -> str:
+    """The warning for an undeclared zero code found in ``zeros`` of ``rows`` rows
+    (``beside``: the column has another code declared already)."""
     return (
         f"column {column!r} is 0 in {zeros} of {rows} training rows, far below all its other "
-        f"values: if 0 means 'not measured' there, pass {FLAG} {shlex.quote(f'{column}=0')} "
-        "(it is read as a measurement of 0 now)"
+        f"values: if 0 means 'not measured' there, {_declare(column, 0, beside)} (it is read "
+        "as a measurement of 0 now)"
     )
 
 

@@ -143,11 +143,13 @@ class TabularModality(Modality):
             allowed=schema.allowed_leaks,
         )
         schema.strong_features = strong_features(schema, frame)  # adapters' checks read it
-        undeclared = [f.name for f in _uncoded(schema)]
-        zeros = [zero_code_warning(column, n, len(frame))
-                 for column, n in zero_coded(frame, undeclared).items()]  # fmt: skip
-        zeros += [sentinel_code_warning(column, code, n, len(frame))
-                  for column, (code, n) in sentinel_coded(frame, undeclared).items()]  # fmt: skip
+        # every numeric column, its declared codes read as missing already: a column's other
+        # code is still said (a trial's chol=0 kept its 999s unsaid)
+        numeric, coded = [f.name for f in schema.numeric_features], set(schema.missing_codes)
+        zeros = [zero_code_warning(column, n, len(frame), beside=column in coded)
+                 for column, n in zero_coded(frame, numeric).items()]  # fmt: skip
+        zeros += [sentinel_code_warning(column, code, n, len(frame), beside=column in coded)
+                  for column, (code, n) in sentinel_coded(frame, numeric).items()]  # fmt: skip
         zeros += spelling_warnings(schema.categorical_features)
         zeros += dash_category_warnings(schema.categorical_features, train.frame)
         zeros += unit_difference_warnings(frame, schema, reading.group_column)
@@ -292,10 +294,8 @@ class TabularModality(Modality):
         from medadapt.data.extrapolation import far_outside_warning
         from medadapt.data.feature_kinds import text_kinds_said
         from medadapt.data.missing_codes import (
-            codes_far_outside,
             far_below_warning,
             far_code_warning,
-            zeros_far_below,
         )
 
         encoded = samples.encoded(schema, with_labels=False)
@@ -311,10 +311,9 @@ class TabularModality(Modality):
         notes += [empty] if empty is not None else []
         notes += constant_columns_warnings(schema, samples.frame)
         notes += missing_rows_warnings(schema, encoded)
-        zeros = zeros_far_below(samples.frame, _uncoded(schema))
+        zeros, codes = _codes_here(schema, samples)
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
-        codes = codes_far_outside(samples.frame, _uncoded(schema))
         for column, (code, n) in codes.items():
             notes.append(far_code_warning(column, code, n, len(samples), python))
         far = _far_outside(schema, samples, zeros, codes)
@@ -832,9 +831,17 @@ def _learned(schema: TableSchema, column: str, shown: int = 6) -> str:
     return ", ".join(names[:shown]) + more
 
 
-def _uncoded(schema: TableSchema) -> list[Any]:
-    """The numeric features without a declared missing code (``--missing-code``)."""
-    return [f for f in schema.numeric_features if f.name not in schema.missing_codes]
+def _codes_here(schema: TableSchema, samples: TableSamples) -> tuple[dict, dict]:
+    """Zeros far below, and codes such as -1 or 999 far outside, the model's training values
+    in ``samples`` (:func:`~medadapt.data.missing_codes.zeros_far_below`,
+    :func:`~medadapt.data.missing_codes.codes_far_outside`), the model's declared codes read
+    as missing first: a column with one code declared still has another said (a trial's
+    ``chol=0`` base met 999s at a site, said only as values far outside)."""
+    from medadapt.data.missing_codes import codes_far_outside, read_as_missing, zeros_far_below
+
+    frame = read_as_missing(samples.frame, schema.missing_codes)
+    return (zeros_far_below(frame, schema.numeric_features),
+            codes_far_outside(frame, schema.numeric_features))  # fmt: skip
 
 
 def _far_outside(
@@ -845,12 +852,10 @@ def _far_outside(
     such as 999 the missing-code warnings name (``zeros_said``, ``codes_said``: ``{column:
     (code, rows)}``, found here when not given) are left to them."""
     from medadapt.data.extrapolation import far_outside
-    from medadapt.data.missing_codes import codes_far_outside, read_as_missing, zeros_far_below
+    from medadapt.data.missing_codes import read_as_missing
 
-    if zeros_said is None:
-        zeros_said = zeros_far_below(samples.frame, _uncoded(schema))
-    if codes_said is None:
-        codes_said = codes_far_outside(samples.frame, _uncoded(schema))
+    if zeros_said is None or codes_said is None:
+        zeros_said, codes_said = _codes_here(schema, samples)
     frame = read_as_missing(samples.frame, schema.missing_codes)
     codes = {column: code for column, (code, _) in codes_said.items()}
     return far_outside(frame, schema.numeric_features, zeros_said, codes)
