@@ -278,3 +278,25 @@ def test_the_early_stopping_split_keeps_a_patients_visits_together():
     train, validation = TabularModality().validation_split(samples, 0.2, seed=1)
     patients = frame["patient"].to_numpy()
     assert len(validation) and not set(patients[train]) & set(patients[validation])
+
+
+def test_dots_in_a_decimal_comma_export_are_said_to_be_possibly_thousands(tmp_path):
+    """A trial's ';' export with decimal commas held platelet counts as "278.037": read as
+    278.037 without a word, a thousand times too small."""
+    import warnings as _warnings
+
+    from medadapt.data.tables import read_table
+
+    rows = ["age;oldpeak;platelets"] + [f"{50 + i};{i % 4},{i % 10};{200 + i}.{137 + i:03d}"
+                                        for i in range(20)]  # fmt: skip
+    (tmp_path / "semi.csv").write_text("\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match=r"column 'platelets' .* is read with '\.' as the "
+                      r"decimal point .* while 'oldpeak' uses decimal commas") as said:  # fmt: skip
+        frame = read_table(tmp_path / "semi.csv")
+    assert frame["platelets"].iloc[0] == pytest.approx(200.137)  # read as written, and said
+    assert sum("decimal point" in str(w.message) for w in said) == 1
+    plain = ["age;oldpeak;weight"] + [f"{50 + i};{i % 4},{i % 10};{70 + i}.5" for i in range(20)]
+    (tmp_path / "plain.csv").write_text("\n".join(plain) + "\n")
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")  # one decimal: a dot, not thousands: nothing said
+        read_table(tmp_path / "plain.csv")

@@ -325,9 +325,13 @@ def read_table(
         _check_rows(text, separator, header, given, above=above)
         lines = _record_lines(text, separator, above)
         frame = _to_plain_dtypes(frame)
+        commas = []  # columns written with decimal commas
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
                 frame[column] = _numeric_from_text(frame[column], separator)
+                commas += [column] if pd.api.types.is_numeric_dtype(frame[column]) else []
+        if separator == ";" and commas:
+            _warn_thousands_dots(frame, commas, given)
     frame.columns = [str(c).strip() for c in frame.columns]
     _refuse_duplicate_names(list(frame.columns), given)
     if len(frame) == 0:
@@ -337,6 +341,33 @@ def read_table(
     if lines is not None and len(lines) == len(frame):  # each row's line, to say where
         frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
     return frame
+
+
+def _warn_thousands_dots(frame: pd.DataFrame, commas: list[str], given: str) -> None:
+    """A warning where a file whose numbers have decimal commas (``commas``: such columns)
+    holds a column read with '.' as the decimal point whose values all have three digits
+    after it (``278.037``): in such an export the '.' more likely separates thousands, and
+    the values would be read a thousand times too small (a trial's platelet counts)."""
+    for column in frame.columns:
+        values = frame[column]
+        if column in commas or not pd.api.types.is_float_dtype(values):
+            continue
+        finite = values.dropna().to_numpy(dtype=float)
+        finite = finite[np.isfinite(finite)]
+        if len(finite) < 5 or (np.abs(finite) >= 1000).any():
+            continue
+        thousandths = np.round(np.abs(finite) * 1000)
+        three = np.isclose(np.abs(finite) * 1000, thousandths) & (thousandths % 10 != 0)
+        if three.mean() < 0.8:  # most need all three digits (a trailing 0 drops one)
+            continue
+        warnings.warn(
+            f"column {column!r} of {given} is read with '.' as the decimal point (three digits "
+            f"after it in most rows), while {', '.join(map(repr, commas[:3]))} "
+            f"{'uses' if len(commas) == 1 else 'use'} decimal commas: if '.' separates "
+            "thousands there (278.037 for 278037), write those numbers without it",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _record_lines(text: str, separator: str, above: int) -> np.ndarray | None:
