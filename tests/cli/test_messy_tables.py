@@ -144,3 +144,26 @@ def test_repeat_visits_without_id_column_are_warned_about(tmp_path, heart):
     assert "pass --id-column patient so that each patient's rows stay on one side" in (
         result.stdout
     )
+
+
+def test_upper_cased_column_names_are_said_to_differ_in_case_only(tmp_path, heart):
+    """A trial's export with every header upper-cased was told the model "was trained on other
+    data than this"."""
+    base = tmp_path / "base"
+    succeeded(_train(_written_heart(tmp_path, heart), base))
+    upper = heart[heart["dataset"] == "VA Long Beach"].rename(columns=str.upper)
+    upper.to_csv(tmp_path / "upper.csv", index=False)
+    line = error_line(run_cli("predict", "--base", base, "--data", tmp_path / "upper.csv",
+                              "--out", tmp_path / "p.csv"))  # fmt: skip
+    assert line.startswith(
+        "error: the table's columns are the model's feature columns in other upper/lower case "
+        "('AGE' for 'age', 'SEX' for 'sex', 'CP' for 'cp', ...): column names are matched "
+        "exactly; rename them in --data as the model's ('age', 'sex', 'cp',"
+    )
+    assert not (tmp_path / "p.csv").exists()
+
+
+def _written_heart(tmp_path, heart) -> str:
+    path = tmp_path / "heart.csv"
+    heart.to_csv(path, index=False)
+    return str(path)

@@ -487,6 +487,14 @@ class TableSchema:
             named = ", ".join(map(repr, absent[:5])) + (
                 f" and {len(absent) - 5} more" if len(absent) > 5 else ""
             )
+            cased = {str(c).casefold(): str(c) for c in frame.columns}
+            if all(str(name).casefold() in cased for name in absent):  # 'AGE' for 'age' ...
+                shown = ", ".join(f"{cased[str(n).casefold()]!r} for {n!r}" for n in absent[:3])
+                raise DataError(  # a trial's upper-cased export: "trained on other data"
+                    f"the table's columns are the model's feature columns in other upper/lower "
+                    f"case ({shown}, ...): column names are matched exactly; rename them in "
+                    f"--data as the model's ({named})"
+                )
             raise DataError(
                 f"none of the model's {len(absent)} feature columns ({named}) is in the table: "
                 f"it was trained on other data than this (predicting {self.label!r}); check "
