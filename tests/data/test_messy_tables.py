@@ -300,3 +300,18 @@ def test_dots_in_a_decimal_comma_export_are_said_to_be_possibly_thousands(tmp_pa
     with _warnings.catch_warnings():
         _warnings.simplefilter("error")  # one decimal: a dot, not thousands: nothing said
         read_table(tmp_path / "plain.csv")
+
+
+def test_a_parquet_file_of_text_columns_reads_its_empty_cells_as_missing(tmp_path):
+    """A trial's export stored every Parquet column as text, its unmeasured values as empty
+    strings: refused as "56 other text" in a numeric column, where the same table as a CSV
+    reads them as missing."""
+    from medadapt.data.heart import bundled_path
+    from medadapt.data.tables import read_table
+
+    heart = pd.read_csv(bundled_path())
+    as_text = heart.astype(str).replace({"nan": ""})  # every cell text, the missing ones ""
+    as_text.to_parquet(tmp_path / "text.parquet", index=False)
+    read = read_table(tmp_path / "text.parquet")
+    assert read["trestbps"].isna().sum() == heart["trestbps"].isna().sum() > 0
+    assert (pd.to_numeric(read["trestbps"]).dropna() == heart["trestbps"].dropna()).all()

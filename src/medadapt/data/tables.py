@@ -285,6 +285,7 @@ def read_table(
             frame = pd.read_parquet(path)
         except Exception as exc:
             raise DataError(f"{given} is not a readable Parquet file ({_one_line(exc)})") from None
+        frame = _missing_text_as_missing(frame)
         lines = None
     else:
         raw = path.read_bytes()
@@ -340,6 +341,20 @@ def read_table(
     frame.attrs["source"] = given  # for messages: "column 'bp' of --data FILE"
     if lines is not None and len(lines) == len(frame):  # each row's line, to say where
         frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
+    return frame
+
+
+def _missing_text_as_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Parquet file's text cells that a CSV's reading takes as missing (:data:`NA_VALUES`,
+    as whole cells: "", "NA", "?"), missing there too: a trial's export stored every column as
+    text, and its 56 empty strings were refused as "56 other text" in a numeric column."""
+    for column in frame.columns:
+        if not pd.api.types.is_string_dtype(frame[column].dtype):  # object or str columns
+            continue
+        stripped = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+        blank = stripped.isin(NA_VALUES)
+        if blank.any():
+            frame[column] = frame[column].mask(blank)
     return frame
 
 
