@@ -113,6 +113,19 @@ def share_text(share: float) -> str:
     return f"{share * 100:.2g}%" if 0 < share < 0.01 else f"{share:.0%}"
 
 
+def per_parameter_text(ratio: float) -> str:
+    """Events per parameter as the terminal says it, three significant figures, never in
+    exponent notation (a trial's table read "0.0000" beside the terminal's "2.54e-05").
+
+    >>> [per_parameter_text(r) for r in (0.554, 0.0242, 6.17e-05, 2.61e-06, 12.0)]
+    ['0.554', '0.0242', '0.0000617', '0.00000261', '12']
+    """
+    if ratio == 0:
+        return "0"
+    places = max(0, 2 - math.floor(math.log10(abs(ratio))))
+    return f"{ratio:.{places}f}".rstrip("0").rstrip(".") if places else f"{ratio:.0f}"
+
+
 def r2_text(r2: float) -> str:
     """An anticipated R-squared as every sample-size output prints it: three decimals, or,
     below 0.01, three significant figures (a Cox-Snell R-squared at a prevalence of 0.005

@@ -17,7 +17,7 @@ from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.metrics import MIN_PATIENTS
 from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.base import Modality, Samples
-from medadapt.results import grouped, share_text
+from medadapt.results import grouped, per_parameter_text, share_text
 
 MIN_EVENTS_TRAIN = 10  # per class, in the training rows
 MIN_EVENTS_TEST = 5  # per class, in the test rows (below: AUROC not reported)
@@ -440,7 +440,7 @@ def events_per_parameter(
     what = measured or f"events ({whose}{which}{counted})"  # as with disease
     head = (
         f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trainable "
-        f"parameters ({ratio:.3g} per parameter"
+        f"parameters ({per_parameter_text(ratio)} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:
         tail = {

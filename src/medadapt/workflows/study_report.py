@@ -20,7 +20,14 @@ from medadapt.evaluate.report.formatting import (
 )
 from medadapt.evaluate.report.plots import PALETTE, learning_curve_figure, metric_bars
 from medadapt.evaluate.small_cells import digits_for, small_cells_caption
-from medadapt.results import ADAPTED_READING_SENTENCE, grouped, needed_text, r2_text, share_text
+from medadapt.results import (
+    ADAPTED_READING_SENTENCE,
+    grouped,
+    needed_text,
+    per_parameter_text,
+    r2_text,
+    share_text,
+)
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.strategies import judged_adapter
@@ -460,7 +467,7 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
                 e["n_rows"],
                 *([e["n_patients"]] if by_patient else []),
                 *[e["class_counts"][c] for c in classes],
-                *[f"{e['events_per_parameter'][s]:.4f}" for s in strategies],
+                *[per_parameter_text(e["events_per_parameter"][s]) for s in strategies],
             ]
             for e in sizes
         ],
