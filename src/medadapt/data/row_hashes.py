@@ -230,6 +230,11 @@ class RowHasher:
             cells[:, j] = _text_digests(texts, self._key)[codes]  # code -1 (missing): the last
         return cells
 
+    def normaliser(self, column: str) -> Callable[[Any], str]:
+        """How a value of ``column`` is read before hashing (a category recased, or booleans
+        written 1/0, read alike): what recognises a training row after a re-export."""
+        return self._normaliser(column)
+
     def _normaliser(self, column: str) -> Callable[[Any], str]:
         if self.label is not None and column == self.label.column:
             return self.label.normaliser(self.digits)

@@ -134,9 +134,8 @@ def noting_unrecognised(record: dict[str, Any], samples: TableSamples) -> dict[s
     absent = sorted({column for key in ROW_RECORDS
                      for column in unrecognisable(samples.frame, record.get(key))})  # fmt: skip
     out = {**record, UNRECOGNISED: absent} if absent else record
-    if not any(record.get(key) for key in ROW_RECORDS):
-        return out
-    recoded = recoded_columns(samples)
+    recoded = sorted({column for key in ROW_RECORDS if record.get(key)
+                      for column in recoded_columns(samples, record[key])})  # fmt: skip
     return {**out, RECODED: recoded} if recoded else out
 
 
@@ -145,12 +144,23 @@ def noting_unrecognised(record: dict[str, Any], samples: TableSamples) -> dict[s
 RECODED_FROM = 20
 
 
-def recoded_columns(samples: TableSamples) -> list[str]:
+def recoded_columns(samples: TableSamples, rows: dict[str, Any]) -> list[str]:
     """The model's categorical columns whose values ``samples`` holds are, in most of its rows
-    (and :data:`RECODED_FROM` or more), none the model learned."""
+    (and :data:`RECODED_FROM` or more), none the model learned, read as the record of training
+    ``rows`` reads values to recognise them (a category recased, or booleans written 1/0,
+    are recognised: not said)."""
     schema = getattr(samples, "schema", None)
     if schema is None or not schema.categorical_features or not len(samples):
         return []
-    unseen = samples.encoded(schema, with_labels=False).unseen
-    return sorted(column for column, n in unseen.items()
-                  if n >= RECODED_FROM and 2 * n > len(samples))  # fmt: skip
+    hasher = RowHasher.from_record(rows)
+    out = []
+    for spec in schema.categorical_features:
+        if spec.name not in samples.frame or spec.name not in hasher.columns:
+            continue
+        normal = hasher.normaliser(spec.name)
+        learned = {normal(category) for category in spec.categories}
+        values = samples.frame[spec.name].dropna()
+        unknown = int((~values.map(normal).isin(learned)).sum())
+        if unknown >= RECODED_FROM and 2 * unknown > len(samples):
+            out.append(spec.name)
+    return out
