@@ -51,9 +51,13 @@ HTTP_CASES = [
     req("adapters without token", 401, "bearer token", method="GET", path="/v1/adapters",
         headers={}),
     req("metrics without token", 401, "bearer token", method="GET", path="/metrics", headers={}),
-    req("GET predict", 405, "Method Not Allowed", method="GET"),
-    req("POST adapters", 405, "Method Not Allowed", path="/v1/adapters", body={}),
-    req("unknown path", 404, "Not Found", path="/v1/predictions", body={}),
+    # with the routes the service answers (a trial read a bare "Method Not Allowed")
+    req("GET predict", 405, "Method Not Allowed: GET /v1/predict; this service answers POST "
+        "/v1/predict, GET /v1/adapters", method="GET"),
+    req("POST adapters", 405, "Method Not Allowed: POST /v1/adapters; this service answers",
+        path="/v1/adapters", body={}),
+    req("unknown path", 404, "Not Found: no route /v1/predictions; this service answers POST "
+        "/v1/predict", path="/v1/predictions", body={}),
     req("not JSON", 422, "JSON", raw=b"age=63&sex=Male"),
     req("a list body", 422, "wrap the records as", body=[{"age": 63}]),
     req("empty object", 422, "instances", body={}),

@@ -9,8 +9,10 @@ import json
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medadapt.errors import MedadaptError
 from medadapt.registry.records import SHOWN_CHARS
@@ -79,6 +81,26 @@ async def bad_input(_: Request, exc: MedadaptError) -> ErrorResponse:
     return ErrorResponse({"detail": str(exc)}, status_code=422)
 
 
+#: what the service answers, said after a route or method it does not (a trial's GET
+#: /v1/predict read a bare "Method Not Allowed", its /v1/adapter a bare "Not Found")
+ROUTES = (
+    "this service answers POST /v1/predict, GET /v1/adapters, GET /v1/bases, GET /healthz "
+    "and GET /metrics (GET /docs describes each)"
+)
+
+
+async def no_route(request: Request, exc: StarletteHTTPException) -> Any:
+    """Routing's own 404 and 405 (an unknown path, a method a path does not take), with the
+    routes the service answers; any other HTTP error as the framework answers it."""
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        said = f"Not Found: no route {request.url.path}; {ROUTES}"
+    elif exc.status_code == 405 and exc.detail == "Method Not Allowed":
+        said = f"Method Not Allowed: {request.method} {request.url.path}; {ROUTES}"
+    else:
+        return await http_exception_handler(request, exc)
+    return ErrorResponse({"detail": said}, status_code=exc.status_code, headers=exc.headers)
+
+
 def add_error_handlers(app: FastAPI) -> None:
     """Answer the service's own errors with their status codes instead of a 500."""
     app.add_exception_handler(NotFound, not_found)
@@ -88,3 +110,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImageInputError, bad_image)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(MedadaptError, bad_input)
+    app.add_exception_handler(StarletteHTTPException, no_route)
