@@ -245,14 +245,20 @@ def unrecognised_warning(
     return _absent_columns(splits, scored, misses) + _recoded_columns(splits, scored, misses)
 
 
+def _marked(splits: dict[str, dict[str, Any] | None], key: str) -> tuple[list[str], str, str]:
+    """The columns the splits read mark under ``key`` (every split's, sorted), whose splits
+    mark them ("the base model and the adapter"), and the columns quoted for a sentence."""
+    marked = {who: (split or {}).get(key, []) for who, split in splits.items()}
+    columns = sorted({column for names in marked.values() for column in names})
+    who = " and ".join(name for name, names in marked.items() if names)
+    return columns, who, ", ".join(map(repr, columns))
+
+
 def _absent_columns(splits: dict[str, dict[str, Any] | None], scored: str,
                     misses: str = INCLUDES) -> list[str]:  # fmt: skip
-    absent = {who: (split or {}).get(UNRECOGNISED, []) for who, split in splits.items()}
-    columns = sorted({column for names in absent.values() for column in names})
+    columns, who, named = _marked(splits, UNRECOGNISED)
     if not columns:
         return []
-    who = " and ".join(name for name, names in absent.items() if names)
-    named = ", ".join(map(repr, columns))
     if len(columns) == 1:
         said, them, those = f"column {named} is", "it", "that column"
     else:
@@ -268,12 +274,9 @@ def _recoded_columns(splits: dict[str, dict[str, Any] | None], scored: str,
     """The warning where categorical columns were recoded since training (yes/no for
     true/false) in most rows of --data: a training row recoded so is not recognised by its
     content, and would be scored as a test row."""
-    recoded = {who: (split or {}).get(RECODED, []) for who, split in splits.items()}
-    columns = sorted({column for names in recoded.values() for column in names})
+    columns, who, named = _marked(splits, RECODED)
     if not columns:
         return []
-    who = " and ".join(name for name, names in recoded.items() if names)
-    named = ", ".join(map(repr, columns))
     said = f"column {named} holds" if len(columns) == 1 else f"columns {named} hold"
     return [
         f"{said}, in most rows of --data, values the model never learned (recoded since "
