@@ -129,17 +129,7 @@ def validated_words(metrics: dict[str, Any] | None) -> str:
     ...                  "notes": {"no_better_than_mean": "..."}})
     'MAE 1234 (1001-1500), n=1060, warning'
     """
-    metrics = metrics or {}
-    leading = leading_metric(metrics)
-    if leading is None:
-        return validation_summary(metrics)  # "not reported (n=8)": short already
-    value = metrics[leading]
-    shown = fmt_ci(value, metrics.get(f"{leading}_ci"), metric_digits(leading, value))
-    n = metrics.get("n")
-    count = f"n={n}" if n is not None else "n unknown"
-    warned = ", warning" if recorded_cautions(metrics) else ""
-    name = _ASCII_LABELS.get(leading) or METRIC_LABELS.get(leading, leading)
-    return f"{name} {shown.replace(chr(0x2013), '-')}, {count}{warned}"
+    return _validated(metrics, for_sr=False)
 
 
 def validation_summary(metrics: dict[str, Any] | None) -> str:
@@ -154,20 +144,31 @@ def validation_summary(metrics: dict[str, Any] | None) -> str:
     >>> validation_summary({"n": 10, "n_patients": 5, "notes": {}})
     'not reported (n=10, 5 patients)'
     """
+    return _validated(metrics, for_sr=True)[:44]
+
+
+def _validated(metrics: dict[str, Any] | None, *, for_sr: bool) -> str:
+    """:func:`validation_summary` (``for_sr``: two decimals, flagged by a whole-result note)
+    and :func:`validated_words` (the card's digits, flagged by any recorded caution)."""
     metrics = metrics or {}
     n = metrics.get("n")
     count = f"n={n}" if n is not None else "n unknown"
-    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
     leading = leading_metric(metrics)
     if leading is None:  # the patients the rule counts, where fewer (a trial read "n=10"
         patients = metrics.get("n_patients")  # beside "at least 10 patients needed")
         if isinstance(patients, int) and n is not None and patients < n:
             count += f", {patients} patients"
         return f"not reported ({count})" if metrics else "not evaluated"
-    shown = fmt_ci(metrics[leading], metrics.get(f"{leading}_ci")).replace("\u2013", "-")
-    warned = ", warning" if set(WHOLE_RESULT_WORDS) & set(notes) else ""  # each named too
+    value = metrics[leading]
+    digits = 2 if for_sr else metric_digits(leading, value)
+    shown = fmt_ci(value, metrics.get(f"{leading}_ci"), digits).replace("\u2013", "-")
+    if for_sr:
+        notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+        warned = bool(set(WHOLE_RESULT_WORDS) & set(notes))  # each named too
+    else:
+        warned = bool(recorded_cautions(metrics))
     name = _ASCII_LABELS.get(leading) or METRIC_LABELS.get(leading, leading)
-    return f"{name} {shown}, {count}{warned}"[:44]
+    return f"{name} {shown}, {count}{', warning' if warned else ''}"
 
 
 def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
