@@ -9,7 +9,6 @@ intervals); an absent summary is called out, never papered over.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from medadapt.registry.diff import flatten
@@ -17,6 +16,8 @@ from medadapt.registry.records import (
     Metric,
     other_values,
     parse_metrics,
+    recorded_interval,
+    recorded_number,
     shown_notes,
     summaries,
 )
@@ -65,10 +66,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _int(value: Any) -> int | None:
@@ -409,13 +406,14 @@ def _sites_section(by_site: dict[str, Any], unit: str) -> list[str]:
     for site, figures in by_site.items():
         cells = []
         for m in metrics:
-            value, ci = figures.get(m), figures.get(f"{m}_ci")
-            if not _finite(value):
+            value = recorded_number(figures.get(m))
+            ci = recorded_interval(figures.get(f"{m}_ci"))
+            if value is None:
                 cells.append("none")
                 continue
             places = metric_digits(m, value)
             shown = rounded(value, places)
-            if isinstance(ci, list) and len(ci) == 2 and all(map(_finite, ci)):
+            if ci is not None:
                 shown += f" ({rounded(ci[0], places)} to {rounded(ci[1], places)})"
             cells.append(shown)
         n = _int(figures.get("n"))

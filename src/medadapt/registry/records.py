@@ -254,17 +254,17 @@ def strip_local_paths(metadata: Any) -> tuple[Any, list[str]]:
     return walk(metadata, ""), removed
 
 
-def _number(value: Any) -> float | None:
+def recorded_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
 
 
-def _interval(value: Any) -> tuple[float, float] | None:
+def recorded_interval(value: Any) -> tuple[float, float] | None:
     if isinstance(value, dict):
         value = [value.get("low", value.get("lower")), value.get("high", value.get("upper"))]
     if isinstance(value, list | tuple) and len(value) == 2:
-        low, high = _number(value[0]), _number(value[1])
+        low, high = recorded_number(value[0]), recorded_number(value[1])
         if low is not None and high is not None:
             return (low, high)
     return None
@@ -319,10 +319,10 @@ def parse_metrics(metrics: dict[str, Any]) -> list[Metric]:
         if key not in METRIC_NAMES and not is_count_name(key):
             continue
         if isinstance(value, dict):
-            point = _number(value.get("value", value.get("estimate")))
-            ci = _interval(value.get("ci", value))
+            point = recorded_number(value.get("value", value.get("estimate")))
+            ci = recorded_interval(value.get("ci", value))
         else:
-            point, ci = _number(value), _interval(metrics.get(f"{key}_ci"))
+            point, ci = recorded_number(value), recorded_interval(metrics.get(f"{key}_ci"))
         if point is None:
             continue
         metric = Metric(key, point, None if is_count_name(key) else ci)
@@ -343,7 +343,7 @@ def other_values(metrics: dict[str, Any]) -> dict[str, float]:
             continue
         if key.endswith("_sites") and key.removesuffix("_sites") in METRIC_NAMES:
             continue  # a federated mean's count of sites: its note says over how many
-        number = _number(value)
+        number = recorded_number(value)
         if number is not None:
             out[key] = number
     return out
