@@ -283,14 +283,12 @@ def _mark_unreported(checked: dict[str, Any], test: Any, classes: list[str], nou
             _mark_unreported_classes(checked, test, clusters, classes, held)
         return
     else:
-        labels = np.asarray(test.labels).astype(int)
-        per_class = {c: count_units(labels == c, clusters) for c in (0, 1)}
-        rarest = min(per_class, key=lambda c: (per_class[c], -c))
-        if per_class[rarest] >= MIN_PER_CLASS:
+        rarest, count = _rarest_tested(test, clusters, 2, last_on_ties=True)
+        if count >= MIN_PER_CLASS:
             return
         withheld = {"slope", "C"}
         name = classes[rarest] if rarest < len(classes) else str(rarest)
-        why = (f"{held}, {per_class[rarest]} of class {name!r}, and evaluate reports no AUROC or "
+        why = (f"{held}, {count} of class {name!r}, and evaluate reports no AUROC or "
                f"calibration slope with fewer than {MIN_PER_CLASS} of a class")  # fmt: skip
     for criterion in checked["criteria"]:
         criterion["reported"] = criterion["name"] not in withheld
@@ -303,16 +301,24 @@ def _mark_unreported_classes(checked: dict[str, Any], test: Any, clusters: Any,
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` test patients, evaluate reports no AUROC
     or balanced accuracy (a trial learnt it only after training: "n/a ... 3 patients of class
     '4' among 60", check-data having said nothing of it)."""
-    labels = np.asarray(test.labels).astype(int)
-    per_class = [count_units(labels == c, clusters) for c in range(len(classes))]
-    rarest = min(range(len(classes)), key=lambda c: (per_class[c], c))
-    if per_class[rarest] >= MIN_PER_CLASS:
+    rarest, count = _rarest_tested(test, clusters, len(classes))
+    if count >= MIN_PER_CLASS:
         return
     checked["not_reported"] = (
-        f"{held}, {per_class[rarest]} of class {classes[rarest]!r}, and evaluate reports no "
+        f"{held}, {count} of class {classes[rarest]!r}, and evaluate reports no "
         f"AUROC or balanced accuracy with fewer than {MIN_PER_CLASS} of a class"
     )
     checked["not_reported_metrics"] = "the AUROC or the balanced accuracy"
+
+
+def _rarest_tested(test: Any, clusters: Any, n_classes: int, *,
+                   last_on_ties: bool = False) -> tuple[int, int]:  # fmt: skip
+    """The class of fewest test patients among ``n_classes`` and how many it has (ties: the
+    first class, or the last with ``last_on_ties``: a binary outcome's positive class)."""
+    labels = np.asarray(test.labels).astype(int)
+    per_class = [count_units(labels == c, clusters) for c in range(n_classes)]
+    rarest = min(range(n_classes), key=lambda c: (per_class[c], -c if last_on_ties else c))
+    return rarest, per_class[rarest]
 
 
 def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any, where: str):
