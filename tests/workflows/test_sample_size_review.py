@@ -183,3 +183,24 @@ def test_unreported_estimates_count_patients_in_their_words_and_cells_say_both()
     assert _supported_cell(validated["criteria"][0], 2) == "yes, not reported"
     assert _supported_cell({"supported": True}, 60) == "yes"
     assert _supported_cell({"supported": False, "reported": False}, 9) == "no: 9, not reported"
+
+
+def test_many_patients_per_parameter_are_not_blamed_on_a_strong_base():
+    """A new user's breast-cancer base (AUROC 0.94, anticipated Cox-Snell R-squared 0.491 of
+    at most 0.713) was said to predict "only weakly" where criterion (ii) binds; a weak base
+    (0.119 of at most 0.679, the heart data at VA Long Beach) is said to."""
+    from medadapt.workflows.sample_size import _per_parameter_words
+
+    entry = {"binding": "ii", "n": 1265, "parameters": 64}
+    strong = {"task": "binary", "prevalence": 0.316, "r2": 0.491, "n_train": 53,
+              "r2_label": "Cox-Snell R-squared", "noun": "patients"}  # fmt: skip
+    assert _per_parameter_words(strong, "head_only", entry) == (
+        " So many, because criterion (ii) asks about 20 patients for each parameter trained "
+        "(64 for the head-only adapter)."
+    )
+    weak = {**strong, "prevalence": 0.745, "r2": 0.119, "n_train": 140}
+    said = _per_parameter_words(weak, "head_only", {**entry, "binding": "i", "n": 4496})
+    weakly = ("weakly (anticipated Cox-Snell R-squared 0.119), and criterion (i) then asks "
+              "about 70 patients for each parameter trained")  # fmt: skip
+    assert said == f" So many, because the base model predicts the outcome here only {weakly} " \
+        "(64 for the head-only adapter); a model that predicts better asks fewer."  # fmt: skip

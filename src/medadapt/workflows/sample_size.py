@@ -40,7 +40,7 @@ from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, plural
 from medadapt.evaluate.report.formatting import listed
-from medadapt.evaluate.samplesize import binding, lp_distribution, validation
+from medadapt.evaluate.samplesize import binding, lp_distribution, max_cox_snell, validation
 from medadapt.evaluate.sufficiency import absent_class_note, count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
@@ -416,9 +416,10 @@ def in_short(result: dict[str, Any]) -> list[str]:
 
 def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str, Any]) -> str:
     """Why a plan asks ten times the patients there are or more, where the criterion that
-    binds asks a fixed number per trained parameter: the anticipated R-squared is small (the
-    base predicts the site weakly). A trial read "needs 4,496" for 140 patients without a word
-    of why."""
+    binds asks a fixed number per trained parameter (a trial read "needs 4,496" for 140
+    patients without a word of why); that the base predicts the outcome weakly only where it
+    does (an anticipated R-squared under :data:`WEAK_SHARE` of the largest the outcome
+    allows), never of a base of AUROC 0.94 whose criterion (ii) binds."""
     binds, r2 = entry.get("binding"), result.get("r2")
     if (
         binds not in ("i", "ii")
@@ -427,13 +428,22 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
     ):
         return ""
     per = entry["n"] / max(entry["parameters"], 1)
+    asks = (f"asks about {per:,.0f} {result['noun']} for each parameter trained "
+            f"({entry['parameters']:,} for the {label(strategy)})")  # fmt: skip
+    prevalence = result.get("prevalence")
+    largest = max_cox_snell(prevalence) if result.get("task") == "binary" and prevalence else 1.0
+    if r2 >= WEAK_SHARE * largest:
+        return f" So many, because criterion ({binds}) {asks}."
     return (
         f" So many, because the base model predicts the outcome here only weakly (anticipated "
-        f"{result['r2_label']} {r2_text(r2)}), and criterion ({binds}) "
-        f"then asks about {per:,.0f} {result['noun']} for each parameter trained "
-        f"({entry['parameters']:,} for the {label(strategy)}); a model that predicts better "
-        "asks fewer."
+        f"{result['r2_label']} {r2_text(r2)}), and criterion ({binds}) then {asks}; a model "
+        "that predicts better asks fewer."
     )
+
+
+#: an anticipated R-squared below this share of the largest the outcome allows (Nagelkerke's
+#: scale) is said to be a weak prediction
+WEAK_SHARE = 0.3
 
 
 def _weak_pair_words(result: dict[str, Any]) -> str:
