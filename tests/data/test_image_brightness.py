@@ -261,7 +261,7 @@ def test_an_adapter_trained_on_darker_images_widens_the_brightness_it_was_traine
     seen = images.inputs_seen(base.schema, samples)
     assert seen == {"aspect": [1.0, 1.0], "brightness": [0.0305, 0.061],
                     "intensity": ["fixed_scale"], "mean_level": [0.0153, 0.0305],
-                    "contrast": [0.0132, 0.0305]}  # fmt: skip
+                    "contrast": [0.0132, 0.0305], "grain": [0.0026, 0.0087]}  # fmt: skip
     assert images.with_inputs_seen(base.schema, seen).brightness == (0.0305, 0.7843)
     assert images.with_inputs_seen(base.schema, {"aspect": [1.0, 1.0]}) == base.schema
     old = images.with_inputs_seen(replace(base.schema, brightness=None), seen)

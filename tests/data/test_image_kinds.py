@@ -138,6 +138,7 @@ def test_an_adapter_trained_on_mr_images_records_them_and_predicts_them_without_
         "intensity": ["min_max"],  # as the CT base's (no window): nothing to widen
         "mean_level": [0.154, 0.3255],  # how they look (each image's mean and spread)
         "contrast": [0.2961, 0.3423],
+        "grain": [0.0327, 0.1386],
     }
     later = _folder(tmp_path / "later", "MR", n=1, patient="L")
     capsys.readouterr()

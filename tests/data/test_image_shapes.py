@@ -21,7 +21,8 @@ def _schema(**kw) -> ImageSchema:
 
 def _png(path, height: int, width: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pixels = np.random.default_rng(height * width).integers(0, 255, (height, width))
+    rng = np.random.default_rng(height * width)  # as dark and grainy as the training films
+    pixels = rng.integers(30, 80, (height, width))
     Image.fromarray(pixels.astype(np.uint8)).save(path)
 
 

@@ -42,6 +42,7 @@ def test_png_folder_gives_classes_in_folder_order_and_exact_pixels(tmp_path):
         "brightness": [0.2706, 0.8196],  # brightest levels (69 and 209 of 255), before fitting
         "mean_level": [0.1494, 0.3394],  # each image's mean intensity, as the model reads it
         "contrast": [0.0747, 0.3367],  # and spread (5th and 95th percentiles of both)
+        "grain": [0.0244, 0.0715],  # and neighbouring pixels' mean difference (the same)
         "image_size": 16,
         "spatial_dims": 2,
         "window": None,

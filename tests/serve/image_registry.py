@@ -56,12 +56,14 @@ def build_image_registry(root: Path) -> dict:
 
 
 def sample_files(folder: Path) -> dict[str, Path]:
-    """A PNG, a JPEG, a DICOM file, a 2D NIfTI image and a NIfTI volume (middle slice read)."""
+    """A PNG, a JPEG, a DICOM file, a 2D NIfTI image and a NIfTI volume (middle slice read);
+    the pictures as bright, contrasted and grainy as the base's training images (nothing said
+    of their look)."""
     rng = np.random.default_rng(3)
     volume = rng.uniform(0, 100, (20, 24, 5)).astype(np.float32)
     return {
-        "png": write_picture(folder / "chest.png", disc(40, 200, seed=1)),
-        "jpeg": write_picture(folder / "photo.jpg", disc(28, 90, seed=2)),
+        "png": write_picture(folder / "chest.png", disc(40, 110, seed=1, noise=40)),
+        "jpeg": write_picture(folder / "photo.jpg", disc(28, 90, seed=2, noise=40)),
         "dicom": write_dicom(folder / "ct.dcm", disc(36, 180, seed=3).astype(np.uint16) * 8),
         "nifti": write_nifti(folder / "slice.nii.gz", disc(30, 150, seed=4).astype(np.float32)),
         "volume": write_nifti(folder / "volume.nii", volume),

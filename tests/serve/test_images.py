@@ -357,8 +357,9 @@ def test_an_answer_says_what_its_image_cannot_support_as_read(client, image_regi
         "the detail the model expects is not in it; score the full-size image"
     )
     assert "--" not in thumb
-    rng = np.random.default_rng(5)  # a colour photo with transparency, for a gray model
-    see_through = rng.integers(0, 256, (32, 32, 4), np.uint8)
+    rng = np.random.default_rng(5)  # a colour photo with transparency, for a gray model,
+    see_through = np.zeros((32, 32, 4), np.uint8)  # as dark and grainy as its training images
+    see_through[..., :3] = rng.integers(20, 90, (32, 32, 1)) + np.array([0, 5, 10])
     see_through[..., 3] = 128
     Image.fromarray(see_through, "RGBA").save(tmp_path / "photo.png")
     reply = client.post("/v1/predict", data={"adapter": "site_b"},

@@ -20,6 +20,7 @@ import torch
 from medadapt.checks import did_you_mean
 from medadapt.data.dicom_series import units_of
 from medadapt.data.image_io import (
+    MAX_UPSCALE,
     OptionError,
     ReadChecks,
     aspect_ratio,
@@ -29,10 +30,13 @@ from medadapt.data.image_io import (
     describe_error,
     file_format,
     fit_size,
+    image_look,
     is_blank,
     refusal,
+    upscale,
 )
 from medadapt.data.image_io import to_channels as _to_channels
+from medadapt.data.image_look import look_words, looks_note, times_text, unlike_look
 from medadapt.data.image_reading import OWN_WINDOWS, UNUSED_BITS_STORED
 from medadapt.data.image_schema import is_image_source  # noqa: F401 (re-exported)
 from medadapt.data.image_sources import (
@@ -324,6 +328,7 @@ def read_unlabelled(
     odd_shapes: list[tuple[str, float]] = []
     odd_kinds: list[tuple[str, str]] = []  # (file, DICOM Modality) unlike the training images'
     odd_levels: list[tuple[str, float]] = []  # (file, brightest level) unlike theirs
+    odd_looks: list[tuple[str, list[str]]] = []  # (file, ways) it looks far unlike them
     entries, broken = _unlabelled_entries(source, path_column or schema.path_column, on_error)
     paths = [entry.path for entry in entries]
     for unit in units_of(entries, schema.spatial_dims):  # 3D: a DICOM series is one volume
@@ -356,13 +361,15 @@ def read_unlabelled(
         one_slice += len(read.frames) == 1 and (read.frames[0] or 0) > 0  # a volume's slice
         checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
-        shapes, kinds, levels = unlike_training(schema, str(path), read)
-        odd_shapes += shapes
-        odd_kinds += kinds
-        odd_levels += levels
-        said = unlike_words(schema, read.how, shapes, kinds, levels)
+        inputs = model_inputs(read, schema)
+        unlike_here = unlike_training(schema, str(path), read, inputs)
+        odd_shapes += unlike_here.shapes
+        odd_kinds += unlike_here.kinds
+        odd_levels += unlike_here.levels
+        odd_looks += unlike_here.looks
+        said = unlike_here.words(schema, read.how)
         told = describe(path.name, read, len(unit.files)) if describe is not None else ""
-        samples += model_inputs(read, schema)
+        samples += inputs
         for frame in read.frames:
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
             unlike.append(said)
@@ -380,24 +387,51 @@ def read_unlabelled(
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]
     warnings += [n for n in [modality_note(schema, odd_kinds, n_files, "files")] if n]
     warnings += [n for n in [brightness_note(schema, odd_levels, n_files, "files")] if n]
+    warnings += [n for n in [looks_note(odd_looks, n_files, "files")] if n]
     warnings += checks.warnings(source.name, twelve_bit=schema.brightness is None)
     images = torch.stack(samples).contiguous()
     return Unlabelled(images, ids, skipped, warnings, unlike, slices, described)
 
 
+@dataclass
+class Unlike:
+    """How one file is unlike the model's training images, each list empty when it is not:
+    its shape ``[(file, ratio)]``, DICOM kind ``[(file, Modality)]``, brightest level (of all
+    its samples together) ``[(file, level)]`` and look ``[(file, ways)]`` (what
+    :func:`shape_note`, :func:`modality_note`, :func:`brightness_note` and
+    :func:`~medadapt.data.image_look.looks_note` say)."""
+
+    shapes: list[tuple[str, float]]
+    kinds: list[tuple[str, str]]
+    levels: list[tuple[str, float]]
+    looks: list[tuple[str, list[str]]]
+
+    def words(self, schema: ImageSchema, how: str) -> str:
+        """All of it in a few words for a predictions file's cell (:func:`unlike_words`)."""
+        said = unlike_words(schema, how, self.shapes, self.kinds, self.levels)
+        looks = [look_words(ways) for _, ways in self.looks]
+        return "; ".join(w for w in [said, *looks] if w)
+
+
 def unlike_training(
-    schema: ImageSchema, name: str, read: FileRead
-) -> tuple[list[tuple[str, float]], list[tuple[str, str]], list[tuple[str, float]]]:
-    """How the file ``name`` (as ``read``) is unlike the model's training images: its shape
-    ``[(name, ratio)]``, its DICOM kind ``[(name, Modality)]`` and its brightest level (of
-    all its samples together) ``[(name, level)]``, each empty when it is not (what
-    :func:`shape_note`, :func:`modality_note` and :func:`brightness_note` say)."""
+    schema: ImageSchema, name: str, read: FileRead, inputs: Sequence[torch.Tensor] | None = None
+) -> Unlike:
+    """How the file ``name`` (as ``read``; ``inputs``: its samples as the model takes them,
+    :func:`model_inputs`, made here where not given) is unlike the model's training images."""
     shapes = [(name, ratio) for ratio in map(aspect_ratio, read.samples[:1])
               if unlike_training_shape(schema, ratio)]  # fmt: skip
     unlike = unlike_training_modality(schema, read.acquired)
     levels = [] if schema.brightness is None else [(name, brightness_level(*read.samples))]
     levels = [(file, level) for file, level in levels if unlike_training_brightness(schema, level)]
-    return shapes, [(name, str(read.acquired))] if unlike else [], levels
+    looks = []  # not where its shape, brightness, scaling or tininess, said, explains its look
+    tiny = any(upscale(sample.shape[1:], schema.image_size, schema.fit) > MAX_UPSCALE
+               for sample in read.samples)  # fmt: skip
+    explained = shapes or levels or tiny or scaling_note(schema, read.how)
+    if not explained and (schema.mean_level is not None or schema.grain is not None):
+        samples = model_inputs(read, schema) if inputs is None else inputs
+        ways = next((w for w in (unlike_look(schema, image_look(s)) for s in samples) if w), [])
+        looks = [(name, ways)] if ways else []
+    return Unlike(shapes, [(name, str(read.acquired))] if unlike else [], levels, looks)
 
 
 def unlike_words(
@@ -594,7 +628,7 @@ def brightness_note(
     trained = _level(low) if _level(low) == _level(high) else f"{_level(low)} to {_level(high)}"
     path, level = odd[0]
     darker = level < low / BRIGHTNESS_MARGIN
-    times = _times(low / max(level, 1 / 65535) if darker else level / max(high, 1 / 65535))
+    times = times_text(low / max(level, 1 / 65535) if darker else level / max(high, 1 / 65535))
     way = "darker" if darker else "brighter"
     one = len(odd) == 1
     causes = _brightness_causes(schema, darker, one)
@@ -691,11 +725,6 @@ def _brightness_words(schema: ImageSchema, level: float) -> str:
 def _level(level: float) -> str:
     """A brightest level in two significant digits: ``0.061``, ``0.78``, ``1``."""
     return f"{level:.2g}"
-
-
-def _times(times: float) -> str:
-    """How many times darker or brighter: ``6.4``, ``13``, ``1,200`` (never ``1.2e+03``)."""
-    return f"{times:.2g}" if times < 10 else f"{times:,.0f}"
 
 
 def file_warnings(schema: ImageSchema, dataset: ImageDataset) -> list[str]:

@@ -509,32 +509,49 @@ def brightness_range(levels: Sequence[float]) -> list[float] | None:
 
 def look_ranges(images: torch.Tensor) -> dict[str, list[float]]:
     """How the images look, as a base model records it: ``mean_level``, the 5th and 95th
-    percentiles of each image's mean intensity, and ``contrast``, those of each image's
-    spread (standard deviation) of intensities, over the images as the model reads them
+    percentiles of each image's mean intensity, ``contrast``, those of each image's spread
+    (standard deviation) of intensities, and ``grain``, those of each image's mean difference
+    between neighbouring pixels (:data:`LOOKS`), over the images as the model reads them
     (fitted to its size, in [0, 1]); a scanner or export unlike the base's moves them (a
-    trial's site B, brighter by 0.25 and at 0.6 of A's contrast, was scored without a word).
-    Empty for no images."""
+    trial's site B, brighter by 0.25 and at 0.6 of A's contrast, was scored without a word),
+    and an image of noise lies far above the grain of any radiograph. Empty for no images."""
     values = _look_values(images)
     if values is None:
         return {}
     return {name: [round(float(v), 4) for v in np.percentile(column, [5, 95])]
-            for name, column in zip(("mean_level", "contrast"), values, strict=True)}  # fmt: skip
+            for name, column in zip(LOOKS, values, strict=True)}  # fmt: skip
 
 
+#: what :func:`look_ranges` records of the training images, in the order :func:`image_look`
+#: gives them for one image
+LOOKS = ("mean_level", "contrast", "grain")
 LOOK_CHUNK = 256  # images per float64 copy (not one of the whole set: volumes are large)
 
 
-def _look_values(images: torch.Tensor) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each image's mean intensity and spread (float64), or None for no images."""
+def _look_values(images: torch.Tensor) -> tuple[np.ndarray, ...] | None:
+    """Each image's mean intensity, spread and grain (float64, :data:`LOOKS`), or None for no
+    images."""
     if images.shape[0] == 0:
         return None
-    means, spreads = [], []
+    values: list[list[np.ndarray]] = [[], [], []]
     for start in range(0, images.shape[0], LOOK_CHUNK):
-        chunk = images[start : start + LOOK_CHUNK]
-        flat = chunk.reshape(chunk.shape[0], -1).to(torch.float64)
-        means.append(flat.mean(dim=1).numpy())
-        spreads.append(flat.std(dim=1, correction=0).numpy())
-    return np.concatenate(means), np.concatenate(spreads)
+        chunk = images[start : start + LOOK_CHUNK].to(torch.float64)
+        flat = chunk.reshape(chunk.shape[0], -1)
+        across = (chunk[..., 1:] - chunk[..., :-1]).abs().reshape(chunk.shape[0], -1)
+        down = (chunk[..., 1:, :] - chunk[..., :-1, :]).abs().reshape(chunk.shape[0], -1)
+        values[0].append(flat.mean(dim=1).numpy())
+        values[1].append(flat.std(dim=1, correction=0).numpy())
+        values[2].append(((across.mean(dim=1) + down.mean(dim=1)) / 2).numpy())
+    return tuple(np.concatenate(column) for column in values)
+
+
+def image_look(sample: torch.Tensor) -> tuple[float, float, float]:
+    """One image's mean intensity, spread and grain (:data:`LOOKS`), as the model reads it
+    (``(C, *spatial)``, fitted to its size)."""
+    values = _look_values(sample.unsqueeze(0))
+    assert values is not None  # one image
+    mean, spread, grain = (float(column[0]) for column in values)
+    return mean, spread, grain
 
 
 def typical_look(images: torch.Tensor) -> tuple[float, float] | None:

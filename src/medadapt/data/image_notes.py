@@ -24,27 +24,36 @@ from medadapt.data.image_files import (
     unlike_training,
 )
 from medadapt.data.image_io import ReadChecks, colour_to_gray, conversion_notes
+from medadapt.data.image_look import look_note
 from medadapt.data.image_sources import Entry
 
 if TYPE_CHECKING:
+    import torch
+
     from medadapt.data.image_io import FileRead
     from medadapt.data.image_schema import ImageSchema
 
 
 def image_notes(
-    schema: ImageSchema, name: str, read: FileRead, n_files: int = 1
+    schema: ImageSchema,
+    name: str,
+    read: FileRead,
+    n_files: int = 1,
+    inputs: Sequence[torch.Tensor] | None = None,
 ) -> tuple[str, ...]:
     """What is said of the image ``name`` (as ``read`` with ``schema``'s options; ``n_files``:
-    the files of a series read as one volume), one sentence each: its intensity scaling,
-    shape, DICOM kind and brightness unlike the training images', raw CT, a tiny image, 12-bit
-    values in 16 bits (unless the training images' brightness is compared), colour made gray,
-    transparency dropped."""
-    odd, kind, levels = unlike_training(schema, name, read)
+    the files of a series read as one volume; ``inputs``: its samples as the model takes them,
+    where the caller has them), one sentence each: its intensity scaling, shape, DICOM kind,
+    brightness and look unlike the training images', raw CT, a tiny image, 12-bit values in 16
+    bits (unless the training images' brightness is compared), colour made gray, transparency
+    dropped."""
+    unlike = unlike_training(schema, name, read, inputs)
     checks = ReadChecks(schema.read_options())
     checks.add(read, n_files)
     to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
-    said = [scaling_note(schema, read.how), shape_note(schema, odd, 1),
-            modality_note(schema, kind, 1), brightness_note(schema, levels, 1),
+    said = [scaling_note(schema, read.how), shape_note(schema, unlike.shapes, 1),
+            modality_note(schema, unlike.kinds, 1), brightness_note(schema, unlike.levels, 1),
+            *[look_note(ways) for _, ways in unlike.looks],
             *checks.warnings(name, twelve_bit=schema.brightness is None, one_image=True),
             *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True)]  # fmt: skip
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)

@@ -10,10 +10,11 @@ group, patient id). New data is read with
 their division of 16-bit pictures by 65535; ``aspect``, ``brightness`` and
 ``dicom_modalities`` record the training images' shapes, brightest levels (the 5th and 95th
 percentiles of each image's 99th-percentile intensity in [0, 1]) and DICOM Modality values
-(CT, MR), so images unlike them are said when they are scored; ``mean_level`` and
-``contrast`` the 5th and 95th percentiles of each image's mean intensity and spread, so that a
-set of images unlike them on the whole (another scanner or export) is said (None or empty:
-models saved before they were recorded, which say nothing).
+(CT, MR), so images unlike them are said when they are scored; ``mean_level``, ``contrast``
+and ``grain`` the 5th and 95th percentiles of each image's mean intensity, spread and mean
+difference between neighbouring pixels, so that a set of images unlike them on the whole
+(another scanner or export), or one image far unlike them (noise, a blank frame), is said (None
+or empty: models saved before they were recorded, which say nothing).
 
 :func:`source_digest` identifies a labelled image source by its listing (file names and sizes,
 plus the CSV's bytes, or an ``.npz``'s bytes) and the options that decide how many samples each
@@ -77,6 +78,7 @@ class ImageSchema:
     brightness: tuple[float, float] | None = None  # their brightest levels (see image_io)
     mean_level: tuple[float, float] | None = None  # their mean intensities (image_io.look_ranges)
     contrast: tuple[float, float] | None = None  # their spreads of intensity (the same)
+    grain: tuple[float, float] | None = None  # their neighbouring pixels' differences (same)
     dicom_modalities: tuple[str, ...] = ()  # what the DICOM training images were: CT, MR
     normalisation: str = NORMALISATION
 
@@ -89,7 +91,7 @@ class ImageSchema:
             object.__setattr__(self, "window", tuple(float(v) for v in self.window))
         if self.aspect is not None:
             object.__setattr__(self, "aspect", tuple(float(v) for v in self.aspect))
-        for name in ("brightness", "mean_level", "contrast"):
+        for name in ("brightness", "mean_level", "contrast", "grain"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         object.__setattr__(self, "dicom_modalities", tuple(map(str, self.dicom_modalities)))
@@ -189,6 +191,7 @@ class ImageSchema:
             brightness=source.get("brightness"),
             mean_level=source.get("mean_level"),
             contrast=source.get("contrast"),
+            grain=source.get("grain"),
             dicom_modalities=tuple(source.get("acquired") or ()),
             **loader,
         )
@@ -198,7 +201,7 @@ class ImageSchema:
         out["classes"] = list(self.classes)
         out["window"] = None if self.window is None else list(self.window)
         out["aspect"] = None if self.aspect is None else list(self.aspect)
-        for name in ("brightness", "mean_level", "contrast"):
+        for name in ("brightness", "mean_level", "contrast", "grain"):
             out[name] = None if getattr(self, name) is None else list(getattr(self, name))
         out["dicom_modalities"] = list(self.dicom_modalities)
         out["spacing"] = list(self.spacing) if isinstance(self.spacing, tuple) else self.spacing

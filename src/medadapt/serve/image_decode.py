@@ -167,7 +167,7 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(413, name, f"{exc}; send a smaller image") from None
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
-        said = image_notes(schema, name, read, len(unit.files))  # as a stored SR says it
+        said = image_notes(schema, name, read, len(unit.files), images)  # as an SR says
         out += [Sample(name, i, image, said)
                 for i, image in zip(read.frames, images, strict=True)]  # fmt: skip
         if len(out) > limits.max_images:

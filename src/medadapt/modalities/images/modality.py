@@ -708,21 +708,21 @@ SLICE_COLUMN = "slice"
 prediction was made on, as ``serve`` answers ``slice``; empty for 2D images."""
 
 
-RANGES = ("aspect", "brightness", "mean_level", "contrast")
+RANGES = ("aspect", "brightness", "mean_level", "contrast", "grain")
 """The ranges an image schema records of its training images (an adapter's widen them)."""
 
 
 def _ranges_of(dataset: Any, names: Sequence[str] = RANGES) -> dict[str, list[float]]:
     """Those of :data:`RANGES` in ``names`` that ``dataset``'s images tell (images built in
     memory have no shapes or brightest levels as read), each computed only where named."""
-    from medadapt.data.image_io import aspect_range, brightness_range, look_ranges
+    from medadapt.data.image_io import LOOKS, aspect_range, brightness_range, look_ranges
 
     seen: dict[str, Any] = {}
     if "aspect" in names and dataset.aspects:
         seen["aspect"] = aspect_range(dataset.aspects)
     if "brightness" in names and dataset.brightness:
         seen["brightness"] = brightness_range(dataset.brightness)
-    if {"mean_level", "contrast"} & set(names):
+    if set(LOOKS) & set(names):
         seen.update(look_ranges(dataset.images))
     return {name: values for name, values in seen.items()
             if name in names and values is not None}  # fmt: skip
