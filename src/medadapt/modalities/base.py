@@ -46,6 +46,10 @@ Progress = Callable[[str], None] | None
 UNRECOGNISED = "_unrecognised"
 """A split record's key, once read for some data: the model columns that data lacks, without
 which the samples the model trained on cannot be recognised in it (``evaluate`` warns)."""
+UNKNOWN = "_unknown"
+"""A split record's key, once read for some data: the side file holding which samples the model
+trained on (``split.json``) is not beside it (a registry's or an imported copy), and the data
+is another file than the one it trained on: those samples cannot be recognised in it."""
 RECODED = "_recoded"
 """A split record's key, once read for some data: the model's categorical columns whose values
 are, in most of that data's rows, none the model learned (recoded since training: yes/no for

@@ -247,6 +247,11 @@ def _check_manifest(manifest: Any, path: Path, named: str) -> None:
         raise AdapterFileError(f"{named}: {path.name} has a garbled training record")
 
 
+REGISTRY_INDEX = "registry.sqlite"
+"""The file that makes a folder a registry (``registry.db.INDEX``, a layer above: a test keeps
+them equal), named where a registry is given as a base model."""
+
+
 def base_folder_hint(directory: Path, flag: str | None = None) -> str:
     """What to pass instead of ``directory``, which holds no base model: the base inside a
     federated run's folder, the base an adapter's folder records it adapts, else a folder
@@ -254,6 +259,14 @@ def base_folder_hint(directory: Path, flag: str | None = None) -> str:
     import shlex
 
     option = f"{flag} " if flag else ""
+    if (directory / REGISTRY_INDEX).is_file():
+        return (
+            f"{directory} is a registry, not a base model: 'medadapt serve --registry "
+            f"{shlex.quote(str(directory))}' serves its versions; to evaluate or predict with "
+            "one, export it with its base ('medadapt registry --root DIR export NAME@N "
+            "--with-base -o version.tar.gz'), unpack it ('tar xzf version.tar.gz -C received') "
+            f"and pass {option}received/base --adapter received/adapter"
+        )
     inside = directory / "base"
     if (inside / MANIFEST).is_file():
         return (f"{directory} is a federated run's folder; its base model is {inside}: pass "

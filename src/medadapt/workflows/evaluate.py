@@ -53,6 +53,7 @@ from medadapt.workflows.splitting import (
     near_copies_sentence,
     select,
     to_score,
+    unknown_split_warning,
     unrecognised_warning,
     unrecorded_base_warning,
     unrecorded_warning,
@@ -198,6 +199,7 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
     warnings = _unrecorded(loaded, base_split, own)
     warnings += unrecognised_warning({"the base model": base_split, own_name: own})
+    warnings += unknown_split_warning({"the base model": base_split})  # the adapter's: in used
     return samples.subset(scored), used, excluded, warnings + near
 
 
@@ -387,8 +389,9 @@ def _predicted_in_sample(
     near = _near_copies_warning(modality, data, samples, np.flatnonzero(~matched),
                                 list(records.values()), scored_as="predicted",
                                 figures="their predictions")  # fmt: skip
-    near = unrecognised_warning(records, "the trained_on column",
-                                "may leave them unmarked") + near  # recoded, or absent  # fmt: skip
+    near = (unrecognised_warning(records, "the trained_on column", "may leave them unmarked")
+            + unknown_split_warning(records, "the trained_on column", "may leave them unmarked")
+            + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
     if not masks:  # none, or this modality cannot tell
         return near, None
     trained_on = np.full(len(samples), "", dtype=object)

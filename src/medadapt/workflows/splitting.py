@@ -18,7 +18,7 @@ import numpy as np
 from medadapt.checks import did_you_mean
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
-from medadapt.modalities.base import RECODED, UNRECOGNISED, Modality, Samples
+from medadapt.modalities.base import RECODED, UNKNOWN, UNRECOGNISED, Modality, Samples
 
 
 def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
@@ -285,6 +285,30 @@ def _recoded_columns(splits: dict[str, dict[str, Any] | None], scored: str,
     ]
 
 
+def unknown_split_warning(
+    splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation",
+    misses: str = INCLUDES,
+) -> list[str]:  # fmt: skip
+    """The warning where a model's ``split.json`` (which samples trained it, as hashes) is not
+    beside it and ``--data`` is another file than its training one (``"_unknown"``): a
+    registry's copy, or one imported from another hospital, holds none (the hashes stay where
+    the rows are), so the samples it trained on cannot be recognised; ``splits``, ``scored``
+    and ``misses`` as for :func:`unrecognised_warning`."""
+    who = [name for name, split in splits.items() if (split or {}).get(UNKNOWN)]
+    if not who:
+        return []
+    whose = " and ".join(f"{name}'s" for name in who)
+    files, them, it = (("split.json files are", "them", "they") if len(who) > 1 else
+                       ("split.json is", "it", "it"))  # fmt: skip
+    return [
+        f"{whose} {files} not beside {them} (which rows trained {them}, as hashes; a "
+        "registry's copy, or one imported from another hospital, holds none): rows "
+        f"{it} trained on cannot be recognised in --data, so {scored} {misses} if --data "
+        "holds any (rows of the hospital that trained it); to leave them out, point at the "
+        "directories train-base and adapt wrote"
+    ]
+
+
 def unrecorded_warning(
     who: str,
     how: str,
@@ -341,6 +365,10 @@ def base_split_warnings(
     recognised in this data (:func:`unrecognised_warning`), or it records none
     (:func:`unrecorded_base_warning`); what ``adapt``, ``study --base`` and federated sites
     say of the base they start from."""
-    return unrecognised_warning({"the base model": base_split}, scored) + unrecorded_base_warning(
-        modality, base, base_split, scored, figures=figures, instead=instead
-    )
+    splits = {"the base model": base_split}
+    return (
+        unrecognised_warning(splits, scored)
+        + unknown_split_warning(splits, scored)
+        + unrecorded_base_warning(modality, base, base_split, scored, figures=figures,
+                                  instead=instead)
+    )  # fmt: skip

@@ -17,7 +17,8 @@ import numpy as np
 from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.data.option_words import COMMAND_LINE
 from medadapt.errors import ConfigError, DataError
-from medadapt.modalities.base import Modality, Reading, names
+from medadapt.fileio import sha256_file
+from medadapt.modalities.base import UNKNOWN, Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
     constant_columns_warnings,
@@ -522,11 +523,16 @@ class TabularModality(Modality):
 
         if kind == "base":
             record = {**summary, **splits.read_side_file(directory, summary)}
+            if (
+                record.get(UNKNOWN)
+                and data is not None
+                and Path(data).is_file()
+                and (summary.get("data_sha256") == sha256_file(data))
+            ):
+                record.pop(UNKNOWN)  # the very file: its positions tell the rows
             return splits.noting_unrecognised(record, samples)
         if "positions_file" not in summary:  # a fully fine-tuned model's adaptation
             return summary
-        from medadapt.fileio import sha256_file
-
         same = summary.get("data_sha256") == sha256_file(data)
         side = splits.read_positions(directory, summary, needed=same)
         if not side:
@@ -536,10 +542,9 @@ class TabularModality(Modality):
     def full_model_split(self, base_dir: Path, base: Any, record: dict[str, Any]):
         from medadapt.modalities.tabular import splits
 
-        records = {
-            **splits.read_side_file(base_dir, base.training.get("split") or {}),
-            "adapted_rows": record["train_rows"],
-        }
+        base_rows = splits.read_side_file(base_dir, base.training.get("split") or {})
+        records = {**base_rows, "adapted_rows": record["train_rows"]}
+        records.pop(UNKNOWN, None)  # the base's rows not known: the adaptation's alone
         raw, reference = splits.side_file(records)
         return reference, {splits.SPLIT_FILE: raw}
 
@@ -547,8 +552,6 @@ class TabularModality(Modality):
         return {k: v for k, v in record.items() if k != "train_rows"}
 
     def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
-        from medadapt.fileio import sha256_file
-
         return bool(record) and record.get("data_sha256") == sha256_file(data)
 
     def trained_among(self, data: Path, samples: TableSamples, records) -> list[np.ndarray]:

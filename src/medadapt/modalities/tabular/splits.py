@@ -19,7 +19,7 @@ from medadapt.data.row_hashes import RowHasher, trained_mask, unrecognisable
 from medadapt.data.splits import positions_digest
 from medadapt.errors import DataError
 from medadapt.fileio import sha256_file
-from medadapt.modalities.base import RECODED, UNRECOGNISED
+from medadapt.modalities.base import RECODED, UNKNOWN, UNRECOGNISED
 from medadapt.modalities.tabular.samples import TableSamples
 
 SPLIT_FILE = "split.json"
@@ -72,15 +72,15 @@ def frame_adapter_split(samples: TableSamples) -> tuple[dict[str, Any], bytes]:
 
 def read_side_file(model_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
     """A base's (or fully fine-tuned model's) ``split.json``: the hashes of the rows it and
-    its adaptation trained on; empty for models saved before they were recorded."""
+    its adaptation trained on; empty for models saved before they were recorded, and
+    ``{"_unknown": True}`` where the file is not beside it: a registry's copy, or one
+    imported at another hospital, holds none (the hashes stay where the rows are), and a
+    trial's second hospital could then neither evaluate nor predict with it."""
     if "rows_file" not in split:
         return {}
     path = Path(model_dir) / split["rows_file"]
     if not path.is_file():
-        raise DataError(
-            f"--base {model_dir}: its {path.name} (which rows trained the model, as hashes) is "
-            "missing; copy the whole model directory again"
-        )
+        return {UNKNOWN: True}
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != split["rows_sha256"]:
         raise DataError(
