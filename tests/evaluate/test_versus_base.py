@@ -462,3 +462,34 @@ def test_an_adapter_that_finds_far_fewer_of_a_class_at_the_threshold_is_warned_a
     slightly = base + 0.07  # 3 of the 5 negatives still called negative
     assert versus_base(y, slightly, base, metric="auroc", n_boot=50)["warnings"] == []
     assert versus_base(y, base, adapted, metric="auroc", n_boot=50)["warnings"] == []
+
+
+def test_an_adapter_that_mends_a_base_calling_everyone_one_class_is_said_in_its_favour():
+    """A trial's base ranked site B's images perfectly (AUROC 1.000) but called every one
+    'ring'; the adapter called 24 of 24 right, and the terminal read only "no difference can
+    be shown": the counts at the threshold and the Brier score's gain are now said after it."""
+    y = np.array([0] * 12 + [1] * 12)
+    base = np.r_[np.linspace(0.55, 0.65, 12), np.linspace(0.8, 0.95, 12)]  # all 'ring'
+    adapted = np.r_[np.linspace(0.05, 0.15, 12), np.linspace(0.8, 0.95, 12)]
+    paired = versus_base(y, adapted, base, metric="auroc", unit="image", n_boot=200,
+                         classes=["normal", "ring"])  # fmt: skip
+    assert paired["verdict"] not in ("better", "worse")  # both rank them perfectly
+    assert paired["brier"]["verdict"] == "better"
+    assert paired["in_words"].startswith("Paired on the same images, the adapter ")
+    found = (
+        "At threshold 0.5 the base model alone calls 0 of the 12 'normal' images 'normal', "
+        "where the adapter calls 12, and 12 of the 12 'ring' images 'ring' (the adapter 12): "
+        "the AUROC compared does not depend on the threshold, and does not show it."
+    )
+    assert f" {found} {paired['brier']['in_words']}" in paired["in_words"]
+    assert paired["brier"]["in_words"].startswith("By the Brier score instead, paired on the ")
+    assert paired["warnings"] == []  # a gain, not a warning
+    # the other way round (the adapter the one calling everyone 'ring') gains nothing said
+    worse = versus_base(y, base, adapted, metric="auroc", unit="image", n_boot=200,
+                        classes=["normal", "ring"])  # fmt: skip
+    assert "At threshold" not in worse["in_words"] and "By the Brier" not in worse["in_words"]
+    # an adapter that ranks better says its AUROC gain, and no more
+    better = np.r_[np.linspace(0.05, 0.15, 12), np.linspace(0.8, 0.95, 12)]
+    mixed = np.r_[np.linspace(0.3, 0.9, 12), np.linspace(0.2, 0.8, 12)]
+    gained = versus_base(y, better, mixed, metric="auroc", unit="image", n_boot=200)
+    assert gained["verdict"] == "better" and "At threshold" not in gained["in_words"]

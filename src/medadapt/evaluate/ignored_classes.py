@@ -88,24 +88,75 @@ def fewer_found(
     base model alone called 5, and 45 of the 45 positive patients positive (the base model
     40): the AUROC compared does not depend on the threshold, and does not show it']
     """
-    scores = np.asarray(adapted, dtype=float)
-    if scores.ndim == 2 or len(names) != 2:
+    found = _found(y, adapted, base, names, threshold)
+    if found is None or not any(0 < a <= b / 2 and b - a >= 2 for a, b, _members in found):
         return []
+    return [_calls_sentence("the adapter", "the base model alone", found, names, threshold, unit)]
+
+
+def more_found(
+    y: np.ndarray,
+    adapted: Any,
+    base: Any,
+    names: Sequence[str],
+    *,
+    threshold: float = 0.5,
+    unit: str = "patient",
+) -> str | None:
+    """:func:`fewer_found` the other way, a finding in favour of the adapter: where the base
+    model alone, at the decision threshold, called at most half as many of a class's samples
+    that class as the adapter does (and at least 2 fewer; none at all included): a trial's
+    base called every image 'ring', the adapter found 12 of 12 'normal' ones, and the AUROC
+    compared, the same, read as "no difference". None where it did not.
+
+    >>> y = np.array([0] * 12 + [1] * 12)
+    >>> base, adapted = np.r_[[0.6] * 12, [0.9] * 12], np.r_[[0.1] * 12, [0.9] * 12]
+    >>> more_found(y, adapted, base, ["'normal'", "'ring'"], unit="image")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    "At threshold 0.5 the base model alone calls 0 of the 12 'normal' images 'normal', where the
+    adapter calls 12, and 12 of the 12 'ring' images 'ring' (the adapter 12): the AUROC
+    compared does not depend on the threshold, and does not show it."
+    """
+    found = _found(y, base, adapted, names, threshold)
+    if found is None or not any(a <= b / 2 and b - a >= 2 for a, b, _members in found):
+        return None
+    said = _calls_sentence("the base model alone", "the adapter", found, names, threshold, unit)
+    return f"{said[0].upper()}{said[1:]}."
+
+
+def _found(
+    y: Any, first: Any, second: Any, names: Sequence[str], threshold: float
+) -> list[tuple[int, int, int]] | None:
+    """Per class of two, ``(found by first, found by second, members)``: how many of its
+    samples each model calls that class at ``threshold``; None for several classes."""
+    if np.asarray(first, dtype=float).ndim == 2 or len(names) != 2:
+        return None
     y = np.asarray(y).astype(int)
-    mine, theirs = _calls(adapted, threshold), _calls(base, threshold)
-    found = [(int(((mine == c) & (y == c)).sum()), int(((theirs == c) & (y == c)).sum()),
-              int((y == c).sum())) for c in (0, 1)]  # fmt: skip
-    if not any(0 < a <= b / 2 and b - a >= 2 for a, b, _members in found):
-        return []
-    first, second = (
+    mine, theirs = _calls(first, threshold), _calls(second, threshold)
+    return [(int(((mine == c) & (y == c)).sum()), int(((theirs == c) & (y == c)).sum()),
+             int((y == c).sum())) for c in (0, 1)]  # fmt: skip
+
+
+def _calls_sentence(
+    first: str,
+    second: str,
+    found: list[tuple[int, int, int]],
+    names: Sequence[str],
+    threshold: float,
+    unit: str,
+) -> str:
+    """How many of each class's samples ``first`` calls that class against ``second``, and
+    that the AUROC compared does not show it."""
+    one, other = (
         f"{a} of the {members} {name} {unit}s {name}"
         for (a, _b, members), name in zip(found, names, strict=True)
     )
-    return [
-        f"at threshold {threshold:g} the adapter calls {first}, where the base model alone "
-        f"called {found[0][1]}, and {second} (the base model {found[1][1]}): the AUROC "
+    verb = "called" if second.endswith("alone") else "calls"
+    return (
+        f"at threshold {threshold:g} {first} calls {one}, where {second} {verb} "
+        f"{found[0][1]}, and {other} ({second.removesuffix(' alone')} {found[1][1]}): the AUROC "
         "compared does not depend on the threshold, and does not show it"
-    ]
+    )
 
 
 def unlearnt_new_classes(
