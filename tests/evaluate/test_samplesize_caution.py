@@ -80,11 +80,39 @@ def test_check_data_says_an_adapter_may_add_nothing_where_the_base_separates_the
     assert said[0] == (
         "The base model already tells the 12 patients of this site it never saw apart "
         "perfectly (AUROC 1.000): an adapter may add nothing here. Check first for a leak (a "
-        "copy of the label, a record number, a value recorded after the outcome), then "
-        "'medadapt evaluate' the base model on these patients before adapting it."
+        "copy of the label, a record number, a value recorded after the outcome, training "
+        "patients among the test patients), then 'medadapt evaluate' the base model on these "
+        "patients before adapting it."
     )
+    assert outcome.figures["auroc_at_site"] == 1.0  # measured and said; not planned on
     del result["separated_at_site"]
     assert not in_short(result)[0].startswith("The base model already")
+
+
+def test_a_base_ranking_the_site_perfectly_but_calling_everyone_positive_may_be_mended():
+    """A trial: the base ranked site B's 60 images perfectly but called every one 'ring' at
+    0.5; check-data said an adapter "may add nothing", and the adapter then called 24 of 24
+    right. The calls are said, and an image site's leaks are an image model's (its pixels)."""
+    labels, _ = _separated(6, 6)
+    risk = np.where(labels == 1, 0.9, 0.6)  # ranked perfectly, every one called 'ring'
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "images",
+                         ("normal", "ring"))  # fmt: skip
+    assert outcome.figures["calls_at_site"] == [
+        {"class": "'normal'", "called": 0, "of": 6},
+        {"class": "'ring'", "called": 6, "of": 6},
+    ]
+    entry = {"n": 400, "development": {"head": {"n": 900, "met": False}}}
+    result = {"noun": "images", "n_train": 8, "n_test": 4, **outcome.to_dict(),
+              **entry, "validation": {"criteria": []}}  # fmt: skip
+    assert in_short(result)[0] == (
+        "The base model already ranks the 12 images of this site it never saw perfectly "
+        "(AUROC 1.000), but at threshold 0.5 it calls 0 of the 6 'normal' ones 'normal': an "
+        "adapter may mend its risks (where the threshold falls, calibration), not its ranking. "
+        "Check first for a leak (the same images or near-copies among the training and test "
+        "images, a marker or text burnt into the images that differs by class, images of one "
+        "class from another scanner or site), then 'medadapt evaluate' the base model on these "
+        "images before adapting it."
+    )
 
 
 @pytest.mark.parametrize(

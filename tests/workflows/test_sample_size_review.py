@@ -20,6 +20,7 @@ from medadapt.workflows.sample_size import (
     study_sample_size,
     study_sample_size_line,
 )
+from medadapt.workflows.sample_size_outcomes import BASIS_DEFAULT
 
 
 def _patients(n: int, positive: int) -> TableSamples:
@@ -204,3 +205,13 @@ def test_many_patients_per_parameter_are_not_blamed_on_a_strong_base():
               "about 70 patients for each parameter trained")  # fmt: skip
     assert said == f" So many, because the base model predicts the outcome here only {weakly} " \
         "(64 for the head-only adapter); a model that predicts better asks fewer."  # fmt: skip
+    # the conservative default, where the site gives no R-squared to plan on (a trial's base
+    # ranked the site perfectly and was then said to predict "only weakly")
+    default = {**weak, "r2_basis": BASIS_DEFAULT}
+    said = _per_parameter_words(default, "head_only", {**entry, "binding": "i", "n": 4496})
+    assert said == (
+        " So many, because, with no R-squared to plan on from the base model here, the "
+        "conservative default (Cox-Snell R-squared 0.119) stands in for it, and criterion (i) "
+        "then asks about 70 patients for each parameter trained (64 for the head-only "
+        "adapter); a base model measured to predict better asks fewer."
+    )

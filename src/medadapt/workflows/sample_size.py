@@ -38,7 +38,13 @@ from medadapt.adapters.layer import innermost
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
-from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, plural
+from medadapt.evaluate.metrics import (
+    MIN_PATIENTS,
+    MIN_PER_CLASS,
+    count_units,
+    leak_examples,
+    plural,
+)
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, lp_distribution, max_cox_snell, validation
 from medadapt.evaluate.sufficiency import absent_class_note, count_patients, rare_class_note
@@ -434,6 +440,13 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
     largest = max_cox_snell(prevalence) if result.get("task") == "binary" and prevalence else 1.0
     if r2 >= WEAK_SHARE * largest:
         return f" So many, because criterion ({binds}) {asks}."
+    if result.get("r2_basis") == BASIS_DEFAULT:  # nothing measured: not "predicts weakly"
+        return (
+            f" So many, because, with no R-squared to plan on from the base model here, the "
+            f"conservative default ({result['r2_label']} {r2_text(r2)}) stands in for it, and "
+            f"criterion ({binds}) then {asks}; a base model measured to predict better asks "
+            "fewer."
+        )
     return (
         f" So many, because the base model predicts the outcome here only weakly (anticipated "
         f"{result['r2_label']} {r2_text(r2)}), and criterion ({binds}) then {asks}; a model "
@@ -469,10 +482,20 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
     seen = result.get("separated_at_site")
     if not seen:
         return []
+    unit = "image" if result["noun"] == "images" else "patient"
+    leak = f"Check first for a leak ({leak_examples(unit)})"
+    missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
+    if missed:  # ranked perfectly, yet called wrongly at the threshold: risks to mend
+        calls = ", ".join(f"{c['called']} of the {c['of']} {c['class']} ones {c['class']}"
+                          for c in missed)  # fmt: skip
+        return [f"The base model already ranks the {seen} of this site it never saw "
+                f"perfectly (AUROC 1.000), but at threshold 0.5 it calls {calls}: an adapter "
+                "may mend its risks (where the threshold falls, calibration), not its "
+                f"ranking. {leak}, then 'medadapt evaluate' the base model on these "
+                f"{unit}s before adapting it."]  # fmt: skip
     return [f"The base model already tells the {seen} of this site it never saw apart "
-            "perfectly (AUROC 1.000): an adapter may add nothing here. Check first for a leak "
-            "(a copy of the label, a record number, a value recorded after the outcome), then "
-            "'medadapt evaluate' the base model on these patients before adapting it."]  # fmt: skip
+            f"perfectly (AUROC 1.000): an adapter may add nothing here. {leak}, then "
+            f"'medadapt evaluate' the base model on these {unit}s before adapting it."]  # fmt: skip
 
 
 def _check_words(result: dict[str, Any]) -> list[str]:
@@ -726,6 +749,8 @@ def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
     place: fewer patients never assume a better model than the source's."""
     source = (base.training.get("test_metrics") or {}).get("auroc")
     here = outcome.figures.get("auroc_at_site")
+    if outcome.figures.get("separated_at_site"):  # perfect: not one to plan a test set on
+        here = None
     return min(a for a in (source, CAUTIOUS_C if here is None else here) if a is not None)
 
 

@@ -261,6 +261,8 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
         outcome.notes = notes
         if here is not None:  # told apart perfectly: check-data says an adapter may add nothing
             outcome.figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)
+            outcome.figures["auroc_at_site"] = here  # measured, as said (not planned on)
+            outcome.figures["calls_at_site"] = _calls_at_half(scored, classes)
         return outcome
     site = f"at this site, on all {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(_planned(a), a, w) for a, w in ((source_auroc, "on its source"), (here, site))
@@ -439,6 +441,17 @@ def _fewest(positive: np.ndarray, noun: str, classes: Sequence[str],
         f"{count} of the {seen} {noun} it never saw {'is' if count == 1 else 'are'} of class "
         f"{_class_name(classes, index)}, fewer than the {MIN_PER_CLASS} an AUROC needs"
     )
+
+
+def _calls_at_half(scored, classes: Sequence[str]) -> list[dict[str, Any]]:
+    """Per class of a binary outcome, how many of the site's ``scored`` samples the base calls
+    that class at 0.5, and how many there are: a base that ranks them perfectly may still
+    call every one of them positive (a trial's, at AUROC 1.000 and 0 of 12 negatives), and an
+    adapter then mends its risks, not its ranking."""
+    labels, scores = (np.asarray(v) for v in scored)
+    called = (scores >= 0.5).astype(int)
+    return [{"class": _class_name(classes, c), "called": int(((called == c) & (labels == c)).sum()),
+             "of": int((labels == c).sum())} for c in (0, 1)]  # fmt: skip
 
 
 def _class_name(classes: Sequence[str], index: int) -> str:
