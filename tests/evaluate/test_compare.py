@@ -197,6 +197,20 @@ def test_an_adapter_whose_risks_are_measurably_worse_is_warned_of_with_keep_the_
     assert not any("Brier" in w for w in fine["warnings"])
 
 
+def test_a_worse_brier_interval_near_0_keeps_the_sign_of_its_end():
+    """A trial read "worse ... (+0.012, 95% CI +0.000 to +0.032)": an interval that seemed to
+    touch 0 beside the verdict "worse". An end that is not 0 gets the digits that show it."""
+    from medadapt.evaluate.difference import Difference
+    from medadapt.evaluate.versus_base import _worse_risks
+
+    brier = {"verdict": "worse", "difference": 0.012, "ci": [0.00021, 0.032]}
+    (said,) = _worse_risks(brier, Difference("auroc", 0.0, (-0.01, 0.01), ""))
+    assert "(+0.0120, 95% CI +0.0002 to +0.0320)" in said
+    brier = {"verdict": "worse", "difference": 0.012, "ci": [0.004, 0.032]}
+    (said,) = _worse_risks(brier, Difference("auroc", 0.0, (-0.01, 0.01), ""))
+    assert "(+0.012, 95% CI +0.004 to +0.032)" in said
+
+
 def test_no_detectable_difference_is_said_of_the_unit_compared():
     """Python's paired sentence said "on this data" where the command line says "on these
     patients"; now the unit it was measured on."""

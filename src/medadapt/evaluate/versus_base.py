@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
-from medadapt.evaluate.difference import Difference, below, zero_end
+from medadapt.evaluate.difference import Difference, below, signed, signed_digits, zero_end
 from medadapt.evaluate.ignored_classes import (
     accuracy_caveat,
     fewer_found,
@@ -181,9 +181,10 @@ def _worse_risks(brier: dict[str, Any], auroc: Difference) -> list[str]:
     if brier["verdict"] != "worse":
         return []
     low, high = brier["ci"]
+    d = signed_digits(3, brier["difference"], low, high)  # an end near 0 keeps its sign
     said = (f"the adapter's Brier score is worse than the base model's on the same patients "
-            f"({brier['difference']:+.3f}, 95% CI {low:+.3f} to {high:+.3f}): its predicted "
-            "risks are further from what happened")  # fmt: skip
+            f"({signed(brier['difference'], d)}, 95% CI {signed(low, d)} to {signed(high, d)}): "
+            "its predicted risks are further from what happened")  # fmt: skip
     if auroc.verdict != "better":
         said += "; with no gain in AUROC to set against it, keep the base model"
     return [said]
