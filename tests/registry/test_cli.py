@@ -285,6 +285,11 @@ def test_errors_are_one_line_and_exit_non_zero(cli, adapter_dir, tmp_path):
         f"error: no registry at {cli.root}; check --root, or create one with 'medadapt "
         f"registry --root {cli.root} add ADAPTER_DIR'\n"
     )
+    _, err = cli("--bare", "registry", "--registry", str(cli.root), "list", ok=False)
+    assert err == (  # said with the flag given (a trial's --registry was told "check --root")
+        f"error: no registry at {cli.root}; check --registry, or create one with 'medadapt "
+        f"registry --registry {cli.root} add ADAPTER_DIR'\n"
+    )
     _, err = cli("--bare", "registry", "list", ok=False)
     assert err == (
         "error: --root is missing: give the registry directory before the command, e.g. "

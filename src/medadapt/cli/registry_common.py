@@ -96,7 +96,12 @@ def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
             "--root is missing: give the registry directory before the command, e.g. "
             "'medadapt registry --root hospital-registry list'"
         )
-    return Registry(root, create=create)
+    flag = ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])
+    try:
+        return Registry(root, create=create)
+    except RegistryError as exc:  # said with the flag the user gave (a trial's --registry)
+        said = str(exc).replace("check --root", f"check {flag}")
+        raise RegistryError(said.replace("registry --root ", f"registry {flag} ")) from None
 
 
 def registry_command(ctx: typer.Context, command: str) -> str:
