@@ -27,7 +27,7 @@ from typing import Any
 import medadapt
 from medadapt.data.spelling import edit_distance, spelt_alike
 from medadapt.errors import AdapterFileError
-from medadapt.fileio import check_output_file
+from medadapt.fileio import check_output_file, make_parent
 from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index
 from medadapt.registry.diff import Question, question, question_words, scores_in_order
@@ -361,13 +361,11 @@ def _archive_path(
             )
         if out.parent.exists() and not out.parent.is_dir():
             raise RegistryError(f"-o {out}: {out.parent} is a file, not a directory")
-        if not out.parent.exists():
-            raise RegistryError(
-                f"-o {out}: the directory {out.parent} does not exist; create it, or give -o a "
-                "directory ending in '/' to create"
-            )
     check_output_file(out, flag="-o", force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if folder:  # asked for: made without a word
+        out.parent.mkdir(parents=True, exist_ok=True)
+    else:  # as every other output's missing folders are: made, in a note
+        make_parent(out)
     return out
 
 
