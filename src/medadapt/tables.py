@@ -123,6 +123,13 @@ def train_base(
     # recorded with the model (statistics, never a row): adapters' leak checks read them
     schema = replace(schema, strong_features=strong_features(schema, coded))
     samples = TableSamples(rows, schema, schema.group_column)
+    only = _modality().only_class(schema, samples.labels)
+    if only is not None:  # as train-base refuses them (a trial's base trained, with a warning)
+        raise DataError(
+            f"frame's labelled rows hold {_modality().one_class_words(schema, only)}; a base "
+            "model trained on them would call everyone that class: pass rows with at least "
+            "two classes"
+        )
     _warn_about_size(schema, samples)
     base = fitting.train_base(
         _modality(), schema, samples, options=model_config or TabularModelConfig(),

@@ -109,6 +109,12 @@ def test_rows_of_one_class_are_refused_unless_allowed(base, schema, target):
     kept = ma.adapt(base, diseased, method="lora", name="va", train_config=QUICK,
                     allow_one_class=True)  # fmt: skip
     assert ma.predict(kept.model, schema, target, adapter="va").shape == (len(target),)
+    with pytest.raises(MedadaptError) as err:  # a base too, as train-base refuses it (a
+        ma.train_base(diseased, schema, train_config=QUICK)  # trial's trained, warned of)
+    assert _refusal(err) == (
+        "frame's labelled rows hold only one class of 'num' ('1'); a base model trained on "
+        "them would call everyone that class: pass rows with at least two classes"
+    )
 
 
 def test_absent_feature_columns_are_refused_unless_allowed(base, schema, target):
