@@ -496,6 +496,41 @@ def _check_schema_fits(model: nn.Module, schema: TableSchema) -> None:
             f"categories) and {given[2]} output(s); pass the schema saved with that model "
             "(ma.BaseModel.load(folder).schema, or the schema it was trained with)"
         )
+    network = getattr(inner, "base_model", inner)
+    base = base_of(network)
+    differs = None if base is None else _schema_differs(base.schema, schema)
+    if differs:  # the same shapes, another meaning: a trial's 0/1 schema for a model of
+        raise ConfigError(  # benign/malignant was used as the model's, without a word
+            f"schema does not fit model: {differs}; pass the schema saved with that model "
+            "(base.schema, or ma.BaseModel.load(folder).schema)"
+        )
+
+
+def _schema_differs(recorded: TableSchema, given: TableSchema) -> str | None:
+    """How ``given`` reads the rows otherwise than the schema a model was trained with
+    (``recorded``): its label, classes, positive class, features or their scaling, in words;
+    None where it reads them alike (what training adds, the features found strong, aside)."""
+    if (recorded.label, recorded.task) != (given.label, given.task):
+        return (f"the model predicts {recorded.label!r} ({recorded.task}), the schema "
+                f"{given.label!r} ({given.task})")  # fmt: skip
+    if list(recorded.classes) != list(given.classes):
+        return (f"the model's classes of {recorded.label!r} are {list(recorded.classes)}, the "
+                f"schema's {list(given.classes)}")  # fmt: skip
+    rules = ("positive_above", "positive_class", "label_mean", "label_std")
+    if any(getattr(recorded, r) != getattr(given, r) for r in rules):
+        return f"the schema reads {recorded.label!r} otherwise than the model was trained to"
+    for mine, theirs in zip(recorded.features, given.features, strict=False):
+        if (mine.name, mine.kind) != (theirs.name, theirs.kind):
+            return (f"the model's features are {[f.name for f in recorded.features]}, the "
+                    f"schema's {[f.name for f in given.features]}")  # fmt: skip
+        if (list(mine.categories), mine.mean, mine.std) != (
+            list(theirs.categories),
+            theirs.mean,
+            theirs.std,
+        ):
+            return (f"the schema scales or codes feature {mine.name!r} otherwise than the "
+                    "model was trained with (another training set's statistics)")  # fmt: skip
+    return None
 
 
 def _check_adapters(

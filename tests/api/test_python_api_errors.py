@@ -749,3 +749,24 @@ def test_a_method_s_settings_are_set_from_python_as_from_the_command_line(base, 
         "into= adds an adapter to a model; method='full' trains a fine-tuned copy of the base "
         "and adds nothing to it: drop into"
     )
+
+
+def test_a_schema_of_one_shape_reading_rows_otherwise_is_refused(base, schema, source, target):
+    """A trial's schema inferred with another coding of the outcome (positive class '1'
+    where the model's is 'malignant') scored as the model's own, without a word; a schema
+    inferred on other rows scales the features by their statistics, not the model's."""
+    assert ma.predict(base.model, schema, target).shape == (len(target),)  # its own: scored
+    flipped = ma.TableSchema.infer(source, label="num", positive_above=1, id_column="id",
+                                   group_column="dataset")  # fmt: skip
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(base.model, flipped, target)
+    assert _refusal(err) == (
+        "schema does not fit model: the schema reads 'num' otherwise than the model was "
+        "trained to; pass the schema saved with that model (base.schema, or "
+        "ma.BaseModel.load(folder).schema)"
+    )
+    elsewhere = ma.TableSchema.infer(source.iloc[::2], label="num", positive_above=0,
+                                     id_column="id", group_column="dataset")  # fmt: skip
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(base.model, elsewhere, target)
+    assert "the schema scales or codes feature " in _refusal(err)
