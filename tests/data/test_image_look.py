@@ -48,8 +48,8 @@ def test_a_brighter_lower_contrast_site_is_said_and_the_base_s_own_images_are_no
         f"base model's training images); and lower in contrast (median spread of intensities "
         f"{spread:.3f}, against {least:.3f} to {most:.3f}): another scanner, protocol or export "
         "than the base's, so the base model's predictions on them may be off (a ranking worse "
-        "than chance can come of it); an adapter trained on such images is what corrects it, "
-        "and 'medadapt evaluate' on labelled ones says how well"
+        "than chance can come of it); an adapter trained on images like these corrects for "
+        "it, and its figures beside the base model's alone (adapt, evaluate) say how well"
     )
     assert look_note(SCHEMA, SITE_A) is None  # its own images
     assert look_note(SCHEMA, _images(30, 0.40, 0.115, seed=2)) is None  # a like site

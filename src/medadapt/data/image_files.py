@@ -709,8 +709,8 @@ def look_note(schema: ImageSchema, images: Any, noun: str = "images") -> str | N
         f"these {len(images)} {noun} look unlike the base model's training {noun} on the "
         f"whole: {'; and '.join(said)}: another scanner, protocol or export than the base's, "
         "so the base model's predictions on them may be off (a ranking worse than chance can "
-        "come of it); an adapter trained on such images is what corrects it, and 'medadapt "
-        "evaluate' on labelled ones says how well"
+        "come of it); an adapter trained on images like these corrects for it, and its "
+        "figures beside the base model's alone (adapt, evaluate) say how well"
     )
 
 
