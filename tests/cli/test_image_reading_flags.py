@@ -131,3 +131,17 @@ def test_predict_names_a_skipped_image_as_its_refusal_did_and_takes_path_column(
     result = succeeded(run_cli(*predict, "--data", trial["file"], "--force", "--path-column",
                                "file"))  # fmt: skip
     assert "wrote 20 predictions" in result.stdout
+
+
+def test_train_base_given_a_label_column_the_csv_lacks_names_its_label_column(tmp_path):
+    """A trial's ``--label diagnosis`` on a CSV of path,label,site,patient was told to "pass
+    --label naming the column of the labels", where adapt names the column to pass."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("path,label,site,patient\na.png,normal,A,p1\n")
+    said = error_line(run_cli("train-base", "--data", cases, "--label", "diagnosis",
+                              "--out", tmp_path / "b"))  # fmt: skip
+    assert said == (
+        f"error: {cases} has no column 'diagnosis' (it has path, label, site, patient): name "
+        "the columns path,label[,group], or pass --label label (its column 'label')"
+    )
+    assert not (tmp_path / "b").exists()

@@ -221,6 +221,10 @@ def _kind(kind: str, n: int) -> str:
     return {"file without suffix": "files without suffix"}.get(kind, kind + "s")
 
 
+#: a path CSV's usual column for what each flag names (the loaders' defaults)
+DEFAULT_COLUMNS = {"--path-column": "path", "--label": "label"}
+
+
 def csv_entries(
     csv: Path,
     path_column: str,
@@ -247,6 +251,9 @@ def csv_entries(
                                   (label_column, "--label", "the labels")):  # fmt: skip
         if column not in table.columns:
             named = f", or pass {flag} naming the column of {holding}" if takes(flag) else ""
+            usual = DEFAULT_COLUMNS[flag]
+            if takes(flag) and usual in table.columns and not did_you_mean(column, table.columns):
+                named = f", or pass {flag} {usual} (its column {usual!r})"  # a trial's --label
             raise DataError(
                 f"{csv} has no column {column!r}{did_you_mean(column, table.columns)} (it has "
                 f"{have}): name the columns path,label[,group]{named}"
