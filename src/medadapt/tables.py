@@ -203,7 +203,33 @@ def adapt(
         train_config=train_config, seed=seed, on_epoch=on_epoch, method_options=options,
     )  # fmt: skip
     _recording_training_rows(result, samples)
+    _recording_summary(result, schema, samples, method)
     return _recording_kept_leaks(result, base, kept)
+
+
+def _recording_summary(
+    result: Adaptation, schema: TableSchema, samples: TableSamples, method: str
+) -> None:
+    """What the adapter predicts and what trained it (counts only), saved with it by
+    ``save_adapter`` as the command line's adapt records them: a trial's Python adapter was
+    listed by the registry with no task or group, and carded "for an unstated task". Its
+    test figures are the caller's to make (none is recorded: the card says so)."""
+    if not isinstance(result.model, AdapterModel):
+        return
+    summary: dict[str, Any] = {"n_train": len(samples), "n_test": 0}
+    column = schema.group_column
+    groups = samples.frame[column].dropna().astype(str).unique() if column else []
+    if column and len(groups) == 1:  # the group it was trained for, as --group records it
+        summary.update(group_column=column, group=str(groups[0]))
+    if schema.task != "regression":
+        summary["train_class_counts"] = samples.class_counts(schema.classes)
+    if schema.task == "binary" and len(samples):
+        positives = int(np.sum(np.asarray(samples.labels) == 1))
+        summary.update(n_positive=positives, prevalence=round(positives / len(samples), 4))
+    result.model.adapter_metadata.setdefault(result.name, {}).update(
+        kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
+        method=method, data_summary=summary,
+    )  # fmt: skip
 
 
 def _recording_training_rows(result: Adaptation, samples: TableSamples) -> None:

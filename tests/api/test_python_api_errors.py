@@ -770,3 +770,25 @@ def test_a_schema_of_one_shape_reading_rows_otherwise_is_refused(base, schema, s
     with pytest.raises(MedadaptError) as err:
         ma.predict(base.model, elsewhere, target)
     assert "the schema scales or codes feature " in _refusal(err)
+
+
+def test_a_python_adapter_records_what_it_predicts_for_the_registry(base, target, tmp_path):
+    """A trial's Python adapter was listed by the registry with no task or group and carded
+    "for an unstated task": it records what the command line's adapt records, counts only."""
+    import json
+
+    from medadapt.registry.records import summaries
+
+    adapted = ma.adapt(base, target, method="lora", name="va", train_config=QUICK)
+    adapted.model.save_adapter("va", tmp_path / "va")
+    manifest = json.loads((tmp_path / "va" / "adapter.json").read_text())
+    kept = summaries(manifest)
+    assert kept["task"] == "binary"
+    positives = int((target["num"] > 0).sum())
+    assert kept["data_summary"] == {
+        "n_train": len(target), "n_test": 0, "group_column": "dataset", "group": VA,
+        "train_class_counts": {"0": len(target) - positives, "1": positives},
+        "n_positive": positives, "prevalence": round(positives / len(target), 4),
+        "unit": "rows",
+    }  # fmt: skip
+    assert manifest["metadata"]["label"] == "num" and manifest["metadata"]["method"] == "lora"

@@ -987,26 +987,43 @@ def test_a_damaged_adapter_split_names_the_adapter(workspace, tmp_path):
     refused(bad, workspace, tmp_path)
 
 
-@pytest.mark.parametrize("damage", ["changed", "missing"])
-def test_a_damaged_base_split_names_the_base(damage, workspace, tmp_path):
-    """The base's ``split.json`` (the hashes of the rows it trained on) changed or lost after
+def test_a_damaged_base_split_names_the_base(workspace, tmp_path):
+    """The base's ``split.json`` (the hashes of the rows it trained on) changed after
     ``train-base`` is refused by ``--base``, before anything is scored."""
     import shutil
 
     _, paths = workspace
     shutil.copytree(paths["base"], tmp_path / "base")
     split = tmp_path / "base" / "split.json"
-    if damage == "missing":
-        split.unlink()
-        says = ("its split.json (which rows trained the model, as hashes) is missing; copy the "
-                "whole model directory again")  # fmt: skip
-    else:
-        split.write_bytes(split.read_bytes() + b" ")
-        says = ("its split.json does not match the checksum in model.json (changed or damaged);"
-                " copy the model again or re-run train-base")  # fmt: skip
-    bad = Case(f"evaluate: base split.json {damage}", ("evaluate", "--base", "{tmp}/base",
+    split.write_bytes(split.read_bytes() + b" ")
+    says = ("its split.json does not match the checksum in model.json (changed or damaged);"
+            " copy the model again or re-run train-base")  # fmt: skip
+    bad = Case("evaluate: base split.json changed", ("evaluate", "--base", "{tmp}/base",
                "--data", "{heart}"), flag="--base", says=says)  # fmt: skip
     refused(bad, workspace, tmp_path)
+
+
+def test_a_base_without_its_split_scores_its_own_file_by_its_positions(workspace, tmp_path):
+    """A base copied without ``split.json`` (as a registry or an archive holds it) is no
+    longer refused: on the very file it trained on, the positions in its ``model.json``
+    leave its rows out, and nothing is warned; another file is warned of
+    (``tests/serve/test_received_version.py``)."""
+    import json
+    import shutil
+
+    from tests.cli.helpers import succeeded
+
+    _, paths = workspace
+    shutil.copytree(paths["base"], tmp_path / "base")
+    (tmp_path / "base" / "split.json").unlink()
+    with_split = succeeded(run_cli("evaluate", "--base", paths["base"], "--data",
+                                   paths["heart"], "--json", tmp_path / "a.json"))  # fmt: skip
+    without = succeeded(run_cli("evaluate", "--base", tmp_path / "base", "--data",
+                                paths["heart"], "--json", tmp_path / "b.json"))  # fmt: skip
+    assert "split.json" not in without.stdout + without.stderr
+    scored = [json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json")]
+    assert scored[0]["n"] == scored[1]["n"] and scored[0]["rows_used"] == scored[1]["rows_used"]
+    assert with_split.stdout.count("warning:") == without.stdout.count("warning:")
 
 
 def test_there_are_at_least_150_cases():

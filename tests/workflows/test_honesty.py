@@ -4,6 +4,7 @@ re-saved training file are caught; results too good to be true say so."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -212,7 +213,11 @@ def test_a_resaved_training_file_is_recognised_by_content(base_and_adapter, hear
     )  # fmt: skip
     assert result.code == 0, result.stderr
     held_out, recognised = json.loads(original.read_text()), json.loads(copy.read_text())
-    assert held_out["rows_used"] == "the adapter's 60 held-out rows"
+    used = held_out["rows_used"]  # the others counted (a trial's 116 others went unsaid)
+    assert used.startswith("the adapter's 60 held-out rows; of the ")
+    total, others, *counts = map(int, re.findall(r"(\d+) (?:in --data|others|trained|the base"
+                                                 r"|neither)", used))  # fmt: skip
+    assert others == total - 60 and sum(counts) == others and counts[0] == 140
     assert recognised["rows_used"] == (
         "dataset = VA Long Beach, minus 140 rows that match rows the adapter trained on (by "
         "content)"

@@ -170,6 +170,27 @@ def adapter_test_near_copies(
                                  "its figures (and the base's alone on them)")]  # fmt: skip
 
 
+def _others_sentence(
+    trained: dict[str, np.ndarray], held_out: np.ndarray, own_name: str, noun: str
+) -> str:
+    """What became of the samples of the adapter's own source that are not its held-out ones,
+    counted (a trial's ``evaluate`` on its 140 images said "24 images (the adapter's 24
+    held-out images)" and nothing of the 116 others); empty where there are none."""
+    others = ~held_out
+    if not others.any():
+        return ""
+    own, base = trained["adapter"] & others, trained["base"] & others & ~trained["adapter"]
+    neither = others & ~own & ~base
+    parts = [f"{int(own.sum())} trained {own_name}" if own.any() else "",
+             f"{int(base.sum())} the base model" if base.any() else "",
+             f"{int(neither.sum())} neither (another group's, or the base's held-out ones: "
+             "pass --group to score a group's)" if neither.any() else ""]  # fmt: skip
+    return (
+        f"; of the {len(held_out)} in --data, the {int(others.sum())} others: "
+        f"{', '.join(p for p in parts if p)}"
+    )
+
+
 def to_score(
     modality: Modality,
     data: Path,
@@ -197,7 +218,9 @@ def to_score(
     if own_split and group is None and modality.same_source(own_split, data, samples):
         held_out = modality.in_split(data, samples, own_split, "test")
         kept = np.flatnonzero(held_out & ~either)
-        sentence = f"{own_name}'s {int(held_out.sum())} held-out {noun}"
+        sentence = f"{own_name}'s {int(held_out.sum())} held-out {noun}" + _others_sentence(
+            trained, held_out, own_name, noun
+        )
         dropped = {who: int((held_out & mask).sum()) for who, mask in trained.items()
                    if (held_out & mask).any()}  # fmt: skip
         if dropped:  # an older adapter's split, or a copy under another id
