@@ -145,3 +145,19 @@ def test_train_base_given_a_label_column_the_csv_lacks_names_its_label_column(tm
         "the columns path,label[,group], or pass --label label (its column 'label')"
     )
     assert not (tmp_path / "b").exists()
+
+
+def test_a_label_of_another_column_beside_a_label_column_of_classes_is_warned_of(tmp_path):
+    """A trial's ``--label site`` trained a model to tell the sites apart without a word,
+    where the CSV's column 'label' held the classes."""
+    from medadapt.data.image_sources import csv_entries
+
+    csv = write_png_csv(tmp_path, {"A": {"normal": 3, "mass": 3}, "B": {"normal": 3}},
+                        ["normal", "mass"])  # fmt: skip
+    _, notes = csv_entries(csv, "path", "site", None)
+    assert notes == [
+        f"{csv}: the classes are read from column 'site' (--label), but its column 'label' "
+        "holds 2 classes too (mass, normal): if those are what the model should predict, pass "
+        "--label label"
+    ]
+    assert csv_entries(csv, "path", "label", None)[1] == []  # the usual column: nothing said

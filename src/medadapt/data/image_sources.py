@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medadapt.checks import did_you_mean
 from medadapt.data.option_words import takes
@@ -311,7 +312,27 @@ def csv_entries(
     if not any(entry.path.exists() for entry in entries):  # stops at the first found
         raise none_found(csv, str(table[path_column].iloc[0]).strip(), len(entries))
     repeated = dict(listed for listed in rows.values() if len(listed[1]) > 1)
-    return entries, [n for n in [listed_again_note(csv, repeated)] if n]
+    notes = [listed_again_note(csv, repeated), other_label_note(csv, table, label_column)]
+    return entries, [n for n in notes if n]
+
+
+def other_label_note(csv: Path, table: Any, label_column: str) -> str | None:
+    """Where ``--label`` names another column while the CSV's ``label`` column holds classes:
+    a trial's ``--label site`` trained a model to tell the sites apart without a word (adapt
+    then named the column to pass). None where the labels are ``label``'s, or it holds one
+    value."""
+    usual = DEFAULT_COLUMNS["--label"]
+    if label_column == usual or usual not in table.columns:
+        return None
+    classes = sort_labels(sorted({str(v).strip() for v in table[usual] if str(v).strip()}))
+    if len(classes) < 2:
+        return None
+    shown = ", ".join(classes[:4]) + (f" and {len(classes) - 4} more" if len(classes) > 4 else "")
+    return (
+        f"{csv}: the classes are read from column {label_column!r} (--label), but its column "
+        f"{usual!r} holds {len(classes)} classes too ({shown}): if those are what the model "
+        f"should predict, pass --label {usual}"
+    )
 
 
 def listed_again_note(csv: Path, repeated: dict[str, list[int]]) -> str | None:
