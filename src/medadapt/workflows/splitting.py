@@ -218,9 +218,7 @@ def to_score(
     if own_split and group is None and modality.same_source(own_split, data, samples):
         held_out = modality.in_split(data, samples, own_split, "test")
         kept = np.flatnonzero(held_out & ~either)
-        sentence = f"{own_name}'s {int(held_out.sum())} held-out {noun}" + _others_sentence(
-            trained, held_out, own_name, noun
-        )
+        sentence = f"{own_name}'s {int(held_out.sum())} held-out {noun}"
         dropped = {who: int((held_out & mask).sum()) for who, mask in trained.items()
                    if (held_out & mask).any()}  # fmt: skip
         if dropped:  # an older adapter's split, or a copy under another id
@@ -229,6 +227,7 @@ def to_score(
                 f"{n} that match {noun} {by[who]} trained on (by content)"
                 for who, n in dropped.items()
             )
+        sentence += _others_sentence(trained, held_out, own_name, noun)  # after what is scored
         return kept, sentence, dropped
     chosen = np.asarray(chosen, dtype=np.int64)
     described = f"{group_column} = {group}" if group is not None else f"all {noun}"
