@@ -481,13 +481,24 @@ def test_an_adapter_that_mends_a_base_calling_everyone_one_class_is_said_in_its_
         "where the adapter calls 12, and 12 of the 12 'ring' images 'ring' (the adapter 12): "
         "the AUROC compared does not depend on the threshold, and does not show it."
     )
-    assert f" {found} {paired['brier']['in_words']}" in paired["in_words"]
-    assert paired["brier"]["in_words"].startswith("By the Brier score instead, paired on the ")
+    beside = paired["brier"]["in_words"].replace("By the Brier score instead,",
+                                                 "By the Brier score,")  # fmt: skip
+    assert paired["in_words"].endswith(f" {found} {beside}")  # beside the AUROC, not instead
+    assert beside.startswith("By the Brier score, paired on the same images, the adapter ")
     assert paired["warnings"] == []  # a gain, not a warning
     # the other way round (the adapter the one calling everyone 'ring') gains nothing said
     worse = versus_base(y, base, adapted, metric="auroc", unit="image", n_boot=200,
                         classes=["normal", "ring"])  # fmt: skip
     assert "At threshold" not in worse["in_words"] and "By the Brier" not in worse["in_words"]
+    # a worse ranking is not followed by a gain; nor where the adapter found fewer of a
+    # class (its warning says both counts once: a review saw them twice)
+    rng = np.random.default_rng(0)
+    ranks = rng.permutation(np.r_[np.linspace(0.05, 0.45, 12), np.linspace(0.55, 0.95, 12)])
+    worse = versus_base(y, ranks, adapted, metric="auroc", unit="image", n_boot=200)
+    assert worse["verdict"] == "worse" and "At threshold" not in worse["in_words"]
+    fewer = np.r_[np.linspace(0.05, 0.15, 12), [0.9] * 4, [0.2] * 8]  # 4 of 12 'ring' found
+    traded = versus_base(y, fewer, base, metric="auroc", unit="image", n_boot=200)
+    assert traded["fewer_found"] and "At threshold" not in traded["in_words"]
     # an adapter that ranks better says its AUROC gain, and no more
     better = np.r_[np.linspace(0.05, 0.15, 12), np.linspace(0.8, 0.95, 12)]
     mixed = np.r_[np.linspace(0.3, 0.9, 12), np.linspace(0.2, 0.8, 12)]

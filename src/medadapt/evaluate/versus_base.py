@@ -94,7 +94,7 @@ def versus_base(
                 out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot,
                                               seed=seed, patients=patients)  # fmt: skip
                 out["warnings"] += _worse_risks(out["brier"], diff)
-            if diff.verdict != "better":  # what the AUROC does not show in its favour: said
+            if diff.verdict not in ("better", "worse") and not out[FEWER_FOUND]:  # no gain
                 out["in_words"] += _gains_beside(out, y, adapted, base, names, threshold, counted)
         if withheld:
             caveat = accuracy_caveat(y, names, unit=unit)
@@ -137,8 +137,10 @@ def _gains_beside(
     found = more_found(y, adapted, base, names, threshold=threshold, unit=unit)
     brier = out.get("brier") or {}
     said = [found] if found else []
-    if brier.get("verdict") == "better":
-        said.append(brier["in_words"])
+    if brier.get("verdict") == "better":  # beside the AUROC compared, not in its place
+        said.append(
+            brier["in_words"].replace("By the Brier score instead,", "By the Brier score,", 1)
+        )
     return "".join(f" {sentence}" for sentence in said)
 
 
