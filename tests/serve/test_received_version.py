@@ -18,11 +18,11 @@ from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.tables import clinical_table
 
 NOT_BESIDE = (
-    "the base model's split.json is not beside it (which rows trained it, as hashes; a "
-    "registry's copy, or one imported from another hospital, holds none): rows it trained on "
-    "cannot be recognised in --data, so this evaluation may include them and overstate the "
-    "model if --data holds any (rows of the hospital that trained it); to leave them out, "
-    "point at the directories train-base and adapt wrote"
+    "the split.json of the base model (which rows trained it, as hashes) is not beside it: a "
+    "registry's copy, or one imported from another hospital, holds none, so the rows it "
+    "trained on cannot be recognised in --data, and this evaluation may include them and "
+    "overstate the model if --data holds any (rows of the hospital that trained it); to leave "
+    "them out, point at the directories train-base and adapt wrote"
 )
 
 
@@ -56,8 +56,11 @@ def test_a_received_version_is_evaluated_and_predicts_on_local_patients(registry
     said = succeeded(run_cli("predict", "--base", str(received / "base"), "--adapter",
                              str(received / "adapter"), "--data", str(local), "--out",
                              str(predictions)))  # fmt: skip
-    assert "split.json files are not beside them" in " ".join(said.stdout.split())
-    assert "so the trained_on column may leave them unmarked" in " ".join(said.stdout.split())
+    assert (
+        "the split.json of the base model and adapter 'site_b' (which rows trained them, "
+        "as hashes) is not beside them"
+    ) in " ".join(said.stdout.split())
+    assert "and the trained_on column may leave them unmarked" in " ".join(said.stdout.split())
     assert len(pd.read_csv(predictions)) == n_local
 
 

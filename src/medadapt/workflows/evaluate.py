@@ -199,7 +199,8 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
     warnings = _unrecorded(loaded, base_split, own)
     warnings += unrecognised_warning({"the base model": base_split, own_name: own})
-    warnings += unknown_split_warning({"the base model": base_split})  # the adapter's: in used
+    warnings += unknown_split_warning({"the base model": base_split},  # the adapter's: in used
+                                      noun=modality.noun)  # fmt: skip
     return samples.subset(scored), used, excluded, warnings + near
 
 
@@ -390,7 +391,8 @@ def _predicted_in_sample(
                                 list(records.values()), scored_as="predicted",
                                 figures="their predictions")  # fmt: skip
     near = (unrecognised_warning(records, "the trained_on column", "may leave them unmarked")
-            + unknown_split_warning(records, "the trained_on column", "may leave them unmarked")
+            + unknown_split_warning(records, "the trained_on column", "may leave them unmarked",
+                                    noun=modality.noun)
             + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
     if not masks:  # none, or this modality cannot tell
         return near, None

@@ -309,25 +309,24 @@ def _recoded_columns(splits: dict[str, dict[str, Any] | None], scored: str,
 
 def unknown_split_warning(
     splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation",
-    misses: str = INCLUDES,
+    misses: str = INCLUDES, noun: str = "rows",
 ) -> list[str]:  # fmt: skip
     """The warning where a model's ``split.json`` (which samples trained it, as hashes) is not
     beside it and ``--data`` is another file than its training one (``"_unknown"``): a
     registry's copy, or one imported from another hospital, holds none (the hashes stay where
     the rows are), so the samples it trained on cannot be recognised; ``splits``, ``scored``
-    and ``misses`` as for :func:`unrecognised_warning`."""
+    and ``misses`` as for :func:`unrecognised_warning`; ``noun``: what the samples are."""
     who = [name for name, split in splits.items() if (split or {}).get(UNKNOWN)]
     if not who:
         return []
-    whose = " and ".join(f"{name}'s" for name in who)
-    files, them, it = (("split.json files are", "them", "they") if len(who) > 1 else
-                       ("split.json is", "it", "it"))  # fmt: skip
+    whose = " and ".join(who)
+    them, it = ("them", "they") if len(who) > 1 else ("it", "it")
     return [
-        f"{whose} {files} not beside {them} (which rows trained {them}, as hashes; a "
-        "registry's copy, or one imported from another hospital, holds none): rows "
-        f"{it} trained on cannot be recognised in --data, so {scored} {misses} if --data "
-        "holds any (rows of the hospital that trained it); to leave them out, point at the "
-        "directories train-base and adapt wrote"
+        f"the split.json of {whose} (which {noun} trained {them}, as hashes) is not beside "
+        f"{them}: a registry's copy, or one imported from another hospital, holds none, so "
+        f"the {noun} {it} trained on cannot be recognised in --data, and {scored} {misses} if "
+        f"--data holds any ({noun} of the hospital that trained {them}); to leave them out, "
+        "point at the directories train-base and adapt wrote"
     ]
 
 
@@ -390,7 +389,7 @@ def base_split_warnings(
     splits = {"the base model": base_split}
     return (
         unrecognised_warning(splits, scored)
-        + unknown_split_warning(splits, scored)
+        + unknown_split_warning(splits, scored, noun=modality.noun)
         + unrecorded_base_warning(modality, base, base_split, scored, figures=figures,
                                   instead=instead)
     )  # fmt: skip
