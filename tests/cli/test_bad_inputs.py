@@ -1026,6 +1026,34 @@ def test_a_base_without_its_split_scores_its_own_file_by_its_positions(workspace
     assert with_split.stdout.count("warning:") == without.stdout.count("warning:")
 
 
+def test_a_model_fine_tuned_from_a_base_without_its_split_says_so_ever_after(workspace,
+                                                                            tmp_path):  # fmt: skip
+    """A review: ``adapt --method full`` from a base copied without ``split.json`` wrote a
+    ``split.json`` of the adaptation's rows alone, and a later ``evaluate`` of the base's own
+    training rows, re-saved, scored all of them without a word."""
+    import json
+    import shutil
+
+    import pandas as pd
+
+    from tests.cli.helpers import succeeded
+
+    _, paths = workspace
+    shutil.copytree(paths["base"], tmp_path / "base")
+    (tmp_path / "base" / "split.json").unlink()
+    succeeded(run_cli("adapt", "--base", tmp_path / "base", "--data", paths["heart"],
+                      "--group-column", "dataset", "--group", VA, "--method", "full",
+                      "--out", tmp_path / "full"))  # fmt: skip
+    assert json.loads((tmp_path / "full" / "split.json").read_text())["base_rows_unknown"]
+    trained = json.loads((paths["base"] / "model.json").read_text())["training"]["split"]
+    resaved = tmp_path / "rows.csv"  # other bytes: no positions tell them
+    pd.read_csv(paths["heart"]).iloc[trained["train_positions"]].to_csv(resaved, index=False)
+    said = succeeded(run_cli("evaluate", "--base", tmp_path / "full", "--data", resaved))
+    assert "warning: the split.json of the base model (which rows trained it, as hashes) is " in (
+        " ".join(said.stdout.split())
+    )
+
+
 def test_there_are_at_least_150_cases():
     from tests.cli.test_http_bad_inputs import HTTP_CASES
 

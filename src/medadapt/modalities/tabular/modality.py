@@ -544,7 +544,8 @@ class TabularModality(Modality):
 
         base_rows = splits.read_side_file(base_dir, base.training.get("split") or {})
         records = {**base_rows, "adapted_rows": record["train_rows"]}
-        records.pop(UNKNOWN, None)  # the base's rows not known: the adaptation's alone
+        if records.pop(UNKNOWN, None):  # the base's rows not known: said by every later read
+            records[splits.BASE_ROWS_UNKNOWN] = True
         raw, reference = splits.side_file(records)
         return reference, {splits.SPLIT_FILE: raw}
 

@@ -87,7 +87,16 @@ def read_side_file(model_dir: Path, split: dict[str, Any]) -> dict[str, Any]:
             f"--base {model_dir}: its {path.name} does not match the checksum in model.json "
             "(changed or damaged); copy the model again or re-run train-base"
         )
-    return json.loads(raw)
+    record = json.loads(raw)
+    if record.pop(BASE_ROWS_UNKNOWN, False):  # fine-tuned from a base whose rows it lacked
+        record[UNKNOWN] = True
+    return record
+
+
+BASE_ROWS_UNKNOWN = "base_rows_unknown"
+"""A fully fine-tuned model's ``split.json`` key: the base it was fine-tuned from had no
+``split.json`` beside it, so the rows that base trained on are not among its hashes (a review:
+they were then never said again, and a later evaluate scored them)."""
 
 
 def read_positions(adapter_dir: Path, split: dict[str, Any], *, needed: bool) -> dict[str, Any]:
