@@ -62,6 +62,7 @@ from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.modalities.tabular.samples import true_labels as _true_labels
 from medadapt.results import scored_in_sample
 from medadapt.train import fitting
+from medadapt.train.data_summary import data_summary
 from medadapt.train.fitting import Adaptation
 from medadapt.train.loop import TrainConfig
 
@@ -216,16 +217,10 @@ def _recording_summary(
     test figures are the caller's to make (none is recorded: the card says so)."""
     if not isinstance(result.model, AdapterModel):
         return
-    summary: dict[str, Any] = {"n_train": len(samples), "n_test": 0}
     column = schema.group_column
     groups = samples.frame[column].dropna().astype(str).unique() if column else []
-    if column and len(groups) == 1:  # the group it was trained for, as --group records it
-        summary.update(group_column=column, group=str(groups[0]))
-    if schema.task != "regression":
-        summary["train_class_counts"] = samples.class_counts(schema.classes)
-    if schema.task == "binary" and len(samples):
-        positives = int(np.sum(np.asarray(samples.labels) == 1))
-        summary.update(n_positive=positives, prevalence=round(positives / len(samples), 4))
+    one = {"group_column": column, "group": str(groups[0])} if len(groups) == 1 else {}
+    summary = data_summary(_modality(), schema, samples, None, schema.classes, **one)
     result.model.adapter_metadata.setdefault(result.name, {}).update(
         kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
         method=method, data_summary=summary,
@@ -545,6 +540,8 @@ def _schema_differs(recorded: TableSchema, given: TableSchema) -> str | None:
     rules = ("positive_above", "positive_class", "label_mean", "label_std")
     if any(getattr(recorded, r) != getattr(given, r) for r in rules):
         return f"the schema reads {recorded.label!r} otherwise than the model was trained to"
+    if recorded.missing_codes != given.missing_codes:
+        return "the schema reads other values as missing than the model was trained to"
     for mine, theirs in zip(recorded.features, given.features, strict=False):
         if (mine.name, mine.kind) != (theirs.name, theirs.kind):
             return (f"the model's features are {[f.name for f in recorded.features]}, the "

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from medadapt.data.image_io import image_look, look_ranges
-from medadapt.data.image_look import look_note, unlike_look
+from medadapt.data.image_look import one_image_note, unlike_look
 from medadapt.data.image_schema import ImageSchema
 from tests.train.image_data import make_dataset, write_png_csv
 from tests.workflows.test_image_cli import TINY, run
@@ -47,8 +47,8 @@ def test_noise_and_a_near_blank_frame_are_said_and_the_model_s_own_kind_of_image
     assert [unlike_look(SCHEMA, image_look(film)) for film in others] == [[]] * 20
     old = ImageSchema(classes=("normal", "mass"), channels=1, image_size=32)
     assert unlike_look(old, image_look(noise)) == []  # a base saved before it recorded them
-    assert look_note([]) is None
-    assert look_note(ways) == (
+    assert one_image_note([]) is None
+    assert one_image_note(ways) == (
         f"it looks far unlike every training image of the model: {'; '.join(ways)}; its "
         "prediction may be unreliable (noise, a blank frame or another kind of image is scored "
         "as if it were one of them): check it is the right image, prepared as the training "
@@ -100,3 +100,35 @@ def test_the_server_notes_a_noise_upload(films_base, tmp_path):
     assert samples[0].note.startswith("it looks far unlike every training image of the model: ")
     assert "check it is the right image" in samples[0].note
     assert samples[1].note is None
+
+
+def test_each_slice_of_a_volume_is_judged_on_its_own():
+    """A review: one blank slice of six made every slice's row read "looks unlike training",
+    and a grain of 0 read "about 61,300 times less"; an image enlarged to the model's size
+    (smoothed by it) read "as if blurred"."""
+    from medadapt.data.image_files import unlike_training
+    from medadapt.data.image_io import FileRead
+    from medadapt.data.image_notes import _look_of_samples
+
+    films = [film.numpy() for film in others_like_films(5)]
+    blank = np.zeros_like(films[0])
+    read = FileRead(samples=[*films, blank], how="fixed_scale", frames=list(range(6)))
+    unlike = unlike_training(SCHEMA, "volume.nii", read)
+    assert [bool(ways) for ways in unlike.looks] == [False] * 5 + [True]
+    assert [unlike.words(SCHEMA, read.how, k) == "" for k in range(6)] == [True] * 5 + [False]
+    assert "flat (no difference between neighbouring pixels, against " in unlike.words(
+        SCHEMA, read.how, 5
+    )
+    note = _look_of_samples(unlike.looks, read.frames)
+    assert note.startswith("slice 5 of it looks far unlike every training image of the model")
+    two = _look_of_samples([[], ["darker (x)"], ["darker (y)"]], [0, 1, 2])
+    assert two.startswith("slices 1, 2 of it look far unlike every training image of the "
+                          "model (the first): darker (x); their predictions may be ")  # fmt: skip
+    small = films[0][:, ::2, ::2]  # 16 px, enlarged twice to the model's 32: smoother, unsaid
+    enlarged = unlike_training(SCHEMA, "crop.png", FileRead(samples=[small], how="fixed_scale"))
+    assert not any("smoother" in way for way in enlarged.looks[0])
+
+
+def others_like_films(n: int) -> torch.Tensor:
+    """``n`` films like the training ones, of another seed."""
+    return make_dataset({"normal": n, "mass": 0}, ("normal", "mass"), size=32, seed=9).images

@@ -106,7 +106,7 @@ def test_a_base_ranking_the_site_perfectly_but_calling_everyone_positive_may_be_
               **entry, "validation": {"criteria": []}}  # fmt: skip
     assert in_short(result)[0] == (
         "The base model already ranks the 12 images of this site it never saw perfectly "
-        "(AUROC 1.000), but at threshold 0.5 it calls 0 of the 6 'normal' ones 'normal': an "
+        "(AUROC 1.000), but at threshold 0.5 it calls 0 of the 6 of class 'normal' correctly: an "
         "adapter may mend its risks (where the threshold falls, calibration), not its ranking. "
         "Check first for a leak (the same images or near-copies among the training and test "
         "images, a marker or text burnt into the images that differs by class, images of one "

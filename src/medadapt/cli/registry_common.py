@@ -88,6 +88,11 @@ def _root(
     ctx.obj = root
 
 
+def given_flag(ctx: click.Context) -> str:
+    """The registry flag the user typed (``--root`` or ``--registry``), to repeat it."""
+    return ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])
+
+
 def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
     """The registry ``--root`` names (``create``: made if it does not exist)."""
     root = ctx.obj
@@ -96,7 +101,7 @@ def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
             "--root is missing: give the registry directory before the command, e.g. "
             "'medadapt registry --root hospital-registry list'"
         )
-    flag = ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])
+    flag = given_flag(ctx)
     try:
         return Registry(root, create=create)
     except RegistryError as exc:  # said with the flag the user gave (a trial's --registry)
@@ -107,7 +112,7 @@ def open_registry(ctx: typer.Context, *, create: bool = False) -> Registry:
 def registry_command(ctx: typer.Context, command: str) -> str:
     """``medadapt registry --root DIR COMMAND``: a command to suggest, with the registry flag
     and directory the user gave (``--registry`` if that is the one they typed)."""
-    flag = ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0])
+    flag = given_flag(ctx)
     root = "DIR" if ctx.obj is None else shlex.quote(str(ctx.obj))
     return f"medadapt registry {flag} {root} {command}"
 
@@ -122,7 +127,7 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
     reg = open_registry(ctx, create=True)
     try:
         yield reg
-        said = created_layout and misspelt_root(Path(root), ctx.meta.get(_FLAG_KEY, ROOT_FLAGS[0]))
+        said = created_layout and misspelt_root(Path(root), given_flag(ctx))
         if said:  # a trial's --root Reg (for reg) made a second registry unsaid
             typer.echo(said)
     except BaseException:

@@ -366,13 +366,12 @@ def read_unlabelled(
         odd_shapes += unlike_here.shapes
         odd_kinds += unlike_here.kinds
         odd_levels += unlike_here.levels
-        odd_looks += unlike_here.looks
-        said = unlike_here.words(schema, read.how)
+        odd_looks += unlike_here.odd_looks(str(path))
         told = describe(path.name, read, len(unit.files)) if describe is not None else ""
         samples += inputs
-        for frame in read.frames:
+        for k, frame in enumerate(read.frames):  # each slice its own look
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
-            unlike.append(said)
+            unlike.append(unlike_here.words(schema, read.how, k))
             slices.append(frame)
             described.append(told)
     if not samples and not skipped:  # a header-only CSV: nothing to read, none unreadable
@@ -397,20 +396,26 @@ def read_unlabelled(
 class Unlike:
     """How one file is unlike the model's training images, each list empty when it is not:
     its shape ``[(file, ratio)]``, DICOM kind ``[(file, Modality)]``, brightest level (of all
-    its samples together) ``[(file, level)]`` and look ``[(file, ways)]`` (what
-    :func:`shape_note`, :func:`modality_note`, :func:`brightness_note` and
-    :func:`~medadapt.data.image_look.looks_note` say)."""
+    its samples together) ``[(file, level)]`` (what :func:`shape_note`, :func:`modality_note`
+    and :func:`brightness_note` say) and, per sample (a volume's slices each), the ways it
+    looks far unlike them (``looks``; :mod:`~medadapt.data.image_look`)."""
 
     shapes: list[tuple[str, float]]
     kinds: list[tuple[str, str]]
     levels: list[tuple[str, float]]
-    looks: list[tuple[str, list[str]]]
+    looks: list[list[str]]
 
-    def words(self, schema: ImageSchema, how: str) -> str:
-        """All of it in a few words for a predictions file's cell (:func:`unlike_words`)."""
+    def words(self, schema: ImageSchema, how: str, sample: int = 0) -> str:
+        """All of it in a few words for the predictions file's cell of ``sample``
+        (:func:`unlike_words`; the look: that sample's own)."""
         said = unlike_words(schema, how, self.shapes, self.kinds, self.levels)
-        looks = [look_words(ways) for _, ways in self.looks]
-        return "; ".join(w for w in [said, *looks] if w)
+        ways = self.looks[sample] if sample < len(self.looks) else []
+        return "; ".join(w for w in [said, look_words(ways)] if w)
+
+    def odd_looks(self, name: str) -> list[tuple[str, list[str]]]:
+        """``[(name, ways)]`` of the first sample that looks far unlike the training images
+        (what :func:`~medadapt.data.image_look.looks_note` counts), or none."""
+        return next(([(name, ways)] for ways in self.looks if ways), [])
 
 
 def unlike_training(
@@ -423,14 +428,19 @@ def unlike_training(
     unlike = unlike_training_modality(schema, read.acquired)
     levels = [] if schema.brightness is None else [(name, brightness_level(*read.samples))]
     levels = [(file, level) for file, level in levels if unlike_training_brightness(schema, level)]
-    looks = []  # not where its shape, brightness, scaling or tininess, said, explains its look
-    tiny = any(upscale(sample.shape[1:], schema.image_size, schema.fit) > MAX_UPSCALE
-               for sample in read.samples)  # fmt: skip
-    explained = shapes or levels or tiny or scaling_note(schema, read.how)
+    looks: list[list[str]] = [[] for _ in read.samples]
+    enlarged = [upscale(sample.shape[1:], schema.image_size, schema.fit) for sample in read.samples]
+    # not where its shape, brightness, scaling or tininess, said, explains its look
+    explained = (
+        shapes
+        or levels
+        or max(enlarged, default=1.0) > MAX_UPSCALE
+        or scaling_note(schema, read.how)
+    )
     if not explained and (schema.mean_level is not None or schema.grain is not None):
         samples = model_inputs(read, schema) if inputs is None else inputs
-        ways = next((w for w in (unlike_look(schema, image_look(s)) for s in samples) if w), [])
-        looks = [(name, ways)] if ways else []
+        looks = [unlike_look(schema, image_look(sample), enlarged=times > 1)
+                 for sample, times in zip(samples, enlarged, strict=True)]  # fmt: skip
     return Unlike(shapes, [(name, str(read.acquired))] if unlike else [], levels, looks)
 
 

@@ -535,13 +535,17 @@ def _look_values(images: torch.Tensor) -> tuple[np.ndarray, ...] | None:
         return None
     values: list[list[np.ndarray]] = [[], [], []]
     for start in range(0, images.shape[0], LOOK_CHUNK):
-        chunk = images[start : start + LOOK_CHUNK].to(torch.float64)
-        flat = chunk.reshape(chunk.shape[0], -1)
-        across = (chunk[..., 1:] - chunk[..., :-1]).abs().reshape(chunk.shape[0], -1)
-        down = (chunk[..., 1:, :] - chunk[..., :-1, :]).abs().reshape(chunk.shape[0], -1)
+        chunk = images[start : start + LOOK_CHUNK]
+        flat = chunk.reshape(chunk.shape[0], -1).to(torch.float64)
         values[0].append(flat.mean(dim=1).numpy())
         values[1].append(flat.std(dim=1, correction=0).numpy())
-        values[2].append(((across.mean(dim=1) + down.mean(dim=1)) / 2).numpy())
+        del flat  # the differences in the images' own precision, one at a time, summed in 64
+        grain = torch.zeros(chunk.shape[0], dtype=torch.float64)
+        for first, second in ((chunk[..., 1:], chunk[..., :-1]),
+                              (chunk[..., 1:, :], chunk[..., :-1, :])):  # fmt: skip
+            step = (first - second).abs().reshape(chunk.shape[0], -1)
+            grain += step.mean(dim=1, dtype=torch.float64) / 2
+        values[2].append(grain.numpy())
     return tuple(np.concatenate(column) for column in values)
 
 

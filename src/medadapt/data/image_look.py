@@ -35,10 +35,14 @@ CONTRAST_FACTOR = 2.0
 GRAIN_FACTOR = 3.0
 
 
-def unlike_look(schema: ImageSchema, look: tuple[float, float, float]) -> list[str]:
+def unlike_look(
+    schema: ImageSchema, look: tuple[float, float, float], *, enlarged: bool = False
+) -> list[str]:
     """How an image of ``look`` (mean intensity, spread, grain: ``image_io.image_look``) is far
     unlike the model's training images, a few words each (empty: it is not, or the model
-    recorded no such ranges)."""
+    recorded no such ranges). ``enlarged``: the image was upscaled to the model's size, which
+    smooths it (a review's 32 px crops of 64 px films read "as if blurred"): not said
+    smoother."""
     level, spread, grain = look
     said = []
     if schema.mean_level is not None:
@@ -54,36 +58,49 @@ def unlike_look(schema: ImageSchema, look: tuple[float, float, float]) -> list[s
                         f"{least:.3f} to {most:.3f})")  # fmt: skip
     if schema.grain is not None:
         least, most = schema.grain
-        if not least / GRAIN_FACTOR <= grain <= most * GRAIN_FACTOR:
-            way, times = (("grainier, like noise", grain / max(most, 1e-6)) if grain > most else
-                          ("smoother, as if blurred", least / max(grain, 1e-6)))  # fmt: skip
-            said.append(f"{way} (mean difference between neighbouring pixels {grain:.2g} "
-                        f"against {least:.2g} to {most:.2g}, about {times_text(times)} times "
-                        f"{'theirs' if grain > most else 'less'})")  # fmt: skip
+        against = f"against {least:.2g} to {most:.2g}"
+        if grain > most * GRAIN_FACTOR:
+            said.append(f"grainier, like noise (mean difference between neighbouring pixels "
+                        f"{grain:.2g} {against}, about {times_text(grain / max(most, 1e-6))} "
+                        "times theirs)")  # fmt: skip
+        elif grain < least / GRAIN_FACTOR and not enlarged:
+            said.append("flat (no difference between neighbouring pixels, " + against + ")"
+                        if grain < FLAT else
+                        f"smoother, as if blurred (mean difference between neighbouring pixels "
+                        f"{grain:.2g} {against}, about {times_text(least / grain)} times "
+                        "less)")  # fmt: skip
     return said
 
 
-def look_note(ways: Sequence[str]) -> str | None:
-    """Why one image whose look is unlike the training images' in ``ways`` (from
-    :func:`unlike_look`) may be scored unreliably, in a sentence; None where it is not."""
+#: a grain below this is no difference between neighbouring pixels at all (a blank slice), not
+#: a number of times smoother (a review's read "about 61,300 times less")
+FLAT = 1e-6
+
+
+def one_image_note(ways: Sequence[str], subject: str = "it", many: bool = False) -> str | None:
+    """Why one image (``subject``: "it", or "slice 5 of it"; ``many``: "slices 2, 5 of it")
+    whose look is unlike the training images' in ``ways`` (from :func:`unlike_look`; the
+    first's, for several) may be scored unreliably, in a sentence; None where it is not."""
     if not ways:
         return None
+    looks, its = ("look", "their predictions") if many else ("looks", "its prediction")
+    first = " (the first)" if many else ""
     return (
-        f"it looks far unlike every training image of the model: {'; '.join(ways)}; its "
-        "prediction may be unreliable (noise, a blank frame or another kind of image is scored "
-        "as if it were one of them): check it is the right image, prepared as the training "
-        "images were"
+        f"{subject} {looks} far unlike every training image of the model{first}: "
+        f"{'; '.join(ways)}; {its} may be unreliable (noise, a blank frame or another kind of "
+        "image is scored as if it were one of them): check it is the right image, prepared as "
+        "the training images were"
     )
 
 
 def looks_note(odd: Sequence[tuple[str, Sequence[str]]], n: int, counted: str) -> str | None:
-    """:func:`look_note` of several files ``odd`` (``(file, ways)``) of ``n`` ``counted``,
+    """:func:`one_image_note` of several files ``odd`` (``(file, ways)``) of ``n`` ``counted``,
     naming the first; None where there are none."""
     if not odd:
         return None
     path, ways = odd[0]
     if len(odd) == 1:
-        return f"{path}: {look_note(ways)}"
+        return f"{path}: {one_image_note(ways)}"
     return (
         f"{len(odd)} of {n} {counted} look far unlike every training image of the model (first: "
         f"{path}: {'; '.join(ways)}): their predictions may be unreliable; check they are the "

@@ -24,7 +24,7 @@ from medadapt.data.image_files import (
     unlike_training,
 )
 from medadapt.data.image_io import ReadChecks, colour_to_gray, conversion_notes
-from medadapt.data.image_look import look_note
+from medadapt.data.image_look import one_image_note
 from medadapt.data.image_sources import Entry
 
 if TYPE_CHECKING:
@@ -53,10 +53,24 @@ def image_notes(
     to_gray = sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
     said = [scaling_note(schema, read.how), shape_note(schema, unlike.shapes, 1),
             modality_note(schema, unlike.kinds, 1), brightness_note(schema, unlike.levels, 1),
-            *[look_note(ways) for _, ways in unlike.looks],
+            _look_of_samples(unlike.looks, read.frames),
             *checks.warnings(name, twelve_bit=schema.brightness is None, one_image=True),
             *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True)]  # fmt: skip
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)
+
+
+def _look_of_samples(looks: Sequence[list[str]], frames: Sequence[int | None]) -> str | None:
+    """:func:`~medadapt.data.image_look.one_image_note` of a file's samples that look far
+    unlike the training images: of "it" where it is one image, else naming the slices (a
+    review's one blank slice of six was said of every slice)."""
+    odd = [(frame, ways) for frame, ways in zip(frames, looks, strict=False) if ways]
+    if not odd:
+        return None
+    if len(looks) == 1:
+        return one_image_note(odd[0][1])
+    named = ", ".join(str(frame) for frame, _ in odd)
+    many = len(odd) > 1
+    return one_image_note(odd[0][1], f"slice{'s' if many else ''} {named} of it", many)
 
 
 def notes_of_files(

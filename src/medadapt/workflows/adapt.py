@@ -36,6 +36,7 @@ from medadapt.results import (
     recordable_warnings,
     with_kept_leaks,
 )
+from medadapt.train.data_summary import data_summary
 from medadapt.train.fitting import Adaptation, adapt, training_config
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, one_class_refusal, pick_samples
@@ -525,15 +526,7 @@ def _warnings(
 
 
 def _data_summary(modality, schema, train, test, classes, *, n_seen, **summary) -> dict:
-    out: dict[str, Any] = {"n_train": len(train), "n_test": len(test), **summary}
-    out["n_seen_by_base"] = n_seen
-    if modality.task(schema) != "regression":
-        out["train_class_counts"] = train.class_counts(classes)
-        out["test_class_counts"] = test.class_counts(classes)
-    if len(classes) == 2 and modality.task(schema) == "binary" and len(train):
-        positives = int(np.sum(np.asarray(train.labels) == 1))
-        out.update(n_positive=positives, prevalence=round(positives / len(train), 4))
-    return out
+    return data_summary(modality, schema, train, test, classes, **summary, n_seen_by_base=n_seen)
 
 
 def _patient_column(modality, samples) -> dict[str, str]:

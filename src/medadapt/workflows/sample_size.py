@@ -486,7 +486,7 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
     leak = f"Check first for a leak ({leak_examples(unit)})"
     missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
     if missed:  # ranked perfectly, yet called wrongly at the threshold: risks to mend
-        calls = ", ".join(f"{c['called']} of the {c['of']} {c['class']} ones {c['class']}"
+        calls = ", ".join(f"{c['called']} of the {c['of']} of class {c['class']} correctly"
                           for c in missed)  # fmt: skip
         return [f"The base model already ranks the {seen} of this site it never saw "
                 f"perfectly (AUROC 1.000), but at threshold 0.5 it calls {calls}: an adapter "
