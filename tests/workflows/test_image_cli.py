@@ -149,7 +149,10 @@ def test_evaluate_scores_only_held_out_images_of_each_source(npz_workspace):
     manifest = json.loads((root / "cavity" / "adapter.json").read_text())
     assert "test_keys" not in manifest["metadata"]["split"]  # summaries only
     assert set(recorded["test_keys"]).isdisjoint(recorded["train_keys"])
-    assert result["images_used"] == "the adapter's 21 held-out images"
+    assert result["images_used"] == (  # the others counted: they trained it
+        "the adapter's 21 held-out images; of the 70 in --data, the 49 others: 49 trained the "
+        "adapter"
+    )
     out = root / "eval_old.json"
     assert (
         run(
@@ -494,7 +497,10 @@ def test_full_finetuning_saves_an_extended_base_that_evaluates_on_held_out_image
         == 0
     )
     result = json.loads(out.read_text())
-    assert result["images_used"] == "the fine-tuned model's 21 held-out images"
+    assert result["images_used"] == (
+        "the fine-tuned model's 21 held-out images; of the 70 in --data, the 49 others: 49 "
+        "trained the fine-tuned model"
+    )
     assert result["n"] == 21 and result["classes"] == [*OLD, "cavity"]
 
 
