@@ -288,6 +288,29 @@ WHOLE_RESULT_WORDS = {
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 
 
+def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
+    """The notes of harm a federated adapter did at one of its sites, keyed as an adapter's
+    own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`): it ranked a site's held-out patients
+    backwards (the AUROC's whole interval below 0.5, ``by_site``: each site's figures), or did
+    worse there than the base alone, paired (``versus_base["sites"]``: each site's verdict and
+    sentence). Its means carry no such note: a trial's adapter, ranked backwards at both sites
+    by differential privacy's noise, was promoted and served with warnings only."""
+    notes: dict[str, str] = {}
+    for site, figures in (by_site if isinstance(by_site, dict) else {}).items():
+        ci = (figures or {}).get("auroc_ci") if isinstance(figures, dict) else None
+        if isinstance(ci, list | tuple) and len(ci) == 2 and ci[1] < 0.5:
+            auroc = f"AUROC {figures['auroc']:.3f}, 95% CI {ci[0]:.3f} to {ci[1]:.3f}"
+            notes[BACKWARDS] = f"at {site} it ranks its held-out patients backwards ({auroc})"
+            break
+    sites = versus_base.get("sites") if isinstance(versus_base, dict) else None
+    for site, paired in (sites if isinstance(sites, dict) else {}).items():
+        if isinstance(paired, dict) and paired.get("verdict") == "worse":
+            said = paired.get("in_words") or f"worse than the base alone at {site}"
+            notes[WORSE_THAN_BASE] = " ".join(str(said).split())
+            break
+    return notes
+
+
 def reaches_chance(auroc_ci: Sequence[float] | None) -> bool:
     """Whether an AUROC's interval reaches 0.5: not shown better than chance (wholly below it
     is the note on a ranking backwards, :data:`BACKWARDS`)."""

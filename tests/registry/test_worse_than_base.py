@@ -211,3 +211,42 @@ def test_an_adapter_that_finds_half_the_cases_the_base_found_carries_it_to_predi
     loaded = SimpleNamespace(adapter="small", record=SimpleNamespace(metrics=metrics))
     assert _recorded_result(loaded) == [f"the recorded test result of adapter 'small': {fewer}"]
     assert with_harm(metrics, {**same, FEWER_FOUND: []}) is metrics  # nothing more to note
+
+
+def test_a_federated_adapter_harmful_at_a_site_is_not_promoted(cli, adapter_dir):
+    """A trial's federated adapter, ranked backwards at both sites by differential privacy's
+    noise and worse than the base alone there, was promoted with warnings only: its means
+    carry no note of a site's harm. Its recorded sites are read, old records too."""
+    from medadapt.results import BACKWARDS, harm_at_sites
+    from tests.registry.helpers import metadata
+
+    worse = ("At Ward2, paired on the same 54 held-out patients, the federated adapter changes "
+             "accuracy at 0.5 by -0.667 (95% CI -0.778 to -0.537) against the base alone: the "
+             "federated adapter classifies fewer patients correctly at the threshold. Keep the "
+             "base model at Ward2.")  # fmt: skip
+    by_site = {"Clinic3": {"n": 27, "auroc": 0.61, "auroc_ci": [0.4, 0.8]},
+               "Ward2": {"n": 54, "auroc": 0.219, "auroc_ci": [0.105, 0.369]}}  # fmt: skip
+    versus = {
+        "metric": "auroc",
+        "sites": {
+            "Ward2": {"verdict": "worse", "in_words": worse},
+            "Clinic3": {"verdict": "no detectable difference"},
+        },
+    }
+    notes = harm_at_sites(by_site, versus)
+    assert notes == {
+        BACKWARDS: "at Ward2 it ranks its held-out patients backwards (AUROC 0.219, 95% CI "
+        "0.105 to 0.369)",
+        WORSE_THAN_BASE: worse,
+    }
+    assert harm_at_sites({"A": {"auroc": 0.55, "auroc_ci": [0.45, 0.65]}}, {}) == {}
+    means = {"n": 81, "auroc": 0.41, "auroc_ci": [0.3, 0.55]}  # no note: an old record
+    meta = metadata(metrics=means, versus_base=versus, federated={"by_site": by_site})
+    cli("add", str(adapter_dir(1, meta=meta)), "--name", "fed")
+    _, err = cli("promote", "fed@1", ok=False)
+    assert " ".join(err.split()) == (
+        "error: fed@1 is not promoted, as its recorded test result says: at Ward2 it ranks its "
+        "held-out patients backwards (AUROC 0.219, 95% CI 0.105 to 0.369) (pass "
+        "--despite-warnings to serve it all the same)"
+    )
+    cli("promote", "fed@1", "--despite-warnings")

@@ -516,7 +516,7 @@ def promote_cmd(
         return
     target = reg.get(ref)
     if not despite_warnings:
-        refuse_unfit(target)
+        refuse_unfit(target, summaries(_manifest(reg, target)))
     served = reg.promoted(target.name)
     dropped, added = fields_dropped(reg.root, target, served)
     if dropped and not force:

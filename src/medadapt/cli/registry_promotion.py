@@ -20,6 +20,7 @@ from medadapt.results import (
     ONE_CLASS,
     UNFIT_TO_SERVE,
     WHOLE_RESULT,
+    harm_at_sites,
     r2_in_words,
     reaches_chance,
 )
@@ -47,11 +48,16 @@ _TESTED_ON = {
 }
 
 
-def refuse_unfit(version: AdapterVersion) -> None:
+def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
     """Refuse promoting ``version`` where its recorded test result shows harm to the patients
     it would serve (:data:`~medadapt.results.UNFIT_TO_SERVE`): a trial promoted an adapter that
-    had forgotten the old classes with a warning only. ``--despite-warnings`` serves it."""
-    notes = metric_notes(version.metrics)
+    had forgotten the old classes with a warning only; a federated adapter (``summary``: the
+    registry's :func:`~medadapt.registry.records.summaries` of its manifest) where it did harm
+    at a site it would serve (:func:`~medadapt.results.harm_at_sites`). ``--despite-warnings``
+    serves it."""
+    summary = summary or {}  # a federated record of before: its sites' harm from its figures
+    notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
+             **metric_notes(version.metrics)}  # fmt: skip
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
     said = said or _never_calls(version.metrics) or _everyone_one_class(notes)
     if said is None:

@@ -20,6 +20,7 @@ from medadapt.results import (
     AdapterRecord,
     base_kept_leak_notes,
     base_kept_leaks,
+    harm_at_sites,
     with_kept_leaks,
 )
 from medadapt.workflows.adapt import with_harm
@@ -71,8 +72,9 @@ def adapter_record(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=intended_use(run, trained_sites),
-        metrics=with_harm(with_kept_leaks(_defined(metrics), own, label, whose=ADAPTER_ROWS,
-                                          base_notes=notes), versus_base),
+        metrics=_with_site_harm(with_harm(with_kept_leaks(
+            _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
+            by_site, versus_base),
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
@@ -83,6 +85,16 @@ def adapter_record(
                              **({"by_site": by_site} if by_site else {})},
                **(extra or {})},
     )  # fmt: skip
+
+
+def _with_site_harm(metrics: dict[str, Any], by_site: Any, versus_base: Any) -> dict[str, Any]:
+    """``metrics`` with the notes of harm the adapter did at a site (ranked backwards, worse
+    than the base alone there: :func:`~medadapt.results.harm_at_sites`), so that ``list``
+    marks it, ``promote`` refuses it and every served answer says it, as an adapter's own."""
+    harm = harm_at_sites(by_site, versus_base)
+    if not harm:
+        return metrics
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), **harm}}
 
 
 def figures_by_site(results: dict[str, Any], sites: list[str]) -> dict[str, Any]:
