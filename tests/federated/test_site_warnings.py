@@ -265,3 +265,29 @@ def test_an_adapter_that_ranks_a_site_s_patients_backwards_is_warned_as_evaluate
     )
     assert warning in verdict_lines(written)
     assert warning in _report(tmp_path)
+    # with differential privacy's noise, the likelier cause is said (a trial checked its
+    # labels: its noise 0.5 had turned AUROC 1.000 into 0.219)
+    from medadapt.federated.figure_warnings import backwards_lines
+
+    written["config"].update(noise_multiplier=0.5, clipping_norm=1.0)
+    (noised,) = backwards_lines(written)
+    assert noised == warning + (
+        " This run added differential privacy's noise (--dp-noise 0.5, --dp-clip 1), the "
+        "likelier cause where the models trained without it do not rank them so: run again "
+        "with less noise or none, and compare"
+    )
+
+
+def test_a_kept_personalised_adapter_that_ranks_backwards_is_not_offered_for_use():
+    """A trial was told "do not use it here as it is", then that each site's recalibrated
+    adapter "is kept (use it with --adapter)"."""
+    from medadapt.cli.federate import _backwards_kept
+
+    results = {"kept": {"Ward2": "personalised/ward2", "Clinic3": "personalised/clinic3"},
+               "sites": {"Ward2": {"personalised": {"notes": {"backwards": "..."}}},
+                         "Clinic3": {"personalised": {"auroc": 0.8}}}}  # fmt: skip
+    assert _backwards_kept(results) == (
+        "; but Ward2's ranks its held-out patients backwards (see the warning above): do not use it"
+    )
+    results["sites"]["Ward2"]["personalised"] = {"auroc": 0.7}
+    assert _backwards_kept(results) == ""

@@ -25,6 +25,7 @@ from medadapt.cli.printing import print_dropped, print_skipped, print_unread, wa
 from medadapt.cli.usage import KEPT_WITH_THE_BASE, kept_with_the_base
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
 from medadapt.errors import ConfigError, DataError
+from medadapt.results import BACKWARDS
 
 federate_app = typer.Typer(
     help="Federated adapters across hospitals on Flower: only adapter weights travel.",
@@ -666,7 +667,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
         how = PERSONAL_LABELS[results["config"]["personalise"]]
         folders = ", ".join(f"{out}/{folder}/" for folder in results["kept"].values())
         stdout.print(f"each site's {how} adapter is kept (use it with --adapter): {folders}"
-                     f"{_unmeasured_kept(results)}", markup=False, highlight=False)  # fmt: skip
+                     f"{_unmeasured_kept(results)}{_backwards_kept(results)}", markup=False,
+                     highlight=False)  # fmt: skip
     if said := privacy_line(results):  # on the terminal too, not only in report.html
         stdout.print(said, markup=False, highlight=False, soft_wrap=True)
     sizes = results["bytes"]
@@ -676,6 +678,23 @@ def _print(results: dict[str, Any], out: Path) -> None:
         f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "
         f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); the rounds took "
         f"{results['seconds']:.0f} s in Flower; wrote {out}{kept}"
+    )
+
+
+def _backwards_kept(results: dict[str, Any]) -> str:
+    """``; but Ward2's ranks its held-out patients backwards: do not use it`` for each kept
+    personalised adapter whose site's figures say so (a trial was told "do not use it here as
+    it is", then that it "is kept (use it with --adapter)"); empty where none does."""
+    odd = [name for name in results["kept"]
+           if BACKWARDS in ((results["sites"].get(name, {}).get("personalised") or {})
+                            .get("notes") or {})]  # fmt: skip
+    if not odd:
+        return ""
+    one = len(odd) == 1
+    whose = " and ".join(f"{name}'s" for name in odd)
+    return (
+        f"; but {whose} {'ranks its' if one else 'rank their'} held-out patients backwards "
+        f"(see the warning above): do not use {'it' if one else 'them'}"
     )
 
 
