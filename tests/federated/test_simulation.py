@@ -168,6 +168,14 @@ def test_each_site_sends_the_paired_difference_and_the_report_states_it(federate
         assert paired["accuracy"] == pytest.approx(shared - base, abs=1e-9), name
         assert paired["accuracy_low"] <= paired["accuracy"] <= paired["accuracy_high"]
         assert paired_line(name, site) in lines
+        # the adapter the site keeps, compared the same way (a trial's had no verdict)
+        own = site["personalised_versus_base"]
+        assert own["accuracy"] == pytest.approx(
+            site["personalised"]["accuracy"] - base, abs=1e-9
+        ), name
+        said = paired_line(name, site, key="personalised_versus_base",
+                           model=f"{name}'s own head adapter")  # fmt: skip
+        assert said in lines and said.startswith(f"At {name}, paired on the same ")
     assert federated["results"]["sites"].keys() == written["sites"].keys()
     report = (out / "report.html").read_text()
     assert "paired on the same" in report and "interval is above the base" not in report
@@ -196,6 +204,11 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
         assert metadata["personalised"]["how"] == "head"
         assert metadata["data_summary"]["n_test"] == results["sites"][name]["n_test"]
         assert metadata["metrics"]["accuracy"] == results["sites"][name]["personalised"]["accuracy"]
+        paired = metadata["versus_base"]  # its own comparison, not the shared adapter's
+        own = results["sites"][name]["personalised_versus_base"]
+        assert paired["difference"] == pytest.approx(own["accuracy"], abs=1e-9), name
+        assert paired["in_words"].startswith(f"At {name}, paired on the same ")
+        assert f"{name}'s own head adapter " in paired["in_words"]
         own = load_file(folder / "adapter.safetensors")
         changed = {k for k in shared if not torch.equal(shared[k], own[k])}
         assert changed and all(k.startswith("head.") for k in changed), name  # its head only

@@ -28,16 +28,16 @@ from flwr.clientapp import ClientApp
 
 from medadapt.checks import did_you_mean
 from medadapt.errors import DataError, MedadaptError
-from medadapt.federated.config import FederatedRun
+from medadapt.federated.config import PERSONAL_LABELS, FederatedRun
 from medadapt.federated.local import (
     BASE_ALONE,
+    PERSONAL_VERSUS_BASE,
     VERSUS_BASE,
     LocalTraining,
     Trainable,
     not_compared,
     paired_metric,
     paired_with_base,
-    score_site,
     site_metrics,
     train_locally,
 )
@@ -329,13 +329,25 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
                                        site.train, site.index)  # fmt: skip
             weights = site.trained.weights()
             site.trained.load(personalised.weights)
-            personal = _score(site, site.trained.adapter, **score)
+            personal_scores = predict(site.modality, site.trained.model, site.schema, site.test,
+                                      adapter=site.trained.adapter)  # fmt: skip
             site.trained.load(weights)
+            personal = site_metrics(site.modality, site.schema, site.test, personal_scores,
+                                    **score)  # fmt: skip
             metrics.update({f"personal/{k}": v for k, v in personal.items()})
+            # the adapter the site keeps, against the base alone too (a trial's fine-tuned
+            # adapter, the one it would use, had no verdict: only the shared one had)
+            personal_paired = _paired_with_base(site, personal_scores, base_scores, personal,
+                                                n_boot=n_boot)  # fmt: skip
+            metrics.update({f"{PERSONAL_VERSUS_BASE}{k}": v for k, v in personal_paired.items()})
         if site.keep_in is not None and (personalised is not None or run.sites_out is None):
             compared = {"n_test": len(site.test), "federated": shared, "versus_base": paired}
+            own = None if personal is None else site_versus_base(
+                site.name, {"n_test": len(site.test), "federated": shared,
+                            "versus_base": personal_paired},
+                model=f"{site.name}'s {PERSONAL_LABELS[run.personalise]} adapter")  # fmt: skip
             kept = Kept(site.name, site.data_path, shared, base, personal, site.leaks,
-                        site_versus_base(site.name, compared))  # fmt: skip
+                        site_versus_base(site.name, compared), own)  # fmt: skip
             keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,
                          with_shared=run.sites_out is None)  # fmt: skip
     return Message(RecordDict({"metrics": MetricRecord(metrics)}), reply_to=message)
@@ -356,8 +368,3 @@ def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: di
         n_boot=n_boot, seed=site.run.seed, unit=modality.unit,
         patients=site.test.known_patients(),
     )  # fmt: skip
-
-
-def _score(site: LocalSite, adapter: str | None, **score: Any) -> dict[str, float]:
-    return score_site(site.modality, site.trained.model, site.schema, site.test,
-                      adapter=adapter, **score)  # fmt: skip

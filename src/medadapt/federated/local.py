@@ -22,6 +22,7 @@ CLASS_METRICS = SITE_CLASS_FIGURES  # a classifier's site
 REGRESSION_METRICS = SITE_REGRESSION_FIGURES  # a measured outcome's site
 ROUND_METRICS = SITE_FIGURES  # every figure a site may send (its card lists them per site)
 VERSUS_BASE = "versus_base/"  # the final round's paired difference, shared adapter - base
+PERSONAL_VERSUS_BASE = "personal_versus_base/"  # ... the site's personalised adapter - base
 BASE_ALONE = "base/"  # the final round's figures of the base alone at the site
 
 

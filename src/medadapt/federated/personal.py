@@ -104,6 +104,8 @@ class Kept:
     # the shared adapter against the base alone, paired on the site's held-out samples
     # (verdicts.site_versus_base; None where not compared)
     versus_base: dict[str, Any] | None = None
+    # the site's personalised adapter against the base alone, as ``versus_base``
+    personal_versus_base: dict[str, Any] | None = None
 
 
 def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Trainable,
@@ -131,8 +133,8 @@ def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Train
         extra = {"personalised": {"site": kept.site, "meaning": meaning, **personalised.details}}
         where = PERSONAL_FOLDER if with_shared else "."  # alone: the folder is the adapter
         name = personal_name(trained.adapter, kept.site, run.personalise)
-        # (the paired difference is the shared adapter's: not said of the personalised one)
-        wanted.append((where, name, personalised.weights, kept.personal, extra, None))
+        wanted.append((where, name, personalised.weights, kept.personal, extra,
+                       kept.personal_versus_base))  # fmt: skip
     owned = (SHARED_FOLDER, PERSONAL_FOLDER) if with_shared else ()  # an earlier run's go
     with staged_directory(folder, owned) as staged:
         for where, name, weights, metrics, extra, versus_base in wanted:

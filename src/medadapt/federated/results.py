@@ -13,7 +13,13 @@ import numpy as np
 
 from medadapt.evaluate.metrics import headline_metric
 from medadapt.federated.config import FederatedRun
-from medadapt.federated.local import BASE_ALONE, ROUND_METRICS, VERSUS_BASE, sent_metrics
+from medadapt.federated.local import (
+    BASE_ALONE,
+    PERSONAL_VERSUS_BASE,
+    ROUND_METRICS,
+    VERSUS_BASE,
+    sent_metrics,
+)
 from medadapt.federated.records import (
     adapter_record,
     base_record,
@@ -109,6 +115,8 @@ def summarise(
             # patients (only the difference and its interval crossed the network); None
             # where the site compared nothing
             "versus_base": _compared(_unprefixed(entry, VERSUS_BASE)),
+            # the site's personalised adapter minus the base alone, the same way
+            "personalised_versus_base": _compared(_unprefixed(entry, PERSONAL_VERSUS_BASE)),
             # the base alone, as the site scored it in the final round (a deployment's only
             # figures of it); a simulation's references score it on the same patients
             "base": _unprefixed(entry, BASE_ALONE) or None,

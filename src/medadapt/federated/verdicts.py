@@ -12,6 +12,7 @@ from medadapt.evaluate.difference import Difference, signed, signed_digits, zero
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.sufficiency import FEW_TRAINING_SAMPLES
 from medadapt.federated.compared import LABELS, missing, test_patients
+from medadapt.federated.config import PERSONAL_LABELS
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
 
 
@@ -21,10 +22,14 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
     were sent), and where the data cannot tell them apart; first, the warnings about the whole
     run (:func:`~medadapt.federated.figure_warnings.warning_lines`)."""
     lines = warning_lines(results)
+    how = PERSONAL_LABELS.get((results.get("config") or {}).get("personalise", "none"))
     for name, site in results["sites"].items():
-        line = paired_line(name, site) if site["n_test"] else None
-        if line:
-            lines.append(line)
+        if not site["n_test"]:
+            continue
+        line = paired_line(name, site)
+        own = how and paired_line(name, site, key="personalised_versus_base",
+                                  model=f"{name}'s {how} adapter")  # fmt: skip
+        lines += [said for said in (line, own) if said]
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
              if s["n_test"] and s["n_test"] < 0.2 * (s["n_train"] + s["n_test"])]  # fmt: skip
@@ -44,7 +49,13 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
     return lines + no_information_lines(results)
 
 
-def paired_line(name: str, site: dict[str, Any]) -> str | None:
+def paired_line(
+    name: str,
+    site: dict[str, Any],
+    *,
+    key: str = "versus_base",
+    model: str = "the federated adapter",
+) -> str | None:
     """The federated adapter's figure minus the base alone's at site ``name`` (accuracy at
     0.5, or MAE for a regression, as sites send it), paired on the same held-out patients,
     with its verdict and, for an error such as MAE, its direction as ``versus_base`` words
@@ -52,8 +63,9 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     outcome is under a quarter of the patients, a caveat that accuracy rewards ignoring it
     (as ``evaluate`` warns; and, with fewer than 5 of them, no call that either model is better on
     accuracy). None where not compared (too few patients, or a run from before sites
-    compared them)."""
-    paired = site.get("versus_base") or {}
+    compared them). ``key``: the comparison's (``"personalised_versus_base"``: the site's
+    personalised adapter's), ``model``: the model it compares, in words."""
+    paired = site.get(key) or {}
     metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "accuracy")
     value, low, high = (paired.get(k) for k in (metric, f"{metric}_low", f"{metric}_high"))
     if missing(value) or missing(low) or missing(high):
@@ -66,21 +78,21 @@ def paired_line(name: str, site: dict[str, Any]) -> str | None:
     start = f"At {name}, paired on the same {n} held-out patients,"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:
-            return (f"{start} the federated adapter and the base alone have the same {label} "
+            return (f"{start} {model} and the base alone have the same {label} "
                     "in every resample of these patients: no difference can be shown, and none "
                     f"ruled out, without more patients.{caveat}")  # fmt: skip
         way = f" ({diff.direction()})" if diff.direction() else ""
-        return (f"{start} the federated adapter changes {label} by {signed(value, d)}{way} in "
+        return (f"{start} {model} changes {label} by {signed(value, d)}{way} in "
                 "every resample of these patients, so the change has no interval: judge it on "
                 f"more patients.{caveat}")  # fmt: skip
     if diff.verdict == "better" and rare and rare[0] < MIN_PER_CLASS:
         verdict = (f"too few of these patients have the rarer outcome ({rare[0]}) to call "
                    "either model better on accuracy")  # fmt: skip
     elif diff.verdict in ("better", "worse"):
-        verdict = f"the federated adapter {diff.verdict_in_words()}"
+        verdict = f"{model} {diff.verdict_in_words()}"
     else:
         verdict = f"no detectable difference on these patients{zero_end((low, high))}"
-    said = (f"{start} the federated adapter changes {label} by {signed(value, d)} (95% CI "
+    said = (f"{start} {model} changes {label} by {signed(value, d)} (95% CI "
             f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
             f"alone: {verdict}.{caveat}")  # fmt: skip
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
@@ -109,11 +121,14 @@ def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
     return rare, caveat
 
 
-def site_versus_base(name: str, site: dict[str, Any]) -> dict[str, Any] | None:
-    """The shared adapter against the base alone at site ``name``, as ``adapt`` records its
+def site_versus_base(
+    name: str, site: dict[str, Any], *, model: str = "the federated adapter"
+) -> dict[str, Any] | None:
+    """The shared adapter (``model``: or the one named, whose comparison ``site`` holds as
+    its ``versus_base``) against the base alone at site ``name``, as ``adapt`` records its
     ``versus_base`` (``metric``, ``difference``, ``ci``, ``verdict``, ``in_words``: the
     report's line, :func:`paired_line`); None where the site compared nothing."""
-    said = paired_line(name, site) if site.get("n_test") else None
+    said = paired_line(name, site, model=model) if site.get("n_test") else None
     if said is None:
         return None
     paired = site["versus_base"]
