@@ -1111,3 +1111,16 @@ def test_group_alone_takes_the_group_column_the_base_records(workspace):
         assert alone.code == named.code == 0, alone.stderr
         assert alone.stdout.splitlines()[0] == note
         assert alone.stdout.splitlines()[1:] == named.stdout.splitlines()
+
+
+def test_groups_of_another_column_name_the_column_that_holds_them(workspace, tmp_path):
+    """A trial's ``--group-column sex`` for its hospitals was told the values of 'sex' only."""
+    from tests.cli.helpers import error_line
+
+    _, paths = workspace
+    said = error_line(run_cli("adapt", "--base", paths["base"], "--data", paths["heart"],
+                              "--group-column", "sex", "--group", VA, "--method", "head",
+                              "--out", tmp_path / "a"))  # fmt: skip
+    assert said.startswith(f"error: --group: group(s) '{VA}' not found in column 'sex' (it has:")
+    assert said.endswith(f"(column 'dataset' holds '{VA}'; pass --group-column dataset)")
+    assert not (tmp_path / "a").exists()

@@ -39,9 +39,11 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
             if len(present) > 10
             else ", ".join(sorted(present))
         )
+        meant = did_you_mean(missing[0], sorted(present), among=10)
+        elsewhere = "" if meant else samples.group_column_hint(missing)  # another column's?
         raise DataError(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
-            f"{column!r}{did_you_mean(missing[0], sorted(present), among=10)} (it has: {listed})"
+            f"{column!r}{meant} (it has: {listed}){elsewhere}"
         )
     refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))

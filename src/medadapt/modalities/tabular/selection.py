@@ -55,10 +55,11 @@ def select_groups(
     distinct = set(present.tolist())
     missing = [v for v in values if v not in distinct]
     if missing:
-        raise DataError(
+        meant = did_you_mean(missing[0], sorted(distinct), among=10)
+        elsewhere = "" if meant else group_column_hint(frame.drop(columns=[column]), missing)
+        raise DataError(  # a trial's --group-column sex for the hospitals: told where they are
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}"
-            f"{did_you_mean(missing[0], sorted(distinct), among=10)} (it has: "
-            f"{describe_values(distinct)})"
+            f"{meant} (it has: {describe_values(distinct)}){elsewhere}"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
     warn_group_spellings(present.tolist(), list(values), column=column, what=what)
