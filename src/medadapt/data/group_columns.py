@@ -109,9 +109,12 @@ def group_column_hint(
     exclude: Sequence[str | None] = (),
     *,
     say_flag: bool = True,
+    holding_only: bool = False,
 ) -> str:
     """A clause naming the column to pass as ``--group-column`` (empty when none shows;
-    ``say_flag``: end with the flag to pass, where the sentence does not already say it).
+    ``say_flag``: end with the flag to pass, where the sentence does not already say it;
+    ``holding_only``: only a column that holds one of ``groups``, never one named like a site's
+    that may hold them: beside a column given that lacks them, that may be the same column).
 
     >>> frame = pd.DataFrame({"hospital": ["North", "South"], "age": [50, 61]})
     >>> group_column_hint(frame, ["North"])
@@ -130,7 +133,7 @@ def group_column_hint(
             said = f"column {named} holds {str(group).strip()!r}"
             break
     else:
-        likely = site_like_columns(frame, exclude)
+        likely = [] if holding_only else site_like_columns(frame, exclude)
         if likely:
             column = likely[0]
             said = f"column {column!r} may hold them: {len(_distinct(frame[column]))} values"

@@ -95,9 +95,11 @@ class Samples(ABC):
         return ("pass --group-column COL naming the column that holds the site or group"
                 + self.group_column_hint(groups))  # fmt: skip
 
-    def group_column_hint(self, groups: Sequence[str] = (), *, say_flag: bool = True) -> str:
-        """A clause naming the source's column that holds ``groups`` (or is named like a
-        site's), where it shows one; empty by default."""
+    def group_column_hint(
+        self, groups: Sequence[str] = (), *, say_flag: bool = True, holding_only: bool = False
+    ) -> str:
+        """A clause naming the source's column that holds ``groups`` (or, but with
+        ``holding_only``, is named like a site's), where it shows one; empty by default."""
         return ""
 
     def skipped_files(self) -> list[dict[str, str]]:

@@ -40,7 +40,7 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
             else ", ".join(sorted(present))
         )
         meant = did_you_mean(missing[0], sorted(present), among=10)
-        elsewhere = "" if meant else samples.group_column_hint(missing)  # another column's?
+        elsewhere = "" if meant else samples.group_column_hint(missing, holding_only=True)
         raise DataError(
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
             f"{column!r}{meant} (it has: {listed}){elsewhere}"

@@ -81,10 +81,14 @@ class TableSamples(Samples):
             return None
         return group_labels(self.frame[column])
 
-    def group_column_hint(self, groups: Sequence[str] = (), *, say_flag: bool = True) -> str:
-        """The column that holds ``groups`` (or whose name says site, hospital, centre...)."""
+    def group_column_hint(
+        self, groups: Sequence[str] = (), *, say_flag: bool = True, holding_only: bool = False
+    ) -> str:
+        """The column that holds ``groups`` (or, but with ``holding_only``, whose name says
+        site, hospital, centre...)."""
         exclude = (self.schema.label, self.schema.id_column)
-        return group_column_hint(self.frame, groups, exclude, say_flag=say_flag)
+        return group_column_hint(self.frame, groups, exclude, say_flag=say_flag,
+                                 holding_only=holding_only)  # fmt: skip
 
     def contents(self) -> np.ndarray:
         return self._contents

@@ -56,7 +56,7 @@ def select_groups(
     missing = [v for v in values if v not in distinct]
     if missing:
         meant = did_you_mean(missing[0], sorted(distinct), among=10)
-        elsewhere = "" if meant else group_column_hint(frame.drop(columns=[column]), missing)
+        elsewhere = "" if meant else group_column_hint(frame, missing, holding_only=True)
         raise DataError(  # a trial's --group-column sex for the hospitals: told where they are
             f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}"
             f"{meant} (it has: {describe_values(distinct)}){elsewhere}"
