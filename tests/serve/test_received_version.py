@@ -18,11 +18,11 @@ from tests.cli.helpers import error_line, run_cli, succeeded
 from tests.tables import clinical_table
 
 NOT_BESIDE = (
-    "the split.json of the base model (which rows trained it, as hashes) is not beside it: a "
-    "registry's copy, or one imported from another hospital, holds none, so the rows it "
-    "trained on cannot be recognised in --data, and this evaluation may include them and "
-    "overstate the model if --data holds any (rows of the hospital that trained it); to leave "
-    "them out, point at the directories train-base and adapt wrote"
+    "the split.json of the base model and the adapter (which rows trained them, as hashes) is "
+    "not beside them: a registry's copy, or one imported from another hospital, holds none, "
+    "so the rows they trained on cannot be recognised in --data, and this evaluation may "
+    "include them and overstate the model if --data holds any (rows of the hospital that "
+    "trained them); to leave them out, point at the directories train-base and adapt wrote"
 )
 
 

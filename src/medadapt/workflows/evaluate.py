@@ -199,8 +199,8 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
         raise DataError(f"--data {data} has no labelled {modality.noun} to evaluate ({used})")
     warnings = _unrecorded(loaded, base_split, own)
     warnings += unrecognised_warning({"the base model": base_split, own_name: own})
-    warnings += unknown_split_warning({"the base model": base_split},  # the adapter's: in used
-                                      noun=modality.noun)  # fmt: skip
+    splits = {"the base model": base_split, own_name: own}  # the adapter's: in used too
+    warnings += unknown_split_warning(splits, noun=modality.noun)
     return samples.subset(scored), used, excluded, warnings + near
 
 
