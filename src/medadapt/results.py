@@ -295,19 +295,24 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     worse there than the base alone, paired (``versus_base["sites"]``: each site's verdict and
     sentence). Its means carry no such note: a trial's adapter, ranked backwards at both sites
     by differential privacy's noise, was promoted and served with warnings only."""
-    notes: dict[str, str] = {}
+    backwards = []
     for site, figures in (by_site if isinstance(by_site, dict) else {}).items():
-        ci = (figures or {}).get("auroc_ci") if isinstance(figures, dict) else None
-        if isinstance(ci, list | tuple) and len(ci) == 2 and ci[1] < 0.5:
-            auroc = f"AUROC {figures['auroc']:.3f}, 95% CI {ci[0]:.3f} to {ci[1]:.3f}"
-            notes[BACKWARDS] = f"at {site} it ranks its held-out patients backwards ({auroc})"
-            break
+        figures = figures if isinstance(figures, dict) else {}
+        auroc, ci = figures.get("auroc"), figures.get("auroc_ci")
+        if (isinstance(auroc, int | float) and isinstance(ci, list | tuple) and len(ci) == 2
+                and isinstance(ci[1], int | float) and ci[1] < 0.5):  # fmt: skip
+            backwards.append(f"{site} (AUROC {auroc:.3f}, 95% CI up to {ci[1]:.3f})")
     sites = versus_base.get("sites") if isinstance(versus_base, dict) else None
-    for site, paired in (sites if isinstance(sites, dict) else {}).items():
-        if isinstance(paired, dict) and paired.get("verdict") == "worse":
-            said = paired.get("in_words") or f"worse than the base alone at {site}"
-            notes[WORSE_THAN_BASE] = " ".join(str(said).split())
-            break
+    worse = [(site, paired) for site, paired in (sites if isinstance(sites, dict) else {}).items()
+             if isinstance(paired, dict) and paired.get("verdict") == "worse"]  # fmt: skip
+    notes: dict[str, str] = {}
+    if backwards:
+        notes[BACKWARDS] = (f"at {' and '.join(backwards)} it ranks the held-out patients "
+                            "backwards")  # fmt: skip
+    if worse:
+        said = [" ".join(str(paired.get("in_words") or f"worse than the base alone at {site}")
+                         .split()) for site, paired in worse]  # fmt: skip
+        notes[WORSE_THAN_BASE] = " ".join(said)
     return notes
 
 

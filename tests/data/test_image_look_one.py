@@ -119,6 +119,10 @@ def test_each_slice_of_a_volume_is_judged_on_its_own():
     assert "flat (no difference between neighbouring pixels, against " in unlike.words(
         SCHEMA, read.how, 5
     )
+    (odd,) = unlike.odd_looks("volume.nii", read.frames)  # the warning names the slice
+    assert odd[0] == "volume.nii#slice5"
+    many = _look_of_samples([["darker (x)"]] * 7, list(range(7)))
+    assert many.startswith("slices 0, 1, 2, 3, 4 and 2 more of it look far unlike ")
     note = _look_of_samples(unlike.looks, read.frames)
     assert note.startswith("slice 5 of it looks far unlike every training image of the model")
     two = _look_of_samples([[], ["darker (x)"], ["darker (y)"]], [0, 1, 2])

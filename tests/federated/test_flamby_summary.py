@@ -227,8 +227,9 @@ def test_a_setting_whose_base_alone_beats_the_shared_adapter_says_so():
         (
             "(b) the base model alone scores above the shared adapter on every figure (accuracy at "
             "0.5 0.748 against 0.729, AUROC 0.813 against 0.802, balanced accuracy 0.731 against "
-            "0.705): in this setting the federated adapter adds nothing on these means, whatever "
-            "its place beside FLamby's published accuracy."
+            "0.705): in this setting the federated adapter does not beat the base alone on "
+            "these means (no intervals: see each seed's), whatever its place beside FLamby's "
+            "published accuracy."
         )
     ]
     average["base"]["auroc"]["mean"] = 0.79  # below on one figure: nothing said

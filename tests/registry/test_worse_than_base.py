@@ -235,18 +235,24 @@ def test_a_federated_adapter_harmful_at_a_site_is_not_promoted(cli, adapter_dir)
     }
     notes = harm_at_sites(by_site, versus)
     assert notes == {
-        BACKWARDS: "at Ward2 it ranks its held-out patients backwards (AUROC 0.219, 95% CI "
-        "0.105 to 0.369)",
+        BACKWARDS: "at Ward2 (AUROC 0.219, 95% CI up to 0.369) it ranks the held-out patients "
+        "backwards",
         WORSE_THAN_BASE: worse,
     }
     assert harm_at_sites({"A": {"auroc": 0.55, "auroc_ci": [0.45, 0.65]}}, {}) == {}
+    assert harm_at_sites({"A": {"auroc_ci": [0.1, 0.3]}}, None) == {}  # an odd import: no crash
+    from medadapt.evaluate.report.formatting import whole_result_words
+
+    assert whole_result_words(BACKWARDS, notes[BACKWARDS]) == (
+        "ranked a site's test cases backwards"  # not said of the answering site's patients
+    )
     means = {"n": 81, "auroc": 0.41, "auroc_ci": [0.3, 0.55]}  # no note: an old record
     meta = metadata(metrics=means, versus_base=versus, federated={"by_site": by_site})
     cli("add", str(adapter_dir(1, meta=meta)), "--name", "fed")
     _, err = cli("promote", "fed@1", ok=False)
     assert " ".join(err.split()) == (
-        "error: fed@1 is not promoted, as its recorded test result says: at Ward2 it ranks its "
-        "held-out patients backwards (AUROC 0.219, 95% CI 0.105 to 0.369) (pass "
+        "error: fed@1 is not promoted, as its recorded test result says: at Ward2 (AUROC 0.219, "
+        "95% CI up to 0.369) it ranks the held-out patients backwards (pass "
         "--despite-warnings to serve it all the same)"
     )
     cli("promote", "fed@1", "--despite-warnings")

@@ -685,17 +685,27 @@ def _backwards_kept(results: dict[str, Any]) -> str:
     """``; but Ward2's ranks its held-out patients backwards: do not use it`` for each kept
     personalised adapter whose site's figures say so (a trial was told "do not use it here as
     it is", then that it "is kept (use it with --adapter)"); empty where none does."""
-    odd = [name for name in results["kept"]
-           if BACKWARDS in ((results["sites"].get(name, {}).get("personalised") or {})
-                            .get("notes") or {})]  # fmt: skip
-    if not odd:
-        return ""
-    one = len(odd) == 1
-    whose = " and ".join(f"{name}'s" for name in odd)
-    return (
-        f"; but {whose} {'ranks its' if one else 'rank their'} held-out patients backwards "
-        f"(see the warning above): do not use {'it' if one else 'them'}"
-    )
+    from medadapt.federated.verdicts import site_versus_base
+
+    sites = {name: results["sites"].get(name, {}) for name in results["kept"]}
+    odd = [name for name, site in sites.items()
+           if BACKWARDS in ((site.get("personalised") or {}).get("notes") or {})]  # fmt: skip
+    own = {name: site_versus_base(name, {**site, "versus_base": site.get(
+        "personalised_versus_base")}) for name, site in sites.items()}  # fmt: skip
+    worse = [name for name, found in own.items()
+             if name not in odd and (found or {}).get("verdict") == "worse"]  # fmt: skip
+    said = ""
+    for names, what, fix in ((odd, "held-out patients backwards (see the warning above)",
+                              "do not use"),
+                             (worse, "worse than the base alone there (see above)",
+                              "keep the base model instead of")):  # fmt: skip
+        if names:
+            one = len(names) == 1
+            verb = ("ranks its " if one else "rank their ") if names is odd else (
+                "does " if one else "do ")  # fmt: skip
+            whose = " and ".join(f"{name}'s" for name in names)
+            said += f"; but {whose} {verb}{what}: {fix} {'it' if one else 'them'}"
+    return said
 
 
 def _unmeasured_kept(results: dict[str, Any]) -> str:

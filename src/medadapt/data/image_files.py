@@ -366,7 +366,7 @@ def read_unlabelled(
         odd_shapes += unlike_here.shapes
         odd_kinds += unlike_here.kinds
         odd_levels += unlike_here.levels
-        odd_looks += unlike_here.odd_looks(str(path))
+        odd_looks += unlike_here.odd_looks(str(path), read.frames)
         told = describe(path.name, read, len(unit.files)) if describe is not None else ""
         samples += inputs
         for k, frame in enumerate(read.frames):  # each slice its own look
@@ -412,10 +412,24 @@ class Unlike:
         ways = self.looks[sample] if sample < len(self.looks) else []
         return "; ".join(w for w in [said, look_words(ways)] if w)
 
-    def odd_looks(self, name: str) -> list[tuple[str, list[str]]]:
+    def odd_looks(
+        self, name: str, frames: Sequence[int | None] = ()
+    ) -> list[tuple[str, list[str]]]:
         """``[(name, ways)]`` of the first sample that looks far unlike the training images
-        (what :func:`~medadapt.data.image_look.looks_note` counts), or none."""
-        return next(([(name, ways)] for ways in self.looks if ways), [])
+        (what :func:`~medadapt.data.image_look.looks_note` counts; a volume's slice named
+        ``name#slice5``, as its row is: a review's blank end slice was said of the whole
+        file), or none."""
+        for k, ways in enumerate(self.looks):
+            if ways:
+                frame = frames[k] if k < len(frames) else None
+                several = len(self.looks) > 1 and frame is not None
+                return [(f"{name}#slice{frame}" if several else name, ways)]
+        return []
+
+
+#: how much an image may be enlarged to the model's size before its grain is not compared as
+#: smoother (enlarging smooths; 220 px read at 224 px does not)
+ENLARGED = 1.5
 
 
 def unlike_training(
@@ -439,7 +453,7 @@ def unlike_training(
     )
     if not explained and (schema.mean_level is not None or schema.grain is not None):
         samples = model_inputs(read, schema) if inputs is None else inputs
-        looks = [unlike_look(schema, image_look(sample), enlarged=times > 1)
+        looks = [unlike_look(schema, image_look(sample), enlarged=times > ENLARGED)
                  for sample, times in zip(samples, enlarged, strict=True)]  # fmt: skip
     return Unlike(shapes, [(name, str(read.acquired))] if unlike else [], levels, looks)
 

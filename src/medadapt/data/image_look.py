@@ -63,7 +63,7 @@ def unlike_look(
             said.append(f"grainier, like noise (mean difference between neighbouring pixels "
                         f"{grain:.2g} {against}, about {times_text(grain / max(most, 1e-6))} "
                         "times theirs)")  # fmt: skip
-        elif grain < least / GRAIN_FACTOR and not enlarged:
+        elif grain < least / GRAIN_FACTOR and (grain < FLAT or not enlarged):
             said.append("flat (no difference between neighbouring pixels, " + against + ")"
                         if grain < FLAT else
                         f"smoother, as if blurred (mean difference between neighbouring pixels "

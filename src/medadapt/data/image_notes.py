@@ -59,6 +59,9 @@ def image_notes(
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)
 
 
+SLICES_NAMED = 5  # the slices a note names of a volume's odd ones, the rest counted
+
+
 def _look_of_samples(looks: Sequence[list[str]], frames: Sequence[int | None]) -> str | None:
     """:func:`~medadapt.data.image_look.one_image_note` of a file's samples that look far
     unlike the training images: of "it" where it is one image, else naming the slices (a
@@ -68,7 +71,9 @@ def _look_of_samples(looks: Sequence[list[str]], frames: Sequence[int | None]) -
         return None
     if len(looks) == 1:
         return one_image_note(odd[0][1])
-    named = ", ".join(str(frame) for frame, _ in odd)
+    named = ", ".join(str(frame) for frame, _ in odd[:SLICES_NAMED])
+    if len(odd) > SLICES_NAMED:  # a 300-slice volume's note names a few, and counts the rest
+        named += f" and {len(odd) - SLICES_NAMED} more"
     many = len(odd) > 1
     return one_image_note(odd[0][1], f"slice{'s' if many else ''} {named} of it", many)
 

@@ -115,7 +115,7 @@ def _noise_words(config: dict[str, Any], found: dict[str, str]) -> str:
     site backwards, that the noise is the likelier cause than the labels (a trial's noise 0.5
     turned AUROC 1.000 into 0.219 and 0.147, and the warning sent it to check its classes)."""
     noise = config.get("noise_multiplier")
-    if not noise or not set(found) & set(_NOISED):
+    if not noise or not set(found) <= set(_NOISED):  # one trained without it: not the noise
         return ""
     return (
         f" This run added differential privacy's noise (--dp-noise {noise:g}, --dp-clip "

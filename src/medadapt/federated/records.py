@@ -74,7 +74,7 @@ def adapter_record(
         method=run.method, split=split, intended_use=intended_use(run, trained_sites),
         metrics=_with_site_harm(with_harm(with_kept_leaks(
             _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
-            by_site, versus_base),
+            by_site or _one_site(data_summary, _defined(metrics)), versus_base),
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
@@ -85,6 +85,14 @@ def adapter_record(
                              **({"by_site": by_site} if by_site else {})},
                **(extra or {})},
     )  # fmt: skip
+
+
+def _one_site(data_summary: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """``{site: metrics}`` for an adapter a site keeps (its ``data_summary`` names the site),
+    so that its own harm there is noted as the shared adapter's is (a review: a kept adapter
+    that ranked its site backwards was registered and promoted without a note)."""
+    site = data_summary.get("site")
+    return {str(site): metrics} if site is not None else None
 
 
 def _with_site_harm(metrics: dict[str, Any], by_site: Any, versus_base: Any) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
             continue
         line = paired_line(name, site)
         own = how and paired_line(name, site, key="personalised_versus_base",
-                                  model=f"{name}'s {how} adapter")  # fmt: skip
+                                  model=f"{name}'s {how} adapter", caveat=False)  # fmt: skip
         lines += [said for said in (line, own) if said]
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
@@ -55,6 +55,7 @@ def paired_line(
     *,
     key: str = "versus_base",
     model: str = "the federated adapter",
+    caveat: bool = True,
 ) -> str | None:
     """The federated adapter's figure minus the base alone's at site ``name`` (accuracy at
     0.5, or MAE for a regression, as sites send it), paired on the same held-out patients,
@@ -74,17 +75,17 @@ def paired_line(
     label, n = LABELS.get(metric, metric), test_patients(site)
     d = signed_digits(diff.digits(), value, low, high)
     rare = _rarer_outcome(site) if metric == "accuracy" else None
-    caveat = f" {rare[1]}" if rare and rare[1] else ""
+    said_once = f" {rare[1]}" if caveat and rare and rare[1] else ""  # once a site
     start = f"At {name}, paired on the same {n} held-out patients,"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:
             return (f"{start} {model} and the base alone have the same {label} "
                     "in every resample of these patients: no difference can be shown, and none "
-                    f"ruled out, without more patients.{caveat}")  # fmt: skip
+                    f"ruled out, without more patients.{said_once}")  # fmt: skip
         way = f" ({diff.direction()})" if diff.direction() else ""
         return (f"{start} {model} changes {label} by {signed(value, d)}{way} in "
                 "every resample of these patients, so the change has no interval: judge it on "
-                f"more patients.{caveat}")  # fmt: skip
+                f"more patients.{said_once}")  # fmt: skip
     if diff.verdict == "better" and rare and rare[0] < MIN_PER_CLASS:
         verdict = (f"too few of these patients have the rarer outcome ({rare[0]}) to call "
                    "either model better on accuracy")  # fmt: skip
@@ -94,7 +95,7 @@ def paired_line(
         verdict = f"no detectable difference on these patients{zero_end((low, high))}"
     said = (f"{start} {model} changes {label} by {signed(value, d)} (95% CI "
             f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
-            f"alone: {verdict}.{caveat}")  # fmt: skip
+            f"alone: {verdict}.{said_once}")  # fmt: skip
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
@@ -135,8 +136,9 @@ def site_versus_base(
     metric = next(k for k in paired if not k.endswith(("_low", "_high")))
     low, high = float(paired[f"{metric}_low"]), float(paired[f"{metric}_high"])
     diff = Difference(metric, float(paired[metric]), (low, high))
+    verdict = UNSETTLED if high - low <= 1e-12 else diff.verdict  # as its sentence says
     return {"metric": metric, "difference": diff.value, "ci": [low, high],
-            "verdict": diff.verdict, "in_words": said}  # fmt: skip
+            "verdict": verdict, "in_words": said}  # fmt: skip
 
 
 UNSETTLED = "no difference shown or ruled out"  # the same difference in every resample

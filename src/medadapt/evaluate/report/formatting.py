@@ -8,12 +8,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
+    BACKWARDS,
     IN_LABEL_UNITS,
     METRIC_LABELS,
     ONE_CLASS,
     UNMEASURED_WORDS,
     WHOLE_RESULT,
     WHOLE_RESULT_WORDS,
+    WORSE_THAN_BASE,
     counts_behind,
     grouped,
     metric_digits,
@@ -196,7 +198,18 @@ def whole_result_words(key: str, note: Any) -> str:
     class")."""
     if key == ONE_CLASS and isinstance(note, str) and note.startswith("accuracy"):
         return NO_BETTER_THAN_ONE_ANSWER
+    if isinstance(note, str) and note.lower().startswith("at ") and key in AT_A_SITE_WORDS:
+        return AT_A_SITE_WORDS[key]  # a federated adapter's harm at some of its sites
     return WHOLE_RESULT_WORDS[key]
+
+
+#: a federated adapter's harm at some of its sites (``results.harm_at_sites``), in words that
+#: do not say it of the answering site's own patients (a review: every site's answers read
+#: "ranked its test cases backwards")
+AT_A_SITE_WORDS = {
+    BACKWARDS: "ranked a site's test cases backwards",
+    WORSE_THAN_BASE: "did worse than the base model at a site",
+}
 
 
 #: the one-class note where it records an accuracy no better than the commonest class's
