@@ -131,6 +131,7 @@ def test_evaluate_on_the_training_file_uses_only_held_out_rows(workspace, tmp_pa
     manifest = json.loads((root / "adapter_c" / "adapter.json").read_text())
     assert result["n"] == manifest["metadata"]["data_summary"]["n_test"]
     assert result["rows_used"].startswith(f"the adapter's {result['n']} held-out rows; of the ")
+    _others_add_up(result["rows_used"], result["n"])
     assert result["trainable_params"] == manifest["n_parameters"]
     assert result["adapter_bytes"] == (root / "adapter_c" / "adapter.safetensors").stat().st_size
     page = (tmp_path / "r.html").read_text()
@@ -408,6 +409,7 @@ def test_a_fully_fine_tuned_model_is_scored_on_its_own_held_out_rows(workspace, 
     assert result["n"] == len(held_out["split"]["test_positions"])
     held = f"the fine-tuned model's {result['n']} held-out rows; of the "
     assert result["rows_used"].startswith(held)
+    _others_add_up(result["rows_used"], result["n"])
     model_json = json.loads((tmp_path / "full" / "model.json").read_text())
     assert result["trainable_params"] == model_json["training"]["adapted"]["trainable_params"]
     assert result["trainable_params"] > 10_000  # every parameter of the model
@@ -777,3 +779,13 @@ def test_a_group_or_group_column_in_another_case_is_named_as_meant(workspace):
     assert (code, errors) == (2, [
         "error: --group: group(s) 'c' not found in column 'site'; did you mean 'C'? (it has: "
         "A, B, C)"])  # fmt: skip
+
+
+def _others_add_up(used: str, held_out: int) -> None:
+    """The sentence of rows used counts the others, and its counts add up: of the N in
+    --data, N - held-out others, split among what trained on them."""
+    import re
+
+    total, others, *counts = map(int, re.findall(r"(\d+) (?:in --data|others|trained|the base"
+                                                 r"|neither)", used))  # fmt: skip
+    assert others == total - held_out and sum(counts) == others, used
