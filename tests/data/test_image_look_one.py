@@ -115,10 +115,8 @@ def test_each_slice_of_a_volume_is_judged_on_its_own():
     read = FileRead(samples=[*films, blank], how="fixed_scale", frames=list(range(6)))
     unlike = unlike_training(SCHEMA, "volume.nii", read)
     assert [bool(ways) for ways in unlike.looks] == [False] * 5 + [True]
-    assert [unlike.words(SCHEMA, read.how, k) == "" for k in range(6)] == [True] * 5 + [False]
-    assert "flat (no difference between neighbouring pixels, against " in unlike.words(
-        SCHEMA, read.how, 5
-    )
+    assert [unlike.words(k) == "" for k in range(6)] == [True] * 5 + [False]
+    assert "flat (no difference between neighbouring pixels, against " in unlike.words(5)
     (odd,) = unlike.odd_looks("volume.nii", read.frames)  # the warning names the slice
     assert odd[0] == "volume.nii#slice5"
     many = _look_of_samples([["darker (x)"]] * 7, list(range(7)))

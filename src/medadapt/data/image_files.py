@@ -371,7 +371,7 @@ def read_unlabelled(
         samples += inputs
         for k, frame in enumerate(read.frames):  # each slice its own look
             ids.append(str(path) if len(read.samples) == 1 else f"{path}#slice{frame}")
-            unlike.append(unlike_here.words(schema, read.how, k))
+            unlike.append(unlike_here.words(k))
             slices.append(frame)
             described.append(told)
     if not samples and not skipped:  # a header-only CSV: nothing to read, none unreadable
@@ -397,20 +397,21 @@ class Unlike:
     """How one file is unlike the model's training images, each list empty when it is not:
     its shape ``[(file, ratio)]``, DICOM kind ``[(file, Modality)]``, brightest level (of all
     its samples together) ``[(file, level)]`` (what :func:`shape_note`, :func:`modality_note`
-    and :func:`brightness_note` say) and, per sample (a volume's slices each), the ways it
-    looks far unlike them (``looks``; :mod:`~medadapt.data.image_look`)."""
+    and :func:`brightness_note` say), all of the file's in a few words (``said``,
+    :func:`unlike_words`) and, per sample (a volume's slices each), the ways it looks far
+    unlike them (``looks``; :mod:`~medadapt.data.image_look`)."""
 
     shapes: list[tuple[str, float]]
     kinds: list[tuple[str, str]]
     levels: list[tuple[str, float]]
+    said: str
     looks: list[list[str]]
 
-    def words(self, schema: ImageSchema, how: str, sample: int = 0) -> str:
-        """All of it in a few words for the predictions file's cell of ``sample``
-        (:func:`unlike_words`; the look: that sample's own)."""
-        said = unlike_words(schema, how, self.shapes, self.kinds, self.levels)
+    def words(self, sample: int = 0) -> str:
+        """All of it in a few words for the predictions file's cell of ``sample``: the
+        file's, said once for all its samples, and that sample's own look."""
         ways = self.looks[sample] if sample < len(self.looks) else []
-        return "; ".join(w for w in [said, look_words(ways)] if w)
+        return "; ".join(w for w in [self.said, look_words(ways)] if w)
 
     def odd_looks(
         self, name: str, frames: Sequence[int | None] = ()
@@ -455,7 +456,9 @@ def unlike_training(
         samples = model_inputs(read, schema) if inputs is None else inputs
         looks = [unlike_look(schema, image_look(sample), enlarged=times > ENLARGED)
                  for sample, times in zip(samples, enlarged, strict=True)]  # fmt: skip
-    return Unlike(shapes, [(name, str(read.acquired))] if unlike else [], levels, looks)
+    kinds = [(name, str(read.acquired))] if unlike else []
+    said = unlike_words(schema, read.how, shapes, kinds, levels)  # the file's, once
+    return Unlike(shapes, kinds, levels, said, looks)
 
 
 def unlike_words(
