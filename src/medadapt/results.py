@@ -14,6 +14,7 @@ patient's values.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -288,6 +289,18 @@ WHOLE_RESULT_WORDS = {
 UNMEASURED_WORDS = "no measured performance (test set too small)"
 
 
+def ranks_backwards(metrics: Any) -> bool:
+    """Whether ``metrics``' AUROC has a 95% interval lying wholly below 0.5 (the samples
+    ranked backwards, worse than a coin), the one test every backwards warning makes (False
+    where they hold no AUROC with an interval: an odd record imported from elsewhere too)."""
+    if not isinstance(metrics, dict):
+        return False
+    auroc, interval = metrics.get("auroc"), metrics.get("auroc_ci")
+    return (isinstance(auroc, numbers.Real) and isinstance(interval, list | tuple)
+            and len(interval) == 2 and isinstance(interval[1], numbers.Real)
+            and interval[1] < 0.5)  # fmt: skip
+
+
 def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     """The notes of harm a federated adapter did at one of its sites, keyed as an adapter's
     own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`): it ranked a site's held-out patients
@@ -297,11 +310,9 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     by differential privacy's noise, was promoted and served with warnings only."""
     backwards = []
     for site, figures in (by_site if isinstance(by_site, dict) else {}).items():
-        figures = figures if isinstance(figures, dict) else {}
-        auroc, ci = figures.get("auroc"), figures.get("auroc_ci")
-        if (isinstance(auroc, int | float) and isinstance(ci, list | tuple) and len(ci) == 2
-                and isinstance(ci[1], int | float) and ci[1] < 0.5):  # fmt: skip
-            backwards.append(f"{site} (AUROC {auroc:.3f}, 95% CI up to {ci[1]:.3f})")
+        if ranks_backwards(figures):
+            backwards.append(f"{site} (AUROC {figures['auroc']:.3f}, 95% CI up to "
+                             f"{figures['auroc_ci'][1]:.3f})")  # fmt: skip
     sites = versus_base.get("sites") if isinstance(versus_base, dict) else None
     worse = [(site, paired) for site, paired in (sites if isinstance(sites, dict) else {}).items()
              if isinstance(paired, dict) and paired.get("verdict") == "worse"]  # fmt: skip

@@ -129,7 +129,7 @@ def swapped_labels_warning(before: dict[str, Any], where: str) -> str | None:
     >>> swapped_labels_warning({"auroc": 0.27, "auroc_ci": [0.135, 0.48]}, "60 images")[:72]
     'the base model alone ranks these 60 images backwards (AUROC 0.270, 95% C'
     """
-    from medadapt.evaluate.metrics import ranks_backwards
+    from medadapt.results import ranks_backwards
 
     if not ranks_backwards(before):
         return None

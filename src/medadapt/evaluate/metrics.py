@@ -54,6 +54,7 @@ from medadapt.results import (
     TASKS,
     TOO_GOOD_KEY,
     metric_digits,
+    ranks_backwards,
 )
 
 MIN_PER_CLASS = 5
@@ -417,13 +418,6 @@ def _note_shifted_intervals(out: dict[str, Any], notes: dict[str, str], unit: st
         notes.setdefault(name, OUTSIDE.format(
             side="below" if below else "above", shift="upwards" if below else "downwards",
             why=why.format(unit=unit)))  # fmt: skip
-
-
-def ranks_backwards(metrics: dict[str, Any]) -> bool:
-    """Whether ``metrics``' AUROC has a 95% interval lying wholly below 0.5 (the samples
-    ranked backwards, worse than a coin), the one test every backwards warning makes."""
-    interval = metrics.get("auroc_ci")
-    return metrics.get("auroc") is not None and bool(interval) and interval[1] < 0.5
 
 
 def backwards_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
