@@ -51,7 +51,12 @@ from medadapt.data.schema import (
     require_data_frame,
     unlabelled_note,
 )
-from medadapt.data.tables import read_as_a_file, unusable_numbers_warnings
+from medadapt.data.tables import (
+    MISSING_LABEL,
+    group_labels,
+    read_as_a_file,
+    unusable_numbers_warnings,
+)
 from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
@@ -218,8 +223,9 @@ def _recording_summary(
     if not isinstance(result.model, AdapterModel):
         return
     column = schema.group_column
-    groups = samples.frame[column].dropna().astype(str).unique() if column else []
-    one = {"group_column": column, "group": str(groups[0])} if len(groups) == 1 else {}
+    # read as --group reads them (2.0 -> "2"), the missing aside
+    groups = set(group_labels(samples.frame[column])) - {MISSING_LABEL} if column else set()
+    one = {"group_column": column, "group": groups.pop()} if len(groups) == 1 else {}
     summary = data_summary(_modality(), schema, samples, None, schema.classes, **one)
     result.model.adapter_metadata.setdefault(result.name, {}).update(
         kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
