@@ -688,24 +688,29 @@ def _backwards_kept(results: dict[str, Any]) -> str:
     from medadapt.federated.verdicts import site_versus_base
 
     sites = {name: results["sites"].get(name, {}) for name in results["kept"]}
-    odd = [name for name, site in sites.items()
-           if BACKWARDS in ((site.get("personalised") or {}).get("notes") or {})]  # fmt: skip
-    own = {name: site_versus_base(name, {**site, "versus_base": site.get(
-        "personalised_versus_base")}) for name, site in sites.items()}  # fmt: skip
-    worse = [name for name, found in own.items()
-             if name not in odd and (found or {}).get("verdict") == "worse"]  # fmt: skip
-    said = ""
-    for names, what, fix in ((odd, "held-out patients backwards (see the warning above)",
-                              "do not use"),
-                             (worse, "worse than the base alone there (see above)",
-                              "keep the base model instead of")):  # fmt: skip
-        if names:
-            one = len(names) == 1
-            verb = ("ranks its " if one else "rank their ") if names is odd else (
-                "does " if one else "do ")  # fmt: skip
-            whose = " and ".join(f"{name}'s" for name in names)
-            said += f"; but {whose} {verb}{what}: {fix} {'it' if one else 'them'}"
-    return said
+    backwards = [name for name, site in sites.items()
+                 if BACKWARDS in ((site.get("personalised") or {}).get("notes") or {})]  # fmt: skip
+
+    def verdict(name: str, site: dict[str, Any]) -> str | None:  # its own, against the base
+        paired = {**site, "versus_base": site.get("personalised_versus_base")}
+        return (site_versus_base(name, paired) or {}).get("verdict")
+
+    worse = [name for name, site in sites.items()
+             if name not in backwards and verdict(name, site) == "worse"]  # fmt: skip
+    return (_kept_clause(backwards, "ranks its", "rank their",
+                         "held-out patients backwards (see the warning above): do not use")
+            + _kept_clause(worse, "does", "do", "worse than the base alone there (see above): "
+                           "keep the base model instead of"))  # fmt: skip
+
+
+def _kept_clause(names: list[str], one: str, many: str, what: str) -> str:
+    """``; but Ward2's ranks its ...: do not use it`` of the kept adapters ``names`` (empty
+    where none), ``one`` or ``many`` the verb for one or several."""
+    if not names:
+        return ""
+    whose = " and ".join(f"{name}'s" for name in names)
+    single = len(names) == 1
+    return f"; but {whose} {one if single else many} {what} {'it' if single else 'them'}"
 
 
 def _unmeasured_kept(results: dict[str, Any]) -> str:
