@@ -13,8 +13,8 @@ from PIL import Image
 from medadapt.data.image_io import image_look, look_ranges
 from medadapt.data.image_look import one_image_note, unlike_look
 from medadapt.data.image_schema import ImageSchema
-from tests.train.image_data import make_dataset, write_png_csv
-from tests.workflows.test_image_cli import TINY, run
+from tests.train.image_data import make_dataset
+from tests.workflows.test_image_cli import run
 
 FILMS = make_dataset({"normal": 20, "mass": 20}, ("normal", "mass"), size=32).images
 SCHEMA = ImageSchema(classes=("normal", "mass"), channels=1, image_size=32,
@@ -54,15 +54,6 @@ def test_noise_and_a_near_blank_frame_are_said_and_the_model_s_own_kind_of_image
         "as if it were one of them): check it is the right image, prepared as the training "
         "images were"
     )
-
-
-@pytest.fixture(scope="module")
-def films_base(tmp_path_factory):
-    root = tmp_path_factory.mktemp("look")
-    csv = write_png_csv(root, {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
-    assert run("train-base", "--data", str(csv), *TINY, "--epochs", "1",
-               "--out", str(root / "base")) == 0  # fmt: skip
-    return root
 
 
 def _pictures(folder, seed: int = 0):

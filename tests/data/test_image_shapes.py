@@ -6,13 +6,11 @@ server say when an image falls outside them."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from medadapt.data.image_files import load_unlabelled, shape_note, unlike_training_shape
 from medadapt.data.image_schema import ImageSchema
-from tests.train.image_data import write_png_csv
-from tests.workflows.test_image_cli import TINY, run
+from tests.workflows.test_image_cli import run
 
 
 def _schema(**kw) -> ImageSchema:
@@ -56,22 +54,13 @@ def test_an_image_a_quarter_beyond_the_training_shapes_is_said_and_old_bases_say
     assert aspect_ratio(np.zeros((1, 16, 64))) == 4.0
 
 
-@pytest.fixture(scope="module")
-def square_base(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shapes")
-    csv = write_png_csv(root, {"A": {"normal": 8, "mass": 8}}, ["normal", "mass"])
-    assert run("train-base", "--data", str(csv), *TINY, "--epochs", "1",
-               "--out", str(root / "base")) == 0  # fmt: skip
-    return root
-
-
 def test_a_base_records_its_training_shapes_and_predict_says_which_images_differ(
-    square_base, tmp_path, capsys
+    films_base, tmp_path, capsys
 ):
     from medadapt.modalities import modality_of
     from medadapt.modalities.bundle import BaseModel
 
-    base = BaseModel.load(square_base / "base")
+    base = BaseModel.load(films_base / "base")
     assert base.schema.aspect == (1.0, 1.0)  # write_png_csv's films are square
     _png(tmp_path / "new" / "normal" / "square.png", 32, 32)
     _png(tmp_path / "new" / "normal" / "wide.png", 40, 36)  # 1.1:1, within a quarter
@@ -86,7 +75,7 @@ def test_a_base_records_its_training_shapes_and_predict_says_which_images_differ
     samples = images.read_for_model(tmp_path / "new", base, images.options())
     assert samples.notes == warnings  # evaluate and adapt say it as predict does
     capsys.readouterr()
-    assert run("predict", "--base", str(square_base / "base"), "--data", str(tmp_path / "new"),
+    assert run("predict", "--base", str(films_base / "base"), "--data", str(tmp_path / "new"),
                "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
     said = capsys.readouterr()
     assert "strip.png: shaped 4:1" in " ".join((said.out + said.err).split())
@@ -97,12 +86,12 @@ def test_a_base_records_its_training_shapes_and_predict_says_which_images_differ
     assert samples.notes[0].startswith(f"2 of 4 images in new (first: {strip}, 4:1) are")
 
 
-def test_the_server_notes_an_upload_shaped_unlike_the_training_images(square_base, tmp_path):
+def test_the_server_notes_an_upload_shaped_unlike_the_training_images(films_base, tmp_path):
     from medadapt.modalities.bundle import BaseModel
     from medadapt.serve.image_decode import decode
     from medadapt.serve.image_inputs import ImageServing, Upload
 
-    schema = BaseModel.load(square_base / "base").schema
+    schema = BaseModel.load(films_base / "base").schema
     _png(tmp_path / "u1.png", 32, 32)
     _png(tmp_path / "u2.png", 16, 64)
     samples = decode([Upload("square.png", tmp_path / "u1.png", "png"),
