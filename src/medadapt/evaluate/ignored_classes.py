@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 
-def _calls(scores: Any, threshold: float) -> np.ndarray:
+def called_classes(scores: Any, threshold: float) -> np.ndarray:
     """Each sample's predicted class: the most probable of (N, K), or P(positive) at the
     threshold."""
     scores = np.asarray(scores, dtype=float)
@@ -37,7 +37,7 @@ def unpredicted_classes(
     from medadapt.evaluate.metrics import plural
 
     y = np.asarray(y).astype(int)
-    mine, theirs = _calls(adapted, threshold), _calls(base, threshold)
+    mine, theirs = called_classes(adapted, threshold), called_classes(base, threshold)
     n = len(y)
     warnings = []
     for c, name in enumerate(names):
@@ -132,7 +132,7 @@ def _found(
     if np.asarray(first, dtype=float).ndim == 2 or len(names) != 2:
         return None
     y = np.asarray(y).astype(int)
-    mine, theirs = _calls(first, threshold), _calls(second, threshold)
+    mine, theirs = called_classes(first, threshold), called_classes(second, threshold)
     return [(int(((mine == c) & (y == c)).sum()), int(((theirs == c) & (y == c)).sum()),
              int((y == c).sum())) for c in (0, 1)]  # fmt: skip
 
@@ -177,7 +177,7 @@ def unlearnt_new_classes(
     from medadapt.evaluate.metrics import plural
 
     y = np.asarray(y).astype(int)
-    called = _calls(proba, 0.5)
+    called = called_classes(proba, 0.5)
     n = len(y)
     warnings = []
     for c in range(n_old, len(names)):

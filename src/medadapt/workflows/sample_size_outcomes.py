@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
+from medadapt.evaluate.ignored_classes import called_classes
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
@@ -449,7 +450,7 @@ def _calls_at_half(scored, classes: Sequence[str]) -> list[dict[str, Any]]:
     call every one of them positive (a trial's, at AUROC 1.000 and 0 of 12 negatives), and an
     adapter then mends its risks, not its ranking."""
     labels, scores = (np.asarray(v) for v in scored)
-    called = (scores >= 0.5).astype(int)
+    called = called_classes(scores, 0.5)
     return [{"class": _class_name(classes, c), "called": int(((called == c) & (labels == c)).sum()),
              "of": int((labels == c).sum())} for c in (0, 1)]  # fmt: skip
 
