@@ -324,7 +324,7 @@ def other_label_note(csv: Path, table: Any, label_column: str) -> str | None:
     usual = DEFAULT_COLUMNS["--label"]
     if label_column == usual or usual not in table.columns:
         return None
-    classes = sort_labels(sorted({str(v).strip() for v in table[usual] if str(v).strip()}))
+    classes = sort_labels([str(v).strip() for v in table[usual] if str(v).strip()])
     if len(classes) < 2:
         return None
     shown = ", ".join(classes[:4]) + (f" and {len(classes) - 4} more" if len(classes) > 4 else "")
