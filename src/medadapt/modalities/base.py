@@ -387,6 +387,13 @@ class Modality(ABC):
         """Warnings about the samples' values (read as missing, ...)."""
         return list(getattr(samples, "notes", []))
 
+    def whole_notes(self, schema: Any, samples: Any) -> list[str]:
+        """What :meth:`sample_notes` says of ``samples`` as a whole rather than of some of them
+        (images: that they look unlike the base's training images on the whole), so that a
+        caller saying it of one part of a site's samples need not say it again of another
+        (``adapt``'s training and held-out images). None by default."""
+        return []
+
     def scored_notes(self, schema: Any, samples: Samples) -> list[str]:
         """Warnings about the samples being scored (a feature that leaks the label ...)."""
         return []

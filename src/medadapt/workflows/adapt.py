@@ -128,7 +128,7 @@ def adapt_job(
                 + modality.sample_notes(base.schema, picked.train)
                 + modality.copies_warning(picked.train)
                 + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
-    warnings += _held_out_notes(modality, base.schema, picked.test, options, warnings)
+    warnings += _held_out_notes(modality, base.schema, picked, options, warnings)
     if result.new_classes:  # a class it added and never predicts is said, not only counted
         warnings += unlearnt_new_classes(picked.test.labels, scores, result.classes,
                                          len(modality.classes(base.schema)),
@@ -162,14 +162,19 @@ def adapt_job(
     return output
 
 
-def _held_out_notes(modality: Modality, schema: Any, test: Samples, options: Any,
+def _held_out_notes(modality: Modality, schema: Any, picked: GroupSamples, options: Any,
                     said: list[str]) -> list[str]:  # fmt: skip
     """What ``evaluate`` warns of the held-out samples the figures rest on, here too (a
     trial's ``adapt`` said only the training rows' "36 of 140 rows lack ...", and
     ``evaluate`` of the same figures "17 of 60 rows lack more than half ..., yet these
-    figures include them"), each after what it is about; none already ``said``."""
+    figures include them"), each after what it is about; none already ``said``, nor what is
+    said of them as a whole where it was said of the training samples of the same site (a
+    trial's site was said to look unlike the base's training images twice, 140 and 60)."""
+    test = picked.test
     notes = scored_though_withheld(modality, schema, test, options,
                                    modality.sample_notes(schema, test))  # fmt: skip
+    if modality.whole_notes(schema, picked.train):
+        notes = [note for note in notes if note not in modality.whole_notes(schema, test)]
     return [f"the {len(test)} held-out {modality.noun} scored: {note}"
             for note in notes if note not in said]  # fmt: skip
 

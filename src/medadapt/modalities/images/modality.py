@@ -282,6 +282,10 @@ class ImageModality(Modality):
         """The warnings said when the samples were read, and whether they look unlike the
         model's training images on the whole (:func:`~medadapt.data.image_files.look_note`:
         another scanner or export, which no single image's check shows)."""
+        return [*getattr(samples, "notes", []), *self.whole_notes(schema, samples)]
+
+    def whole_notes(self, schema: Any, samples: Any) -> list[str]:
+        """Whether the images look unlike the model's training images on the whole."""
         from medadapt.data.image_files import look_note
 
         if isinstance(samples, ImageSamples):
@@ -289,7 +293,7 @@ class ImageModality(Modality):
         else:
             images = getattr(samples, "images", None)
         note = None if images is None else look_note(schema, images, self.noun)
-        return [*getattr(samples, "notes", []), *([note] if note else [])]
+        return [note] if note else []
 
     def read_unlabelled(self, data: Path, base: Any, options: ImageOptions):
         from medadapt.data.extrapolation import COLUMN
