@@ -82,6 +82,27 @@ def test_each_site_is_told_what_adapt_would_say_of_its_rows(heart, base, tmp_pat
     assert any(line.startswith(EMPTY.format(n=10)) for line in tiny), tiny
 
 
+def test_a_site_left_few_training_rows_by_its_test_fraction_is_told_to_hold_out_fewer(
+    heart, base, tmp_path
+):
+    """A trial's ``--test-fraction 0.95`` left a 40-row site 2 training rows, and was told
+    to give the site more rows (it had them: 38 were held out)."""
+    hungary = heart[heart["dataset"] == "Hungary"]
+    site = pd.concat([hungary[hungary["num"] == 0].head(20), hungary[hungary["num"] > 0].head(20)])
+    site.to_csv(tmp_path / "forty.csv", index=False)
+    run = FederatedRun(base_dir=base, data=tmp_path / "forty.csv", label="num",
+                       group_column="dataset", sites=("Hungary",), test_fraction=0.95)  # fmt: skip
+    data = read_sites(run)
+    n_train, n_test = len(data.sites["Hungary"].train), len(data.sites["Hungary"].test)
+    assert n_train < 10 and n_train + n_test == 40
+    said = site_warnings(data, fix="give this site more rows")
+    assert (
+        f"site Hungary: only {n_train} training rows: the adapter's figures will be very "
+        f"uncertain; hold out fewer with a lower --test-fraction ({n_test} of the 40 rows are "
+        "held out), or give this site more rows"
+    ) in said, said
+
+
 def test_a_measured_label_given_to_a_threshold_base_is_named_as_such():
     """Blood sugar (~130) given to a base that predicts ``num > 0``: every row is class '1';
     said as the threshold and the measurement, not as a site of one outcome."""

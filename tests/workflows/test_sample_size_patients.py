@@ -251,15 +251,21 @@ def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
         "class '1' has fewer than 10."
     )
     few = _samples(_rare_visits(8, 3, positive=4), "patient")
-    assert _warnings(tabular, few, 0, 24, "B", 0.5) == [
+
+    def split(train, test=None):
+        test = train.subset(np.arange(0)) if test is None else test
+        return SimpleNamespace(train=train, test=test, n_seen=0,
+                               chosen=np.arange(len(train) + len(test)))  # fmt: skip
+
+    assert _warnings(tabular, split(few), "B", 0.5) == [
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; use "
         "a larger --train-fraction or more rows of this group (--group B)"
     ]
-    assert _warnings(tabular, few, 0, 24, "B") == [  # --train-fraction already 1: not named
+    assert _warnings(tabular, split(few), "B") == [  # --train-fraction already 1: not named
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; give "
         "more rows of this group (--group B)"
     ]
-    assert _warnings(tabular, few, 0, 24, None) == [  # a trial's "give more images given"
+    assert _warnings(tabular, split(few), None) == [  # a trial's "give more images given"
         "only 8 training patients (24 rows): the adapter's figures will be very uncertain; give "
         "more rows (--data)"
     ]
@@ -267,8 +273,17 @@ def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
     picked = SimpleNamespace(train=rows.subset(np.arange(84)), test=rows.subset(np.arange(84, 120)),
                              where="site = B")  # fmt: skip
     assert _rare_class(tabular, SimpleNamespace(schema=rows.schema), picked, ["0", "1"]) == []
-    assert _warnings(tabular, _samples(_rare_visits(24, 1, positive=4), "patient"), 0, 24,
+    assert _warnings(tabular, split(_samples(_rare_visits(24, 1, positive=4), "patient")),
                      "B") == []  # fmt: skip
+    # a trial's --test-fraction 0.95 left 2 training rows of 40, and was told to give more rows
+    forty = _samples(_rare_visits(40, 1, positive=20), "patient")
+    assert _warnings(
+        tabular, split(forty.subset(np.arange(2)), forty.subset(np.arange(2, 40))), "B"
+    ) == [
+        "only 2 training rows: the adapter's figures will be very uncertain; hold out fewer "
+        "with a lower --test-fraction (38 of the 40 rows are held out), or give more rows of "
+        "this group (--group B)"
+    ]
 
 
 def test_the_python_api_warns_of_a_rare_class_of_patients(tabular):

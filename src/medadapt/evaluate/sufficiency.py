@@ -283,6 +283,16 @@ def few_training_note(n_train: int, noun: str, fix: str, *, behind: str = "") ->
             f"uncertain; {fix}")  # fmt: skip
 
 
+def lower_test_fraction_fix(fix: str, n_train: int, n_test: int, noun: str) -> str:
+    """``fix`` led by holding out fewer, where the held-out samples outnumber the training
+    ones (a trial's ``--test-fraction 0.95`` left a site 2 training rows, and the warning
+    asked for more rows)."""
+    if n_test <= n_train:
+        return fix
+    return (f"hold out fewer with a lower --test-fraction ({n_test} of the {n_train + n_test} "
+            f"{noun} are held out), or {fix}")  # fmt: skip
+
+
 def adapter_sample_notes(
     train: Samples,
     test: Samples | None,

@@ -18,6 +18,7 @@ from medadapt.data.group_columns import columns_holding
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.metrics import plural
+from medadapt.evaluate.sufficiency import lower_test_fraction_fix
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
@@ -200,7 +201,9 @@ def site_warnings(data: SiteData, *, fix: str) -> list[str]:
     once: list[str] = []
     per_site: list[str] = []
     for name, site in data.sites.items():
-        own = too_few_notes(modality, schema, data.train(name), data.test(name), fix=fix)
+        own = too_few_notes(modality, schema, data.train(name), data.test(name),
+                            fix=lower_test_fraction_fix(fix, len(site.train), len(site.test),
+                                                        modality.noun))  # fmt: skip
         for note in modality.sample_notes(schema, samples.subset(np.r_[site.train, site.test])):
             if note not in whole:
                 own.append(note)

@@ -20,7 +20,7 @@ from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.small_cells import mask_subgroups
-from medadapt.evaluate.sufficiency import adapter_sample_notes
+from medadapt.evaluate.sufficiency import adapter_sample_notes, lower_test_fraction_fix
 from medadapt.evaluate.versus_base import FEWER_FOUND, versus_base_harms
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import Modality, Samples, modality_of, names
@@ -119,8 +119,7 @@ def adapt_job(
         test_fraction=test_fraction, seed=seed, n_boot=n_boot, progress=progress,
     )  # fmt: skip
     notes = _rare_class(modality, base, picked, result.classes)
-    notes += _warnings(modality, picked.train, picked.n_seen, len(picked.chosen), group,
-                       train_fraction)  # fmt: skip
+    notes += _warnings(modality, picked, group, train_fraction)
     kept = base_kept_leak_notes(base.training, getattr(base.schema, "label", None),
                                 said_here={leak["column"] for leak in found_here})  # fmt: skip
     of_group = picked.samples.subset(picked.chosen)
@@ -515,16 +514,18 @@ def unmeasured_warning(metrics: dict[str, Any], task: str, name: str, noun: str)
 
 
 def _warnings(
-    modality: Modality, train, n_seen: int, n_chosen: int, group, train_fraction: float = 1.0
+    modality: Modality, picked: GroupSamples, group, train_fraction: float = 1.0
 ) -> list[str]:
-    noun = modality.noun
+    noun, train = modality.noun, picked.train
     where = f" of this group (--group {group})" if group else " (--data)"  # a trial: "give
     fix = (f"use a larger --train-fraction or more {noun}{where}" if train_fraction < 1
            else f"give more {noun}{where}")  # more images given"  # fmt: skip
+    fix = lower_test_fraction_fix(fix, len(train), len(picked.test), noun)
     out = adapter_sample_notes(train, None, (), noun, "", fix=fix)  # patients, where repeated
-    if n_seen:
+    if picked.n_seen:
         out.append(
-            f"the base model trained on {n_seen} of these {n_chosen} {noun}; they may train "
+            f"the base model trained on {picked.n_seen} of these {len(picked.chosen)} {noun}; "
+            "they may train "
             "the adapter, never test it"
         )
     return out
