@@ -146,7 +146,7 @@ def read_series(files: Sequence[Path], options: ReadOptions) -> FileRead:
     rows, cols = (float(v) for v in first.get("PixelSpacing", (1.0, 1.0)))
     zooms = [float(np.median(gaps)), rows, cols]
     volume = resample(volume.astype(np.float32), zooms, options, axes=(2, 1, 0))
-    values, how = scale_dicom(volume, first, options.window)
+    values, how = scale_dicom(volume, first, options.window, options.unwindowed_as_picture)
     volume = np.ascontiguousarray(values[None], dtype=np.float32)
     subject, acquired = dicom_subject(first), dicom_modality(first)
     return FileRead([volume], how, [None], subject, acquired=acquired, raw_ct=raw_ct)

@@ -77,6 +77,9 @@ class ReadOptions:
     fit: str = "pad"
     spacing: str | Spacing | None = None  # "auto", (x, y, z) in mm, or None (voxel counts)
     bits_stored: int | None = None  # 16-bit pictures: divide by 2**bits_stored - 1
+    # an 8-bit grayscale DICOM without a window divided by 255, as a picture is, not min-max
+    # scaled (:func:`scale_dicom`): set where the model trained on pictures only
+    unwindowed_as_picture: bool = False
 
 
 @dataclass
@@ -231,13 +234,37 @@ def dicom_window(ds: Any, window: Window | None) -> tuple[Window | None, str]:
     return None, "min_max"
 
 
-def scale_dicom(modality: np.ndarray, ds: Any, window: Window | None) -> tuple[np.ndarray, str]:
-    """Modality values (HU for CT) to [0, 1]: window or min-max, MONOCHROME1 inverted."""
+def scale_dicom(
+    modality: np.ndarray, ds: Any, window: Window | None, as_picture: bool = False
+) -> tuple[np.ndarray, str]:
+    """Modality values (HU for CT) to [0, 1]: window or min-max, MONOCHROME1 inverted;
+    ``as_picture``: an 8-bit file without a window whose values are its stored ones (no
+    rescale, not CT, unsigned) is divided by 255, as a picture is (an 8-bit DICOM copy of a
+    training PNG was min-max scaled: other inputs than the PNG's)."""
     window, how = dicom_window(ds, window)
-    values = apply_window(modality, window) if window else min_max(modality)
+    if window is None and as_picture and _stored_as_picture(modality, ds):
+        values, how = np.clip(modality / 255.0, 0.0, 1.0), "fixed_scale"
+    else:
+        values = apply_window(modality, window) if window else min_max(modality)
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
         values = 1.0 - values
     return values, how
+
+
+def _stored_as_picture(modality: np.ndarray, ds: Any) -> bool:
+    """Whether a DICOM image's values are its stored ones as an 8-bit picture holds them: not
+    CT (its Hounsfield units need a window), no rescale to other units, unsigned, at most 8
+    bits stored (deeper values may hold fewer bits than declared, as 12-bit data in 16-bit
+    pictures do: min-max scaled still, and said where the model trained on pictures)."""
+    slope, intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
+    return (
+        dicom_modality(ds) != "CT"
+        and (slope is None or float(slope) == 1.0)
+        and (intercept is None or float(intercept) == 0.0)
+        and int(ds.get("PixelRepresentation", 0) or 0) == 0
+        and int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8) <= 8
+        and (not modality.size or float(modality.min()) >= 0)
+    )
 
 
 def read_dicom(path: Path, options: ReadOptions) -> FileRead:
@@ -255,7 +282,7 @@ def read_dicom(path: Path, options: ReadOptions) -> FileRead:
     else:
         modality = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
         raw_ct = looks_unrescaled(modality, ds)
-        values, how = scale_dicom(modality, ds, options.window)
+        values, how = scale_dicom(modality, ds, options.window, options.unwindowed_as_picture)
         values = values[None]  # (1, H, W) or (1, F, H, W)
     subject, acquired = dicom_subject(ds), dicom_modality(ds)
     if n_frames > 1:

@@ -50,7 +50,8 @@ _IMAGE_SUFFIXES = (".npz", ".dcm", ".dicom", ".nii", ".nii.gz", ".png", ".jpg", 
 NORMALISATION = (
     "float32 in [0, 1]: 8/16-bit pictures divided by 255/65535 (16-bit: 2**bits_stored - 1 "
     "when bits_stored is set); DICOM/NIfTI through the "
-    "window when one is set (else DICOM's own window, else min-max); MONOCHROME1 inverted"
+    "window when one is set (else DICOM's own window, else min-max; an 8-bit DICOM without "
+    "a window divided by 255 where the model trained on pictures only); MONOCHROME1 inverted"
 )
 
 
@@ -156,6 +157,7 @@ class ImageSchema:
             fit=self.fit,
             spacing=self.spacing,
             bits_stored=self.bits_stored,
+            unwindowed_as_picture=set(self.intensity) == {"fixed_scale"},
         )
 
     def check(self, dataset: ImageDataset, where: str = "the data") -> None:

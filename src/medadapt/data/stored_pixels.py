@@ -3,8 +3,9 @@ in another file format, or re-saved with loss, of a training image.
 
 A sample's pixel key (:func:`~medadapt.data.image_dataset.pixel_keys`) hashes the image as
 the model takes it, after its intensities were scaled. A PNG is divided by 255 but a DICOM
-file without a window is min-max scaled, so an 8-bit DICOM copy of a training PNG holding the
-very same values gives other model inputs, and another pixel key. Two more keys are read
+file without a window is min-max scaled (unless 8-bit and read for a model trained on
+pictures only), so a DICOM copy of a training PNG holding the very same values can give
+other model inputs, and another pixel key. Two more keys are read
 here from the file itself, for a 2D picture (PNG, JPEG) or a DICOM image (one frame of a
 multi-frame one; NIfTI volumes and ``.npz`` arrays have none):
 

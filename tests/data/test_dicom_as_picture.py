@@ -1,0 +1,96 @@
+"""An 8-bit DICOM without a window, scored by a model trained on pictures, is divided by 255
+as a PNG is: a trial's DICOM copy of a training PNG was min-max scaled (other inputs than the
+PNG's, and a scaling warning). Deeper DICOM, CT, rescaled values and models trained on DICOM
+keep min-max scaling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import DigitalXRayImageStorageForPresentation, ExplicitVRLittleEndian, generate_uid
+
+from medadapt.data.image_io import read_file
+from medadapt.modalities.bundle import BaseModel
+from tests.workflows.test_image_cli import run
+
+
+def _dicom_copy(png, path, *, modality: str = "DX", bits: int = 8, slope: float | None = None):
+    """``png``'s pixels in a DICOM file without a window (``bits``: 8, or 16 holding them)."""
+    pixels = np.asarray(Image.open(png).convert("L"))
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = modality
+    stored = pixels.astype(np.uint8 if bits == 8 else np.uint16)
+    ds.set_pixel_data(stored, "MONOCHROME2", bits_stored=bits)
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, 0
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+@pytest.fixture
+def film(films_base):
+    """The first training film of the base, and the base's schema."""
+    cases = pd.read_csv(films_base / "cases.csv")
+    return films_base / cases["path"].iloc[0], BaseModel.load(films_base / "base").schema
+
+
+def test_an_8_bit_dicom_copy_of_a_training_png_is_read_as_the_png_is(film, tmp_path):
+    png, schema = film
+    options = schema.read_options()
+    assert options.unwindowed_as_picture  # the base trained on pictures only
+    picture = read_file(png, "png", options)
+    copy = read_file(_dicom_copy(png, tmp_path / "copy.dcm"), "dicom", options)
+    assert copy.how == picture.how == "fixed_scale"
+    np.testing.assert_array_equal(copy.samples[0], picture.samples[0])
+
+
+@pytest.mark.parametrize(
+    "kind", [{"bits": 16}, {"modality": "CT"}, {"slope": 2.0}], ids=["16-bit", "CT", "rescaled"]
+)
+def test_deeper_ct_or_rescaled_dicom_stays_min_max_scaled(film, tmp_path, kind):
+    png, schema = film
+    read = read_file(_dicom_copy(png, tmp_path / "copy.dcm", **kind), "dicom",
+                     schema.read_options())  # fmt: skip
+    assert read.how == "min_max"
+    values = read.samples[0]
+    assert float(values.min()) == 0.0 and float(values.max()) == 1.0
+
+
+def test_a_model_trained_on_dicom_keeps_min_max_scaling(film, tmp_path):
+    png, schema = film
+    on_dicom = replace(schema, intensity={"min_max": 16})
+    assert not on_dicom.read_options().unwindowed_as_picture
+    read = read_file(_dicom_copy(png, tmp_path / "copy.dcm"), "dicom", on_dicom.read_options())
+    assert read.how == "min_max"
+    mixed = replace(schema, intensity={"fixed_scale": 8, "min_max": 8})
+    assert not mixed.read_options().unwindowed_as_picture
+
+
+def test_predict_scores_the_dicom_copy_as_the_png_without_a_scaling_warning(
+    films_base, film, tmp_path, capsys
+):
+    png, _ = film
+    folder = tmp_path / "new"
+    folder.mkdir()
+    Image.open(png).save(folder / "film.png")
+    _dicom_copy(png, folder / "film.dcm")
+    capsys.readouterr()
+    assert run("predict", "--base", str(films_base / "base"), "--data", str(folder),
+               "--out", str(tmp_path / "p.csv")) == 0  # fmt: skip
+    said = capsys.readouterr()
+    assert "min-max" not in said.out + said.err
+    scored = pd.read_csv(tmp_path / "p.csv")
+    probabilities = scored[[c for c in scored.columns if c.startswith("p_")]].to_numpy()
+    assert len(probabilities) == 2
+    np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-6)
