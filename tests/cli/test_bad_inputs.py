@@ -202,6 +202,14 @@ CASES = [
          flag="--test-fraction", says="must be a share above 0 and below 1"),
     case("train-base: --test-fraction 0", *TRAIN, "--test-fraction", "0", "--out", "{tmp}/b",
          flag="--test-fraction", says="must be a share above 0 and below 1"),
+    # a trial's 0.99 trained a base on 2 rows and printed those patients' outcomes
+    case("train-base: --test-fraction 0.99 leaves too few to train on", *TRAIN,
+         "--test-fraction", "0.99", "--out", "{tmp}/b", flag="--test-fraction",
+         says="to train the base model on, fewer than 10: lower --test-fraction (0.2 keeps"),
+    case("images: --test-fraction 0.75 leaves too few to train on", *TRAIN_IMAGES,
+         "--test-fraction", "0.75", "--out", "{tmp}/b", flag="--test-fraction",
+         says="holds out 27 of the 36 images and leaves 9 to train the base model on, "
+         "fewer than 10"),
     case("train-base: --d-token 0", *without(TRAIN, "--d-token"), "--d-token", "0", "--out",
          "{tmp}/b",
          flag="--d-token", says="at least 1"),

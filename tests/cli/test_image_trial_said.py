@@ -35,16 +35,26 @@ def _warnings(result) -> list[str]:
     return [line for line in result.stdout.splitlines() if line.startswith("warning:")]
 
 
-def test_a_test_fraction_that_leaves_a_handful_to_train_on_is_said(tmp_path):
-    """--test-fraction 0.95 trained a base on 2 of 50 images without a word."""
+def test_a_test_fraction_that_leaves_a_handful_to_train_on_is_refused_or_said(tmp_path):
+    """--test-fraction 0.95 trained a base on 2 of 50 images without a word; it is refused
+    (fewer than 10 left to train on), and a class left fewer than 5 is said."""
     data = _folder(tmp_path / "cases", 25)
-    result = succeeded(run_cli("train-base", "--data", data, *TINY, "--test-fraction", "0.95",
-                               "--out", tmp_path / "b"))  # fmt: skip
+    said = error_line(run_cli("train-base", "--data", data, *TINY, "--test-fraction", "0.95",
+                              "--out", tmp_path / "b"))  # fmt: skip
+    assert said == (
+        "error: --test-fraction 0.95 holds out 48 of the 50 images and leaves 2 to train the "
+        "base model on, fewer than 10: lower --test-fraction (0.2 keeps four fifths to train on)"
+    )
+    assert not (tmp_path / "b").exists()
+    for i in range(25, 45):  # 45 'normal', 25 'lesion': 0.85 leaves 10 to train on
+        write_picture(data / "normal" / f"normal{i}.png", disc(16, 60, seed=i))
+    result = succeeded(run_cli("train-base", "--data", data, *TINY, "--test-fraction", "0.85",
+                               "--out", tmp_path / "c"))  # fmt: skip
     assert _warnings(result)[0] == (
-        "warning: --test-fraction 0.95 holds out 48 of the 50 images and leaves 2 to train the "
-        "base model on, fewer than 5 of class 'normal' (1) and 'lesion' (1): a model trained "
-        "on so few learns next to nothing, and its test figures say little of one trained on "
-        "more; lower --test-fraction (0.2 keeps four fifths to train on)"
+        "warning: --test-fraction 0.85 holds out 60 of the 70 images and leaves 10 to train the "
+        "base model on, fewer than 5 of class 'lesion' (4): a model trained on so few learns "
+        "next to nothing, and its test figures say little of one trained on more; lower "
+        "--test-fraction (0.2 keeps four fifths to train on)"
     )
     quiet = succeeded(run_cli("train-base", "--data", data, *TINY, "--out", tmp_path / "d"))
     assert not any("--test-fraction" in line for line in _warnings(quiet))

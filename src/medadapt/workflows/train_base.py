@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import MIN_PER_CLASS
+from medadapt.errors import DataError
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import new_model_note
 from medadapt.fileio import atomic_write_bytes
@@ -78,6 +79,7 @@ def train_base_job(
         modality, data, options, reading, test_fraction=test_fraction, seed=seed, progress=progress
     )
     train, test = samples.subset(train_idx), samples.subset(test_idx)
+    _refuse_held_out_most(train, test, test_fraction, modality.noun)
     schema, warnings = modality.fit_schema(train, options, reading)
     warnings += modality.sample_notes(schema, samples)
     if modality.task(schema) != "regression":
@@ -145,6 +147,24 @@ def few_base_patients_note(train: Any, classes: Sequence[str], noun: str) -> str
         f"the base trains on fewer than {MIN_PER_CLASS} {who} of class {named}, of "
         f"{counted.total} {who} in all: a model trained on so few is likely to be overfitted "
         f"to them, and its test figures cannot show how it does elsewhere; collect more {noun}"
+    )
+
+
+def _refuse_held_out_most(train: Samples, test: Samples, test_fraction: float, noun: str) -> None:
+    """Refuse a ``--test-fraction`` that holds out more patients than it leaves to train the
+    base on, and leaves fewer than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS` (a trial's
+    0.99 trained a base on 2 rows, saved it, and printed those two patients' outcomes)."""
+    from medadapt.evaluate.sufficiency import count_patients
+
+    trained, held = count_patients(train, (), noun), count_patients(test, (), noun)
+    if trained.total >= MIN_PATIENTS or held.total <= trained.total:
+        return
+    who = trained.noun
+    raise DataError(
+        f"--test-fraction {test_fraction:g} holds out {held.total} of the "
+        f"{trained.total + held.total} {who} and leaves {trained.total} to train the base model "
+        f"on, fewer than {MIN_PATIENTS}: lower --test-fraction (0.2 keeps four fifths to train "
+        "on)"
     )
 
 
