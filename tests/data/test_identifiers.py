@@ -122,3 +122,22 @@ def test_a_measured_label_written_with_units_keeps_its_own_refusal():
     frame = pd.DataFrame({"glucose": [f"{100 + i} mg/dl" for i in range(40)], "age": range(40)})
     with pytest.raises(DataError, match="holds numbers written with text"):
         TableSchema.infer(frame, label="glucose")
+
+
+def test_a_measured_label_with_a_few_words_among_its_numbers_is_no_identifier():
+    """A trial's diabetes outcome with 'pending' in 3 of 235 rows was refused as a column
+    that "names records, not a finding"; mostly numbers, it is a measured value whose words
+    are said by its own checks (text cells refused, or a word for unknown left out)."""
+    from medadapt.errors import DataError
+
+    rng = np.random.default_rng(0)
+    values = [f"{v:.0f}" for v in rng.normal(150, 70, 60).clip(25)]
+    values[3] = values[17] = values[40] = "awaited"
+    frame = pd.DataFrame({"target": values, "age": rng.integers(20, 80, 60)})
+    with pytest.raises(DataError) as refused:
+        TableSchema.infer(frame, label="target", task="regression")
+    assert "names records" not in str(refused.value)
+    assert str(refused.value).startswith("regression needs a numeric label; 'target' has 3 ")
+    ids = pd.DataFrame({"code": [f"C{i}" for i in range(58)] + ["1", "2"], "age": range(60)})
+    with pytest.raises(DataError, match="names records"):  # mostly words: still records
+        TableSchema.infer(ids, label="code")

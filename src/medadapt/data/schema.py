@@ -1037,8 +1037,9 @@ def _refuse_identifier_label(
     """Refuse a label column that names records rather than an outcome (``mrn``, a text id
     of nearly one value per row, record numbers in sequence): a model would learn to tell the
     patients apart, and their ids would become its class names (kept in the model, listed on
-    the terminal). A measured value (numbers, or numbers written with a unit) is judged by its
-    name and by a sequence only: its many values are no reason. Never echoes a value."""
+    the terminal). A measured value (numbers, numbers written with a unit, or mostly numbers
+    with a few words among them) is judged by its name and by a sequence only: its many values
+    are no reason. Never echoes a value."""
     present = frame[label][[not is_missing(v) for v in frame[label]]]
     if present.empty:
         return  # the label's own check says so
@@ -1047,8 +1048,10 @@ def _refuse_identifier_label(
     texts = present[numbers.isna()]
     measured = _numbers_written_with_text(texts)
     values = numbers.tolist() if numeric else [level(v) for v in present]
-    reason = label_identifier_reason(label, values, numeric=numeric,
-                                     by_values=2 * measured < len(texts))  # fmt: skip
+    # mostly numbers and a few words ("pending"): a measured value's cells to fix, said by the
+    # label's own checks (a trial's 3 text cells among 235 values were called record names)
+    by_values = 2 * measured < len(texts) and 2 * int(numbers.notna().sum()) <= len(present)
+    reason = label_identifier_reason(label, values, numeric=numeric, by_values=by_values)
     if reason is not None:
         findings = outcome_columns(frame.columns, [label, *taken])
         raise DataError(identifier_label_error(label, reason, findings, words))
