@@ -624,6 +624,17 @@ class TableSchema:
             raise DataError(_measured_label_texts(self.label, texts, everyone=len(present)))
         return pd.to_numeric(labels, errors="coerce").to_numpy(dtype=float)
 
+    def of_known_classes(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which rows' labels the model can read as one of its classes (every row, for a
+        measured value; a present number, where a threshold makes the classes)."""
+        if self.task == "regression":
+            return np.ones(len(frame), dtype=bool)
+        labels = read_label_as_missing(frame[self.label], self.missing_codes.get(self.label))
+        if self.positive_above is not None:
+            return pd.to_numeric(labels, errors="coerce").notna().to_numpy()
+        return np.array([not is_missing(v) and level(v) in self.classes for v in labels],
+                        dtype=bool)  # fmt: skip
+
     def _present_labels(self, frame: pd.DataFrame) -> pd.Series:
         """The label column, refused where it is absent or has missing values."""
         if self.label not in frame:
@@ -666,7 +677,9 @@ class TableSchema:
             no, yes = self.classes
             return (f"{said}: if 0 and 1 stand for {no!r} and {yes!r}, write them so in "
                     f"{where} (the model's positive class is {yes!r})")  # fmt: skip
-        return f"{said}; correct those rows in {where}, or drop them"
+        relearn = ("" if words.python else "; a class the base model never learned needs a base "
+                   "trained on data that holds it (medadapt train-base)")  # fmt: skip
+        return f"{said}; correct those rows in {where}, or drop them{relearn}"
 
     def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``frame`` that have a label (:func:`unlabelled_note` says how many

@@ -215,6 +215,9 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = unusable_numbers_warnings(frame, used)
         labelled = schema.labelled_rows(frame)
+        if where is not None:  # another site's class the model lacks stops none of this one's
+            theirs = ~labelled.index.isin(judged.index)
+            labelled = labelled[~theirs | schema.of_known_classes(labelled)]
         ours = frame if where is None else judged  # a group's: other sites' are not its own
         n_said, said = unknown_outcome_said(  # "pending": said by its word, not as empty
             ours[schema.label], schema.label,
