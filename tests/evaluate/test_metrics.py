@@ -912,3 +912,31 @@ def test_balanced_accuracy_is_never_surer_than_the_mean_of_its_parts():
     low, high = m["balanced_accuracy_ci"]
     assert low <= (sens[0] + spec[0]) / 2 + 1e-12 and high >= (sens[1] + spec[1]) / 2 - 1e-12
     assert low < 0.8  # not 0.889: the positives' half is uncertain too
+
+
+def test_a_warning_on_accuracy_does_not_send_the_reader_to_figures_not_reported():
+    """A trial's site without class 'none': "accuracy 0.543 is no better than ...; judge the
+    model by AUROC and balanced accuracy", both n/a. And with every patient of one class, the
+    missed class was said hidden by an accuracy that is its very sensitivity."""
+    names = ["none", "mild", "severe"]
+    y = np.repeat([1, 2], [15, 20])  # no 'none' here
+    proba = np.full((35, 3), 0.2)
+    proba[:, 1] = 0.6  # every patient called 'mild': 15 of 35 right, under 20 of 35
+    proba /= proba.sum(axis=1, keepdims=True)
+    m = multiclass_metrics(y, proba, class_names=names, n_boot=50)
+    assert m["auroc"] is None and m["balanced_accuracy"] is None
+    assert m["notes"]["one_class"].endswith(
+        "AUROC and balanced accuracy are not reported without patients of every class: compare "
+        "models by their Brier score and calibration"
+    )
+    assert "judge the model by AUROC" not in m["notes"]["one_class"]
+    everyone_severe = np.full(30, 2)
+    found_two = np.full((30, 3), 0.1)
+    found_two[:, 1], found_two[:2, 2] = 0.8, 0.9
+    one = multiclass_metrics(everyone_severe, found_two / found_two.sum(1, keepdims=True),
+                             class_names=names, n_boot=50)  # fmt: skip
+    assert one["notes"]["missed_class"] == (
+        "class 'severe' is found in 2 of 30 patients (sensitivity 0.067): every patient here is "
+        "of that class, and the model almost never calls it (the accuracy, 0.067, is that "
+        "sensitivity); do not rely on it for that class as it is"
+    )

@@ -156,16 +156,22 @@ def one_class_note(
     names: list[str],
     threshold: float | None = None,
     unit: str = "patient",
+    judged: bool = True,
 ) -> str | None:
     """A warning when the accuracy says little: the model calls (nearly) every patient one
     class although others are present, or its accuracy is no better than calling everyone
-    the commonest class (the no-information rate)."""
+    the commonest class (the no-information rate). ``judged``: whether AUROC and balanced
+    accuracy are reported beside it (else the warning does not send the reader to them: a
+    trial's said "judge the model by AUROC and balanced accuracy", both n/a)."""
     if len(pred) == 0 or len(np.unique(y)) < 2:
         return None
     judge = "judge the model by AUROC and balanced accuracy" + (
         ", or choose another decision threshold" if threshold is not None else "")  # fmt: skip
     counts = np.bincount(y, minlength=len(names))
-    if counts[counts > 0].min() < MIN_PER_CLASS:  # those are not reported (absent ones: none)
+    if not judged and counts.min() == 0:  # a class of the model's none of them has
+        judge = (f"AUROC and balanced accuracy are not reported without {unit}s of every "
+                 "class: compare models by their Brier score and calibration")  # fmt: skip
+    elif not judged or counts[counts > 0].min() < MIN_PER_CLASS:
         judge = (f"AUROC and balanced accuracy cannot be judged on so few {unit}s of one "
                  "class: compare models by their Brier score and calibration")  # fmt: skip
     at = f" at threshold {threshold:g}" if threshold is not None else ""
@@ -211,6 +217,10 @@ def missed_class_note(
                           f"{found / cases:.3f})")  # fmt: skip
     if not missed:
         return None
+    if len(np.unique(y)) == 1:  # the accuracy is that class's sensitivity: it shows it
+        return (f"{missed[0]}: every {unit} here is of that class, and the model almost never "
+                f"calls it (the accuracy, {out['accuracy']:.3f}, is that sensitivity); do not "
+                "rely on it for that class as it is")  # fmt: skip
     figures = [f"{label} ({out[key]:.3f})" for key, label in (("auroc", "AUROC"),
                ("accuracy", "accuracy")) if out.get(key) is not None]  # fmt: skip
     hidden = " and ".join(figures) or "figures"
@@ -852,7 +862,8 @@ def binary_metrics(
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
-    one_class = one_class_note(y, pred, called, threshold, sampled_unit(unit, clusters))
+    one_class = one_class_note(y, pred, called, threshold, sampled_unit(unit, clusters),
+                               judged=both)  # fmt: skip
     if one_class:
         notes[ONE_CLASS] = one_class
     hits = {"accuracy": (pred == y, patients)}
@@ -929,7 +940,7 @@ def multiclass_metrics(
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
     out["ece"], out["ece_ci"] = _ece_with_interval(W, hit, confidence)
-    one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters))
+    one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters), judged=not few)
     if one_class:
         notes[ONE_CLASS] = one_class
     # a model that calls (nearly) everyone one class misses the others: said by that note; one
