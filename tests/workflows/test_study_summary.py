@@ -472,3 +472,33 @@ def test_an_error_s_curve_that_still_improves_is_said_to_fall():
     assert _gain_verdict((0.02, 0.08), "auroc", 0.01, "0.01")[2] == (
         "the curve is still rising: more data of this kind would likely help"
     )
+
+
+def test_a_class_the_strategies_almost_never_call_is_a_warning_in_the_summary():
+    """A trial's three-class study recorded 'missed_class' at all 21 points (the base found 0
+    of 28 'severe', every adapter 0 to 2 of 17 'mild'); neither its summary nor its report
+    said it, where adapt and evaluate warn of it."""
+    points = _points({"base_only": {1.0: [0.64]}, "lora": {0.5: [0.62, 0.63], 1.0: [0.66, 0.65]}})
+    for point in points:
+        missed = "severe" if point["strategy"] == "base_only" else "mild"
+        found = 2 if point["seed"] == 0 and point["strategy"] == "lora" else 0
+        if point["strategy"] == "lora" and point["fraction"] == 0.5 and point["seed"] == 1:
+            found = 9  # 9 of 17: found at times, no note
+        point["per_class"] = [
+            {"class": missed, "n": 17, "sensitivity": found / 17},
+            {"class": "none", "n": 15, "sensitivity": 0.47},
+        ]
+        if found <= 0.2 * 17:
+            point["metrics"]["notes"] = {"missed_class": f"class {missed!r} is found in ..."}
+    _, said = _found(points)
+    assert said["missed_class"] == (
+        "Warning: a class is almost never called (found in a fifth of its held-out rows or "
+        "fewer) by the base model without adapter ('severe'); the LoRA adapter at 50% (1 of 2 "
+        "seeds), 100% ('mild'): the mean AUROC and accuracy do not show it; do not rely on "
+        "those models for that class as they are (each point's sensitivity per class: "
+        "study.json)."
+    )
+    assert said["missed_class"] in said["sentences"]
+    for point in points:
+        point["metrics"].pop("notes", None)
+    assert _found(points)[1]["missed_class"] is None

@@ -20,13 +20,15 @@ import numpy as np
 from medadapt.evaluate.metrics import (
     LOWER_IS_BETTER,
     MIN_PATIENTS,
+    MIN_PER_CLASS,
+    MISSED_SENSITIVITY,
     TOO_GOOD_AUROC,
     TOO_GOOD_R2,
     headline_metric,
     leak_examples,
 )
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
-from medadapt.results import share_text
+from medadapt.results import MISSED_CLASS, share_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_sentences import (
@@ -223,6 +225,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         verdicts = [followed, *verdicts]
     too_good = too_good_sentence(study["points"], noun)
     one_class = one_class_sentence(study["points"], noun, task=study["task"], metric=metric)
+    missed = missed_class_sentence(study["points"], noun)
     nothing = nothing_measured_sentence(study["points"], metric, noun)
     backwards = backwards_sentence(curves.get("auroc") or {}, noun)
     return {
@@ -231,6 +234,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         "plateau": plateau,
         "more_data": more_data,
         "too_good": too_good,
+        "missed_class": missed,
         "worse_than_base": worse_than_base(by_strategy, adapter, metric) if adapter else None,
         "nothing_measured": nothing,
         "backwards": backwards,
@@ -238,6 +242,7 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         + ([backwards] if backwards else [])
         + ([too_good] if too_good else [])
         + ([one_class] if one_class else [])
+        + ([missed] if missed else [])
         + ([by_brier(study["task"])] if metric == "brier" else [])
         + lines
         + verdicts,
@@ -400,6 +405,36 @@ def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples", *,
         f"of the held-out {noun} the same class, or does no better than calling everyone the "
         f"commonest class{at}. Judge them by {judge}, not accuracy."
     )
+
+
+def missed_class_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
+    """One warning naming, per strategy and size, the classes it almost never calls (found in
+    a fifth of their held-out ``noun`` or fewer, as each point's metrics noted it): a trial's
+    study recorded it at all 21 points, and neither its summary nor its report said a word,
+    where ``adapt`` and ``evaluate`` warn of it. None where no point missed a class."""
+    noted = [p for p in points if (p["metrics"].get("notes") or {}).get(MISSED_CLASS)]
+    if not noted:
+        return None
+    each = []
+    for strategy in dict.fromkeys(p["strategy"] for p in noted):
+        mine = [p for p in points if p["strategy"] == strategy]
+        where = _noted_where(mine, MISSED_CLASS, "the {strategy}")
+        missed = sorted({str(entry["class"]) for p in noted if p["strategy"] == strategy
+                         for entry in _missed_classes(p)})  # fmt: skip
+        each.append(f"{where} ({listed(repr(c) for c in missed)})" if missed else where)
+    return (
+        f"Warning: a class is almost never called (found in a fifth of its held-out {noun} or "
+        f"fewer) by {'; '.join(each)}: the mean AUROC and accuracy do not show it; do not rely "
+        "on those models for that class as they are (each point's sensitivity per class: "
+        "study.json)."
+    )
+
+
+def _missed_classes(point: dict[str, Any]) -> list[dict[str, Any]]:
+    """A study point's per-class entries whose class it almost never calls."""
+    return [entry for entry in point.get("per_class") or []
+            if (entry.get("n") or 0) >= MIN_PER_CLASS and entry.get("sensitivity") is not None
+            and entry["sensitivity"] <= MISSED_SENSITIVITY]  # fmt: skip
 
 
 def _noted_where(points: list[dict[str, Any]], note: str, base_words: str) -> str | None:
