@@ -484,6 +484,25 @@ def test_a_measured_outcome_gets_rows_per_parameter_at_the_largest_size():
     )
 
 
+def test_a_measured_outcome_s_sizes_of_fewer_than_ten_rows_are_a_warning():
+    """A trial's regression study at --fractions 0.01,1 trained and reported an adapter of 1
+    row without a word (its warnings quoted only the 100% size)."""
+    frame = clinical_table(400, seed=1).assign(outcome=lambda rows: rows["age"] * 1.5)
+    frame = frame.drop(columns=["age"])
+    schema = TableSchema.infer(frame[frame["site"] != "C"], label="outcome", group_column="site")
+    train = frame[frame["site"] == "C"].iloc[:60]
+    subsets = {f: TableSamples(train.iloc[: max(1, int(60 * f))], schema)
+               for f in (0.02, 0.1, 0.5, 1.0)}  # fmt: skip
+    findings = size_findings(modality_of("tabular"), schema, subsets, {"head_only": 65})
+    [few] = [f for f in findings if f.code == "few_training_samples_at_size"]
+    assert few.level == "warning" and few.numbers == {"fractions": [0.02, 0.1]}
+    assert few.message == (
+        "At 2% (1 row), 10% (6 rows) of the target training rows there are fewer than 10 rows "
+        "to train on: points at those sizes show what a strategy does with almost no data, not "
+        "how well it would work."
+    )
+
+
 def test_a_small_brier_score_s_cells_show_every_number():
     """A trial's multiclass study read "<0.01; test CI 0.00–0.00" for Brier scores near
     0.002, and the evaluate report "<0.01 (<0.01–0.01)" beside "0.002 (0.001–0.004)"."""

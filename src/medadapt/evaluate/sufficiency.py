@@ -510,7 +510,9 @@ def size_findings(
         )
     ]
     if rare:
-        findings.append(_few_events_at_sizes(noun, rare, PATIENTS if by_patient else noun))
+        counted = PATIENTS if by_patient else noun
+        findings.append(_few_samples_at_sizes(noun, rare, counted) if task == "regression"
+                        else _few_events_at_sizes(noun, rare, counted))  # fmt: skip
     if task != "regression" and sizes:
         largest = sizes[-1]
         events = min(largest["class_counts"].values())
@@ -572,6 +574,8 @@ def _size_entries(
             }
             if events < MIN_EVENTS_TRAIN and fraction < 1.0:
                 rare.append(entry)
+        elif here.total < FEW_TRAINING_SAMPLES and fraction < 1.0:  # a measured outcome's
+            rare.append(entry)
         sizes.append(entry)
     return sizes, rare, by_patient
 
@@ -579,7 +583,8 @@ def _size_entries(
 def _size_count(entry: dict[str, Any], noun: str = "") -> str:
     """``"30 rows"`` (``noun``; none: ``"30"``), or where patients are counted ``"30 rows
     from 10 patients"``."""
-    n = f"{entry['n_rows']} {noun}" if noun else str(entry["n_rows"])
+    one = noun.removesuffix("s") if entry["n_rows"] == 1 else noun
+    n = f"{entry['n_rows']} {one}" if noun else str(entry["n_rows"])
     return n if "n_patients" not in entry else f"{n} from {entry['n_patients']} {PATIENTS}"
 
 
@@ -599,6 +604,21 @@ def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]], counted: str) ->
         f"{MIN_EVENTS_TRAIN} {counted}: points at those sizes show what a strategy does "
         "with almost no data, not how well it would work.",
         {"fractions": [e["fraction"] for e in rare]},
+    )
+
+
+def _few_samples_at_sizes(noun: str, few: list[dict[str, Any]], counted: str) -> Finding:
+    """A measured outcome's warning naming the training sizes of fewer than
+    :data:`FEW_TRAINING_SAMPLES` ``counted`` (a trial's study trained and reported an adapter
+    of 1 row at 1% without a word)."""
+    described = ", ".join(f"{share_text(e['fraction'])} ({_size_count(e, noun)})" for e in few)
+    return Finding(
+        "few_training_samples_at_size",
+        "warning",
+        f"At {described} of the target training {noun} there are fewer than "
+        f"{FEW_TRAINING_SAMPLES} {counted} to train on: points at those sizes show what a "
+        "strategy does with almost no data, not how well it would work.",
+        {"fractions": [e["fraction"] for e in few]},
     )
 
 
