@@ -307,3 +307,53 @@ def test_the_hint_for_a_group_with_none_promoted_names_a_version_fit_to_serve(tm
         status, body = _post(client, {"group": "VA Long Beach", "instances": [instance]})
     assert status == 404 and "registered for it: va@1 (promote one" in body["detail"], body
     assert "va@2" not in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "kind", "msg"),
+    [
+        (
+            {},
+            ["body", "instances"],
+            "missing",
+            'instances is missing: send {"adapter": "NAME", "instances": [{"FEATURE": value, '
+            "...}]}, one object of the model's features per patient",
+        ),
+        (
+            {"adapter": "site_c"},
+            ["body", "instances"],
+            "missing",
+            'instances is missing: send {"adapter": "NAME", "instances": [{"FEATURE": value, '
+            "...}]}, one object of the model's features per patient",
+        ),
+        (
+            {"adapter": "site_c", "instances": [None]},
+            ["body", "instances", 0],
+            "dict_type",
+            "this instance is not a JSON object: send each instance as an object of the model's "
+            'features, {"FEATURE": value, ...}',
+        ),
+        (
+            {"adapter": "site_c", "instances": [5]},
+            ["body", "instances", 0],
+            "dict_type",
+            "this instance is not a JSON object: send each instance as an object of the model's "
+            'features, {"FEATURE": value, ...}',
+        ),
+        (
+            {"adapter": 5, "instances": [{"age": 60}]},
+            ["body", "adapter"],
+            "string_type",
+            'adapter must be a JSON string naming a served adapter ("NAME", or "NAME@3" for a '
+            "version; GET /v1/adapters lists them)",
+        ),
+    ],
+    ids=["empty object", "adapter only", "null instance", "number instance", "number adapter"],
+)
+def test_a_request_s_own_fields_are_told_what_to_send_not_pydantic_s_words(
+    client, body, loc, kind, msg
+):
+    """A trial's ``{}`` read "Field required", ``[null]`` "Input should be a valid
+    dictionary" and ``"adapter": 5`` "Input should be a valid string", where other malformed
+    bodies are told what to send."""
+    _refused_at(client, body, loc, msg, kind)

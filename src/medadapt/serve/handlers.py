@@ -62,13 +62,35 @@ async def invalid(_: Request, exc: RequestValidationError) -> ErrorResponse:
     errors = [{key: e[key] for key in ("loc", "msg", "type") if key in e} for e in exc.errors()]
     for error in errors:  # a field named by a 100,000-character key is not sent back whole
         error["loc"] = [_cut(part) for part in error.get("loc", [])]
-        if error.get("type") == "too_short" and error["loc"] == ["body", "instances"]:
-            error["msg"] = "instances is empty: send at least one instance to score"  # not
-            # pydantic's "List should have at least 1 item after validation, not 0"
+        error["msg"] = _in_words(error)
     body: dict[str, Any] = {"detail": errors[:MAX_ERRORS]}
     if len(errors) > MAX_ERRORS:
         body["more_errors"] = len(errors) - MAX_ERRORS
     return ErrorResponse(body, status_code=422)
+
+
+#: a request's own fields' errors, in words that say what to send, not pydantic's "Field
+#: required", "Input should be a valid dictionary" or "List should have at least 1 item"
+#: (a trial's ``{}`` and ``{"instances": [5]}``); keyed by (error type, field)
+SAY_INSTEAD = {
+    ("missing", "instances"): 'instances is missing: send {"adapter": "NAME", "instances": '
+    '[{"FEATURE": value, ...}]}, one object of the model\'s features per patient',
+    ("too_short", "instances"): "instances is empty: send at least one instance to score",
+    ("dict_type", "instances"): "this instance is not a JSON object: send each instance as "
+    'an object of the model\'s features, {"FEATURE": value, ...}',
+    ("string_type", "adapter"): "adapter must be a JSON string naming a served adapter "
+    '("NAME", or "NAME@3" for a version; GET /v1/adapters lists them)',
+    ("string_type", "group"): "group must be a JSON string naming a group an adapter serves "
+    "(GET /v1/adapters lists them)",
+}
+
+
+def _in_words(error: dict[str, Any]) -> str:
+    """``error``'s message, in :data:`SAY_INSTEAD`'s words where it is about a request's own
+    field (``["body", "instances", 0]``: an instance), else as given."""
+    loc = error.get("loc") or []
+    field = loc[1] if len(loc) > 1 and loc[0] == "body" else None
+    return SAY_INSTEAD.get((error.get("type"), field), error.get("msg", ""))
 
 
 def _cut(part: Any) -> Any:

@@ -205,8 +205,8 @@ class ImagePredictResponse(BaseModel):
 
 
 def float32_number(value: Any) -> float:
-    """A model's float32 output as the shortest decimal that reads back as it (``207.05914``,
-    as ``predict`` writes it), not the float64 expansion of that float32
+    """A model's float32 output as the shortest decimal that reads back as it (``207.05914``;
+    ``predict`` writes 8 decimals of the same float32), not the float64 expansion of that float32
     (``207.05914306640625``: digits the model never computed, a trial read as false
     precision).
 

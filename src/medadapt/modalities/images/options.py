@@ -92,9 +92,13 @@ class ImageOptions(ModalityOptions):
         CHECK,
     )
     epochs: int | None = _option(
-        "Maximum epochs (early stopping on validation).", TRAIN, ADAPT, STUDY
+        "Images: maximum epochs (early stopping on validation; a table trains until its "
+        "validation loss stops improving, and takes no --epochs).",
+        TRAIN,
+        ADAPT,
+        STUDY,
     )
-    lr: float | None = _option("Learning rate.", TRAIN, ADAPT)
+    lr: float | None = _option("Images: learning rate (a table's is fixed).", TRAIN, ADAPT)
     on_error: str | None = _option(
         "refuse (default: stop at the first unreadable file) | skip (leave it out, list it, "
         "record it).",
