@@ -175,3 +175,35 @@ def test_with_the_base_gone_and_nothing_promoted_health_is_degraded_and_requests
             "no adapter serves group 'Z', and a base model that may have been trained on it "
             f"cannot be loaded: {why}"
         )
+
+
+def test_an_adapter_file_rewritten_in_place_at_the_same_size_is_said(
+    served_registry, registry_copy
+):
+    """A trial overwrote 4 bytes of a served adapter's weights, keeping the size: /healthz
+    said "ok" until a restart refused the adapter (its checksum)."""
+    import os
+
+    registry = Registry(registry_copy)
+    v = registry.get("site_c@1")
+    blob = registry_copy / "objects" / v.weights_blob
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        assert _public(client)["status"] == "ok"
+        os.chmod(blob, 0o644)
+        data = bytearray(blob.read_bytes())
+        data[-4:] = bytes(b ^ 0xFF for b in data[-4:])
+        blob.write_bytes(bytes(data))
+        stat = blob.stat()
+        os.utime(blob, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert _public(client)["status"] == "degraded"
+        said = client.get("/healthz", headers=AUTH).json()["missing_files"]
+        root = registry_copy
+        assert said == {
+            "adapter site_c@1": f"{blob} was written again (the same size, a later "
+            "modification time) after the server loaded it: the loaded copy answers until the "
+            "server restarts, which reads the file as it is now, perhaps not the copy served; "
+            f"run 'medadapt registry --root {root} verify', and repair it by adding it again "
+            f"('medadapt registry --root {root} add ADAPTER_DIR --name site_c'), or remove it "
+            f"with 'medadapt registry --root {root} rm site_c@1 --force' (it is served: --force "
+            "stops serving site_c)"
+        }

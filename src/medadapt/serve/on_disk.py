@@ -4,8 +4,10 @@ A server reads a base model's or an adapter's files once, when it loads them, an
 memory after that: files deleted (or cut short) meanwhile would go unnoticed until the next
 restart, which then cannot load them. ``/healthz`` therefore looks at them on every call, with
 one ``stat`` per file (a few microseconds; nothing is read or hashed: ``medadapt registry
-verify`` does that), and reports each model whose files are gone or changed in size, with what
-to do. Reads of the registry index cannot see this: deleting a file writes nothing there.
+verify`` does that), and reports each model whose files are gone, changed in size, or written
+again (a later modification time: a trial's bytes changed in place, at the same size, passed
+as "ok"), with what to do. Reads of the registry index cannot see this: deleting a file
+writes nothing there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class LoadedFiles:
     its size then, and ``fix``: what the message says to do when one is gone."""
 
     what: str
-    files: tuple[tuple[str, int], ...]
+    files: tuple[tuple[str, int, int], ...]  # (path, size, modification time in ns)
     fix: str
 
 
@@ -36,7 +38,7 @@ class OnDisk:
 
     def add(self, key: Hashable, what: str, paths: Iterable[str | Path], fix: str) -> None:
         """Remember the files ``key`` was just loaded from, with their sizes now."""
-        files = tuple((os.fspath(path), _size(path)) for path in paths)
+        files = tuple((os.fspath(path), *_size_and_time(path)) for path in paths)
         self._loaded = {**self._loaded, key: LoadedFiles(what, files, fix)}
 
     def drop(self, key: Hashable) -> None:
@@ -51,31 +53,41 @@ class OnDisk:
         for loaded in self._loaded.values():
             problem = _problem(loaded.files)
             if problem is not None:
+                rewritten = problem.endswith(REWRITTEN)
+                then = ("reads the file as it is now, perhaps not the copy served" if rewritten
+                        else "will not load it")  # fmt: skip
                 out[loaded.what] = (
                     f"{problem} after the server loaded it: the loaded copy answers until the "
-                    f"server restarts, which will not load it; {loaded.fix}"
+                    f"server restarts, which {then}; {loaded.fix}"
                 )
         return dict(sorted(out.items()))
 
 
-def _size(path: str | Path) -> int:
-    """The size of ``path`` (-1 when it cannot be stat-ed: gone already, said by the next
-    look)."""
+REWRITTEN = "was written again (the same size, a later modification time)"
+
+
+def _size_and_time(path: str | Path) -> tuple[int, int]:
+    """The size of ``path`` and its modification time in ns ((-1, -1) when it cannot be
+    stat-ed: gone already, said by the next look)."""
     try:
-        return os.stat(path).st_size
+        stat = os.stat(path)
     except OSError:
-        return -1
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
 
 
-def _problem(files: tuple[tuple[str, int], ...]) -> str | None:
-    """What is wrong with the first of ``files`` that is gone or changed in size (None)."""
-    for path, size in files:
+def _problem(files: tuple[tuple[str, int, int], ...]) -> str | None:
+    """What is wrong with the first of ``files`` that is gone, changed in size or written
+    again since it was loaded (None)."""
+    for path, size, written in files:
         try:
-            now = os.stat(path).st_size
+            now = os.stat(path)
         except FileNotFoundError:
             return f"{path} was deleted"
         except OSError as exc:
             return f"{path} cannot be read ({exc.strerror or exc})"
-        if now != size:
-            return f"{path} changed size ({now} bytes, {size} when loaded)"
+        if now.st_size != size:
+            return f"{path} changed size ({now.st_size} bytes, {size} when loaded)"
+        if now.st_mtime_ns != written:
+            return f"{path} {REWRITTEN}"
     return None
