@@ -80,7 +80,7 @@ def test_the_adapt_report_says_how_the_base_model_scored_and_what_the_metrics_me
     summary = _adapt_summary("regression", _regression(38.8), _regression(43.5))
     curves = {"y": np.zeros(3), "scores": np.zeros(3)}
     text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
-    assert "Mean absolute error 38.8 (29.8–47.8) (in the label's unit)." in text
+    assert "Mean absolute error 38.8 (29.8–47.8) (in the outcome's unit)." in text
     assert (
         "Before the adapter, the base model alone scores MAE 43.5 (34.5–52.5) on the same rows"
         in text
@@ -179,6 +179,9 @@ def test_a_regression_card_speaks_of_the_outcome_not_of_prevalence_and_no_missin
     assert "prevalence" not in text
     assert "watch the errors as the measured value's distribution shifts" in text
     assert "No feature is missing for any of the 40 patients." in text
+    # the card's figures with three significant figures, as the summary's (a trial's card read
+    # "MAE 43.08 (36.32–49.96)" beside "43.1 (36.3–50.0)")
+    assert "MAE 38.8 (29.8–47.8); RMSE 48.8 (38.8–58.8). The base model alone: MAE 43.5" in text
 
 
 def test_a_demo_note_names_the_strategies_it_concerns():
