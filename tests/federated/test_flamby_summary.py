@@ -234,3 +234,41 @@ def test_a_setting_whose_base_alone_beats_the_shared_adapter_says_so():
     ]
     average["base"]["auroc"]["mean"] = 0.79  # below on one figure: nothing said
     assert not any("base model alone" in line for line in reading_lines(results))
+
+
+def test_the_federated_demo_counts_a_step_per_seed_as_it_ends_and_says_each_phase(
+    monkeypatch, tmp_path
+):
+    """A trial's bar counted each half of a seed as it began: the time left, estimated from a
+    seed's quick first half, was far off, and the bar was full through the last seed's five
+    silent minutes. Steps are whole seeds, counted as they end; each phase is said (0)."""
+    from types import SimpleNamespace
+
+    import medadapt.federated.flamby as flamby
+
+    class Run(SimpleNamespace):
+        def check(self):
+            return self
+
+    ran: list[str] = []
+    monkeypatch.setattr(flamby, "FederatedRun", Run)
+    monkeypatch.setattr(flamby, "cleveland_base", lambda frame, seed, out: out)
+    monkeypatch.setattr(flamby, "_untrained_base", lambda frame, seed, out: out)
+    monkeypatch.setattr(flamby, "aggregate", lambda runs: {})
+
+    def federate(run, out):
+        ran.append(out.name)
+        return {"bytes": {}, "site_notes": []}
+
+    monkeypatch.setattr(flamby, "federate_job", federate)
+    said: list[tuple[str, int]] = []
+    flamby.run_federated_flamby(tmp_path, seeds=2, progress=lambda m, a=None: said.append((m, a)))
+    assert ran == ["a_adapter", "base_federated", "b_adapter"] * 2
+    assert [a for _, a in said] == [0, 0, 0, 0, 1] * 2  # one step a seed, at its end
+    assert said[:5] == [
+        ("seed 0: (a) base at Cleveland", 0),
+        ("seed 0: (a) adapter federated, 10 rounds, and its references", 0),
+        ("seed 0: (b) base by full-model FedAvg, 30 rounds", 0),
+        ("seed 0: (b) adapter federated, 10 rounds, and its references", 0),
+        ("seed 0 done", 1),
+    ]

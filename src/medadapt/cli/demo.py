@@ -184,7 +184,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
     from medadapt.fileio import atomic_write_bytes
 
     checks.one_of(personalise, "--personalise", PERSONALISATION)
-    with status_progress("demo (flamby-federated)", total=2 * seeds) as step:
+    with status_progress("demo (flamby-federated)", total=seeds) as step:  # one step a seed
         results = run_federated_flamby(out, seeds=seeds, n_boot=min(n_boot, 200),
                                        personalise=personalise, progress=step)  # fmt: skip
     labels = column_labels(personalise)

@@ -41,8 +41,16 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
                          method: str = "bottleneck", strategy: str = "fedavg",
                          personalise: str = "recalibrate", n_boot: int = 200,
                          progress=None) -> dict[str, Any]:  # fmt: skip
-    """Both settings for ``seeds`` seeds; per-seed runs under ``out/seed_N/``."""
-    say = progress or (lambda message: None)
+    """Both settings for ``seeds`` seeds; per-seed runs under ``out/seed_N/``. ``progress(message,
+    advance)``: each phase said as it starts (``advance`` 0), one step counted as each seed
+    ends (1): steps of one size, so that the time left is estimated from whole seeds (a
+    trial's estimate, from a seed's quick first half, was far off, and its bar full for the
+    last seed's five silent minutes)."""
+    say = progress or (lambda message, advance=None: None)
+
+    def phase(message: str) -> None:
+        say(message, 0)
+
     started = time.perf_counter()
     frame = heart.flamby_frame()
     data = out / "flamby.csv"
@@ -54,11 +62,12 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
     runs: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
     for seed in range(seeds):
         where = out / f"seed_{seed}"
-        say(f"seed {seed}: (a) base at Cleveland")
+        phase(f"seed {seed}: (a) base at Cleveland")
         base_a = cleveland_base(frame, seed, where / "base_cleveland")
         run_a = FederatedRun(base_dir=base_a, seed=seed, **common).check()
+        phase(f"seed {seed}: (a) adapter federated, {rounds} rounds, and its references")
         runs["a"].append(federate_job(run_a, where / "a_adapter"))
-        say(f"seed {seed}: (b) base by full-model FedAvg")
+        phase(f"seed {seed}: (b) base by full-model FedAvg, {base_rounds} rounds")
         initial = _untrained_base(frame, seed, where / "base_initial")
         full = {
             **common,
@@ -70,7 +79,9 @@ def run_federated_flamby(out: Path, *, seeds: int = 5, rounds: int = 10, base_ro
         federate_job(FederatedRun(base_dir=initial, seed=seed, **full).check(),
                      where / "base_federated")  # fmt: skip
         run_b = FederatedRun(base_dir=where / "base_federated", seed=seed, **common).check()
+        phase(f"seed {seed}: (b) adapter federated, {rounds} rounds, and its references")
         runs["b"].append(federate_job(run_b, where / "b_adapter"))
+        say(f"seed {seed} done", 1)
     return {
         "protocol": "flamby-federated",
         "seeds": seeds,
