@@ -207,3 +207,21 @@ def test_an_adapter_file_rewritten_in_place_at_the_same_size_is_said(
             f"with 'medadapt registry --root {root} rm site_c@1 --force' (it is served: --force "
             "stops serving site_c)"
         }
+
+
+def test_an_adapter_blob_repaired_by_adding_it_again_is_no_longer_said(
+    served_registry, registry_copy
+):
+    """A review: after a blob was deleted and, as /healthz advised, added again (the same
+    bytes, written anew), /healthz still said "written again ... repair it by adding it
+    again" until a restart."""
+    registry = Registry(registry_copy)
+    v = registry.get("site_c@1")
+    blob = registry_copy / "objects" / v.weights_blob
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        blob.unlink()
+        assert _public(client)["status"] == "degraded"
+        registry.add(served_registry["adapters"]["site_c"], name="site_c")  # the repair
+        assert blob.is_file()
+        assert _public(client)["status"] == "ok"
+        assert client.get("/healthz", headers=AUTH).json()["missing_files"] == {}

@@ -17,14 +17,17 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from medadapt.registry.objects import sha256_file
+
 
 @dataclass(frozen=True)
 class LoadedFiles:
     """The files a model was loaded from (``what``: how a message names the model), each with
-    its size then, and ``fix``: what the message says to do when one is gone."""
+    its size and modification time then and the sha256 its bytes must have, where known (an
+    adapter's blobs are named by it); ``fix``: what the message says to do when one is gone."""
 
     what: str
-    files: tuple[tuple[str, int, int], ...]  # (path, size, modification time in ns)
+    files: tuple[tuple[str, int, int, str | None], ...]  # (path, size, mtime in ns, sha256)
     fix: str
 
 
@@ -36,9 +39,14 @@ class OnDisk:
     def __init__(self) -> None:
         self._loaded: dict[Hashable, LoadedFiles] = {}
 
-    def add(self, key: Hashable, what: str, paths: Iterable[str | Path], fix: str) -> None:
-        """Remember the files ``key`` was just loaded from, with their sizes now."""
-        files = tuple((os.fspath(path), *_size_and_time(path)) for path in paths)
+    def add(self, key: Hashable, what: str, paths: Iterable[str | Path], fix: str,
+            digests: dict[str, str] | None = None) -> None:  # fmt: skip
+        """Remember the files ``key`` was just loaded from, with their sizes and times now;
+        ``digests``: ``{path: sha256}`` of those whose bytes are known (a file written again
+        with them, as ``registry add`` repairs a blob, is no change)."""
+        digests = {os.fspath(k): v for k, v in (digests or {}).items()}
+        files = tuple((os.fspath(path), *_size_and_time(path), digests.get(os.fspath(path)))
+                      for path in paths)  # fmt: skip
         self._loaded = {**self._loaded, key: LoadedFiles(what, files, fix)}
 
     def drop(self, key: Hashable) -> None:
@@ -47,11 +55,15 @@ class OnDisk:
             self._loaded = {k: v for k, v in self._loaded.items() if k != key}
 
     def missing(self) -> dict[str, str]:
-        """``{model: why and what to do}`` for each loaded model with a file that is gone or
-        whose size changed since it was loaded (one ``stat`` per file)."""
+        """``{model: why and what to do}`` for each loaded model with a file that is gone,
+        whose size changed, or that was written again since it was loaded (one ``stat`` per
+        file; a file of known bytes written again is hashed once: the same bytes are no
+        change, and its new time is kept)."""
         out: dict[str, str] = {}
-        for loaded in self._loaded.values():
-            problem = _problem(loaded.files)
+        for key, loaded in list(self._loaded.items()):
+            problem, files = _problem(loaded.files)
+            if files != loaded.files and key in self._loaded:  # the same bytes written again
+                self._loaded = {**self._loaded, key: LoadedFiles(loaded.what, files, loaded.fix)}
             if problem is not None:
                 rewritten = problem.endswith(REWRITTEN)
                 then = ("reads the file as it is now, perhaps not the copy served" if rewritten
@@ -76,18 +88,32 @@ def _size_and_time(path: str | Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _problem(files: tuple[tuple[str, int, int], ...]) -> str | None:
+def _problem(
+    files: tuple[tuple[str, int, int, str | None], ...],
+) -> tuple[str | None, tuple[tuple[str, int, int, str | None], ...]]:
     """What is wrong with the first of ``files`` that is gone, changed in size or written
-    again since it was loaded (None)."""
-    for path, size, written in files:
+    again since it was loaded (None), and ``files`` with the new time of each written again
+    with its known bytes."""
+    kept = list(files)
+    for i, (path, size, written, digest) in enumerate(files):
         try:
             now = os.stat(path)
         except FileNotFoundError:
-            return f"{path} was deleted"
+            return f"{path} was deleted", tuple(kept)
         except OSError as exc:
-            return f"{path} cannot be read ({exc.strerror or exc})"
+            return f"{path} cannot be read ({exc.strerror or exc})", tuple(kept)
         if now.st_size != size:
-            return f"{path} changed size ({now.st_size} bytes, {size} when loaded)"
+            return f"{path} changed size ({now.st_size} bytes, {size} when loaded)", tuple(kept)
         if now.st_mtime_ns != written:
-            return f"{path} {REWRITTEN}"
-    return None
+            if digest is None or _sha256(path) != digest:
+                return f"{path} {REWRITTEN}", tuple(kept)
+            kept[i] = (path, size, now.st_mtime_ns, digest)  # repaired with the same bytes
+    return None, tuple(kept)
+
+
+def _sha256(path: str) -> str | None:
+    """The sha256 of ``path``'s bytes (None where it cannot be read)."""
+    try:
+        return sha256_file(Path(path))
+    except OSError:
+        return None

@@ -466,8 +466,9 @@ class ServingState:
             served.model.load_adapter(directory, name=internal)
         root, objects = self.registry.root, self.registry.objects
         fix = f"run '{command_line(root, 'verify')}', and {repair_fix(root, v)}"
-        files = [objects.path(v.weights_blob), objects.path(v.manifest_blob)]
-        self.on_disk.add((name, version), f"adapter {v.ref}", files, fix)
+        blobs = {objects.path(b): b for b in (v.weights_blob, v.manifest_blob)}  # named by sha256
+        self.on_disk.add((name, version), f"adapter {v.ref}", list(blobs), fix,
+                         digests={str(path): blob for path, blob in blobs.items()})  # fmt: skip
         record = AdapterRecord.from_json(read_manifest(directory).get("metadata"))
         classes = record.classes
         grown = (modality_of(served.kind).can_grow() and classes
