@@ -94,3 +94,17 @@ def test_predict_scores_the_dicom_copy_as_the_png_without_a_scaling_warning(
     probabilities = scored[[c for c in scored.columns if c.startswith("p_")]].to_numpy()
     assert len(probabilities) == 2
     np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-6)
+
+
+def test_through_an_adapter_that_saw_other_scalings_the_base_s_reading_is_kept(film, tmp_path):
+    """A review: an adapter whose site's images were also min-max scaled adds that way (at
+    count 0) to the schema it is used with; the 8-bit DICOM it was adapted on, divided by 255
+    at adapt time (the base's options), must be read so at predict time too."""
+    from medadapt.modalities.images.modality import ImageModality
+
+    png, schema = film
+    through = ImageModality().with_inputs_seen(schema, {"intensity": ["fixed_scale", "min_max"]})
+    assert set(through.intensity) == {"fixed_scale", "min_max"}
+    assert through.read_options().unwindowed_as_picture
+    read = read_file(_dicom_copy(png, tmp_path / "copy.dcm"), "dicom", through.read_options())
+    assert read.how == "fixed_scale"

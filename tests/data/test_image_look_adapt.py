@@ -38,4 +38,4 @@ def test_adapt_says_a_site_s_look_once_for_its_training_and_held_out_images(film
     warnings = json.loads((tmp_path / "a.json").read_text())["warnings"]
     said = [w for w in warnings if WHOLE in w]
     assert len(said) == 1, said
-    assert said[0].startswith(f"these 28 images {WHOLE}: brighter on average")
+    assert said[0].startswith(f"these 40 images {WHOLE}: brighter on average")

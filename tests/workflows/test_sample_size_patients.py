@@ -284,6 +284,15 @@ def test_the_rare_class_warnings_count_patients_where_they_repeat(tabular):
         "with a lower --test-fraction (38 of the 40 rows are held out), or give more rows of "
         "this group (--group B)"
     ]
+    # a review: --train-fraction 0.1 of 80 training rows (8), 20 held out, is not told to
+    # hold out fewer: the held-out rows are fewer than the training split's
+    hundred = _samples(_rare_visits(100, 1, positive=50), "patient")
+    cut = SimpleNamespace(train=hundred.subset(np.arange(8)), n_seen=0, chosen=np.arange(100),
+                          test=hundred.subset(np.arange(80, 100)))  # fmt: skip
+    assert _warnings(tabular, cut, "B", 0.1) == [
+        "only 8 training rows: the adapter's figures will be very uncertain; use a larger "
+        "--train-fraction or more rows of this group (--group B)"
+    ]
 
 
 def test_the_python_api_warns_of_a_rare_class_of_patients(tabular):

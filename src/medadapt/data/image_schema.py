@@ -157,7 +157,9 @@ class ImageSchema:
             fit=self.fit,
             spacing=self.spacing,
             bits_stored=self.bits_stored,
-            unwindowed_as_picture=set(self.intensity) == {"fixed_scale"},
+            # the base's own training images (counted), not an adapter's ways added at 0: an
+            # adapter reads its site's files as adapt read them, through the base's options
+            unwindowed_as_picture={h for h, n in self.intensity.items() if n} == {"fixed_scale"},
         )
 
     def check(self, dataset: ImageDataset, where: str = "the data") -> None:

@@ -677,8 +677,10 @@ class TableSchema:
             no, yes = self.classes
             return (f"{said}: if 0 and 1 stand for {no!r} and {yes!r}, write them so in "
                     f"{where} (the model's positive class is {yes!r})")  # fmt: skip
-        relearn = ("" if words.python else "; a class the base model never learned needs a base "
-                   "trained on data that holds it (medadapt train-base)")  # fmt: skip
+        classes = not measured_looking(unknown) and len(unknown) <= 10  # not another column's
+        relearn = "" if words.python or not classes else (
+            "; a class the base model never learned needs a base trained on data that holds it "
+            "(medadapt train-base)")  # fmt: skip
         return f"{said}; correct those rows in {where}, or drop them{relearn}"
 
     def labelled_rows(self, frame: pd.DataFrame) -> pd.DataFrame:

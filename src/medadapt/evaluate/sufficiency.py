@@ -585,7 +585,10 @@ def _size_count(entry: dict[str, Any], noun: str = "") -> str:
     from 10 patients"``."""
     one = noun.removesuffix("s") if entry["n_rows"] == 1 else noun
     n = f"{entry['n_rows']} {one}" if noun else str(entry["n_rows"])
-    return n if "n_patients" not in entry else f"{n} from {entry['n_patients']} {PATIENTS}"
+    if "n_patients" not in entry:
+        return n
+    who = PATIENTS.removesuffix("s") if entry["n_patients"] == 1 else PATIENTS
+    return f"{n} from {entry['n_patients']} {who}"
 
 
 def _few_events_at_sizes(noun: str, rare: list[dict[str, Any]], counted: str) -> Finding:

@@ -124,7 +124,7 @@ def adapt_job(
                                 said_here={leak["column"] for leak in found_here})  # fmt: skip
     of_group = picked.samples.subset(picked.chosen)
     warnings = (notes + picked.notes + kept + warnings
-                + modality.sample_notes(base.schema, picked.train)
+                + _training_notes(modality, base.schema, picked)
                 + modality.copies_warning(picked.train)
                 + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
     warnings += _held_out_notes(modality, base.schema, picked, options, warnings)
@@ -167,15 +167,24 @@ def _held_out_notes(modality: Modality, schema: Any, picked: GroupSamples, optio
     trial's ``adapt`` said only the training rows' "36 of 140 rows lack ...", and
     ``evaluate`` of the same figures "17 of 60 rows lack more than half ..., yet these
     figures include them"), each after what it is about; none already ``said``, nor what is
-    said of them as a whole where it was said of the training samples of the same site (a
-    trial's site was said to look unlike the base's training images twice, 140 and 60)."""
+    said of samples as a whole (:func:`_training_notes` says it of the site's)."""
     test = picked.test
     notes = scored_though_withheld(modality, schema, test, options,
                                    modality.sample_notes(schema, test))  # fmt: skip
-    if modality.whole_notes(schema, picked.train):
-        notes = [note for note in notes if note not in modality.whole_notes(schema, test)]
+    whole = modality.whole_notes(schema, test)  # said of the site's, with the training ones
     return [f"the {len(test)} held-out {modality.noun} scored: {note}"
-            for note in notes if note not in said]  # fmt: skip
+            for note in notes if note not in said and note not in whole]  # fmt: skip
+
+
+def _training_notes(modality: Modality, schema: Any, picked: GroupSamples) -> list[str]:
+    """What is said of the samples that train the adapter, but what is said of samples as a
+    whole (images: their look against the base's training images), which is said once of
+    the site's samples the adapter trains and is tested on together (a trial's adapt said it
+    of the 28 training images and again of the 12 held-out ones)."""
+    own = modality.whole_notes(schema, picked.train)
+    both = picked.samples.subset(np.concatenate([picked.used, picked.test_idx]))
+    notes = [note for note in modality.sample_notes(schema, picked.train) if note not in own]
+    return notes + modality.whole_notes(schema, both)
 
 
 def _refuse_one_class(
@@ -520,7 +529,8 @@ def _warnings(
     where = f" of this group (--group {group})" if group else " (--data)"  # a trial: "give
     fix = (f"use a larger --train-fraction or more {noun}{where}" if train_fraction < 1
            else f"give more {noun}{where}")  # more images given"  # fmt: skip
-    fix = lower_test_fraction_fix(fix, len(train), len(picked.test), noun)
+    held = len(picked.test)  # against the group's others: --train-fraction may have cut them
+    fix = lower_test_fraction_fix(fix, len(picked.chosen) - held, held, noun)
     out = adapter_sample_notes(train, None, (), noun, "", fix=fix)  # patients, where repeated
     if picked.n_seen:
         out.append(

@@ -38,7 +38,12 @@ from medadapt.evaluate.small_cells import (
     withheld_note,
 )
 from medadapt.modalities.base import Modality
-from medadapt.results import SAID_AS_WARNINGS, discrimination_in_words, grouped
+from medadapt.results import (
+    IN_LABEL_UNITS,
+    SAID_AS_WARNINGS,
+    discrimination_in_words,
+    grouped,
+)
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -464,9 +469,9 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
 
 def _digits(name: str, metrics: dict[str, Any]) -> int:
     """The decimals of metric ``name`` in the card: 2 for a score between 0 and 1; an error in
-    the outcome's unit three significant figures (a trial's card read MAE 43.08 (36.32-49.96)
-    beside 43.1 (36.3-50.0) in the report's summary)."""
-    return metric_digits(name, metrics.get(name), 2)
+    the outcome's unit three significant figures (``0.513``; a trial's card read MAE 43.08
+    (36.32-49.96) beside 43.1 (36.3-50.0) in the report's summary)."""
+    return metric_digits(name, metrics.get(name), 3 if name in IN_LABEL_UNITS else 2)
 
 
 def _limitations(result: dict[str, Any]) -> str:

@@ -159,7 +159,7 @@ def _refuse_held_out_most(train: Samples, test: Samples, test_fraction: float, n
     trained, held = count_patients(train, (), noun), count_patients(test, (), noun)
     if trained.total >= MIN_PATIENTS or held.total <= trained.total:
         return
-    who = trained.noun
+    who = held.noun if held.by_patient else trained.noun  # one unit for both counts
     raise DataError(
         f"--test-fraction {test_fraction:g} holds out {held.total} of the "
         f"{trained.total + held.total} {who} and leaves {trained.total} to train the base model "
