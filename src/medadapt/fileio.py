@@ -85,15 +85,18 @@ def current_umask() -> int:
     return mask
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Let ``write(tmp)`` create a temporary file beside ``path``; give it the umask's mode,
-    fsync it, then rename it over ``path``: readers see the old file or the new one, never
-    half of it. On failure the temporary file is removed."""
+def atomic_write(
+    path: str | Path, write: Callable[[Path], None], *, mode: int | None = None
+) -> None:
+    """Let ``write(tmp)`` create a temporary file beside ``path``; give it the umask's mode
+    (``mode``: that one, 0o600 for a file only its owner may read), fsync it, then rename it
+    over ``path``: readers see the old file or the new one, never half of it. On failure the
+    temporary file is removed."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~current_umask())
+        os.chmod(tmp, 0o666 & ~current_umask() if mode is None else mode)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)

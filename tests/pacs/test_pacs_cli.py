@@ -160,13 +160,22 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
     # site A's studies only: a trial's adapt on one site fetched every site's from the PACS
     assert "fetched 6 images (6 series, 6 studies)" in result.stdout
     assert len(list(cache.rglob("*.dcm"))) == 6  # kept: asked for
+    # its patients' names and ids are the owner's alone (a trial's cache: 644 in 755 folders)
+    assert {oct(f.stat().st_mode & 0o777) for f in cache.rglob("*.dcm")} == {"0o600"}
+    assert {oct(d.stat().st_mode & 0o777) for d in cache.rglob("*") if d.is_dir()} == {"0o700"}
     assert not (cache / "dicomweb.csv").exists()  # the run's copy of --labels (patient ids) is not
     training = json.loads((base / "model.json").read_text())["training"]
     n_test = len(training["split"]["test_keys"])
     evaluation = tmp_path / "eval.json"
+    cache.chmod(0o755)  # made readable by others since: said, the files stay private
     result = succeeded(run_cli("evaluate", "--base", base, *common, "--group-column", "site",
                                "--group", "A", "--json", evaluation,
                                "--dicomweb-cache", cache))  # fmt: skip
+    said = " ".join((result.stdout + result.stderr).split())  # said as the fetch begins
+    warned = (f"warning: --dicomweb-cache {cache} can be read by every user of this machine "
+              "(mode 755), and the images kept there hold patients' names and ids: restrict it "
+              f"with 'chmod -R go-rwx {cache}'")  # fmt: skip
+    assert warned in said, said
     assert (f"6 images (6 series, 6 studies) from dicomweb+{world.pacs.root}: 6 read from "
             f"the cache ({cache}), 0 fetched") in " ".join(result.stdout.split())  # fmt: skip
     assert "fetched 6" not in result.stdout  # listed on the PACS, not fetched again

@@ -19,6 +19,7 @@ import contextlib
 import json
 import re
 import tempfile
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from medadapt.fileio import (
     check_output_dir,
     check_output_file,
     check_report_file,
+    others_may_read,
     read_secret,
 )
 
@@ -280,6 +282,20 @@ def _check_outputs(verb: str, values: dict[str, Any], markers: dict[str, str] | 
         check_output_dir(values["out"], flag="--out", force=force, markers=markers)
 
 
+def _warn_if_others_may_read(cache: Path) -> None:
+    """Warn where other users of the machine may read ``--dicomweb-cache`` (its images hold
+    the patients' names and ids; what this run writes there is its owner's alone, what was
+    there is not: a trial's cache in a 755 folder kept them readable by every user)."""
+    who = others_may_read(cache)
+    if who is not None:
+        warnings.warn(
+            f"--dicomweb-cache {cache} can be read by {who}, and the images kept there hold "
+            f"patients' names and ids: restrict it with 'chmod -R go-rwx {cache}'",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 @contextlib.contextmanager
 def _folder(cache: Path | None) -> Iterator[Path]:
     """``--dicomweb-cache`` (kept), else a private temporary folder removed afterwards."""
@@ -290,6 +306,7 @@ def _folder(cache: Path | None) -> Iterator[Path]:
     if cache.exists() and not cache.is_dir():
         raise DataError(f"--dicomweb-cache {cache} is a file; give a directory")
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _warn_if_others_may_read(cache)
     from medadapt.data.dicomweb_labels import CSV_NAME
 
     try:

@@ -729,10 +729,13 @@ def _fetch(
             continue
         sop = check_uid(str(ds.SOPInstanceUID), "instance")
         path = folder / study / series / f"{sop}.dcm"
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for made in (path.parent.parent, path.parent):  # each folder private, not only the last
+            made.mkdir(exist_ok=True, mode=0o700)
         try:
             with collect_notes():
-                atomic_write(path, lambda tmp, ds=ds: ds.save_as(tmp, enforce_file_format=True))
+                atomic_write(
+                    path, lambda tmp, ds=ds: ds.save_as(tmp, enforce_file_format=True), mode=0o600
+                )  # the patient's name and id: its owner's alone
         except (ValueError, AttributeError, TypeError) as exc:
             raise DataError(
                 f"instance {sop} of series {series} from {source.url} cannot be written as a "
