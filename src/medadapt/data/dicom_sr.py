@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from medadapt import __version__
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -274,6 +275,7 @@ def prediction_report(
         sop_instance_uid=generate_uid(),
         instance_number=instance_number,
         manufacturer=MANUFACTURER,
+        software_versions=f"medadapt {__version__}",  # what wrote it (a trial's SR: nothing)
         is_complete=True,
         is_verified=False,
         # what a study list shows: an unverified AI result (a trial's viewer listed only

@@ -11,12 +11,14 @@ not add another unsaid. Only UIDs, model identities and counts are returned; no 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from medadapt.data.dicom_sr import (
     MANUFACTURER,
+    SERIES_NUMBER,
     Finding,
     ModelIdentity,
     prediction_report,
@@ -79,6 +81,7 @@ def store_reports(
     for prediction in predictions:
         by_series.setdefault(prediction.series_uid, []).append(prediction)
     stored = [] if stored is None else stored
+    per_study: Counter[str] = Counter()  # each report of a study its own series number
     for series_uid, group in by_series.items():
         headers = {
             i.sop_uid: pydicom.dcmread(i.path, stop_before_pixels=True)
@@ -90,8 +93,11 @@ def store_reports(
                     p.cautions)
             for p in group
         ]  # fmt: skip
+        study = str(findings[0].sources[0].get("StudyInstanceUID", ""))
+        number = SERIES_NUMBER + per_study[study]  # 9901, 9902 (a trial's viewer: two 9901)
+        per_study[study] += 1
         try:
-            report = prediction_report(findings, model)
+            report = prediction_report(findings, model, series_number=number)
         except (ValueError, TypeError, AttributeError) as exc:
             raise DataError(
                 f"cannot write a DICOM SR for series {series_uid} ({one_line(exc, limit=160)}): "
