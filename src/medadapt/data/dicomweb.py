@@ -729,6 +729,7 @@ def _fetch(
             continue
         sop = check_uid(str(ds.SOPInstanceUID), "instance")
         path = folder / study / series / f"{sop}.dcm"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         for made in (path.parent.parent, path.parent):  # each folder private, not only the last
             made.mkdir(exist_ok=True, mode=0o700)
         try:
