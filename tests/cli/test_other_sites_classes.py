@@ -56,3 +56,23 @@ def test_a_class_the_model_lacks_at_the_site_is_counted_there_with_how_to_learn_
     )
     assert not (root / "ch").exists()
     assert counts["Switzerland"] < sum(counts.values())
+
+
+def test_a_group_none_of_whose_rows_has_a_label_is_said_so_not_not_found(files, tmp_path):
+    """A trial's site with every label blank was "not found in column 'hospital' (it has:
+    Alpha, Beta, Central)": it is in the column, its rows without an outcome."""
+    import pandas as pd
+
+    root, _ = files
+    heart = pd.read_csv(root / "heart.csv")
+    va = heart["dataset"] == "VA Long Beach"
+    heart.loc[va, "severity"] = None
+    heart.to_csv(tmp_path / "blank.csv", index=False)
+    said = error_line(run_cli("adapt", "--base", root / "base", "--data", tmp_path / "blank.csv",
+                              "--group-column", "dataset", "--group", "VA Long Beach",
+                              "--out", tmp_path / "va"))  # fmt: skip
+    assert said == (
+        f"error: --group: group 'VA Long Beach' of column 'dataset' has {int(va.sum())} rows, "
+        "none with a value in label column 'severity' (a missing outcome is never guessed): "
+        "fill in their outcome, or leave the group out"
+    )

@@ -46,7 +46,7 @@ def test_the_run_round_trips_through_the_apps_run_config():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"sites": ("A", "A")}, "--groups names a site twice: name each site once"),
+        ({"sites": ("A", "B", "A")}, "--groups names 'A' twice: name each site once"),
         (
             {"sites": ("Site A", "site-a")},
             "--groups names sites 'Site A' and 'site-a', which would share the folder and "

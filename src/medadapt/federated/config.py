@@ -4,6 +4,7 @@ rounds. One frozen, picklable object: the server and every client read the same 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -90,8 +91,10 @@ class FederatedRun:
                 f"--groups names {len(self.sites)} site(s); federated training needs at least "
                 "two: name every site taking part, comma-separated"
             )
-        if len(set(self.sites)) != len(self.sites):
-            raise ConfigError("--groups names a site twice: name each site once")
+        twice = [site for site, n in Counter(self.sites).items() if n > 1]
+        if twice:
+            raise ConfigError(f"--groups names {', '.join(map(repr, twice))} twice: name each "
+                              "site once")  # fmt: skip
         self._check_site_names_distinct()
         if (self.clipping_norm is None) != (self.noise_multiplier is None):
             raise ConfigError(

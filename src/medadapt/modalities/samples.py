@@ -102,6 +102,12 @@ class Samples(ABC):
         ``holding_only``, is named like a site's), where it shows one; empty by default."""
         return ""
 
+    def unlabelled_group(self, groups: Sequence[str]) -> str | None:
+        """Why the first of ``groups`` is not among the samples where it is because none of
+        its samples has a label (left out before any group was chosen: said as such, not as
+        "not found"), else None."""
+        return None
+
     def skipped_files(self) -> list[dict[str, str]]:
         """The source's files left out as unreadable (``--on-error skip``): ``{"path",
         "reason"}`` each, for the terminal and ``--json`` only (a model stores their count)."""

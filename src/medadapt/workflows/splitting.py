@@ -33,6 +33,9 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
         raise DataError(f"{what} needs a group column: {samples.group_column_advice(values)}")
     present = set(groups.tolist())
     missing = [v for v in values if v not in present]
+    unlabelled = samples.unlabelled_group(missing)
+    if unlabelled is not None:
+        raise DataError(f"{what}: {unlabelled}")
     if missing:
         listed = (
             f"{len(present)} distinct values (is it the right column?)"

@@ -229,7 +229,16 @@ class TabularModality(Modality):
         else:
             notes += _unlabelled_notes(schema.label, len(judged), n_labelled, where=where)
         notes += [said] if said else []
-        return TableSamples(labelled, schema, group_column, notes, COMMAND_LINE)
+        samples = TableSamples(labelled, schema, group_column, notes, COMMAND_LINE)
+        if group_column is not None:  # a site whose every label is missing: named as such
+            from collections import Counter
+
+            from medadapt.data.tables import group_labels
+
+            kept = set(group_labels(labelled[group_column]).tolist())
+            every = Counter(group_labels(frame[group_column]).tolist())
+            samples.without_labels = {str(g): n for g, n in every.items() if g not in kept}
+        return samples
 
     def read_unlabelled(self, data: Path, base: Any, options: Any) -> TableSamples:
         from medadapt.data.tables import read_table, unusable_numbers_warnings

@@ -56,6 +56,7 @@ class TableSamples(Samples):
         self.notes = list(notes)
         self.words = words
         self._encodings: list[tuple[TableSchema, bool, Any]] = []
+        self.without_labels: dict[str, int] = {}  # groups of no labelled row (read_for_model)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -133,6 +134,17 @@ class TableSamples(Samples):
     def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
         rows = self.frame.iloc[np.asarray(indices)]
         return TableSamples(rows, self.schema, self.group_column, self.notes, self.words)
+
+    def unlabelled_group(self, groups: Sequence[str]) -> str | None:
+        found = [(g, self.without_labels[g]) for g in groups if g in self.without_labels]
+        if not found:
+            return None
+        group, n = found[0]
+        return (
+            f"group {group!r} of column {self.group_column!r} has {n} row{'s' if n != 1 else ''},"
+            f" none with a value in label column {self.schema.label!r} (a missing outcome is "
+            "never guessed): fill in their outcome, or leave the group out"
+        )
 
     def class_counts(self, classes: Sequence[str]) -> dict[str, int]:
         if self.schema.task == "regression":
