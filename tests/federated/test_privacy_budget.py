@@ -32,3 +32,20 @@ def test_delta_at_the_epsilon_found_is_the_delta_asked_for():
         -epsilon / mu - mu / 2
     )  # Dong, Roth and Su, Corollary 2.13
     assert written_out == pytest.approx(DELTA, rel=1e-3)
+
+
+def test_a_private_run_records_its_budget_beside_its_flags(tmp_path):
+    """A trial's federated.json held --dp-clip and --dp-noise but no epsilon."""
+    from medadapt.federated.config import FederatedRun
+    from medadapt.federated.results import _config
+
+    run = FederatedRun(base_dir=tmp_path, data=tmp_path / "d.csv", sites=("A", "B"), rounds=3,
+                       label="y", group_column="site",
+                       clipping_norm=1.0, noise_multiplier=0.5)  # fmt: skip
+    privacy = _config(run)["privacy"]
+    assert privacy["epsilon"] == round(epsilon_of(0.5, 3), 3) and privacy["delta"] == DELTA
+    assert privacy["words"].endswith("(an epsilon above 10 promises little: a larger "
+                                     "--dp-noise, or fewer rounds, lowers it)")  # fmt: skip
+    assert "privacy" not in _config(FederatedRun(base_dir=tmp_path, data=tmp_path / "d.csv",
+                                                 label="y", group_column="site",
+                                                 sites=("A", "B")))  # fmt: skip

@@ -536,3 +536,27 @@ def test_a_bound_too_small_to_show_is_written_as_the_terminal_writes_it():
     card = _card(metrics={"n": 33, "r2": 0.325, "r2_ci": [0.0002, 0.522], "mae": 53.3,
                           "mae_ci": [39.9, 67.5]})  # fmt: skip
     assert "| R² | 0.325 | <0.001 to 0.522 |" in card, card
+
+
+def test_a_private_federation_s_card_gives_its_budget_and_what_it_guarantees():
+    """A trial's card said "differential privacy" of a run whose epsilon, 20.1 at delta
+    1e-05, promises little; the adapter's record held only "differential_privacy": true."""
+    from types import SimpleNamespace
+
+    from medadapt.federated.records import federated_card
+    from medadapt.registry.card import federated_words
+
+    run = SimpleNamespace(sites=("A", "B", "C"), rounds=3, strategy="fedavg", local_epochs=1,
+                          personalise="none", private=True, clipping_norm=1.0,
+                          noise_multiplier=0.5)  # fmt: skip
+    card = federated_card(run)
+    assert round(card["privacy"]["epsilon"], 1) == 20.1 and card["privacy"]["delta"] == 1e-5
+    assert (card["privacy"]["clipping_norm"], card["privacy"]["noise_multiplier"]) == (1.0, 0.5)
+    assert federated_words(card) == (
+        "sites A, B, C; 3 rounds of fedavg; differential privacy: the guarantee covers each "
+        "site as a whole (its updates), not one patient within it: epsilon 20.1 at delta 1e-05 "
+        "over the 3 rounds (an epsilon above 10 promises little: a larger --dp-noise, or fewer "
+        "rounds, lowers it); --dp-clip 1.0, --dp-noise 0.5"
+    )
+    older = {k: v for k, v in card.items() if k != "privacy"}  # recorded before the budget
+    assert federated_words(older).endswith("; differential privacy")

@@ -26,6 +26,7 @@ from medadapt.federated.records import (
     federated_card,
     figures_by_site,
     mean_over_sites,
+    privacy_record,
 )
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
@@ -165,6 +166,8 @@ def _config(run: FederatedRun) -> dict[str, Any]:
     for name, strategies in USED_BY.items():  # a default the strategy never read: not "used"
         if run.strategy not in strategies:
             config[name] = None
+    if run.private:  # its budget beside its flags (a trial's federated.json held no epsilon)
+        config["privacy"] = privacy_record(run)
     return config
 
 

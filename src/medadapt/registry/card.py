@@ -503,6 +503,16 @@ def _provenance_section(
     return lines
 
 
+def _privacy_words(privacy: Any) -> str:
+    """``: the guarantee covers each site as a whole ...: epsilon 20.1 at delta 1e-05 over
+    the 3 rounds (an epsilon above 10 promises little ...); --dp-clip 1, --dp-noise 0.5``, as
+    the run recorded it; nothing where it recorded no budget."""
+    if not isinstance(privacy, dict) or not privacy.get("words"):
+        return ""
+    return (f": {privacy['words']}; --dp-clip {privacy.get('clipping_norm')}, --dp-noise "
+            f"{privacy.get('noise_multiplier')}")  # fmt: skip
+
+
 def federated_words(federated: dict[str, Any], personalised: Any = None) -> str:
     """``sites A, B, C; 10 rounds of fedavg`` (never the sites' data), as the card and
     ``registry show`` say it; a site's personalised adapter says which site and how."""
@@ -514,7 +524,7 @@ def federated_words(federated: dict[str, Any], personalised: Any = None) -> str:
     if left_out:  # named for the run, never trained it (too few samples, failed)
         text += f"; {', '.join(map(str, left_out))} did not take part"
     if federated.get("differential_privacy"):
-        text += "; differential privacy"
+        text += "; differential privacy" + _privacy_words(federated.get("privacy"))
     if isinstance(personalised, dict):
         text += f"; personalised at {personalised.get('site', '?')}"
         if personalised.get("meaning"):
