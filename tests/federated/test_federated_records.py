@@ -157,3 +157,20 @@ def test_the_card_lists_each_site_s_figures_with_its_interval_beside_the_means(k
     low, high = first["accuracy_ci"]
     assert f"{first['accuracy']:.3f} ({low:.3f} to {high:.3f})" in rows[0]
     assert rows[0].startswith(f"| {SITES[0]} | {first['n']} | ")
+
+
+def test_a_site_s_result_too_good_to_be_true_is_a_note_of_the_adapter():
+    """A trial's card showed AUROC 1.000 without the warning ``federate`` printed of site
+    Beta; the note now travels with the adapter's record (card, list, served answers)."""
+    from medadapt.federated.records import _too_good_at_sites
+
+    means = {"auroc": 0.97, "auroc_ci": None, "notes": {}}
+    by_site = {"Alpha": {"n": 58, "auroc": 0.94, "auroc_ci": [0.88, 0.99]},
+               "Beta": {"n": 29, "auroc": 1.0, "auroc_ci": [1.0, 1.0]}}  # fmt: skip
+    noted = _too_good_at_sites(means, by_site, "patient")["notes"]["too_good"]
+    assert noted.startswith("at Beta: AUROC 1.000: too good to be true for most clinical "
+                            "questions; check for a leak")  # fmt: skip
+    assert "Alpha" not in noted
+    assert _too_good_at_sites(means, {"Alpha": by_site["Alpha"]}, "patient") == means
+    one_site = _too_good_at_sites({"auroc": 0.995, "notes": {}}, None, "patient")
+    assert one_site["notes"]["too_good"].startswith("AUROC 0.995: too good to be true")

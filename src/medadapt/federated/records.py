@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from medadapt.evaluate.metrics import too_good_note
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.fileio import destination_of
@@ -17,6 +18,7 @@ from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
     SITE_FIGURES,
+    TOO_GOOD_KEY,
     AdapterRecord,
     base_kept_leak_notes,
     base_kept_leaks,
@@ -85,9 +87,10 @@ def adapter_record(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split, intended_use=intended_use(run, trained_sites),
-        metrics=_with_site_harm(with_harm(with_kept_leaks(
+        metrics=_too_good_at_sites(_with_site_harm(with_harm(with_kept_leaks(
             _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
-            by_site or _one_site(data_summary, _defined(metrics)), versus_base),
+            by_site or _one_site(data_summary, _defined(metrics)), versus_base), by_site,
+            modality.noun.removesuffix("s")),
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
@@ -116,6 +119,22 @@ def _with_site_harm(metrics: dict[str, Any], by_site: Any, versus_base: Any) -> 
     if not harm:
         return metrics
     return {**metrics, "notes": {**(metrics.get("notes") or {}), **harm}}
+
+
+def _too_good_at_sites(metrics: dict[str, Any], by_site: Any, unit: str) -> dict[str, Any]:
+    """``metrics`` with the too-good-to-be-true note of any site's figures (or of the means),
+    so that the card, ``list`` and served answers carry it as an adapter's own (a trial's card
+    showed AUROC 1.000 without the warning ``federate`` printed of that site)."""
+    if TOO_GOOD_KEY in (metrics.get("notes") or {}):
+        return metrics
+    said = [f"at {site}: {note}" for site, figures in (by_site or {}).items()
+            if isinstance(figures, dict) and (note := too_good_note(figures, unit))]  # fmt: skip
+    if not said:
+        mean = too_good_note(metrics, unit)
+        said = [mean] if mean else []
+    if not said:
+        return metrics
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), TOO_GOOD_KEY: "; ".join(said)}}
 
 
 def figures_by_site(results: dict[str, Any], sites: list[str]) -> dict[str, Any]:
