@@ -202,6 +202,9 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
         low, high = metadata["metrics"]["accuracy_ci"]  # intervals as adapt records them
         assert low <= metadata["metrics"]["accuracy"] <= high
         assert metadata["personalised"]["how"] == "head"
+        assert metadata["intended_use"].startswith(  # a trial's named every site
+            f"Research use: the federated adapter personalised at {name}, for {name}'s "
+            "patients only")  # fmt: skip
         assert metadata["data_summary"]["n_test"] == results["sites"][name]["n_test"]
         assert metadata["metrics"]["accuracy"] == results["sites"][name]["personalised"]["accuracy"]
         paired = metadata["versus_base"]  # its own comparison, not the shared adapter's

@@ -86,7 +86,8 @@ def adapter_record(
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
-        method=run.method, split=split, intended_use=intended_use(run, trained_sites),
+        method=run.method, split=split,
+        intended_use=intended_use(run, trained_sites, kept_at=data_summary.get("site")),
         metrics=_too_good_at_sites(_with_site_harm(with_harm(with_kept_leaks(
             _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
             by_site or _one_site(data_summary, _defined(metrics)), versus_base), by_site,
@@ -153,9 +154,16 @@ def figures_by_site(results: dict[str, Any], sites: list[str]) -> dict[str, Any]
     return out
 
 
-def intended_use(run: FederatedRun, trained: list[str] | None = None) -> str:
+def intended_use(
+    run: FederatedRun, trained: list[str] | None = None, *, kept_at: Any = None
+) -> str:
     """A federated adapter's intended use, naming its sites (a trial's card said "to the
-    named group", and named none)."""
+    named group", and named none); ``kept_at``: the site a personalised adapter was made for,
+    its only one (a trial's card of Gamma's recalibrated adapter named all three sites)."""
+    if kept_at is not None:
+        return (f"Research use: the federated adapter personalised at {kept_at}, for "
+                f"{kept_at}'s patients only (made for that site, it may be miscalibrated, or "
+                "worse, at the others); validate locally before any clinical use.")  # fmt: skip
     sites = federated_card(run, trained)["sites"]
     return (f"Research use: adaptation of an existing model to the sites that trained it "
             f"together ({', '.join(sites)}); validate locally at each site before any "
