@@ -52,6 +52,23 @@ def test_record_numbers_sorted_by_diagnosis_at_one_site_are_a_leak_there(heart):
     ]
 
 
+def test_a_column_holding_values_at_one_site_alone_is_said_at_that_site(heart):
+    """A trial's refusal said "'biopsy_code' (AUROC 1.000 on 69 rows)" of a copy of the label
+    present at site Beta alone (blank elsewhere), and named the site of every other column."""
+    rows = _source(heart).copy()
+    hungary = rows["dataset"] == "Hungary"
+    rows["biopsy"] = np.where(hungary, (rows["num"] > 0).astype(float), np.nan)
+    schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset",
+                               exclude=["num"])  # fmt: skip
+    [leak] = find_leaks(schema, rows, group_column="dataset")
+    assert (leak.column, leak.value, leak.where) == ("biopsy", 1.0, "dataset = Hungary")
+    assert leak.rows == int(hungary.sum())
+    both = rows.assign(copy=(rows["num"] > 0).astype(float))  # at both sites: said of all
+    schema = TableSchema.infer(both, label="disease", id_column="id", group_column="dataset",
+                               exclude=["num", "biopsy"])  # fmt: skip
+    assert find_leaks(schema, both, group_column="dataset") == [Leak("copy", "AUROC", 1.0)]
+
+
 def test_the_refusal_names_the_column_the_rows_the_threshold_and_both_fixes(heart):
     rows = _source(heart)
     schema = TableSchema.infer(rows, label="disease", id_column="id", group_column="dataset")

@@ -125,9 +125,19 @@ def find_leaks(
     order = {f.name: i for i, f in enumerate(schema.features)}
     best: dict[str, Leak] = {}
     for leak in found:  # one finding per column: the strongest
-        if leak.column not in best or leak.value > best[leak.column].value:
+        known = best.get(leak.column)
+        if known is None or leak.value > known.value or _same_rows_named(leak, known):
             best[leak.column] = leak
     return sorted(best.values(), key=lambda leak: order[leak.column])
+
+
+def _same_rows_named(leak: Leak, known: Leak) -> bool:
+    """Whether ``leak`` is ``known`` (found over all rows) found again on one group's rows
+    that are all the rows it was judged on (the column holds values at that group alone):
+    said where it is (a trial's refusal said "AUROC 1.000 on 69 rows" of the one column
+    present at site Beta alone, and named the site of every other)."""
+    return (known.where is None and leak.where is not None and leak.value == known.value
+            and leak.rows is not None and leak.rows == known.rows)  # fmt: skip
 
 
 def _leaks_in(
