@@ -374,6 +374,7 @@ class DicomwebSource:
                 raise UnreachableError(
                     f"cannot reach the DICOMweb server {self.url} ({type(exc).__name__}, "
                     f"{_tries(attempt + 1)}): check {DATA_FLAG} and that the server is running"
+                    + _maybe_tls(self.url, exc)
                 ) from None
             except (requests.RequestException, ValueError, TypeError, KeyError) as exc:
                 raise DataError(
@@ -506,6 +507,19 @@ class DicomwebSource:
         return DataError(
             f"the DICOMweb server {self.url} answered HTTP {status} on {what}: check {DATA_FLAG}"
         )
+
+
+def _maybe_tls(url: str, exc: BaseException) -> str:
+    """A hint where a plain ``http://`` request got no HTTP answer at all (the connection
+    closed, or bytes that are no status line): a port that speaks TLS answers so (a trial's
+    http:// to an HTTPS gateway was told only to check that the server is running)."""
+    said = repr(exc)
+    if not url.startswith("http://") or not any(
+        why in said for why in ("RemoteDisconnected", "BadStatusLine", "without response")
+    ):
+        return ""
+    return (f" (it closed the connection without an HTTP answer, as a port that speaks TLS "
+            f"does: if it does, write dicomweb+https:// in {DATA_FLAG})")  # fmt: skip
 
 
 def _tries(n: int) -> str:
