@@ -311,6 +311,13 @@ def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
         ("StudyInstanceUID,label\n1.2,a\n1.3, \n", "empty 'label' (line 3 of --labels"),
         ("StudyInstanceUID,label,path\n1.2,a,x\n", "has a 'path' column"),
         ("StudyInstanceUID,label\n", "has no rows"),
+        # a trial's series column held each study's UID: refused before 40 images were fetched
+        (
+            "StudyInstanceUID,SeriesInstanceUID,label\n1.2,1.2,a\n1.5,1.5,b\n",
+            "column 'SeriesInstanceUID' repeats 'StudyInstanceUID' on every row, but each series "
+            "has a UID of its own: fill in their own UIDs, or drop column 'SeriesInstanceUID' to "
+            "label by StudyInstanceUID",
+        ),
     ],
 )
 def test_bad_labels_are_one_line_naming_the_flag(tmp_path, text, says):

@@ -104,6 +104,7 @@ def read_labels(path: str | Path, *, columns: Sequence[tuple[str, str | None]] =
         )
     if table.empty:
         raise DataError(f"{FLAG} {path} has no rows: add one row per study, series or image")
+    _refuse_a_repeated_uid_column(table, keys, path)
     key, rows, lines = keys[0], {}, {}
     filled = [column for flag, column in columns if flag in FILLED and column is not None]
     for number, row in enumerate(table.to_dict("records"), start=2):  # the header is line 1
@@ -121,6 +122,21 @@ def read_labels(path: str | Path, *, columns: Sequence[tuple[str, str | None]] =
     studies = tuple(dict.fromkeys(table["StudyInstanceUID"].str.strip())) if (
         "StudyInstanceUID" in table.columns) else ()  # fmt: skip
     return LabelTable(path, tuple(map(str, table.columns)), key, rows, studies)
+
+
+def _refuse_a_repeated_uid_column(table: pd.DataFrame, keys: Sequence[str], path: Path) -> None:
+    """Refuse a UID column that repeats a coarser one on every row (SeriesInstanceUID written
+    with each study's UID): no series, or image, has its study's UID, so no image would match,
+    found only after every image was fetched (a trial's 40)."""
+    nouns = {"SOPInstanceUID": "image", "SeriesInstanceUID": "series"}
+    for i, finer in enumerate(keys):  # KEYS: the finest first
+        for coarser in keys[i + 1 :]:
+            if bool((table[finer].str.strip() == table[coarser].str.strip()).all()):
+                raise DataError(
+                    f"{FLAG} {path}: column {finer!r} repeats {coarser!r} on every row, but "
+                    f"each {nouns[finer]} has a UID of its own: fill in their own UIDs, or drop "
+                    f"column {finer!r} to label by {coarser}"
+                )
 
 
 def _check_filled(value: str, column: str, line: int, path: Path) -> None:
