@@ -521,3 +521,8 @@ def test_a_stow_refused_to_a_reader_is_a_502_saying_the_archive_takes_no_reports
         "administrator for write access, or send the request without 'store_sr'; nothing was "
         "stored"
     )
+    # the predictions are kept with the refusal (a trial's read-only account lost them, where
+    # the command line keeps them in --out)
+    kept = reply.json()["predictions"]
+    assert kept and all(sum(p["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+                        for p in kept)  # fmt: skip

@@ -23,7 +23,7 @@ from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_decode import DecodePool, Sample
 from medadapt.serve.image_dicomweb import ArchiveImages, fetch
-from medadapt.serve.image_inputs import ImageServing, read_form, save_uploads
+from medadapt.serve.image_inputs import ImageInputError, ImageServing, read_form, save_uploads
 from medadapt.serve.image_reports import check_writes, model_of, store
 from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest, float32_number
@@ -85,10 +85,16 @@ class ImagePredictor:
         predictions = await self._score(route, samples)
         served = self.state.bases[route.base_key]
         volumes = served.schema.spatial_dims == 3
-        stored = await self.pool.run(store, images, samples, predictions,
-                                     model_of(served, route, self.state.tables.info,
-                                              self.state.registry), self.limits,
-                                     volumes)  # fmt: skip
+        try:
+            stored = await self.pool.run(store, images, samples, predictions,
+                                         model_of(served, route, self.state.tables.info,
+                                                  self.state.registry), self.limits,
+                                         volumes)  # fmt: skip
+        except ImageInputError as exc:  # the archive refused: its 502, with the predictions
+            if exc.status != 502:  # (a trial's read-only account lost them: the command
+                raise  # line keeps them in --out)
+            body = {"detail": exc.problem, "file": None, "predictions": predictions}
+            return JSONResponse(body, status_code=502)
         return JSONResponse({"predictions": predictions, "stored_reports": stored})
 
     async def _route(self, adapter: str | None, group: str | None) -> Route:
