@@ -535,8 +535,7 @@ def _warnings(
     if picked.n_seen:
         out.append(
             f"the base model trained on {picked.n_seen} of these {len(picked.chosen)} {noun}; "
-            "they may train "
-            "the adapter, never test it"
+            "they may train the adapter, never test it"
         )
     return out
 
