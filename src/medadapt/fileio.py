@@ -108,9 +108,9 @@ def atomic_write(
         raise
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """:func:`atomic_write` of ``data``."""
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int | None = None) -> None:
+    """:func:`atomic_write` of ``data`` (``mode``: as there)."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), mode=mode)
 
 
 # ----- output paths: checked before any work, never half-written, never silently replaced -------

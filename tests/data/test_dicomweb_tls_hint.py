@@ -60,3 +60,13 @@ def test_a_port_nobody_listens_on_gets_no_tls_hint():
     with pytest.raises(UnreachableError) as err:
         source.check_root()
     assert "TLS" not in str(err.value)
+
+
+def test_a_server_that_answered_before_gets_no_tls_hint_when_it_drops_a_request(closing_port):
+    """A review: an HTTP server that drops a connection mid-run (a crash, a body too large)
+    is no TLS port: once it has answered, no hint."""
+    source = DicomwebSource(f"http://127.0.0.1:{closing_port}/dicom-web", retries=0, timeout=5)
+    source._answered = True  # as after an earlier call of the run was answered
+    with pytest.raises(UnreachableError) as err:
+        source.check_root()
+    assert "TLS" not in str(err.value)

@@ -154,6 +154,10 @@ def _hungary_kept_its_adapters(
     assert all(torch.equal(shared[k], server[k]) for k in server)
     own = load_file(kept / "personalised" / "adapter.safetensors")
     assert {k for k in shared if not torch.equal(shared[k], own[k])} == {"head.linear.bias"}
+    uses = {folder: json.loads((kept / folder / "adapter.json").read_text())["metadata"]
+            ["intended_use"] for folder in ("federated", "personalised")}  # fmt: skip
+    assert "personalised at Hungary" in uses["personalised"]  # its site alone
+    assert "personalised" not in uses["federated"]  # a review: the shared copy was said so
     for folder, figures in (("federated", hungary["federated"]),
                             ("personalised", hungary["personalised"])):  # fmt: skip
         result = run_cli("evaluate", "--base", base, "--adapter", kept / folder,

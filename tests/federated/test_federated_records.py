@@ -172,5 +172,17 @@ def test_a_site_s_result_too_good_to_be_true_is_a_note_of_the_adapter():
                             "questions; check for a leak")  # fmt: skip
     assert "Alpha" not in noted
     assert _too_good_at_sites(means, {"Alpha": by_site["Alpha"]}, "patient") == means
+    # a review: a site whose 25 test patients all had one outcome, all called right, was "too
+    # good"; its n_positive, kept beside its figures, says accuracy 1.0 there proves nothing
+    from medadapt.federated.records import figures_by_site
+
+    results = {"sites": {"A": {"federated": {"n": 25, "n_positive": 0, "accuracy": 1.0,
+                                             "accuracy_ci": [0.86, 1.0]}}}}  # fmt: skip
+    one_outcome = figures_by_site(results, ["A"])
+    assert one_outcome["A"]["n_positive"] == 0
+    assert _too_good_at_sites({"accuracy": 1.0, "notes": {}}, one_outcome, "patient") == {
+        "accuracy": 1.0,
+        "notes": {},
+    }
     one_site = _too_good_at_sites({"auroc": 0.995, "notes": {}}, None, "patient")
     assert one_site["notes"]["too_good"].startswith("AUROC 0.995: too good to be true")

@@ -49,3 +49,12 @@ def test_a_private_run_records_its_budget_beside_its_flags(tmp_path):
     assert "privacy" not in _config(FederatedRun(base_dir=tmp_path, data=tmp_path / "d.csv",
                                                  label="y", group_column="site",
                                                  sites=("A", "B")))  # fmt: skip
+
+
+def test_a_small_noise_gives_a_large_finite_epsilon_not_an_overflow():
+    """A review: --dp-noise 0.1 over 10 rounds ended the run in an OverflowError (e^epsilon
+    past 709), after every round had trained."""
+    small = epsilon_of(0.1, 10)
+    assert math.isfinite(small) and small > 100
+    assert epsilon_of(0.05, 50) > small  # less noise, more rounds: a larger epsilon still
+    assert delta_of(small, gaussian_mu(0.1, 10)) == pytest.approx(DELTA, rel=1e-2)

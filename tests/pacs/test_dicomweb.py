@@ -292,6 +292,7 @@ def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
     assert labels.key == "SOPInstanceUID" and labels.studies == ("1.1",)
     folder.mkdir()
     csv, kept = write_path_csv(folder, instances, labels)
+    assert oct(csv.stat().st_mode & 0o777) == "0o600"  # its patient column: the owner's alone
     assert [i.sop_uid for i in kept] == ["1.3.0", "1.3.2"]
     assert csv.read_text().splitlines() == [
         "path,StudyInstanceUID,SOPInstanceUID,label",
@@ -318,6 +319,8 @@ def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
             "has a UID of its own: fill in their own UIDs, or drop column 'SeriesInstanceUID' to "
             "label by StudyInstanceUID",
         ),
+        # a template's blank finer column is said blank, not a repeat of a coarser one
+        ("StudyInstanceUID,SeriesInstanceUID,label\n1.2,,a\n", "empty 'SeriesInstanceUID'"),
     ],
 )
 def test_bad_labels_are_one_line_naming_the_flag(tmp_path, text, says):

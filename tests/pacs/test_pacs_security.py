@@ -125,6 +125,15 @@ def test_an_untrusted_certificate_is_one_line_naming_the_ca_flag_and_is_not_retr
         with pytest.raises(DataError, match="does not trust"):
             source.series(study)
         assert sleeps == []  # the same certificate fails every time: no back-off
+        # http:// to the TLS port: its TLS stack resets the connection, and that is said (a
+        # trial was told only to check that the server is running)
+        as_http = DicomwebSource(gateway.root.replace("https://", "http://"), retries=0)
+        with pytest.raises(DataError) as reset:
+            as_http.series(study)
+        assert str(reset.value).endswith(
+            "(it closed the connection without an HTTP answer, as a port that speaks TLS does: "
+            "if it does, write dicomweb+https:// in --data)"
+        ), str(reset.value)
     with PacsProxy(pacs) as plain:  # https:// to a port that speaks plain http
         wrong = plain.reference("studies", study).replace("http://", "https://")
         source = DicomwebSource(wrong.removeprefix("dicomweb+").split("/studies/")[0], retries=1)

@@ -1,5 +1,5 @@
-"""The reports stored of one study's series each get their own series number (9901, 9902; a
-trial's viewer listed two series 9901), and each report records what wrote it
+"""The reports stored of one study's series each get their own series number (9900 plus the
+series' own; a trial's viewer listed two series 9901), and each report records what wrote it
 (SoftwareVersions: ``medadapt`` and its version; a trial's had none). No PACS: a stand-in
 source keeps what it is asked to store."""
 
@@ -47,5 +47,12 @@ def test_each_report_of_a_study_has_its_own_series_number_and_names_its_writer(t
     stored = store_reports(source, predictions, MODEL)
     assert len(stored) == 3
     numbers = [int(report.SeriesNumber) for report in source.stored]
-    assert numbers == [SERIES_NUMBER, SERIES_NUMBER + 1, SERIES_NUMBER]
+    assert numbers == [SERIES_NUMBER, SERIES_NUMBER + 1, SERIES_NUMBER]  # both series number 1
+    # a review: another request storing one series of the same study numbered alike; the
+    # report's number follows its series' own (9900 + 5), whichever call stores it
+    second.SeriesNumber = 5
+    second.save_as(tmp_path / "1.dcm", enforce_file_format=True)
+    later = _Source()
+    store_reports(later, predictions[1:2], MODEL)
+    assert int(later.stored[0].SeriesNumber) == 9905
     assert {str(r.SoftwareVersions) for r in source.stored} == {f"medadapt {medadapt.__version__}"}

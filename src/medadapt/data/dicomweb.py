@@ -190,6 +190,7 @@ class DicomwebSource:
         for library in ("dicomweb_client", "retrying"):  # errors are ours, in one line
             logging.getLogger(library).setLevel(logging.CRITICAL + 1)
         self._session, self._timeout = session, timeout
+        self._answered = False  # whether the server has given any HTTP answer in this run
         self._client = DICOMwebClient(
             self.url, session=session, timeout=timeout, permissive_uid=True
         )
@@ -335,8 +336,11 @@ class DicomwebSource:
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                return action()
+                answer = action()
+                self._answered = True
+                return answer
             except requests.HTTPError as exc:
+                self._answered = True
                 status = exc.response.status_code if exc.response is not None else 0
                 if (status >= 500 or status == 429) and not last:
                     time.sleep(self.backoff * 2**attempt)
@@ -374,7 +378,7 @@ class DicomwebSource:
                 raise UnreachableError(
                     f"cannot reach the DICOMweb server {self.url} ({type(exc).__name__}, "
                     f"{_tries(attempt + 1)}): check {DATA_FLAG} and that the server is running"
-                    + _maybe_tls(self.url, exc)
+                    + ("" if self._answered else _maybe_tls(self.url, exc))
                 ) from None
             except (requests.RequestException, ValueError, TypeError, KeyError) as exc:
                 raise DataError(
@@ -510,13 +514,15 @@ class DicomwebSource:
 
 
 def _maybe_tls(url: str, exc: BaseException) -> str:
-    """A hint where a plain ``http://`` request got no HTTP answer at all (the connection
-    closed, or bytes that are no status line): a port that speaks TLS answers so (a trial's
-    http:// to an HTTPS gateway was told only to check that the server is running)."""
+    """A hint where a plain ``http://`` request, to a server that has given no HTTP answer
+    in this run (the caller's judgement), got none at all (the connection closed or reset,
+    or bytes that are no status line): a port that speaks TLS answers so (a trial's http://
+    to an HTTPS gateway was told only to check that the server is running)."""
     said = repr(exc)
-    if not url.startswith("http://") or not any(
-        why in said for why in ("RemoteDisconnected", "BadStatusLine", "without response")
-    ):
+    if not url.startswith("http://") or not any(why in said for why in (
+        "RemoteDisconnected", "BadStatusLine", "without response", "ConnectionResetError",
+        "Connection reset",
+    )):  # fmt: skip
         return ""
     return (f" (it closed the connection without an HTTP answer, as a port that speaks TLS "
             f"does: if it does, write dicomweb+https:// in {DATA_FLAG})")  # fmt: skip

@@ -131,7 +131,8 @@ def _refuse_a_repeated_uid_column(table: pd.DataFrame, keys: Sequence[str], path
     nouns = {"SOPInstanceUID": "image", "SeriesInstanceUID": "series"}
     for i, finer in enumerate(keys):  # KEYS: the finest first
         for coarser in keys[i + 1 :]:
-            if bool((table[finer].str.strip() == table[coarser].str.strip()).all()):
+            mine, theirs = table[finer].str.strip(), table[coarser].str.strip()
+            if bool(((mine != "") & (mine == theirs)).all()):  # blank: its own refusal
                 raise DataError(
                     f"{FLAG} {path}: column {finer!r} repeats {coarser!r} on every row, but "
                     f"each {nouns[finer]} has a UID of its own: fill in their own UIDs, or drop "
@@ -188,5 +189,7 @@ def write_path_csv(
     columns = list(dict.fromkeys([*path_columns, *(labels.columns if labels else ())]))
     table = pd.DataFrame.from_records(records, columns=columns)
     out = folder / CSV_NAME
-    atomic_write_bytes(out, table.to_csv(index=False, lineterminator="\n").encode())
+    atomic_write_bytes(
+        out, table.to_csv(index=False, lineterminator="\n").encode(), mode=0o600
+    )  # the patients' labels and ids: its owner's alone
     return out, kept

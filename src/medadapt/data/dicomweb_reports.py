@@ -11,10 +11,9 @@ not add another unsaid. Only UIDs, model identities and counts are returned; no 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from medadapt.data.dicom_sr import (
     MANUFACTURER,
@@ -81,7 +80,7 @@ def store_reports(
     for prediction in predictions:
         by_series.setdefault(prediction.series_uid, []).append(prediction)
     stored = [] if stored is None else stored
-    per_study: Counter[str] = Counter()  # each report of a study its own series number
+    numbered: dict[str, set[int]] = {}  # each report of a study its own series number
     for series_uid, group in by_series.items():
         headers = {
             i.sop_uid: pydicom.dcmread(i.path, stop_before_pixels=True)
@@ -93,9 +92,7 @@ def store_reports(
                     p.cautions)
             for p in group
         ]  # fmt: skip
-        study = str(findings[0].sources[0].get("StudyInstanceUID", ""))
-        number = SERIES_NUMBER + per_study[study]  # 9901, 9902 (a trial's viewer: two 9901)
-        per_study[study] += 1
+        number = _series_number(findings[0].sources[0], numbered)
         try:
             report = prediction_report(findings, model, series_number=number)
         except (ValueError, TypeError, AttributeError) as exc:
@@ -111,6 +108,23 @@ def store_reports(
             )
         )  # fmt: skip
     return stored
+
+
+def _series_number(source: Any, numbered: dict[str, set[int]]) -> int:
+    """The series number of the report of ``source``'s series: 9900 plus the series' own
+    number (1 to 98), so that reports of one study's series differ whichever run or request
+    stores them (a trial's viewer listed two series 9901), else 9901; the next one free where
+    a report of this call took it (``numbered``: by study)."""
+    own = source.get("SeriesNumber")
+    try:
+        wanted = SERIES_NUMBER - 1 + int(own) if 1 <= int(own) <= 98 else SERIES_NUMBER
+    except (TypeError, ValueError):
+        wanted = SERIES_NUMBER
+    taken = numbered.setdefault(str(source.get("StudyInstanceUID", "")), set())
+    while wanted in taken:
+        wanted += 1
+    taken.add(wanted)
+    return wanted
 
 
 @dataclass(frozen=True)

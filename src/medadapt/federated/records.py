@@ -87,7 +87,8 @@ def adapter_record(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split,
-        intended_use=intended_use(run, trained_sites, kept_at=data_summary.get("site")),
+        intended_use=intended_use(run, trained_sites,
+                                  kept_at=((extra or {}).get("personalised") or {}).get("site")),
         metrics=_too_good_at_sites(_with_site_harm(with_harm(with_kept_leaks(
             _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
             by_site or _one_site(data_summary, _defined(metrics)), versus_base), by_site,
@@ -147,8 +148,8 @@ def figures_by_site(results: dict[str, Any], sites: list[str]) -> dict[str, Any]
     out = {}
     for name in sites:
         figures = _defined((results["sites"].get(name) or {}).get("federated"))
-        kept = {k: v for k, v in figures.items()
-                if k == "n" or k.removesuffix("_ci") in SITE_FIGURES}  # fmt: skip
+        kept = {k: v for k, v in figures.items()  # n_positive: a site of one outcome's
+                if k in ("n", "n_positive") or k.removesuffix("_ci") in SITE_FIGURES}  # fmt: skip
         if kept:
             out[name] = kept
     return out

@@ -3,17 +3,18 @@
 A server reads a base model's or an adapter's files once, when it loads them, and answers from
 memory after that: files deleted (or cut short) meanwhile would go unnoticed until the next
 restart, which then cannot load them. ``/healthz`` therefore looks at them on every call, with
-one ``stat`` per file (a few microseconds; nothing is read or hashed: ``medadapt registry
-verify`` does that), and reports each model whose files are gone, changed in size, or written
-again (a later modification time: a trial's bytes changed in place, at the same size, passed
-as "ok"), with what to do. Reads of the registry index cannot see this: deleting a file
-writes nothing there.
+one ``stat`` per file (a few microseconds; ``medadapt registry verify`` hashes every file),
+and reports each model whose files are gone, changed in size, or written again (a later
+modification time: a trial's bytes changed in place, at the same size, passed as "ok"), with
+what to do; an adapter's blob written again is hashed once, at that time, against the hash
+it is named by (a repair by ``registry add`` writes the same bytes: no change). Reads of the
+registry index cannot see this: deleting a file writes nothing there.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ class OnDisk:
 
     def __init__(self) -> None:
         self._loaded: dict[Hashable, LoadedFiles] = {}
+        # (path, mtime) -> whether its bytes were the known ones: each rewrite hashed once,
+        # not at every probe of /healthz
+        self._hashed: dict[tuple[str, int], bool] = {}
 
     def add(self, key: Hashable, what: str, paths: Iterable[str | Path], fix: str,
             digests: dict[str, str] | None = None) -> None:  # fmt: skip
@@ -48,6 +52,12 @@ class OnDisk:
         files = tuple((os.fspath(path), *_size_and_time(path), digests.get(os.fspath(path)))
                       for path in paths)  # fmt: skip
         self._loaded = {**self._loaded, key: LoadedFiles(what, files, fix)}
+
+    def _same_bytes(self, path: str, written: int, digest: str) -> bool:
+        """Whether ``path``, as written at ``written``, holds the bytes of ``digest``."""
+        if (path, written) not in self._hashed:
+            self._hashed = {**self._hashed, (path, written): _sha256(path) == digest}
+        return self._hashed[(path, written)]
 
     def drop(self, key: Hashable) -> None:
         """Forget ``key`` (unloaded)."""
@@ -61,7 +71,7 @@ class OnDisk:
         change, and its new time is kept)."""
         out: dict[str, str] = {}
         for key, loaded in list(self._loaded.items()):
-            problem, files = _problem(loaded.files)
+            problem, files = _problem(loaded.files, self._same_bytes)
             if files != loaded.files and key in self._loaded:  # the same bytes written again
                 self._loaded = {**self._loaded, key: LoadedFiles(loaded.what, files, loaded.fix)}
             if problem is not None:
@@ -90,6 +100,7 @@ def _size_and_time(path: str | Path) -> tuple[int, int]:
 
 def _problem(
     files: tuple[tuple[str, int, int, str | None], ...],
+    same_bytes: Callable[[str, int, str], bool],
 ) -> tuple[str | None, tuple[tuple[str, int, int, str | None], ...]]:
     """What is wrong with the first of ``files`` that is gone, changed in size or written
     again since it was loaded (None), and ``files`` with the new time of each written again
@@ -105,7 +116,7 @@ def _problem(
         if now.st_size != size:
             return f"{path} changed size ({now.st_size} bytes, {size} when loaded)", tuple(kept)
         if now.st_mtime_ns != written:
-            if digest is None or _sha256(path) != digest:
+            if digest is None or not same_bytes(path, now.st_mtime_ns, digest):
                 return f"{path} {REWRITTEN}", tuple(kept)
             kept[i] = (path, size, now.st_mtime_ns, digest)  # repaired with the same bytes
     return None, tuple(kept)

@@ -413,8 +413,9 @@ def add_info_routes(
         """Status and counts for anyone (load balancers): ``degraded`` (still HTTP 200: the
         other adapters serve) when promoted adapters could not be loaded, a base model that
         serves cannot be loaded (``n_failed_base_models``), several promoted adapters claim
-        one group (requests routed by it get 409), or a loaded model's files were deleted
-        since it was loaded (``n_models_missing_files``: a ``stat`` per file, nothing hashed;
+        one group (requests routed by it get 409), or a loaded model's files were deleted,
+        changed or written again since it was loaded (``n_models_missing_files``: a ``stat``
+        per file; an adapter's blob written again hashed once;
         the model answers from memory, but a restart would not load it). With the server's
         token (or on a server without one) also ``failed`` (adapter -> why),
         ``failed_base_models`` (base model -> why), ``conflicting_groups`` (``column=group``
