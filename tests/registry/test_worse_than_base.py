@@ -71,6 +71,20 @@ def test_predict_repeats_it_with_the_predictions():
     assert _recorded_result(image) == [  # a trial's image predict repeated none of them
         f"the recorded test result of adapter 'iad': {missed}"
     ]
+    # a trial's predict said one caution where the served answer said three: the others follow
+    # in the served answer's words
+    called = {
+        "n": 60,
+        "auroc": 0.616,
+        "auroc_ci": [0.447, 0.778],
+        "notes": {"one_class": "95% of patients are called positive at threshold 0.5: ..."},
+    }
+    va = SimpleNamespace(adapter="va", record=SimpleNamespace(metrics=called))
+    assert _recorded_result(va) == [
+        "the recorded test result of adapter 'va' also carries, as served answers say it: "
+        + "; ".join(recorded_cautions(called))
+    ]
+    assert "AUROC not shown better than chance" in recorded_cautions(called)
 
 
 def test_each_harm_recorded_keeps_a_version_from_promotion_and_a_caution_does_not(cli, adapter_dir):

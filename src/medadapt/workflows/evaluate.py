@@ -23,7 +23,12 @@ from medadapt.adapters import AdapterModel
 from medadapt.data.tables import MISSING_LABEL, predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
-from medadapt.evaluate.report.formatting import fmt_metric, measured
+from medadapt.evaluate.report.formatting import (
+    fmt_metric,
+    measured,
+    recorded_cautions,
+    whole_result_words,
+)
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.fileio import atomic_write_bytes, make_parent
@@ -529,8 +534,16 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     notes = (metrics or {}).get("notes") or {}
     said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE,
             FEWER_THAN_BASE)  # fmt: skip
-    return [f"the recorded test result of {model}: {notes[key]}"
-            for key in said if notes.get(key)]  # fmt: skip
+    out = [f"the recorded test result of {model}: {notes[key]}"
+           for key in said if notes.get(key)]  # fmt: skip
+    # and the other cautions a served answer carries, in its words (a trial's predict said
+    # one where the service said three: everyone called positive, not better than chance)
+    told = {whole_result_words(key, notes[key]) for key in said if notes.get(key)}
+    more = [words for words in recorded_cautions(metrics) if words not in told]
+    if more and measured(metrics or {}):
+        out.append(f"the recorded test result of {model} also carries, as served answers say "
+                   f"it: {'; '.join(more)}")  # fmt: skip
+    return out
 
 
 def _trained_for(loaded: Loaded) -> tuple[str, str, str] | None:
