@@ -452,8 +452,8 @@ def _warn_about_values(schema: TableSchema, samples: TableSamples, scoring: bool
     as a warning at the user's line: the model scores such rows without a word."""
     for note in _modality().sample_notes(schema, samples, python=True):
         if scoring and "more than half of the model's" in note:  # a trial: scored here,
-            note += (" (predict scores them; 'medadapt predict' and the service leave their "
-                     "answers blank)")  # fmt: skip
+            note += (" (ma.predict scores them; the command line's 'medadapt predict' and the "
+                     "service leave their answers blank)")  # fmt: skip
         warnings.warn(note, UserWarning, stacklevel=3)
 
 

@@ -529,7 +529,8 @@ def test_predict_says_it_scores_rows_the_command_line_leaves_blank(base, schema,
         scores = ma.predict(base.model, schema, sparse)
     said = [str(w.message) for w in caught if "more than half" in str(w.message)]
     assert said and said[0].endswith(
-        "(predict scores them; 'medadapt predict' and the service leave their answers blank)"
+        "(ma.predict scores them; the command line's 'medadapt predict' and the service leave "
+        "their answers blank)"
     )
     assert np.isfinite(scores).all()
 

@@ -270,7 +270,13 @@ CASES = [
          flag="--test-fraction", says="must be a share above 0 and below 1"),
     case("adapt: base missing", "adapt", "--base", "{tmp}/nobase", "--data", "{heart}", "--label",
          "num", "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a", flag="--base",
-         says="does not exist"),
+         says="does not exist; check the path (a base model is the folder 'medadapt train-base "
+         "--out' wrote: train one first)"),
+    # a trial passed the adapter's printed name as --adapter
+    case("predict: adapter by name", "predict", "--base", "{base}", "--adapter",
+         "va_long_beach_bottleneck", "--data", "{va}", "--out", "{tmp}/p.csv", flag="--adapter",
+         says="does not exist; check the path (an adapter is the folder 'medadapt adapt --out' "
+         "wrote, not the name it printed)"),
     case("adapt: broken base", "adapt", "--base", "{broken_base}", "--data", "{heart}",
          "--label", "num", "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a",
          flag="--base", says="not valid JSON"),

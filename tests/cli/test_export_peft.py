@@ -73,7 +73,8 @@ def test_an_export_is_refused_in_one_line_before_anything_is_written(trained, tm
     )
     assert error_line(
         run_cli(*export, "--adapter", tmp_path / "none", "--out", tmp_path / "q")
-    ) == (f"error: --adapter {tmp_path / 'none'} does not exist; check the path")
+    ) == (f"error: --adapter {tmp_path / 'none'} does not exist; check the path (an adapter "
+          "is the folder 'medadapt adapt --out' wrote, not the name it printed)")  # fmt: skip
 
 
 def test_an_export_repeats_the_adapter_s_recorded_cautions(trained, tmp_path):

@@ -225,7 +225,10 @@ def base_kind(base: Path) -> str:
     """The modality ``--base`` records (one-line errors naming ``--base`` otherwise)."""
     manifest = base / "model.json"
     if not base.exists():
-        raise DataError(f"--base {base} does not exist; check the path")
+        raise DataError(
+            f"--base {base} does not exist; check the path (a base model is the folder "
+            "'medadapt train-base --out' wrote: train one first)"
+        )
     if not manifest.is_file():
         from medadapt.modalities.bundle import base_folder_hint  # torch: on this error only
 

@@ -19,7 +19,10 @@ def attach_adapter(
     one elsewhere)."""
     adapter_dir = Path(adapter_dir)
     if not adapter_dir.exists():
-        raise AdapterFileError(f"--adapter {adapter_dir} does not exist; check the path")
+        raise AdapterFileError(
+            f"--adapter {adapter_dir} does not exist; check the path (an adapter is the folder "
+            "'medadapt adapt --out' wrote, not the name it printed)"
+        )
     if (adapter_dir / "model.json").is_file() and not (adapter_dir / "adapter.json").is_file():
         raise AdapterFileError(
             f"--adapter {adapter_dir} is a base model (model.json), not an adapter: pass it "
