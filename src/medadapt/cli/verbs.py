@@ -509,14 +509,15 @@ build_command(
     "predict",
     PREDICT,
     pacs_aware("predict", _predict),
-    """Write one prediction per row or image (probabilities and predicted class, or a value),
-first the id column (a table without one: a column train-base left out as a record identifier,
-else "row", each row's number under the header); for a
-table, then "outside_training": the columns whose value lies over 6 SDs from the mean of the
-model's training rows and further than any of them, or, for a measurement always positive in
-training, at or below 0, under a third of its lowest or over three times its highest (a unit
-slip: it extrapolates there), empty for most; last "missing_features": the features read as
-missing.
+    """Write one prediction per row or image: probabilities and predicted class, or a value.
+
+Its columns: first the id column (a table without one: a column train-base left out as a
+record identifier, else "row", each row's number under the header); for a table, then
+"outside_training": the columns whose value lies over 6 SDs from the mean of the model's
+training rows and further than any of them, or, for a measurement always positive in
+training, at or below 0, under a third of its lowest or over three times its highest (a
+slip of unit: it extrapolates there), empty for most; last "missing_features": the features
+read as missing.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 
