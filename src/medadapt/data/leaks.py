@@ -117,8 +117,10 @@ def find_leaks(
     :func:`strong_features`)."""
     rows = schema.labelled_rows(frame)
     found = _leaks_in(schema, rows, where=None, cutoff=cutoff)
+    several = False  # groups whose rows are some of those judged, not all
     if group_column is not None and group_column in rows:
         labels = group_labels(rows[group_column])
+        several = len(set(labels.tolist())) > 1
         for value in sorted(set(labels.tolist())):
             found += _leaks_in(schema, rows[labels == value], where=f"{group_column} = {value}",
                                cutoff=cutoff)  # fmt: skip
@@ -126,7 +128,7 @@ def find_leaks(
     best: dict[str, Leak] = {}
     for leak in found:  # one finding per column: the strongest
         known = best.get(leak.column)
-        if known is None or leak.value > known.value or _same_rows_named(leak, known):
+        if known is None or leak.value > known.value or (several and _same_rows_named(leak, known)):
             best[leak.column] = leak
     return sorted(best.values(), key=lambda leak: order[leak.column])
 
