@@ -360,6 +360,11 @@ def test_an_image_adapter_s_card_counts_images_and_says_what_it_predicts_in_word
     assert "| group column | site |" in card and "n_train" not in card
     assert "**Against the base model alone on the same test images.**" in card
     assert "| base model | classes: normal, nodule, mass; trained on groups A |" in card
+    # a base that recorded nothing more than its weights (named above): no "not recorded" row
+    # (a trial's federated card said "base model | not recorded" of a registered base)
+    bare = _card(task="binary", label="num", data_summary={"n_train": 60}, metrics={"n": 20},
+                 base_model={"training_groups": None})  # fmt: skip
+    assert "| base model |" not in bare and "weights sha256" in bare
     table = _card(task="binary", label="num", data_summary={"n_train": 60}, metrics={"n": 20})
     assert "adapter for **a binary outcome (num)**" in table
     assert "| training rows | 60 |" in table and "- Trained on 60 rows (fewer than 100)" in table

@@ -484,8 +484,9 @@ def _provenance_section(
         f"{manifest.get('medadapt_version', '?')}) |",
         f"| registered | {registered} |",
     ]
-    if base:
-        lines.append(f"| base model | {_cell(_base_words(base))} |")
+    said = _base_words(base) if base else None
+    if said and said != "not recorded":  # nothing more than its weights, named above: no row
+        lines.append(f"| base model | {_cell(said)} |")
     extra = AdapterRecord.from_json(manifest.get("metadata")).extra
     if isinstance(extra.get("federated"), dict):
         said = federated_words(extra["federated"], extra.get("personalised"))
