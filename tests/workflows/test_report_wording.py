@@ -340,7 +340,7 @@ def test_an_adapter_worse_than_the_base_alone_is_said_before_its_plateau():
     _, _, lines = adapter_verdicts([], by_strategy, "mae", "rows")
     assert lines[0] == (
         "The bottleneck adapter does no better than the base model alone here: its mean MAE "
-        "with the most target rows (50.3) is worse than the base's (48.7) on the same test "
+        "with the most target rows (50.3) is no better than the base's (48.7) on the same test "
         "rows, so where its curve levels off is no reason to adapt."
     )
     assert lines[1].startswith("The bottleneck adapter gets within ")
@@ -566,8 +566,8 @@ def test_a_study_card_says_when_its_adapter_did_worse_on_average_than_the_base_a
     report = Report(title="t")
     _card(report, study, found)
     assert (
-        "Its mean MAE at the largest size (55.9) is worse than the base model's alone (51.8) on "
-        "the same test rows: nothing here shows that it helps this group."
+        "Its mean MAE at the largest size (55.9) is no better than the base model's alone "
+        "(51.8) on the same test rows: nothing here shows that it helps this group."
     ) in _text(report)
     worse_in_summary = [s for s in found["sentences"] if "does no better than the base" in s]
     assert len(worse_in_summary) == 1 and "(55.9)" in worse_in_summary[0]  # the same figures

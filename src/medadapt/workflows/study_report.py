@@ -566,8 +566,8 @@ def _worse_than_base(found: dict[str, Any], metric: str, noun: str) -> str:
     if not worse:
         return ""
     return (f" Its mean {METRIC_LABELS[metric]} at the largest size ({worse['mean']:.3g}) is "
-            f"worse than the base model's alone ({worse['base_mean']:.3g}) on the same test "
-            f"{noun}: nothing here shows that it helps this group.")  # fmt: skip
+            f"no better than the base model's alone ({worse['base_mean']:.3g}) on the same "
+            f"test {noun}: nothing here shows that it helps this group.")  # fmt: skip
 
 
 def _card_metrics(study: dict[str, Any], metric: str, values: list[str]) -> str:

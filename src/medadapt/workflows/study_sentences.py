@@ -184,8 +184,9 @@ def _worse_than_base_sentence(worse: dict[str, Any] | None, metric: str, noun: s
     name = METRIC_LABELS.get(metric, metric)
     return (
         f"The {label(worse['strategy'])} does no better than the base model alone here: its "
-        f"mean {name} with the most target {noun} ({figure(metric, worse['mean'])}) is worse "
-        f"than the base's ({figure(metric, worse['base_mean'])}) on the same test {noun}, so "
+        f"mean {name} with the most target {noun} ({figure(metric, worse['mean'])}) is no "
+        f"better than the base's ({figure(metric, worse['base_mean'])}) on the same test {noun}, "
+        "so "
         "where its curve levels off is no reason to adapt."
     )
 
