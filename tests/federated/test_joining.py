@@ -303,6 +303,12 @@ def test_what_each_failure_meant_for_its_site():
     assert failure_lines([refused], 3, []) == [
         "on joining: site B: --data b.csv has 3 labelled rows (this site did not take part)"
     ]
+    # said before the rounds (simulate's check of every site): not said again on joining (a
+    # trial read the left-out site's reason twice)
+    before = ["site B: --data b.csv has 3 labelled rows; the run goes on without it "
+              "(--on-site-error continue)"]  # fmt: skip
+    assert failure_lines([refused], 3, [], before) == []
+    assert len(failure_lines([refused, later], 3, [], before)) == 1  # a later failure still
 
 
 NOT_A_SITE = (

@@ -658,7 +658,10 @@ def _print(results: dict[str, Any], out: Path) -> None:
             stdout.print(no_auroc_line(name, site), markup=False, highlight=False)
 
     for line in failure_lines(
-        results["failures"], results["config"]["rounds"], results.get("sites_trained", [])
+        results["failures"],
+        results["config"]["rounds"],
+        results.get("sites_trained", []),
+        results.get("site_notes", []),
     ):
         warn(line)
     for line in verdict_lines(results):

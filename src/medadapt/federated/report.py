@@ -56,7 +56,12 @@ def federated_report(results: dict[str, Any]) -> Report:
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(
-            failure_lines(results["failures"], config["rounds"], results.get("sites_trained", []))
+            failure_lines(
+                results["failures"],
+                config["rounds"],
+                results.get("sites_trained", []),
+                results.get("site_notes", []),
+            )
         )
     trained_here = (results.get("base_model") or {}).get("warnings") or []
     if trained_here:  # what the terminal warned as this run trained the base

@@ -80,18 +80,21 @@ def _kept_out(kept_out: bool | None, their: str) -> str:
 
 
 def failure_lines(failures: list[dict[str, Any]], rounds: int,
-                  trained: Sequence[str] = ()) -> list[str]:  # fmt: skip
+                  trained: Sequence[str] = (), said: Sequence[str] = ()) -> list[str]:  # fmt: skip
     """One line per site that failed (its first failure), naming the round and what it
     meant: a site refused on joining did not take part, unless it joined with another client
     (``trained``: the sites that trained in every round); a second client of a site was left
     out while the site took part; a site failing later left the run (or missed its final
-    scoring)."""
+    scoring). None for a refusal on joining ``said`` already before the rounds (a trial's
+    left-out site was said twice: "site Alpha: ..." and "on joining: site Alpha: ...")."""
     first: dict[str, dict[str, Any]] = {}
     for failure in failures:
         first.setdefault(failure["error"].split(":", 1)[0], failure)
     lines = []
     for failure in first.values():
         error, round_ = failure["error"], failure["round"]
+        if round_ == 0 and any(note.startswith(error) for note in said):
+            continue
         when = "the final round" if round_ > rounds else moment(round_)
         site = site_named(trained, error)
         if round_ > rounds:
