@@ -749,9 +749,10 @@ def _fetch(
             continue
         sop = check_uid(str(ds.SOPInstanceUID), "instance")
         path = folder / study / series / f"{sop}.dcm"
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for made in (path.parent.parent, path.parent):  # each folder private, not only the last
-            made.mkdir(exist_ok=True, mode=0o700)
+        if not out:  # the series' first image: its folders, each private, not only the last
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for made in (path.parent.parent, path.parent):
+                made.mkdir(exist_ok=True, mode=0o700)
         try:
             with collect_notes():
                 atomic_write(

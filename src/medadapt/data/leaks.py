@@ -120,8 +120,9 @@ def find_leaks(
     several = False  # groups whose rows are some of those judged, not all
     if group_column is not None and group_column in rows:
         labels = group_labels(rows[group_column])
-        several = len(set(labels.tolist())) > 1
-        for value in sorted(set(labels.tolist())):
+        values = sorted(set(labels.tolist()))
+        several = len(values) > 1
+        for value in values:
             found += _leaks_in(schema, rows[labels == value], where=f"{group_column} = {value}",
                                cutoff=cutoff)  # fmt: skip
     order = {f.name: i for i, f in enumerate(schema.features)}

@@ -12,7 +12,7 @@ import numpy as np
 from medadapt.errors import DataError
 from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS
 from medadapt.evaluate.small_cells import mask_subgroups
-from medadapt.evaluate.sufficiency import new_model_note
+from medadapt.evaluate.sufficiency import count_patients, new_model_note
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import (
     Modality,
@@ -135,8 +135,6 @@ def few_base_patients_note(train: Any, classes: Sequence[str], noun: str) -> str
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS` patients (or ``noun``, where none are
     named) among those the base trains on: a trial's CT base on 3 patients a class was saved
     without a word, where ``adapt`` on the same images warned. None otherwise."""
-    from medadapt.evaluate.sufficiency import count_patients
-
     counted = count_patients(train, classes, noun)
     rare = {c: n for c, n in counted.per_class.items() if 0 < n < MIN_PER_CLASS}
     if not rare:
@@ -154,8 +152,6 @@ def _refuse_held_out_most(train: Samples, test: Samples, test_fraction: float, n
     """Refuse a ``--test-fraction`` that holds out more patients than it leaves to train the
     base on, and leaves fewer than :data:`~medadapt.evaluate.metrics.MIN_PATIENTS` (a trial's
     0.99 trained a base on 2 rows, saved it, and printed those two patients' outcomes)."""
-    from medadapt.evaluate.sufficiency import count_patients
-
     trained, held = count_patients(train, (), noun), count_patients(test, (), noun)
     if trained.total >= MIN_PATIENTS or held.total <= trained.total:
         return
