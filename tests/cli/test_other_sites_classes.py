@@ -34,20 +34,22 @@ def files(tmp_path_factory):
     return root, counts
 
 
+def _adapt(root, data, group: str, out):
+    """``adapt`` of the base trained at Hungary to ``group`` of ``data``, into ``out``."""
+    return run_cli("adapt", "--base", root / "base", "--data", data, "--group-column", "dataset",
+                   "--group", group, "--out", out)  # fmt: skip
+
+
 def test_another_site_s_class_the_model_lacks_stops_no_adapter_here(files):
     root, counts = files
     assert "VA Long Beach" not in counts and counts["Cleveland"] > 0  # severe elsewhere only
-    succeeded(run_cli("adapt", "--base", root / "base", "--data", root / "heart.csv",
-                      "--group-column", "dataset", "--group", "VA Long Beach",
-                      "--out", root / "va"))  # fmt: skip
+    succeeded(_adapt(root, root / "heart.csv", "VA Long Beach", root / "va"))
     assert (root / "va").is_dir()
 
 
 def test_a_class_the_model_lacks_at_the_site_is_counted_there_with_how_to_learn_it(files):
     root, counts = files
-    said = error_line(run_cli("adapt", "--base", root / "base", "--data", root / "heart.csv",
-                              "--group-column", "dataset", "--group", "Switzerland",
-                              "--out", root / "ch"))  # fmt: skip
+    said = error_line(_adapt(root, root / "heart.csv", "Switzerland", root / "ch"))
     assert said == (
         f"error: label column 'severity' has the value 'severe' ({counts['Switzerland']} rows) "
         "that the model was not trained on (its classes: 'mild', 'none'); correct those rows "
@@ -68,9 +70,7 @@ def test_a_group_none_of_whose_rows_has_a_label_is_said_so_not_not_found(files, 
     va = heart["dataset"] == "VA Long Beach"
     heart.loc[va, "severity"] = None
     heart.to_csv(tmp_path / "blank.csv", index=False)
-    said = error_line(run_cli("adapt", "--base", root / "base", "--data", tmp_path / "blank.csv",
-                              "--group-column", "dataset", "--group", "VA Long Beach",
-                              "--out", tmp_path / "va"))  # fmt: skip
+    said = error_line(_adapt(root, tmp_path / "blank.csv", "VA Long Beach", tmp_path / "va"))
     assert said == (
         f"error: --group: group 'VA Long Beach' of column 'dataset' has {int(va.sum())} rows, "
         "none with a value in label column 'severity' (a missing outcome is never guessed): "
