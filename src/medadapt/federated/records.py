@@ -83,16 +83,18 @@ def adapter_record(
     said = {leak["column"] for leak in base_leaks}
     own = [leak for leak in allowed_leaks or [] if leak.get("column") not in said]
     notes = base_kept_leak_notes(base.training, label)  # the base's first, as adapt says them
+    known = _defined(metrics)
+    noted = with_harm(with_kept_leaks(known, own, label, whose=ADAPTER_ROWS, base_notes=notes),
+                      versus_base)  # fmt: skip
+    noted = _with_site_harm(noted, by_site or _one_site(data_summary, known), versus_base)
+    noted = _too_good_at_sites(noted, by_site, modality.noun.removesuffix("s"))
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
         label=label, classes=modality.classes(base.schema),
         method=run.method, split=split,
         intended_use=intended_use(run, trained_sites,
                                   kept_at=((extra or {}).get("personalised") or {}).get("site")),
-        metrics=_too_good_at_sites(_with_site_harm(with_harm(with_kept_leaks(
-            _defined(metrics), own, label, whose=ADAPTER_ROWS, base_notes=notes), versus_base),
-            by_site or _one_site(data_summary, _defined(metrics)), versus_base), by_site,
-            modality.noun.removesuffix("s")),
+        metrics=noted,
         base_metrics=_defined(base_metrics) or None, versus_base=versus_base or None,
         allowed_leaks=own or None, data_summary=data_summary,
         base_model={"path": str(destination_of(Path(run.base_dir).resolve())),
