@@ -691,6 +691,7 @@ def test_the_reports_say_where_the_intervals_of_their_own_metrics_come_from():
     for text, noun in ((regression, "patients"), (adapted, "rows")):
         assert f"Brackets are 95% confidence intervals: a bootstrap over {noun}." in text
         assert "Clopper-Pearson" not in text and "sensitivity" not in text
+        assert ("Each row is taken as one patient." in text) is (noun == "rows")
     several = {"n": 60, "task": "multiclass", "accuracy": 0.5, "accuracy_ci": [0.37, 0.63],
                "brier": 0.6, "brier_ci": [0.5, 0.7], "notes": {}}  # fmt: skip
     summary = {**_adapt_summary("multiclass", several, several), "classes": ["0", "1", "2"]}

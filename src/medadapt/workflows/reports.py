@@ -147,7 +147,7 @@ def summary_lines(
     shown = SAID_AS_WARNINGS  # already at the top of the summary (too_good_lines)
     other_notes = {k: v for k, v in result.get("notes", {}).items() if k not in shown}
     lines += [f"{line}." for line in unique_notes(other_notes)]
-    lines.append(brackets(result["task"], "patients" if result.get("n_patients") else noun))
+    lines += interval_sources(result["task"], result, noun)
     lines += [s for s in [resampled_together(result, noun)] if s]
     return lines
 
@@ -156,6 +156,16 @@ def versus_base_warnings(paired: dict[str, Any] | None) -> list[str]:
     """The comparison's warnings (a class the adapter never predicts) as a summary says
     them, as the terminal's ``warning:`` lines."""
     return [f"Warning: {said}." for said in (paired or {}).get("warnings") or []]
+
+
+def interval_sources(task: str, metrics: dict[str, Any], noun: str) -> list[str]:
+    """Where the intervals come from (:func:`brackets`), over patients where ``metrics``
+    counted them; rows of a table that names no patients are each taken as one (a trial read
+    "a bootstrap over rows" as other than the README's patients)."""
+    if metrics.get("n_patients"):
+        return [brackets(task, "patients")]
+    taken = ["Each row is taken as one patient."] if noun == "rows" else []
+    return [brackets(task, noun), *taken]
 
 
 def brackets(task: str, noun: str) -> str:
@@ -546,7 +556,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
 
         said = sample_size_line(info["sample_size"], noun)
         lines.append(f"{said[0].upper()}{said[1:]}.")
-    lines.append(brackets(summary["task"], "patients" if metrics.get("n_patients") else noun))
+    lines += interval_sources(summary["task"], metrics, noun)
     lines += [s for s in [resampled_together(metrics, noun)] if s]
     report.summary(lines)
     data_warnings(report, summary.get("warnings", []))
