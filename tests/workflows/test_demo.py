@@ -106,6 +106,16 @@ def test_personalised_diabetes_models_per_group(demo_dir):
     summary = json.loads((demo_dir / "results.json").read_text())["summary"]
     assert ("Diabetes: the data code sex as 1 and 2 and do not document which is which "
             "(scikit-learn's copy of Efron et al. 2004).") in summary  # fmt: skip
+    # introduced before its groups (a trial met "Diabetes, sex 1" with no word of what it was)
+    said = [line for line in summary if line.startswith("Diabetes")]
+    assert said[0] == (
+        "Diabetes, a second example: a measured outcome (disease progression one year after "
+        f"baseline), one base model trained on {personalised['base']['n_train']} patients of "
+        "every group (sex 1 and sex 2), then one bottleneck adapter per group, each compared "
+        "with the base "
+        "model on that group's held-out patients."
+    )
+    assert said[1].startswith("Diabetes, sex 1: ")
 
 
 def test_saved_adapters_reload_onto_the_saved_base(demo_dir):

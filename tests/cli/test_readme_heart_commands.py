@@ -1,0 +1,41 @@
+"""The README's heart ``evaluate`` and ``predict`` commands run as written, on the bad-input
+workspace's base and VA adapter (a trial found no heart example of either)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pandas as pd
+
+from tests.cli.helpers import run_cli, succeeded
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_commands() -> list[list[str]]:
+    """The bash block that checks the VA adapter, each command split as a shell would."""
+    blocks = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+    [block] = [b for b in blocks if "medadapt evaluate --base base --adapter va" in b]
+    return [shlex.split(line) for line in block.replace("\\\n", " ").splitlines()]
+
+
+def test_the_readme_s_heart_evaluate_and_predict_run_as_written(workspace, tmp_path,
+                                                                monkeypatch):  # fmt: skip
+    _, paths = workspace
+    new = pd.read_csv(paths["heart"])
+    new = new[new["dataset"] == "Switzerland"].drop(columns=["num"]).head(5)
+    new.to_csv(tmp_path / "new_patients.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    named = {"base": paths["base"], "va": paths["adapter"], "heart.csv": paths["heart"]}
+    evaluate, predict = _readme_commands()
+    assert evaluate[0] == predict[0] == "medadapt"
+    said = succeeded(run_cli(*[named.get(word, word) for word in evaluate[1:]])).stdout
+    assert "60 rows (dataset = VA Long Beach, minus 140 rows that match rows the" in said
+    assert (tmp_path / "va.html").stat().st_size > 0
+    succeeded(run_cli(*[named.get(word, word) for word in predict[1:]]))
+    written = pd.read_csv(tmp_path / "predictions.csv")
+    assert list(written.columns) == ["id", "p_1", "predicted", "outside_training",
+                                     "missing_features"]  # fmt: skip
+    assert written["id"].tolist() == new["id"].tolist()
