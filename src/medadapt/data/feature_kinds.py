@@ -83,6 +83,7 @@ def rounded_out(value: float, *, up: bool) -> float:
 #: ``constant (every value is 1)``, a text value as its repr); read back by
 #: :func:`medadapt.modalities.tabular.findings.constant_columns_warnings`
 CONSTANT = "constant (every value is "
+ALL_MISSING = "all values missing"
 
 
 def level(value: Any) -> str:
@@ -154,7 +155,7 @@ def infer_feature(
     present = series.dropna()
     present = present[[not is_missing(v) for v in present]]
     if present.empty:
-        return None, "all values missing"
+        return None, ALL_MISSING
     if force_numeric or (not force_categorical and pd.api.types.is_numeric_dtype(series.dtype)):
         values = pd.to_numeric(present, errors="coerce")  # --numeric: text -> missing
         values = values[np.isfinite(values)]  # an infinity is no measurement (read as missing)

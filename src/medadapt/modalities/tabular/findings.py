@@ -149,6 +149,28 @@ def constant_columns_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[
     return out
 
 
+def empty_where_trained_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[str]:
+    """The warning for each column the model dropped as empty where it trained (no training
+    row recorded it) that rows of ``frame`` record: the model cannot read it here, and the
+    rows only said so where the base was trained (a trial's federated site held a column
+    complete that the base, trained at another site, had dropped, without a word)."""
+    from medadapt.data.feature_kinds import ALL_MISSING, is_missing
+
+    out = []
+    for name, reason in schema.dropped.items():
+        if reason != ALL_MISSING or name not in frame:
+            continue
+        recorded = sum(not is_missing(value) for value in frame[name])
+        if recorded:
+            out.append(
+                f"column {name!r} was empty in every row the model trained on (so it is not "
+                f"one of its features) and is recorded in {recorded} of {len(frame)} rows "
+                "here: the model does not read it; to use it, train a base model on rows "
+                "that record it"
+            )
+    return out
+
+
 MOSTLY_MISSING = 0.5  # more than this share of the model's features missing: the answer says so
 
 

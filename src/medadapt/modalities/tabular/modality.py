@@ -23,6 +23,7 @@ from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
     constant_columns_warnings,
     empty_columns_warning,
+    empty_where_trained_warnings,
     missing_per_row,
     missing_rows_warnings,
     refuse_written_numbers,
@@ -323,6 +324,7 @@ class TabularModality(Modality):
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
         notes += constant_columns_warnings(schema, samples.frame)
+        notes += empty_where_trained_warnings(schema, samples.frame)
         notes += missing_rows_warnings(schema, encoded)
         zeros, codes = _codes_here(schema, samples)
         for column, n in zeros.items():
