@@ -117,12 +117,14 @@ def test_an_export_is_the_same_file_after_its_parent_is_removed(
 
 
 def test_an_unexpected_archive_hash_is_refused(exported, other):
-    wrong = "0" * 64
+    """Both hashes whole: a trial's differed in their last digit, and the two 16-digit
+    prefixes it was shown read as the same."""
+    wrong = exported.sha256[:-1] + ("0" if exported.sha256[-1] != "0" else "1")
     with pytest.raises(AdapterFileError) as err:
         other.import_(exported.path, expect_sha256=wrong)
     assert str(err.value) == (
-        f"{exported.path} has sha256 {exported.sha256[:16]}..., not the {wrong[:16]}... you "
-        "expected: it is not the file the sender exported; ask for it again"
+        f"{exported.path} has sha256 {exported.sha256}, not the {wrong} you expected: it is "
+        "not the file the sender exported; ask for it again"
     )
     assert other.list() == []
 

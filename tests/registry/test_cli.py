@@ -575,8 +575,14 @@ def test_add_base_says_it_repaired_a_deleted_copy_as_add_does_and_only_then(cli,
 
 
 def test_bases_lists_registered_and_damaged_bases(cli, tmp_path):
+    from medadapt.registry import Registry
     from tests.registry.helpers import make_base
 
+    Registry(cli.root, create=True)  # none yet: a trial's empty registry printed nothing
+    assert cli("bases")[0] == (
+        f"no base models in this registry: add one with 'medadapt registry --root {cli.root} "
+        "add-base BASE_DIR' (or import an adapter exported with --with-base)\n"
+    )
     base = make_base(tmp_path / "base")
     weights = json.loads((base / "model.json").read_text())["fingerprint"]["weights"]
     out, _ = cli("add-base", str(base))
@@ -1186,14 +1192,49 @@ def test_promote_warns_of_risks_worse_beyond_chance_behind_a_headline_alike(cli,
 
 
 def test_promoting_the_served_version_again_says_it_already_was(cli, adapter_dir):
+    """Only that, and whether a server can load it: a trial's second promote repeated every
+    warning the first had said."""
+    from tests.registry.helpers import metadata
+
+    chance = metadata(metrics={"auroc": 0.6, "auroc_ci": [0.45, 0.75], "n": 60})
+    cli("add", str(adapter_dir(1, meta=chance)), "--name", "heart")
+    first = cli("promote", "heart@1")[0].splitlines()
+    out, _ = cli("promote", "heart@latest")
+    weights = Registry(cli.root).get("heart@1").base_fingerprint["weights"][:12]
+    assert out.splitlines() == [
+        "heart@1 was already the version of heart to serve; nothing changed",
+        f"warning: heart@1 cannot be served yet: the registry at {cli.root} has no base model "
+        f"with weights {weights}; add it with 'medadapt registry --root {cli.root} add-base "
+        "BASE_DIR'",
+    ]
+    assert any("not shown" in line for line in first)  # said once, not again
+    assert [e.action for e in Registry(cli.root).history("heart")].count("promote") == 1
+
+
+def test_a_version_of_another_base_is_said_so_when_added_and_when_promoted(cli, adapter_dir):
+    """A trial imported another base's adapter as the next version of its name and promoted
+    it: nothing said the base changed, and a patient's served answer moved."""
     cli("add", str(adapter_dir(1)), "--name", "heart")
     cli("promote", "heart@1")
-    out, _ = cli("promote", "heart@latest")
+    reg = Registry(cli.root)
+    out, _ = cli("add", str(adapter_dir(2, base_seed=7)), "--name", "heart")
+    old, new = (reg.get(ref).base_fingerprint["weights"][:12] for ref in ("heart@1", "heart@2"))
+    assert old != new
     assert (
-        out.splitlines()[0] == "heart@1 was already the version of heart to serve; nothing changed"
-    )
-    assert "promoted" not in out
-    assert [e.action for e in Registry(cli.root).history("heart")].count("promote") == 1
+        f"note: heart@2 adapts another base model ({new}) than heart@1 ({old}): the two can "
+        "answer the same patient differently however alike their figures; compare them "
+        f"('medadapt registry --root {cli.root} diff heart@1 heart@2') before promoting"
+    ) in out.splitlines()
+    out, _ = cli("promote", "heart@2")
+    lines = out.splitlines()
+    assert lines[0] == "promoted heart@2: it is now the version of heart to serve (in place of " \
+        "heart@1)"  # fmt: skip
+    assert (
+        f"note: heart@2 adapts another base model ({new}) than heart@1 ({old}), served until "
+        "now: the same patient's answer can change however alike their figures"
+    ) in lines
+    out, _ = cli("add", str(adapter_dir(3, base_seed=7)), "--name", "heart")
+    assert "another base model" not in out  # heart@2's base, as the one before it
 
 
 def test_removing_the_served_version_says_none_is_served_and_how_to_serve_another(cli, adapter_dir):

@@ -524,10 +524,14 @@ def promote_cmd(
     spelled = registry_command(ctx, "").rstrip()
     promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled)
     v, was = promotion.version, promotion.previous
-    if was is not None and was.ref == v.ref:
+    note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
+    if was is not None and was.ref == v.ref:  # its warnings were said when it was promoted
         typer.echo(f"{v.ref} was already the version of {v.name} to serve; nothing changed")
-    else:
-        typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve")
+        if note:
+            warn(note.removeprefix("note: "))
+        return
+    instead = f" (in place of {was.ref})" if was is not None else ""
+    typer.echo(f"promoted {v.ref}: it is now the version of {v.name} to serve{instead}")
     for other in promotion.demoted:  # what this promotion stopped serving, as it did
         group = v.data_summary.get("group")
         typer.echo(
@@ -548,7 +552,6 @@ def promote_cmd(
                    f"{served.ref} did not "
                    f"({listed_fields(added)}): a request without them is scored with them "
                    "missing, its note naming them")  # fmt: skip
-    note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if note:  # promoted to serve what no server can load: a warning, not a note
         warn(note.removeprefix("note: "))
     same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
@@ -560,6 +563,12 @@ def promote_cmd(
         warn(line)
     for line in noted:
         typer.echo(f"note: {line}")
+    if was is not None and was.base_fingerprint["weights"] != v.base_fingerprint["weights"]:
+        typer.echo(  # a trial's promote of another base's version: a patient's answer moved
+            f"note: {v.ref} adapts another base model ({v.base_fingerprint['weights'][:12]}) "
+            f"than {was.ref} ({was.base_fingerprint['weights'][:12]}), served until now: the "
+            "same patient's answer can change however alike their figures"
+        )
 
 
 @registry_app.command("rm")

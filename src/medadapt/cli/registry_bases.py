@@ -48,6 +48,10 @@ def bases_command(
     if as_json:
         typer.echo(json.dumps(bases, indent=2))
         return
+    if not bases:  # a trial's empty registry printed nothing at all
+        add_base = registry_command(ctx, "add-base")
+        typer.echo(f"no base models in this registry: add one with '{add_base} BASE_DIR' (or "
+                   "import an adapter exported with --with-base)")  # fmt: skip
     for base in bases:
         if "problem" in base:
             verify = registry_command(ctx, "verify")

@@ -222,9 +222,9 @@ def _archive_sha256(path: Path, expect_sha256: str | None) -> str:
         raise AdapterFileError(f"no file {path}: give the archive written by 'registry export'")
     archive_sha = sha256_file(path)
     if expect_sha256 is not None and archive_sha != expect_sha256.strip().lower():
-        raise AdapterFileError(
-            f"{path} has sha256 {archive_sha[:16]}..., not the {expect_sha256.strip()[:16]}... "
-            "you expected: it is not the file the sender exported; ask for it again"
+        raise AdapterFileError(  # whole: a trial's two hashes differed after their 16th digit
+            f"{path} has sha256 {archive_sha}, not the {expect_sha256.strip()} you expected: "
+            "it is not the file the sender exported; ask for it again"
         )
     return archive_sha
 

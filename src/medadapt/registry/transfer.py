@@ -241,8 +241,28 @@ def _with_notices(registry: RegistryLike, result: Registration, before: list[str
     missing = bases.missing_base_note(registry.root, weights, v.ref)
     if missing is None:
         bases.mark_registered(registry.index, weights)
-    notices = [*before, *result.notices, *([missing] if missing else [])]
+    other = _other_base_note(registry, v) if result.new else None
+    notices = [*before, *result.notices, *([missing] if missing else []),
+               *([other] if other else [])]  # fmt: skip
     return result._replace(notices=tuple(notices))
+
+
+def _other_base_note(registry: RegistryLike, v: AdapterVersion) -> str | None:
+    """A note where ``v`` adapts another base model than the version of its name before it:
+    a trial imported an archive of another base as the next version, promoted it and saw
+    the same patient's answer move, with nothing said (only ``diff`` showed it)."""
+    earlier = [u for u in registry.list(v.name) if u.version < v.version]
+    if not earlier:
+        return None
+    last, weights = earlier[-1], v.base_fingerprint["weights"]
+    if last.base_fingerprint["weights"] == weights:
+        return None
+    diff = command_line(registry.root, f"diff {last.ref} {v.ref}")
+    return (
+        f"note: {v.ref} adapts another base model ({weights[:12]}) than {last.ref} "
+        f"({last.base_fingerprint['weights'][:12]}): the two can answer the same patient "
+        f"differently however alike their figures; compare them ('{diff}') before promoting"
+    )
 
 
 def import_archive(
