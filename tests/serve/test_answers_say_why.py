@@ -281,3 +281,21 @@ def test_each_answer_says_how_the_model_that_gave_it_was_tested(client, served_r
                                               .read_text())["schema"])  # fmt: skip
     positive = schema.classes[1]
     assert answer["positive"] in (f"outcome = {positive!r}", f"{positive} (outcome > 0)")
+
+
+def test_an_imported_adapter_s_answer_says_it_was_tested_at_the_exporting_site(
+    served_registry, tmp_path
+):
+    """A trial's receiving hospital was answered "validated: AUROC 0.616 (...), n=60", its
+    sender's test patients, as if of its own."""
+    sender = Registry(served_registry["registry"])
+    exported = sender.export("site_c@1", tmp_path / "site_c.tar", with_base=True)
+    receiver = Registry(tmp_path / "received", create=True)
+    receiver.import_(exported.path)
+    receiver.promote("site_c@1")
+    with TestClient(create_app(receiver.root, token=TOKEN)) as received:
+        [there] = _answer(received, [_patient(served_registry)])
+    with TestClient(create_app(sender.root, token=TOKEN)) as own:
+        [here] = _answer(own, [_patient(served_registry)])
+    assert there["validated"] == here["validated"] + ", tested at the exporting site"
+    assert there["probability"] == here["probability"]
