@@ -73,7 +73,7 @@ def test_an_adapter_without_a_recorded_base_gets_a_note(registry, adapter_dir):
     assert result.notices == (
         f"note: heart@1 cannot be served yet: the registry at {registry.root} has no base model "
         f"with weights {weights[:12]}; add it with 'medadapt registry --root {registry.root} "
-        "add-base BASE_DIR'",
+        "add-base BASE_DIR' (or import the adapter's archive exported with --with-base)",
     )
 
 

@@ -40,6 +40,7 @@ def test_add_list_show_promote_round_trip(cli, adapter_dir):
     no_base = (
         f"the registry at {cli.root} has no base model with weights {weights}; add it with "
         f"'medadapt registry --root {cli.root} add-base BASE_DIR'"
+        " (or import the adapter's archive exported with --with-base)"
     )
     assert out == (
         "heart@2 already holds this exact adapter; nothing added\n"
@@ -271,7 +272,8 @@ def test_export_then_import_elsewhere(cli, adapter_dir, tmp_path):
         "imported heart@1 (exported as heart@1); every checksum verified\n"
         f"note: heart@1 cannot be served yet: the registry at {tmp_path / 'other'} has no base "
         f"model with weights {weights}; add it with 'medadapt registry --root "
-        f"{tmp_path / 'other'} add-base BASE_DIR'\n"
+        f"{tmp_path / 'other'} add-base BASE_DIR' (or import the adapter's archive exported "
+        "with --with-base)\n"
     )
     out, _ = cli(*other, "import", str(archive))
     assert out.startswith("already imported as heart@1; nothing added\nnote: heart@1 cannot ")
@@ -1205,7 +1207,7 @@ def test_promoting_the_served_version_again_says_it_already_was(cli, adapter_dir
         "heart@1 was already the version of heart to serve; nothing changed",
         f"warning: heart@1 cannot be served yet: the registry at {cli.root} has no base model "
         f"with weights {weights}; add it with 'medadapt registry --root {cli.root} add-base "
-        "BASE_DIR'",
+        "BASE_DIR' (or import the adapter's archive exported with --with-base)",
     ]
     assert any("not shown" in line for line in first)  # said once, not again
     assert [e.action for e in Registry(cli.root).history("heart")].count("promote") == 1

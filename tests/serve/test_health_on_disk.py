@@ -167,7 +167,8 @@ def test_with_the_base_gone_and_nothing_promoted_health_is_degraded_and_requests
         (why,) = health["failed_base_models"].values()
         assert why.startswith(f"the registry at {registry_copy} has no base model with weights ")
         assert why.endswith(f"add it with 'medadapt registry --root {registry_copy} add-base "
-                            "BASE_DIR'")  # fmt: skip
+                            "BASE_DIR' (or import the adapter's archive exported with "
+                            "--with-base)")  # fmt: skip
         reply = client.post("/v1/predict", json={"group": "Z", "instances": _no_group(
             served_registry)})  # fmt: skip
         assert reply.status_code == 503  # its groups unknown: it may have been trained on Z

@@ -314,10 +314,6 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         typer.echo(f"serving {count} promoted adapter(s) {where}", err=True)
         for line in lines:
             typer.echo(line, err=True)
-        if failed:
-            names = ", ".join(sorted(failed))
-            _warn(f"{len(failed)} promoted adapter(s) cannot be loaded ({names}): see /healthz "
-                 "for why")  # fmt: skip
         for (column, group), names in sorted(state.tables.conflicts.items()):
             _warn(f"group {group!r} (column {column!r}) is claimed by {len(names)} promoted "
                   f"adapters ({', '.join(names)}): requests routed by it get 409; demote all "

@@ -239,6 +239,10 @@ def base_dirs(root: str | Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
 
 
+#: how a hospital that received an adapter without its base gets it (a trial had no BASE_DIR)
+NO_BASE_DIR = "(or import the adapter's archive exported with --with-base)"
+
+
 def has_base(root: str | Path, weights_sha256: str) -> bool:
     """Cheap: a base with these weights is registered (no hashing)."""
     return (Path(root) / BASES / _key(weights_sha256) / "model.json").is_file()
@@ -250,7 +254,7 @@ def find_base(root: str | Path, weights_sha256: str) -> Path:
     if not (directory / "model.json").is_file():
         raise AdapterFileError(
             f"the registry at {root} has no base model with weights {weights_sha256[:12]}; add "
-            f"it with '{command_line(root, 'add-base BASE_DIR')}'"
+            f"it with '{command_line(root, 'add-base BASE_DIR')}' {NO_BASE_DIR}"
         )
     return directory
 

@@ -456,8 +456,11 @@ def _base_to_export(registry: RegistryLike, v: AdapterVersion) -> Path:
     fix = "or export it without --with-base"
     try:
         directory = bases.find_base(registry.root, v.base_fingerprint["weights"])
-    except AdapterFileError as exc:
-        raise AdapterFileError(f"cannot export {v.ref} with its base model: {exc}, {fix}") from None
+    except AdapterFileError as exc:  # (importing an archive is the receiver's way, not ours)
+        said = str(exc).removesuffix(f" {bases.NO_BASE_DIR}")
+        raise AdapterFileError(
+            f"cannot export {v.ref} with its base model: {said}, {fix}"
+        ) from None
     try:
         bases.check_base_dir(directory, key=directory.name)
     except AdapterFileError as exc:

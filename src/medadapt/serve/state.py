@@ -630,7 +630,7 @@ class ServingState:
         with why by ``/healthz`` and ``/v1/adapters``, a 503 for a request naming it or routed
         by its group (not a 404 saying nothing serves that group)."""
         why = str(exc).removeprefix(f"adapter {v.ref}: ")  # named once, not twice
-        log.error("not serving %s: %s", v.ref, why)
+        log.warning("not serving %s: %s", v.ref, why)  # the others are served: no error
         tables.failed[v.name] = f"{v.ref} cannot be loaded: {why}"
         weights = v.base_fingerprint["weights"]
         kind = base_kind(self.registry.root, weights)
@@ -682,10 +682,12 @@ class ServingState:
         return frozenset(resident)
 
     def _add_resident(self, weights: str, resident: set[str], tables: Tables) -> None:
+        said = weights in tables.failed_bases  # why: said with the adapter that needs it
         try:
             resident.add(self._base_or_failed(weights, tables).key)
         except MedadaptError as exc:
-            log.warning("base model %s not loaded: %s", weights[:12], exc)
+            if not said:
+                log.warning("base model %s not loaded: %s", weights[:12], exc)
 
     def served_bases(self) -> list[dict[str, Any]]:
         """``/v1/bases``' entries: the bases of the promoted adapters and those answering
