@@ -52,8 +52,8 @@ def test_evaluate_and_predict_say_that_recoded_training_rows_are_not_recognised(
                                   tmp_path / "p.csv"))  # fmt: skip
     said = RECODED.format(
         who="adapter 'va_long_beach_bottleneck'",
-        scored="the trained_on column",
-        misses="may leave them unmarked",
+        scored="predict",
+        misses="may not mark them in-sample",
     )
     assert f"warning: {said}" in _warnings(predicted)
     clean = succeeded(run_cli("evaluate", "--base", paths["base"], "--adapter", paths["adapter"],

@@ -60,7 +60,9 @@ def test_a_received_version_is_evaluated_and_predicts_on_local_patients(registry
         "the split.json of the base model and adapter 'site_b' (which rows trained them, "
         "as hashes) is not beside them"
     ) in " ".join(said.stdout.split())
-    assert "and the trained_on column may leave them unmarked" in " ".join(said.stdout.split())
+    # (a trial looked for the trained_on column it named, which is added only where some are)
+    assert "and predict may not mark them in-sample if --data" in " ".join(said.stdout.split())
+    assert "trained_on" not in pd.read_csv(predictions).columns
     assert len(pd.read_csv(predictions)) == n_local
 
 

@@ -395,9 +395,9 @@ def _predicted_in_sample(
     near = _near_copies_warning(modality, data, samples, np.flatnonzero(~matched),
                                 list(records.values()), scored_as="predicted",
                                 figures="their predictions")  # fmt: skip
-    near = (unrecognised_warning(records, "the trained_on column", "may leave them unmarked")
-            + unknown_split_warning(records, "the trained_on column", "may leave them unmarked",
-                                    noun=modality.noun)
+    unmarked = "may not mark them in-sample"  # (a trained_on column only where some are)
+    near = (unrecognised_warning(records, "predict", unmarked)
+            + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
             + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
     if not masks:  # none, or this modality cannot tell
         return near, None
