@@ -117,6 +117,21 @@ def test_a_calibration_slope_interval_on_both_sides_of_1_is_said_imprecise():
     )
 
 
+def test_a_slope_whose_interval_lies_below_0_says_the_outcomes_run_opposite():
+    """A trial's slope of -7.3 (-15.3 to -2.9) was said "too extreme": a negative slope is a
+    ranking run backwards, not risks spread too far."""
+    rng = np.random.default_rng(5)
+    log_odds = rng.normal(0, 1.5, 300)
+    y = (rng.random(300) < 1 / (1 + np.exp(log_odds))).astype(int)  # opposite to the risk
+    report = binary_metrics(y, 1 / (1 + np.exp(-log_odds)), n_boot=300, seed=0)
+    assert report["calibration_slope_ci"][1] < 0
+    assert report["notes"]["calibration_slope"] == (
+        "the outcomes run opposite to the predicted risks (slope below 0, the interval excludes "
+        "0): a higher risk means fewer events among these patients; are the labels, or the "
+        "positive class, swapped here?"
+    )
+
+
 def test_binary_report_refuses_metrics_the_data_cannot_support():
     y = np.array([1] * 14 + [0, 0])
     score = np.linspace(0.2, 0.9, 16)

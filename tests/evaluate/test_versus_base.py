@@ -504,3 +504,25 @@ def test_an_adapter_that_mends_a_base_calling_everyone_one_class_is_said_in_its_
     mixed = np.r_[np.linspace(0.3, 0.9, 12), np.linspace(0.2, 0.8, 12)]
     gained = versus_base(y, better, mixed, metric="auroc", unit="image", n_boot=200)
     assert gained["verdict"] == "better" and "At threshold" not in gained["in_words"]
+
+
+def test_an_adapter_better_than_a_backwards_base_but_still_below_chance_is_said_so():
+    """A trial's adapter of AUROC 0.307 against the base model's 0.017 was said to rank
+    "patients by risk better", beside nothing to say it was still worse than chance."""
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 40)
+    base = 1.0 - y + rng.normal(0, 0.01, 80)  # backwards
+    adapted = 1.0 - y + rng.normal(0, 1.0, 80)  # backwards, less so
+    from sklearn.metrics import roc_auc_score
+
+    auroc = roc_auc_score(y, adapted)
+    assert roc_auc_score(y, base) < auroc < 0.5
+    said = versus_base(y, adapted, base, metric="auroc", n_boot=200)
+    assert said["verdict"] == "better"
+    assert said["in_words"].endswith(
+        f" Yet it still ranks these patients worse than chance (AUROC {auroc:.3f}, below 0.5): "
+        "better than the base model alone, and still not fit to use."
+    )
+    fair = versus_base(y, 1.0 - adapted, 1.0 - adapted + rng.normal(0, 2, 80), metric="auroc",
+                       n_boot=200)  # fmt: skip
+    assert "worse than chance" not in fair["in_words"]

@@ -215,10 +215,13 @@ def class_notes(per_class: list[dict[str, Any]]) -> list[str]:
     ...              for c in ("x", "y")] + [{"class": "z", "note": "few 'z'"}, {"class": "w"}])
     ['not shown to tell this class from the rest', 'not shown to tell this class from the rest', \
 "few 'z'", '']
+    >>> class_notes([{"class": c, "note": f"3 images of class {c!r}"} for c in ("x", "y")])
+    ['3 images of this class', '3 images of this class']
     """
     notes = [r.get("note") or "" for r in per_class]
-    general = [n.replace(repr(r["class"]), "this class") for r, n in zip(per_class, notes,
-                                                                          strict=True)]  # fmt: skip
+    general = [n.replace(f"class {r['class']!r}", "this class")  # not "class this class"
+               .replace(repr(r["class"]), "this class")
+               for r, n in zip(per_class, notes, strict=True)]  # fmt: skip
     counts = Counter(general)
     return [g if counts[g] > 1 else n for g, n in zip(general, notes, strict=True)]
 

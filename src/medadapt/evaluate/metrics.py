@@ -1070,6 +1070,11 @@ def _risk_calibration(put: Callable[..., None], y: np.ndarray, p: np.ndarray, W:
         put("calibration_slope", slope[0], samples,
             "the outcomes do not follow the predicted risks here (the interval reaches 0): a "
             f"higher risk is not shown to mean more events among these {unit}s")  # fmt: skip
+    elif interval and interval[1] < 0:  # a trial's -7.3 was read "too extreme"
+        put("calibration_slope", slope[0], samples,
+            "the outcomes run opposite to the predicted risks (slope below 0, the interval "
+            f"excludes 0): a higher risk means fewer events among these {unit}s; are the "
+            "labels, or the positive class, swapped here?")  # fmt: skip
     elif interval and interval[1] < 1:
         put("calibration_slope", slope[0], samples,
             "the predicted risks are too extreme (slope below 1, the interval excludes 1): high "

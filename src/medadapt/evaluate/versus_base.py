@@ -96,6 +96,8 @@ def versus_base(
                 out["warnings"] += _worse_risks(out["brier"], diff)
             if diff.verdict not in ("better", "worse") and not out[FEWER_FOUND]:  # no gain
                 out["in_words"] += _gains_beside(out, y, adapted, base, names, threshold, counted)
+            if diff.verdict == "better":
+                out["in_words"] += _still_backwards(y, adapted, units)
         if withheld:
             caveat = accuracy_caveat(y, names, unit=unit)
             if caveat:
@@ -104,6 +106,23 @@ def versus_base(
                                           patients=patients)  # fmt: skip
             out["in_words"] += f" {out['brier']['in_words']}"
     return out
+
+
+def _still_backwards(y: np.ndarray, adapted: Any, units: str) -> str:
+    """Where an adapter that ranks better than the base model still ranks the samples worse
+    than chance (its AUROC below 0.5): a trial's adapter of AUROC 0.307, against the base's
+    0.017, read "ranks patients by risk better" as an endorsement. Empty otherwise (and for
+    several classes, whose AUROC is not one number here)."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = np.asarray(adapted, dtype=float)
+    if scores.ndim != 1 or len(np.unique(y)) != 2:
+        return ""
+    auroc = float(roc_auc_score(y, scores))
+    if auroc >= 0.5:
+        return ""
+    return (f" Yet it still ranks these {units} worse than chance (AUROC {auroc:.3f}, below "
+            "0.5): better than the base model alone, and still not fit to use.")  # fmt: skip
 
 
 def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dict[str, Any]:
