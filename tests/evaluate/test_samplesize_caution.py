@@ -85,6 +85,10 @@ def test_check_data_says_an_adapter_may_add_nothing_where_the_base_separates_the
         "patients before adapting it."
     )
     assert outcome.figures["auroc_at_site"] == 1.0  # measured and said; not planned on
+    # images of named patients: counted as patients, their leaks an image model's (a trial's
+    # check-data listed a table's, "a copy of the label, a record number ...")
+    said = in_short({**result, "unit": "images"})[0]
+    assert "Check first for a leak (the same images or near-copies among the training" in said
     del result["separated_at_site"]
     assert not in_short(result)[0].startswith("The base model already")
 

@@ -483,7 +483,8 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
     if not seen:
         return []
     unit = "image" if result["noun"] == "images" else "patient"
-    leak = f"Check first for a leak ({leak_examples(unit)})"
+    images = "images" in (result["noun"], result.get("unit"))  # images of named patients too
+    leak = f"Check first for a leak ({leak_examples('image' if images else unit)})"
     missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
     if missed:  # ranked perfectly, yet called wrongly at the threshold: risks to mend
         calls = ", ".join(f"{c['called']} of the {c['of']} of class {c['class']} correctly"
