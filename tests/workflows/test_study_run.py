@@ -178,6 +178,18 @@ def test_a_log_file_gets_a_progress_line_now_and_then(monkeypatch, tmp_path):
         "study: 6 of 10 done, 2 min 10 s so far (about 4 min 20 s left)",
         "study done in 200.0 s",
     ]
+    clock = iter([0.0, 178.0, 300.0, 400.0, 500.0])  # a trial's first of 106 said "5 h 10 min"
+    with (tmp_path / "few.txt").open("w") as log:
+        monkeypatch.setattr(common, "console", Console(file=log, width=200, color_system=None))
+        with common.status_progress("study", total=106) as step:
+            step("a point")  # 178 s: 1 of 106, no estimate yet
+            step("a point")  # 300 s: 2
+            step("a point")  # 400 s: 3 done, an estimate
+    assert (tmp_path / "few.txt").read_text().splitlines()[:3] == [
+        "study: 1 of 106 done, 2 min 58 s so far",
+        "study: 2 of 106 done, 5 min 0 s so far",
+        "study: 3 of 106 done, 6 min 40 s so far (about 3 h 48 min left)",
+    ]
     captured = io.StringIO()  # no fileno: nothing but the closing line
     monkeypatch.setattr(common, "console", Console(file=captured, width=200, color_system=None))
     clock = iter([0.0, 500.0])

@@ -502,3 +502,25 @@ def test_a_class_the_strategies_almost_never_call_is_a_warning_in_the_summary():
     for point in points:
         point["metrics"].pop("notes", None)
     assert _found(points)[1]["missed_class"] is None
+
+
+def test_strategies_level_on_auroc_are_told_apart_by_their_calls_and_risks():
+    """A trial's study: base model and adapters all at AUROC 1.000, "none of them is the
+    best", where the base found 1 of 7 nodules (balanced accuracy 0.571) and the adapters all
+    7: what differs beyond the ranking is said with the level ones."""
+    seeds = {"base_only": {1.0: [1.0]}, "head_only": {1.0: [1.0, 1.0]}}
+    points = _points(seeds)
+    for point in points:
+        base = point["strategy"] == "base_only"
+        point["metrics"].update(
+            balanced_accuracy=0.571 if base else 1.0, balanced_accuracy_ci=[0.3, 1.0],
+            brier=0.213 if base else 0.019, brier_ci=[0.0, 0.3],
+        )  # fmt: skip
+    _, found = _found(points)
+    assert (
+        "With 200 target rows (100%), the base model without adapter and the head-only adapter "
+        "have the same mean AUROC (1.000): by it none of them is the best at this size. AUROC "
+        "judges only how they rank the rows; at the decision threshold and in their risks they "
+        "differ (means): balanced accuracy 0.571 (base model without adapter), 1.000 (head-only "
+        "adapter); Brier score 0.213 (base model without adapter), 0.019 (head-only adapter)."
+    ) in found["sentences"]

@@ -115,8 +115,9 @@ class _LogProgress:
             line = f"{self.title}: working, {_duration(spent)} so far"
         else:
             line = f"{self.title}: {self.done} of {self.total} done, {_duration(spent)} so far"
-            new = self.done - self.already
-            if new > 0 and self.done < self.total:
+            new = self.done - self.already  # from one step of a hundred, no estimate (a
+            steady = new >= 3 or new >= 0.1 * self.total  # trial's first said "5 h 10 min")
+            if new > 0 and steady and self.done < self.total:
                 line += f" (about {_duration(spent / new * (self.total - self.done))} left)"
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 

@@ -209,7 +209,11 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
                     f"({BASE_ALONE.format(noun=noun)})"
                 )
             if level:
-                lines.append(_level_sentence(sized, best, level, metric))
+                beyond = _beyond_ranking(curves, fraction, [best[0], *level], metric, noun)
+                said = _level_sentence(sized, best, level, metric)
+                if beyond:  # by AUROC alone
+                    said = said.replace(": none of them", ": by it none of them")
+                lines.append(said + beyond)
             else:
                 lines.append(
                     _lead_sentence(start, best, runner, tied, metric)
@@ -381,6 +385,34 @@ def _level_sentence(
         f"{listed(f'the {label(s)}' for s in [best[0], *level])} have the same mean {name} "
         f"({figure(metric, best[1]['mean'])}): none of them is the best at this size."
     )
+
+
+#: what strategies level on AUROC may still differ in: their calls and their risks
+BEYOND_RANKING = ("balanced_accuracy", "brier")
+
+
+def _beyond_ranking(curves: dict[str, Any], fraction: float, level: list[str], metric: str,
+                    noun: str) -> str:  # fmt: skip
+    """Where strategies level on AUROC (which judges only how they rank the patients) differ
+    at the decision threshold or in their risks, those means, said after "none of them is
+    the best": a trial's study read "the same mean AUROC (1.000)" of a base model that
+    found 1 of 7 nodules and adapters that found all 7, and concluded that adapting brought
+    nothing. Empty where the metric is not AUROC or the others are level too."""
+    if metric != "auroc":
+        return ""
+    said = []
+    for other in BEYOND_RANKING:
+        ranked = dict(_ranked(curves.get(other) or {}, fraction, other))
+        means = [ranked[s]["mean"] for s in level if s in ranked]
+        if len(means) < len(level) or len({figure(other, m, *means) for m in means}) < 2:
+            continue
+        each = ", ".join(f"{figure(other, m, *means)} ({label(s)})"
+                         for s, m in zip(level, means, strict=True))  # fmt: skip
+        said.append(f"{METRIC_LABELS.get(other, other)} {each}")
+    if not said:
+        return ""
+    return (f" AUROC judges only how they rank the {noun}; at the decision threshold and in "
+            f"their risks they differ (means): {'; '.join(said)}.")  # fmt: skip
 
 
 def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples", *,
