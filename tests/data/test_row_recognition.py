@@ -156,8 +156,8 @@ def test_evaluate_says_when_an_adapter_s_training_rows_cannot_be_known(trained, 
     _booleans_as_1_0(trained["source"]).to_csv(path, index=False)
     result = evaluate_job(base_dir=root / "base", adapter_dir=tmp_path / "va", data=path,
                           group_column="dataset", group="VA Long Beach", n_boot=0)  # fmt: skip
-    assert result.used.endswith(
-        "(the adapter's split.json is not beside it: rows it trained on could not be left out)"
+    assert result.used == (  # why (its split.json not beside it): the warning says it
+        "dataset = VA Long Beach; rows the adapter trained on could not be left out"
     )
 
 

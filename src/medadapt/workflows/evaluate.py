@@ -191,9 +191,8 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
     )  # fmt: skip
     near = _near_copies_warning(modality, data, samples, scored, [base_split, own])
     if own and own.get("_unknown"):
-        used += (
-            f" ({own_name}'s split.json is not beside it: {modality.noun} it trained on could "
-            "not be left out)"
+        used += (  # "; ": a trial read "(all rows (the adapter's ...))", the warning's why
+            f"; {modality.noun} {own_name} trained on could not be left out"
         )
     if len(scored) == 0 and excluded:
         raise DataError(
