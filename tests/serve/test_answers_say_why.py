@@ -24,7 +24,7 @@ from tests.serve.recorded import SITE_C_CAUTION
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FIELDS = "age, marker, sex, smoker"  # the served model's features, all listed
+FIELDS = "age, marker, sex, smoker; also read: patient_id, site"  # its features, all listed
 SLIPS = (  # "m" for "M" and "YES" for "yes": the model's spelling, never the value sent
     "the values sent for 'smoker' and 'sex' differ from a category the model learned only in "
     "upper/lower case, and were read as 'unseen' (no information): send the model's spelling "
@@ -176,7 +176,7 @@ def test_an_adapter_without_a_promoted_version_says_how_to_promote_one(
 
 def test_a_misspelt_field_gets_the_field_meant_and_every_field(client, served_registry):
     patient = _patient(served_registry)
-    instance = {**patient, "marker_level": 1.0, "Smoker": "yes", "colour": "red"}
+    instance = {**patient, "marker_level": 1.0, "Smoker": "yes", "colour": "red", "sitte": "C"}
     del instance["marker"], instance["smoker"]
     reply = client.post(
         "/v1/predict", json={"adapter": "site_c", "instances": [instance]}, headers=AUTH
@@ -190,6 +190,9 @@ def test_a_misspelt_field_gets_the_field_meant_and_every_field(client, served_re
                 f"{FIELDS})"},
         {"loc": ["body", "instances", 0, "colour"], "type": "value_error",
          "msg": f"'colour' is not a field of this model (its fields: {FIELDS})"},
+        {"loc": ["body", "instances", 0, "sitte"], "type": "value_error",  # a trial's "datset"
+         "msg": f"'sitte' is not a field of this model; did you mean 'site'? (its fields: "
+                f"{FIELDS})"},
     ]})  # fmt: skip
 
 

@@ -143,11 +143,13 @@ def check_instance(
                     "predicts, not one of its fields: leave it out of the request",
                 )
             )
-        elif key not in allowed:
+        elif key not in allowed:  # the group and id fields too: a trial's "datset" was
+            others = sorted(allowed - features)  # told neither its spelling nor the field
             listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
                 " ..." if len(known) > MAX_LISTED_FIELDS else ""
             )
-            said = f"{shown(key)} is not a field of this model{_meant(key, known)}"
+            listed += f"; also read: {', '.join(others)}" if others else ""
+            said = f"{shown(key)} is not a field of this model{_meant(key, known + others)}"
             errors.append(_error(index, key, f"{said} (its fields: {listed})"))
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
