@@ -120,9 +120,9 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
         "spelling ('sex': 'M')"
     )
-    assert answers[0] == {**common, "note": f"{SITE_C_CAUTION}; {withheld}; {SLIPS}"}
-    assert answers[1]["note"].startswith(
-        f"{SITE_C_CAUTION}; {withheld}; {one_slip}; 'smoker' is none of the "
+    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}"}  # no prediction: no
+    assert answers[1]["note"].startswith(  # caution of the model's predictions
+        f"{withheld}; {one_slip}; 'smoker' is none of the "
     )
     assert answers[1] == {**common, "note": answers[1]["note"]}
     # predict scores such a row with warnings (its rule counts the missing feature alone)

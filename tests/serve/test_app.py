@@ -79,12 +79,21 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert (sparse["predicted"], sparse["probability"]) == (None, None)
     assert complete["predicted"] is not None and partial["probability"] is not None
     n = len(features)
-    assert sparse["note"] == (
-        f"{SITE_C_CAUTION}; {n - 1} of the model's {n} features were missing (read as 'not "
+    assert sparse["note"] == (  # why first; the model's cautions are of predictions it made
+        f"{n - 1} of the model's {n} features were missing (read as 'not "
         "measured', never imputed): a prediction resting on 1 is withheld; send the others, or "
         "start the server with --score-sparse to answer such instances anyway"
     )
     PredictResponse.model_validate(reply.json())
+    numeric = next(f.name for f in schema.numeric_features)  # a trial: far outside, withheld,
+    reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": [  # and told
+        {numeric: 1e9}]}, headers=AUTH)  # fmt: skip  # "the prediction extrapolates there"
+    (far,) = reply.json()["predictions"]
+    assert far["predicted"] is None and far["outside_training"] == [numeric]
+    assert far["note"].endswith(
+        f"the value sent for {numeric!r} lies far outside those the "
+        "model was trained on (a unit or typing error?): check it"
+    )
 
 
 def test_site_c_is_recorded_not_shown_better_than_chance(client, served_registry):
@@ -109,7 +118,7 @@ def test_score_sparse_answers_an_instance_lacking_most_features_with_a_note(serv
     (sparse,) = reply.json()["predictions"]
     n = len(features)
     assert 0 <= sparse["probability"] <= 1 and sparse["predicted"] in schema.classes
-    assert sparse["note"] == (
+    assert sparse["note"] == (  # a prediction made: the model's cautions first
         f"{SITE_C_CAUTION}; {n - 1} of the model's {n} features were missing (read as 'not "
         "measured', never imputed): this prediction rests on 1; send the others before relying "
         "on it"

@@ -108,23 +108,27 @@ def other_unseen_note(schema: Any, unseen: list[str], said: set[str]) -> str | N
     return "; ".join(said_of) or None
 
 
-def outside_note(names: list[str]) -> str | None:
+def outside_note(names: list[str], *, predicted: bool = True) -> str | None:
     """What an answer says of the features in ``outside_training`` (a trial's negative
     tumour radius got ``probability 0.0015`` and ``"note": null``: a client showing the
-    answer alone showed a confident result); None when there is none.
+    answer alone showed a confident result); None when there is none. ``predicted`` False:
+    no prediction was made (withheld), so none extrapolates.
 
     >>> print(outside_note(["age", "bmi"]))  # doctest: +NORMALIZE_WHITESPACE
     the values sent for 'age' and 'bmi' lie far outside those the model was trained on (a
     unit or typing error?): the prediction extrapolates there and may be wrong; check them
+    >>> print(outside_note(["chol"], predicted=False))  # doctest: +NORMALIZE_WHITESPACE
+    the value sent for 'chol' lies far outside those the model was trained on (a unit or
+    typing error?): check it
     """
     if not names:
         return None
     one = len(names) == 1
+    so = ": the prediction extrapolates there and may be wrong;" if predicted else ":"
     return (
         f"the {'value' if one else 'values'} sent for {listed(repr(n) for n in names)} "
         f"{'lies' if one else 'lie'} far outside those the model was trained on (a unit or "
-        "typing error?): the prediction extrapolates there and may be wrong; check "
-        f"{'it' if one else 'them'}"
+        f"typing error?){so} check {'it' if one else 'them'}"
     )
 
 

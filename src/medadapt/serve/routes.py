@@ -349,11 +349,11 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             outside := outside_in_record(schema.numeric_features, instance, schema.missing_codes)
         ),
         "validated": route.validated,
-        "note": joined_notes(
-            route.note,  # which model answered, and its cautions, first (as for images)
+        "note": joined_notes(  # withheld: why first, and no word of a prediction not made
+            None if withheld else route.note,  # which model answered, its cautions, first
             sparse,
             lacking_note(missing, len(unseen), n_features),
-            outside_note(outside),
+            outside_note(outside, predicted=not withheld),
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
             other_unseen_note(schema, unseen, {*cased, *kinds}),
