@@ -1324,6 +1324,17 @@ def test_an_imported_version_without_its_base_says_its_positive_class_is_not_kno
         "not known here: the registry holds no base model with its weights (its label and "
         "threshold are there; registry add-base BASE_DIR)"
     )
+    said = "a binary outcome (y; 1 means y > 0)"
+    assert "a binary outcome (y)" in cli(*other, "card", "heart@1")[0]
+    # its base added after it: the card says then what 1 means, as show does (a trial's card
+    # stayed as written at the import)
+    cli(*other, "add-base", str(base))
+    assert said in cli(*other, "card", "heart@1")[0]
+    third = ["--bare", "registry", "--root", str(tmp_path / "third")]  # by an archive
+    cli(*third, "import", str(tmp_path / "site.tar"))
+    cli("export", "heart@1", "-o", str(tmp_path / "with-base.tar"), "--with-base")
+    cli(*third, "import", str(tmp_path / "with-base.tar"))  # the same adapter, and its base
+    assert said in cli(*third, "card", "heart@1")[0]
 
 
 def test_every_command_reads_a_version_as_serve_does_and_refuses_a_v_prefix(cli, adapter_dir):

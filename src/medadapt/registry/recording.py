@@ -177,6 +177,27 @@ def _same_version(conn: sqlite3.Connection, name: str, manifest_blob: str) -> in
     return None if same is None else same[0]
 
 
+def refresh_cards(registry: RegistryLike, weights: str) -> None:
+    """Write again the cards of the versions on base ``weights`` (its hash, or the start of
+    it that names its folder) registered before it, now that it says what their positive
+    class means (a trial imported an adapter, then its base: the card read "a binary
+    outcome (num)" where ``show`` said "1 means num > 0"). A card saying it is left as is."""
+    positive = positive_class_words(base_schema(registry.root, weights))
+    if positive is None:
+        return
+    for v in registry.list():
+        if not v.base_fingerprint["weights"].startswith(weights):
+            continue
+        manifest = json.loads(registry.objects.path(v.manifest_blob).read_bytes())
+        card = render_card(name=v.name, version=v.version, parent=v.parent,
+                           registered=v.registered, manifest=manifest, notes=v.notes,
+                           origin=v.origin, positive=positive)  # fmt: skip
+        if card != v.card:
+            with registry.index.write() as conn:
+                conn.execute("UPDATE versions SET card = ? WHERE name = ? AND version = ?",
+                             (card, v.name, v.version))  # fmt: skip
+
+
 def _insert_version(
     conn: sqlite3.Connection,
     name: str,

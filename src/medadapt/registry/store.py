@@ -40,6 +40,7 @@ from medadapt.registry.maintenance import (  # the reports: also importable from
 )
 from medadapt.registry.objects import ObjectStore, sha256_file, temp_name
 from medadapt.registry.queries import SELECT_VERSIONS, Event
+from medadapt.registry.recording import refresh_cards
 from medadapt.registry.records import (
     AdapterVersion,
     Exported,
@@ -250,7 +251,10 @@ class Registry:
         adds nothing, but puts back a registered copy that was deleted or replaces a damaged
         one (``repaired`` says which). ``spelled``: the registry command as the user typed it
         (an adapter given here is told the ``add`` that registers it)."""
-        return bases.add_base(self.root, base_dir, spelled=spelled)
+        added = bases.add_base(self.root, base_dir, spelled=spelled)
+        if added.new:  # adapters on it registered before: their cards can now say more
+            refresh_cards(self, added.path.name)  # (its weights hash, as the key is)
+        return added
 
     # ----- promoting and removing ---------------------------------------------------------------
     def promote(

@@ -32,7 +32,13 @@ from medadapt.registry import archive, bases, queries
 from medadapt.registry.db import Index
 from medadapt.registry.diff import Question, question, question_words, scores_in_order
 from medadapt.registry.objects import temp_name
-from medadapt.registry.recording import MANIFEST, RegistryLike, register, without_local_paths
+from medadapt.registry.recording import (
+    MANIFEST,
+    RegistryLike,
+    refresh_cards,
+    register,
+    without_local_paths,
+)
 from medadapt.registry.recording import without_local_paths as _without_local_paths  # noqa: F401
 from medadapt.registry.records import (  # Registration, Exported: also importable from here
     AdapterVersion,
@@ -221,15 +227,19 @@ def add_directory(
     notices = []
     weights = manifest["base_fingerprint"]["weights"]
     source = bases.recorded_base(manifest)
+    added = None
     if source is not None and not bases.has_base(registry.root, weights):
         try:
-            notices += _base_notices(bases.add_base(registry.root, source), source)
+            added = bases.add_base(registry.root, source)
+            notices += _base_notices(added, source)
         except AdapterFileError as exc:
             notices.append(f"note: its base model was not registered: {exc}")
     elif source is None and not bases.has_base(registry.root, weights):
         replaced = bases.replaced_base_note(manifest, registry.root)
         notices += [replaced] if replaced else []
     result = register(registry, directory, manifest, name=name, parent=parent, notes=notes)
+    if added is not None and added.new:  # versions on it registered before: their cards
+        refresh_cards(registry, weights)
     return _with_notices(registry, result, notices)
 
 
@@ -300,9 +310,10 @@ def import_archive(
         )
         check_same_question(registry, name, manifest, force=force)
         notices = []
-        base = unpacked.base_dir  # registered before the version, as in add_directory
+        base, added = unpacked.base_dir, None  # registered before the version, as in add
         if base is not None:
-            notices += _base_notices(_keep_archived_base(registry, path, base, manifest), path)
+            added = _keep_archived_base(registry, path, base, manifest)
+            notices += _base_notices(added, path)
         origin = {
             "registry_id": unpacked.info.get("registry_id"),
             "name": entry.get("name"),
@@ -322,6 +333,8 @@ def import_archive(
             notes=notes if notes is not None else entry.get("notes"),
             origin=origin,
         )
+        if added is not None and added.new:  # versions on it registered before: their cards
+            refresh_cards(registry, manifest["base_fingerprint"]["weights"])
         return _with_notices(registry, result, notices)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
