@@ -132,6 +132,18 @@ def test_a_slope_whose_interval_lies_below_0_says_the_outcomes_run_opposite():
     )
 
 
+def test_a_regression_slope_wholly_below_0_says_the_outcomes_run_opposite():
+    """As for a yes/no outcome (a review: "spread wider than the outcomes" was said of it)."""
+    rng = np.random.default_rng(6)
+    y = rng.normal(50, 10, 200)
+    report = regression_metrics(y, 100 - y + rng.normal(0, 3, 200), n_boot=300, seed=0)
+    assert report["calibration_slope_ci"][1] < 0
+    assert report["notes"]["calibration_slope"] == (
+        "the outcomes run opposite to the predictions (slope below 0, the interval excludes 0): "
+        "a higher prediction means a lower value for these patients"
+    )
+
+
 def test_binary_report_refuses_metrics_the_data_cannot_support():
     y = np.array([1] * 14 + [0, 0])
     score = np.linspace(0.2, 0.9, 16)

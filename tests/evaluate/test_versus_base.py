@@ -508,21 +508,33 @@ def test_an_adapter_that_mends_a_base_calling_everyone_one_class_is_said_in_its_
 
 def test_an_adapter_better_than_a_backwards_base_but_still_below_chance_is_said_so():
     """A trial's adapter of AUROC 0.307 against the base model's 0.017 was said to rank
-    "patients by risk better", beside nothing to say it was still worse than chance."""
+    "patients by risk better", beside nothing to say its own AUROC was below chance."""
+    from sklearn.metrics import roc_auc_score
+
     rng = np.random.default_rng(0)
     y = np.array([0, 1] * 40)
     base = 1.0 - y + rng.normal(0, 0.01, 80)  # backwards
     adapted = 1.0 - y + rng.normal(0, 1.0, 80)  # backwards, less so
-    from sklearn.metrics import roc_auc_score
-
     auroc = roc_auc_score(y, adapted)
     assert roc_auc_score(y, base) < auroc < 0.5
     said = versus_base(y, adapted, base, metric="auroc", n_boot=200)
     assert said["verdict"] == "better"
     assert said["in_words"].endswith(
-        f" Yet it still ranks these patients worse than chance (AUROC {auroc:.3f}, below 0.5): "
-        "better than the base model alone, and still not fit to use."
+        f" Its own AUROC on these patients, {auroc:.3f}, is below 0.5, the level of chance: "
+        "ranking better than the base model alone does not make it useful."
     )
-    fair = versus_base(y, 1.0 - adapted, 1.0 - adapted + rng.normal(0, 2, 80), metric="auroc",
-                       n_boot=200)  # fmt: skip
-    assert "worse than chance" not in fair["in_words"]
+    good = y + rng.normal(0, 0.5, 80)  # better than the backwards base, and above 0.5
+    better = versus_base(y, good, base, metric="auroc", n_boot=200)
+    assert better["verdict"] == "better" and "below 0.5" not in better["in_words"]
+    three = np.array([0, 1, 2] * 30)  # several classes: their macro AUROC
+
+    def probabilities(logits):
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    backwards = probabilities(3 * np.eye(3)[(three + 1) % 3] + rng.normal(0, 0.01, (90, 3)))
+    less = probabilities(np.eye(3)[(three + 1) % 3] + rng.normal(0, 1.5, (90, 3)))
+    macro = roc_auc_score(three, less, multi_class="ovr", average="macro")
+    several = versus_base(three, less, backwards, metric="auroc", n_boot=200,
+                          classes=["a", "b", "c"])  # fmt: skip
+    assert macro < 0.5 and several["verdict"] == "better"
+    assert f"Its own AUROC on these patients, {macro:.3f}, is below 0.5" in several["in_words"]

@@ -1223,7 +1223,8 @@ def test_a_version_of_another_base_is_said_so_when_added_and_when_promoted(cli, 
     old, new = (reg.get(ref).base_fingerprint["weights"][:12] for ref in ("heart@1", "heart@2"))
     assert old != new
     assert (
-        f"note: heart@2 adapts another base model ({new}) than heart@1 ({old}): the two can "
+        f"note: heart@2 adapts another base model ({new}) than heart@1, served now ({old}): "
+        "the two can "
         "answer the same patient differently however alike their figures; compare them "
         f"('medadapt registry --root {cli.root} diff heart@1 heart@2') before promoting"
     ) in out.splitlines()
@@ -1236,7 +1237,10 @@ def test_a_version_of_another_base_is_said_so_when_added_and_when_promoted(cli, 
         "now: the same patient's answer can change however alike their figures"
     ) in lines
     out, _ = cli("add", str(adapter_dir(3, base_seed=7)), "--name", "heart")
-    assert "another base model" not in out  # heart@2's base, as the one before it
+    assert "another base model" not in out  # heart@2's base, served now
+    cli("promote", "heart", "--clear")  # none served: against the version before it
+    out, _ = cli("add", str(adapter_dir(4)), "--name", "heart")
+    assert f"note: heart@4 adapts another base model ({old}) than heart@3 ({new}): " in out
 
 
 def test_removing_the_served_version_says_none_is_served_and_how_to_serve_another(cli, adapter_dir):

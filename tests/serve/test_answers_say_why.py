@@ -120,8 +120,8 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
         "spelling ('sex': 'M')"
     )
-    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}"}  # no prediction: no
-    assert answers[1]["note"].startswith(  # caution of the model's predictions
+    assert answers[0] == {**common, "note": f"{withheld}; {SLIPS}; {SITE_C_CAUTION}"}  # why
+    assert answers[1]["note"].startswith(  # first, the model's cautions last
         f"{withheld}; {one_slip}; 'smoker' is none of the "
     )
     assert answers[1] == {**common, "note": answers[1]["note"]}
@@ -286,9 +286,7 @@ def test_each_answer_says_how_the_model_that_gave_it_was_tested(client, served_r
     assert answer["positive"] in (f"outcome = {positive!r}", f"{positive} (outcome > 0)")
 
 
-def test_an_imported_adapter_s_answer_says_it_was_tested_at_the_exporting_site(
-    served_registry, tmp_path
-):
+def test_an_imported_adapter_s_answer_says_it_was_tested_at_another_site(served_registry, tmp_path):
     """A trial's receiving hospital was answered "validated: AUROC 0.616 (...), n=60", its
     sender's test patients, as if of its own."""
     sender = Registry(served_registry["registry"])
@@ -300,5 +298,5 @@ def test_an_imported_adapter_s_answer_says_it_was_tested_at_the_exporting_site(
         [there] = _answer(received, [_patient(served_registry)])
     with TestClient(create_app(sender.root, token=TOKEN)) as own:
         [here] = _answer(own, [_patient(served_registry)])
-    assert there["validated"] == here["validated"] + ", tested at the exporting site"
+    assert there["validated"] == here["validated"] + ", tested at another site (imported)"
     assert there["probability"] == here["probability"]

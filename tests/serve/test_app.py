@@ -79,10 +79,10 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert (sparse["predicted"], sparse["probability"]) == (None, None)
     assert complete["predicted"] is not None and partial["probability"] is not None
     n = len(features)
-    assert sparse["note"] == (  # why first; the model's cautions are of predictions it made
+    assert sparse["note"] == (  # why first; the model's cautions (of its results) last
         f"{n - 1} of the model's {n} features were missing (read as 'not "
         "measured', never imputed): a prediction resting on 1 is withheld; send the others, or "
-        "start the server with --score-sparse to answer such instances anyway"
+        f"start the server with --score-sparse to answer such instances anyway; {SITE_C_CAUTION}"
     )
     PredictResponse.model_validate(reply.json())
     numeric = next(f.name for f in schema.numeric_features)  # a trial: far outside, withheld,
@@ -92,7 +92,7 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     assert far["predicted"] is None and far["outside_training"] == [numeric]
     assert far["note"].endswith(
         f"the value sent for {numeric!r} lies far outside those the "
-        "model was trained on (a unit or typing error?): check it"
+        f"model was trained on (a unit or typing error?): check it; {SITE_C_CAUTION}"
     )
 
 

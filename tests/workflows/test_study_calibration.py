@@ -69,3 +69,17 @@ def test_the_section_says_the_ranking_was_by_the_study_s_metric_alone(task):
     if task == "regression":
         assert ("LoRA adapter 1.60 (1.20–2.00) 14.2 (6.0–22.0) predictions squeezed to the "
                 "average; predicted too low") in text  # fmt: skip
+
+
+def test_a_slope_wholly_below_0_reads_as_risks_run_opposite_not_too_extreme():
+    """A trial's slope of -7.3 (-15.3 to -2.9) was read "too extreme" in the study's table,
+    as evaluate read it: a slope below 0 is a ranking run backwards."""
+    points = [_point("lora", 0, -7.3, [-15.3, -2.9], 1.0, [0.9, 1.1]),
+              _point("lora", 1, -5.0, [-9.0, -1.0], 1.0, [0.9, 1.1]),
+              _point("head_only", 0, -2.0, [-4.0, -0.5], 1.0, [0.9, 1.1]),
+              _point("head_only", 1, 0.4, [0.1, 0.8], 1.0, [0.9, 1.1])]  # fmt: skip
+    rows = {row[0]: row[-1] for row in calibration_rows(points, "binary")}
+    assert rows["LoRA adapter"] == "risks run opposite to the outcomes"
+    assert rows["head-only adapter"] == (
+        "risks run opposite to the outcomes (in 1 of 2 seeds); risks too extreme (in 1 of 2 seeds)"
+    )

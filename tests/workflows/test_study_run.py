@@ -188,7 +188,7 @@ def test_a_log_file_gets_a_progress_line_now_and_then(monkeypatch, tmp_path):
     assert (tmp_path / "few.txt").read_text().splitlines()[:3] == [
         "study: 1 of 106 done, 2 min 58 s so far",
         "study: 2 of 106 done, 5 min 0 s so far",
-        "study: 3 of 106 done, 6 min 40 s so far (about 3 h 48 min left)",
+        "study: 3 of 106 done, 6 min 40 s so far (about 3 h 10 min left)",  # after the first
     ]
     captured = io.StringIO()  # no fileno: nothing but the closing line
     monkeypatch.setattr(common, "console", Console(file=captured, width=200, color_system=None))

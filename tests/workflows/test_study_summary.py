@@ -519,8 +519,19 @@ def test_strategies_level_on_auroc_are_told_apart_by_their_calls_and_risks():
     _, found = _found(points)
     assert (
         "With 200 target rows (100%), the base model without adapter and the head-only adapter "
-        "have the same mean AUROC (1.000): by it none of them is the best at this size. AUROC "
-        "judges only how they rank the rows; at the decision threshold and in their risks they "
-        "differ (means): balanced accuracy 0.571 (base model without adapter), 1.000 (head-only "
-        "adapter); Brier score 0.213 (base model without adapter), 0.019 (head-only adapter)."
+        "have the same mean AUROC (1.000): by AUROC none of them is the best at this size. "
+        "AUROC judges only how they rank the rows; their other means differ: balanced accuracy "
+        "(their calls at the decision threshold) 0.571 for the base model without adapter and "
+        "1.000 for the head-only adapter, all of their intervals overlapping; Brier score "
+        "(their risks) 0.213 for the base model without adapter and 0.019 for the head-only "
+        "adapter, all of their intervals overlapping."
     ) in found["sentences"]
+    for point in points:  # the base's Brier interval apart from the adapter's
+        base = point["strategy"] == "base_only"
+        point["metrics"]["brier_ci"] = [0.17, 0.26] if base else [0.0, 0.04]
+    said = next(s for s in _found(points)[1]["sentences"] if "Brier" in s)
+    assert said.endswith("0.019 for the head-only adapter, some of their intervals apart.")
+    for point in points:  # only the calls differ: only they are said
+        point["metrics"].update(brier=0.1, brier_ci=[0.0, 0.3])
+    said = next(s for s in _found(points)[1]["sentences"] if "same mean AUROC" in s)
+    assert "balanced accuracy" in said and "Brier" not in said

@@ -1139,6 +1139,11 @@ def _regression_calibration(
             "the outcomes do not follow the predictions (the interval reaches 0): a higher "
             f"prediction is not shown to mean a higher value for these {unit}s"
         )
+    elif interval and interval[1] < 0:  # not "spread wider": a ranking run backwards
+        notes["calibration_slope"] = (
+            "the outcomes run opposite to the predictions (slope below 0, the interval "
+            f"excludes 0): a higher prediction means a lower value for these {unit}s"
+        )
     elif interval and interval[1] < 1:
         notes["calibration_slope"] = (
             "the predictions spread wider than the outcomes (slope below 1, the interval "

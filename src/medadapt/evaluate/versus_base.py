@@ -109,20 +109,26 @@ def versus_base(
 
 
 def _still_backwards(y: np.ndarray, adapted: Any, units: str) -> str:
-    """Where an adapter that ranks better than the base model still ranks the samples worse
-    than chance (its AUROC below 0.5): a trial's adapter of AUROC 0.307, against the base's
-    0.017, read "ranks patients by risk better" as an endorsement. Empty otherwise (and for
-    several classes, whose AUROC is not one number here)."""
+    """Where an adapter that ranks better than the base model has an AUROC below 0.5 of its
+    own (a trial's adapter of 0.307, against the base's 0.017, read "ranks patients by risk
+    better" as an endorsement): that figure, said after the verdict; the adapter's own
+    interval, in its figures, says whether chance explains it. Several classes: their macro
+    one-vs-rest AUROC, the one compared. Empty otherwise."""
     from sklearn.metrics import roc_auc_score
 
     scores = np.asarray(adapted, dtype=float)
-    if scores.ndim != 1 or len(np.unique(y)) != 2:
+    try:
+        if scores.ndim == 1:
+            auroc = float(roc_auc_score(y, scores))
+        else:
+            auroc = float(roc_auc_score(y, scores, multi_class="ovr", average="macro",
+                                        labels=np.arange(scores.shape[1])))  # fmt: skip
+    except ValueError:  # a class absent: no AUROC to say
         return ""
-    auroc = float(roc_auc_score(y, scores))
     if auroc >= 0.5:
         return ""
-    return (f" Yet it still ranks these {units} worse than chance (AUROC {auroc:.3f}, below "
-            "0.5): better than the base model alone, and still not fit to use.")  # fmt: skip
+    return (f" Its own AUROC on these {units}, {auroc:.3f}, is below 0.5, the level of chance: "
+            "ranking better than the base model alone does not make it useful.")  # fmt: skip
 
 
 def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dict[str, Any]:

@@ -261,15 +261,18 @@ def _other_base_note(registry: RegistryLike, v: AdapterVersion) -> str | None:
     """A note where ``v`` adapts another base model than the version of its name before it:
     a trial imported an archive of another base as the next version, promoted it and saw
     the same patient's answer move, with nothing said (only ``diff`` showed it)."""
-    earlier = [u for u in registry.list(v.name) if u.version < v.version]
+    others = [u for u in registry.list(v.name) if u.version != v.version]
+    served = [u for u in others if u.promoted]  # what promoting it would replace, else
+    earlier = served or [u for u in others if u.version < v.version]  # the one before it
     if not earlier:
         return None
     last, weights = earlier[-1], v.base_fingerprint["weights"]
     if last.base_fingerprint["weights"] == weights:
         return None
     diff = command_line(registry.root, f"diff {last.ref} {v.ref}")
+    now = ", served now" if served else ""
     return (
-        f"note: {v.ref} adapts another base model ({weights[:12]}) than {last.ref} "
+        f"note: {v.ref} adapts another base model ({weights[:12]}) than {last.ref}{now} "
         f"({last.base_fingerprint['weights'][:12]}): the two can answer the same patient "
         f"differently however alike their figures; compare them ('{diff}') before promoting"
     )

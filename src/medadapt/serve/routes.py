@@ -357,6 +357,7 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
             other_unseen_note(schema, unseen, {*cased, *kinds}),
+            route.note if withheld else None,  # last: what "validated"'s ", warning" means
         ),
     }
     if withheld:

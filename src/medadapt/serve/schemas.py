@@ -78,7 +78,7 @@ VALIDATED = (
     "How the model that answered was tested, as recorded: its leading figure with its 95% "
     "interval and the number of test cases (AUROC 0.81 (0.72-0.89), n=60), 'not reported "
     "(n=8)' where too few were tested for any figure, ', warning' where a caution concerns the "
-    "whole result (see note), ', tested at the exporting site' for an adapter imported from "
+    "whole result (see note), ', tested at another site (imported)' for an adapter imported from "
     "another hospital's registry (its test patients were that site's, not this one's); a "
     "small n means the figure, and the answer, are uncertain."
 )

@@ -137,7 +137,7 @@ class GroupMisspelt(ConfigError):
 MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these groups
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
-IMPORTED_VALIDATION = ", tested at the exporting site"  # an imported version's test patients
+IMPORTED_VALIDATION = ", tested at another site (imported)"  # its test patients: not here
 MAX_RECORDED_WORDS = 200  # longest recorded warning said in an answer's caution, as recorded
 LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
@@ -481,7 +481,7 @@ class ServingState:
         return route
 
     def _tested_elsewhere(self, v: AdapterVersion) -> str:
-        """``", tested at the exporting site"`` for a version imported from another registry:
+        """``", tested at another site (imported)"`` for a version imported from another registry:
         its test patients were that site's (a trial's served answer said "validated: AUROC
         0.616 ..., n=60" at the hospital that received it, as if of its own patients)."""
         origin = v.origin or {}

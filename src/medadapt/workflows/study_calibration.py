@@ -37,6 +37,12 @@ READINGS = {
 }
 
 
+#: what a slope's test interval wholly below 0 says instead of its "below" reading (a
+#: trial's -7.3 (-15.3 to -2.9) read "too extreme": a ranking run backwards)
+OPPOSITE = {"binary": "risks run opposite to the outcomes",
+            "regression": "predictions run opposite to the outcomes"}  # fmt: skip
+
+
 def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]:
     """Per strategy (in the report's order): each figure's mean over seeds with the mean of
     the seeds' 95% intervals over the test patients, and what an interval wholly off the
@@ -61,7 +67,9 @@ def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]
             ideal = IDEAL[name]
             if len(intervals) != len(seeds):
                 continue
-            for reading, off in ((below, sum(high < ideal for _, high in intervals)),
+            opposite = sum(high < 0 for _, high in intervals) if name == "calibration_slope" else 0
+            for reading, off in ((OPPOSITE.get(task, below), opposite),
+                                 (below, sum(high < ideal for _, high in intervals) - opposite),
                                  (above, sum(low > ideal for low, _ in intervals))):  # fmt: skip
                 if off == len(seeds):
                     said.append(reading)

@@ -209,11 +209,10 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
                     f"({BASE_ALONE.format(noun=noun)})"
                 )
             if level:
-                beyond = _beyond_ranking(curves, fraction, [best[0], *level], metric, noun)
-                said = _level_sentence(sized, best, level, metric)
-                if beyond:  # by AUROC alone
-                    said = said.replace(": none of them", ": by it none of them")
-                lines.append(said + beyond)
+                beyond = _beyond_ranking(curves, fraction, [best[0], *level], metric, noun,
+                                         study["task"])  # fmt: skip
+                lines.append(_level_sentence(sized, best, level, metric, by_it=bool(beyond))
+                             + beyond)  # fmt: skip
             else:
                 lines.append(
                     _lead_sentence(start, best, runner, tied, metric)
@@ -376,43 +375,52 @@ def _level_sentence(
     best: tuple[str, dict[str, Any]],
     level: list[str],
     metric: str,
+    *,
+    by_it: bool = False,
 ) -> str:
     """No best strategy where the leader's mean is the same as others' (the same figure from
-    strategies that changed nothing the metric sees)."""
+    strategies that changed nothing the metric sees); ``by_it``: "by AUROC none ...", where
+    other figures tell them apart (:func:`_beyond_ranking`)."""
     name = METRIC_LABELS.get(metric, metric)
+    by = f"by {name} " if by_it else ""
     return (
         f"With {sized}, "
         f"{listed(f'the {label(s)}' for s in [best[0], *level])} have the same mean {name} "
-        f"({figure(metric, best[1]['mean'])}): none of them is the best at this size."
+        f"({figure(metric, best[1]['mean'])}): {by}none of them is the best at this size."
     )
 
 
-#: what strategies level on AUROC may still differ in: their calls and their risks
-BEYOND_RANKING = ("balanced_accuracy", "brier")
+#: what strategies level on AUROC may still differ in, and what each figure judges
+BEYOND_RANKING = {"balanced_accuracy": "their calls{at}", "brier": "their risks"}
 
 
 def _beyond_ranking(curves: dict[str, Any], fraction: float, level: list[str], metric: str,
-                    noun: str) -> str:  # fmt: skip
-    """Where strategies level on AUROC (which judges only how they rank the patients) differ
-    at the decision threshold or in their risks, those means, said after "none of them is
-    the best": a trial's study read "the same mean AUROC (1.000)" of a base model that
-    found 1 of 7 nodules and adapters that found all 7, and concluded that adapting brought
-    nothing. Empty where the metric is not AUROC or the others are level too."""
+                    noun: str, task: str = "binary") -> str:  # fmt: skip
+    """Where strategies level on AUROC (which judges only how they rank the samples) differ
+    in another figure's mean, those means, and whether their intervals overlap: a trial's
+    study read "the same mean AUROC (1.000)" of a base model that found 1 of 7 nodules and
+    adapters that found all 7, and concluded that adapting brought nothing. Empty where the
+    metric is not AUROC or the other figures print alike."""
     if metric != "auroc":
         return ""
     said = []
-    for other in BEYOND_RANKING:
+    for other, judged in BEYOND_RANKING.items():
         ranked = dict(_ranked(curves.get(other) or {}, fraction, other))
-        means = [ranked[s]["mean"] for s in level if s in ranked]
-        if len(means) < len(level) or len({figure(other, m, *means) for m in means}) < 2:
+        entries = [ranked[s] for s in level if s in ranked]
+        means = [e["mean"] for e in entries]
+        if len(entries) < len(level) or len({figure(other, m, *means) for m in means}) < 2:
             continue
-        each = ", ".join(f"{figure(other, m, *means)} ({label(s)})"
-                         for s, m in zip(level, means, strict=True))  # fmt: skip
-        said.append(f"{METRIC_LABELS.get(other, other)} {each}")
+        each = listed(f"{figure(other, m, *means)} for the {label(s)}"
+                      for s, m in zip(level, means, strict=True))  # fmt: skip
+        apart = any(not _overlap(a, b) for a in entries for b in entries)
+        at = " at the decision threshold" if task == "binary" else ""
+        said.append(f"{METRIC_LABELS.get(other, other)} ({judged.format(at=at)}) {each}, "
+                    f"{'some' if apart else 'all'} of their intervals "
+                    f"{'apart' if apart else 'overlapping'}")  # fmt: skip
     if not said:
         return ""
-    return (f" AUROC judges only how they rank the {noun}; at the decision threshold and in "
-            f"their risks they differ (means): {'; '.join(said)}.")  # fmt: skip
+    return (f" AUROC judges only how they rank the {noun}; their other means differ: "
+            f"{'; '.join(said)}.")  # fmt: skip
 
 
 def one_class_sentence(points: list[dict[str, Any]], noun: str = "samples", *,

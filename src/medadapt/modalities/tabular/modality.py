@@ -323,8 +323,7 @@ class TabularModality(Modality):
             )  # a count per command
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
-        notes += constant_columns_warnings(schema, samples.frame)
-        notes += empty_where_trained_warnings(schema, samples.frame)
+        notes += self.whole_notes(schema, samples)
         notes += missing_rows_warnings(schema, encoded)
         zeros, codes = _codes_here(schema, samples)
         for column, n in zeros.items():
@@ -336,6 +335,15 @@ class TabularModality(Modality):
             specs = {f.name: f for f in schema.numeric_features}
             notes.append(far_outside_warning(far, specs, python))
         return notes + _unseen_notes(schema, samples.frame, encoded.unseen)
+
+    def whole_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
+        """Columns the model dropped where it trained (one value in every training row, or
+        empty in all) that these rows hold other values in: a fact of the site, said once of
+        its rows (a review found ``adapt`` saying it of the training rows, then again of the
+        held-out ones)."""
+        frame = samples.frame
+        return [*constant_columns_warnings(schema, frame),
+                *empty_where_trained_warnings(schema, frame)]  # fmt: skip
 
     def withheld(self, schema: TableSchema, samples: TableSamples, options: Any):
         """The rows lacking more than half of the model's features (missing, or a category it
