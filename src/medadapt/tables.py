@@ -65,7 +65,12 @@ from medadapt.modalities.tabular import splits
 from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.modalities.tabular.samples import true_labels as _true_labels
-from medadapt.results import scored_in_sample
+from medadapt.results import (
+    ADAPTER_ROWS,
+    base_kept_leak_notes,
+    kept_leak_notes,
+    scored_in_sample,
+)
 from medadapt.train import fitting
 from medadapt.train.data_summary import data_summary
 from medadapt.train.fitting import Adaptation
@@ -286,9 +291,29 @@ def predict(
     samples = _samples(_as_read(frame), schema)
     _warn_about_values(schema, samples, scoring=True)
     _warn_about_training_rows(model, samples, adapter_ids)
+    _warn_about_kept_leaks(model, schema, adapter_ids)
     return fitting.predict(
         _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
     )
+
+
+def _warn_about_kept_leaks(
+    model: nn.Module, schema: TableSchema, adapter_ids: Sequence[str | None] | None
+) -> None:
+    """A warning for each column the base model or the adapter scoring the rows kept with
+    ``allow_leak``, as ``medadapt predict`` says it (a trial's notebook scored new patients
+    with a model resting on a column recorded after the outcome, without a word)."""
+    network = _uncompiled(model)
+    inner = network.base_model if isinstance(network, AdapterModel) else network
+    base = base_of(inner)
+    what = "these predictions"
+    said = base_kept_leak_notes(base.training, schema.label, what=what) if base else []
+    if isinstance(network, AdapterModel):
+        for name in dict.fromkeys(n for n in adapter_ids or () if n is not None):
+            recorded = network.adapter_metadata.get(name, {}).get("allowed_leaks")
+            said += kept_leak_notes(recorded, schema.label, what=what, whose=ADAPTER_ROWS)
+    for note in said:
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _warn_about_training_rows(

@@ -158,6 +158,12 @@ def test_a_copy_of_the_label_stops_train_base(source):
         trained = ma.train_base(leaky, kept, train_config=QUICK)
     ((recorded,),) = [trained.training["allowed_leaks"]]  # saved with it, as train-base's
     assert (recorded["column"], recorded["statistic"], recorded["value"]) == ("num", "AUROC", 1.0)
+    with pytest.warns(UserWarning) as said:  # every prediction says it, as medadapt predict's
+        ma.predict(trained.model, kept, leaky.head(5))
+    assert any(str(w.message).startswith(
+        "column 'num' was kept deliberately (--allow-leak / allow_leak=) although on the base "
+        "model's training rows it alone predicts 'disease' with AUROC 1.000: these predictions "
+        "may rest on a leak") for w in said)  # fmt: skip
 
 
 def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, target, tmp_path):
@@ -178,6 +184,14 @@ def test_a_feature_that_gives_the_label_away_on_the_target_stops_adapt(base, tar
     unset = AdapterRecord(method="lora").to_json()  # allowed_leaks None: not erased
     again = read_manifest(result.model.save_adapter("va", tmp_path / "again", metadata=unset))
     assert again["metadata"]["allowed_leaks"] == [kept] and again["metadata"]["method"] == "lora"
+    loaded = base.load_adapter(tmp_path / "va")  # a trial's predictions said nothing of it
+    with pytest.warns(UserWarning) as said:
+        ma.predict(loaded, base.schema, leaky.head(5), adapter="va")
+    assert [str(w.message) for w in said if "kept deliberately" in str(w.message)] == [
+        "column 'marker' was kept deliberately (--allow-leak / allow_leak=) although on the rows "
+        "the adapter was trained and tested on it alone predicts 'num' with AUROC 1.000: these "
+        "predictions may rest on a leak"
+    ]
     result.model.delete_adapter("va")
     assert result.model.adapter_metadata == {}
 
