@@ -140,3 +140,28 @@ def test_one_hot_class_probabilities_get_the_two_values_note():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert "auroc" not in ma.compute_metrics("multiclass", y, soft, n_boot=50)["notes"]
+
+
+def test_a_leading_figure_withheld_is_said_with_why_not_left_none_silently():
+    """A trial's notebook formatted ``metrics['auroc']`` and met a TypeError: None, with the
+    reason (4 negatives of 20) in ``metrics['notes']`` only."""
+    y = np.r_[np.zeros(4, dtype=int), np.ones(16, dtype=int)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = ma.binary_metrics(y, np.linspace(0, 1, 20))
+    assert metrics["auroc"] is None
+    assert (
+        "metrics['auroc'] is None: 4 negatives among 20 patients; at least 5 are needed for a "
+        "meaningful estimate (its reason is in metrics['notes'])"
+    ) in [str(w.message) for w in caught]
+    values = np.linspace(0, 10, 6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = ma.compute_metrics("regression", values, values + 1)
+    said = [str(w.message) for w in caught]
+    assert metrics["mae"] is None
+    assert any(s.startswith("metrics['mae'] is None: only 6 patients") for s in said)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate_groups("binary", y, np.linspace(0, 1, 20), {}, n_boot=50)
+    assert not [w for w in caught if "is None" in str(w.message)]  # medadapt's own: no word

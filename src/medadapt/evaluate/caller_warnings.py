@@ -60,7 +60,26 @@ def said_to_caller(metrics: dict[str, Any]) -> list[str]:
     notes = metrics.get("notes") or {}
     said = [notes.get(key) for key in SAID_AS_WARNINGS]
     said += [note for note in notes.values() if isinstance(note, str) and TWO_VALUES in note]
+    said.append(_withheld_note(metrics, notes))
     return list(dict.fromkeys(note for note in said if note))
+
+
+def _withheld_note(metrics: dict[str, Any], notes: dict[str, Any]) -> str | None:
+    """Why the leading figure (AUROC; MAE for a measured value) is None, where it is: a
+    trial's notebook read None in a format string and saw a TypeError, the reason kept in
+    ``notes`` only.
+
+    >>> _withheld_note({"auroc": None}, {"auroc": "not reported: 4 negatives among 20"})
+    "metrics['auroc'] is None: 4 negatives among 20 (its reason is in metrics['notes'])"
+    """
+    key = next((k for k in ("auroc", "mae") if k in metrics), None)
+    if key is None or metrics[key] is not None:
+        return None
+    why = notes.get(key) or notes.get("all")
+    if not isinstance(why, str):
+        return None
+    return (f"metrics[{key!r}] is None: {why.removeprefix('not reported: ')} (its reason is in "
+            "metrics['notes'])")  # fmt: skip
 
 
 def _from_medadapt(frame: Any) -> bool:
