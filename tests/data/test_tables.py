@@ -333,13 +333,38 @@ def test_numbers_with_a_few_text_values_need_a_decision():
         TableSchema.infer(frame, label="y")
     assert str(error.value) == (
         "column 'bp' holds numbers except 2 text values (a word, a number after < or >; empty, "
-        "'?', '.', 'NA', 'n/a' and 'NULL' cells are read as missing); fix them in the file, or "
-        "pass numeric=['bp'] to read them as missing, or categorical=['bp'] to keep them as "
+        "'?', '.', 'NA', 'n/a' and 'NULL' cells are read as missing); fix them in the frame, "
+        "or pass numeric=['bp'] to read them as missing, or categorical=['bp'] to keep them as "
         "categories"
-    )
+    )  # a frame no file was read into: "in the frame" (a trial's said "in the file")
     schema = TableSchema.infer(frame, label="y", numeric=["bp"])
     assert schema.features[0].kind == "numeric" and schema.text_as_missing == {"bp": 2}
     assert schema.encode(frame).missing == {"bp": 2}
+
+
+def test_text_written_into_a_frame_after_reading_is_not_blamed_on_the_file(tmp_path):
+    """A trial edited a frame read from a clean file: the error sent it to that file's lines.
+    Text the file holds is still said with its lines; text it does not, of the frame."""
+    path = tmp_path / "bp.csv"
+    bp = [120 + 5 * (i % 7) for i in range(30)]
+    pd.DataFrame({"bp": bp, "y": [0, 1] * 15}).to_csv(path, index=False)
+    read = read_table(path)
+    edited = read.assign(bp=read["bp"].astype(object))
+    edited.loc[[2, 5], "bp"] = "n.d."
+    with pytest.raises(DataError) as error:
+        TableSchema.infer(edited.iloc[:25], label="y")  # a part of it, as a trial's
+    assert str(error.value).startswith(
+        f"column 'bp' of the frame (changed since it was read from path='{path}') holds numbers "
+        "except 2 text values (2 words; "
+    )
+    assert "fix them in the frame, or pass numeric=['bp']" in str(error.value)
+    text = path.read_text().splitlines()
+    text[3] = "n.d." + text[3][text[3].index(",") :]  # the file's own: its line said
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(DataError) as error:
+        TableSchema.infer(read_table(path), label="y")
+    assert "holds numbers except 1 text value (line 4: a word;" in str(error.value)
+    assert "fix them in the file" in str(error.value)
 
 
 def test_group_labels_are_text_without_float_suffixes_or_nan():

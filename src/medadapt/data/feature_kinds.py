@@ -425,12 +425,15 @@ def _refuse_numbers_with_text(present: pd.Series, name: str, words: OptionWords)
     numbers = pd.to_numeric(present, errors="coerce")
     n_text = int(numbers.isna().sum())
     if 0 < n_text <= TEXT_IN_NUMBERS_SHARE * len(present):
-        said = text_values_said(present[numbers.isna()])
+        as_read = _as_read(present, n_text)
+        said = text_values_said(present[numbers.isna()], lines=as_read)
+        source = _of_source(present) if as_read else _changed_since(present)
+        where = "in the file" if as_read else "in the frame"  # a frame of the caller's
         raise TextInNumbers(
-            f"column {name!r}{_of_source(present)} holds numbers except {said}; fix them in "
-            f"the file, or pass {words.set_to('numeric', name)} to read them as missing, or "
+            f"column {name!r}{source} holds numbers except {said}; fix them {where}, or "
+            f"pass {words.set_to('numeric', name)} to read them as missing, or "
             f"{words.set_to('categorical', name)} to keep them as categories",
-            name=name, said=said, source=_of_source(present),
+            name=name, said=said, source=source,
         )  # fmt: skip
 
 
@@ -453,10 +456,30 @@ def texts_in_numbers_error(found: list[TextInNumbers], words: OptionWords) -> Da
     each = "; ".join(f"{f.name!r}: {f.said.removesuffix(MISSING_SAID)})" for f in found)
     return DataError(
         f"columns {', '.join(map(repr, names))}{found[0].source} hold numbers except a few "
-        f"text values ({each}{MISSING_SAID}; fix them in the file, or pass "
+        f"text values ({each}{MISSING_SAID}; fix them {_in_what(found[0].source)}, or pass "
         f"{words.set_all('numeric', names)} to read them as missing, or "
         f"{words.set_all('categorical', names)} to keep them as categories"
     )
+
+
+def _in_what(source: str) -> str:
+    """Where text cells said with ``source`` (:func:`_of_source`) are to be fixed."""
+    return "in the file" if source and "changed since" not in source else "in the frame"
+
+
+def _as_read(values: pd.Series, n_text: int) -> bool:
+    """Whether the text cells of ``values`` can be the file's: it has no more of them than
+    :func:`~medadapt.data.tables.read_table` counted in its column (a trial's frame, edited in
+    memory after reading a clean file, was sent to fix lines of that file)."""
+    counted = (values.attrs.get("text_counts") or {}).get(str(values.name))
+    return values.attrs.get("source") is not None and counted is not None and n_text <= counted
+
+
+def _changed_since(values: pd.Series) -> str:
+    """`` of the frame (changed since it was read from --data FILE)``, or nothing for a frame
+    no file was read into."""
+    source = values.attrs.get("source")
+    return f" of the frame (changed since it was read from {source})" if source else ""
 
 
 def _of_source(values: pd.Series) -> str:
@@ -499,13 +522,14 @@ def text_kinds_said(values: pd.Series) -> str:
     return f"{said}{unit}; "
 
 
-def text_values_said(texts: pd.Series) -> str:
+def text_values_said(texts: pd.Series, *, lines: bool = True) -> str:
     """``2 text values (lines 14 and 88: a number with a comma, a word; ...)``: how many cells
     ``texts`` (a column's text cells, as read) are, where (the file's lines, where
     :func:`~medadapt.data.tables.read_table` noted them) and of which kinds; never a cell's
     text. Empty, ``?`` and ``NA`` cells are missing, not text."""
     n = len(texts)
-    noted = texts.attrs.get("lines")  # each row's line, as read_table notes them (int64s)
+    noted = texts.attrs.get("lines") if lines else None  # each row's line (int64s), as
+    # read_table notes them; ``lines`` False: the cells may not be the file's
     lines = None if noted is None else np.frombuffer(noted, dtype=np.int64)
     labels = list(texts.index)
     counted = all(isinstance(i, int | np.integer) and i >= 0 for i in labels)

@@ -339,6 +339,11 @@ def read_table(
         raise DataError(f"{given} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = blank_unusable_numbers(frame)
     frame.attrs["source"] = given  # for messages: "column 'bp' of --data FILE"
+    frame.attrs["text_counts"] = {  # a frame changed since: its text is not the file's
+        str(c): int(pd.to_numeric(frame[c].dropna(), errors="coerce").isna().sum())
+        for c in frame.columns
+        if frame[c].dtype == object
+    }
     if lines is not None and len(lines) == len(frame):  # each row's line, to say where
         frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
     return frame
