@@ -63,7 +63,8 @@ def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
         f"2 of 3 rows have a value over {FAR_OUTSIDE_SDS:g} SDs from the mean of the rows the "
         "base model trained on, and further than any of them ('chol': 2 rows, trained on 250 "
         "± 58.4; 'age': 1 row, trained on 51.2 ± 9.06): the model extrapolates there; check "
-        "for a unit or typing error (predict names the columns per row in 'outside_training')"
+        "for a unit or typing error, or patients unlike any it trained on (predict names the "
+        "columns per row in 'outside_training')"
     )
     assert "5000" not in warning and "7000" not in warning and "250 ±" in warning  # the mean
     many = {f"c{i}": np.array([i % 2 == 0, True]) for i in range(7)}
@@ -71,7 +72,7 @@ def test_one_warning_counts_rows_and_columns_and_gives_no_patient_value():
     text = far_outside_warning(Outside(many), specs)
     assert text.startswith("2 of 2 rows have a value over")
     assert "('c0': 2 rows; 'c2': 2 rows; 'c4': 2 rows; 'c6': 2 rows; 3 more columns)" in text
-    assert "trained on" not in text.split("(")[1]  # many columns: no summaries to wade through
+    assert "trained on" not in text.split("(")[1].split(")")[0]  # many columns: no summaries
     standardised = SimpleNamespace(name="chol", mean=1.61e-16, std=0.965)  # FLamby's columns
     said = far_outside_warning(Outside({"chol": np.array([True])}), {"chol": standardised})
     assert "('chol': 1 row, trained on 0 ± 0.965)" in said  # was "1.61e-16 ± 0.965"
@@ -112,8 +113,8 @@ SLIPPED = (
     "1 of 4 rows has a value far outside those the base model trained on: over 6 SDs from their "
     "mean and further than any of them, or, where all of them were positive, 0 or below, "
     "under a third of the lowest or over three times the highest ('chol': 1 row, trained on "
-    "246 ± 56.7): the model extrapolates there; check for a unit or typing error (predict "
-    "names the columns per row in 'outside_training')"
+    "246 ± 56.7): the model extrapolates there; check for a unit or typing error, or patients "
+    "unlike any it trained on (predict names the columns per row in 'outside_training')"
 )
 
 
@@ -217,7 +218,8 @@ def test_a_value_of_neither_code_of_a_two_valued_column_is_named_outside():
     assert far_outside_warning(found, {"sex": sex}).endswith(
         "further than any of them, or, where they were two codes, neither of them ('sex': 2 "
         "rows, trained on the codes 1 and 2 only): the model extrapolates there; check for a "
-        "unit or typing error (predict names the columns per row in 'outside_training')"
+        "unit or typing error, or patients unlike any it trained on (predict names the columns "
+        "per row in 'outside_training')"
     )
     assert outside_in_record([sex], {"sex": 3}, {}) == ["sex"]  # what serve answers
     assert outside_in_record([sex], {"sex": 2}, {}) == []

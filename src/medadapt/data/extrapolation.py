@@ -37,6 +37,10 @@ FAR_OUTSIDE_SDS = 6.0
 """A value this many training SDs from the training mean is one the model (almost) never saw
 (1 in 500 million under a normal distribution; a skewed laboratory value reaches it rarely)."""
 
+#: what a value far outside training asks of the reader: a slip, or a patient unlike any the
+#: model learned from (a trial's sites split on a feature were told only of typing errors)
+CHECK_FAR = "check for a unit or typing error, or patients unlike any it trained on"
+
 UNIT_SLIP_FACTOR = 3.0
 """For a feature whose training values were all positive, a value under the lowest of them
 divided by this, or over the highest times this, is named (a unit or typing slip)."""
@@ -206,6 +210,6 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
         )
     return (
         f"{rows} of {n} row{'s' if n != 1 else ''} {verb} a value {where} ({listed}): the "
-        "model extrapolates there; check for a unit or typing error"
+        f"model extrapolates there; {CHECK_FAR}"
         + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )

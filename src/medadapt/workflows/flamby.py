@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from medadapt.data import heart
-from medadapt.data.extrapolation import FAR_OUTSIDE_SDS
+from medadapt.data.extrapolation import CHECK_FAR, FAR_OUTSIDE_SDS
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate.metrics import binary_metrics
 from medadapt.evaluate.sufficiency import as_comparison, as_demo_base
@@ -94,10 +94,11 @@ def as_standardised(note: str) -> str:
     Any other note unchanged.
 
     >>> as_standardised("... ('chol': 1 row, trained on 0 ± 0.965): the model extrapolates "
-    ...                 "there; check for a unit or typing error")  # doctest: +ELLIPSIS
+    ...                 "there; check for a unit or typing error, or patients unlike any it "
+    ...                 "trained on")  # doctest: +ELLIPSIS
     "... FLamby's preprocessing standardised the features, so these values are in standard ...
     """
-    said = "check for a unit or typing error"
+    said = CHECK_FAR
     if not note.endswith(said):
         return note
     return note.removesuffix(said) + (
