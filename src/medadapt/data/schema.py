@@ -503,9 +503,9 @@ class TableSchema:
         if not absent or allow_absent:
             return
         renames = self.likely_renames(frame)
-        hints = [f"{renames[name]!r} for {name!r}" for name in absent if name in renames]
-        unmatched = [name for name in absent if name not in renames]
-        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        hints = [f"its {renames[name]!r} may be {name!r}" for name in absent if name in renames]
+        unmatched = [name for name in absent if name not in renames]  # (a trial read "did you
+        hint = f" ({'; '.join(hints)})" if hints else ""  # mean 'raduis' for 'radius'?" back)
         raise DataError(
             f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
             f"table{hint}; {_absent_fix(bool(hints), unmatched)}"

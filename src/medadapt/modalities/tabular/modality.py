@@ -316,11 +316,11 @@ class TabularModality(Modality):
         used = [*(f.name for f in schema.features), schema.label]
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
-            notes.append(
-                f"{n} text value(s) in numeric column {column!r} are read as missing "
-                f"({text_kinds_said(samples.frame[column])}of the {len(samples)} rows read "
-                "here)"
-            )  # a count per command
+            kinds = text_kinds_said(samples.frame[column]).removesuffix("; ")
+            notes.append(  # a count per command; its kinds apart (a trial read "(words; of")
+                f"{n} text value(s) in numeric column {column!r} of the {len(samples)} rows "
+                "read here are read as missing" + (f" ({kinds})" if kinds else "")
+            )
         empty = empty_columns_warning(schema, samples.frame)
         notes += [empty] if empty is not None else []
         notes += self.whole_notes(schema, samples)
