@@ -364,3 +364,17 @@ def test_a_schema_says_which_class_is_positive_as_the_command_line_s_task_line(s
     )
     above = ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id")
     assert "binary, positive class '1': num > 0;" in repr(above)
+
+
+def test_an_adapter_folder_loaded_as_a_base_names_the_python_way_to_write_one(tmp_path):
+    """A trial's ``BaseModel.load`` of an adapter folder was told of 'medadapt train-base'
+    only: a folder written by ``BaseModel.save()`` is named first."""
+    from tests.registry.helpers import make_adapter
+
+    adapter = make_adapter(tmp_path / "adapter")  # records no base folder
+    with pytest.raises(MedadaptError) as err:
+        ma.BaseModel.load(adapter)
+    assert str(err.value).endswith(
+        f"{adapter} is an adapter (adapter.json), not a base model; pass the base model it "
+        "adapts (a folder written by BaseModel.save() or 'medadapt train-base')"
+    )

@@ -287,7 +287,8 @@ def base_folder_hint(directory: Path, flag: str | None = None) -> str:
             f"it adapts the base model in {trained_on}: pass {option}{shlex.quote(str(trained_on))}"
         )
     else:
-        point = "pass the base model it adapts (a folder written by 'medadapt train-base')"
+        written = "'medadapt train-base'" if flag else "BaseModel.save() or 'medadapt train-base'"
+        point = f"pass the base model it adapts (a folder written by {written})"
     return f"{directory} is {what}, not a base model; {point}"
 
 
