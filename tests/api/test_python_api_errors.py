@@ -381,6 +381,22 @@ def test_binary_metrics_refuse_what_they_cannot_score(case):
         ma.compute_metrics("binary", y, scores, n_boot=20)
 
 
+def test_multiclass_metrics_refuse_rows_that_are_not_probabilities():
+    """Logits, or rows not summing to 1, met scikit-learn's own ValueError from deep inside
+    it: refused naming the argument and the fix, no score echoed."""
+    y = np.array([0, 1, 2] * 10)
+    logits = np.random.default_rng(0).normal(0, 2, (30, 3))
+    with pytest.raises(MedadaptError) as err:
+        ma.compute_metrics("multiclass", y, logits, n_boot=20)
+    assert _refusal(err) == (
+        "scores must be class probabilities, each row between 0 and 1 and summing to 1; 30 of "
+        "30 patients' rows are not: apply a softmax to a model's logits first "
+        "(scipy.special.softmax(logits, axis=1))"
+    )
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert ma.compute_metrics("multiclass", y, proba.astype(np.float32), n_boot=20)["n"] == 30
+
+
 def test_binary_metrics_still_take_lists_booleans_and_float_labels():
     expected = ma.binary_metrics(_Y, _P, n_boot=20)["auroc"]
     for y in (list(_Y), _Y.astype(bool), _Y.astype(float)):
