@@ -1233,8 +1233,8 @@ def test_a_version_of_another_base_is_said_so_when_added_and_when_promoted(cli, 
     assert lines[0] == "promoted heart@2: it is now the version of heart to serve (in place of " \
         "heart@1)"  # fmt: skip
     assert (
-        f"note: heart@2 adapts another base model ({new}) than heart@1 ({old}), served until "
-        "now: the same patient's answer can change however alike their figures"
+        f"note: heart@2 adapts another base model ({new}) than heart@1, served until now "
+        f"({old}): the same patient's answer can change however alike their figures"
     ) in lines
     out, _ = cli("add", str(adapter_dir(3, base_seed=7)), "--name", "heart")
     assert "another base model" not in out  # heart@2's base, served now

@@ -75,7 +75,7 @@ from medadapt.registry.groups import (
     served_for_other_outcomes,
 )
 from medadapt.registry.maintenance import GC_MIN_AGE_S
-from medadapt.registry.records import command_line, summaries
+from medadapt.registry.records import command_line, other_base_note, summaries
 from medadapt.registry.summary_words import positive_class_words, training_warning_lines
 from medadapt.results import AdapterRecord
 
@@ -564,11 +564,9 @@ def promote_cmd(
     for line in noted:
         typer.echo(f"note: {line}")
     if was is not None and was.base_fingerprint["weights"] != v.base_fingerprint["weights"]:
-        typer.echo(  # a trial's promote of another base's version: a patient's answer moved
-            f"note: {v.ref} adapts another base model ({v.base_fingerprint['weights'][:12]}) "
-            f"than {was.ref} ({was.base_fingerprint['weights'][:12]}), served until now: the "
-            "same patient's answer can change however alike their figures"
-        )
+        typer.echo(other_base_note(  # a trial's promote of another base's: an answer moved
+            v, was, ", served until now",
+            "the same patient's answer can change however alike their figures"))  # fmt: skip
 
 
 @registry_app.command("rm")

@@ -26,6 +26,15 @@ class RegistryError(MedadaptError, RuntimeError):
     """A registry operation cannot be done as asked (unknown version, protected version...)."""
 
 
+def other_base_note(v: AdapterVersion, other: AdapterVersion, which: str, then: str) -> str:
+    """``note: va@2 adapts another base model (547306ac9412) than va@1{which} (00492a9b0546):
+    {then}``, said where a version of a name adapts another base than one of its own name
+    (``registry add``/``import``, ``promote``): a patient's answer can change with it."""
+    mine, theirs = v.base_fingerprint["weights"][:12], other.base_fingerprint["weights"][:12]
+    return f"note: {v.ref} adapts another base model ({mine}) than {other.ref}{which} " + (
+        f"({theirs}): {then}")  # fmt: skip
+
+
 def command_line(root: str | Path, command: str = "") -> str:
     """``medadapt registry --root ROOT COMMAND``: a command a registry message suggests,
     runnable as printed (``ROOT`` quoted where a shell needs it).

@@ -48,6 +48,7 @@ from medadapt.registry.records import (  # Registration, Exported: also importab
     check_name,
     check_summary_only,
     command_line,
+    other_base_note,
 )
 from medadapt.results import AdapterRecord
 
@@ -270,12 +271,9 @@ def _other_base_note(registry: RegistryLike, v: AdapterVersion) -> str | None:
     if last.base_fingerprint["weights"] == weights:
         return None
     diff = command_line(registry.root, f"diff {last.ref} {v.ref}")
-    now = ", served now" if served else ""
-    return (
-        f"note: {v.ref} adapts another base model ({weights[:12]}) than {last.ref}{now} "
-        f"({last.base_fingerprint['weights'][:12]}): the two can answer the same patient "
-        f"differently however alike their figures; compare them ('{diff}') before promoting"
-    )
+    return other_base_note(v, last, ", served now" if served else "",
+                           "the two can answer the same patient differently however alike "
+                           f"their figures; compare them ('{diff}') before promoting")  # fmt: skip
 
 
 def import_archive(
