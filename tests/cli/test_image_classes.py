@@ -344,9 +344,13 @@ def test_check_data_advises_adapt_for_new_classes(tmp_path, base):
     result = run_cli("check-data", "--base", base, "--data", data)
     assert error_line(result) == (
         f"error: {data} has 4 images labelled 'mass', not one of the model's classes "
-        "['normal', 'abnormal']: to add them, adapt the model with adapt --new-classes "
+        "['normal', 'abnormal']: if 'mass' is the model's 'abnormal' named otherwise, rename "
+        "the folder to 'abnormal'; else to add them, adapt the model with adapt --new-classes "
         "NAME[,NAME]"
-    )
+    )  # one unknown, one class unused: a trial's 'absent' was its 'normal'
+    both = _folder(tmp_path / "both", {"normal": 60, "abnormal": 60, "mass": 200})
+    assert "named otherwise" not in error_line(run_cli("check-data", "--base", base, "--data",
+                                                        both))  # fmt: skip
 
 
 def test_predict_names_the_slice_a_volume_was_scored_on(tmp_path, base):

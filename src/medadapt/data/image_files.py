@@ -170,11 +170,16 @@ def check_known_labels(
         images = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
         more = len(unknown) - 1
         others = f" (and {more} more unknown label{'s' if more > 1 else ''})" if more else ""
+        unused = [c for c in classes if c not in set(labels or ())]
         if not set(labels or ()) & set(classes) and not like:  # another coding, not new ones
             shown = ", ".join(map(repr, unknown[:4])) + (", ..." if len(unknown) > 4 else "")
             theirs = ", ".join(map(repr, classes))
             hint = (f"if they name the model's classes otherwise ({shown} for {theirs}), "
                     f"rename them to the model's; {hint}")  # fmt: skip
+        elif len(unknown) == 1 and len(unused) == 1 and not like:  # a trial's 'absent' for
+            what = "the folder" if Path(source).is_dir() else "the label"  # 'normal'
+            hint = (f"if {unknown[0]!r} is the model's {unused[0]!r} named otherwise, rename "
+                    f"{what} to {unused[0]!r}; else {hint}")  # fmt: skip
         raise DataError(
             f"{source} has {images} labelled {unknown[0]!r}{typo}{others}, not one of the "
             f"model's classes {list(classes)}: {hint}"
