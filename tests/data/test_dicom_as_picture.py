@@ -1,7 +1,7 @@
 """An 8-bit DICOM without a window, scored by a model trained on pictures, is divided by 255
 as a PNG is: a trial's DICOM copy of a training PNG was min-max scaled (other inputs than the
-PNG's, and a scaling warning). Deeper DICOM, CT, rescaled values and models trained on DICOM
-keep min-max scaling."""
+PNG's, and a scaling warning); a film declaring 12 bits of 16, by 4095. 16 bits of 16, CT,
+rescaled values and models trained on DICOM keep min-max scaling."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from medadapt.modalities.bundle import BaseModel
 from tests.workflows.test_image_cli import run
 
 
-def _dicom_copy(png, path, *, modality: str = "DX", bits: int = 8, slope: float | None = None):
-    """``png``'s pixels in a DICOM file without a window (``bits``: 8, or 16 holding them)."""
-    pixels = np.asarray(Image.open(png).convert("L"))
+def _dicom_copy(png, path, *, modality: str = "DX", bits: int = 8, slope: float | None = None,
+                scale: int = 1):  # fmt: skip
+    """``png``'s pixels (times ``scale``) in a DICOM file without a window (``bits`` stored:
+    8, or 12 or 16 of 16 holding them)."""
+    pixels = np.asarray(Image.open(png).convert("L")).astype(np.int64) * scale
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = DigitalXRayImageStorageForPresentation
     meta.MediaStorageSOPInstanceUID = generate_uid()
@@ -53,6 +55,17 @@ def test_an_8_bit_dicom_copy_of_a_training_png_is_read_as_the_png_is(film, tmp_p
     copy = read_file(_dicom_copy(png, tmp_path / "copy.dcm"), "dicom", options)
     assert copy.how == picture.how == "fixed_scale"
     np.testing.assert_array_equal(copy.samples[0], picture.samples[0])
+
+
+def test_a_12_bit_film_is_divided_by_its_bits_maximum_as_a_picture_by_its_own(film, tmp_path):
+    """A trial's 12-bit DX films (BitsStored 12 of 16), min-max scaled for a model trained on
+    8-bit PNGs, were ranked backwards: the depth a film declares scales it, as a PNG's."""
+    png, schema = film
+    picture = read_file(png, "png", schema.read_options())
+    deep = read_file(_dicom_copy(png, tmp_path / "deep.dcm", bits=12, scale=16), "dicom",
+                     schema.read_options())  # fmt: skip
+    assert deep.how == "fixed_scale"
+    np.testing.assert_allclose(deep.samples[0], picture.samples[0], atol=0.005)  # 16/4095, 1/255
 
 
 @pytest.mark.parametrize(

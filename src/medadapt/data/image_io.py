@@ -238,12 +238,14 @@ def scale_dicom(
     modality: np.ndarray, ds: Any, window: Window | None, as_picture: bool = False
 ) -> tuple[np.ndarray, str]:
     """Modality values (HU for CT) to [0, 1]: window or min-max, MONOCHROME1 inverted;
-    ``as_picture``: an 8-bit file without a window whose values are its stored ones (no
-    rescale, not CT, unsigned) is divided by 255, as a picture is (an 8-bit DICOM copy of a
-    training PNG was min-max scaled: other inputs than the PNG's)."""
+    ``as_picture``: a file without a window whose values are its stored ones (no rescale,
+    not CT, unsigned) is divided by the maximum of its bits stored, as a picture is by its
+    bit depth's (an 8-bit DICOM copy of a training PNG was min-max scaled: other inputs than
+    the PNG's; a trial's 12-bit films, min-max scaled, were ranked backwards)."""
     window, how = dicom_window(ds, window)
-    if window is None and as_picture and _stored_as_picture(modality, ds):
-        values, how = np.clip(modality / 255.0, 0.0, 1.0), "fixed_scale"
+    bits = _stored_as_picture(modality, ds) if window is None and as_picture else None
+    if bits is not None:
+        values, how = np.clip(modality / float(2**bits - 1), 0.0, 1.0), "fixed_scale"
     else:
         values = apply_window(modality, window) if window else min_max(modality)
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
@@ -251,20 +253,26 @@ def scale_dicom(
     return values, how
 
 
-def _stored_as_picture(modality: np.ndarray, ds: Any) -> bool:
-    """Whether a DICOM image's values are its stored ones as an 8-bit picture holds them: not
-    CT (its Hounsfield units need a window), no rescale to other units, unsigned, at most 8
-    bits stored (deeper values may hold fewer bits than declared, as 12-bit data in 16-bit
-    pictures do: min-max scaled still, and said where the model trained on pictures)."""
+def _stored_as_picture(modality: np.ndarray, ds: Any) -> int | None:
+    """The bits a DICOM image's values are stored in, where they are its stored ones as a
+    picture holds them (else None): not CT (its Hounsfield units need a window), no rescale
+    to other units, unsigned, within those bits, and at most 8 bits, or fewer than the 16
+    allocated (12 of a film's 16: a depth declared; 16 of 16 may hold fewer bits than
+    declared, as 12-bit data in 16-bit pictures do: min-max scaled still, and said where the
+    model trained on pictures)."""
     slope, intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
-    return (
+    bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
+    allocated = int(ds.get("BitsAllocated") or bits)
+    declared = bits <= 8 or bits < min(allocated, 16)
+    fits = not modality.size or (float(modality.min()) >= 0
+                                 and float(modality.max()) <= 2**bits - 1)  # fmt: skip
+    plain = (
         dicom_modality(ds) != "CT"
         and (slope is None or float(slope) == 1.0)
         and (intercept is None or float(intercept) == 0.0)
         and int(ds.get("PixelRepresentation", 0) or 0) == 0
-        and int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8) <= 8
-        and (not modality.size or float(modality.min()) >= 0)
     )
+    return bits if plain and declared and fits else None
 
 
 def read_dicom(path: Path, options: ReadOptions) -> FileRead:
