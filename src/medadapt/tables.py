@@ -290,6 +290,7 @@ def predict(
     _check_numbers(schema, frame)
     samples = _samples(_as_read(frame), schema)
     _warn_about_values(schema, samples, scoring=True)
+    _warn_about_unread(schema, frame)
     _warn_about_training_rows(model, samples, adapter_ids)
     _warn_about_kept_leaks(model, schema, adapter_ids)
     return fitting.predict(
@@ -480,6 +481,24 @@ def _warn_about_values(schema: TableSchema, samples: TableSamples, scoring: bool
             note += (" (ma.predict scores them; the command line's 'medadapt predict' and the "
                      "service leave their answers blank)")  # fmt: skip
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_about_unread(schema: TableSchema, frame: pd.DataFrame) -> None:
+    """``medadapt predict``'s note, as a warning: the columns of ``frame`` the model does not
+    read (a trial's new lab column changed nothing, said by the command line only); never
+    the label, the id or group column, nor one read as a record number or a date."""
+    unread = schema.unread_columns(frame)
+    if not unread:
+        return
+    n, one = len(unread), len(unread) == 1
+    shown = ", ".join(map(repr, unread[:5])) + (f" and {n - 5} more" if n > 5 else "")
+    warnings.warn(
+        f"{n} column{'' if one else 's'} of frame {'is' if one else 'are'} not read by the "
+        f"model: {shown} ({'it was' if one else 'they were'} not among the features the base "
+        f"trained on: {'it changes' if one else 'they change'} nothing in these scores; train "
+        f"a new base to use {'it' if one else 'them'})",
+        UserWarning, stacklevel=3,
+    )  # fmt: skip
 
 
 def _warn_about_size(schema: TableSchema, samples: TableSamples) -> None:

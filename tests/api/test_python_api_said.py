@@ -378,3 +378,21 @@ def test_an_adapter_folder_loaded_as_a_base_names_the_python_way_to_write_one(tm
         f"{adapter} is an adapter (adapter.json), not a base model; pass the base model it "
         "adapts (a folder written by BaseModel.save() or 'medadapt train-base')"
     )
+
+
+def test_a_column_the_model_does_not_read_is_said_at_predict(trained, va):
+    """A trial's notebook added a lab column to the rows it scored: nothing said that the
+    model does not read it, where ``medadapt predict`` notes it. The label, id and group
+    columns are the model's own, and not said."""
+    base, _ = trained
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(base.model, base.schema, va.assign(troponin=1.0))
+    assert _said(caught, "not read by the model") == [
+        "1 column of frame is not read by the model: 'troponin' (it was not among the "
+        "features the base trained on: it changes nothing in these scores; train a new base to "
+        "use it)"
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ma.predict(base.model, base.schema, va)  # num, id and dataset: known
+    assert not [w for w in caught if "not read by the model" in str(w.message)]
