@@ -105,9 +105,8 @@ def test_a_base_model_or_an_adapter_as_root_is_named_as_such(cli, adapter_dir, t
 def test_creating_a_registry_is_offered_only_where_it_can_be_made(tmp_path):
     with pytest.raises(RegistryError) as missing:
         Registry(tmp_path / "new")
-    assert str(missing.value).endswith(
-        f"check --root, or create one with 'medadapt registry --root {tmp_path / 'new'} add "
-        "ADAPTER_DIR'"
+    assert str(missing.value).endswith(  # said to Python: the argument (the CLI's: its flag)
+        f"check the path, or create one with Registry({str(tmp_path / 'new')!r}, create=True)"
     )
     (tmp_path / "empty").mkdir()
     with pytest.raises(RegistryError, match=r"not a medadapt registry yet; .* create one"):
@@ -117,7 +116,7 @@ def test_creating_a_registry_is_offered_only_where_it_can_be_made(tmp_path):
     with pytest.raises(RegistryError) as other:
         Registry(tmp_path / "notes")
     assert str(other.value) == (
-        f"{tmp_path / 'notes'} is not a medadapt registry (no registry.sqlite); check --root"
+        f"{tmp_path / 'notes'} is not a medadapt registry (no registry.sqlite); check the path"
     )
 
 

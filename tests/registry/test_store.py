@@ -369,9 +369,9 @@ def test_concurrent_adds_get_distinct_versions(registry, adapter_dir):
 def test_opening_a_missing_or_foreign_directory_is_refused(tmp_path):
     with pytest.raises(RegistryError) as err:
         Registry(tmp_path / "nope")
-    assert str(err.value) == (
-        f"no registry at {tmp_path / 'nope'}; check --root, or create one with 'medadapt "
-        f"registry --root {tmp_path / 'nope'} add ADAPTER_DIR'"
+    assert str(err.value) == (  # a trial's Python caller was told of --root
+        f"no registry at {tmp_path / 'nope'}; check the path, or create one with "
+        f"Registry({str(tmp_path / 'nope')!r}, create=True)"
     )
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(RegistryError, match="exists and is not a registry"):

@@ -76,14 +76,18 @@ def held_instead(root: Path) -> tuple[str, str] | None:
     return None
 
 
-def not_a_registry(root: Path) -> str:
+def not_a_registry(root: Path, *, python: bool = False) -> str:
     """Why reading ``root`` as a registry fails, and what to do: creating one is offered only
     where it can be done (a missing or empty directory); a base model or an adapter is named
-    as such, with the command that keeps it in a registry."""
+    as such, with the command that keeps it in a registry. ``python``: said to a caller of
+    ``Registry(root)``, whose fix is an argument (a trial was told of ``--root``)."""
     held = held_instead(root)
+    check = "check the path" if python else "check --root"
     if held:
-        return f"{root} is {held[0]}; check --root ({held[1]})"
+        return f"{root} is {held[0]}; {check} ({held[1]})"
     if not empty_or_missing(root):
-        return f"{root} is not a medadapt registry (no {INDEX}); check --root"
+        return f"{root} is not a medadapt registry (no {INDEX}); {check}"
     what = f"{root} is not a medadapt registry yet" if root.exists() else f"no registry at {root}"
-    return f"{what}; check --root, or create one with '{command_line(root, 'add ADAPTER_DIR')}'"
+    create = (f"Registry({str(root)!r}, create=True)" if python
+              else f"'{command_line(root, 'add ADAPTER_DIR')}'")  # fmt: skip
+    return f"{what}; {check}, or create one with {create}"

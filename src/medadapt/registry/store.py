@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
@@ -73,8 +74,9 @@ class Registry:
             raise RegistryError(f"{root} is a file, not a registry directory; check --root")
         if not (root / INDEX).is_file():
             layout.refuse_lost_index(root)
-            if not create:
-                raise RegistryError(layout.not_a_registry(root))
+            if not create:  # a Python caller's fix is an argument, the command line's a flag
+                python = not sys._getframe(1).f_globals.get("__name__", "").startswith("medadapt")
+                raise RegistryError(layout.not_a_registry(root, python=python))
             if not layout.empty_or_missing(root):
                 held = layout.held_instead(root)
                 raise RegistryError(
