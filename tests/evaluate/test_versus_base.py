@@ -538,3 +538,33 @@ def test_an_adapter_better_than_a_backwards_base_but_still_below_chance_is_said_
                           classes=["a", "b", "c"])  # fmt: skip
     assert macro < 0.5 and several["verdict"] == "better"
     assert f"Its own AUROC on these patients, {macro:.3f}, is below 0.5" in several["in_words"]
+
+
+def test_a_class_neither_model_found_is_said_so_not_as_0_of_them():
+    """A trial read "the base model found 0 of them, the adapter none"."""
+    from medadapt.evaluate.ignored_classes import unpredicted_classes
+
+    y = np.array([0] * 6 + [1] * 3)
+    base = np.array([0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])  # one negative called 1
+    adapted = np.full(9, 0.1)
+    (said,) = unpredicted_classes(y, adapted, base, ["negative", "positive"])
+    assert "3 of the 9 are positive: the base model found none of them either" in said
+    (found,) = unpredicted_classes(y, adapted, np.r_[base[:6], 0.9, 0.1, 0.1],
+                                   ["negative", "positive"])  # fmt: skip
+    assert "the base model found 1 of them, the adapter none" in found
+
+
+def test_one_near_copy_is_said_in_the_singular():
+    """A trial read "1 of the images predicted looks like near-identical copies"."""
+    from medadapt.workflows.splitting import near_copies_sentence
+
+    assert near_copies_sentence(1, "the images predicted", "images the model trained on",
+                                "their predictions") == (
+        "1 of the images predicted looks like a near-identical copy (lossy re-saves) of images "
+        "the model trained on: if it is a copy, their predictions are optimistic; leave it out "
+        "of --data (a copy is no new patient)"
+    )  # fmt: skip
+    assert near_copies_sentence(2, "the images", "x", "y").startswith(
+        "2 of the images look like near-identical copies (lossy re-saves) of x: if they are "
+        "copies, y are optimistic; leave them out"
+    )

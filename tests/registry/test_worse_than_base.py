@@ -80,9 +80,11 @@ def test_predict_repeats_it_with_the_predictions():
         "notes": {"one_class": "95% of patients are called positive at threshold 0.5: ..."},
     }
     va = SimpleNamespace(adapter="va", record=SimpleNamespace(metrics=called))
+    cautions = recorded_cautions(called)
     assert _recorded_result(va) == [
-        "the recorded test result of adapter 'va' also carries, as served answers say it: "
-        + "; ".join(recorded_cautions(called))
+        f"the recorded test result of adapter 'va' also carries "
+        f"{'these cautions' if len(cautions) > 1 else 'this caution'}, as served answers say "
+        "them: " + "; ".join(cautions)
     ]
     assert "AUROC not shown better than chance" in recorded_cautions(called)
 

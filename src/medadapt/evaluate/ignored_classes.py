@@ -46,11 +46,9 @@ def unpredicted_classes(
         if (mine == c).any() or not called.any() or members == 0:  # none to miss: no harm
             continue
         found = int((called & (y == c)).sum())
-        if members > 1:
-            among = (
-                f"{members} of the {n} are {name}: the base model found {found} of them, the "
-                "adapter none"
-            )
+        if members > 1:  # a trial read "the base model found 0 of them, the adapter none"
+            both = f"{found} of them, the adapter none" if found else "none of them either"
+            among = f"{members} of the {n} are {name}: the base model found {both}"
         else:
             among = (
                 f"1 of the {n} is {name}: the base model "

@@ -540,8 +540,9 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     told = {whole_result_words(key, notes[key]) for key in said if notes.get(key)}
     more = [words for words in recorded_cautions(metrics) if words not in told]
     if more and measured(metrics or {}):
-        out.append(f"the recorded test result of {model} also carries, as served answers say "
-                   f"it: {'; '.join(more)}")  # fmt: skip
+        also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
+        out.append(f"the recorded test result of {model} also carries {also}, as served "
+                   f"answers say them: {'; '.join(more)}")  # fmt: skip  # carries, as ... it")
     return out
 
 
