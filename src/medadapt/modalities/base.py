@@ -67,6 +67,10 @@ class Withheld:
     replaces: str | None = None
 
 
+#: what an adapter with no group is adapted to, as its card's intended use says
+ADAPTED_TO = "the patients of the data it was adapted on"
+
+
 class Modality(ABC):
     """What differs between kinds of data; see the module docstring. The abstract methods
     are the protocol; the others have defaults a modality may override."""
@@ -80,9 +84,9 @@ class Modality(ABC):
     source_name: ClassVar[str] = "samples"  # "--data X is ..." ("a table", "image data")
     sources: ClassVar[str] = "its data"  # "... or pass ..." (what --data may be for it)
     defaults: ClassVar[TrainingDefaults]
-    intended_use: ClassVar[str] = (
-        "Research use: adaptation of an existing model to the named group; validate locally "
-        "before any clinical use."
+    intended_use: ClassVar[str] = (  # {target}: what the adapter was adapted to
+        "Research use: adaptation of an existing model to {target}; validate locally before "
+        "any clinical use."
     )
     base_test_stays_clean: ClassVar[bool] = False  # base's held-out samples never train adapters
     batch_size: ClassVar[int] = 512  # samples per forward pass when scoring

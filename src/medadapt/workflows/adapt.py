@@ -23,7 +23,7 @@ from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import adapter_sample_notes, lower_test_fraction_fix
 from medadapt.evaluate.versus_base import FEWER_FOUND, versus_base_harms
 from medadapt.fileio import atomic_write_bytes
-from medadapt.modalities.base import Modality, Samples, modality_of, names
+from medadapt.modalities.base import ADAPTED_TO, Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
@@ -429,7 +429,7 @@ def _adapter_record(
         top_blocks=getattr(options, "top_blocks", None),
         feature_cache=result.feature_cache,
         split=split,
-        intended_use=modality.intended_use,
+        intended_use=modality.intended_use.format(target=_adapted_to(picked, group, result)),
         base_model={
             "path": str(Path(base_dir).resolve()),
             "training_groups": base.training.get("groups"),
@@ -538,6 +538,15 @@ def _warnings(
             "they may train the adapter, never test it"
         )
     return out
+
+
+def _adapted_to(picked: GroupSamples, group: str | None, result: Adaptation) -> str:
+    """What the card's intended use says the adapter was adapted to: its group, or the new
+    classes it adds (a trial's new-class card read "adaptation ... to the named group")."""
+    if result.new_classes:
+        named = ", ".join(map(repr, result.new_classes))
+        return f"new classes ({named}) beside the base model's"
+    return f"the patients of {picked.where}" if group else ADAPTED_TO
 
 
 def _data_summary(modality, schema, train, test, classes, *, n_seen, **summary) -> dict:

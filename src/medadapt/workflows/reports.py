@@ -37,7 +37,7 @@ from medadapt.evaluate.small_cells import (
     small_cells_caption,
     withheld_note,
 )
-from medadapt.modalities.base import Modality
+from medadapt.modalities.base import ADAPTED_TO, Modality
 from medadapt.results import (
     IN_LABEL_UNITS,
     SAID_AS_WARNINGS,
@@ -464,7 +464,10 @@ def _card(report: Report, result: dict[str, Any], base_scores: dict[str, Any] | 
     report.card(
         f"Adapter {result['adapter']}",
         [
-            ("Intended use", result.get("intended_use") or Modality.intended_use),
+            (
+                "Intended use",
+                result.get("intended_use") or Modality.intended_use.format(target=ADAPTED_TO),
+            ),
             (
                 "Data",
                 f"{trained_on}; evaluated here on {_counted(result)} ({result['rows_used']}).",

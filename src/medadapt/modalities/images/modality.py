@@ -31,7 +31,7 @@ TRAINING = TrainingDefaults(
     fixed_epochs_without_validation=15,
 )
 INTENDED_USE = (
-    "Research use: adaptation of an existing image model to the named data; validate locally "
+    "Research use: adaptation of an existing image model to {target}; validate locally "
     "before any clinical use."
 )
 
