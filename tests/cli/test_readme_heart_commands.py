@@ -39,3 +39,15 @@ def test_the_readme_s_heart_evaluate_and_predict_run_as_written(workspace, tmp_p
     assert list(written.columns) == ["id", "p_1", "predicted", "outside_training",
                                      "missing_features"]  # fmt: skip
     assert written["id"].tolist() == new["id"].tolist()
+
+
+def test_a_method_named_as_the_readme_writes_it_is_that_method(workspace, tmp_path):
+    """A trial's ``--method loRA`` was refused ("did you mean 'lora'?"), where the Python
+    API takes any case; ``LoRA`` is how the README names the method."""
+    import json
+
+    _, paths = workspace
+    succeeded(run_cli("adapt", "--base", paths["base"], "--data", paths["heart"], "--label",
+                      "num", "--group-column", "dataset", "--group", "Switzerland", "--method",
+                      "LoRA", "--out", tmp_path / "ch"))  # fmt: skip
+    assert json.loads((tmp_path / "ch" / "adapter.json").read_text())["method"] == "lora"

@@ -291,3 +291,30 @@ def test_a_kept_personalised_adapter_that_ranks_backwards_is_not_offered_for_use
     )
     results["sites"]["Ward2"]["personalised"] = {"auroc": 0.7}
     assert _backwards_kept(results) == ""
+
+
+def test_a_site_s_warning_is_not_said_again_as_the_base_model_s():
+    """A trial's report read "base model: 4 of 304 rows have a 'restecg' value ..." and then
+    "site Cleveland: 4 of 304 rows ...": the base trained in the run on that site's rows; its
+    own other warnings are kept."""
+    from medadapt.federated.report import _base_warnings
+
+    said = "4 of 304 rows have a 'restecg' value the model never learned"
+    results = {"site_notes": [f"site Cleveland: {said}"],
+               "base_model": {"warnings": [said, "the rarer class has 30 rows"]}}  # fmt: skip
+    assert _base_warnings(results) == ["the rarer class has 30 rows"]
+    assert _base_warnings({"base_model": {"warnings": [said]}}) == [said]
+
+
+def test_the_pooled_model_is_explained_only_where_the_tables_show_it(tmp_path):
+    """A trial's deployed report read "Pooled is what sharing the data would give" beside
+    tables with no pooled column (a deployment's server trains none)."""
+    (tmp_path / "deployed").mkdir()
+    (tmp_path / "simulated").mkdir()
+    _with_base(tmp_path / "deployed", ABOUT_BASE)
+    assert "Pooled is what" not in _report(tmp_path / "deployed")
+    _written(tmp_path / "simulated", {
+        "A": {"federated": _figures(0.8, 0.85), "pooled": _figures(0.8, 0.9)},
+        "B": {"federated": _figures(0.8, 0.8), "pooled": _figures(0.8, 0.8)},
+    })  # fmt: skip
+    assert "Pooled is what sharing the data would give" in _report(tmp_path / "simulated")

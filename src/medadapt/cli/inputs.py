@@ -323,3 +323,16 @@ def methods() -> tuple[str, ...]:
     from medadapt.adapters.methods import method_names
 
     return (*method_names(), "full")
+
+
+def method_cased(given: Any) -> Any:
+    """``--method`` as the choices spell it where it differs only in case or spaces (a
+    trial's ``--method LoRA``, as the README names the method, was refused); else as given,
+    for the check to refuse.
+
+    >>> method_cased("LoRA"), method_cased(" DoRA "), method_cased("lora2")
+    ('lora', 'dora', 'lora2')
+    """
+    if not isinstance(given, str):
+        return given
+    return next((m for m in methods() if m.casefold() == given.strip().casefold()), given)

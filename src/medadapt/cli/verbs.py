@@ -245,6 +245,7 @@ def _adapt(**values: Any) -> None:
     inputs.require_data(data)
     checks.fraction(values["train_fraction"], "--train-fraction", closed=True)
     checks.fraction(values["test_fraction"], "--test-fraction")
+    values["method"] = inputs.method_cased(values["method"])  # LoRA, as the README writes it
     checks.one_of(values["method"], "--method", inputs.methods())
     method_options = inputs.method_options(values["method"], values["adapter_options"])
     modality = inputs.modality_of_base(base, data, probes(values))

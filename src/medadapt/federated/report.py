@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.evaluate.metrics import LOWER_IS_BETTER
+from medadapt.evaluate.metrics import LOWER_IS_BETTER, plural
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.compared import (
@@ -63,7 +63,7 @@ def federated_report(results: dict[str, Any]) -> Report:
                 results.get("site_notes", []),
             )
         )
-    trained_here = (results.get("base_model") or {}).get("warnings") or []
+    trained_here = _base_warnings(results)
     if trained_here:  # what the terminal warned as this run trained the base
         report.warnings([f"base model: {warning}" for warning in trained_here])
     if results.get("site_notes"):  # what the terminal warned of the sites before the rounds
@@ -103,7 +103,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         if mean.get(averaged[0]) is None:
             continue
         said = [f"mean {METRIC_LABELS[m]} {_figure(m, mean.get(m))} over "
-                f"{mean.get(f'{m}_sites', 0)} sites" for m in averaged]  # fmt: skip
+                f"{plural(mean.get(f'{m}_sites', 0), 'site')}" for m in averaged]  # fmt: skip
         if not regression:
             said[0] += _uninformative(results["sites"], key)
         lines.append(f"{label.capitalize()}: {'; '.join(said)}.")
@@ -120,11 +120,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
            "balanced accuracy")  # fmt: skip
     brier = "" if regression else (" federated.json also gives each model's Brier score per "
                                    "site, with its interval (a bootstrap).")  # fmt: skip
+    pooled = (" Pooled is what sharing the data would give: a federation cannot train it."
+              if any(site.get("pooled") for site in results["sites"].values())
+              else "")  # fmt: skip  # (a deployment's server has no pooled column)
     lines.append(
         f"Brackets are 95% intervals over each site's held-out patients ({how}); averages are "
         f"unweighted means over sites (FLamby's convention{_alike(results['sites'])}) and carry "
         "no interval, so they rank no model above another: the paired verdicts at each site "
-        f"do. Pooled is what sharing the data would give: a federation cannot train it.{brier}"
+        f"do.{pooled}{brier}"
     )
     return lines
 
@@ -160,8 +163,8 @@ def _uninformative(sites: dict[str, dict], key: str) -> str:
                      for common, names in by_outcome.items())  # fmt: skip
     others = [float(values["accuracy"]) for name, values in scored.items() if name not in found]
     if others:
-        said += (f"; {_figure('accuracy', sum(others) / len(others))} over the other "
-                 f"{len(others)}")  # fmt: skip
+        other = f"the other {len(others)}" if len(others) > 1 else "the other site"
+        said += f"; {_figure('accuracy', sum(others) / len(others))} over {other}"
     return f" ({said})"
 
 
@@ -174,3 +177,12 @@ def bytes_text(sizes: dict[str, Any]) -> str:
         f"bytes each way ({'' if share is None else f'{share:.1%}; '}records on the wire: "
         f"{', '.join(sizes['record_keys'])})."
     )
+
+
+def _base_warnings(results: dict[str, Any]) -> list[str]:
+    """What training the base in this run warned of its data, but what a site's own
+    warning says too (a trial read "4 of 304 rows have a 'restecg' value ..." as the base
+    model's, then as site Cleveland's: the base's site's rows, said once, of the site)."""
+    of_sites = {note.split(": ", 1)[-1] for note in results.get("site_notes") or []}
+    warned = (results.get("base_model") or {}).get("warnings") or []
+    return [warning for warning in warned if warning not in of_sites]
