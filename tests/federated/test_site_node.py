@@ -139,6 +139,25 @@ def test_a_site_that_keeps_no_adapter_of_its_own_says_two_models_were_scored():
     )
 
 
+def test_a_site_holding_out_too_few_for_any_figure_is_told_at_joining_and_at_the_end():
+    """A trial's site of 12 rows joined with 4 held out and read "sent the figures with their
+    intervals" at the end, where the server reported none for it."""
+    from medadapt.federated.site_events import JOINED, event_line
+
+    joined = event_line({"event": JOINED, "site": "VA", "n": 8, "n_test": 4, "noun": "rows"})
+    assert joined == (
+        "answered the server as site VA (8 rows to train on, 4 held out: too few for any "
+        "figure (at least 10), so this site will train the shared adapter without learning how "
+        "it does here; the server's --test-fraction, or more rows, would change that); waiting "
+        "for it to start the rounds (its operator sees which sites joined)"
+    )
+    assert event_line({"event": FINISHED, "n": 4, "noun": "rows"}).endswith(
+        "on 4 held-out rows; sent what they could show: no figure"
+    )
+    assert "too few" not in event_line({"event": JOINED, "site": "VA", "n": 140, "n_test": 60,
+                                        "noun": "rows"})  # fmt: skip
+
+
 def test_a_refused_site_says_the_servers_reason_after_its_reply_left(tmp_path):
     reason = "site C: --site 'C' is not one of the run's sites (A, B): pass ..."
     with pytest.raises(DataError) as error:

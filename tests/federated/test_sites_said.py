@@ -80,6 +80,12 @@ def test_each_site_is_told_what_adapt_would_say_of_its_rows(heart, base, tmp_pat
     assert tiny[1].endswith("rows): the adapter's figures will be very uncertain; give this "
                             "site more rows")  # fmt: skip
     assert any(line.startswith(EMPTY.format(n=10)) for line in tiny), tiny
+    # it trains, but too few are held out for any figure there (a trial's site learnt it late)
+    unscored = [line for line in tiny if "too few for any figure" in line]
+    assert len(unscored) == 1 and unscored[0].endswith(
+        "it trains the shared adapter, but its rounds will say nothing of how the adapter does "
+        "here; hold out more with a higher --test-fraction, or give more rows"
+    ), unscored
 
 
 def test_a_site_left_few_training_rows_by_its_test_fraction_is_told_to_hold_out_fewer(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medadapt.evaluate.metrics import MIN_PATIENTS
 from medadapt.evaluate.report.formatting import listed
 
 EVENTS_KEY = "events"  # the node-config key naming the file
@@ -75,8 +76,8 @@ def event_line(event: dict[str, Any]) -> str | None:
     if kind == JOINED:
         return (
             f"answered the server as site {event['site']} ({event['n']} {noun} to train on, "
-            f"{event['n_test']} held out); waiting for it to start the rounds (its operator "
-            "sees which sites joined)"
+            f"{event['n_test']} held out{_too_few(event['n_test'])}); waiting for it to start "
+            "the rounds (its operator sees which sites joined)"
         )
     if kind == TRAINED:
         return f"round {round_}: trained the adapter on {event['n']} {noun}; sent its weights"
@@ -86,11 +87,23 @@ def event_line(event: dict[str, Any]) -> str | None:
     if kind == FINISHED:
         models = ["the federated adapter", "the base alone"]
         models += ["this site's own adapter"] if event.get("personalised") else []
-        return (
-            f"final round: scored {listed(models)} on {event['n']} held-out {noun}; sent the "
-            "figures with their intervals"
-        )
+        sent = ("sent what they could show: no figure" if event["n"] < MIN_PATIENTS
+                else "sent the figures with their intervals")  # fmt: skip
+        return f"final round: scored {listed(models)} on {event['n']} held-out {noun}; {sent}"
     return None
+
+
+def _too_few(n_test: int) -> str:
+    """``: too few for any figure ...`` where a site holds out fewer samples than any figure
+    needs (a trial's site of 12 rows, 4 held out, read "figures with their intervals" sent,
+    where the server had none): it trains, and learns nothing of the adapter here."""
+    if n_test >= MIN_PATIENTS:
+        return ""
+    return (
+        f": too few for any figure (at least {MIN_PATIENTS}), so this site will train the "
+        "shared adapter without learning how it does here; the server's --test-fraction, "
+        "or more rows, would change that"
+    )
 
 
 def server_line(event: dict[str, Any]) -> str | None:

@@ -293,7 +293,28 @@ def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples
     from medadapt.evaluate.sufficiency import adapter_sample_notes
 
     classes = modality.classes(schema) if modality.task(schema) != "regression" else ()
-    return adapter_sample_notes(train, test, classes, modality.noun, "this site", fix=fix)
+    notes = adapter_sample_notes(train, test, classes, modality.noun, "this site", fix=fix)
+    return notes + _unscored_note(test, classes, modality.noun)
+
+
+def _unscored_note(test: Samples | None, classes: Any, noun: str) -> list[str]:
+    """Where a site holds out too few samples for any figure: it trains the shared adapter
+    but will learn nothing of how it does there (a trial's site of 12 rows joined, 4 held
+    out, and read "figures with their intervals" sent, where the server had none)."""
+    from medadapt.evaluate.metrics import MIN_PATIENTS
+    from medadapt.evaluate.sufficiency import count_patients
+
+    if test is None or not len(test):
+        return []
+    counted = count_patients(test, classes, noun)
+    if counted.total >= MIN_PATIENTS:
+        return []
+    return [
+        f"only {counted.total} held-out {counted.noun} at this site, too few for any figure "
+        f"(at least {MIN_PATIENTS} needed): it trains the shared adapter, but its rounds will "
+        "say nothing of how the adapter does here; hold out more with a higher "
+        f"--test-fraction, or give more {noun}"
+    ]
 
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):
