@@ -58,3 +58,16 @@ def test_ctrl_c_during_a_simulation_says_one_line_and_exits(cleveland_base, tmp_
         "re-run the command"
     ], err
     assert not (tmp_path / "fed").exists()
+
+
+def test_sigterm_s_handler_is_put_back_after_the_simulation_replaced_it():
+    """Ray replaces SIGTERM's handler: a trial's SIGTERM after the rounds ended the run
+    silently, its staged output folder left behind, where medadapt's handler removes it."""
+    from medadapt.federated.simulate import _quiet_on_interrupt
+    from medadapt.fileio import sigterm_interrupts
+
+    with sigterm_interrupts():
+        ours = signal.getsignal(signal.SIGTERM)
+        with _quiet_on_interrupt():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as Ray's start does
+        assert signal.getsignal(signal.SIGTERM) is ours

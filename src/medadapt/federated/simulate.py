@@ -30,11 +30,14 @@ def quiet_flower() -> None:
 def _quiet_on_interrupt() -> Iterator[None]:
     """Ctrl-C during the simulation silences Flower's and Ray's loggers before it stops the
     run: a trial's interrupt printed 80 lines of their errors and two tracebacks (its Ray
-    actors dying) before the one line that says what happened."""
+    actors dying) before the one line that says what happened. SIGTERM's handler is put back
+    after it as it was before: Ray replaces it, and a trial's SIGTERM after the rounds ended
+    the run silently, its staged output folder left behind."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.getsignal(signal.SIGINT)
+    terminated = signal.getsignal(signal.SIGTERM)
 
     def interrupted(signum: int, frame: Any) -> None:
         for name in ("flwr", "ray"):
@@ -46,6 +49,8 @@ def _quiet_on_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        if terminated is not None:
+            signal.signal(signal.SIGTERM, terminated)
 
 
 def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
