@@ -625,6 +625,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.federated.compared import legend, measured, scored_sites, shown_columns
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
+    from medadapt.federated.report import what_ran
     from medadapt.federated.results import finite
     from medadapt.federated.site_figures import figure_cell
     from medadapt.federated.site_lines import (
@@ -637,8 +638,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
 
     results = finite(results)  # a metric not defined at a site (NaN) shows as a dash
     shown = shown_columns(results)  # the report's columns; their short names fit 80 columns
-    stdout.print("Each site's held-out patients, with 95% intervals:", markup=False,
-                 highlight=False, soft_wrap=True)  # fmt: skip
+    stdout.print(f"{what_ran(results)}. Each site's held-out patients, with 95% intervals:",
+                 markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     # every model's AUROC too: accuracy at 0.5 alone rewards calling everyone one class
     tables = (("accuracy", "accuracy at 0.5"), ("auroc", "AUROC"))
     if measured(results):  # a measured value's sites sent MAE, RMSE and R² instead

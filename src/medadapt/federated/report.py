@@ -43,12 +43,24 @@ def _title(results: dict[str, Any]) -> str:
     return f"Federated {method} adapter over {len(taking_part)} sites"
 
 
+def _how(config: dict[str, Any]) -> str:
+    """``fedavg, 3 rounds of 2 local epoch(s)``: how the run trained."""
+    return (f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} local "
+            "epoch(s)")  # fmt: skip
+
+
+def what_ran(results: dict[str, Any]) -> str:
+    """The run in one line, as the report's title and subtitle say it (a trial's terminal
+    never said what was trained: ``Federated lora adapter over 4 sites (fedavg, 3 rounds of
+    2 local epoch(s))``)."""
+    return f"{_title(results)} ({_how(results['config'])})"
+
+
 def federated_report(results: dict[str, Any]) -> Report:
     config = results["config"]
     report = Report(
         title=_title(results),
-        subtitle=f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} "
-        f"local epoch(s); only adapter weights, counts and metrics left the sites",
+        subtitle=f"{_how(config)}; only adapter weights, counts and metrics left the sites",
     )
     shown = [key for key, _label in shown_columns(results)]
     report.summary(run_lines(results), heading="This run")
