@@ -484,10 +484,21 @@ def _warn_about_values(schema: TableSchema, samples: TableSamples, scoring: bool
 
 
 def _warn_about_unread(schema: TableSchema, frame: pd.DataFrame) -> None:
-    """``medadapt predict``'s note, as a warning: the columns of ``frame`` the model does not
-    read (a trial's new lab column changed nothing, said by the command line only); never
-    the label, the id or group column, nor one read as a record number or a date."""
-    unread = schema.unread_columns(frame)
+    """``medadapt predict``'s notes, as warnings: a column that copies the label is never to
+    be trained on; a renamed feature column (passed with ``allow_absent_columns``) is left
+    to its own warning; the others the model does not read change nothing (a trial's new
+    lab column was said by the command line only). Never the label, the id or group
+    column, nor one read as a record number or a date."""
+    from medadapt.data.leaks import unread_copies
+
+    offered = set(schema.likely_renames(frame).values())
+    unread = [c for c in schema.unread_columns(frame) if c not in offered]
+    copies = unread_copies(schema, frame, unread) if schema.label in frame else {}
+    for column, how in copies.items():
+        warnings.warn(f"column {column!r} of frame is not read by the model, and must not be: "
+                      f"it is {how}, a copy of the label (never train a model on it)",
+                      UserWarning, stacklevel=3)  # fmt: skip
+    unread = [c for c in unread if c not in copies]
     if not unread:
         return
     n, one = len(unread), len(unread) == 1

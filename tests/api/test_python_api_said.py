@@ -396,3 +396,10 @@ def test_a_column_the_model_does_not_read_is_said_at_predict(trained, va):
         warnings.simplefilter("always")
         ma.predict(base.model, base.schema, va)  # num, id and dataset: known
     assert not [w for w in caught if "not read by the model" in str(w.message)]
+    with pytest.warns(UserWarning) as caught:  # a copy of the label: never to train on
+        ma.predict(base.model, base.schema, va.assign(grade=va["num"]))
+    said = _said(caught, "not read by the model")
+    assert len(said) == 1 and said[0].startswith(
+        "column 'grade' of frame is not read by the model, and must not be: it is "
+    )
+    assert said[0].endswith("a copy of the label (never train a model on it)")

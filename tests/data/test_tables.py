@@ -365,6 +365,13 @@ def test_text_written_into_a_frame_after_reading_is_not_blamed_on_the_file(tmp_p
         TableSchema.infer(read_table(path), label="y")
     assert "holds numbers except 1 text value (line 4: a word;" in str(error.value)
     assert "fix them in the file" in str(error.value)
+    both = read_table(path).assign(hr=[70 + 3 * (i % 5) for i in range(30)])  # a review's:
+    both["hr"] = both["hr"].astype(object)  # the file's text in one column, the frame's
+    both.loc[[1, 7], "hr"] = "n.d."  # in another, said of neither alone
+    with pytest.raises(DataError) as error:
+        TableSchema.infer(both, label="y")
+    assert str(error.value).startswith("columns 'bp', 'hr' hold numbers except a few text ")
+    assert "fix them in the file or the frame, where written" in str(error.value)
 
 
 def test_group_labels_are_text_without_float_suffixes_or_nan():

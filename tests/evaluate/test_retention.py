@@ -333,3 +333,14 @@ def test_an_auroc_drop_within_the_tolerance_whose_interval_reaches_past_it_says_
     )
     retention["drop_ci"] = [-0.02, 0.008]  # the whole interval within: said plainly
     assert retention_verdict(retention).endswith("; AUROC drop within 0.01")
+
+
+def test_images_the_extended_model_gives_the_old_classes_nothing_are_measured_not_refused():
+    """A review: an old-class image whose new-class logit was 28 above the old ones summed
+    to 0 over them once renormalised, and the check refused it as no probabilities."""
+    y, before = _old_class_probabilities(0.5)
+    after = _extended(before, 0.5)
+    after[:6, :-1] = 0.0  # six images: nothing left for the old classes
+    after[:6, -1] = 1.0
+    result = old_class_retention(y, before, after, OLD, n_boot=50)
+    assert result["n_images"] == 24 and result["auroc_after"] is not None  # even, not refused

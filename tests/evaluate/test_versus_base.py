@@ -560,7 +560,7 @@ def test_one_near_copy_is_said_in_the_singular():
 
     assert near_copies_sentence(1, "the images predicted", "images the model trained on",
                                 "their predictions") == (
-        "1 of the images predicted looks like a near-identical copy (lossy re-saves) of images "
+        "1 of the images predicted looks like a near-identical copy (a lossy re-save) of images "
         "the model trained on: if it is a copy, their predictions are optimistic; leave it out "
         "of --data (a copy is no new patient)"
     )  # fmt: skip

@@ -156,6 +156,13 @@ def test_a_site_holding_out_too_few_for_any_figure_is_told_at_joining_and_at_the
     )
     assert "too few" not in event_line({"event": JOINED, "site": "VA", "n": 140, "n_test": 60,
                                         "noun": "rows"})  # fmt: skip
+    # counted as the figures count them: 12 rows of 4 patients are too few (a review)
+    assert "12 held out: too few for any figure" in event_line(
+        {"event": JOINED, "site": "VA", "n": 30, "n_test": 12, "counted": 4, "noun": "rows"}
+    )
+    assert event_line({"event": FINISHED, "n": 12, "counted": 4, "noun": "images"}).endswith(
+        "sent what they could show: no figure"
+    )
 
 
 def test_a_refused_site_says_the_servers_reason_after_its_reply_left(tmp_path):

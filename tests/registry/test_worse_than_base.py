@@ -84,7 +84,7 @@ def test_predict_repeats_it_with_the_predictions():
     assert _recorded_result(va) == [
         f"the recorded test result of adapter 'va' also carries "
         f"{'these cautions' if len(cautions) > 1 else 'this caution'}, as served answers say "
-        "them: " + "; ".join(cautions)
+        f"{'them' if len(cautions) > 1 else 'it'}: " + "; ".join(cautions)
     ]
     assert "AUROC not shown better than chance" in recorded_cautions(called)
 

@@ -454,9 +454,12 @@ def texts_in_numbers_error(found: list[TextInNumbers], words: OptionWords) -> Da
         return found[0]
     names = [f.name for f in found]
     each = "; ".join(f"{f.name!r}: {f.said.removesuffix(MISSING_SAID)})" for f in found)
+    sources = {f.source for f in found}  # a review's: one column the file's, one the frame's
+    source = found[0].source if len(sources) == 1 else ""
+    where = _in_what(source) if len(sources) == 1 else "in the file or the frame, where written"
     return DataError(
-        f"columns {', '.join(map(repr, names))}{found[0].source} hold numbers except a few "
-        f"text values ({each}{MISSING_SAID}; fix them {_in_what(found[0].source)}, or pass "
+        f"columns {', '.join(map(repr, names))}{source} hold numbers except a few "
+        f"text values ({each}{MISSING_SAID}; fix them {where}, or pass "
         f"{words.set_all('numeric', names)} to read them as missing, or "
         f"{words.set_all('categorical', names)} to keep them as categories"
     )

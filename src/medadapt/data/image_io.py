@@ -77,8 +77,9 @@ class ReadOptions:
     fit: str = "pad"
     spacing: str | Spacing | None = None  # "auto", (x, y, z) in mm, or None (voxel counts)
     bits_stored: int | None = None  # 16-bit pictures: divide by 2**bits_stored - 1
-    # an 8-bit grayscale DICOM without a window divided by 255, as a picture is, not min-max
-    # scaled (:func:`scale_dicom`): set where the model trained on pictures only
+    # a grayscale DICOM film without a window divided by the maximum of its bits stored (255
+    # for 8, 4095 for 12 of 16), as a picture is, not min-max scaled (:func:`scale_dicom`):
+    # set where the model trained on pictures only
     unwindowed_as_picture: bool = False
 
 

@@ -50,8 +50,9 @@ _IMAGE_SUFFIXES = (".npz", ".dcm", ".dicom", ".nii", ".nii.gz", ".png", ".jpg", 
 NORMALISATION = (
     "float32 in [0, 1]: 8/16-bit pictures divided by 255/65535 (16-bit: 2**bits_stored - 1 "
     "when bits_stored is set); DICOM/NIfTI through the "
-    "window when one is set (else DICOM's own window, else min-max; an 8-bit DICOM without "
-    "a window divided by 255 where the model trained on pictures only); MONOCHROME1 inverted"
+    "window when one is set (else DICOM's own window, else min-max; a DICOM film without a "
+    "window divided by the maximum of its bits stored, 8, or under the 16 allocated, where the "
+    "model trained on pictures only); MONOCHROME1 inverted"
 )
 
 

@@ -42,8 +42,14 @@ OLD_DATA_FIX = (
 
 
 def _renormalised(proba: np.ndarray, n_old: int) -> np.ndarray:
-    old = proba[:, :n_old]
-    return old / np.clip(old.sum(axis=1, keepdims=True), 1e-12, None)
+    """The old classes' probabilities, each row rescaled to sum to 1; a row the extended
+    model gives the old classes (almost) nothing, in float64 too, is even across them (a
+    review's image whose new-class logit was 28 above them summed to 0, refused as no
+    probabilities)."""
+    old = np.asarray(proba[:, :n_old], dtype=np.float64)
+    total = old.sum(axis=1, keepdims=True)
+    even = np.full_like(old, 1.0 / n_old)
+    return np.where(total > 1e-12, old / np.clip(total, 1e-12, None), even)
 
 
 def _bootstrap_auroc(W: np.ndarray, y: np.ndarray, proba: np.ndarray) -> np.ndarray:

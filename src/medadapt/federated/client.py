@@ -253,15 +253,24 @@ def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
     config = message.content["config"]
     noun = site.modality.noun
     if message.metadata.message_type == MessageType.QUERY:
-        tell(events, JOINED, site=site.name, n=len(site.train), n_test=len(site.test), noun=noun)
+        tell(events, JOINED, site=site.name, n=len(site.train), n_test=len(site.test), noun=noun,
+             counted=_counted_test(site))  # fmt: skip
     elif message.metadata.message_type == MessageType.TRAIN:
         round_ = int(config["server-round"])
         tell(events, TRAINED, round=round_, n=len(site.train), noun=noun)
     elif bool(config.get("final", 0)):
-        tell(events, FINISHED, n=len(site.test), noun=noun,
+        tell(events, FINISHED, n=len(site.test), noun=noun, counted=_counted_test(site),
              personalised=site.run.personalise != "none")  # fmt: skip
     else:
         tell(events, SCORED, round=int(config["server-round"]), n=len(site.test), noun=noun)
+
+
+def _counted_test(site: LocalSite) -> int:
+    """The site's held-out samples as the figures' minimums count them: patients, where a
+    patient has several (a review's 12 rows of 4 patients were said enough for figures)."""
+    from medadapt.evaluate.sufficiency import count_patients
+
+    return count_patients(site.test, (), site.modality.noun).total
 
 
 def error_reason(error: Exception) -> str:

@@ -40,7 +40,7 @@ def _title(results: dict[str, Any]) -> str:
     if trained is not None and len(trained) < 2:
         return f"A {method} adapter trained at {trained[0] if trained else 'no site'} alone"
     taking_part = [n for n, s in results["sites"].items() if s["n_test"]]
-    return f"Federated {method} adapter over {len(taking_part)} sites"
+    return f"Federated {method} adapter over {plural(len(taking_part), 'site')}"
 
 
 def _how(config: dict[str, Any]) -> str:

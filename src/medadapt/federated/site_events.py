@@ -76,7 +76,8 @@ def event_line(event: dict[str, Any]) -> str | None:
     if kind == JOINED:
         return (
             f"answered the server as site {event['site']} ({event['n']} {noun} to train on, "
-            f"{event['n_test']} held out{_too_few(event['n_test'])}); waiting for it to start "
+            f"{event['n_test']} held out{_too_few(_counted(event, 'n_test'), noun)}); waiting "
+            "for it to start "
             "the rounds (its operator sees which sites joined)"
         )
     if kind == TRAINED:
@@ -87,23 +88,27 @@ def event_line(event: dict[str, Any]) -> str | None:
     if kind == FINISHED:
         models = ["the federated adapter", "the base alone"]
         models += ["this site's own adapter"] if event.get("personalised") else []
-        sent = ("sent what they could show: no figure" if event["n"] < MIN_PATIENTS
+        sent = ("sent what they could show: no figure" if _counted(event, "n") < MIN_PATIENTS
                 else "sent the figures with their intervals")  # fmt: skip
         return f"final round: scored {listed(models)} on {event['n']} held-out {noun}; {sent}"
     return None
 
 
-def _too_few(n_test: int) -> str:
+def _counted(event: dict[str, Any], key: str) -> int:
+    """The held-out samples as the figures' minimums count them (patients, where one has
+    several: the event's ``counted``), else the samples (events of an older client)."""
+    return int(event.get("counted", event[key]))
+
+
+def _too_few(counted: int, noun: str) -> str:
     """``: too few for any figure ...`` where a site holds out fewer samples than any figure
     needs (a trial's site of 12 rows, 4 held out, read "figures with their intervals" sent,
     where the server had none): it trains, and learns nothing of the adapter here."""
-    if n_test >= MIN_PATIENTS:
+    if counted >= MIN_PATIENTS:
         return ""
-    return (
-        f": too few for any figure (at least {MIN_PATIENTS}), so this site will train the "
-        "shared adapter without learning how it does here; the server's --test-fraction, "
-        "or more rows, would change that"
-    )
+    return (f": too few for any figure (at least {MIN_PATIENTS}), so this site will train the "
+            "shared adapter without learning how it does here; the server's --test-fraction, "
+            f"or more {noun}, would change that")  # fmt: skip
 
 
 def server_line(event: dict[str, Any]) -> str | None:

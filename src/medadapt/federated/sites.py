@@ -290,14 +290,16 @@ def too_few_notes(modality: Modality, schema: Any, train: Samples, test: Samples
     """``adapt``'s warnings on how many samples train and test an adapter at a site
     (:func:`~medadapt.evaluate.sufficiency.adapter_sample_notes`). ``test`` None: ``train``
     is every sample (nothing held out yet)."""
-    from medadapt.evaluate.sufficiency import adapter_sample_notes
+    from medadapt.evaluate.sufficiency import FEW_TRAINING_SAMPLES, adapter_sample_notes
 
     classes = modality.classes(schema) if modality.task(schema) != "regression" else ()
     notes = adapter_sample_notes(train, test, classes, modality.noun, "this site", fix=fix)
-    return notes + _unscored_note(test, classes, modality.noun)
+    few_train = len(train) < FEW_TRAINING_SAMPLES  # then "give more", not "hold out more"
+    return notes + _unscored_note(test, classes, modality.noun, few_train=few_train)
 
 
-def _unscored_note(test: Samples | None, classes: Any, noun: str) -> list[str]:
+def _unscored_note(test: Samples | None, classes: Any, noun: str, *,
+                   few_train: bool = False) -> list[str]:  # fmt: skip
     """Where a site holds out too few samples for any figure: it trains the shared adapter
     but will learn nothing of how it does there (a trial's site of 12 rows joined, 4 held
     out, and read "figures with their intervals" sent, where the server had none)."""
@@ -309,11 +311,12 @@ def _unscored_note(test: Samples | None, classes: Any, noun: str) -> list[str]:
     counted = count_patients(test, classes, noun)
     if counted.total >= MIN_PATIENTS:
         return []
+    fix = (f"give more {noun}" if few_train  # (a review: "hold out more" beside "fewer")
+           else f"hold out more with a higher --test-fraction, or give more {noun}")  # fmt: skip
     return [
         f"only {counted.total} held-out {counted.noun} at this site, too few for any figure "
         f"(at least {MIN_PATIENTS} needed): it trains the shared adapter, but its rounds will "
-        "say nothing of how the adapter does here; hold out more with a higher "
-        f"--test-fraction, or give more {noun}"
+        f"say nothing of how the adapter does here; {fix}"
     ]
 
 

@@ -70,12 +70,14 @@ class Registry:
 
     def __init__(self, root: str | Path, *, create: bool = False) -> None:
         root = Path(root)
+        caller = sys._getframe(1).f_globals.get("__name__", "")  # a Python caller's fix is an
+        python = caller != "medadapt" and not caller.startswith("medadapt.")  # argument
+        check = "check the path" if python else "check --root"
         if root.exists() and not root.is_dir():
-            raise RegistryError(f"{root} is a file, not a registry directory; check --root")
+            raise RegistryError(f"{root} is a file, not a registry directory; {check}")
         if not (root / INDEX).is_file():
             layout.refuse_lost_index(root)
-            if not create:  # a Python caller's fix is an argument, the command line's a flag
-                python = not sys._getframe(1).f_globals.get("__name__", "").startswith("medadapt")
+            if not create:
                 raise RegistryError(layout.not_a_registry(root, python=python))
             if not layout.empty_or_missing(root):
                 held = layout.held_instead(root)
@@ -88,7 +90,7 @@ class Registry:
                 root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # under a file, a read-only or missing mount ...
                 raise RegistryError(
-                    f"cannot create the registry at {root} ({exc.strerror or exc}); check --root"
+                    f"cannot create the registry at {root} ({exc.strerror or exc}); {check}"
                 ) from None
         self.root = root
         self.index = Index(root / INDEX)

@@ -541,8 +541,9 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     more = [words for words in recorded_cautions(metrics) if words not in told]
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
+        them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")
         out.append(f"the recorded test result of {model} also carries {also}, as served "
-                   f"answers say them: {'; '.join(more)}")  # fmt: skip  # carries, as ... it")
+                   f"answers say {them}: {'; '.join(more)}")  # fmt: skip
     return out
 
 

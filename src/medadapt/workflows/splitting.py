@@ -140,16 +140,12 @@ def near_copies_sentence(n: int, scored: str, copied: str, figures: str) -> str:
     Said, never acted on: a perceptual key cannot tell a lossy copy from a distinct but alike
     image (two similar synthetic images, two standard chest films), so leaving them out could
     drop genuine new patients unseen."""
-    if n == 1:  # (a trial read "1 of the images predicted looks like near-identical copies")
-        them, copies, they, it = f"1 of {scored} looks", "a near-identical copy", "it is a", "it"
-    else:
-        them, copies, they, it = (
-            f"{n} of {scored} look",
-            "near-identical copies",
-            "they are",
-            "them",
-        )
-    return (f"{them} like {copies} (lossy re-saves) of {copied}: if {they} "
+    one = n == 1  # (a trial read "1 of the images predicted looks like near-identical copies")
+    them = f"1 of {scored} looks" if one else f"{n} of {scored} look"
+    copies = ("a near-identical copy (a lossy re-save)" if one
+              else "near-identical copies (lossy re-saves)")  # fmt: skip
+    they, it = ("it is a", "it") if one else ("they are", "them")
+    return (f"{them} like {copies} of {copied}: if {they} "
             f"{'copy' if n == 1 else 'copies'}, {figures} are optimistic; leave {it} out of "
             "--data (a copy is no new patient)")  # fmt: skip
 
