@@ -404,3 +404,24 @@ def test_the_classes_of_a_label_read_above_a_threshold_relabelled_are_said_to_be
     assert "(its values stand one for one for the classes of 'grade' in every one of them: " in (
         str(err.value)
     )
+
+
+def test_coarse_bands_cut_from_a_measured_outcome_are_a_leak():
+    """A new-user try: ``severity`` high where progression > 150 (0.8 correlated with it)
+    was kept as a feature of the diabetes model without a word; coded 0/1 too. Sex, whose
+    outcomes overlap, is no leak."""
+    from medadapt.data.leaks import BANDS
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    frame["severity"] = np.where(frame["target"] > 150, "high", "low")
+    frame["stage"] = np.digitize(frame["target"], [100, 200])  # 0, 1, 2 as numbers
+    schema = TableSchema.infer(frame, label="target", categorical=["severity"])
+    found = {leak.column: leak for leak in find_leaks(schema, frame)}
+    assert set(found) == {"severity", "stage"}
+    assert all(leak.statistic == BANDS and leak.value == 1.0 for leak in found.values())
+    rng = np.random.default_rng(0)  # bands that overlap, as any genuine grouping's do
+    frame["severity"] = np.where(frame["target"] + rng.normal(0, 40, len(frame)) > 150,
+                                 "high", "low")  # fmt: skip
+    frame = frame.drop(columns="stage")
+    schema = TableSchema.infer(frame, label="target", categorical=["severity"])
+    assert find_leaks(schema, frame) == []

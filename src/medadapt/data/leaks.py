@@ -13,7 +13,9 @@ alone against the label on the training rows, in one vectorised pass:
   most 2 K runs once the rows are sorted by it (a label cut from that number);
 * regression: |Pearson| or |Spearman| correlation >= 0.98 (the correlation ratio for a
   category, and for a number of few values: ``disease`` = ``num > 0`` as a measured label;
-  there, over the rows of values seen at least 5 times, so no value fits its own outcome).
+  there, over the rows of values seen at least 5 times, so no value fits its own outcome);
+  or a column whose values cut the outcome into bands that do not overlap (``severity``
+  high above 150: a coarse copy, 0.8 correlated).
 
 A category is also scored with every value its own level, each row left out of its value's
 figure (:func:`_left_out_means`): bands of a measured outcome of 2-4 rows each, pooled as rare,
@@ -629,6 +631,8 @@ def _regression_leaks(y, x_num, numeric, rows, categorical, cutoff: float) -> li
         if ratio >= cutoff:
             leaks.append(Leak(name, "correlation ratio", ratio, rows=judged,
                               threshold=cutoff))  # fmt: skip
+            continue
+        leaks += _bands_leak(name, np.unique(x, return_inverse=True)[1], t, cutoff)
     for name in categorical:
         codes = _category_codes(rows[name])
         ratio = _correlation_ratio(codes, y)
@@ -644,7 +648,33 @@ def _regression_leaks(y, x_num, numeric, rows, categorical, cutoff: float) -> li
                 leaks.append(Leak(name, f"correlation with its values' mean outcomes {LEFT_OUT}",
                                   value, rows=int(covered.sum()),
                                   threshold=cutoff))  # fmt: skip
+                continue
+        leaks += _bands_leak(name, codes, y, cutoff)  # a coarse copy: bands of the outcome
     return leaks
+
+
+BANDS = "share of rows in its values' own bands of the outcome"
+"""The statistic of a column whose values cut a measured outcome into bands (a copy of it)."""
+
+
+def _bands_leak(name: str, codes: np.ndarray, y: np.ndarray, cutoff: float) -> list[Leak]:
+    """A column whose values cut the measured outcome into ranges that do not overlap
+    (``severity`` high where progression > 150, low below): a band of the label, cut from
+    it, which no correlation calls a copy (0.8 for two bands: a review's new user kept it as
+    a feature without a word). Judged on the values of at least 5 rows (2 to one per 10
+    rows); a leak where, the rows sorted by the outcome, each value's rows are one run but
+    for ties at the bands' edges (a hundredth of the rows)."""
+    common = np.bincount(codes)[codes] >= MIN_LEVEL_ROWS
+    values, steps = np.unique(codes[common], return_inverse=True)
+    n = int(common.sum())
+    if n < MIN_ROWS or not 2 <= len(values) <= n / ROWS_PER_STEP:
+        return []
+    order = np.argsort(y[common], kind="stable")
+    runs = 1 + int((np.diff(steps[order]) != 0).sum())
+    share = 1 - (runs - len(values)) / n
+    if runs > len(values) + 0.01 * n or share < cutoff:
+        return []
+    return [Leak(name, BANDS, share, rows=n, threshold=cutoff)]
 
 
 def _steps_ratio(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
