@@ -490,26 +490,13 @@ def _warn_about_unread(schema: TableSchema, frame: pd.DataFrame) -> None:
     lab column was said by the command line only). Never the label, the id or group
     column, nor one read as a record number or a date."""
     from medadapt.data.leaks import unread_copies
+    from medadapt.modalities.tabular.findings import unread_notes
 
     offered = set(schema.likely_renames(frame).values())
     unread = [c for c in schema.unread_columns(frame) if c not in offered]
     copies = unread_copies(schema, frame, unread) if schema.label in frame else {}
-    for column, how in copies.items():
-        warnings.warn(f"column {column!r} of frame is not read by the model, and must not be: "
-                      f"it is {how}, a copy of the label (never train a model on it)",
-                      UserWarning, stacklevel=3)  # fmt: skip
-    unread = [c for c in unread if c not in copies]
-    if not unread:
-        return
-    n, one = len(unread), len(unread) == 1
-    shown = ", ".join(map(repr, unread[:5])) + (f" and {n - 5} more" if n > 5 else "")
-    warnings.warn(
-        f"{n} column{'' if one else 's'} of frame {'is' if one else 'are'} not read by the "
-        f"model: {shown} ({'it was' if one else 'they were'} not among the features the base "
-        f"trained on: {'it changes' if one else 'they change'} nothing in these scores; train "
-        f"a new base to use {'it' if one else 'them'})",
-        UserWarning, stacklevel=3,
-    )  # fmt: skip
+    for said in unread_notes(unread, copies, "frame"):
+        warnings.warn(said, UserWarning, stacklevel=3)
 
 
 def _warn_about_size(schema: TableSchema, samples: TableSamples) -> None:

@@ -304,9 +304,6 @@ def print_features(features: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-UNREAD_SHOWN = 5  # columns of --data the model does not read named by name; the rest counted
-
-
 def print_absent(extras: Mapping[str, Any]) -> None:
     """With ``--allow-absent-columns``: a ``warning:`` for each feature column the table
     lacks (missing for every row), naming the column of the table likely to be it under
@@ -329,23 +326,10 @@ def print_unread(columns: list[str], copies: Mapping[str, str] | None = None) ->
     test added to the file is not used: the user should not think it is); names only, never
     a value. Nothing when there are none. Each of ``copies`` (a column that copies the label,
     with how in words) has a line of its own that says so, not the advice to train on it."""
-    copies = copies or {}
-    for column, how in copies.items():
-        noted(
-            f"column {column!r} of --data is not read by the model, and must not be: it is "
-            f"{how}, a copy of the label (never train a model on it)"
-        )
-    columns = [c for c in columns if c not in copies]
-    if not columns:
-        return
-    n, one = len(columns), len(columns) == 1
-    shown = ", ".join(map(repr, columns[:UNREAD_SHOWN]))
-    more = f" and {n - UNREAD_SHOWN} more" if n > UNREAD_SHOWN else ""
-    noted(
-        f"{n} column{'' if one else 's'} of --data {'is' if one else 'are'} not read by the "
-        f"model: {shown}{more} ({'it was' if one else 'they were'} not among the features the "
-        f"base trained on; train a new base to use {'it' if one else 'them'})"
-    )
+    from medadapt.modalities.tabular.findings import unread_notes
+
+    for said in unread_notes(columns, copies or {}, "--data"):
+        noted(said)
 
 
 def task_line(

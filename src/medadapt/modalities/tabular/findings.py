@@ -5,6 +5,7 @@ row (said) and, per row, the features it lacks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -284,3 +285,28 @@ def _lacking(schema: TableSchema, encoded) -> dict[str, np.ndarray]:
     x_cat = (encoded.x_cat == MISSING_INDEX).numpy()  # (N, n_categorical)
     lacking = {f.name: x_num[:, j] for j, f in enumerate(schema.numeric_features)}
     return lacking | {f.name: x_cat[:, j] for j, f in enumerate(schema.categorical_features)}
+
+
+UNREAD_SHOWN = 5  # columns the model does not read named by name; the rest counted
+
+
+def unread_notes(columns: Sequence[str], copies: Mapping[str, str], where: str) -> list[str]:
+    """What is said of the columns of ``where`` (``--data``, ``frame``) the model does not
+    read (names only, never a value): each of ``copies`` (a column that copies the label,
+    with how in words) that it must never be trained on; the others, counted and named, that
+    a new base would be needed to use them. The command line's notes and the Python API's
+    warnings alike."""
+    said = [f"column {column!r} of {where} is not read by the model, and must not be: it is "
+            f"{how}, a copy of the label (never train a model on it)"
+            for column, how in copies.items()]  # fmt: skip
+    rest = [c for c in columns if c not in copies]
+    if not rest:
+        return said
+    n, one = len(rest), len(rest) == 1
+    shown = ", ".join(map(repr, rest[:UNREAD_SHOWN]))
+    more = f" and {n - UNREAD_SHOWN} more" if n > UNREAD_SHOWN else ""
+    return [*said, (
+        f"{n} column{'' if one else 's'} of {where} {'is' if one else 'are'} not read by the "
+        f"model: {shown}{more} ({'it was' if one else 'they were'} not among the features the "
+        f"base trained on; train a new base to use {'it' if one else 'them'})"
+    )]  # fmt: skip
