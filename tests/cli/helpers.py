@@ -7,6 +7,8 @@ import io
 import logging
 from dataclasses import dataclass
 
+import pandas as pd
+
 from medadapt.cli.main import LogFormat, main
 
 
@@ -50,3 +52,20 @@ def error_line(result: CliResult) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
+
+
+def base_on_heart_with(root, column: str, value) -> tuple[pd.DataFrame, CliResult]:
+    """The bundled heart file in ``root/heart.csv`` with ``column`` set to ``value`` at
+    Cleveland and Hungary, and a tiny base trained there into ``root/base``: the file as
+    written and what ``train-base`` said (it must succeed)."""
+    from medadapt.data.heart import bundled_path
+
+    heart = pd.read_csv(bundled_path())
+    heart.loc[heart["dataset"].isin(["Cleveland", "Hungary"]), column] = value
+    heart.to_csv(root / "heart.csv", index=False)
+    tiny = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
+    trained = succeeded(run_cli("train-base", "--data", root / "heart.csv", "--label", "num",
+                                "--positive-above", "0", "--id-column", "id", "--group-column",
+                                "dataset", "--groups", "Cleveland,Hungary", *tiny,
+                                "--out", root / "base"))  # fmt: skip
+    return heart, trained

@@ -13,11 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from medadapt.data.heart import bundled_path
-from tests.cli.helpers import run_cli, succeeded
+from tests.cli.helpers import base_on_heart_with, run_cli, succeeded
 
 VA = "VA Long Beach"
-TINY = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
 SAID = (
     "warning: column 'fbs' was 'False' in every row the model trained on (so it is not one of "
     "its features) and is another value in {n} of {of} rows here: the model cannot tell these "
@@ -29,13 +27,7 @@ SAID = (
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("constant")
-    heart = pd.read_csv(bundled_path())
-    heart.loc[heart["dataset"].isin(["Cleveland", "Hungary"]), "fbs"] = False
-    heart.to_csv(root / "heart.csv", index=False)
-    trained = succeeded(run_cli("train-base", "--data", root / "heart.csv", "--label", "num",
-                                "--positive-above", "0", "--id-column", "id", "--group-column",
-                                "dataset", "--groups", "Cleveland,Hungary", *TINY,
-                                "--out", root / "base"))  # fmt: skip
+    heart, trained = base_on_heart_with(root, "fbs", False)
     assert "dropped column 'fbs': constant (every value is 'False')" in trained.stdout
     assert "was 'False' in every row" not in trained.stdout  # its own rows: all False
     true_at_va = int((heart.loc[heart["dataset"] == VA, "fbs"] == True).sum())  # noqa: E712

@@ -10,13 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from medadapt.data.heart import bundled_path
 from medadapt.data.schema import TableSchema
 from medadapt.modalities.tabular.findings import empty_where_trained_warnings
-from tests.cli.helpers import run_cli, succeeded
+from tests.cli.helpers import base_on_heart_with, run_cli, succeeded
 
 VA = "VA Long Beach"
-TINY = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
 SAID = (
     "column 'thalch' was empty in every row the model trained on (so it is not one of its "
     "features) and is recorded in {n} of {of} rows here: the model does not read it; to use "
@@ -40,13 +38,7 @@ def test_only_a_column_recorded_here_is_said():
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("empty_where_trained")
-    heart = pd.read_csv(bundled_path())
-    heart.loc[heart["dataset"].isin(["Cleveland", "Hungary"]), "thalch"] = None
-    heart.to_csv(root / "heart.csv", index=False)
-    trained = succeeded(run_cli("train-base", "--data", root / "heart.csv", "--label", "num",
-                                "--positive-above", "0", "--id-column", "id", "--group-column",
-                                "dataset", "--groups", "Cleveland,Hungary", *TINY,
-                                "--out", root / "base"))  # fmt: skip
+    heart, trained = base_on_heart_with(root, "thalch", None)
     assert "was empty in every row" not in trained.stdout  # its own rows: all empty
     recorded = int(heart.loc[heart["dataset"] == VA, "thalch"].notna().sum())
     return root, recorded
