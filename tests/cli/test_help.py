@@ -69,3 +69,17 @@ def test_no_flag_or_example_is_cut_short_at_80_columns(path, monkeypatch):
     assert "…" not in out
     if path == ("serve",):
         assert "--no-decode-process" in out and "--dicomweb-token-f" in out
+
+
+def test_the_federated_simulation_s_help_example_is_the_readme_s():
+    """The ``--help`` example lacked ``--missing-code chol=0,trestbps=0`` that the README's
+    same command passes (the heart data's zeros that mean "not measured")."""
+    from pathlib import Path
+
+    _register_commands()
+    command = typer.main.get_command(app).commands["federate"].commands["simulate"]
+    example = " ".join(command.help.split("Example: ")[1].split())
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("medadapt federate simulate --data heart.csv")
+    said = " ".join(readme[start : readme.index("\n\n", start)].replace("\\\n", " ").split())
+    assert example == said

@@ -101,10 +101,11 @@ def test_the_shared_adapter_records_the_base_alone_over_the_same_sites(kept, tmp
     assert versus["in_words"].startswith(said)
     verdicts = {name: site["verdict"] for name, site in versus["sites"].items()}
     assert set(verdicts) == set(SITES)
+    assert {site["metric"] for site in versus["sites"].values()} == {"auroc"}  # as adapt pairs
     if "better" not in verdicts.values():
         assert (
-            "Paired at each site on the same held-out patients (accuracy at 0.5): no site "
-            "showed a detectable gain" in versus["in_words"]
+            "Paired at each site on the same held-out patients (AUROC): no site showed a "
+            "detectable gain" in versus["in_words"]
         )
     hungary = _metadata(kept["out"] / "personalised" / "hungary")
     assert hungary["base_metrics"]["auroc"] == pytest.approx(

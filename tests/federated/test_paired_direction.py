@@ -1,6 +1,6 @@
 """A federated site's paired change against the base alone says which way an error's change
 points, in the words the adapter's own comparison uses (``Difference.direction``); a figure
-where higher is better (accuracy, what sites send) gets no such words."""
+where higher is better (AUROC, what sites send) gets no such words."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def test_an_error_s_paired_change_says_which_way_is_better():
     assert "changes MAE by -1.00 (a lower MAE is better) in every resample" in alike
 
 
-def test_accuracy_s_paired_change_has_no_direction_words():
-    said = paired_line("A", _site({"accuracy": 0.1, "accuracy_low": -0.02, "accuracy_high": 0.2}))
+def test_auroc_s_paired_change_has_no_direction_words():
+    said = paired_line("A", _site({"auroc": 0.1, "auroc_low": -0.02, "auroc_high": 0.2}))
     assert said == (
-        "At A, paired on the same 100 held-out patients, the federated adapter changes accuracy "
-        "at 0.5 by +0.100 (95% CI -0.020 to +0.200) against the base alone: no detectable "
-        "difference on these patients."
+        "At A, paired on the same 100 held-out patients, the federated adapter changes AUROC "
+        "by +0.100 (95% CI -0.020 to +0.200) against the base alone: no detectable difference "
+        "on these patients."
     )

@@ -10,6 +10,7 @@ import pytest
 
 from medadapt.data.schema import TableSchema
 from medadapt.evaluate import bootstrap as bs
+from medadapt.evaluate.paired_difference import paired_difference
 from medadapt.federated.local import paired_with_base
 from medadapt.federated.verdicts import paired_line, verdict_lines
 
@@ -34,24 +35,49 @@ def _site(versus_base: dict | None, n_test: int = 100) -> dict:
             "versus_base": versus_base}  # fmt: skip
 
 
-def test_an_interval_above_the_base_s_value_is_not_called_more_accurate_when_paired_says_no():
-    """The audit's case: the adapter's own interval (0.708-0.873) lies above the base's 0.70,
-    yet the paired difference +0.100 has a 95% CI from -0.020 to +0.210 (McNemar: 25 vs 15
-    discordant, p = 0.15): no detectable difference."""
+def test_a_site_pairs_auroc_as_adapt_does_on_the_same_resamples():
+    """The audit's pair (the adapter right on 80 of 100, the base on 70; the adapter's own
+    accuracy interval 0.708-0.873 above the base's 0.70 read as "better"): the site compares
+    the two models on AUROC, as ``adapt`` does (accuracy at 0.5 rewards calling everyone the
+    commoner outcome), on the same resamples of the same patients, and the verdict is that
+    paired interval's, sent with it."""
+    from sklearn.metrics import roc_auc_score
+
     y, adapter, base = _audit_pair()
     sent = paired_with_base("binary", y, adapter, base, n_boot=1000, seed=0)
-    # by hand: the same resamples of the same patients for both models
-    right = (((adapter >= 0.5) == y).astype(float) - ((base >= 0.5) == y)).astype(float)
-    W = bs.resample_weights(100, 1000, 0)
-    low, high = np.percentile(W @ right / 100, [2.5, 97.5])
-    assert sent["accuracy"] == pytest.approx(0.10)
-    assert (sent["accuracy_low"], sent["accuracy_high"]) == pytest.approx((low, high))
-    assert (round(low, 3), round(high, 3)) == (-0.02, 0.21)
+    assert set(sent) == {"auroc", "auroc_low", "auroc_high"}
+    assert sent["auroc"] == pytest.approx(roc_auc_score(y, adapter) - roc_auc_score(y, base))
+    by_hand = paired_difference(y, adapter, base, metric="auroc", n_boot=1000, seed=0)
+    assert (sent["auroc_low"], sent["auroc_high"]) == pytest.approx(by_hand.ci)
     assert verdict_lines({"sites": {"SiteX": _site(sent)}}) == [
         "At SiteX, paired on the same 100 held-out patients, the federated adapter changes "
-        "accuracy at 0.5 by +0.100 (95% CI -0.020 to +0.210) against the base alone: no "
-        "detectable difference on these patients."
+        "AUROC by +0.160 (95% CI +0.025 to +0.289) against the base alone: the federated "
+        "adapter ranks patients by risk better."
     ]
+    flat = paired_with_base("binary", y, base, base, n_boot=1000, seed=0)  # the same model
+    assert "no difference can be shown, and none ruled out" in paired_line("S", _site(flat))
+
+
+def test_a_site_with_too_few_of_an_outcome_for_auroc_compares_brier_and_says_why():
+    """3 of 40 held-out patients with the outcome: no AUROC (fewer than 5 of a class), so the
+    site sends the Brier score's paired difference, as ``adapt`` compares there (accuracy
+    at 0.5 would reward calling no one positive), and the line says why it is not AUROC."""
+    y = np.array([1] * 3 + [0] * 37)
+    adapter = np.where(y == 1, 0.8, 0.2)
+    adapter[3:9] = 0.7  # 6 false positives
+    base = np.full(40, 0.3)  # calls no one
+    sent = paired_with_base("binary", y, adapter, base, n_boot=500, seed=2)
+    by_hand = paired_difference(y, adapter, base, metric="brier", n_boot=500, seed=2)
+    assert sent == pytest.approx({"brier": by_hand.value, "brier_low": by_hand.ci[0],
+                                  "brier_high": by_hand.ci[1]})  # fmt: skip
+    assert sent["brier"] == pytest.approx(np.mean((adapter - y) ** 2) - np.mean((base - y) ** 2))
+    site = {**_site(sent, n_test=40), "federated": {"n": 40.0, "n_positive": 3.0}}
+    assert paired_line("A", site).startswith(
+        "At A, paired on the same 40 held-out patients (only 3 with the rarer outcome: too few "
+        "for AUROC), the federated adapter changes Brier score by "
+    )
+    assert "(95% CI " in paired_line("A", site) and "Brier score is better) against" in (
+        paired_line("A", site))  # its direction said: lower is better  # fmt: skip
 
 
 def test_a_paired_interval_clear_of_zero_says_which_way_and_a_worse_one_says_keep_the_base():
@@ -75,7 +101,7 @@ def test_no_paired_comparison_means_no_verdict_against_the_base():
     """Too few patients, no resamples, or a federated.json from before sites compared: the
     adapter's interval against the base's value is not used as a verdict instead."""
     nan = float("nan")
-    missing = {"accuracy": nan, "accuracy_low": nan, "accuracy_high": nan}
+    missing = {"auroc": nan, "auroc_low": nan, "auroc_high": nan}
     for paired in (None, missing):
         lines = verdict_lines({"sites": {"SiteX": _site(paired)}})
         assert not any("base alone" in line for line in lines), lines
@@ -99,17 +125,38 @@ def test_a_regression_is_compared_on_mae():
     assert "predicts closer to the measured values" in paired_line("R", _site(sent))
 
 
-def test_several_classes_compare_the_share_each_model_gets_right():
+def test_several_classes_compare_auroc_or_where_a_class_is_too_small_the_brier_score():
+    """Several classes: the macro one-vs-rest AUROC, as ``adapt`` compares them (said as
+    telling the classes apart); a class of fewer than 5 patients: the Brier score summed
+    over the classes, on the same resamples (a trial's 5-class site was judged on "accuracy
+    at 0.5", which a model of several classes has no threshold for)."""
+    from sklearn.metrics import roc_auc_score
+
     rng = np.random.default_rng(1)
     y = rng.integers(0, 3, 90)
     adapter, base = rng.dirichlet(np.ones(3), 90), rng.dirichlet(np.ones(3), 90)
     adapter[np.arange(90)[:40], y[:40]] += 2.0  # right on at least the first 40
+    adapter /= adapter.sum(axis=1, keepdims=True)
     sent = paired_with_base("multiclass", y, adapter, base, n_boot=500, seed=3)
-    right = (adapter.argmax(1) == y).astype(float) - (base.argmax(1) == y)
+    ovr = {"multi_class": "ovr", "average": "macro"}
+    assert sent["auroc"] == pytest.approx(roc_auc_score(y, adapter, **ovr)
+                                          - roc_auc_score(y, base, **ovr))  # fmt: skip
+    site = {**_site(sent, n_test=90), "federated": {"n": 90.0, "n_positive": float("nan")}}
+    assert "the federated adapter tells the classes apart better" in paired_line("M", site)
+    y[y == 2] = 1
+    y[:3] = 2  # a class of 3
+    sent = paired_with_base("multiclass", y, adapter, base, n_boot=500, seed=3)
+    onehot = np.eye(3)[y]
+    gap = ((adapter - onehot) ** 2).sum(axis=1) - ((base - onehot) ** 2).sum(axis=1)
     W = bs.resample_weights(90, 500, 3)
-    assert sent["accuracy"] == pytest.approx(right.mean())
-    low, high = np.percentile(W @ right / 90, [2.5, 97.5])
-    assert (sent["accuracy_low"], sent["accuracy_high"]) == pytest.approx((low, high))
+    assert sent["brier"] == pytest.approx(gap.mean())
+    low, high = np.percentile(W @ gap / 90, [2.5, 97.5])
+    assert (sent["brier_low"], sent["brier_high"]) == pytest.approx((low, high))
+    site["versus_base"] = sent
+    assert paired_line("M", site).startswith(
+        "At M, paired on the same 90 held-out patients (fewer than 5 in a class: too few for "
+        "AUROC), the federated adapter changes Brier score by "
+    )
 
 
 def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
@@ -174,3 +221,22 @@ def test_a_site_of_few_training_patients_is_named_after_the_run():
         "are uncertain, or missing, where few are held out."
     ) in lines
     assert not any("Few training" in line for line in verdict_lines({"sites": {"VA": _site(None)}}))
+
+
+def test_the_sites_summary_names_the_sites_compared_on_brier_for_want_of_auroc():
+    """A site with fewer than 5 patients of an outcome is compared on the Brier score; the
+    summary named only the first site's figure for all of them."""
+    from medadapt.federated.verdicts import versus_base_over_sites
+
+    ranked = {**_site({"auroc": 0.05, "auroc_low": 0.01, "auroc_high": 0.09}, n_test=40),
+              "federated": {"n": 40.0, "n_positive": 20.0}}  # fmt: skip
+    few = {**_site({"brier": 0.0, "brier_low": -0.1, "brier_high": 0.1}, n_test=40),
+           "federated": {"n": 40.0, "n_positive": 3.0}}  # fmt: skip
+    results = {"sites": {"Cleveland": ranked, "Switzerland": few},
+               "average": {"base": {"auroc": 0.8, "auroc_sites": 1},
+                           "federated": {"auroc": 0.85}}}  # fmt: skip
+    said = versus_base_over_sites(results, "auroc")["in_words"]
+    assert said.endswith(
+        "Paired at each site on the same held-out patients (AUROC at Cleveland; Brier score at "
+        "Switzerland): better at Cleveland (no detectable difference at Switzerland)."
+    ), said

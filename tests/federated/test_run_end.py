@@ -42,8 +42,8 @@ def _deployed(tmp_path: Path, **run: object) -> dict:
         final.append({
             "round": config.rounds + 1, "site": name, **_figures(shared, 0.85),
             **{f"base/{k}": v for k, v in _figures(base, 0.8).items()},
-            "versus_base/accuracy": shared - base, "versus_base/accuracy_low": -0.05,
-            "versus_base/accuracy_high": 0.2,
+            "versus_base/auroc": 0.05, "versus_base/auroc_low": -0.05,
+            "versus_base/auroc_high": 0.15,
         })  # fmt: skip
     outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
                                train_counts={name: 140 for name in SITES})  # fmt: skip
@@ -75,8 +75,10 @@ def test_differential_privacy_is_said_on_the_terminal_as_in_the_report(tmp_path)
     )
     printed = _printed(results, tmp_path / "fed").splitlines()
     assert line in printed  # one line, not wrapped
-    after = " ".join(printed[printed.index(line) + 1 :])  # at the end, before "wrote ..."
-    assert after.startswith("0 bytes of adapter per site per round") and "wrote" in after
+    after = " ".join(" ".join(printed[printed.index(line) + 1 :]).split())  # at the end
+    assert after.startswith("0 bytes of adapter per site per training round (0.0% of "
+                            "full-model FedAvg); 0 bytes to the sites and 0 back in all "
+                            "(training and evaluation)") and "wrote" in after  # fmt: skip
     write_results(results, tmp_path)
     assert line in html.unescape((tmp_path / "report.html").read_text())  # the same words
     assert "Differential privacy" not in _printed(_deployed(tmp_path), tmp_path / "fed")

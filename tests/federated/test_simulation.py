@@ -67,6 +67,22 @@ def test_only_adapter_tensors_counts_and_metrics_travel(one_round):
     assert max(arrays) < 0.1 * 4 * n_params  # kilobytes, not the model
     assert {s.direction for s in outcome.messages} == {"to_site", "from_site"}
     assert len([s for s in outcome.messages if s.kind == "train"]) == 2 * len(SITES)
+    # what the report says crossed: evaluation sends the adapter again, and the run's totals
+    # count every message (the report's per-round figure alone left out the evaluations)
+    from medadapt.federated.report import bytes_text
+    from medadapt.federated.results import _bytes
+
+    sizes = _bytes(outcome, data.base.model)
+    assert sizes["adapter_to_site_per_evaluation"] == sizes["adapter_to_site"] > 0
+    trained = len(SITES) * run.rounds * (sizes["adapter_to_site"] + sizes["adapter_from_site"])
+    assert sizes["run_to_sites"] + sizes["run_from_sites"] > trained + sizes["adapter_to_site"]
+    assert sizes["run_messages"] == len(outcome.messages)
+    assert bytes_text(sizes).endswith(
+        f" Each evaluation sent a site the adapter again ({sizes['adapter_to_site']:,.0f} bytes) "
+        f"to score it on its held-out patients; in all, {sizes['run_to_sites']:,} bytes went to "
+        f"the sites and {sizes['run_from_sites']:,} came back, in {len(outcome.messages)} "
+        "messages (every record: weights, settings, counts and metrics)."
+    )
     # differential privacy (server-side clipping and noise): the same run, another adapter
     private = simulate(replace(run, rounds=1, personalise="none", clipping_norm=0.1,
                                noise_multiplier=1.0))  # fmt: skip
@@ -132,7 +148,8 @@ def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federat
         "folder": str(run.base_dir.resolve()), "trained_here": False, "weights_sha256": weights,
         "training_groups": {"Cleveland": 243}, "group_column": "dataset", "noun": "rows",
         "label": "num", "outcome": "positive means num > 0 (the base model's --positive-above "
-        "0); negative, num 0 or less", "warnings": [], "test_kept_out": True,  # its split
+        "0); negative, num 0 or less", "classes": ["0", "1"], "warnings": [],
+        "test_kept_out": True,  # its split
         # recognised here; its warnings were said where it was trained
     }  # fmt: skip
     chol = [n for n in written["site_notes"] if n.startswith("site VA Long Beach: column 'chol'")]
@@ -154,28 +171,31 @@ def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federat
 
 def test_each_site_sends_the_paired_difference_and_the_report_states_it(federated):
     """Each site's final reply carries the difference and its interval (never scores); the
-    difference is the shared adapter's accuracy minus the base alone's on the same held-out
-    patients, and the report's verdict is the paired one."""
+    difference is the shared adapter's AUROC (the Brier score where a class is too small for
+    AUROC) minus the base alone's on the same held-out patients, and the report's verdict is
+    the paired one."""
     from medadapt.federated.verdicts import paired_line, verdict_lines
 
     out = federated["root"] / "out"
     written = json.loads((out / "federated.json").read_text())
     lines = verdict_lines(written)
+    compared = set()
     for name, site in written["sites"].items():
         paired = site["versus_base"]
-        assert set(paired) == {"accuracy", "accuracy_low", "accuracy_high"}
-        shared, base = site["federated"]["accuracy"], site["base"]["accuracy"]
-        assert paired["accuracy"] == pytest.approx(shared - base, abs=1e-9), name
-        assert paired["accuracy_low"] <= paired["accuracy"] <= paired["accuracy_high"]
+        metric = "auroc" if "auroc" in paired else "brier"
+        compared.add(metric)
+        assert set(paired) == {metric, f"{metric}_low", f"{metric}_high"}
+        shared, base = site["federated"][metric], site["base"][metric]
+        assert paired[metric] == pytest.approx(shared - base, abs=1e-9), name
+        assert paired[f"{metric}_low"] <= paired[metric] <= paired[f"{metric}_high"]
         assert paired_line(name, site) in lines
         # the adapter the site keeps, compared the same way (a trial's had no verdict)
         own = site["personalised_versus_base"]
-        assert own["accuracy"] == pytest.approx(
-            site["personalised"]["accuracy"] - base, abs=1e-9
-        ), name
+        assert own[metric] == pytest.approx(site["personalised"][metric] - base, abs=1e-9), name
         said = paired_line(name, site, key="personalised_versus_base",
                            model=f"{name}'s own head adapter")  # fmt: skip
         assert said in lines and said.startswith(f"At {name}, paired on the same ")
+    assert "auroc" in compared  # every site with 5 of each outcome held out
     assert federated["results"]["sites"].keys() == written["sites"].keys()
     report = (out / "report.html").read_text()
     assert "paired on the same" in report and "interval is above the base" not in report
@@ -209,7 +229,7 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
         assert metadata["metrics"]["accuracy"] == results["sites"][name]["personalised"]["accuracy"]
         paired = metadata["versus_base"]  # its own comparison, not the shared adapter's
         own = results["sites"][name]["personalised_versus_base"]
-        assert paired["difference"] == pytest.approx(own["accuracy"], abs=1e-9), name
+        assert paired["difference"] == pytest.approx(own[paired["metric"]], abs=1e-9), name
         assert paired["in_words"].startswith(f"At {name}, paired on the same ")
         assert f"{name}'s own head adapter " in paired["in_words"]
         own = load_file(folder / "adapter.safetensors")
@@ -367,7 +387,7 @@ def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federa
                "the site's own training patients.")  # fmt: skip
     assert meaning in " ".join(result.stdout.split()) and meaning in report
     assert "<th>recalibrated</th>" in report.replace(' scope="col"', "")
-    assert "bytes of adapter per site per round" in result.stdout
+    assert "bytes of adapter per site per training round" in result.stdout
     said = "".join(result.stdout.split())  # a long path may wrap anywhere
     assert (
         f"eachsite'srecalibratedadapteriskept(useitwith--adapter):{tmp_path}/fed/"

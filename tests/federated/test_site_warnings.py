@@ -103,44 +103,39 @@ def _site(n: int, positives: int, paired: dict) -> dict:
             "accuracy": 0.95}, "versus_base": paired}  # fmt: skip
 
 
-def test_accuracy_where_one_outcome_is_rare_carries_a_plain_caveat():
-    """Switzerland: 2 of 37 without the outcome. The paired accuracy's interval is above 0,
-    yet with fewer than 5 of the rarer outcome neither model is called better; under a
-    quarter (8 of 40) the verdict stands, with the caveat; half and half, no caveat. The
-    caveat says plainly why (no "Accuracy, shown in its place": in place of what?)."""
-    better = {"accuracy": 0.135, "accuracy_low": 0.027, "accuracy_high": 0.243}
+def test_a_site_with_a_rare_outcome_is_judged_on_the_brier_score_and_says_why():
+    """Switzerland: 2 of 37 without the outcome. Its paired accuracy (what sites sent) called
+    the adapter better where calling everyone positive is right about 35 of the 37, with a
+    caveat to read it with care; the site now sends the Brier score's difference, as
+    ``adapt`` compares where AUROC cannot, and the line says why not AUROC."""
+    better = {"brier": -0.035, "brier_low": -0.061, "brier_high": -0.009}
     swiss = paired_line("Switzerland", _site(37, 35, better))
     assert swiss == (
-        "At Switzerland, paired on the same 37 held-out patients, the federated adapter changes "
-        "accuracy at 0.5 by +0.135 (95% CI +0.027 to +0.243) against the base alone: too few of "
-        "these patients have the rarer outcome (2) to call either model better on accuracy. "
-        "Read this with care: only 2 of these 37 patients do not have the outcome, and accuracy "
-        "counts every patient alike, so a model that gets every one of them wrong can still be "
-        "right about 35 of the 37."
+        "At Switzerland, paired on the same 37 held-out patients (only 2 with the rarer "
+        "outcome: too few for AUROC), the federated adapter changes Brier score by -0.035 (95% "
+        "CI -0.061 to -0.009; a lower Brier score is better) against the base alone: the "
+        "federated adapter gives risks closer to what happened (lower Brier score)."
     )
-    rare = paired_line("Rare", _site(40, 32, better))
-    assert "the federated adapter classifies more patients correctly at the threshold. " in rare
-    assert rare.endswith("only 8 of these 40 patients do not have the outcome, and accuracy "
-                         "counts every patient alike, so a model that gets every one of them "
-                         "wrong can still be right about 32 of the 40.")  # fmt: skip
-    assert "Read this with care" not in paired_line("Even", _site(40, 20, better))
-    few = paired_line("Few", _site(8, 3, better))  # a quarter or more, of very few
-    assert "only 3 of these 8 patients have the outcome" in few
-    assert "in its place" not in swiss + rare + few
+    none = paired_line("Same", _site(30, 30, better))
+    assert "(all with the same outcome: no AUROC)" in none
+    even = paired_line("Even", _site(40, 20, {"auroc": 0.1, "auroc_low": 0.02,
+                                              "auroc_high": 0.2}))  # fmt: skip
+    assert even.startswith("At Even, paired on the same 40 held-out patients, the federated "
+                           "adapter changes AUROC by +0.100")  # fmt: skip
 
 
 def test_an_interval_end_that_rounds_to_zero_shows_its_side_and_an_end_at_zero_says_so():
     """``+0.000`` beside "no detectable difference" read as a contradiction: an end of
     0.0004 gets a digit more, one of exactly 0 has no sign and is named."""
-    at_zero = {"accuracy": 1 / 30, "accuracy_low": 0.0, "accuracy_high": 0.0833}
+    at_zero = {"auroc": 1 / 30, "auroc_low": 0.0, "auroc_high": 0.0833}
     assert paired_line("VA", _site(60, 30, at_zero)).endswith(
-        "changes accuracy at 0.5 by +0.033 (95% CI 0.000 to +0.083) against the base alone: no "
+        "changes AUROC by +0.033 (95% CI 0.000 to +0.083) against the base alone: no "
         "detectable difference on these patients (the interval's lower end is 0)."
     )
-    near = {"accuracy": 0.1, "accuracy_low": 0.0004, "accuracy_high": 0.2}
+    near = {"auroc": 0.1, "auroc_low": 0.0004, "auroc_high": 0.2}
     assert "by +0.1000 (95% CI +0.0004 to +0.2000) against the base alone: the federated " in (
         paired_line("VA", _site(60, 30, near)))  # fmt: skip
-    below = {"accuracy": 0.05, "accuracy_low": -0.0003, "accuracy_high": 0.1}
+    below = {"auroc": 0.05, "auroc_low": -0.0003, "auroc_high": 0.1}
     assert "(95% CI -0.0003 to +0.1000)" in paired_line("VA", _site(60, 30, below))
 
 

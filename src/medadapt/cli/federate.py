@@ -622,7 +622,13 @@ def _train_base_here(run, values, options, modality, out: Path):
 
 def _print(results: dict[str, Any], out: Path) -> None:
     from medadapt.cli.common import print_table
-    from medadapt.federated.compared import legend, measured, scored_sites, shown_columns
+    from medadapt.federated.compared import (
+        figure_label,
+        legend,
+        measured,
+        scored_sites,
+        shown_columns,
+    )
     from medadapt.federated.config import PERSONAL_LABELS
     from medadapt.federated.deploy import LOGS
     from medadapt.federated.report import what_ran
@@ -641,7 +647,7 @@ def _print(results: dict[str, Any], out: Path) -> None:
     stdout.print(f"{what_ran(results)}. Each site's held-out patients, with 95% intervals:",
                  markup=False, highlight=False, soft_wrap=True)  # fmt: skip
     # every model's AUROC too: accuracy at 0.5 alone rewards calling everyone one class
-    tables = (("accuracy", "accuracy at 0.5"), ("auroc", "AUROC"))
+    tables = (("accuracy", figure_label("accuracy", results)), ("auroc", "AUROC"))
     if measured(results):  # a measured value's sites sent MAE, RMSE and R² instead
         tables = (("mae", "MAE (lower is better)"), ("r2", "R²"))
     for metric, title in tables:
@@ -679,9 +685,12 @@ def _print(results: dict[str, Any], out: Path) -> None:
     sizes = results["bytes"]
     logs = [name for name in LOGS if (out / name).is_file()]  # a server's, kept with its run
     kept = f" (with Flower's logs of the run: {', '.join(logs)})" if logs else ""
+    total = "" if "run_to_sites" not in sizes else (
+        f"; {sizes['run_to_sites']:,} bytes to the sites and {sizes['run_from_sites']:,} back in "
+        "all (training and evaluation)")  # fmt: skip
     stdout.print(
-        f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per round "
-        f"({sizes['share_of_full_model']:.1%} of full-model FedAvg); the rounds took "
+        f"{sizes['adapter_to_site']:,.0f} bytes of adapter per site per training round "
+        f"({sizes['share_of_full_model']:.1%} of full-model FedAvg){total}; the rounds took "
         f"{results['seconds']:.0f} s in Flower; wrote {out}{kept}"
     )
 
@@ -766,7 +775,8 @@ build_command(
 
     Example: medadapt federate simulate --data heart.csv --label num --positive-above 0
     --id-column id --group-column dataset --groups Cleveland,Hungary,Switzerland,"VA Long Beach"
-    --base-groups Cleveland --method lora --strategy fedavg --rounds 10 --out fed
+    --base-groups Cleveland --missing-code chol=0,trestbps=0 --method lora --strategy fedavg
+    --rounds 10 --out fed
     """,
     name="simulate",
 )  # fmt: skip

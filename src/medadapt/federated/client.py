@@ -36,7 +36,7 @@ from medadapt.federated.local import (
     LocalTraining,
     Trainable,
     not_compared,
-    paired_metric,
+    paired_metrics,
     paired_with_base,
     site_metrics,
     train_locally,
@@ -366,10 +366,11 @@ def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: di
                       *, n_boot: int) -> dict[str, float]:  # fmt: skip
     """The shared adapter against the base alone, paired on this site's held-out samples
     (both models' scores are here; only the difference and its interval are sent); not
-    compared where the site's accuracy was not reported (too few samples)."""
+    compared where the site reported none of the figures it would compare (too few
+    samples)."""
     modality, schema = site.modality, site.schema
     task = modality.task(schema)
-    if not math.isfinite(shared.get(paired_metric(task), float("nan"))):
+    if not any(math.isfinite(shared.get(m, float("nan"))) for m in paired_metrics(task)):
         return not_compared(task)
     return paired_with_base(
         task, site.test.labels,

@@ -65,6 +65,16 @@ def named(key: str, config: dict[str, Any]) -> str:
     return f"the {how.replace(' ', '-')} adapter"
 
 
+def figure_label(metric: str, results: dict[str, Any] | None = None) -> str:
+    """How the federated tables and lines name ``metric``: :data:`LABELS` (accuracy at 0.5,
+    FLamby's figure, names its threshold), but a model of several classes' plain accuracy
+    (it calls each patient its most likely class: no threshold of 0.5; a trial's 5-class
+    run read "accuracy at 0.5")."""
+    if metric == "accuracy" and (results or {}).get("task") == "multiclass":
+        return METRIC_LABELS["accuracy"]
+    return LABELS.get(metric, metric)
+
+
 def measured(results: dict[str, Any]) -> bool:
     """Whether the run's outcome is a measured value (a regression): its sites sent MAE, RMSE
     and R² (:data:`SHOWN_MEASURED`), not accuracy and AUROC."""

@@ -39,13 +39,13 @@ def one_site_note(sites: list[str], trained: list[str]) -> str | None:
             f"adapter at {trained[0]}")  # fmt: skip
 
 
-def site_notes(site: dict[str, Any]) -> dict[str, dict[str, str]]:
+def site_notes(site: dict[str, Any], classes: list[str] | None = None) -> dict[str, dict[str, str]]:
     """Each compared model's warnings about its figures at ``site``, by column, as
     ``federated.json`` keeps them: ``too_good`` (``evaluate``'s rule,
     :func:`~medadapt.evaluate.metrics.too_good_note`), ``backwards`` (its AUROC's whole 95%
     interval below 0.5, :func:`~medadapt.evaluate.metrics.backwards_note`) and
     ``no_information`` (its accuracy no better than calling every patient the commoner
-    outcome)."""
+    outcome, or class: ``classes`` names a model's several)."""
     out: dict[str, dict[str, str]] = {}
     for key, _label in COLUMNS:
         values = site.get(key) or {}
@@ -54,7 +54,7 @@ def site_notes(site: dict[str, Any]) -> dict[str, dict[str, str]]:
             notes["too_good"] = note
         if note := _backwards(values):
             notes[BACKWARDS] = note
-        if found := no_information(values):
+        if found := no_information(values, classes):
             accuracy, rate, common = found
             notes["no_information"] = (
                 f"accuracy {accuracy:.3f} is no better than calling every patient {common} "
@@ -145,9 +145,10 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
     alone's) is no better than calling every patient the commoner outcome (the
     no-information rate): its accuracy says little there."""
     config, lines = results.get("config") or {}, []
+    classes = (results.get("base_model") or {}).get("classes")
     for name, site in results["sites"].items():
         found = [(key, info) for key, _label in COLUMNS
-                 if (info := no_information(site.get(key) or {}))]  # fmt: skip
+                 if (info := no_information(site.get(key) or {}, classes))]  # fmt: skip
         if not found:
             continue
         _accuracy, rate, common = found[0][1]
@@ -160,25 +161,42 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
         said = (f"At {name}, {who} is no better than calling every patient {common} "
                 f"({rate:.3f}, the no-information rate)")  # fmt: skip
         values = site[found[0][0]]
-        rare = min(values["n_positive"], values["n"] - values["n_positive"])
-        if rare >= MIN_PER_CLASS:
+        if missing(values.get("n_positive")):  # several classes: is each large enough?
+            enough = not missing(values.get("auroc"))
+        else:
+            enough = min(values["n_positive"], values["n"] - values["n_positive"]) >= MIN_PER_CLASS
+        if enough:
             lines.append(f"{said}: judge {it} there by AUROC and balanced accuracy (each "
                          "model's, per site, in report.html and federated.json).")  # fmt: skip
-        else:  # neither is reported there: too few patients of the rarer outcome
+        else:  # neither is reported there: too few patients of the rarer outcome (a class)
             whose = "its" if it == "it" else "their"
-            lines.append(f"{said}, and too few of its held-out patients have the rarer "
-                         "outcome for an AUROC or balanced accuracy: "
-                         f"{whose} figures there say little.")  # fmt: skip
+            few = ("are in a class" if missing(values.get("n_positive"))
+                   else "have the rarer outcome")  # fmt: skip
+            lines.append(f"{said}, and too few of its held-out patients {few} for an AUROC "
+                         f"or balanced accuracy: {whose} figures there say little.")  # fmt: skip
     return lines
 
 
-def no_information(values: dict[str, Any]) -> tuple[float, float, str] | None:
+def no_information(
+    values: dict[str, Any], classes: list[str] | None = None
+) -> tuple[float, float, str] | None:
     """``(accuracy, no-information rate, the commoner outcome)`` where one model's accuracy
-    at a site is no better than calling every patient that outcome; None otherwise."""
+    at a site is no better than calling every patient that outcome (several classes: the
+    commonest, ``class '1'`` of ``classes``, a trial's 5-class site at 0.233 against 0.283
+    said nothing); None otherwise."""
     n, positives, accuracy = values.get("n"), values.get("n_positive"), values.get("accuracy")
-    if not n or missing(positives) or missing(accuracy):
+    if not n or missing(accuracy):
         return None
-    rate = max(positives, n - positives) / n
+    if not missing(positives):
+        rate, common = max(positives, n - positives) / n, (
+            "positive" if positives >= n - positives else "negative")  # fmt: skip
+    elif not missing(commonest := values.get("n_commonest")):
+        which = int(values.get("commonest") or 0)
+        rate = commonest / n
+        common = f"class '{classes[which]}'" if classes and which < len(classes) else (
+            "the commonest class")  # fmt: skip
+    else:
+        return None
     if accuracy > rate:
         return None
-    return accuracy, rate, "positive" if positives >= n - positives else "negative"
+    return accuracy, rate, common

@@ -32,10 +32,14 @@ def sent_metrics(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASS_METRICS
 
 
-def paired_metric(task: str) -> str:
-    """What a site's paired comparison with the base alone is on: MAE for a regression
-    (lower is better, as ``versus_base`` compares one), else accuracy at 0.5."""
-    return "mae" if task == "regression" else "accuracy"
+def paired_metrics(task: str) -> tuple[str, ...]:
+    """What a site's paired comparison with the base alone is on, in order of preference: MAE
+    for a regression (lower is better, as ``versus_base`` compares one); for a classifier
+    as ``adapt`` compares, AUROC (no threshold: accuracy at 0.5 counts a model that calls
+    everyone the commoner outcome right about most patients), and where AUROC cannot be
+    compared (fewer than 5 patients of a class) the Brier score, which needs no class of a
+    minimum size."""
+    return ("mae",) if task == "regression" else ("auroc", "brier")
 
 
 @dataclass(frozen=True)
@@ -149,35 +153,32 @@ def paired_with_base(
     unit: str = "patient",
     patients: Any = None,
 ) -> dict[str, float]:
-    """The shared adapter's :func:`paired_metric` (accuracy at 0.5; MAE for a regression)
-    minus the base alone's on the same held-out samples, with a paired bootstrap 95% CI
-    (:func:`~medadapt.evaluate.paired_difference.paired_difference`): ``{"accuracy",
-    "accuracy_low", "accuracy_high"}`` (``mae...`` for a regression), NaN where it cannot be
+    """The shared adapter's first :func:`paired_metrics` figure that can be compared (AUROC,
+    else the Brier score; MAE for a regression) minus the base alone's on the same held-out
+    samples, with a paired bootstrap 95% CI
+    (:func:`~medadapt.evaluate.paired_difference.paired_difference`): ``{"auroc",
+    "auroc_low", "auroc_high"}`` (``brier...``, ``mae...``), NaN where nothing can be
     compared (no resamples; too few samples). Computed at the site, where both models' scores
     are: only the difference and its interval are sent.
 
     ``scores``: the task scores (P(positive), (N, K) probabilities for several classes, or
     the predicted values)."""
-    from medadapt.evaluate.paired_difference import paired_difference
-
-    metric = paired_metric(task)
     if task not in TASKS or not n_boot:
         return not_compared(task)
-    y = np.asarray(labels)
-    if task == "multiclass":  # accuracy = the share right: compare the models' right answers
-        right = [(np.asarray(s).argmax(axis=1) == y).astype(float) for s in (scores, base_scores)]
-        y, scores, base_scores = np.ones(len(y), dtype=int), right[0], right[1]
-    diff = paired_difference(y, scores, base_scores, metric=metric, n_boot=n_boot,
-                             seed=seed, unit=unit, patients=patients)  # fmt: skip
-    if diff.value is None or diff.ci is None:
-        return not_compared(task)
-    return {metric: float(diff.value), f"{metric}_low": float(diff.ci[0]),
-            f"{metric}_high": float(diff.ci[1])}  # fmt: skip
+    from medadapt.evaluate.paired_difference import paired_difference
+
+    for metric in paired_metrics(task):
+        diff = paired_difference(labels, scores, base_scores, metric=metric, n_boot=n_boot,
+                                 seed=seed, unit=unit, patients=patients)  # fmt: skip
+        if diff.value is not None and diff.ci is not None:
+            return {metric: float(diff.value), f"{metric}_low": float(diff.ci[0]),
+                    f"{metric}_high": float(diff.ci[1])}  # fmt: skip
+    return not_compared(task)
 
 
 def not_compared(task: str = "binary") -> dict[str, float]:
     """:func:`paired_with_base`'s keys where nothing is compared (NaN: null in JSON)."""
-    metric = paired_metric(task)
+    metric = paired_metrics(task)[0]
     return {metric: float("nan"), f"{metric}_low": float("nan"),
             f"{metric}_high": float("nan")}  # fmt: skip
 
@@ -201,6 +202,9 @@ def site_metrics(
     out: dict[str, float] = {"n": n}
     if task != "regression":
         out["n_positive"] = float(overall.get("n_positive", np.nan))
+    if task == "multiclass" and len(samples):  # what calling everyone one class would score
+        counts = np.bincount(np.asarray(samples.labels, dtype=int), minlength=len(classes))
+        out["commonest"], out["n_commonest"] = float(counts.argmax()), float(counts.max())
     # patients (an id column): n counts their rows, resampled together
     out["n_patients"] = float(overall.get("n_patients", n))
     for name in sent_metrics(task):  # every key at every site (NaN: not defined here)

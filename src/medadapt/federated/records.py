@@ -223,6 +223,7 @@ def base_record(run: FederatedRun, modality: Modality, base: BaseModel,
         "noun": modality.noun,
         "label": getattr(schema, "label", None),
         "outcome": outcome_words(schema, modality.task(schema), modality.classes(schema)),
+        "classes": list(modality.classes(schema) or []),
         # what training it warned of its data, where this run trained it (said there too)
         "warnings": list(base.training.get("warnings") or []) if here else [],
     }

@@ -12,9 +12,9 @@ from medadapt.evaluate.metrics import LOWER_IS_BETTER, plural
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.compared import (
-    LABELS,
     SHOWN_MEASURED,
     columns,
+    figure_label,
     legend,
     measured,
     missing,
@@ -82,12 +82,14 @@ def federated_report(results: dict[str, Any]) -> Report:
         report.warnings(results["site_notes"])
     for metric in shown_metrics(results):
         lower = " (lower is better)" if metric in LOWER_IS_BETTER else ""
-        report.section(f"Per site: {LABELS[metric]}{lower}")
+        report.section(f"Per site: {figure_label(metric, results)}{lower}")
         report.table(*site_table(results, metric))
     report.section("Per round")
     panels = ROUND_PANELS[measured(results)]
-    report.figure(round_figure(results["rounds"], config["sites"], panels),
-                  caption=f"Each site's {LABELS[panels[0]]} and {LABELS[panels[1]]} on its own "
+    report.figure(round_figure(results["rounds"], config["sites"], panels,
+                               [figure_label(panel, results) for panel in panels]),
+                  caption=f"Each site's {figure_label(panels[0], results)} and "
+                  f"{figure_label(panels[1], results)} on its own "
                   "held-out patients after each round (no intervals: the final round's are in "
                   "the tables).")  # fmt: skip
     report.section("What crossed the network", bytes_text(results["bytes"]))
@@ -117,7 +119,9 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         said = [f"mean {METRIC_LABELS[m]} {_figure(m, mean.get(m))} over "
                 f"{plural(mean.get(f'{m}_sites', 0), 'site')}" for m in averaged]  # fmt: skip
         if not regression:
-            said[0] += _uninformative(results["sites"], key)
+            said[0] += _uninformative(
+                results["sites"], key, (results.get("base_model") or {}).get("classes")
+            )
         lines.append(f"{label.capitalize()}: {'; '.join(said)}.")
     if not regression:  # a measured outcome has no AUROC anywhere: nothing to explain
         lines += [no_auroc_line(name, site) for name, site in results["sites"].items()
@@ -158,14 +162,15 @@ def _figure(metric: str, value: float | None) -> str:
     return fmt(value, metric_digits(metric, value))
 
 
-def _uninformative(sites: dict[str, dict], key: str) -> str:
+def _uninformative(sites: dict[str, dict], key: str, classes: list[str] | None = None) -> str:
     """What the mean accuracy of column ``key`` includes: the sites where that model's accuracy
     is no better than calling every patient the commoner outcome, named, with the mean over
     the others (`` (at Switzerland no better than calling every patient positive; 0.741 over
     the other 3)``); "" where there are none."""
     scored = {name: site[key] for name, site in sites.items()
               if site.get(key) and not missing(site[key].get("accuracy"))}  # fmt: skip
-    found = {name: info for name, values in scored.items() if (info := no_information(values))}
+    found = {name: info for name, values in scored.items()
+             if (info := no_information(values, classes))}  # fmt: skip
     if not found:
         return ""
     by_outcome: dict[str, list[str]] = {}
@@ -181,14 +186,32 @@ def _uninformative(sites: dict[str, dict], key: str) -> str:
 
 
 def bytes_text(sizes: dict[str, Any]) -> str:
+    """What crossed the network, in the report: per training round and site, each way,
+    beside full-model FedAvg; then each evaluation's copy of the adapter and the whole run's
+    totals (runs from before they were counted: the first sentence alone)."""
     share = sizes.get("share_of_full_model")
-    return (
+    said = (
         f"Per training round, each site received {sizes['adapter_to_site']:,.0f} bytes of adapter "
         f"weights and sent back {sizes['adapter_from_site']:,.0f} ({sizes['dtype']}, counted by "
         f"Flower); full-model FedAvg on the same base would send {sizes['full_model_fedavg']:,} "
         f"bytes each way ({'' if share is None else f'{share:.1%}; '}records on the wire: "
         f"{', '.join(sizes['record_keys'])})."
     )
+    return said + run_bytes(sizes)
+
+
+def run_bytes(sizes: dict[str, Any]) -> str:
+    """`` Each evaluation sent a site the adapter again (8,576 bytes) to score it; in all,
+    ... bytes went to the sites and ... came back, in 62 messages.``; empty where a run did
+    not count them."""
+    if "run_to_sites" not in sizes:
+        return ""
+    again = sizes.get("adapter_to_site_per_evaluation") or 0
+    scored = (f" Each evaluation sent a site the adapter again ({again:,.0f} bytes) to score "
+              "it on its held-out patients; in all," if again else " In all,")  # fmt: skip
+    return (f"{scored} {sizes['run_to_sites']:,} bytes went to the sites and "
+            f"{sizes['run_from_sites']:,} came back, in {sizes['run_messages']} messages "
+            "(every record: weights, settings, counts and metrics).")  # fmt: skip
 
 
 def _base_warnings(results: dict[str, Any]) -> list[str]:

@@ -104,6 +104,7 @@ def summarise(
     from medadapt.federated.figure_warnings import ONE_SITE, one_site_note, site_notes
 
     final = {entry["site"]: entry for entry in outcome.final}
+    classes = (about_base or {}).get("classes")  # several: the commonest named in the notes
     sites = {}
     for name in run.sites:
         entry = final.get(name, {})
@@ -123,7 +124,7 @@ def summarise(
             "base": _unprefixed(entry, BASE_ALONE) or None,
             **{model: _counted(figures) for model, figures in references.get(name, {}).items()},
         }
-        for key, notes in site_notes(sites[name]).items():
+        for key, notes in site_notes(sites[name], classes).items():
             sites[name][key]["notes"] = notes
     trained = sites_trained(run, outcome)
     alone = one_site_note(list(run.sites), trained)
@@ -177,7 +178,13 @@ USED_BY = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
 
 #: what a site's final reply carries for Flower, not a figure (its count is ``n``)
 FLOWER_KEYS = ("round", "site", "num-examples", "site-index")
-COUNTS = ("n", "n_positive", "n_patients")  # whole numbers, though Flower's records hold floats
+COUNTS = (
+    "n",
+    "n_positive",
+    "n_patients",
+    "n_commonest",
+    "commonest",
+)  # whole numbers, though Flower's records hold floats
 
 
 def _unprefixed(entry: dict[str, Any], prefix: str) -> dict[str, float]:
@@ -224,17 +231,25 @@ def _site_mean(sites: dict[str, dict], which: str,
 
 
 def _bytes(outcome: FederatedOutcome, base_model) -> dict[str, Any]:
-    """Adapter bytes per training round per site, each way, beside full-model FedAvg."""
+    """Adapter bytes per training round per site, each way, beside full-model FedAvg; what
+    each evaluation sends a site (the adapter again, to score it); and the whole run's
+    bytes each way, every message and record counted (training, evaluation, joining)."""
     train = [s for s in outcome.messages if s.kind == "train"]
     to_site = [s.records["arrays"][1] for s in train if s.direction == "to_site"]
     from_site = [s.records["arrays"][1] for s in train if s.direction == "from_site" and
                  "arrays" in s.records]  # fmt: skip
+    scored = [s.records["arrays"][1] for s in outcome.messages if s.kind == "evaluate"
+              and s.direction == "to_site" and "arrays" in s.records]  # fmt: skip
     full = full_model_bytes(base_model)
     per_round = float(np.mean(to_site)) if to_site else 0.0
     return {
         "adapter_to_site": per_round,
         "adapter_from_site": float(np.mean(from_site)) if from_site else 0.0,
         "all_records_per_round_per_site": float(np.mean([s.bytes for s in train])) if train else 0,
+        "adapter_to_site_per_evaluation": float(np.mean(scored)) if scored else 0.0,
+        "run_to_sites": sum(s.bytes for s in outcome.messages if s.direction == "to_site"),
+        "run_from_sites": sum(s.bytes for s in outcome.messages if s.direction == "from_site"),
+        "run_messages": len(outcome.messages),
         "full_model_fedavg": full,
         "share_of_full_model": per_round / full if full else None,
         "dtype": "float32",

@@ -47,12 +47,15 @@ def figure_cell(values: dict[str, Any], metric: str, absent: str = "n/a") -> str
 
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str],
-                 metrics: tuple[str, str] = ROUND_PANELS[False]):  # fmt: skip
-    """Each site's ``metrics`` after each round, one panel each, a site in one colour; one
-    legend for both, below them (inside a panel it hid a site's points)."""
+                 metrics: tuple[str, str] = ROUND_PANELS[False],
+                 labels: list[str] | None = None):  # fmt: skip
+    """Each site's ``metrics`` after each round, one panel each (``labels``: their names,
+    default :data:`LABELS`'), a site in one colour; one legend for both, below them (inside
+    a panel it hid a site's points)."""
+    labels = labels or [LABELS[metric] for metric in metrics]
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.9))
     colours = {site: f"C{i}" for i, site in enumerate(sites)}  # a site keeps its colour
-    for ax, metric in zip(axes, metrics, strict=True):
+    for ax, metric, named in zip(axes, metrics, labels, strict=True):
         for site in sites:
             points = [(e["round"], e.get(metric)) for e in rounds if e["site"] == site]
             points = [(r, v) for r, v in points if not missing(v)]
@@ -60,7 +63,7 @@ def round_figure(rounds: list[dict[str, Any]], sites: list[str],
                 ax.plot(*zip(*points, strict=True), marker="o", label=site, color=colours[site])
         ax.set_xlabel("round")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # rounds: 1, 2, 3, not 1.5
-        ax.set_ylabel(LABELS[metric])
+        ax.set_ylabel(named)
         ax.grid(alpha=0.3)
         if not ax.lines:
             ax.text(0.5, 0.5, "no site has enough held-out\npatients for it", ha="center",

@@ -12,8 +12,8 @@ from medadapt.evaluate.metrics import LOWER_IS_BETTER, MIN_PATIENTS, MIN_PER_CLA
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.federated.compared import (
     COLUMNS,
-    LABELS,
     SHOWN_MEASURED,
+    figure_label,
     measured,
     measured_at,
     missing,
@@ -121,7 +121,10 @@ def no_auroc_line(name: str, site: dict[str, Any]) -> str:
                 f"(medadapt reports none below {MIN_PATIENTS}).")  # fmt: skip
     if measured_at(site):
         return measured_line(name, site)
-    if missing(n) or missing(positive):
+    if not missing(site["federated"].get("n_commonest")):  # several classes
+        why = (f"fewer than {MIN_PER_CLASS} of its held-out patients are in one of the classes "
+               "(medadapt reports none below that)")  # fmt: skip
+    elif missing(n) or missing(positive):
         why = "too few patients of one outcome among its held-out patients"
     elif positive in (0, n):
         why = "all its held-out patients have the same outcome"
@@ -161,7 +164,7 @@ def privacy_line(results: dict[str, Any]) -> str | None:
     config = results["config"]
     if not config.get("noise_multiplier"):
         return None
-    leading = LABELS["mae" if measured(results) else "accuracy"]
+    leading = figure_label("mae" if measured(results) else "accuracy", results)
     return (
         f"Differential privacy was on: each site's update clipped to norm "
         f"{config['clipping_norm']:g}, Gaussian noise multiplier {config['noise_multiplier']:g} "

@@ -11,7 +11,7 @@ from typing import Any
 from medadapt.evaluate.difference import Difference, signed, signed_digits, zero_end
 from medadapt.evaluate.metrics import MIN_PER_CLASS
 from medadapt.evaluate.sufficiency import FEW_TRAINING_SAMPLES
-from medadapt.federated.compared import LABELS, missing, test_patients
+from medadapt.federated.compared import LABELS, figure_label, missing, test_patients
 from medadapt.federated.config import PERSONAL_LABELS
 from medadapt.federated.figure_warnings import no_information_lines, warning_lines
 
@@ -28,7 +28,7 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
             continue
         line = paired_line(name, site)
         own = how and paired_line(name, site, key="personalised_versus_base",
-                                  model=f"{name}'s {how} adapter", caveat=False)  # fmt: skip
+                                  model=f"{name}'s {how} adapter")  # fmt: skip
         lines += [said for said in (line, own) if said]
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
@@ -55,71 +55,70 @@ def paired_line(
     *,
     key: str = "versus_base",
     model: str = "the federated adapter",
-    caveat: bool = True,
 ) -> str | None:
-    """The federated adapter's figure minus the base alone's at site ``name`` (accuracy at
-    0.5, or MAE for a regression, as sites send it), paired on the same held-out patients,
-    with its verdict and, for an error such as MAE, its direction as ``versus_base`` words
-    them ("no detectable difference" whenever the interval contains 0); where the rarer
-    outcome is under a quarter of the patients, a caveat that accuracy rewards ignoring it
-    (as ``evaluate`` warns; and, with fewer than 5 of them, no call that either model is better on
-    accuracy). None where not compared (too few patients, or a run from before sites
-    compared them). ``key``: the comparison's (``"personalised_versus_base"``: the site's
-    personalised adapter's), ``model``: the model it compares, in words."""
+    """The federated adapter's figure minus the base alone's at site ``name`` (AUROC, or the
+    Brier score where too few patients of a class leave no AUROC, as ``adapt`` compares; MAE
+    for a regression; as sites send it), paired on the same held-out patients, with its
+    verdict and, for an error such as the Brier score or MAE, its direction as
+    ``versus_base`` words them ("no detectable difference" whenever the interval contains
+    0); on the Brier score, why not on AUROC. None where not compared (too few patients, or
+    a run from before sites compared them). ``key``: the comparison's
+    (``"personalised_versus_base"``: the site's personalised adapter's), ``model``: the
+    model it compares, in words."""
     paired = site.get(key) or {}
-    metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "accuracy")
+    metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "auroc")
     value, low, high = (paired.get(k) for k in (metric, f"{metric}_low", f"{metric}_high"))
     if missing(value) or missing(low) or missing(high):
         return None
-    diff = Difference(metric, float(value), (float(low), float(high)))
+    classes = _several_classes(site)
+    diff = Difference(metric, float(value), (float(low), float(high)), of_classes=classes)
     label, n = LABELS.get(metric, metric), test_patients(site)
     d = signed_digits(diff.digits(), value, low, high)
-    rare = _rarer_outcome(site) if metric == "accuracy" else None
-    said_once = f" {rare[1]}" if caveat and rare and rare[1] else ""  # once a site
-    start = f"At {name}, paired on the same {n} held-out patients,"
+    start = f"At {name}, paired on the same {n} held-out patients{_why_not_auroc(metric, site)},"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:
             return (f"{start} {model} and the base alone have the same {label} "
                     "in every resample of these patients: no difference can be shown, and none "
-                    f"ruled out, without more patients.{said_once}")  # fmt: skip
+                    "ruled out, without more patients.")  # fmt: skip
         way = f" ({diff.direction()})" if diff.direction() else ""
         return (f"{start} {model} changes {label} by {signed(value, d)}{way} in "
                 "every resample of these patients, so the change has no interval: judge it on "
-                f"more patients.{said_once}")  # fmt: skip
-    if diff.verdict == "better" and rare and rare[0] < MIN_PER_CLASS:
-        verdict = (f"too few of these patients have the rarer outcome ({rare[0]}) to call "
-                   "either model better on accuracy")  # fmt: skip
-    elif diff.verdict in ("better", "worse"):
+                "more patients.")  # fmt: skip
+    if diff.verdict in ("better", "worse"):
         verdict = f"{model} {diff.verdict_in_words()}"
     else:
         verdict = f"no detectable difference on these patients{zero_end((low, high))}"
     said = (f"{start} {model} changes {label} by {signed(value, d)} (95% CI "
             f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
-            f"alone: {verdict}.{said_once}")  # fmt: skip
+            f"alone: {verdict}.")  # fmt: skip
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
 
 
-def _rarer_outcome(site: dict[str, Any]) -> tuple[int, str | None] | None:
-    """How many of the site's held-out patients have its rarer outcome, and, where they are
-    under a quarter of them (as ``evaluate`` warns) or too few for any figure of their own, a
-    caveat in plain words: accuracy counts every patient alike, so a model that gets all of
-    them wrong is still right about most patients; None without the counts (several classes,
-    a run from before sites sent them)."""
+def _several_classes(site: dict[str, Any]) -> bool:
+    """Whether the site's model has several classes: its figures count no patients with the
+    outcome (a binary site sends ``n_positive``; a multiclass one NaN, a regression none)."""
+    shared = site.get("federated") or {}
+    return "n_positive" in shared and missing(shared["n_positive"])
+
+
+def _why_not_auroc(metric: str, site: dict[str, Any]) -> str:
+    """Why a classifier's site was compared on the Brier score rather than AUROC (as sites
+    compare, :func:`~medadapt.federated.local.paired_metrics`): too few patients of a class
+    to rank them; empty for AUROC or MAE."""
+    if metric != "brier":
+        return ""
+    if _several_classes(site):
+        return f" (fewer than {MIN_PER_CLASS} in a class: too few for AUROC)"
     shared = site.get("federated") or {}
     n, positives = shared.get("n"), shared.get("n_positive")
-    if missing(n) or missing(positives) or not n:
-        return None
-    n, positives = int(n), int(positives)
-    rare = min(positives, n - positives)
-    if not (0 < rare < n / 4 or 0 < rare < MIN_PER_CLASS):
-        return rare, None
-    have = "have" if positives == rare else "do not have"
-    caveat = (f"Read this with care: only {rare} of these {n} patients {have} the outcome, and "
-              "accuracy counts every patient alike, so a model that gets every one of them "
-              f"wrong can still be right about {n - rare} of the {n}.")  # fmt: skip
-    return rare, caveat
+    if missing(n) or missing(positives):
+        return " (too few of an outcome for AUROC)"
+    rare = int(min(positives, n - positives))
+    if rare == 0:
+        return " (all with the same outcome: no AUROC)"
+    return f" (only {rare} with the rarer outcome: too few for AUROC)"
 
 
 def site_versus_base(
@@ -135,7 +134,8 @@ def site_versus_base(
     paired = site["versus_base"]
     metric = next(k for k in paired if not k.endswith(("_low", "_high")))
     low, high = float(paired[f"{metric}_low"]), float(paired[f"{metric}_high"])
-    diff = Difference(metric, float(paired[metric]), (low, high))
+    diff = Difference(metric, float(paired[metric]), (low, high),
+                      of_classes=_several_classes(site))  # fmt: skip
     verdict = UNSETTLED if high - low <= 1e-12 else diff.verdict  # as its sentence says
     return {"metric": metric, "difference": diff.value, "ci": [low, high],
             "verdict": verdict, "in_words": said}  # fmt: skip
@@ -164,25 +164,39 @@ def versus_base_over_sites(results: dict[str, Any], metric: str) -> dict[str, An
     base, shared = (results["average"][key].get(metric) for key in ("base", "federated"))
     if missing(base):
         return None
-    label, counted = LABELS.get(metric, metric), results["average"]["base"].get(f"{metric}_sites")
+    named, counted = (
+        figure_label(metric, results),
+        results["average"]["base"].get(f"{metric}_sites"),
+    )
     ours = f" (the federated adapter {shared:.3f})" if not missing(shared) else ""
     said = (f"Averaged over {counted} of {len(sites)} sites, each on its own held-out "
-            f"patients, the base model alone had {label} {base:.3f}{ours}.")  # fmt: skip
+            f"patients, the base model alone had {named} {base:.3f}{ours}.")  # fmt: skip
     paired = {name: site_versus_base(name, site) for name, site in sites.items()}
     by_verdict: dict[str, list[str]] = {}
     for name, found in paired.items():
         by_verdict.setdefault(_grouped_verdict(found), []).append(name)
     if paired := {name: found for name, found in paired.items() if found}:
-        compared = next(iter(paired.values()))["metric"]
         gain = ("no site showed a detectable gain" if "better" not in by_verdict
                 else f"better at {', '.join(by_verdict['better'])}")  # fmt: skip
         rest = [f"{verdict} at {', '.join(names)}" for verdict, names in by_verdict.items()
                 if verdict != "better"]  # fmt: skip
         also = f" ({'; '.join(rest)})" if rest else ""
         said += (f" Paired at each site on the same held-out patients "
-                 f"({LABELS.get(compared, compared)}): {gain}{also}.")  # fmt: skip
+                 f"({_compared_on(paired)}): {gain}{also}.")  # fmt: skip
     return {
         "metric": metric, "base": base, "adapter": None if missing(shared) else shared,
         "sites": paired, "in_words": said,
         "warnings": [found["in_words"] for found in paired.values() if found["verdict"] == "worse"],
     }  # fmt: skip
+
+
+def _compared_on(paired: dict[str, dict[str, Any]]) -> str:
+    """What the sites' paired verdicts compare: ``AUROC``, or ``AUROC; accuracy at 0.5 at
+    Switzerland`` where a site had too few patients of a class for AUROC."""
+    by_metric: dict[str, list[str]] = {}
+    for name, found in paired.items():
+        by_metric.setdefault(found["metric"], []).append(name)
+    if len(by_metric) == 1:
+        return LABELS.get(next(iter(by_metric)), next(iter(by_metric)))
+    return "; ".join(f"{LABELS.get(metric, metric)} at {', '.join(names)}"
+                     for metric, names in by_metric.items())  # fmt: skip

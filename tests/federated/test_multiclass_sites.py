@@ -1,0 +1,66 @@
+"""A federated run of a model of several classes, as a trial's 5-class heart run read it:
+its accuracy was "accuracy at 0.5" (a model of several classes calls each patient its most
+likely class: no threshold), a site without AUROC was short of "one outcome", and a shared
+adapter at 0.233 where calling everyone class '1' scores 0.283 was said nowhere. No Flower
+here: what a site sends, and what the server says of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medadapt.data.schema import TableSchema
+from medadapt.federated.compared import figure_label
+from medadapt.federated.figure_warnings import no_information_lines, site_notes
+from medadapt.federated.local import site_metrics
+from medadapt.federated.site_lines import no_auroc_line
+from medadapt.modalities import modality_of
+from medadapt.modalities.tabular.samples import TableSamples
+
+CLASSES = ["0", "1", "2", "3", "4"]
+
+
+def _figures(accuracy: float, **more: float) -> dict:
+    return {"n": 60, "n_positive": float("nan"), "n_patients": 60, "commonest": 1,
+            "n_commonest": 17, "accuracy": accuracy, **more}  # fmt: skip
+
+
+def test_a_site_sends_how_many_have_its_commonest_class():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2, 3, 4], [10, 17, 15, 15, 3])
+    frame = pd.DataFrame({"y": y, "x": rng.normal(size=60)})
+    schema = TableSchema.infer(frame, label="y", task="multiclass")
+    scores = rng.dirichlet(np.ones(5), 60)
+    sent = site_metrics(modality_of("tabular"), schema, TableSamples(frame, schema), scores,
+                        classes=CLASSES, n_boot=0, seed=0)  # fmt: skip
+    assert (sent["commonest"], sent["n_commonest"]) == (1.0, 17.0)
+    assert np.isnan(sent["n_positive"])
+    assert sent["accuracy"] == pytest.approx(float((scores.argmax(1) == y).mean()))
+
+
+def test_a_shared_adapter_no_better_than_calling_everyone_the_commonest_class_is_said():
+    site = {"n_train": 140, "n_test": 60, "federated": _figures(0.233),
+            "base": _figures(0.4, auroc=0.6)}  # fmt: skip
+    assert site_notes(site, CLASSES)["federated"]["no_information"] == (
+        "accuracy 0.233 is no better than calling every patient class '1' (0.283, the "
+        "no-information rate)"
+    )
+    assert "base" not in site_notes(site, CLASSES)
+    results = {"task": "multiclass", "config": {}, "sites": {"VA Long Beach": site},
+               "base_model": {"classes": CLASSES}}  # fmt: skip
+    assert no_information_lines(results) == [
+        "At VA Long Beach, the shared adapter's accuracy (0.233) is no better than calling every "
+        "patient class '1' (0.283, the no-information rate), and too few of its held-out "
+        "patients are in a class for an AUROC or balanced accuracy: its figures there say little."
+    ]
+
+
+def test_several_classes_have_no_threshold_and_are_short_of_a_class_not_an_outcome():
+    assert figure_label("accuracy", {"task": "multiclass"}) == "accuracy"
+    assert figure_label("accuracy", {"task": "binary"}) == "accuracy at 0.5"
+    site = {"n_train": 140, "n_test": 60, "federated": _figures(0.5)}
+    assert no_auroc_line("VA Long Beach", site) == (
+        "No AUROC at VA Long Beach: fewer than 5 of its held-out patients are in one of the "
+        "classes (medadapt reports none below that); accuracy is reported there."
+    )
