@@ -121,3 +121,36 @@ def test_through_an_adapter_that_saw_other_scalings_the_base_s_reading_is_kept(f
     assert through.read_options().unwindowed_as_picture
     read = read_file(_dicom_copy(png, tmp_path / "copy.dcm"), "dicom", through.read_options())
     assert read.how == "fixed_scale"
+
+
+def test_adapt_reads_a_site_s_8_bit_dicom_as_predict_and_serve_read_it(films_base, tmp_path,
+                                                                       capsys):  # fmt: skip
+    """A trial's adapter trained on 8-bit DICOM films min-max scaled (its record: min_max)
+    that ``predict`` and ``serve`` divided by 255: inputs prepared two ways, the adapter's own
+    training files called "near-identical copies (lossy re-saves)" of themselves at predict.
+    The labelled reader takes the base's reading options, so the three read alike."""
+    from medadapt.modalities.images.reading import load_for_model
+
+    cases = pd.read_csv(films_base / "cases.csv")
+    site = tmp_path / "site"
+    site.mkdir()
+    rows = []
+    for i, (path, label) in enumerate(zip(cases["path"], cases["label"], strict=True)):
+        copy = _dicom_copy(films_base / path, site / f"film_{i:02d}.dcm")
+        rows.append({"path": copy.name, "label": label})
+    pd.DataFrame(rows).to_csv(site / "site.csv", index=False)
+    schema = BaseModel.load(films_base / "base").schema
+    read = load_for_model(site / "site.csv", schema, schema.classes, hint="")
+    assert read.source["intensity"] == {"fixed_scale": len(rows)}
+    first = read_file(site / rows[0]["path"], "dicom", schema.read_options())
+    np.testing.assert_array_equal(read.images[0].numpy(), first.samples[0])
+    capsys.readouterr()
+    assert run("adapt", "--base", str(films_base / "base"), "--data", str(site / "site.csv"),
+               "--epochs", "1", "--out", str(tmp_path / "adapter")) == 0  # fmt: skip
+    assert "min-max" not in " ".join(capsys.readouterr())
+    assert run("predict", "--base", str(films_base / "base"), "--adapter",
+               str(tmp_path / "adapter"), "--data", str(site / "site.csv"), "--out",
+               str(tmp_path / "p.csv")) == 0  # fmt: skip
+    said = " ".join(capsys.readouterr())
+    assert "near-identical copies" not in said and "min-max" not in said, said
+    assert "trained_on" in pd.read_csv(tmp_path / "p.csv").columns

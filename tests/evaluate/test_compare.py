@@ -48,6 +48,21 @@ def test_a_macro_auroc_over_classes_is_no_ranking_by_risk():
     assert not binary.of_classes
 
 
+def test_an_image_model_s_verdict_speaks_of_images_not_patients():
+    """A trial's image adapter "ranks patients by risk better" (of images, each its own
+    patient where no patient column is recorded)."""
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 40)
+    sharp, vague = y + rng.normal(0, 0.3, 80), y + rng.normal(0, 2.0, 80)
+    on_images = paired_difference(y, sharp, vague, n_boot=200, unit="image")
+    assert on_images.verdict_in_words() == "ranks images by risk better"
+    assert paired_difference(y, sharp, vague, n_boot=200).verdict_in_words() == (
+        "ranks patients by risk better")  # fmt: skip
+    accuracy = paired_difference(y, sharp > 0.5, vague > 0.5, metric="accuracy", n_boot=200,
+                                 unit="image")  # fmt: skip
+    assert accuracy.verdict_in_words() == "classifies more images correctly at the threshold"
+
+
 def test_versus_base_says_whether_the_adapter_helped_on_the_same_patients():
     from sklearn.metrics import roc_auc_score
 

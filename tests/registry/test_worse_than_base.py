@@ -134,8 +134,9 @@ def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_sai
     """A trial promoted an adapter that called none of 37 patients negative (2 were): its
     one-class note was repeated, the warning against the base model alone was not; another
     trial's promoted adapter had an AUROC not shown better than chance, said in HTML only."""
+    from medadapt.registry.records import UNIT_KEY
     from medadapt.results import ONE_CLASS
-    from tests.registry.helpers import metadata
+    from tests.registry.helpers import DATA_SUMMARY, metadata
 
     every = "every patient is called positive at threshold 0.5: the accuracy (0.946) is no skill."
     metrics = {"n": 37, "n_positive": 35, "accuracy": 0.946, "accuracy_ci": [0.818, 0.993],
@@ -150,6 +151,10 @@ def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_sai
     cli("add", str(adapter_dir(2, meta=metadata(metrics=never))), "--name", "east")
     _, err = cli("promote", "east@1", ok=False)
     assert "it called none of its 10 negative test patients negative (specificity 0)" in err
+    films = metadata(metrics=never, data_summary={**DATA_SUMMARY, UNIT_KEY: "images"})
+    cli("add", str(adapter_dir(5, meta=films)), "--name", "films")
+    _, err = cli("promote", "films@1", ok=False)  # an image adapter's: images, not patients
+    assert "it called none of its 10 negative test images negative (specificity 0)" in err
     classes = {
         "n": 60,
         "class_counts": [17, 18, 12, 13],

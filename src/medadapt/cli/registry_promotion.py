@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion, RegistryError
 from medadapt.registry.records import metric_notes
-from medadapt.registry.summary_words import metric_label
+from medadapt.registry.summary_words import metric_label, recorded_unit
 from medadapt.results import (
     LOWER_IS_BETTER,
     NEVER_CALLED,
@@ -59,7 +59,7 @@ def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
     notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
              **metric_notes(version.metrics)}  # fmt: skip
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
-    said = said or _never_calls(version.metrics) or _everyone_one_class(notes)
+    said = said or _never_calls(version.metrics, _tested(version)) or _everyone_one_class(notes)
     if said is None:
         return
     raise RegistryError(
@@ -68,7 +68,13 @@ def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
     )
 
 
-def _never_calls(metrics: dict) -> str | None:
+def _tested(version: AdapterVersion) -> str:
+    """What the version was tested on, in its refusals: ``images`` for an image adapter (a
+    trial's read "none of its 5 negative test patients"), else ``patients``."""
+    return "images" if recorded_unit(version.data_summary) == "images" else "patients"
+
+
+def _never_calls(metrics: dict, unit: str = "patients") -> str | None:
     """That a binary adapter called none of its test patients of one class that class (a
     trial's adapter called none of 37 patients negative, 2 of them negative, where the base
     model had found one), or a multiclass one none of a class's (of five or more): it cannot
@@ -77,14 +83,14 @@ def _never_calls(metrics: dict) -> str | None:
     if isinstance(never, list) and never:  # a multiclass adapter (a trial's VA adapter: two)
         which = " or ".join(map(str, never))
         by = "that class" if len(never) == 1 else "their class"
-        return f"it called none of its test patients of {which} by {by} (sensitivity 0)"
+        return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
     n, positives = metrics.get("n"), metrics.get("n_positive")
     if not isinstance(n, int | float) or not isinstance(positives, int | float):
         return None
     for name, count, called in (("sensitivity", positives, "positive"),
                                 ("specificity", n - positives, "negative")):  # fmt: skip
         if metrics.get(name) == 0 and count > 0:
-            return (f"it called none of its {count:.0f} {called} test patients {called} "
+            return (f"it called none of its {count:.0f} {called} test {unit} {called} "
                     f"({name} 0)")  # fmt: skip
     return None
 
@@ -119,7 +125,8 @@ def chance_words(version: AdapterVersion) -> str | None:
         return None  # (wholly below: ranked backwards, as its own note says)
     return (
         f"{version.ref}'s AUROC {metric_text(auroc)} is not shown to be better than chance "
-        "(its interval reaches 0.50): nothing here shows that it tells patients apart"
+        f"(its interval reaches 0.50): nothing here shows that it tells {_tested(version)} "
+        "apart"
     )
 
 
@@ -140,7 +147,9 @@ def promotion_messages(
     registry flag)."""
     notes = metric_notes(promoted.metrics)
     warned = whole_result_warnings(promoted)
-    never = _never_calls(promoted.metrics)  # a refusal's reason, said where it is overridden
+    never = _never_calls(
+        promoted.metrics, _tested(promoted)
+    )  # a refusal's reason, said where it is overridden
     warned += [f"{promoted.ref}: {never}"] if never else []  # (--despite-warnings)
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
     chance = chance_words(promoted)

@@ -142,7 +142,17 @@ class ImageSchema:
             "bits_stored": self.bits_stored,
             "path_column": self.path_column,
             "label_column": self.label_column,
+            "unwindowed_as_picture": self.unwindowed_as_picture,
         }
+
+    @property
+    def unwindowed_as_picture(self) -> bool:
+        """Whether a DICOM file without a window is read as a picture (divided by the maximum
+        of its bits stored): where the base's own training images (counted), not an
+        adapter's ways added at 0, were all pictures. Every read for this model (``adapt``,
+        ``evaluate``, ``predict``, ``serve``) reads its site's files so (``adapt`` min-max
+        scaled the 8-bit DICOM files that ``predict`` divided by 255)."""
+        return {h for h, n in self.intensity.items() if n} == {"fixed_scale"}
 
     def read_options(self) -> ReadOptions:
         """How one file is read for this model (:func:`~medadapt.data.image_io.read_file`)."""
@@ -158,9 +168,7 @@ class ImageSchema:
             fit=self.fit,
             spacing=self.spacing,
             bits_stored=self.bits_stored,
-            # the base's own training images (counted), not an adapter's ways added at 0: an
-            # adapter reads its site's files as adapt read them, through the base's options
-            unwindowed_as_picture={h for h, n in self.intensity.items() if n} == {"fixed_scale"},
+            unwindowed_as_picture=self.unwindowed_as_picture,
         )
 
     def check(self, dataset: ImageDataset, where: str = "the data") -> None:

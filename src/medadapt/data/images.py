@@ -39,6 +39,7 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ def load_images(
     on_error: str = "skip",
     progress: Callable[[int, int], None] | None = None,
     keep_blank: bool = True,
+    unwindowed_as_picture: bool = False,
 ) -> ImageDataset:
     """Load a labelled image folder, path CSV or MedMNIST ``.npz`` (see the module docstring).
 
@@ -106,6 +108,10 @@ def load_images(
     files (every pixel one value: they teach nothing) as unreadable ones are refused, naming
     the first and how many, or leaves them out with ``on_error="skip"`` (listed in
     ``skipped``, said in ``warnings``); the command line reads training data so.
+    ``unwindowed_as_picture``: a DICOM file without a window whose values are its stored ones
+    is divided by the maximum of its bits stored, not min-max scaled (for a model trained on
+    pictures: ``ImageSchema.load_options`` says so, as its ``read_options`` do for ``predict``
+    and ``serve``).
 
     >>> ds = load_images("cases/", image_size=64, channels=1)  # doctest: +SKIP
     >>> ds.images.shape, ds.classes, ds.class_counts()  # doctest: +SKIP
@@ -115,6 +121,7 @@ def load_images(
     options = _read_options(
         image_size, spatial_dims, window, slice_axis, slices, fit, spacing, bits_stored
     )
+    options = replace(options, unwindowed_as_picture=unwindowed_as_picture)
     if not isinstance(source, str | Path):  # a trial's list of file paths: a bare TypeError
         raise DataError(
             f"source must be one path (a folder, a path CSV, an .npz), not a "

@@ -159,7 +159,10 @@ class Difference:
         """``"ranks patients by risk better"``: what "better" or "worse" means here."""
         words = IN_WORDS_OF_CLASSES if self.of_classes else IN_WORDS
         better, worse = words.get(self.metric, IN_WORDS.get(self.metric, ("is better", "is worse")))
-        return better if self.verdict == "better" else worse
+        said = better if self.verdict == "better" else worse
+        # what was compared: an image model's images ("ranks images by risk better"), not
+        # patients (a trial's image adapter "ranks patients by risk better")
+        return said.replace("patients", "images") if self.units == "images" else said
 
 
 def signed(value: float, digits: int) -> str:
