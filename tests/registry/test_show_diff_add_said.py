@@ -287,3 +287,27 @@ def test_show_marks_the_metric_a_too_good_note_is_about(cli, adapter_dir):
     out, _ = cli("show", "small@1")
     assert "│ 1.000 (0.770–1.000) (!)" in out
     assert "0.900 (0.700–0.990) (!)" not in out and "0.900 (0.700–0.990)" in out
+
+
+def test_a_version_with_the_same_weights_as_another_is_said_at_add_and_diff(cli, adapter_dir):
+    """A trial retrained an adapter with another --lr, added and promoted it: its weights
+    were byte for byte those of version 1, and neither add, promote nor diff said so (diff
+    showed only the parent and +0.000 everywhere)."""
+    cli("add", str(adapter_dir(1)), "--name", "site_b")
+    other = metadata(notes_field="retrained", metrics={"auroc": 0.8, "auroc_ci": [0.7, 0.9]})
+    out, err = cli("add", str(adapter_dir(1, meta=other)), "--name", "site_b")
+    said = " ".join((out + err).split())
+    assert ("its weights are byte for byte those of site_b@1: it gives every patient the same "
+            "answer; if its training was meant to change them, check its settings (e.g. "
+            "--epochs, --lr) took effect") in said  # fmt: skip
+    out, _ = cli("diff", "site_b@1", "site_b@2")
+    assert (
+        "site_b@1 and site_b@2 have the same weights, byte for byte: they give every "
+        "patient the same answer; only their records differ"
+    ) in " ".join(out.split())
+    out, _ = cli("diff", "site_b@1", "site_b@2", "--json")
+    assert json.loads(out)["identical_weights"] is True
+    out, err = cli("add", str(adapter_dir(2)), "--name", "site_b")  # other weights: not said
+    assert "byte for byte" not in out + err
+    out, _ = cli("diff", "site_b@1", "site_b@3")
+    assert "byte for byte" not in out

@@ -417,6 +417,9 @@ def diff_cmd(
         console.print(other_outcomes(d), markup=False)  # labels are the user's text
     if d.request_fields is not None:  # what promote refuses, said where the two are compared
         console.print(other_fields(d), markup=False)
+    if d.identical_weights and d.same_base:  # a trial's hot promotion swapped in the same
+        console.print(f"{d.a} and {d.b} have the same weights, byte for byte: they give every "
+                      "patient the same answer; only their records differ")  # fmt: skip
     changes = Table(title=f"{d.a} -> {d.b}")
     for column in ("field", d.a, d.b):
         changes.add_column(column)

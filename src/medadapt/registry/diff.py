@@ -128,6 +128,8 @@ class VersionDiff:
 
     @property
     def identical_weights(self) -> bool:
+        """Whether both versions hold the same weights file, byte for byte (with the same
+        base: the same answer for every patient)."""
         return not any(c.key == "weights_sha256" for c in self.fields)
 
     @property
@@ -158,6 +160,7 @@ class VersionDiff:
                 for q in self.questions
             ],
             "same_base": self.same_base,
+            "identical_weights": self.identical_weights,
             "request_fields": None if self.request_fields is None else
             {"only_a": self.request_fields[0], "only_b": self.request_fields[1]},
         }  # fmt: skip

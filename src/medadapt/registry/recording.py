@@ -222,6 +222,7 @@ def _insert_version(
         manifest,
         explicit=isinstance(parent, int) and parent_blob is None,
     )
+    notices += _same_weights(conn, files.weights_blob, manifest)
     registered = now()
     card = render_card(
         name=name,
@@ -246,6 +247,23 @@ def _insert_version(
         detail["archive_sha256"] = origin["archive_sha256"]
     Index.changed(conn, "import" if origin else "add", name, version, detail)
     return version, notices
+
+
+def _same_weights(conn: sqlite3.Connection, blob: str, manifest: dict[str, Any]) -> list[str]:
+    """Where registered versions on the same base hold this weights file byte for byte: that
+    the new version answers every patient as they do (a trial's second adapter, trained with
+    another --lr, came out identical; promoting it changed nothing served, without a word)."""
+    rows = conn.execute(
+        "SELECT name, version, base_weights FROM versions WHERE weights_blob = ? "
+        "ORDER BY name, version", (blob,)
+    ).fetchall()  # fmt: skip
+    base = manifest["base_fingerprint"]["weights"]
+    twins = [f"{row[0]}@{row[1]}" for row in rows if row[2] == base]
+    if not twins:
+        return []
+    return [f"its weights are byte for byte those of {', '.join(twins)}: it gives every patient "
+            "the same answer; if its training was meant to change them, check its settings "
+            "(e.g. --epochs, --lr) took effect"]  # fmt: skip
 
 
 def _version_row(
