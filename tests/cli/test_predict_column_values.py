@@ -368,3 +368,46 @@ def test_a_category_written_as_another_kind_is_said_as_serve_says_it(
     assert (
         "'Y'" not in result.stdout and "'N'" not in result.stdout
     )  # the model's, never the file's
+
+
+@pytest.fixture(scope="module")
+def coded_base(tmp_path_factory):
+    """The shipped heart file (chol 0 in every Swiss row) and a tiny base trained at
+    Cleveland and Hungary with ``--missing-code chol=0``."""
+    from medadapt.data.heart import bundled_path
+
+    root = tmp_path_factory.mktemp("coded")
+    tiny = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
+    succeeded(run_cli("train-base", "--data", bundled_path(), "--label", "num",
+                      "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
+                      "--groups", "Cleveland,Hungary", "--missing-code", "chol=0", *tiny,
+                      "--out", root / "base"))  # fmt: skip
+    return root, pd.read_csv(bundled_path())
+
+
+@pytest.mark.parametrize("verb", ["predict", "evaluate"])
+def test_a_column_of_its_missing_code_in_every_row_is_said_as_a_blank_one_is(coded_base, tmp_path,
+                                                                            verb):  # fmt: skip
+    """A trial's Swiss rows held chol 0 in every row, the code the base was trained to read as
+    'not measured': its ``missing_features`` named chol in 123 of 123 rows, yet no warning
+    said so (a blank column was said)."""
+    root, heart = coded_base
+    swiss = heart[heart["dataset"] == "Switzerland"]
+    assert (swiss["chol"] == 0).all()  # the shipped file's Swiss rows
+    swiss.to_csv(tmp_path / "swiss.csv", index=False)
+    if verb == "predict":
+        args = ("predict", "--base", root / "base", "--data", tmp_path / "swiss.csv", "--out",
+                tmp_path / "p.csv")  # fmt: skip
+    else:
+        args = ("evaluate", "--base", root / "base", "--data", tmp_path / "swiss.csv")
+    said = succeeded(run_cli(*args)).stdout
+    assert (
+        f"warning: 1 of the model's 13 feature columns is read as 'not measured' in all "
+        f"{len(swiss)} rows ('chol': each value the code for 'not measured' the model was "
+        "trained with, or text), so the predictions rest on the other features; write the "
+        "measured values in it if there are any"
+    ) in said.splitlines(), said
+    assert "is empty in all" not in said
+    if verb == "predict":
+        written = pd.read_csv(tmp_path / "p.csv")
+        assert written["missing_features"].str.contains("chol").all()

@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     With ``standalone_mode=False`` typer returns exit codes instead of exiting: Ctrl-C comes
     back as 130 and ``typer.Exit(n)`` as ``n``; both become the process's exit status.
     """
+    _line_buffered(sys.stdout)
     handler = logging.StreamHandler()
     handler.setFormatter(LogFormat())
     handler.addFilter(_said_once)
@@ -257,6 +258,15 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)
         warnings.showwarning = _one_line_warning
         _run(args)
+
+
+def _line_buffered(stream: Any) -> None:
+    """Each line of ``stream`` written as it is printed, as on a terminal: piped to a log
+    (``2>&1 | tee``), stdout was written in blocks, at exit, after every line stderr wrote
+    meanwhile, so a warning about a figure came before the lines it is about."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None and not getattr(stream, "line_buffering", True):
+        reconfigure(line_buffering=True)
 
 
 def _quiet_after_interrupt(unraisable: Any) -> None:

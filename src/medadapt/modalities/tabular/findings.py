@@ -121,6 +121,29 @@ def empty_columns_warning(schema: TableSchema, frame: pd.DataFrame) -> str | Non
     )
 
 
+def coded_columns_warning(schema: TableSchema, frame: pd.DataFrame, encoded) -> str | None:
+    """The warning for the model's feature columns that hold a value in some row of
+    ``frame`` yet that the model reads as missing in every row: each value the missing code
+    it was trained with (``chol`` 0 at Switzerland) or text (``?``). A blank column was said
+    (:func:`empty_columns_warning`); these were not, while every prediction rested on the
+    other features (a trial's ``missing_features`` named ``chol`` in 123 of 123 rows)."""
+    if not len(frame):
+        return None
+    lacking = _lacking(schema, encoded)
+    coded = [f.name for f in schema.features if f.name in frame
+             and frame[f.name].notna().any() and lacking[f.name].all()]  # fmt: skip
+    if not coded:
+        return None
+    one = len(coded) == 1
+    return (
+        f"{len(coded)} of the model's {len(schema.features)} feature columns "
+        f"{'is' if one else 'are'} read as 'not measured' in all {len(frame)} rows "
+        f"({', '.join(map(repr, coded))}: each value the code for 'not measured' the model was "
+        "trained with, or text), so the predictions rest on the other features; write the "
+        f"measured values in {'it' if one else 'them'} if there are any"
+    )
+
+
 def constant_columns_warnings(schema: TableSchema, frame: pd.DataFrame) -> list[str]:
     """The warning for each column the model dropped as constant where it trained (every
     training row one value: ``sex`` 1 at two sites) that holds another value in rows of

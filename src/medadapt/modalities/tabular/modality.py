@@ -21,6 +21,7 @@ from medadapt.fileio import sha256_file
 from medadapt.modalities.base import UNKNOWN, Modality, Reading, names
 from medadapt.modalities.tabular.findings import (
     MISSING_COLUMN,
+    coded_columns_warning,
     constant_columns_warnings,
     empty_columns_warning,
     empty_where_trained_warnings,
@@ -322,7 +323,8 @@ class TabularModality(Modality):
                 "read here are read as missing" + (f" ({kinds})" if kinds else "")
             )
         empty = empty_columns_warning(schema, samples.frame)
-        notes += [empty] if empty is not None else []
+        coded = coded_columns_warning(schema, samples.frame, encoded)
+        notes += [said for said in (empty, coded) if said is not None]
         notes += self.whole_notes(schema, samples)
         notes += missing_rows_warnings(schema, encoded)
         zeros, codes = _codes_here(schema, samples)
