@@ -202,3 +202,23 @@ def test_a_kept_column_the_base_then_drops_does_not_fail_train_base(tmp_path):
                      *TINY_TABLE, "--allow-leak", "ward", "--out", tmp_path / "base")  # fmt: skip
     assert result.code == 0, result.stderr
     assert (tmp_path / "base" / "model.json").is_file()
+
+
+def test_allow_leak_of_columns_that_do_not_leak_says_the_flag_was_not_needed(workspace, tmp_path):
+    """A trial named four columns with --allow-leak and was told of the two that leaked,
+    not whether the other two were kept, nor why nothing was said of them."""
+    common = ["--data", workspace["data"], "--label", "outcome", "--id-column", "patient_id",
+              "--group-column", "site", "--groups", "A,B", *TINY_TABLE]  # fmt: skip
+    result = run_cli("train-base", *common, "--allow-leak", "copy,age,sex",
+                     "--out", tmp_path / "base")  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert (
+        "--allow-leak 'age', 'sex': they do not alone predict 'outcome' on these training "
+        "rows (the leak check did not flag them), so the model uses them as any other "
+        "feature: the flag was not needed"
+    ) in said, said
+    assert (
+        "warning: column 'copy' (AUROC 1.000) alone predicts 'outcome' almost perfectly; "
+        "kept because of --allow-leak"
+    ) in said  # the column that leaks: said as before

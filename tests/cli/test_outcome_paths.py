@@ -71,7 +71,9 @@ def test_predictions_of_a_measured_value_say_how_far_the_model_was_typically_off
     regression, tmp_path
 ):
     """A trial's diabetes predictions were written to five decimals with nothing saying the
-    model was typically off by about 53."""
+    model was typically off by about 53. Its rows name no patient: rows, as the adapter's
+    summary counts them (another trial read "33 held-out rows" there, "33 test patients"
+    here)."""
     import json
 
     result = succeeded(run_cli("predict", "--base", regression["base"], "--data",
@@ -81,7 +83,7 @@ def test_predictions_of_a_measured_value_say_how_far_the_model_was_typically_off
     low, high = test["mae_ci"]
     assert (
         f"note: the base model was off by {test['mae']:.3g} ({low:.3g}–{high:.3g}) on average "
-        f"(MAE, in the outcome's unit) on its {test['n']} test patients: read each predicted "
+        f"(MAE, in the outcome's unit) on its {test['n']} test rows: read each predicted "
         "value as give or take about that much"
     ) in " ".join(result.stdout.split()).replace(" note:", "\nnote:").splitlines()
 

@@ -256,8 +256,7 @@ def test_a_pair_the_base_barely_tells_apart_is_planned_as_0_55_not_a_million():
     assert outcome.pairs[(1, 2)] == cox_snell_from_c(0.55, 0.5)
     assert outcome.figures["weakest_pair"]["classes"] == [1, 2]
     assert outcome.r2_source.endswith(
-        "for 3 of 3 pairs, else the same default ('1' vs '2' (0.507) planned as 0.55, the "
-        "weakest ranking a plan takes)"
+        "for every pair ('1' vs '2' (0.507) planned as 0.55, the weakest ranking a plan takes)"
     )
     least = outcome.criteria(85)[0].n
     assert least == 145848  # before: a million or more

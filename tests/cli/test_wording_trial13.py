@@ -235,8 +235,8 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
     assert line == (
         f"error: --positive-class is chosen at train-base and kept with the model, so {verb} "
         "does not take it (the base's outcome is used as train-base defined it): drop it, or "
-        "train a new base with train-base --positive-class (a label of two values) or "
-        "--positive-above (a measured one)"
+        "train a new base with train-base --positive-class (a table's label of two values) or "
+        "--positive-above (a table's measured one)"
     )
 
 
@@ -248,8 +248,8 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
     [
         (["predict", "--window", "brain"],
          "error: --window is chosen at train-base and kept with the model, so predict does not "
-         "take it (the base's CT window is used): drop it, or train a new base with train-base "
-         "--window"),
+         "take it (the base reads intensities as it trained: its CT window, where it has one): "
+         "drop it, or train a new base with train-base --window"),
         (["adapt", "--image-size", "64"],
          "error: --image-size is chosen at train-base and kept with the model, so adapt does not "
          "take it (the base's image size is used): drop it, or train a new base with train-base "

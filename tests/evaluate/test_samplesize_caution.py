@@ -321,7 +321,7 @@ def test_no_pairwise_auroc_rests_on_a_class_of_two_patients_seen_often():
         "here, fewer than the 5 an AUROC needs)"
     )
     rows = outcome_of("multiclass", labels, (labels, proba), None, "rows", ["high", "low", "mid"])
-    assert rows.r2_source.endswith("for 3 of 3 pairs, else the same default")  # as before
+    assert rows.r2_source.endswith("for every pair")  # as before (not "3 of 3, else ...")
 
 
 def test_a_rare_class_note_counting_patients_says_how_many_patients_in_all():

@@ -148,7 +148,13 @@ def test_an_adapter_calling_every_patient_one_class_is_refused_and_chance_is_sai
         "(pass --despite-warnings to serve it all the same)"
     )
     never = {"n": 40, "n_positive": 30, "specificity": 0.0, "sensitivity": 1.0}
-    cli("add", str(adapter_dir(2, meta=metadata(metrics=never))), "--name", "east")
+    out, _ = cli("add", str(adapter_dir(2, meta=metadata(metrics=never))), "--name", "east")
+    said = " ".join(out.split())  # add's hint led straight to the refusal (a trial)
+    assert (
+        "note: promote refuses east@1 as it stands, as its recorded test result says: it "
+        "called none of its 10 negative test patients negative (specificity 0)"
+    ) in said
+    assert said.endswith("promote east@1 --despite-warnings'")  # after its base is kept
     _, err = cli("promote", "east@1", ok=False)
     assert "it called none of its 10 negative test patients negative (specificity 0)" in err
     films = metadata(metrics=never, data_summary={**DATA_SUMMARY, UNIT_KEY: "images"})

@@ -543,11 +543,14 @@ def test_a_plan_resting_on_a_pair_the_base_barely_tells_apart_says_why_and_what_
     from medadapt.workflows.sample_size import _weak_pair_words
 
     weak = {"weakest_pair": {"classes": ["3", "4"], "auroc": 0.381}}
-    assert _weak_pair_words(weak) == (
-        " So many, because the base model barely tells classes '3' and '4' apart here "
+    assert _weak_pair_words(weak) == (  # below 0.5: backwards, not "barely apart" (a trial)
+        " So many, because the base model ranks classes '3' and '4' backwards here "
         "(pairwise AUROC 0.381, planned as 0.55), and criterion (i) asks this for such a pair; "
         "fewer classes (classes merged, or a binary outcome: train-base --positive-above) ask "
         "far fewer."
+    )
+    assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": 0.52}}).startswith(
+        " So many, because the base model barely tells classes '3' and '4' apart here "
     )
     assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": 0.71}}) == ""
     assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": None}}) == ""

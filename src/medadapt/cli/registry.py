@@ -190,6 +190,13 @@ def add_cmd(
         typer.echo(f"note: the same adapter (the same weights) is also registered as "
                    f"{', '.join(twins)}")  # fmt: skip
     promote = f"{registry_command(ctx, 'promote')} {v.ref}"
+    try:  # what promote would refuse, said here (a trial's hint led straight to a refusal)
+        refuse_unfit(v, summaries(_manifest(reg, v)))
+    except RegistryError as refused:
+        why = str(refused).split("as its recorded test result says: ", 1)[-1]
+        promote += " --despite-warnings"
+        typer.echo(f"note: promote refuses {v.ref} as it stands, as its recorded test result "
+                   f"says: {why.split(' (pass --despite-warnings')[0]}")  # fmt: skip
     if has_base(reg.root, v.base_fingerprint["weights"]):
         typer.echo(f"serve it with: {promote}")
     else:  # promoted now, it would not be served: its base comes first

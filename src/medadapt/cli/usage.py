@@ -38,11 +38,13 @@ KEPT_WITH_THE_BASE = {
 take: how the label and columns are read is kept with the model. Each: what is used instead."""
 NEW_BASE_WITH = dict.fromkeys(
     ("--positive-class", "--positive-above"),
-    "train-base --positive-class (a label of two values) or --positive-above (a measured one)",
+    "train-base --positive-class (a table's label of two values) or --positive-above (a "
+    "table's measured one)",
 )
 """How to train a base that takes ``flag``, where ``train-base FLAG`` alone may not work: a
 trial's measured outcome was told "train-base --positive-class", which train-base refuses
-for a label of 214 values (its fix: ``--positive-above``)."""
+for a label of 214 values (its fix: ``--positive-above``). Both are a table's: a trial's
+image base was sent to them."""
 READS_A_BASE = ("adapt", "evaluate", "predict", "check-data", "federate server", "federate client")
 
 
@@ -61,7 +63,7 @@ _ARCHITECTURE = "the base's architecture is used"
 DECIDED_AT_TRAIN_BASE = {
     **KEPT_WITH_THE_BASE,
     "--label": "the base's label column is used",
-    "--window": "the base's CT window is used",
+    "--window": "the base reads intensities as it trained: its CT window, where it has one",
     "--image-size": "the base's image size is used",
     "--channels": "the base's channels are used",
     "--spatial-dims": "the base's 2D or 3D reading is used",

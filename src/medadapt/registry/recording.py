@@ -222,7 +222,7 @@ def _insert_version(
         manifest,
         explicit=isinstance(parent, int) and parent_blob is None,
     )
-    notices += _same_weights(conn, files.weights_blob, manifest)
+    notices += _same_weights(conn, name, files.weights_blob, manifest)
     registered = now()
     card = render_card(
         name=name,
@@ -249,14 +249,18 @@ def _insert_version(
     return version, notices
 
 
-def _same_weights(conn: sqlite3.Connection, blob: str, manifest: dict[str, Any]) -> list[str]:
-    """Where registered versions on the same base hold this weights file byte for byte: that
+def _same_weights(
+    conn: sqlite3.Connection, name: str, blob: str, manifest: dict[str, Any]
+) -> list[str]:
+    """Where registered versions of ``name`` on the same base hold this weights file byte for
+    byte: that
     the new version answers every patient as they do (a trial's second adapter, trained with
     another --lr, came out identical; promoting it changed nothing served, without a word)."""
     rows = conn.execute(
-        "SELECT name, version, base_weights FROM versions WHERE weights_blob = ? "
-        "ORDER BY name, version", (blob,)
-    ).fetchall()  # fmt: skip
+        "SELECT name, version, base_weights FROM versions WHERE weights_blob = ? AND name = ? "
+        "ORDER BY version",
+        (blob, name),
+    ).fetchall()  # fmt: skip  (other names: 'registry add' notes them, as the same adapter)
     base = manifest["base_fingerprint"]["weights"]
     twins = [f"{row[0]}@{row[1]}" for row in rows if row[2] == base]
     if not twins:

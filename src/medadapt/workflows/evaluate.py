@@ -501,8 +501,12 @@ def _typical_error(loaded: Loaded) -> str | None:
     mae = (metrics or {}).get("mae")
     if not isinstance(mae, int | float):
         return None
-    n = metrics.get("n_patients", metrics.get("n"))  # patients, where some repeat
-    on = f"its {n:,} test patients" if isinstance(n, int) else "its test patients"
+    # patients where an id column named them (some repeat), else its rows (a trial's adapter
+    # said "33 held-out rows" and its predictions "its 33 test patients")
+    patients = "n_patients" in metrics
+    n = metrics.get("n_patients", metrics.get("n"))
+    unit = "patients" if patients else loaded.modality.noun
+    on = f"its {n:,} test {unit}" if isinstance(n, int) else f"its test {unit}"
     off = fmt_metric(metrics, "mae")
     return (f"{model} was off by {off} on average (MAE, in the outcome's unit) on {on}: read "
             "each predicted value as give or take about that much")  # fmt: skip

@@ -467,9 +467,11 @@ def _weak_pair_words(result: dict[str, Any]) -> str:
     auroc, names = pair.get("auroc"), pair.get("classes") or []
     if auroc is None or auroc >= WEAKEST_PLANNED or len(names) != 2:
         return ""
+    how = "ranks classes" if auroc < 0.5 else "barely tells classes"
+    apart = "backwards" if auroc < 0.5 else "apart"  # below chance: no "barely" (a trial)
     return (
-        f" So many, because the base model barely tells classes {names[0]!r} and "
-        f"{names[1]!r} apart here (pairwise AUROC {auroc:.3f}, planned as "
+        f" So many, because the base model {how} {names[0]!r} and {names[1]!r} {apart} "
+        f"here (pairwise AUROC {auroc:.3f}, planned as "
         f"{WEAKEST_PLANNED:g}), and criterion (i) asks this for such a pair; fewer classes "
         "(classes merged, or a binary outcome: train-base --positive-above) ask far fewer."
     )

@@ -503,9 +503,10 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
 
     weakest = max(pairs, key=per_parameter)  # the pair criterion (i) rests on
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
+    which = ("every pair" if from_auroc == len(pairs)  # (a trial's "10 of 10, else ...")
+             else f"{from_auroc} of {len(pairs)} pairs, else the same default")  # fmt: skip
     why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
-           f"pairwise AUROC at this site for {from_auroc} of {len(pairs)} pairs, else the "
-           f"same default{_parenthesised(said)}")  # fmt: skip
+           f"pairwise AUROC at this site for {which}{_parenthesised(said)}")  # fmt: skip
     shares = ", ".join(f"{_class_name(classes, c)} {p:.2f}" for c, p in enumerate(phis))
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
                    {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
