@@ -195,3 +195,22 @@ def test_a_class_absent_at_the_site_is_warned_of_by_check_data_and_adapt(tmp_pat
     adapted = succeeded(run_cli("adapt", "--base", tmp_path / "base", "--data",
                                 tmp_path / "site.csv", *east, "--out", tmp_path / "a"))  # fmt: skip
     assert absent("row") in adapted.stdout.splitlines(), adapted.stdout
+
+
+def test_a_subgroup_table_without_any_auroc_shows_accuracy_beside_it(capsys, monkeypatch):
+    """A trial's 5-class subgroup table read "n/a [1]" in every row (a class of 3 patients
+    leaves no AUROC anywhere): accuracy, which the main table gives, is a column beside it."""
+    from medadapt.cli.printing import print_subgroups
+
+    monkeypatch.setenv("COLUMNS", "120")
+    few = {"auroc": "not reported: 3 patients of class '4'"}
+    subgroups = {"sex": {"Male": {"n": 60, "auroc": None, "accuracy": 0.45,
+                                  "accuracy_ci": [0.33, 0.58], "notes": few},
+                         "Female": {"n": 30, "auroc": None, "accuracy": 0.5,
+                                    "accuracy_ci": [0.32, 0.68], "notes": few}}}  # fmt: skip
+    print_subgroups(subgroups, "multiclass")
+    said = capsys.readouterr().out
+    assert "accuracy (95% CI)" in said and "0.450 (0.330–0.580)" in said, said
+    ranked = {"sex": {"Male": {"n": 60, "auroc": 0.7, "auroc_ci": [0.6, 0.8], "accuracy": 0.45}}}
+    print_subgroups(ranked, "multiclass")
+    assert "accuracy" not in capsys.readouterr().out  # AUROC shown: one column, as before

@@ -357,3 +357,24 @@ def test_a_request_s_own_fields_are_told_what_to_send_not_pydantic_s_words(
     dictionary" and ``"adapter": 5`` "Input should be a valid string", where other malformed
     bodies are told what to send."""
     _refused_at(client, body, loc, msg, kind)
+
+
+def test_a_listing_an_answer_and_predict_say_a_caution_in_the_same_words():
+    """A trial's answer said "every image is called class 'nodule' at threshold 0.5" where
+    /v1/adapters' cautions and predict said "called nearly every test case one class": the
+    recorded words everywhere but the DICOM SR, whose parameters hold 47 characters."""
+    from medadapt.evaluate.report.formatting import recorded_cautions, spelled_cautions
+    from medadapt.workflows.evaluate import recorded_result_warnings
+
+    one = ("every image is called class 'nodule' at threshold 0.5: the accuracy (0.500) "
+           "reflects the share of that class")  # fmt: skip
+    metrics = {"n": 10, "auroc": 0.9, "auroc_ci": [0.7, 1.0],
+               "notes": {"one_class": one, "flat_scores": "x"}}  # fmt: skip
+    spelled = spelled_cautions(metrics)
+    assert spelled == ["every image is called class 'nodule' at threshold 0.5",
+                       "gave every test case nearly one probability"]  # fmt: skip
+    assert cautioned("adapter site_b@1", metrics) == (
+        f"caution, adapter site_b@1 was recorded with: {'; '.join(spelled)}")  # fmt: skip
+    assert recorded_result_warnings(metrics, "adapter 'site_b'")[-1].endswith(
+        f"as served answers say them: {'; '.join(spelled)}")  # fmt: skip
+    assert recorded_cautions(metrics)[0] == "called nearly every test case one class"  # the SR's

@@ -145,10 +145,18 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+FOOTNOTES: list[str] = []
+"""The footnotes this command has printed, in order: a later table's ``[1]`` is the same
+note as an earlier one's, and a new note takes the next number (a trial's three tables each
+had a ``[1]`` of its own meaning). Emptied as each command starts."""
+
+
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table on stdout; a "note" column's text that several rows share is printed once,
-    under the table, and the rows point to it ("[1]")."""
+    under the table, and the rows point to it ("[1]"), numbered across the command's tables
+    (:data:`FOOTNOTES`)."""
     cells = [["–" if v is None else grouped(v) for v in row] for row in rows]
+    earlier = set(FOOTNOTES)  # said under an earlier table: pointed to, not said again
     footnotes = _shared_notes(cells, columns.index("note")) if "note" in columns else []
     table = _table(title, columns, cells, wrap_figures_between_words=True)
     if not _whole(table):  # rich narrowed a figure: the words columns give way instead
@@ -159,8 +167,9 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     if not _whole(table):  # too narrow for whole words: fold them
         table = _table(title, columns, cells, wrap_figures_between_words=False)
     stdout.print(table)
-    for number, text in enumerate(footnotes, start=1):
-        stdout.print(f"[{number}] {text}", markup=False)
+    for text in footnotes:
+        if text not in earlier:
+            stdout.print(f"[{FOOTNOTES.index(text) + 1}] {text}", markup=False)
 
 
 def _whole(table: Table) -> bool:
@@ -227,9 +236,10 @@ def _shared_notes(cells: list[list[str]], column: int) -> list[str]:
     return the footnotes' texts in order of first use."""
     counts = Counter(row[column] for row in cells if row[column])
     shared = [text for text in dict.fromkeys(row[column] for row in cells) if counts[text] > 1]
+    FOOTNOTES.extend(text for text in shared if text not in FOOTNOTES)
     for row in cells:
         if row[column] in shared:
-            row[column] = f"[{shared.index(row[column]) + 1}]"
+            row[column] = f"[{FOOTNOTES.index(row[column]) + 1}]"
     return shared
 
 

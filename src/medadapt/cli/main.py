@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     args = sys.argv[1:] if argv is None else list(argv)
     _SAID.clear()
+    tables = sys.modules.get("medadapt.cli.common")  # imported by a command run before
+    if tables is not None:  # (in one process): its footnotes were that command's
+        tables.FOOTNOTES.clear()
     with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)
         warnings.showwarning = _one_line_warning
         _run(args)

@@ -150,29 +150,26 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
 
     main = headline_metric(task)  # one column for every subgroup
     withheld = {name: withheld_note(values) for name, values in subgroups.items()}
+    shown = [(name, value, metrics) for name, values in subgroups.items()
+             if not withheld[name] for value, metrics in values.items()]  # fmt: skip
+    # no subgroup has the main figure (a class of too few patients everywhere): accuracy
+    # beside it, as the main table gives one (a trial's table read n/a in every row)
+    figures = [main]
+    if task != "regression" and shown and all(m.get(main) is None for *_, m in shown):
+        figures.append("accuracy")
     rows = []
-    for name, values in subgroups.items():
-        if withheld[name]:  # said below, in the table's place
-            continue
-        for value, metrics in values.items():
-            notes = metrics.get("notes", {})
-            rows.append(
-                [
-                    f"{name} = {value}",
-                    metrics.get("n"),
-                    *([metrics.get("n_positive", "")] if task == "binary" else []),
-                    fmt_ci(
-                        metrics.get(main),
-                        metrics.get(f"{main}_ci"),
-                        metric_digits(main, metrics.get(main), digits_for(metrics, 3)),
-                    ),
-                    notes.get(main, notes.get("all", notes.get("rounded", ""))),
-                ]
-            )
+    for name, value, metrics in shown:
+        notes = metrics.get("notes", {})
+        cells = [fmt_ci(metrics.get(figure), metrics.get(f"{figure}_ci"),
+                        metric_digits(figure, metrics.get(figure), digits_for(metrics, 3)))
+                 for figure in figures]  # fmt: skip
+        events = [metrics.get("n_positive", "")] if task == "binary" else []
+        note = notes.get(main, notes.get("all", notes.get("rounded", "")))
+        rows.append([f"{name} = {value}", metrics.get("n"), *events, *cells, note])
     if rows:
         counts = ["n", "events"] if task == "binary" else ["n"]  # events: positives
-        column = f"{METRIC_LABELS.get(main, main)} (95% CI)"
-        print_table("per subgroup", ["subgroup", *counts, column, "note"], rows)
+        columns = [f"{METRIC_LABELS.get(figure, figure)} (95% CI)" for figure in figures]
+        print_table("per subgroup", ["subgroup", *counts, *columns, "note"], rows)
     hidden = {  # why a subgroup's counts read 'suppressed' (said once per subgroup)
         f"{name}: counts {metrics['notes']['counts']}"
         for name, values in subgroups.items()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from medadapt.evaluate.report.formatting import recorded_cautions
+from medadapt.evaluate.report.formatting import spelled_cautions
 from medadapt.registry.records import AdapterVersion, metric_notes
 from medadapt.results import recorded_metrics
 
@@ -94,7 +94,7 @@ def adapter_entry(
         **answers,
         "metrics": {k: val for k, val in v.metrics.items() if not isinstance(val, dict)},
         "notes": metric_notes(v.metrics),
-        "cautions": recorded_cautions(v.metrics),
+        "cautions": spelled_cautions(v.metrics),
         "failed": failed,
     }
 
@@ -114,5 +114,5 @@ def base_entry(key: str, base: Any, *, groups: set[str], alone: bool) -> dict[st
         "answers_alone": alone,
         "metrics": {k: val for k, val in metrics.items() if not isinstance(val, dict)},
         "notes": metric_notes(metrics),
-        "cautions": recorded_cautions(metrics),
+        "cautions": spelled_cautions(metrics),
     }

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,11 +47,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.checks import did_you_mean
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
-from medadapt.evaluate.report.formatting import (
-    recorded_cautions,
-    validated_words,
-    whole_result_words,
-)
+from medadapt.evaluate.report.formatting import spelled_cautions, validated_words
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.registry import Registry
@@ -69,9 +64,6 @@ from medadapt.registry.groups import served_group
 from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
 from medadapt.registry.store import repair_fix
 from medadapt.results import (
-    FEWER_THAN_BASE,
-    MISSED_CLASS,
-    ONE_CLASS,
     UNFIT_TO_SERVE,
     AdapterRecord,
     recorded_metrics,
@@ -138,7 +130,6 @@ MAX_LISTED_GROUPS = 20  # an unroutable request's answer lists at most these gro
 MAX_NAMED_ADAPTERS = 5  # a request that must name an adapter is told at most these
 MAX_LISTED_VERSIONS = 20  # a 404 for a name lists at most its newest versions
 IMPORTED_VALIDATION = ", tested at another site (imported)"  # its test patients: not here
-MAX_RECORDED_WORDS = 200  # longest recorded warning said in an answer's caution, as recorded
 LOOK_BUSY_S = 1.0  # longest wait of a request's look at the registry for a lock another holds
 
 
@@ -287,25 +278,6 @@ def _versions(versions: tuple[int, ...] | list[int]) -> str:
     return ("... " if len(versions) > MAX_LISTED_VERSIONS else "") + newest
 
 
-def _recorded_words(metrics: dict[str, Any], key: str) -> str | None:
-    """The recorded warning ``key`` of ``metrics``' notes up to its first ``:`` or ``;`` (what
-    it found, without the advice after it), or None where there is no such short text; a
-    missed class's up to its first ``:`` (its ``;`` separates the classes: a trial's answer
-    named the first of two).
-
-    >>> _recorded_words({"notes": {"one_class": "every patient is called positive at "
-    ...                  "threshold 0.5: the accuracy (0.946) mostly reflects ..."}}, "one_class")
-    'every patient is called positive at threshold 0.5'
-    """
-    notes = metrics.get("notes")
-    recorded = notes.get(key) if isinstance(notes, dict) else None
-    if not isinstance(recorded, str):
-        return None
-    ends = r": " if key == MISSED_CLASS else r"[:;] "
-    words = re.split(ends, recorded.strip(), maxsplit=1)[0].strip()
-    return words if 0 < len(words) <= MAX_RECORDED_WORDS else None
-
-
 def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     """What each answer of ``model`` says of its recorded test (no measured performance, a
     result too good to be true ...: :func:`~medadapt.evaluate.report.formatting.
@@ -316,14 +288,7 @@ def cautioned(model: str, metrics: dict[str, Any] | None) -> str | None:
     'nodule' is found in 0 of 30 images (sensitivity 0.000)"), and one it finds half as often
     as the base ("at threshold 0.5 the adapter calls 1 of the 15 negative patients negative,
     where the base model alone called 5 ...")."""
-    said = recorded_cautions(metrics)
-    notes = (metrics or {}).get("notes") if isinstance((metrics or {}).get("notes"), dict) else {}
-    # which class: the recorded warning's own words (a trial's answers said "a class")
-    for key in (ONE_CLASS, MISSED_CLASS, FEWER_THAN_BASE):
-        words = whole_result_words(key, notes.get(key))
-        recorded = _recorded_words(metrics, key) if metrics and words in said else None
-        if recorded is not None:
-            said[said.index(words)] = recorded
+    said = spelled_cautions(metrics)  # which class: the recorded warning's own words
     return f"caution, {model} was recorded with: {'; '.join(said)}" if said else None
 
 

@@ -26,7 +26,7 @@ from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import (
     fmt_metric,
     measured,
-    recorded_cautions,
+    spelled_cautions,
     whole_result_words,
 )
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
@@ -542,7 +542,7 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     # and the other cautions a served answer carries, in its words (a trial's predict said
     # one where the service said three: everyone called positive, not better than chance)
     told = {whole_result_words(key, notes[key]) for key in said if notes.get(key)}
-    more = [words for words in recorded_cautions(metrics) if words not in told]
+    more = [words for words in spelled_cautions(metrics) if words not in told]
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
         them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")

@@ -9,8 +9,10 @@ from typing import Any
 
 from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-exported)
     BACKWARDS,
+    FEWER_THAN_BASE,
     IN_LABEL_UNITS,
     METRIC_LABELS,
+    MISSED_CLASS,
     ONE_CLASS,
     UNMEASURED_WORDS,
     WHOLE_RESULT,
@@ -189,6 +191,43 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
     elif metrics.get("auroc") is None and notes.get("auroc"):  # a trial's served answers said
         said.append(AUROC_UNMEASURED_WORDS)  # "every patient is called positive" only
     return said + _uncertain_result(metrics, notes)
+
+
+MAX_RECORDED_WORDS = 200  # longest recorded warning said in a caution, as recorded
+
+
+def spelled_cautions(metrics: dict[str, Any] | None) -> list[str]:
+    """:func:`recorded_cautions`, each that says which class in the recorded warning's own
+    words ("every patient is called positive at threshold 0.5"; "class 'nodule' is found in
+    0 of 30 images (sensitivity 0.000)"; the base's finds) rather than the few words a DICOM
+    SR has room for: what a served answer's note, ``/v1/adapters`` and ``predict`` say, alike
+    (a trial's answer and listing said one caution two ways). The SR keeps the few words."""
+    said = recorded_cautions(metrics)
+    notes = (metrics or {}).get("notes") if isinstance((metrics or {}).get("notes"), dict) else {}
+    for key in (ONE_CLASS, MISSED_CLASS, FEWER_THAN_BASE):
+        words = whole_result_words(key, notes.get(key))
+        recorded = _recorded_words(notes, key) if words in said else None
+        if recorded is not None:
+            said[said.index(words)] = recorded
+    return said
+
+
+def _recorded_words(notes: dict[str, Any], key: str) -> str | None:
+    """The recorded warning ``key`` of ``notes`` up to its first ``:`` or ``;`` (what it
+    found, without the advice after it), or None where there is no such short text; a missed
+    class's up to its first ``:`` (its ``;`` separates the classes: a trial's answer named
+    the first of two).
+
+    >>> _recorded_words({"one_class": "every patient is called positive at "
+    ...                  "threshold 0.5: the accuracy (0.946) mostly reflects ..."}, "one_class")
+    'every patient is called positive at threshold 0.5'
+    """
+    recorded = notes.get(key)
+    if not isinstance(recorded, str):
+        return None
+    ends = r": " if key == MISSED_CLASS else r"[:;] "
+    words = re.split(ends, recorded.strip(), maxsplit=1)[0].strip()
+    return words if 0 < len(words) <= MAX_RECORDED_WORDS else None
 
 
 def whole_result_words(key: str, note: Any) -> str:
