@@ -232,8 +232,8 @@ def test_bad_images_are_one_4xx_naming_the_file_and_the_problem(client, image_re
          "huge.png: 400,000,000 pixels, over the 178,956,970 an image may have; send a smaller "
          "image"),
         (_files(four_d), 422, "cine.nii.gz", "cine.nii.gz: a NIfTI image of shape (8, 8, 3, 2); "
-         "medadapt reads 2D images and 3D volumes: save one volume per file (this model takes "
-         "1-channel 2D images (32 px))"),
+         "medadapt reads 2D images and 3D volumes: save one volume per file; this model takes "
+         "1-channel 2D images (32 px)"),
         (_files(*[png] * 7), 413, None, "more than 6 images in one request; send at most 6"),
         ([("file", (f"p{i}.png", b"0" * 50_000)) for i in range(5)], 413, None,
          "request body over 195.3 KiB (serve --max-upload-mb); send fewer or smaller images "

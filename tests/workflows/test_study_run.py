@@ -196,6 +196,13 @@ def test_a_log_file_gets_a_progress_line_now_and_then(monkeypatch, tmp_path):
     with common.status_progress("study", total=10) as step:
         step("a point")
     assert captured.getvalue().splitlines() == ["study done in 500.0 s"]
+    for took, said in ((0.02, []), (3.0, ["fetch (DICOMweb) done in 3.0 s"])):
+        captured = io.StringIO()  # a step said only where it was slow (a trial's PACS
+        monkeypatch.setattr(common, "console", Console(file=captured, color_system=None))
+        clock = iter([0.0, took])  # predict: "fetch (DICOMweb) done in 0.0 s")
+        with common.status_progress("fetch (DICOMweb)", said_after=1.0):
+            pass
+        assert captured.getvalue().splitlines() == said
 
 
 def _square(x: int) -> int:

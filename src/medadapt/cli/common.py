@@ -27,14 +27,18 @@ stdout = Console()
 
 
 @contextlib.contextmanager
-def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
+def status_progress(
+    title: str, total: int | None = None, *, said_after: float = 0.0
+) -> Iterator[Any]:
     """A progress bar (or spinner without ``total``) on stderr; yields ``step(message)``.
 
     With a ``total`` the bar shows done/total and the time remaining; ``step(message,
     already=n)`` counts ``n`` steps found finished (a resumed run) without letting them speed up
     the estimate of the time left. The bar disappears
     when the work ends; on success one line says how long it took, so an error leaves only its
-    own one-line message.
+    own one-line message; ``said_after``: only where the work took at least that many
+    seconds (a step of a command, such as a PACS look-up, is said where it was slow: a
+    trial's clinical lines were interleaved with "fetch (DICOMweb) done in 0.0 s").
     """
     columns = [
         SpinnerColumn(),
@@ -59,7 +63,9 @@ def status_progress(title: str, total: int | None = None) -> Iterator[Any]:
                 progress.update(task, advance=_steps(advance, total, message), message=message)
 
             yield step
-    console.print(f"[bold]{title}[/bold] done in {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    if took >= said_after:
+        console.print(f"[bold]{title}[/bold] done in {took:.1f} s")
 
 
 def _steps(advance: int | None, total: int | None, message: str) -> int:

@@ -354,7 +354,10 @@ def _fetch(
 ) -> Any:
     from medadapt.workflows.dicomweb import fetch_images
 
-    with status_progress("fetch (DICOMweb)") as step, _listed_studies(reference, labels):
+    with (
+        status_progress("fetch (DICOMweb)", said_after=1.0) as step,
+        _listed_studies(reference, labels),
+    ):
         fetched = fetch_images(
             reference, source, folder, labels=labels, path_columns=columns,
             progress=lambda done, total: step(f"series {done}/{total}"),
@@ -441,7 +444,10 @@ def _reports_before(values: dict[str, Any], reference: Any, source: Any, labels:
         model_identity(values["base"], values.get("adapter"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return EarlierReports()
-    with status_progress("look for earlier reports (DICOMweb)"), _listed_studies(reference, labels):
+    with (
+        status_progress("look for earlier reports (DICOMweb)", said_after=1.0),
+        _listed_studies(reference, labels),
+    ):
         return reports_before(reference, source, labels)
 
 

@@ -181,7 +181,7 @@ def problem(exc: Exception, entry: Entry, names: dict[Path, str], schema: Any) -
     decoding library's exception class (a client is told what its file is, not a Python
     name: "not a readable PNG image (its decoder says: image file is truncated)")."""
     if isinstance(exc, ReadError):  # the readers' own reasons: dimensions, channels, pixels
-        text = f"{exc} (this model takes {takes(schema)})"
+        text = f"{exc}; this model takes {takes(schema)}"  # (a trial's "(...) (... (32 px))")
     else:  # what the decoding library said
         fmt = FORMAT_NAMES.get(entry.fmt, entry.fmt)
         text = f"not a readable {fmt} image (its decoder says: {decoder_said(exc)})"
