@@ -61,7 +61,8 @@ def _study(**values: Any) -> None:
     checks.at_least(values["n_boot"], "--n-boot", 10)
     checks.fraction(values["test_fraction"], "--test-fraction")
     groups = tuple(checks.names(values["groups"], "--groups"))
-    strategies = tuple(checks.names(values["methods"], "--methods"))
+    strategies = tuple(_strategy_cased(name) for name in checks.names(values["methods"],
+                                                                      "--methods"))  # fmt: skip
     group = values["group"]
     if group is not None and group in groups:
         raise ConfigError(
@@ -203,3 +204,16 @@ Images, with a given base: medadapt study --data new.npz --base base/ --fraction
 --out study-new
 """,
 )
+
+
+def _strategy_cased(given: str) -> str:
+    """A ``--methods`` strategy as its list spells it where it differs only in case (a
+    trial's ``--methods LoRA`` was refused where ``adapt --method LoRA`` is taken); else as
+    given, for the study's check to refuse.
+
+    >>> _strategy_cased("LoRA"), _strategy_cased("Head_Only"), _strategy_cased("lora2")
+    ('lora', 'head_only', 'lora2')
+    """
+    from medadapt.workflows.study_grid import known_strategies
+
+    return next((s for s in known_strategies() if s.casefold() == given.casefold()), given)
