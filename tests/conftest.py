@@ -13,6 +13,16 @@ def _seed_and_threads():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _footnotes_of_this_test():
+    """A test that prints tables itself starts its footnotes at [1], as a command does
+    (``main`` empties them; a test calling ``print_table`` alone left notes for the next)."""
+    from medadapt.cli import common
+
+    common.FOOTNOTES.clear()
+    yield
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``make test``'s ``--dist loadgroup``, a test file without an ``xdist_group`` of
     its own runs on one worker: its module-scoped fixtures (a trained base, a study, a

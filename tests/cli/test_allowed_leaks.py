@@ -206,10 +206,15 @@ def test_a_kept_column_the_base_then_drops_does_not_fail_train_base(tmp_path):
 
 def test_allow_leak_of_columns_that_do_not_leak_says_the_flag_was_not_needed(workspace, tmp_path):
     """A trial named four columns with --allow-leak and was told of the two that leaked,
-    not whether the other two were kept, nor why nothing was said of them."""
-    common = ["--data", workspace["data"], "--label", "outcome", "--id-column", "patient_id",
-              "--group-column", "site", "--groups", "A,B", *TINY_TABLE]  # fmt: skip
-    result = run_cli("train-base", *common, "--allow-leak", "copy,age,sex",
+    not whether the other two were kept, nor why nothing was said of them; a column the model
+    dropped is said to be unread (a review: it was said to be used as any other feature)."""
+    import pandas as pd
+
+    frame = pd.read_csv(workspace["data"]).assign(ward=1)  # one value: dropped as constant
+    frame.to_csv(tmp_path / "clinic.csv", index=False)
+    common = ["--data", tmp_path / "clinic.csv", "--label", "outcome", "--id-column",
+              "patient_id", "--group-column", "site", "--groups", "A,B", *TINY_TABLE]  # fmt: skip
+    result = run_cli("train-base", *common, "--allow-leak", "copy,age,sex,ward",
                      "--out", tmp_path / "base")  # fmt: skip
     assert result.code == 0, result.stderr
     said = " ".join((result.stdout + result.stderr).split())
@@ -218,6 +223,10 @@ def test_allow_leak_of_columns_that_do_not_leak_says_the_flag_was_not_needed(wor
         "rows (the leak check did not flag them), so the model uses them as any other "
         "feature: the flag was not needed"
     ) in said, said
+    assert (
+        "--allow-leak 'ward': the model does not read it (not among its features: dropped "
+        "as constant, empty, an identifier or excluded), so the flag changes nothing"
+    ) in said
     assert (
         "warning: column 'copy' (AUROC 1.000) alone predicts 'outcome' almost perfectly; "
         "kept because of --allow-leak"

@@ -35,7 +35,17 @@ def test_a_site_sends_how_many_have_its_commonest_class():
     sent = site_metrics(modality_of("tabular"), schema, TableSamples(frame, schema), scores,
                         classes=CLASSES, n_boot=0, seed=0)  # fmt: skip
     assert (sent["commonest"], sent["n_commonest"]) == (1.0, 17.0)
+    shares = np.array([10, 17, 15, 15, 3]) / 60
+    assert sent["shares_brier"] == pytest.approx(1 - (shares**2).sum())  # as adapt judges it
     assert np.isnan(sent["n_positive"])
+    assert set(sent) == {  # counts and summaries only: what crosses the network
+        "n", "n_positive", "n_patients", "commonest", "n_commonest", "shares_brier", "auroc",
+        "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+    from medadapt.federated.local import _shares
+
+    empty = _shares("multiclass", [], len(CLASSES))  # every key at every site: Flower refuses
+    assert set(empty) == {"commonest", "n_commonest", "shares_brier"}  # replies that differ
+    assert all(np.isnan(value) for value in empty.values())
     assert sent["accuracy"] == pytest.approx(float((scores.argmax(1) == y).mean()))
 
 

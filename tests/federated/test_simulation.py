@@ -28,7 +28,7 @@ from tests.federated.conftest import SITES
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
 METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "n_patients", "auroc",
-               "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+               "accuracy", "balanced_accuracy", "brier", "shares_brier"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

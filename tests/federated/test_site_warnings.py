@@ -116,6 +116,16 @@ def test_a_site_with_a_rare_outcome_is_judged_on_the_brier_score_and_says_why():
         "CI -0.061 to -0.009; a lower Brier score is better) against the base alone: the "
         "federated adapter gives risks closer to what happened (lower Brier score)."
     )
+    shares = (2 / 37) * (35 / 37)  # every patient given the site's own rate
+    site = _site(37, 35, better)
+    site["federated"] |= {"brier": 0.06, "shares_brier": shares}  # as the site sends them
+    assert paired_line("Switzerland", site).endswith(  # a review: the rate alone does as well
+        "(lower Brier score). Yet the federated adapter's Brier score (0.060) is no better than "
+        "giving every patient this site's own outcome shares (0.051): its probabilities are not "
+        "yet worth more than those shares."
+    )
+    site["federated"]["brier"] = 0.04  # better than the shares: nothing more said
+    assert paired_line("Switzerland", site) == swiss
     none = paired_line("Same", _site(30, 30, better))
     assert "(all with the same outcome: no AUROC)" in none
     even = paired_line("Even", _site(40, 20, {"auroc": 0.1, "auroc_low": 0.02,

@@ -378,3 +378,7 @@ def test_a_listing_an_answer_and_predict_say_a_caution_in_the_same_words():
     assert recorded_result_warnings(metrics, "adapter 'site_b'")[-1].endswith(
         f"as served answers say them: {'; '.join(spelled)}")  # fmt: skip
     assert recorded_cautions(metrics)[0] == "called nearly every test case one class"  # the SR's
+    missed = "class 'nodule' is found in 0 of 30 images (sensitivity 0.000): the accuracy hides it"
+    said = recorded_result_warnings({**metrics, "notes": {"missed_class": missed}}, "adapter 'x'")
+    assert said == [f"the recorded test result of adapter 'x': {missed}"]  # once (a review's
+    # predict said it again as "also carries this caution", in the recorded words)

@@ -370,11 +370,13 @@ def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: di
     samples)."""
     modality, schema = site.modality, site.schema
     task = modality.task(schema)
-    if not any(math.isfinite(shared.get(m, float("nan"))) for m in paired_metrics(task)):
+    # only a figure the site reported (its AUROC counts patients, 5 of each class)
+    reported = [m for m in paired_metrics(task) if math.isfinite(shared.get(m, float("nan")))]
+    if not reported:
         return not_compared(task)
     return paired_with_base(
         task, site.test.labels,
         modality.task_scores(schema, scores), modality.task_scores(schema, base_scores),
         n_boot=n_boot, seed=site.run.seed, unit=modality.unit,
-        patients=site.test.known_patients(),
+        patients=site.test.known_patients(), metrics=reported,
     )  # fmt: skip

@@ -5,6 +5,7 @@ weights, counts and metrics come out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -152,6 +153,7 @@ def paired_with_base(
     seed: int,
     unit: str = "patient",
     patients: Any = None,
+    metrics: Sequence[str] | None = None,
 ) -> dict[str, float]:
     """The shared adapter's first :func:`paired_metrics` figure that can be compared (AUROC,
     else the Brier score; MAE for a regression) minus the base alone's on the same held-out
@@ -162,12 +164,14 @@ def paired_with_base(
     are: only the difference and its interval are sent.
 
     ``scores``: the task scores (P(positive), (N, K) probabilities for several classes, or
-    the predicted values)."""
+    the predicted values); ``metrics``: those of :func:`paired_metrics` to try (the site's,
+    those it reported: its AUROC needs 5 patients of each class, where the paired
+    comparison counts samples)."""
     if task not in TASKS or not n_boot:
         return not_compared(task)
     from medadapt.evaluate.paired_difference import paired_difference
 
-    for metric in paired_metrics(task):
+    for metric in paired_metrics(task) if metrics is None else metrics:
         diff = paired_difference(labels, scores, base_scores, metric=metric, n_boot=n_boot,
                                  seed=seed, unit=unit, patients=patients)  # fmt: skip
         if diff.value is not None and diff.ci is not None:
@@ -202,9 +206,7 @@ def site_metrics(
     out: dict[str, float] = {"n": n}
     if task != "regression":
         out["n_positive"] = float(overall.get("n_positive", np.nan))
-    if task == "multiclass" and len(samples):  # what calling everyone one class would score
-        counts = np.bincount(np.asarray(samples.labels, dtype=int), minlength=len(classes))
-        out["commonest"], out["n_commonest"] = float(counts.argmax()), float(counts.max())
+        out.update(_shares(task, samples.labels, len(classes)))
     # patients (an id column): n counts their rows, resampled together
     out["n_patients"] = float(overall.get("n_patients", n))
     for name in sent_metrics(task):  # every key at every site (NaN: not defined here)
@@ -212,6 +214,29 @@ def site_metrics(
         if n_boot:
             interval = overall.get(f"{name}_ci") or (None, None)
             out[f"{name}_low"], out[f"{name}_high"] = map(_number, interval)
+    return out
+
+
+def _shares(task: str, labels: Any, n_classes: int) -> dict[str, float]:
+    """What giving every held-out patient the site's own outcome shares would score: the
+    Brier score of those shares (``shares_brier``: p(1 - p) for two classes, 1 - the sum of
+    the squared shares for several, as ``adapt`` judges a Brier score), and, for several
+    classes, the commonest class and how many have it (what calling everyone that class
+    would score). NaN at a site without samples: every site sends every key (Flower's
+    strategies refuse replies whose keys differ)."""
+    y = np.asarray(labels, dtype=int)
+    out = {"shares_brier": float("nan")}
+    if task == "multiclass":
+        out |= {"commonest": float("nan"), "n_commonest": float("nan")}
+    if not len(y):
+        return out
+    counts = np.bincount(y, minlength=max(n_classes, 2))
+    shares = counts / len(y)
+    if task == "multiclass":
+        out["shares_brier"] = float(1 - (shares**2).sum())
+        out["commonest"], out["n_commonest"] = float(counts.argmax()), float(counts.max())
+    else:
+        out["shares_brier"] = float(shares[1] * shares[0])
     return out
 
 

@@ -100,6 +100,9 @@ def final_round(run: FederatedRun, grid: AuditedGrid, strategy: Recorded,
     content = RecordDict({"arrays": arrays, "config": ConfigRecord({"final": 1})})
     messages = [Message(content=content, dst_node_id=node, message_type=MessageType.EVALUATE)
                 for node in grid.get_node_ids()]  # fmt: skip
+    # read reply by reply, never through Flower's aggregation: sites send the paired
+    # difference under different keys (AUROC at one, the Brier score at another), which
+    # Flower's strategies refuse as inconsistent replies
     replies = list(grid.send_and_receive(messages, timeout=FINAL_TIMEOUT))
     replies = strategy.without_failures(run.rounds + 1, replies)
     final = [site_metrics(run, reply, run.rounds + 1) for reply in replies]

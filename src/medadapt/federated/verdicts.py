@@ -1,8 +1,9 @@
 """The federated adapter's verdict against the base alone at each site, in plain words for
 the terminal and the report: the difference paired on the same held-out patients (computed
 at the site: only it and its 95% interval crossed the network), written with enough digits
-and a sign to show which side of 0 it lies, with the caveats about accuracy where the rarer
-outcome is scarce; and, around those lines, the run's warnings."""
+and a sign to show which side of 0 it lies, on AUROC, or on the Brier score (checked against
+the site's own outcome shares) where a class is too small for AUROC; and, around those lines,
+the run's warnings."""
 
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ def paired_line(
     said = (f"{start} {model} changes {label} by {signed(value, d)} (95% CI "
             f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
             f"alone: {verdict}.")  # fmt: skip
+    if metric == "brier":
+        said += _no_better_than_shares(site, key, model, contrast=diff.verdict == "better")
     if diff.verdict == "worse":  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
@@ -101,6 +104,24 @@ def _several_classes(site: dict[str, Any]) -> bool:
     outcome (a binary site sends ``n_positive``; a multiclass one NaN, a regression none)."""
     shared = site.get("federated") or {}
     return "n_positive" in shared and missing(shared["n_positive"])
+
+
+def _no_better_than_shares(site: dict[str, Any], key: str, model: str, *, contrast: bool) -> str:
+    """Where the compared adapter's Brier score is no better than giving every held-out
+    patient the site's own outcome shares (``shares_brier``, sent by the site): a lower Brier
+    score than the base's is then no sign of useful risks (a review: at Switzerland, 2 of 37
+    without disease, moving every risk toward the site's rate lowers it), as ``adapt`` says
+    it; empty otherwise, or where the site did not send them."""
+    figures = site.get("personalised" if key == "personalised_versus_base" else "federated") or {}
+    brier = figures.get("brier")
+    reference = figures.get("shares_brier", (site.get("federated") or {}).get("shares_brier"))
+    if missing(brier) or missing(reference) or brier < reference - 1e-9:
+        return ""
+    what = "class" if _several_classes(site) else "outcome"
+    start = "Yet" if contrast else "And"  # "yet" only after a gain said
+    return (f" {start} {model}'s Brier score ({brier:.3f}) is no better than giving every "
+            f"patient this site's own {what} shares ({reference:.3f}): its probabilities are "
+            "not yet worth more than those shares.")  # fmt: skip
 
 
 def _why_not_auroc(metric: str, site: dict[str, Any]) -> str:
@@ -118,6 +139,8 @@ def _why_not_auroc(metric: str, site: dict[str, Any]) -> str:
     rare = int(min(positives, n - positives))
     if rare == 0:
         return " (all with the same outcome: no AUROC)"
+    if rare >= MIN_PER_CLASS:  # rows enough, patients not (some have several rows)
+        return f" (fewer than {MIN_PER_CLASS} patients with the rarer outcome: too few for AUROC)"
     return f" (only {rare} with the rarer outcome: too few for AUROC)"
 
 
@@ -191,8 +214,8 @@ def versus_base_over_sites(results: dict[str, Any], metric: str) -> dict[str, An
 
 
 def _compared_on(paired: dict[str, dict[str, Any]]) -> str:
-    """What the sites' paired verdicts compare: ``AUROC``, or ``AUROC; accuracy at 0.5 at
-    Switzerland`` where a site had too few patients of a class for AUROC."""
+    """What the sites' paired verdicts compare: ``AUROC``, or ``AUROC at Cleveland; Brier
+    score at Switzerland`` where a site had too few patients of a class for AUROC."""
     by_metric: dict[str, list[str]] = {}
     for name, found in paired.items():
         by_metric.setdefault(found["metric"], []).append(name)

@@ -128,8 +128,9 @@ class VersionDiff:
 
     @property
     def identical_weights(self) -> bool:
-        """Whether both versions hold the same weights file, byte for byte (with the same
-        base: the same answer for every patient)."""
+        """Whether both versions hold the same weights file, byte for byte, whatever their
+        bases; only with :attr:`same_base` too do they give every patient the same answer
+        (what ``registry diff`` then says)."""
         return not any(c.key == "weights_sha256" for c in self.fields)
 
     @property

@@ -27,7 +27,6 @@ from medadapt.evaluate.report.formatting import (
     fmt_metric,
     measured,
     spelled_cautions,
-    whole_result_words,
 )
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
 from medadapt.evaluate.small_cells import mask_subgroups
@@ -541,8 +540,10 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
            for key in said if notes.get(key)]  # fmt: skip
     # and the other cautions a served answer carries, in its words (a trial's predict said
     # one where the service said three: everyone called positive, not better than chance)
-    told = {whole_result_words(key, notes[key]) for key in said if notes.get(key)}
-    more = [words for words in spelled_cautions(metrics) if words not in told]
+    # the others: those whose notes were not said above, each by its key (a review: said in
+    # the recorded words, a missed class came back as "also carries" after its own line)
+    untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
+    more = spelled_cautions(untold)
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
         them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")

@@ -162,7 +162,7 @@ class TabularModality(Modality):
         chosen = [implicit] if implicit is not None else []
         chosen += dichotomised_warning(train.frame[schema.label], schema, COMMAND_LINE)
         return schema, chosen + kept_leaks_warnings(leaks, schema.label) + zeros + (
-            _unneeded_allow_leak(schema.allowed_leaks, leaks, schema.label)
+            _unneeded_allow_leak(schema, leaks)
         )
 
     @staticmethod
@@ -737,18 +737,28 @@ def _refuse_leaks_in(
 BASE_KEPT_IT = "the base model's --allow-leak (chosen at train-base)"
 
 
-def _unneeded_allow_leak(allowed: Sequence[str], leaks: Sequence[Any], label: str) -> list[str]:
+def _unneeded_allow_leak(schema: TableSchema, leaks: Sequence[Any]) -> list[str]:
     """That the ``--allow-leak`` columns the leak check did not flag needed no flag (a trial
-    named four, was told of two, and not whether the other two had been kept, or why)."""
-    flagged = {leak.column for leak in leaks}
-    unneeded = [column for column in allowed if column not in flagged]
-    if not unneeded:
-        return []
-    one = len(unneeded) == 1
-    return [f"--allow-leak {', '.join(map(repr, unneeded))}: {'it does' if one else 'they do'} "
-            f"not alone predict {label!r} on these training rows (the leak check did not flag "
-            f"{'it' if one else 'them'}), so the model uses {'it' if one else 'them'} "
-            "as any other feature: the flag was not needed"]  # fmt: skip
+    named four, was told of two, and not whether the other two had been kept, or why); a
+    named column the model does not read (dropped as constant, empty or excluded) is said
+    to be so (a review: it was said to be used "as any other feature")."""
+    flagged, features = {leak.column for leak in leaks}, {f.name for f in schema.features}
+    unneeded = [c for c in schema.allowed_leaks if c not in flagged and c in features]
+    unread = [c for c in schema.allowed_leaks if c not in features]
+    out = []
+    if unneeded:
+        one = len(unneeded) == 1
+        out.append(f"--allow-leak {', '.join(map(repr, unneeded))}: "
+                   f"{'it does' if one else 'they do'} not alone predict {schema.label!r} on "
+                   f"these training rows (the leak check did not flag {'it' if one else 'them'}"
+                   f"), so the model uses {'it' if one else 'them'} as any other feature: the "
+                   "flag was not needed")  # fmt: skip
+    if unread:
+        one = len(unread) == 1
+        out.append(f"--allow-leak {', '.join(map(repr, unread))}: the model does not read "
+                   f"{'it' if one else 'them'} (not among its features: dropped as constant, "
+                   "empty, an identifier or excluded), so the flag changes nothing")  # fmt: skip
+    return out
 
 
 def _allowed(schema: TableSchema, options: Any, *, strict: bool = True) -> list[str]:
