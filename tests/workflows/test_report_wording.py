@@ -876,3 +876,15 @@ def test_the_card_says_the_base_model_s_figure_in_a_sentence_of_its_own():
     text = _text(_evaluated(y, scores, scores[::-1].copy()))
     assert "Brier score 0.90 (0.80–0.95). The base model alone: AUROC 0.85 (0.75–0.90)." in text
     assert "(base model alone:" not in text
+
+
+def test_a_binary_image_evaluation_says_its_auroc_once_and_not_of_all_classes():
+    """A binary image model has a row per class, and its report said its AUROC twice: as
+    "Discrimination (AUROC)" and again under "All classes"."""
+    from medadapt.workflows.reports import summary_lines
+
+    result = {**_binary(0.81, (0.7, 0.9)), "task": "binary", "rows_used": "every image",
+              "unit": "image", "per_class": [{"class": "normal"}, {"class": "nodule"}]}  # fmt: skip
+    said = " ".join(summary_lines(result))
+    assert "All classes" not in said
+    assert said.count("Discrimination") == 1 and "Discrimination (AUROC) 0.81 (0.70–0.90)" in said

@@ -136,7 +136,9 @@ def summary_lines(
     if difference:
         lines.append(difference)
     lines += versus_base_warnings((base_scores or {}).get("versus_base"))
-    if result.get("per_class"):
+    # several classes' macro AUROC (a binary image model has a row per class too, its AUROC
+    # said above as "Discrimination": a trial's report said it again under "All classes")
+    if result.get("per_class") and result["task"] == "multiclass":
         line = auroc_line(result, "All classes")
         if line:
             lines.append(line)

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import html
 import io
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}
 th,td{border:1px solid #d5dde3;padding:.3em .6em;text-align:right}
 th{background:#eef2f5}td:first-child,th:first-child{text-align:left}
 caption{caption-side:bottom;color:#5b6b78;font-size:.88em;padding-top:.3em;text-align:left}
+p.note{color:#5b6b78;font-size:.88em;margin:-.8em 0 .3em}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #e3e8ec}
 figcaption{color:#5b6b78;font-size:.9em}.card{border:1px solid #cfd8df;border-radius:6px;
 padding:.5em 1.2em;background:#fbfcfd}.foot{color:#7a8893;font-size:.85em;margin-top:3em}
@@ -50,6 +52,7 @@ class Report:
         self.subtitle = subtitle
         self.blocks: list[str] = []
         self.n_figures = 0
+        self.notes: list[str] = []  # the report's footnotes, numbered across its tables
 
     def summary(self, lines: Sequence[str], *, heading: str = "Summary") -> None:
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
@@ -75,15 +78,38 @@ class Report:
     def table(
         self, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, caption: str | None = None
     ) -> None:
+        rows, below = self._footnoted(columns, rows)
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>"
             for row in rows
         )
         cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+        notes = "".join(f'<p class="note">[{self.notes.index(text) + 1}] {html.escape(text)}</p>'
+                        for text in below)  # fmt: skip
         self.blocks.append(
-            f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}"
         )
+
+    def _footnoted(
+        self, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[list[Any]], list[str]]:
+        """A "note" column's text that several rows share, said once below the table with
+        the rows pointing to it (``[1]``), numbered across the report as the terminal numbers
+        a command's (a trial's report repeated one paragraph in every row); returns the rows
+        and the notes new to this table."""
+        rows = [list(row) for row in rows]
+        if "note" not in columns:
+            return rows, []
+        at = list(columns).index("note")
+        counts = Counter(row[at] for row in rows if isinstance(row[at], str) and row[at])
+        shared = [text for text, n in counts.items() if n > 1]
+        below = [text for text in shared if text not in self.notes]
+        self.notes += below
+        for row in rows:
+            if row[at] in shared:
+                row[at] = f"[{self.notes.index(row[at]) + 1}]"
+        return rows, below
 
     def figure(self, figure: Figure, *, caption: str, alt: str | None = None) -> None:
         buffer = io.BytesIO()
