@@ -414,3 +414,13 @@ def test_a_registry_that_lost_its_index_is_not_created_again(registry, adapter_d
             Registry(registry.root, create=create)
         assert str(err.value).startswith(f"registry {registry.root} has lost its index: ")
     assert not registry.index.path.exists()
+
+
+def test_a_version_s_repr_names_it_not_its_every_field(registry, adapter_dir):
+    """A notebook's ``reg.add(...)`` printed the version's card, metrics and every hash."""
+    added = registry.add(adapter_dir(1), name="va")
+    said = repr(added.version)
+    assert said.startswith("AdapterVersion(va@1, lora, on ") and len(said) < 120, said
+    assert "card" not in repr(added) and "AdapterVersion(va@1" in repr(added)
+    registry.promote("va@1")
+    assert repr(registry.get("va@1")).endswith(", promoted)")

@@ -411,6 +411,13 @@ class AdapterVersion:
     card: str
     promoted: bool = False
 
+    def __repr__(self) -> str:
+        """``AdapterVersion(va@1, lora, on TabularModel weights sha256 1a2b..., promoted)``:
+        which version, not its every field (a notebook's ``reg.add(...)`` printed the card,
+        the metrics and every hash)."""
+        served = ", promoted" if self.promoted else ""
+        return f"AdapterVersion({self.ref}, {self.method}, on {self.base_short}{served})"
+
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
