@@ -304,12 +304,26 @@ def _adapt(**values: Any) -> None:
         "unless --name says another)"
     )  # fmt: skip
     stdout.print(
-        f"trained on {info['n_train']:,} {modality.noun}; {summary['trainable_params']:,} "
-        f"trainable parameters; {summary['adapter_bytes']:,} bytes; {saved}"
+        f"trained on {info['n_train']:,} {modality.noun}{_epochs_said(summary)}; "
+        f"{summary['trainable_params']:,} trainable parameters; {summary['adapter_bytes']:,} "
+        f"bytes; {saved}"
     )
     if values["report"] is not None:
         stdout.print(f"wrote {values['report']}")
     _json(values["json_out"], summary)
+
+
+def _epochs_said(summary: dict[str, Any]) -> str:
+    """`` (12 epochs; the model of epoch 4 kept, its validation loss the lowest)``, as
+    ``train-base`` says it; `` (12 epochs, no early stopping)`` where none were set aside;
+    empty where the summary does not say."""
+    epochs, best = summary.get("epochs_run"), summary.get("best_epoch")
+    if not epochs:
+        return ""
+    run = f"{epochs} epoch{'s' * (epochs != 1)}"
+    if not summary.get("n_val") or not best:
+        return f" ({run}, no early stopping)"
+    return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"
 
 
 def _evaluate(**values: Any) -> None:

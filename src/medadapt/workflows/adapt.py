@@ -465,6 +465,11 @@ def _save_and_describe(
         "method": adapter.method,
         "trainable_params": result.trainable_params,
         "adapter_bytes": size,
+        # how long it trained, as train-base says it (a trial's two runs, another --lr each,
+        # gave the same weights, and nothing said both stopped at the same epoch)
+        "epochs_run": result.fit.epochs_run,
+        "best_epoch": result.fit.best_epoch,
+        "n_val": result.n_val,
         **metadata,
         "warnings": warnings,
         # small cells masked, as train-base's, evaluate's and the study's are (a trial's
