@@ -221,6 +221,26 @@ def distinct_columns(roles: dict[str, str | None]) -> None:
         seen[column] = flag
 
 
+def named_with_hints(
+    missing: Sequence[str], options: Sequence[object], *, among: int | None = None
+) -> tuple[str, str, bool]:
+    """``missing`` names as a refusal lists them, each with its :func:`did_you_mean` where
+    there are several (a trial's second misspelt site had no hint, and was said only after
+    the first was mended): ``(names, the hint after the list, whether any was offered)``.
+
+    >>> named_with_hints(["Hungray", "VA Long beach"], ["Hungary", "VA Long Beach"])[0]
+    "'Hungray' (did you mean 'Hungary'?), 'VA Long beach' (did you mean 'VA Long Beach'?)"
+    >>> named_with_hints(["Hungray"], ["Hungary"])[:2]
+    ("'Hungray'", "; did you mean 'Hungary'?")
+    """
+    meant = [did_you_mean(str(name), options, among=among) for name in missing]
+    if len(missing) == 1:
+        return repr(missing[0]), meant[0], bool(meant[0])
+    named = ", ".join(f"{name!r}{f' ({hint[2:]})' if hint else ''}"
+                      for name, hint in zip(missing, meant, strict=True))  # fmt: skip
+    return named, "", any(meant)
+
+
 def did_you_mean(name: str, options: Sequence[object], *, among: int | None = None) -> str:
     """``"; did you mean 'Beta'?"`` for a name given that differs from one of ``options`` in
     case only, or is spelt closely like one (empty when none is, or when there are more than
@@ -234,6 +254,8 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     "; did you mean 'num'?"
     >>> did_you_mean("nun", ["age", "num"])  # one letter off
     "; did you mean 'num'?"
+    >>> did_you_mean("loRA2", ["bottleneck", "lora", "dora"])  # close, whatever the case
+    "; did you mean 'lora'?"
     """
     import difflib
 
@@ -242,7 +264,9 @@ def did_you_mean(name: str, options: Sequence[object], *, among: int | None = No
     texts = [str(o) for o in options]
     alike = [t for t in texts if t.casefold() == name.casefold()]
     alike = alike or [t for t in texts if _neighbours_swapped(name.casefold(), t.casefold())]
-    alike = alike or difflib.get_close_matches(name, texts, n=1, cutoff=0.8)
+    folded = {t.casefold(): t for t in texts}  # "loRA2" is close to "lora" (a trial's had no hint)
+    alike = alike or [folded[t] for t in difflib.get_close_matches(name.casefold(), list(folded),
+                                                                   n=1, cutoff=0.8)]  # fmt: skip
     alike = alike or _one_letter_off(name, texts)
     alike = alike or _holding_as_words(name, texts)
     return f"; did you mean {alike[0]!r}?" if alike else ""

@@ -62,13 +62,17 @@ def test_a_shared_adapter_no_better_than_calling_everyone_the_commonest_class_is
     assert no_information_lines(results) == [
         "At VA Long Beach, the shared adapter's accuracy (0.233) is no better than calling every "
         "patient class '1' (0.283, the no-information rate), and too few of its held-out "
-        "patients are in a class for an AUROC or balanced accuracy: its figures there say little."
+        "patients are in one of the classes for an AUROC or balanced accuracy: its figures there "
+        "say little."
     ]
 
 
 def test_several_classes_have_no_threshold_and_are_short_of_a_class_not_an_outcome():
     assert figure_label("accuracy", {"task": "multiclass"}) == "accuracy"
     assert figure_label("accuracy", {"task": "binary"}) == "accuracy at 0.5"
+    assert figure_label("brier", {"task": "multiclass"}) == (  # a trial read 1.173 as off-scale
+        "Brier score (summed over the classes: 0 to 2)")  # fmt: skip
+    assert figure_label("brier", {"task": "binary"}) == "Brier score"
     site = {"n_train": 140, "n_test": 60, "federated": _figures(0.5)}
     assert no_auroc_line("VA Long Beach", site) == (
         "No AUROC at VA Long Beach: fewer than 5 of its held-out patients are in one of the "

@@ -240,3 +240,26 @@ def test_the_sites_summary_names_the_sites_compared_on_brier_for_want_of_auroc()
         "Paired at each site on the same held-out patients (AUROC at Cleveland; Brier score at "
         "Switzerland): better at Cleveland (no detectable difference at Switzerland)."
     ), said
+
+
+def test_a_recalibrated_adapter_is_paired_on_what_recalibration_changes():
+    """A recalibration moves every risk and keeps their order, so its AUROC is the shared
+    adapter's: a trial's recalibrated adapters each repeated the shared one's AUROC verdict
+    while their Brier score was worse than the base's."""
+    from medadapt.federated.local import paired_metrics
+
+    assert paired_metrics("binary", calibrated=True) == ("brier",)
+    assert paired_metrics("binary") == ("auroc", "brier")
+    assert paired_metrics("regression", calibrated=True) == ("mae",)
+    y, adapter, base = _audit_pair()
+    shifted = np.clip(adapter + 0.05, 0, 1)  # the same order, every risk moved
+    sent = paired_with_base("binary", y, shifted, base, n_boot=200, seed=0,
+                            metrics=paired_metrics("binary", calibrated=True))  # fmt: skip
+    assert set(sent) == {"brier", "brier_low", "brier_high"}
+    site = {**_site(None), "personalised_versus_base": sent}
+    said = paired_line("A", site, key="personalised_versus_base", model="A's recalibrated "
+                       "adapter", calibrated=True)  # fmt: skip
+    assert said.startswith(
+        "At A, paired on the same 100 held-out patients (a recalibration moves the risks but "
+        "keeps their order: on the Brier score), A's recalibrated adapter changes Brier score by "
+    )

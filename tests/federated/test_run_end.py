@@ -183,3 +183,15 @@ def test_the_card_says_once_that_the_shared_figures_are_means_without_an_interva
         "No confidence interval recorded for AUROC (0.850), accuracy (0.750), balanced accuracy "
         "(0.650) and Brier score (0.150): treat each as a point estimate of unknown precision."
     ], said
+
+
+def test_what_ran_names_the_setting_its_strategy_used(tmp_path):
+    """A trial's fedprox and fedadam runs said neither mu nor the server's learning rate
+    (federated.json alone recorded them)."""
+    from medadapt.federated.report import what_ran
+
+    for strategy, said in (("fedprox", "(fedprox (proximal mu 0.1), 10 rounds of "),
+                           ("fedadam", "(fedadam (server learning rate 0.05), 10 rounds of "),
+                           ("fedavg", "(fedavg, 10 rounds of ")):  # fmt: skip
+        results = _deployed(tmp_path, strategy=strategy)
+        assert said in what_ran(results), what_ran(results)

@@ -121,11 +121,22 @@ def test_a_site_with_a_rare_outcome_is_judged_on_the_brier_score_and_says_why():
     site["federated"] |= {"brier": 0.06, "shares_brier": shares}  # as the site sends them
     assert paired_line("Switzerland", site).endswith(  # a review: the rate alone does as well
         "(lower Brier score). Yet the federated adapter's Brier score (0.060) is no better than "
-        "giving every patient this site's own outcome shares (0.051): its probabilities are not "
-        "yet worth more than those shares."
+        "giving every patient the share of these very patients with each outcome (0.051): its "
+        "probabilities are not yet worth more than that share."
     )
-    site["federated"]["brier"] = 0.04  # better than the shares: nothing more said
-    assert paired_line("Switzerland", site) == swiss
+    worse = {"brier": 0.049, "brier_low": 0.02, "brier_high": 0.08}  # than the base: 0.011
+    site |= {"versus_base": worse, "base": {"brier": 0.073}}
+    both = paired_line("Switzerland", site)  # a trial: "keep the base", which failed it too
+    assert (
+        both.endswith(
+            "And neither the federated adapter's Brier score (0.060) nor the base alone's (0.073) "
+            "is better than giving every patient the share of these very patients with each "
+            "outcome (0.051): neither model's probabilities are worth more than that share here."
+        )
+        and "Keep the base model" not in both
+    )
+    site |= {"versus_base": better, "federated": site["federated"] | {"brier": 0.04}}
+    assert paired_line("Switzerland", site) == swiss  # better than the shares: nothing more
     none = paired_line("Same", _site(30, 30, better))
     assert "(all with the same outcome: no AUROC)" in none
     even = paired_line("Even", _site(40, 20, {"auroc": 0.1, "auroc_low": 0.02,

@@ -175,9 +175,15 @@ CLIENT = [
 
 def _run(values: dict[str, Any], **given: Any):
     """The FederatedRun the options describe (checked, by flag)."""
-    from medadapt.federated.config import FederatedRun
+    from medadapt.federated.config import ON_SITE_ERROR, PERSONALISATION, STRATEGIES, FederatedRun
 
     values["method"] = inputs.method_cased(values["method"])  # LoRA, as the README writes it
+    for name, choices in (
+        ("strategy", STRATEGIES),
+        ("personalise", PERSONALISATION),
+        ("on_site_error", ON_SITE_ERROR),
+    ):  # FedAvg, as papers write it
+        values[name] = inputs.cased(values[name], choices)
     checks.one_of(values["method"], "--method", [m for m in inputs.methods() if m != "full"])
     checks.at_least(values["n_boot"], "--n-boot", 10)  # fewer resamples make no interval
     method_options = inputs.method_options(values["method"], values["adapter_options"])

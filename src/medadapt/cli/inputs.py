@@ -333,6 +333,17 @@ def method_cased(given: Any) -> Any:
     >>> method_cased("LoRA"), method_cased(" DoRA "), method_cased("lora2")
     ('lora', 'dora', 'lora2')
     """
+    return cased(given, methods())
+
+
+def cased(given: Any, choices: Any) -> Any:
+    """``given`` as ``choices`` spell it where it differs only in case or surrounding spaces
+    (``--strategy FedAvg``: a trial's was refused where ``--method LoRA`` was taken); else as
+    given, for the check to refuse.
+
+    >>> cased("FedAvg", ("fedavg", "fedprox")), cased("fedavgg", ("fedavg",))
+    ('fedavg', 'fedavgg')
+    """
     if not isinstance(given, str):
         return given
-    return next((m for m in methods() if m.casefold() == given.strip().casefold()), given)
+    return next((c for c in choices if c.casefold() == given.strip().casefold()), given)

@@ -346,15 +346,20 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
             metrics.update({f"personal/{k}": v for k, v in personal.items()})
             # the adapter the site keeps, against the base alone too (a trial's fine-tuned
             # adapter, the one it would use, had no verdict: only the shared one had)
-            personal_paired = _paired_with_base(site, personal_scores, base_scores, personal,
-                                                n_boot=n_boot)  # fmt: skip
+            personal_paired = _paired_with_base(
+                site, personal_scores, base_scores, personal, n_boot=n_boot,
+                # a recalibration moves the risks, not their order: judged on the Brier score
+                # (a trial's recalibrated adapters repeated the shared one's AUROC verdict)
+                calibrated=run.personalise == "recalibrate",
+            )  # fmt: skip
             metrics.update({f"{PERSONAL_VERSUS_BASE}{k}": v for k, v in personal_paired.items()})
         if site.keep_in is not None and (personalised is not None or run.sites_out is None):
             compared = {"n_test": len(site.test), "federated": shared, "versus_base": paired}
             own = None if personal is None else site_versus_base(
                 site.name, {"n_test": len(site.test), "federated": shared,
                             "versus_base": personal_paired},
-                model=f"{site.name}'s {PERSONAL_LABELS[run.personalise]} adapter")  # fmt: skip
+                model=f"{site.name}'s {PERSONAL_LABELS[run.personalise]} adapter",
+                calibrated=run.personalise == "recalibrate")  # fmt: skip
             kept = Kept(site.name, site.data_path, shared, base, personal, site.leaks,
                         site_versus_base(site.name, compared), own)  # fmt: skip
             keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,
@@ -363,15 +368,16 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
 
 
 def _paired_with_base(site: LocalSite, scores: Any, base_scores: Any, shared: dict[str, float],
-                      *, n_boot: int) -> dict[str, float]:  # fmt: skip
+                      *, n_boot: int, calibrated: bool = False) -> dict[str, float]:  # fmt: skip
     """The shared adapter against the base alone, paired on this site's held-out samples
     (both models' scores are here; only the difference and its interval are sent); not
     compared where the site reported none of the figures it would compare (too few
-    samples)."""
+    samples); ``calibrated``: a recalibrated adapter's, on what recalibration changes."""
     modality, schema = site.modality, site.schema
     task = modality.task(schema)
     # only a figure the site reported (its AUROC counts patients, 5 of each class)
-    reported = [m for m in paired_metrics(task) if math.isfinite(shared.get(m, float("nan")))]
+    reported = [m for m in paired_metrics(task, calibrated=calibrated)
+                if math.isfinite(shared.get(m, float("nan")))]  # fmt: skip
     if not reported:
         return not_compared(task)
     return paired_with_base(

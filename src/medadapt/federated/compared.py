@@ -70,8 +70,11 @@ def figure_label(metric: str, results: dict[str, Any] | None = None) -> str:
     FLamby's figure, names its threshold), but a model of several classes' plain accuracy
     (it calls each patient its most likely class: no threshold of 0.5; a trial's 5-class
     run read "accuracy at 0.5")."""
-    if metric == "accuracy" and (results or {}).get("task") == "multiclass":
+    several = (results or {}).get("task") == "multiclass"
+    if metric == "accuracy" and several:
         return METRIC_LABELS["accuracy"]
+    if metric == "brier" and several:  # a trial read 1.173 on a binary score's 0-1 scale
+        return "Brier score (summed over the classes: 0 to 2)"
     return LABELS.get(metric, metric)
 
 

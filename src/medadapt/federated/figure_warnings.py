@@ -170,7 +170,7 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
                          "model's, per site, in report.html and federated.json).")  # fmt: skip
         else:  # neither is reported there: too few patients of the rarer outcome (a class)
             whose = "its" if it == "it" else "their"
-            few = ("are in a class" if missing(values.get("n_positive"))
+            few = ("are in one of the classes" if missing(values.get("n_positive"))
                    else "have the rarer outcome")  # fmt: skip
             lines.append(f"{said}, and too few of its held-out patients {few} for an AUROC "
                          f"or balanced accuracy: {whose} figures there say little.")  # fmt: skip

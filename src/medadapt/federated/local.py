@@ -33,14 +33,18 @@ def sent_metrics(task: str) -> tuple[str, ...]:
     return REGRESSION_METRICS if task == "regression" else CLASS_METRICS
 
 
-def paired_metrics(task: str) -> tuple[str, ...]:
+def paired_metrics(task: str, *, calibrated: bool = False) -> tuple[str, ...]:
     """What a site's paired comparison with the base alone is on, in order of preference: MAE
     for a regression (lower is better, as ``versus_base`` compares one); for a classifier
     as ``adapt`` compares, AUROC (no threshold: accuracy at 0.5 counts a model that calls
     everyone the commoner outcome right about most patients), and where AUROC cannot be
     compared (fewer than 5 patients of a class) the Brier score, which needs no class of a
-    minimum size."""
-    return ("mae",) if task == "regression" else ("auroc", "brier")
+    minimum size. ``calibrated``: an adapter recalibrated in the large, whose risks move but
+    keep their order (AUROC unchanged), is compared on what it changes: the Brier score (MAE
+    for a measured value)."""
+    if task == "regression":
+        return ("mae",)
+    return ("brier",) if calibrated else ("auroc", "brier")
 
 
 @dataclass(frozen=True)

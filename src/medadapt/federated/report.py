@@ -44,9 +44,14 @@ def _title(results: dict[str, Any]) -> str:
 
 
 def _how(config: dict[str, Any]) -> str:
-    """``fedavg, 3 rounds of 2 local epoch(s)``: how the run trained."""
-    return (f"{config['strategy']}, {config['rounds']} rounds of {config['local_epochs']} local "
-            "epoch(s)")  # fmt: skip
+    """``fedavg, 3 rounds of 2 local epoch(s)``: how the run trained; ``fedprox (proximal mu
+    0.1), ...`` and ``fedadam (server learning rate 0.05), ...``: the setting its strategy
+    used, default or not (a trial found them in federated.json only)."""
+    tuned = [f"{words} {config[key]:g}" for key, words in
+             (("proximal_mu", "proximal mu"), ("server_lr", "server learning rate"))
+             if isinstance(config.get(key), int | float)]  # fmt: skip
+    strategy = f"{config['strategy']} ({', '.join(tuned)})" if tuned else config["strategy"]
+    return f"{strategy}, {config['rounds']} rounds of {config['local_epochs']} local epoch(s)"
 
 
 def what_ran(results: dict[str, Any]) -> str:

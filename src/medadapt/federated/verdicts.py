@@ -29,7 +29,8 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
             continue
         line = paired_line(name, site)
         own = how and paired_line(name, site, key="personalised_versus_base",
-                                  model=f"{name}'s {how} adapter")  # fmt: skip
+                                  model=f"{name}'s {how} adapter",
+                                  calibrated=how == PERSONAL_LABELS["recalibrate"])  # fmt: skip
         lines += [said for said in (line, own) if said]
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
@@ -56,6 +57,7 @@ def paired_line(
     *,
     key: str = "versus_base",
     model: str = "the federated adapter",
+    calibrated: bool = False,
 ) -> str | None:
     """The federated adapter's figure minus the base alone's at site ``name`` (AUROC, or the
     Brier score where too few patients of a class leave no AUROC, as ``adapt`` compares; MAE
@@ -65,7 +67,8 @@ def paired_line(
     0); on the Brier score, why not on AUROC. None where not compared (too few patients, or
     a run from before sites compared them). ``key``: the comparison's
     (``"personalised_versus_base"``: the site's personalised adapter's), ``model``: the
-    model it compares, in words."""
+    model it compares, in words; ``calibrated``: a recalibrated adapter's, compared on the
+    Brier score because a recalibration keeps the risks' order (AUROC unchanged)."""
     paired = site.get(key) or {}
     metric = next((k for k in paired if not k.endswith(("_low", "_high"))), "auroc")
     value, low, high = (paired.get(k) for k in (metric, f"{metric}_low", f"{metric}_high"))
@@ -75,7 +78,9 @@ def paired_line(
     diff = Difference(metric, float(value), (float(low), float(high)), of_classes=classes)
     label, n = LABELS.get(metric, metric), test_patients(site)
     d = signed_digits(diff.digits(), value, low, high)
-    start = f"At {name}, paired on the same {n} held-out patients{_why_not_auroc(metric, site)},"
+    why = (" (a recalibration moves the risks but keeps their order: on the Brier score)"
+           if calibrated and metric == "brier" else _why_not_auroc(metric, site))  # fmt: skip
+    start = f"At {name}, paired on the same {n} held-out patients{why},"
     if high - low <= 1e-12:  # every resample alike: no interval, not certainty
         if abs(value) <= 1e-12:
             return (f"{start} {model} and the base alone have the same {label} "
@@ -92,9 +97,12 @@ def paired_line(
     said = (f"{start} {model} changes {label} by {signed(value, d)} (95% CI "
             f"{signed(low, d)} to {signed(high, d)}{diff.direction('; ')}) against the base "
             f"alone: {verdict}.")  # fmt: skip
+    shares, neither = "", False
     if metric == "brier":
-        said += _no_better_than_shares(site, key, model, contrast=diff.verdict == "better")
-    if diff.verdict == "worse":  # the adapter did harm here: say what to do
+        shares, neither = _no_better_than_shares(site, key, model,
+                                                 contrast=diff.verdict == "better")  # fmt: skip
+    said += shares
+    if diff.verdict == "worse" and not neither:  # the adapter did harm here: say what to do
         return f"{said} Keep the base model at {name}."
     return said
 
@@ -106,22 +114,32 @@ def _several_classes(site: dict[str, Any]) -> bool:
     return "n_positive" in shared and missing(shared["n_positive"])
 
 
-def _no_better_than_shares(site: dict[str, Any], key: str, model: str, *, contrast: bool) -> str:
+def _no_better_than_shares(
+    site: dict[str, Any], key: str, model: str, *, contrast: bool
+) -> tuple[str, bool]:
     """Where the compared adapter's Brier score is no better than giving every held-out
-    patient the site's own outcome shares (``shares_brier``, sent by the site): a lower Brier
+    patient the share of these very patients with each outcome (``shares_brier``, sent by
+    the site; a share known only after the fact: a benchmark, not a model): a lower Brier
     score than the base's is then no sign of useful risks (a review: at Switzerland, 2 of 37
     without disease, moving every risk toward the site's rate lowers it), as ``adapt`` says
-    it; empty otherwise, or where the site did not send them."""
+    it. Where the base alone is no better either, both are said, and the second value is
+    True (no "keep the base model": a trial was told to keep a base that failed the same
+    test). Empty and False otherwise, or where the site did not send them."""
     figures = site.get("personalised" if key == "personalised_versus_base" else "federated") or {}
-    brier = figures.get("brier")
+    brier, base = figures.get("brier"), (site.get("base") or {}).get("brier")
     reference = figures.get("shares_brier", (site.get("federated") or {}).get("shares_brier"))
     if missing(brier) or missing(reference) or brier < reference - 1e-9:
-        return ""
+        return "", False
     what = "class" if _several_classes(site) else "outcome"
+    share = (f"giving every patient the share of these very patients with each {what} "
+             f"({reference:.3f})")  # fmt: skip
     start = "Yet" if contrast else "And"  # "yet" only after a gain said
-    return (f" {start} {model}'s Brier score ({brier:.3f}) is no better than giving every "
-            f"patient this site's own {what} shares ({reference:.3f}): its probabilities are "
-            "not yet worth more than those shares.")  # fmt: skip
+    if not missing(base) and base >= reference - 1e-9:
+        return (f" {start} neither {model}'s Brier score ({brier:.3f}) nor the base alone's "
+                f"({base:.3f}) is better than {share}: neither model's probabilities are worth "
+                "more than that share here.", True)  # fmt: skip
+    return (f" {start} {model}'s Brier score ({brier:.3f}) is no better than {share}: its "
+            "probabilities are not yet worth more than that share.", False)  # fmt: skip
 
 
 def _why_not_auroc(metric: str, site: dict[str, Any]) -> str:
@@ -145,13 +163,19 @@ def _why_not_auroc(metric: str, site: dict[str, Any]) -> str:
 
 
 def site_versus_base(
-    name: str, site: dict[str, Any], *, model: str = "the federated adapter"
+    name: str,
+    site: dict[str, Any],
+    *,
+    model: str = "the federated adapter",
+    calibrated: bool = False,
 ) -> dict[str, Any] | None:
     """The shared adapter (``model``: or the one named, whose comparison ``site`` holds as
     its ``versus_base``) against the base alone at site ``name``, as ``adapt`` records its
     ``versus_base`` (``metric``, ``difference``, ``ci``, ``verdict``, ``in_words``: the
     report's line, :func:`paired_line`); None where the site compared nothing."""
-    said = paired_line(name, site, model=model) if site.get("n_test") else None
+    said = (
+        paired_line(name, site, model=model, calibrated=calibrated) if site.get("n_test") else None
+    )
     if said is None:
         return None
     paired = site["versus_base"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.checks import did_you_mean
+from medadapt.checks import named_with_hints
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
 from medadapt.modalities.base import RECODED, UNKNOWN, UNRECOGNISED, Modality, Samples
@@ -42,11 +42,11 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
             if len(present) > 10
             else ", ".join(sorted(present))
         )
-        meant = did_you_mean(missing[0], sorted(present), among=10)
-        elsewhere = "" if meant else samples.group_column_hint(missing, holding_only=True)
+        named, meant, hinted = named_with_hints(missing, sorted(present), among=10)
+        elsewhere = "" if hinted else samples.group_column_hint(missing, holding_only=True)
         raise DataError(
-            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column "
-            f"{column!r}{meant} (it has: {listed}){elsewhere}"
+            f"{what}: group(s) {named} not found in column {column!r}{meant} (it has: "
+            f"{listed}){elsewhere}"
         )
     refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from medadapt.checks import did_you_mean
+from medadapt.checks import did_you_mean, named_with_hints
 from medadapt.data.group_columns import describe_values, group_column_hint
 from medadapt.errors import DataError
 
@@ -55,10 +55,10 @@ def select_groups(
     distinct = set(present.tolist())
     missing = [v for v in values if v not in distinct]
     if missing:
-        meant = did_you_mean(missing[0], sorted(distinct), among=10)
-        elsewhere = "" if meant else group_column_hint(frame, missing, holding_only=True)
+        named, meant, hinted = named_with_hints(missing, sorted(distinct), among=10)
+        elsewhere = "" if hinted else group_column_hint(frame, missing, holding_only=True)
         raise DataError(  # a trial's --group-column sex for the hospitals: told where they are
-            f"{what}: group(s) {', '.join(map(repr, missing))} not found in column {column!r}"
+            f"{what}: group(s) {named} not found in column {column!r}"
             f"{meant} (it has: {describe_values(distinct)}){elsewhere}"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)
