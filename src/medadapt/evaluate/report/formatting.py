@@ -132,6 +132,8 @@ def validated_words(metrics: dict[str, Any] | None) -> str:
     >>> validated_words({"n": 1060, "mae": 1234.5, "mae_ci": [1001.1, 1499.9],
     ...                  "notes": {"no_better_than_mean": "..."}})
     'MAE 1234 (1001-1500), n=1060, warning'
+    >>> validated_words({"auroc": 0.7891, "auroc_sites": 3})  # a federated adapter's mean
+    "AUROC 0.789, the mean of 3 sites' own"
     """
     return _validated(metrics, for_sr=False)
 
@@ -164,6 +166,11 @@ def _validated(metrics: dict[str, Any] | None, *, for_sr: bool) -> str:
             count += f", {patients} patients"
         return f"not reported ({count})" if metrics else "not evaluated"
     value = metrics[leading]
+    sites = metrics.get(f"{leading}_sites")
+    if n is None and isinstance(sites, int) and not isinstance(sites, bool):
+        # a federated adapter's: the sites' unweighted mean, each on its own patients (a
+        # trial's answer read "AUROC 0.789, n unknown")
+        count = f"mean of {sites} sites' own" if for_sr else f"the mean of {sites} sites' own"
     digits = 2 if for_sr else metric_digits(leading, value)
     shown = fmt_ci(value, metrics.get(f"{leading}_ci"), digits).replace("\u2013", "-")
     if for_sr:
