@@ -285,3 +285,18 @@ def test_a_federated_adapter_harmful_at_a_site_is_not_promoted(cli, adapter_dir)
         "--despite-warnings to serve it all the same)"
     )
     cli("promote", "fed@1", "--despite-warnings")
+
+
+def test_promote_warns_of_the_note_list_flags_on_the_headline_figure(cli, adapter_dir):
+    """A trial's federated adapter: ``list`` marked its mean AUROC with (!) and ``show``
+    printed why, and ``promote`` said nothing."""
+    from tests.registry.helpers import metadata
+
+    noted = {"auroc": 0.789, "auroc_ci": [0.7, 0.86], "auroc_sites": 3,
+             "notes": {"auroc": "over 3 of 4 sites only (none at Switzerland)"}}  # fmt: skip
+    cli("add", str(adapter_dir(7, meta=metadata(metrics=noted))), "--name", "fed")
+    listed, _ = cli("list")
+    assert "(!)" in listed
+    out, err = cli("promote", "fed@1")
+    said = " ".join((out + err).split())
+    assert "warning: fed@1: AUROC over 3 of 4 sites only (none at Switzerland)" in said, said

@@ -155,6 +155,10 @@ def promotion_messages(
     chance = chance_words(promoted)
     warned += [chance] if chance else []
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
+    if now is not None and now.value is not None and notes.get(now.name):  # list's (!) on
+        # it, said (a trial's federated mean, flagged by list and show, was promoted unsaid)
+        warned.append(f"{promoted.ref}: {metric_label(now.name)} "
+                      f"{' '.join(notes[now.name].split()).rstrip('.')}")  # fmt: skip
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
         warned.append(_unmeasured(promoted, was, notes))
     elif now.name != "auroc" and notes.get("auroc"):  # a trial's 12 rows: promoted unsaid
