@@ -22,3 +22,6 @@ def test_a_shared_note_is_said_once_below_its_table_and_keeps_its_number_after()
     assert '<p class="note">[2] wide</p>' in page
     assert "<td>its own note</td>" in page  # a note of one row stays in its row
     assert page.index("[1] no interval") < page.index("<th>class</th>")  # under its first table
+    report.table(["site", "note"], [["North", same], ["South", "its own"]])  # once, said before
+    again = report.render()
+    assert again.count(same) == 1 and again.count("<td>[1]</td>") == 5

@@ -263,3 +263,32 @@ def test_a_recalibrated_adapter_is_paired_on_what_recalibration_changes():
         "At A, paired on the same 100 held-out patients (a recalibration moves the risks but "
         "keeps their order: on the Brier score), A's recalibrated adapter changes Brier score by "
     )
+
+
+def test_a_kept_personalised_adapter_s_record_reads_its_own_figures():
+    """A review: the record a site keeps with its recalibrated adapter quoted the shared
+    adapter's Brier score under its name, and, lacking the base's, told to keep a base that
+    failed the same test; a multiclass recalibration (one offset per class) can reorder the
+    risks, and keeps AUROC first."""
+    from medadapt.cli.federate import _backwards_kept
+    from medadapt.federated.verdicts import calibrated_at, site_versus_base
+
+    assert calibrated_at({"personalise": "recalibrate"}, "binary")
+    assert not calibrated_at({"personalise": "recalibrate"}, "multiclass")
+    assert not calibrated_at({"personalise": "head"}, "binary")
+    worse = {"brier": 0.03, "brier_low": 0.01, "brier_high": 0.05}
+    site = {"n_train": 90, "n_test": 37,
+            "federated": {"n": 37.0, "n_positive": 35.0, "brier": 0.12, "shares_brier": 0.09},
+            "personalised": {"n": 37.0, "n_positive": 35.0, "brier": 0.095, "shares_brier": 0.09},
+            "base": {"brier": 0.1}, "versus_base": worse,
+            "personalised_versus_base": worse}  # fmt: skip
+    kept = site_versus_base("Sw", site, key="personalised_versus_base",
+                            model="Sw's recalibrated adapter", calibrated=True)  # fmt: skip
+    assert kept["verdict"] == "worse" and kept["neither_beats_shares"] is True
+    assert (
+        "neither Sw's recalibrated adapter's Brier score (0.095) nor the base alone's (0.100)"
+    ) in kept["in_words"] and "Keep the base model" not in kept["in_words"]
+    results = {"kept": {"Sw": "personalised/sw"}, "sites": {"Sw": site}}
+    assert "keep the base model instead" not in _backwards_kept(results)
+    site["base"]["brier"] = 0.08  # the base beats the shares: the adapter alone is worse
+    assert "keep the base model instead of" in _backwards_kept(results)

@@ -290,7 +290,7 @@ def test_a_federated_adapter_harmful_at_a_site_is_not_promoted(cli, adapter_dir)
 def test_promote_warns_of_the_note_list_flags_on_the_headline_figure(cli, adapter_dir):
     """A trial's federated adapter: ``list`` marked its mean AUROC with (!) and ``show``
     printed why, and ``promote`` said nothing."""
-    from tests.registry.helpers import metadata
+    from tests.registry.helpers import DATA_SUMMARY, metadata
 
     noted = {"auroc": 0.789, "auroc_ci": [0.7, 0.86], "auroc_sites": 3,
              "notes": {"auroc": "over 3 of 4 sites only (none at Switzerland)"}}  # fmt: skip
@@ -299,4 +299,14 @@ def test_promote_warns_of_the_note_list_flags_on_the_headline_figure(cli, adapte
     assert "(!)" in listed
     out, err = cli("promote", "fed@1")
     said = " ".join((out + err).split())
-    assert "warning: fed@1: AUROC over 3 of 4 sites only (none at Switzerland)" in said, said
+    assert (
+        "warning: fed@1: AUROC 0.789 (0.700–0.860): over 3 of 4 sites only (none at Switzerland)"
+    ) in said, said
+    perfect = {"auroc": 1.0, "auroc_ci": [0.95, 1.0], "notes": {
+        "auroc": "a perfect score is rarely real: check for a leak",
+        "too_good": "AUROC 1.000: too good to be true; check for a leak"}}  # fmt: skip
+    other_group = {**DATA_SUMMARY, "group": "Hungary"}  # (fed@1 serves VA Long Beach)
+    cli("add", str(adapter_dir(8, meta=metadata(metrics=perfect, data_summary=other_group))),
+        "--name", "leaky")  # fmt: skip
+    out, err = cli("promote", "leaky@1")
+    assert " ".join((out + err).split()).count("check for a leak") == 1  # said once (a review)

@@ -170,6 +170,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
     import json
 
     from medadapt import checks
+    from medadapt.cli import inputs
     from medadapt.federated.config import PERSONALISATION
     from medadapt.federated.flamby import (
         column_labels,
@@ -181,6 +182,7 @@ def _federated_demo(out: Path, *, seeds: int, n_boot: int, personalise: str) -> 
     from medadapt.federated.results import finite
     from medadapt.fileio import atomic_write_bytes
 
+    personalise = inputs.cased(personalise, PERSONALISATION)  # Recalibrate, as federate takes
     checks.one_of(personalise, "--personalise", PERSONALISATION)
     with status_progress("demo (flamby-federated)", total=seeds) as step:  # one step a seed
         results = run_federated_flamby(out, seeds=seeds, n_boot=min(n_boot, 200),

@@ -711,12 +711,14 @@ def _backwards_kept(results: dict[str, Any]) -> str:
     backwards = [name for name, site in sites.items()
                  if BACKWARDS in ((site.get("personalised") or {}).get("notes") or {})]  # fmt: skip
 
-    def verdict(name: str, site: dict[str, Any]) -> str | None:  # its own, against the base
-        paired = {**site, "versus_base": site.get("personalised_versus_base")}
-        return (site_versus_base(name, paired) or {}).get("verdict")
+    def worse_than_base(name: str, site: dict[str, Any]) -> bool:  # its own line's verdict
+        found = site_versus_base(name, site, key="personalised_versus_base") or {}
+        # where neither it nor the base beats the site's outcome shares, its line says so
+        # and no "keep the base model" follows (a review)
+        return found.get("verdict") == "worse" and not found.get("neither_beats_shares")
 
     worse = [name for name, site in sites.items()
-             if name not in backwards and verdict(name, site) == "worse"]  # fmt: skip
+             if name not in backwards and worse_than_base(name, site)]  # fmt: skip
     return (_kept_clause(backwards, "ranks its", "rank their",
                          "held-out patients backwards (see the warning above): do not use")
             + _kept_clause(worse, "does", "do", "worse than the base alone there (see above): "

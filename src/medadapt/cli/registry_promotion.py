@@ -155,9 +155,11 @@ def promotion_messages(
     chance = chance_words(promoted)
     warned += [chance] if chance else []
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
-    if now is not None and now.value is not None and notes.get(now.name):  # list's (!) on
-        # it, said (a trial's federated mean, flagged by list and show, was promoted unsaid)
-        warned.append(f"{promoted.ref}: {metric_label(now.name)} "
+    whole = any(key in notes for key in WHOLE_RESULT)  # said above (too good to be true...)
+    if now is not None and now.value is not None and notes.get(now.name) and not whole:
+        # list's (!) on it, said (a trial's federated mean, flagged by list and show, was
+        # promoted unsaid)
+        warned.append(f"{promoted.ref}: {metric_label(now.name)} {metric_text(now)}: "
                       f"{' '.join(notes[now.name].split()).rstrip('.')}")  # fmt: skip
     if now is None or now.value is None:  # nothing measured: the reader must know before serving
         warned.append(_unmeasured(promoted, was, notes))

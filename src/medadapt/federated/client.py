@@ -64,7 +64,7 @@ from medadapt.federated.sites import (
     trainable,
 )
 from medadapt.federated.strategies import SITE_INDEX
-from medadapt.federated.verdicts import site_versus_base
+from medadapt.federated.verdicts import calibrated_at, site_versus_base
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
 
@@ -332,7 +332,8 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
         metrics.update({f"{BASE_ALONE}{k}": v for k, v in base.items()})
         paired = _paired_with_base(site, scores, base_scores, shared, n_boot=n_boot)
         metrics.update({f"{VERSUS_BASE}{k}": v for k, v in paired.items()})
-        personalised = personal = None
+        personalised = personal = personal_paired = None
+        calibrated = False
         if run.personalise != "none":
             personalised = personalise(run, site.modality, site.schema, site.trained,
                                        site.train, site.index)  # fmt: skip
@@ -346,20 +347,25 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
             metrics.update({f"personal/{k}": v for k, v in personal.items()})
             # the adapter the site keeps, against the base alone too (a trial's fine-tuned
             # adapter, the one it would use, had no verdict: only the shared one had)
+            calibrated = calibrated_at({"personalise": run.personalise},
+                                       site.modality.task(site.schema))  # fmt: skip
             personal_paired = _paired_with_base(
                 site, personal_scores, base_scores, personal, n_boot=n_boot,
                 # a recalibration moves the risks, not their order: judged on the Brier score
                 # (a trial's recalibrated adapters repeated the shared one's AUROC verdict)
-                calibrated=run.personalise == "recalibrate",
+                calibrated=calibrated,
             )  # fmt: skip
             metrics.update({f"{PERSONAL_VERSUS_BASE}{k}": v for k, v in personal_paired.items()})
         if site.keep_in is not None and (personalised is not None or run.sites_out is None):
-            compared = {"n_test": len(site.test), "federated": shared, "versus_base": paired}
+            # every figure the site's lines read (a review: the personalised adapter's line
+            # quoted the shared one's Brier score, and the base's was missing)
+            compared = {"n_test": len(site.test), "federated": shared, "base": base,
+                        "personalised": personal, "versus_base": paired,
+                        "personalised_versus_base": personal_paired}  # fmt: skip
             own = None if personal is None else site_versus_base(
-                site.name, {"n_test": len(site.test), "federated": shared,
-                            "versus_base": personal_paired},
+                site.name, compared, key="personalised_versus_base",
                 model=f"{site.name}'s {PERSONAL_LABELS[run.personalise]} adapter",
-                calibrated=run.personalise == "recalibrate")  # fmt: skip
+                calibrated=calibrated)  # fmt: skip
             kept = Kept(site.name, site.data_path, shared, base, personal, site.leaks,
                         site_versus_base(site.name, compared), own)  # fmt: skip
             keep_at_site(site.keep_in, run, site.data, site.trained, kept, personalised,

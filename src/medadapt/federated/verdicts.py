@@ -30,7 +30,8 @@ def verdict_lines(results: dict[str, Any]) -> list[str]:
         line = paired_line(name, site)
         own = how and paired_line(name, site, key="personalised_versus_base",
                                   model=f"{name}'s {how} adapter",
-                                  calibrated=how == PERSONAL_LABELS["recalibrate"])  # fmt: skip
+                                  calibrated=calibrated_at(results.get("config") or {},
+                                                           results.get("task")))  # fmt: skip
         lines += [said for said in (line, own) if said]
     small = [f"{n} ({s['n_test']} of {s['n_train'] + s['n_test']})"
              for n, s in results["sites"].items()
@@ -107,6 +108,14 @@ def paired_line(
     return said
 
 
+def calibrated_at(config: dict[str, Any], task: str | None) -> bool:
+    """Whether the run's personalised adapters are a yes/no outcome's recalibration, whose
+    risks move but keep their order (AUROC unchanged: compared on the Brier score); several
+    classes' offsets, one per class, can change the order and the class called (a review),
+    and keep AUROC first."""
+    return config.get("personalise") == "recalibrate" and task == "binary"
+
+
 def _several_classes(site: dict[str, Any]) -> bool:
     """Whether the site's model has several classes: its figures count no patients with the
     outcome (a binary site sends ``n_positive``; a multiclass one NaN, a regression none)."""
@@ -167,25 +176,29 @@ def site_versus_base(
     site: dict[str, Any],
     *,
     model: str = "the federated adapter",
+    key: str = "versus_base",
     calibrated: bool = False,
 ) -> dict[str, Any] | None:
     """The shared adapter (``model``: or the one named, whose comparison ``site`` holds as
-    its ``versus_base``) against the base alone at site ``name``, as ``adapt`` records its
-    ``versus_base`` (``metric``, ``difference``, ``ci``, ``verdict``, ``in_words``: the
-    report's line, :func:`paired_line`); None where the site compared nothing."""
-    said = (
-        paired_line(name, site, model=model, calibrated=calibrated) if site.get("n_test") else None
-    )
+    its ``key``: ``"personalised_versus_base"`` for the site's personalised adapter) against
+    the base alone at site ``name``, as ``adapt`` records its ``versus_base`` (``metric``,
+    ``difference``, ``ci``, ``verdict``, ``in_words``: the report's line, :func:`paired_line`;
+    ``neither_beats_shares``: where neither it nor the base beats the site's outcome shares,
+    and the line says so rather than "keep the base model"); None where the site compared
+    nothing."""
+    said = (paired_line(name, site, key=key, model=model, calibrated=calibrated)
+            if site.get("n_test") else None)  # fmt: skip
     if said is None:
         return None
-    paired = site["versus_base"]
+    paired = site[key]
     metric = next(k for k in paired if not k.endswith(("_low", "_high")))
     low, high = float(paired[f"{metric}_low"]), float(paired[f"{metric}_high"])
     diff = Difference(metric, float(paired[metric]), (low, high),
                       of_classes=_several_classes(site))  # fmt: skip
     verdict = UNSETTLED if high - low <= 1e-12 else diff.verdict  # as its sentence says
+    neither = metric == "brier" and _no_better_than_shares(site, key, model, contrast=False)[1]
     return {"metric": metric, "difference": diff.value, "ci": [low, high],
-            "verdict": verdict, "in_words": said}  # fmt: skip
+            "verdict": verdict, "in_words": said, "neither_beats_shares": neither}  # fmt: skip
 
 
 UNSETTLED = "no difference shown or ruled out"  # the same difference in every resample

@@ -106,8 +106,8 @@ class Report:
         shared = [text for text, n in counts.items() if n > 1]
         below = [text for text in shared if text not in self.notes]
         self.notes += below
-        for row in rows:
-            if row[at] in shared:
+        for row in rows:  # a note said under an earlier table: its number, even in one row
+            if isinstance(row[at], str) and row[at] in self.notes:
                 row[at] = f"[{self.notes.index(row[at]) + 1}]"
         return rows, below
 
