@@ -39,12 +39,14 @@ def test_a_site_sends_how_many_have_its_commonest_class():
     assert sent["shares_brier"] == pytest.approx(1 - (shares**2).sum())  # as adapt judges it
     assert np.isnan(sent["n_positive"])
     assert set(sent) == {  # counts and summaries only: what crosses the network
-        "n", "n_positive", "n_patients", "commonest", "n_commonest", "shares_brier", "auroc",
-        "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+        "n", "n_positive", "n_patients", "commonest", "n_commonest", "fewest", "n_fewest",
+        "shares_brier", "auroc", "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+    assert (sent["fewest"], sent["n_fewest"]) == (4.0, 3.0)  # class '4': 3 patients
     from medadapt.federated.local import _shares
 
     empty = _shares("multiclass", [], len(CLASSES))  # every key at every site: Flower refuses
-    assert set(empty) == {"commonest", "n_commonest", "shares_brier"}  # replies that differ
+    assert set(empty) == {"commonest", "n_commonest", "fewest", "n_fewest",
+                          "shares_brier"}  # replies that differ  # fmt: skip
     assert all(np.isnan(value) for value in empty.values())
     assert sent["accuracy"] == pytest.approx(float((scores.argmax(1) == y).mean()))
 
@@ -74,7 +76,14 @@ def test_several_classes_have_no_threshold_and_are_short_of_a_class_not_an_outco
         "Brier score (summed over the classes: 0 to 2)")  # fmt: skip
     assert figure_label("brier", {"task": "binary"}) == "Brier score"
     site = {"n_train": 140, "n_test": 60, "federated": _figures(0.5)}
-    assert no_auroc_line("VA Long Beach", site) == (
+    assert no_auroc_line("VA Long Beach", site) == (  # a site of before: no rarest class sent
         "No AUROC at VA Long Beach: fewer than 5 of its held-out patients are in one of the "
         "classes (medadapt reports none below that); accuracy is reported there."
     )
+    site["federated"] |= {"fewest": 4, "n_fewest": 3}  # a trial's lines named no class
+    assert no_auroc_line("VA Long Beach", site, CLASSES) == (
+        "No AUROC at VA Long Beach: only 3 of its 60 held-out patients are in class '4', too "
+        "few for an AUROC (medadapt reports none below 5); accuracy is reported there."
+    )
+    site["federated"]["n_fewest"] = 0
+    assert "none of its 60 held-out patients is in class '4'" in no_auroc_line("VA", site, CLASSES)

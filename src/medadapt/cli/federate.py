@@ -669,7 +669,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
         stdout.print(line, markup=False, highlight=False)
     for name, site in results["sites"].items():
         if site["n_test"] and site["federated"].get("auroc") is None:
-            stdout.print(no_auroc_line(name, site), markup=False, highlight=False)
+            stdout.print(no_auroc_line(name, site, (results.get("base_model") or {}).get(
+                "classes")), markup=False, highlight=False)  # fmt: skip
 
     for line in failure_lines(
         results["failures"],

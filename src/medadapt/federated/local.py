@@ -226,12 +226,14 @@ def _shares(task: str, labels: Any, n_classes: int) -> dict[str, float]:
     Brier score of those shares (``shares_brier``: p(1 - p) for two classes, 1 - the sum of
     the squared shares for several, as ``adapt`` judges a Brier score), and, for several
     classes, the commonest class and how many have it (what calling everyone that class
-    would score). NaN at a site without samples: every site sends every key (Flower's
-    strategies refuse replies whose keys differ)."""
+    would score) and the rarest and how many have it (what an AUROC lacks). NaN at a site
+    without samples: every site sends every key (Flower's strategies refuse replies whose
+    keys differ)."""
     y = np.asarray(labels, dtype=int)
     out = {"shares_brier": float("nan")}
     if task == "multiclass":
-        out |= {"commonest": float("nan"), "n_commonest": float("nan")}
+        out |= {"commonest": float("nan"), "n_commonest": float("nan"), "fewest": float("nan"),
+                "n_fewest": float("nan")}  # fmt: skip
     if not len(y):
         return out
     counts = np.bincount(y, minlength=max(n_classes, 2))
@@ -239,6 +241,9 @@ def _shares(task: str, labels: Any, n_classes: int) -> dict[str, float]:
     if task == "multiclass":
         out["shares_brier"] = float(1 - (shares**2).sum())
         out["commonest"], out["n_commonest"] = float(counts.argmax()), float(counts.max())
+        # the class an AUROC lacks, where one has too few (a trial was told "one of the
+        # classes", at every site alike)
+        out["fewest"], out["n_fewest"] = float(counts.argmin()), float(counts.min())
     else:
         out["shares_brier"] = float(shares[1] * shares[0])
     return out

@@ -129,7 +129,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             )
         lines.append(f"{label.capitalize()}: {'; '.join(said)}.")
     if not regression:  # a measured outcome has no AUROC anywhere: nothing to explain
-        lines += [no_auroc_line(name, site) for name, site in results["sites"].items()
+        classes = (results.get("base_model") or {}).get("classes")
+        lines += [no_auroc_line(name, site, classes) for name, site in results["sites"].items()
                   if site["n_test"] and missing(site["federated"].get("auroc"))]  # fmt: skip
     share = results["bytes"].get("share_of_full_model")
     if share is not None:

@@ -184,6 +184,8 @@ COUNTS = (
     "n_patients",
     "n_commonest",
     "commonest",
+    "n_fewest",
+    "fewest",
 )  # whole numbers, though Flower's records hold floats
 
 

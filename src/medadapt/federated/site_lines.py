@@ -111,7 +111,7 @@ def failure_lines(failures: list[dict[str, Any]], rounds: int,
     return lines
 
 
-def no_auroc_line(name: str, site: dict[str, Any]) -> str:
+def no_auroc_line(name: str, site: dict[str, Any], classes: list[str] | None = None) -> str:
     """Why a site has no AUROC: too few held-out patients for any figure, one outcome only,
     or too few patients of the rarer one; for a measured outcome (a regression, which has no
     AUROC or accuracy), the figures it has instead (:func:`measured_line`)."""
@@ -122,8 +122,7 @@ def no_auroc_line(name: str, site: dict[str, Any]) -> str:
     if measured_at(site):
         return measured_line(name, site)
     if not missing(site["federated"].get("n_commonest")):  # several classes
-        why = (f"fewer than {MIN_PER_CLASS} of its held-out patients are in one of the classes "
-               "(medadapt reports none below that)")  # fmt: skip
+        why = _fewest_class(site["federated"], classes)
     elif missing(n) or missing(positive):
         why = "too few patients of one outcome among its held-out patients"
     elif positive in (0, n):
@@ -134,6 +133,20 @@ def no_auroc_line(name: str, site: dict[str, Any]) -> str:
         why = (f"only {rarer} of its {int(n)} held-out patients are {kind} the outcome, too "
                f"few for an AUROC (medadapt reports none below {MIN_PER_CLASS})")  # fmt: skip
     return f"No AUROC at {name}: {why}; accuracy is reported there."
+
+
+def _fewest_class(figures: dict[str, Any], classes: list[str] | None) -> str:
+    """Why a site of several classes has no AUROC: its rarest class among its held-out
+    patients, named (``classes``) and counted where the site sent it."""
+    fewest, n_fewest, n = figures.get("fewest"), figures.get("n_fewest"), figures.get("n")
+    if missing(fewest) or missing(n_fewest) or missing(n):
+        return (f"fewer than {MIN_PER_CLASS} of its held-out patients are in one of the "
+                "classes (medadapt reports none below that)")  # fmt: skip
+    which = int(fewest)
+    named = f"class {classes[which]!r}" if classes and which < len(classes) else "one class"
+    few = (f"none of its {int(n)} held-out patients is in {named}" if not n_fewest else
+           f"only {int(n_fewest)} of its {int(n)} held-out patients are in {named}")  # fmt: skip
+    return f"{few}, too few for an AUROC (medadapt reports none below {MIN_PER_CLASS})"
 
 
 def measured_line(name: str, site: dict[str, Any]) -> str:
