@@ -184,11 +184,22 @@ def test_the_verdict_and_the_site_table_count_patients_not_their_rows():
     assert site_table({"config": {}, "sites": {"A": site}}, "accuracy")[1][0][1] == "120"
 
 
+def _sites_summary(
+    sites: dict, metric: str, *, base: float, shared: float, counted: int | None = None
+) -> str:
+    """What the shared adapter's record says over ``sites``: their means of ``metric``
+    (``counted``: over how many sites, default all) and each site's paired verdict."""
+    from medadapt.federated.verdicts import versus_base_over_sites
+
+    average = {"base": {metric: base, f"{metric}_sites": counted or len(sites)},
+               "federated": {metric: shared}}  # fmt: skip
+    return versus_base_over_sites({"sites": sites, "average": average}, metric)["in_words"]
+
+
 def test_the_sites_summary_does_not_call_a_difference_without_an_interval_undetectable():
     """A trial's card said "no site showed a detectable gain (no detectable difference at
     Switzerland, ...)" where Switzerland's own line said that no difference can be shown, and
     none ruled out (the same accuracy in every resample of its 37 patients)."""
-    from medadapt.federated.verdicts import versus_base_over_sites
 
     def site(low: float, high: float, value: float = 0.0) -> dict:
         return {
@@ -198,11 +209,9 @@ def test_the_sites_summary_does_not_call_a_difference_without_an_interval_undete
             "versus_base": {"accuracy": value, "accuracy_low": low, "accuracy_high": high},
         }
 
-    results = {"sites": {"Switzerland": site(0.0, 0.0), "Hungary": site(-0.05, 0.1, 0.02),
-                         "VA Long Beach": site(0.02, 0.2, 0.1)},
-               "average": {"base": {"accuracy": 0.7, "accuracy_sites": 3},
-                           "federated": {"accuracy": 0.74}}}  # fmt: skip
-    said = versus_base_over_sites(results, "accuracy")["in_words"]
+    sites = {"Switzerland": site(0.0, 0.0), "Hungary": site(-0.05, 0.1, 0.02),
+             "VA Long Beach": site(0.02, 0.2, 0.1)}  # fmt: skip
+    said = _sites_summary(sites, "accuracy", base=0.7, shared=0.74)
     assert said.endswith(
         "Paired at each site on the same held-out patients (accuracy at 0.5): better at VA Long "
         "Beach (no difference shown or ruled out at Switzerland; no detectable difference at "
@@ -226,16 +235,12 @@ def test_a_site_of_few_training_patients_is_named_after_the_run():
 def test_the_sites_summary_names_the_sites_compared_on_brier_for_want_of_auroc():
     """A site with fewer than 5 patients of an outcome is compared on the Brier score; the
     summary named only the first site's figure for all of them."""
-    from medadapt.federated.verdicts import versus_base_over_sites
-
     ranked = {**_site({"auroc": 0.05, "auroc_low": 0.01, "auroc_high": 0.09}, n_test=40),
               "federated": {"n": 40.0, "n_positive": 20.0}}  # fmt: skip
     few = {**_site({"brier": 0.0, "brier_low": -0.1, "brier_high": 0.1}, n_test=40),
            "federated": {"n": 40.0, "n_positive": 3.0}}  # fmt: skip
-    results = {"sites": {"Cleveland": ranked, "Switzerland": few},
-               "average": {"base": {"auroc": 0.8, "auroc_sites": 1},
-                           "federated": {"auroc": 0.85}}}  # fmt: skip
-    said = versus_base_over_sites(results, "auroc")["in_words"]
+    said = _sites_summary({"Cleveland": ranked, "Switzerland": few}, "auroc", base=0.8,
+                          shared=0.85, counted=1)  # fmt: skip
     assert said.endswith(
         "Paired at each site on the same held-out patients (AUROC at Cleveland; Brier score at "
         "Switzerland): better at Cleveland (no detectable difference at Switzerland)."
