@@ -27,8 +27,9 @@ from tests.cli.helpers import run_cli
 from tests.federated.conftest import SITES
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
-METRIC_KEYS = {"num-examples", "train-loss", "site-index", "n", "n_positive", "n_patients", "auroc",
-               "accuracy", "balanced_accuracy", "brier", "shares_brier"}  # fmt: skip
+METRIC_KEYS = {"num-examples", "train-loss", "site-index", "patients-named", "n", "n_positive",
+               "n_patients", "auroc", "accuracy", "balanced_accuracy", "brier",
+               "shares_brier"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,9 @@ def test_the_run_records_its_base_outcome_patients_and_the_site_warnings(federat
         chol[0],
     ):
         assert line in report, line
+    # an id column names the patients at every site: no sentence takes rows for patients
+    assert all(site["patients_named"] is True for site in written["sites"].values())
+    assert "No id column names the patients" not in report
 
 
 def test_each_site_sends_the_paired_difference_and_the_report_states_it(federated):

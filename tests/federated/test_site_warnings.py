@@ -17,6 +17,7 @@ from medadapt.evaluate.metrics import too_good_note
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import RESULTS, summarise, write_results
 from medadapt.federated.server import FederatedOutcome
+from medadapt.federated.strategies import PATIENTS_NAMED
 from medadapt.federated.verdicts import paired_line, verdict_lines
 
 LEAK = ("too good to be true for most clinical questions; check for a leak (a copy of the "
@@ -178,15 +179,18 @@ ABOUT_BASE = {"folder": "/runs/fed/base", "trained_here": True,
                            "features"]}  # fmt: skip
 
 
-def _with_base(tmp_path: Path, about: dict | None) -> dict:
+def _with_base(tmp_path: Path, about: dict | None, named: dict[str, int] | None = None) -> dict:
     """``federated.json`` of a run over Cleveland (the base's group), Hungary and Switzerland
-    (every patient but a few with the outcome), with what the job records of the base."""
+    (every patient but a few with the outcome), with what the job records of the base;
+    ``named``: what each site's final reply said of its patients (none: said nothing)."""
     sites = {"Cleveland": {"federated": _figures(0.8, 0.85)},
              "Hungary": {"federated": _figures(0.82, 0.8)},
              "Switzerland": {"federated": _figures(0.75, 0.7, n=60, positives=45)}}  # fmt: skip
     run = FederatedRun(base_dir=tmp_path, data=None, label=None, group_column=None,
                        sites=tuple(sites)).check()  # fmt: skip
     final = [{"round": 3, "site": name, **site.pop("federated")} for name, site in sites.items()]
+    for entry in final:
+        entry.update({PATIENTS_NAMED: named[entry["site"]]} if named else {})
     outcome = FederatedOutcome(weights={}, rounds=[], final=final, failures=[],
                                train_counts={name: 100 for name in sites})  # fmt: skip
     counts = {"Cleveland": (285, 19), "Hungary": (205, 88), "Switzerland": (86, 60)}
@@ -239,6 +243,36 @@ def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path)
         "also sites here: each site held out only patients the base never trained on where its "
         "data let it recognise them (a site warns where it could not)."
     )
+
+
+def test_sites_whose_data_names_no_patients_say_each_row_is_taken_as_one(tmp_path):
+    """A trial's table without an id column: "19 held-out patients" at each site, where the
+    rest of medadapt says each row is taken as one patient. The sites say which they are;
+    the server's terminal lines and report say it after the counts."""
+    from medadapt.federated.site_lines import run_lines
+
+    some = _with_base(tmp_path, ABOUT_BASE, {"Cleveland": 1, "Hungary": 0, "Switzerland": 0})
+    assert [site["patients_named"] for site in some["sites"].values()] == [True, False, False]
+    said = (
+        "No id column names the patients at Hungary and Switzerland: each of the rows there "
+        "is counted as one patient, so a patient with several rows counts more than once, and "
+        "the 95% intervals may be too narrow."
+    )
+    assert run_lines(some)[-1] == said
+    assert said in _report(tmp_path)
+    every = _with_base(
+        tmp_path, ABOUT_BASE, dict.fromkeys(("Cleveland", "Hungary", "Switzerland"), 0)
+    )
+    assert run_lines(every)[-1].startswith("No id column names the patients at every site: ")
+    named = _with_base(
+        tmp_path, ABOUT_BASE, dict.fromkeys(("Cleveland", "Hungary", "Switzerland"), 1)
+    )
+    assert run_lines(named)[-1].startswith("Patients per site (training / held-out test): ")
+    assert [site["patients_named"] for site in _with_base(tmp_path, None)["sites"].values()] == [
+        None,
+        None,
+        None,  # a reply from before sites said it: nothing claimed either way
+    ]
 
 
 def test_the_headline_mean_names_the_sites_no_better_than_the_commoner_outcome(tmp_path):

@@ -63,7 +63,7 @@ from medadapt.federated.sites import (
     site_kept_leaks,
     trainable,
 )
-from medadapt.federated.strategies import SITE_INDEX
+from medadapt.federated.strategies import PATIENTS_NAMED, SITE_INDEX
 from medadapt.federated.verdicts import calibrated_at, site_versus_base
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
@@ -320,7 +320,11 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
     final = bool(config.get("final", 0))
     n_boot = run.n_boot if final else 0
     score = dict(classes=site.classes, n_boot=n_boot, seed=run.seed)
-    metrics: dict[str, float] = {"num-examples": len(site.test), SITE_INDEX: site.index}
+    metrics: dict[str, float] = {
+        "num-examples": len(site.test),
+        SITE_INDEX: site.index,
+        PATIENTS_NAMED: float(site.test.known_patients() is not None),
+    }
     scores = predict(site.modality, site.trained.model, site.schema, site.test,
                      adapter=site.trained.adapter)  # fmt: skip
     shared = site_metrics(site.modality, site.schema, site.test, scores, **score)

@@ -30,7 +30,7 @@ from medadapt.federated.records import (
 )
 from medadapt.federated.server import FederatedOutcome
 from medadapt.federated.sites import trainable
-from medadapt.federated.strategies import site_named
+from medadapt.federated.strategies import PATIENTS_NAMED, site_named
 from medadapt.federated.verdicts import versus_base_over_sites
 from medadapt.federated.wire import full_model_bytes
 from medadapt.fileio import atomic_write_bytes
@@ -111,6 +111,8 @@ def summarise(
         sites[name] = {
             "n_train": counts.get(name, (0, 0))[0],
             "n_test": counts.get(name, (0, 0))[1],
+            # whether its figures count patients (an id column) or take each row for one
+            "patients_named": _named(entry),
             "federated": _unprefixed(entry, ""),
             "personalised": _unprefixed(entry, "personal/") or None,
             # the shared adapter minus the base alone, paired at the site on its held-out
@@ -154,6 +156,13 @@ def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:
     return [site for site in run.sites if site in outcome.train_counts and site not in dropped]
 
 
+def _named(entry: dict[str, Any]) -> bool | None:
+    """Whether a site's final reply said its data names its patients; None where it sent
+    no final reply (or came from a medadapt that did not say)."""
+    named = entry.get(PATIENTS_NAMED)
+    return None if named is None else bool(named)
+
+
 def _round_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k in ("round", "site", *ROUND_METRICS)}
 
@@ -177,7 +186,7 @@ USED_BY = {"proximal_mu": ("fedprox",), "server_lr": ("fedadam", "fedyogi")}
 
 
 #: what a site's final reply carries for Flower, not a figure (its count is ``n``)
-FLOWER_KEYS = ("round", "site", "num-examples", "site-index")
+FLOWER_KEYS = ("round", "site", "num-examples", "site-index", PATIENTS_NAMED)
 COUNTS = (
     "n",
     "n_positive",

@@ -37,7 +37,25 @@ def run_lines(results: dict[str, Any]) -> list[str]:
               else f"{name} none (it did not take part: see the warning about it)"
               for name, site in results["sites"].items()]  # fmt: skip
     lines.append(f"Patients per site (training / held-out test): {'; '.join(counts)}.")
-    return lines
+    return lines + unnamed_patients_lines(results)
+
+
+def unnamed_patients_lines(results: dict[str, Any]) -> list[str]:
+    """The sites whose data names no patient (no id column), where each sample counts as a
+    patient of its own: a trial read "19 held-out patients" of a table without ids, as the
+    rest of medadapt says it ("each taken as one patient")."""
+    unnamed = [name for name, site in results["sites"].items()
+               if site.get("patients_named") is False]  # fmt: skip
+    if not unnamed:
+        return []
+    noun = (results.get("base_model") or {}).get("noun", "samples")
+    where = ("at every site" if len(unnamed) == len(results["sites"])
+             else f"at {listed(unnamed)}")  # fmt: skip
+    return [
+        f"No id column names the patients {where}: each of the {noun} there is counted as one "
+        f"patient, so a patient with several {noun} counts more than once, and the 95% "
+        "intervals may be too narrow."
+    ]
 
 
 def base_line(about: dict[str, Any], sites: list[str]) -> str:

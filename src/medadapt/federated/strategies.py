@@ -24,6 +24,9 @@ from medadapt.federated.config import FederatedRun
 from medadapt.federated.wire import AuditedGrid, as_float32
 
 SITE_INDEX = "site-index"
+#: 1 where the site's data names its patients (an id column, DICOM PatientID), 0 where each
+#: of its samples is taken as one patient (a count, not a figure: no rows travel)
+PATIENTS_NAMED = "patients-named"
 
 
 def inner_strategy(run: FederatedRun) -> Strategy:
