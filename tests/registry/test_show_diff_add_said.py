@@ -311,3 +311,51 @@ def test_a_version_with_the_same_weights_as_another_is_said_at_add_and_diff(cli,
     assert "byte for byte" not in out + err
     out, _ = cli("diff", "site_b@1", "site_b@3")
     assert "byte for byte" not in out
+
+
+def _federated(strategy: str, hungary: float) -> dict:
+    """A federated adapter's metadata: unweighted means over two sites and each site's own
+    figures with their intervals, as ``federate simulate`` records them."""
+    by_site = {
+        "Hungary": {"n": 89, "n_positive": 32, "auroc": hungary, "auroc_ci": [0.77, 0.94]},
+        "VA": {"n": 60, "n_positive": 45, "auroc": 0.759, "auroc_ci": [0.58, 0.91]},
+    }
+    return metadata(metrics={"auroc": (hungary + 0.759) / 2, "auroc_sites": 2},
+                    federated={"sites": ["Hungary", "VA"], "rounds": 2, "strategy": strategy,
+                               "local_epochs": 2, "personalise": "none",
+                               "differential_privacy": False, "by_site": by_site})  # fmt: skip
+
+
+def test_diff_of_federated_adapters_says_how_they_were_trained_and_each_site_s_figures(
+    cli, adapter_dir
+):
+    """A trial's fedavg and fedprox runs of one federation: diff showed their parent and
+    weights, means without intervals ("CIs overlap -"), neither strategy nor any site's
+    own figure with its interval."""
+    cli("add", str(adapter_dir(1, meta=_federated("fedavg", 0.875))), "--name", "fed")
+    cli("add", str(adapter_dir(2, meta=_federated("fedprox", 0.862))), "--name", "fed")
+    out, _ = cli("diff", "fed@1", "fed@2")
+    rows = _rows(out)
+    assert ["federated: strategy", "fedavg", "fedprox"] in rows
+    assert not [r for r in rows if r and r[0].startswith("federated: rounds")]  # the same
+    assert (
+        "the metrics above are unweighted means of the sites' own figures (no interval); "
+        "each site's, with its 95% interval, on its own held-out patients:"
+    ) in out
+    at_sites = out[out.index("metrics at each site") :]
+    site_rows = [r for r in _rows(at_sites) if r and r[0]]
+    assert site_rows[1:] == [
+        ["Hungary (89 rows)", "", "", "", ""],
+        ["AUROC", "0.875 (0.770–0.940)", "0.862 (0.770–0.940)", "-0.013", "yes"],
+        ["VA (60 rows)", "", "", "", ""],
+        ["AUROC", "0.759 (0.580–0.910)", "0.759 (0.580–0.910)", "+0.000", "yes"],
+    ]  # each site's count beside its name, not as rows of "+0"
+    said = json.loads(cli("diff", "fed@1", "fed@2", "--json")[0])
+    assert said["training"] == [{"key": "strategy", "a": "fedavg", "b": "fedprox"}]
+    hungary = {m["name"]: m for m in said["site_metrics"]["Hungary"]}
+    assert hungary["auroc"]["delta"] == pytest.approx(-0.013) and hungary["auroc"]["ci_overlap"]
+    assert hungary["n"]["delta"] == 0
+    cli("add", str(adapter_dir(3)), "--name", "fed", "--force")  # trained at one place
+    out, _ = cli("diff", "fed@1", "fed@3")
+    assert "metrics at each site" not in out  # figures at sites on one side only
+    assert ["federated: strategy", "fedavg", "-"] in _rows(out)

@@ -68,6 +68,7 @@ from medadapt.evaluate.report.formatting import listed
 from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDiff
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.card import federated_words
+from medadapt.registry.diff import MetricChange
 from medadapt.registry.groups import (
     fields_dropped,
     fields_refused,
@@ -446,24 +447,55 @@ def diff_cmd(
             console.print(f"warning: {line}", markup=False)
 
 
+def _metric_table(title: str, changes: dict[str, list[MetricChange]], d: VersionDiff, unit: str,
+                  classes: list[str] | None) -> Table:  # fmt: skip
+    """``diff``'s figures on both sides, with their change and whether their intervals
+    overlap where the versions predict the same outcome; ``changes`` by site (``""``: the
+    version's own figures, in a table without a site column)."""
+    compared = d.same_question is not False
+    table = Table(title=title)
+    by_site = list(changes) != [""]
+    columns = ("metric", d.a, d.b, "change", "CIs overlap") if compared else ("metric", d.a, d.b)
+    for column in columns:  # an interval is wrapped, never cut short
+        table.add_column(column, overflow="fold", min_width=13 if column in (d.a, d.b) else None)
+    for site, metrics in changes.items():
+        if by_site:  # the site's own row, its figures below it (a column of sites left the
+            table.add_section()  # intervals too narrow to read)
+            table.add_row(_site_cell(site, metrics, unit), *[""] * (len(columns) - 1))
+        for m in metrics:
+            if by_site and m.is_same_count:  # said beside the site's name
+                continue
+            a_text, b_text, change = change_cells(m)
+            overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
+            label = metric_label(m.name, unit, classes)
+            cells = ("  " * by_site + label, a_text, b_text)
+            table.add_row(*cells, *((change, overlap) if compared else ()))
+    return table
+
+
+def _site_cell(site: str, metrics: list[MetricChange], unit: str) -> str:
+    """A site's name, with its held-out count where both versions were tested on as many
+    (``Hungary (89 patients)``): a row of ``+0`` for it said nothing (a review)."""
+    n = next((m.a for m in metrics if m.name == "n" and m.is_same_count), None)
+    return site if n is None else f"{site} ({int(n.value)} {unit})"
+
+
 def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:
     """``diff``'s metrics table: both sides with the same decimals, their change and whether
     their intervals overlap, and what that may and may not mean; for two versions predicting
     different outcomes, the figures side by side only (a change between them means nothing)."""
     compared = d.same_question is not False
-    metrics = Table(title="metrics")
-    columns = ("metric", d.a, d.b, "change", "CIs overlap") if compared else ("metric", d.a, d.b)
-    for column in columns:
-        metrics.add_column(column)
-    for m in d.metrics:
-        a_text, b_text, change = change_cells(m)
-        overlap = {True: "yes", False: "no", None: "-"}[m.overlap]
-        cells = (metric_label(m.name, unit, classes), a_text, b_text)
-        metrics.add_row(*cells, *((change, overlap) if compared else ()))
-    console.print(metrics)
+    console.print(_metric_table("metrics", {"": d.metrics}, d, unit, classes))
+    if d.site_metrics:  # a federated adapter's figures: unweighted means, no interval
+        console.print(
+            "the metrics above are unweighted means of the sites' own figures (no interval); "
+            "each site's, with its 95% interval, on its own held-out patients:"
+        )
+        console.print(_metric_table("metrics at each site", d.site_metrics, d, unit, classes))
     if not compared:
         return
-    overlapping = [metric_label(m.name) for m in d.metrics if m.overlap]
+    everywhere = [*d.metrics, *(m for changes in d.site_metrics.values() for m in changes)]
+    overlapping = list(dict.fromkeys(metric_label(m.name) for m in everywhere if m.overlap))
     if overlapping:
         console.print(
             f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "

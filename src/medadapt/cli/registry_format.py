@@ -399,6 +399,9 @@ def diff_rows(
         rows.append((_FIELD_WORDS.get(c.key, words(c.key)), a, b))
     rows += [(f"config: {c.key}", cell(c.a), cell(c.b)) for c in diff.config
              if c.key != "method"]  # the method's own row says it  # fmt: skip
+    # how federated adapters were trained (a trial's fedavg and fedprox runs differed by
+    # their weights only)
+    rows += [(f"federated: {words(c.key)}", cell(c.a), cell(c.b)) for c in diff.training]
     told_a, told_b = (
         {f"data: {field}": said for field, said in summary_rows(summary)}
         for summary in (a_summary, b_summary)

@@ -14,7 +14,7 @@ means anything.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -88,6 +88,12 @@ class MetricChange:
         return f"{shown + 0.0:+.{digits}f}"  # + 0.0: never "-0.000"
 
     @property
+    def is_same_count(self) -> bool:
+        """A sample size (``n``, ``n_positive``) the same on both sides."""
+        a, b = self.a, self.b
+        return a is not None and b is not None and a.is_count and b.is_count and a == b
+
+    @property
     def overlap(self) -> bool | None:
         if self.a is None or self.b is None or self.a.ci is None or self.b.ci is None:
             return None
@@ -125,6 +131,12 @@ class VersionDiff:
     """On different bases, the request fields only ``a``'s base reads and only ``b``'s
     (a client of one sends fields the other refuses: ``promote`` refuses such a swap); None
     where the bases read the same fields, or either does not say."""
+    training: list[Change] = field(default_factory=list)
+    """How two federated adapters' trainings differ (``strategy``, ``rounds``, ``sites``...:
+    :func:`federated_training`); empty where neither is federated or they were trained alike."""
+    site_metrics: dict[str, list[MetricChange]] = field(default_factory=dict)
+    """Each site's own figures on both sides, for federated adapters (whose :attr:`metrics`
+    are unweighted means over sites, without intervals): ``{"Hungary": [auroc, ...]}``."""
 
     @property
     def identical_weights(self) -> bool:
@@ -164,6 +176,9 @@ class VersionDiff:
             "identical_weights": self.identical_weights,
             "request_fields": None if self.request_fields is None else
             {"only_a": self.request_fields[0], "only_b": self.request_fields[1]},
+            "training": [asdict(c) for c in self.training],
+            "site_metrics": {site: [m.to_dict() for m in changes]
+                             for site, changes in self.site_metrics.items()},
         }  # fmt: skip
 
 
@@ -201,6 +216,40 @@ def recorded(manifest_path: Path) -> AdapterRecord:
     except (OSError, ValueError, AttributeError):
         meta = None
     return AdapterRecord.from_json(meta)
+
+
+def federated_training(record: AdapterRecord) -> dict[str, Any]:
+    """How a federated adapter was trained, as its record says it (its sites, strategy,
+    rounds, local epochs, personalisation, privacy), without its sites' figures; ``{}`` for
+    an adapter trained at one place."""
+    federated = record.extra.get("federated")
+    if not isinstance(federated, dict):
+        return {}
+    return {k: v for k, v in federated.items() if k != "by_site"}
+
+
+def site_figures(record: AdapterRecord) -> dict[str, dict[str, Any]]:
+    """A federated adapter's figures at each site (``{"Hungary": {"n": 89, "auroc": 0.87,
+    "auroc_ci": [...]}}``), as its record keeps them; ``{}`` for any other adapter."""
+    by_site = (record.extra.get("federated") or {}).get("by_site")
+    return by_site if isinstance(by_site, dict) else {}
+
+
+def _site_changes(
+    a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]
+) -> dict[str, list[MetricChange]]:
+    """Each site's figures on both sides (a site of one side only: its figures against none);
+    none unless both adapters are federated (one trained at one place has no site figures)."""
+    out: dict[str, list[MetricChange]] = {}
+    if not (a and b):
+        return out
+    for site in list(a) + [s for s in b if s not in a]:
+        ma = {m.name: m for m in parse_metrics(a.get(site) or {})}
+        mb = {m.name: m for m in parse_metrics(b.get(site) or {})}
+        out[site] = [
+            MetricChange(n, ma.get(n), mb.get(n)) for n in list(ma) + [n for n in mb if n not in ma]
+        ]
+    return out
 
 
 def question(record: AdapterRecord) -> Question:
@@ -256,10 +305,13 @@ def diff_versions(
     *,
     splits: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None),
     questions: tuple[Question, Question] = (Question(None, None), Question(None, None)),
+    records: tuple[AdapterRecord, AdapterRecord] | None = None,
 ) -> VersionDiff:
     """``splits``: each version's recorded split, to tell whether the metrics compare;
     ``questions``: what each predicts (:func:`question`), to tell whether they measure the
-    same thing."""
+    same thing; ``records``: their metadata, for how federated adapters were trained and
+    their figures at each site."""
+    ra, rb = records or (AdapterRecord.from_json(None), AdapterRecord.from_json(None))
     general = {
         "method": (a.method, b.method),
         "task": (a.task, b.task),
@@ -283,4 +335,6 @@ def diff_versions(
         same_test_rows=same_test_rows(*splits),
         questions=questions,
         same_base=a.base_fingerprint.get("weights") == b.base_fingerprint.get("weights"),
+        training=_changes(federated_training(ra), federated_training(rb)),
+        site_metrics=_site_changes(site_figures(ra), site_figures(rb)),
     )
