@@ -287,6 +287,9 @@ WHOLE_RESULT_WORDS = {
     FEWER_THAN_BASE: "found half or fewer of a class the base found",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
+#: a federated adapter's record: the sites where its own accuracy was no better than calling
+#: every patient the commonest class (their names; its mean over sites hides them)
+NO_INFORMATION_SITES = "no_information_sites"
 
 
 def ranks_backwards(metrics: Any) -> bool:

@@ -246,6 +246,21 @@ def test_sites_whose_accuracy_says_nothing_are_named_with_the_mean():
     from medadapt.registry.records import other_values
 
     assert other_values(mean_over_sites(results)) == {}  # the counts of sites: said in notes
+    # served answers, /v1/adapters and predict carry it as a caution, by name where there is
+    # room (a review: the listing said nothing of it); the DICOM SR's 47 characters, counted
+    from medadapt.evaluate.report.formatting import recorded_cautions, spelled_cautions
+    from medadapt.serve.state import cautioned
+
+    metrics = mean_over_sites(results)
+    assert metrics["no_information_sites"] == ["Switzerland"]
+    assert recorded_cautions(metrics) == ["accuracy uninformative at 1 of 2 sites"]
+    spelled = ["at Switzerland, accuracy no better than calling every patient the commonest class"]
+    assert spelled_cautions(metrics) == spelled
+    assert cautioned("adapter fed@1", metrics) == (
+        f"caution, adapter fed@1 was recorded with: {spelled[0]}")  # fmt: skip
+    results["sites"]["Switzerland"]["federated"]["notes"] = {}
+    assert "no_information_sites" not in mean_over_sites(results)
+    assert recorded_cautions(mean_over_sites(results)) == []
 
 
 def test_a_site_trained_on_one_outcome_takes_part_with_a_note_but_not_one_without_both():

@@ -17,6 +17,7 @@ from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    NO_INFORMATION_SITES,
     SITE_FIGURES,
     TOO_GOOD_KEY,
     AdapterRecord,
@@ -274,6 +275,8 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
                         if not _finite((site.get(which) or {}).get(metric))]
                for metric, value in average.items()
                if not metric.endswith("_sites") and value is not None}  # fmt: skip
+    if uninformative:  # by name, for the cautions a served answer carries (a review)
+        average[NO_INFORMATION_SITES] = _no_information_sites(sites, which)
     if not lacking:
         return {**average, "notes": uninformative} if uninformative else average
     nowhere = [name for name in sites if all(name in names for names in lacking.values())]
@@ -292,6 +295,14 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
     for metric, said in uninformative.items():
         notes[metric] = f"{notes[metric]}; {said}" if metric in notes else said
     return {**average, "notes": notes}
+
+
+def _no_information_sites(sites: dict[str, Any], which: str) -> list[str]:
+    """The sites whose own accuracy of ``which`` is no better than calling every patient
+    one class (their figures' ``no_information`` note)."""
+    return [name for name, site in sites.items()
+            if isinstance(((site.get(which) or {}).get("notes") or {}).get("no_information"),
+                          str)]  # fmt: skip
 
 
 def _no_information_at(sites: dict[str, Any], which: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from medadapt.results import (  # noqa: F401 (IN_LABEL_UNITS, metric_digits: re-
     IN_LABEL_UNITS,
     METRIC_LABELS,
     MISSED_CLASS,
+    NO_INFORMATION_SITES,
     ONE_CLASS,
     UNMEASURED_WORDS,
     WHOLE_RESULT,
@@ -197,7 +198,22 @@ def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
         said.insert(0, UNMEASURED_WORDS)
     elif metrics.get("auroc") is None and notes.get("auroc"):  # a trial's served answers said
         said.append(AUROC_UNMEASURED_WORDS)  # "every patient is called positive" only
-    return said + _uncertain_result(metrics, notes)
+    return said + _uncertain_result(metrics, notes) + _uninformative_sites(metrics)
+
+
+def _uninformative_sites(metrics: dict[str, Any]) -> list[str]:
+    """A federated adapter's caution where its accuracy at some sites was no better than
+    calling every patient one class (its mean over sites hides them: a review found its
+    listing and served answers silent on it).
+
+    >>> _uninformative_sites({"no_information_sites": ["Switzerland"], "accuracy_sites": 4})
+    ['accuracy uninformative at 1 of 4 sites']
+    """
+    names = metrics.get(NO_INFORMATION_SITES)
+    if not isinstance(names, list) or not names:
+        return []
+    of = metrics.get("accuracy_sites")
+    return [f"accuracy uninformative at {len(names)}{f' of {of}' if of else ''} sites"]
 
 
 MAX_RECORDED_WORDS = 200  # longest recorded warning said in a caution, as recorded
@@ -216,6 +232,10 @@ def spelled_cautions(metrics: dict[str, Any] | None) -> list[str]:
         recorded = _recorded_words(notes, key) if words in said else None
         if recorded is not None:
             said[said.index(words)] = recorded
+    for words in _uninformative_sites(metrics or {}):  # the sites by name
+        names = listed(list(map(str, (metrics or {})[NO_INFORMATION_SITES])))
+        said[said.index(words)] = (f"at {names}, accuracy no better than calling every "
+                                   "patient the commonest class")[:MAX_RECORDED_WORDS]  # fmt: skip
     return said
 
 
