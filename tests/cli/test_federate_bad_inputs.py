@@ -8,6 +8,23 @@ import pytest
 
 from tests.cli.test_bad_inputs import FEDERATE, FEW_ROWS, TABLE, Case, case, refused
 
+#: ``federate simulate`` on the workspace's base, its ``--groups`` to follow
+ON_A_BASE_WITH_SITES = (
+    "federate",
+    "simulate",
+    "--data",
+    "{heart}",
+    "--label",
+    "num",
+    "--base",
+    "{base}",
+    "--out",
+    "{tmp}/f",
+    "--group-column",
+    "dataset",
+    "--groups",
+)
+
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
 
 
@@ -87,6 +104,15 @@ CASES = [
          "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
          says="site VA Long Beach: only 3 labelled rows",
          existing={"few.csv": _few_rows_beside_hungary()}),
+    case("simulate: two sites misspelt, each its hint", "federate", "simulate", *TABLE,
+         "--group-column", "dataset", "--groups", "Clevland,Hungry,Switzerland",
+         "--base-groups", "Cleveland", "--out", "{tmp}/f", flag="--groups",
+         says="group(s) 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
+         "'Hungary'?) not found in column 'dataset'"),  # a trial's: the first one only
+    case("simulate --base: two sites misspelt, each its hint", *ON_A_BASE_WITH_SITES,
+         "Clevland,Hungry,Switzerland", flag="--groups",
+         says="group(s) 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
+         "'Hungary'?) not found in column 'dataset'"),
     case("simulate: a site not in the data", "federate", "simulate", "--data",
          "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
          "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",

@@ -34,6 +34,7 @@ from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.sites import every_site_present
 from medadapt.modalities.base import Modality, Reading, Samples, names
 from medadapt.workflows.splitting import select
 
@@ -67,6 +68,7 @@ def refuse_leaks_at_sites(run: FederatedRun, modality: Modality, base: Any, opti
         return
     rows = modality.read_for_model(run.data, base, options, group_column=run.group_column,
                                    label=run.label)  # fmt: skip
+    every_site_present(run, rows)
     allowed = [*schema.allowed_leaks, *names(getattr(options, "allow_leak", None))]
     _refuse(_at_sites(run, schema, rows, allowed), str(schema.label), trained_here=False)
 
