@@ -78,3 +78,34 @@ def test_patient_ids_are_compared_exactly_however_written():
     digests = _id_cells(ids, bytes.fromhex(SALT))
     assert digests[0] != digests[1]
     assert digests[2] == digests[3] == digests[4] and digests[5] == digests[6]
+
+
+def test_a_training_patient_whose_outcome_was_corrected_is_recognised_by_id():
+    """A trial's later export corrected the outcome of 6 training patients (id and every
+    feature the same): 3 of them were scored as held out. Without an id nothing says that
+    such a row is the same patient: it stays a test row, as before."""
+    from medadapt.data.schema import TableSchema
+
+    rng = np.random.default_rng(1)
+    trained = pd.DataFrame({"age": rng.integers(40, 80, 60), "bp": rng.normal(130, 15, 60),
+                            "y": rng.integers(0, 2, 60), "pid": np.arange(60)})  # fmt: skip
+    schema = TableSchema.infer(trained, label="y", id_column="pid")
+    hasher = RowHasher.for_schema(schema, salt=SALT)
+    record = hasher.record(trained, trained["pid"])
+    corrected = trained.assign(y=np.where(np.arange(60) < 6, 1 - trained["y"], trained["y"]))
+    assert trained_mask(corrected, record, "pid").all()
+    assert trained_mask(corrected, record).tolist() == [False] * 6 + [True] * 54  # no id
+    strangers = corrected.assign(pid=corrected["pid"] + 1000)  # other patients, alike
+    assert trained_mask(strangers, record, "pid").tolist() == [False] * 6 + [True] * 54
+    older = {**record, "one_changed_with_id": _features_only(hasher, trained)}
+    assert trained_mask(corrected, older, "pid").tolist() == [False] * 6 + [True] * 54
+
+
+def _features_only(hasher: RowHasher, frame: pd.DataFrame) -> str:
+    """A record's one-changed hashes as written before the label was left out too: each
+    feature's only."""
+    from medadapt.data.row_hashes import _nonzero, _pack
+
+    digests = hasher.one_changed(frame["pid"], hasher._cells(frame))
+    features = [hasher.columns.index(f) for f in hasher.features]
+    return _pack(_nonzero(digests[:, features]))

@@ -183,9 +183,12 @@ class RowHasher:
         return record
 
     def one_changed(self, ids: pd.Series, cells: np.ndarray) -> np.ndarray:
-        """Per row and feature: a keyed hash of the row without that feature, joined with the
-        row's patient id (``ids``; a row without one gets 0, which matches nothing). ``cells``:
-        the rows' :meth:`_cells`. Shape: (N, F) ``uint64``. Vectorised: each cell's keyed
+        """Per row and column (each feature, and the label: a training patient's outcome
+        corrected in a later export, a trial's 3 patients scored as held out): a keyed hash of
+        the row without that column, joined with the row's patient id (``ids``; a row without
+        one gets 0, which matches nothing). ``cells``: the rows' :meth:`_cells`. Shape: (N, C)
+        ``uint64`` (records written before the label was left out hold (N, F): their rows
+        with another label match nothing, as before). Vectorised: each cell's keyed
         digest is mixed with its column, the row is their sum (mod 2**64), and leaving one out
         subtracts it; the id is mixed in last, so no hash of an id alone is ever made."""
         with np.errstate(over="ignore"):
@@ -193,7 +196,7 @@ class RowHasher:
             terms = _mixed(cells ^ columns)
             total = terms.sum(axis=1, dtype="<u8")
             who = _mixed(_id_cells(ids, self._key))
-            left = [self.columns.index(feature) for feature in self.features]
+            left = list(range(len(self.columns)))  # every feature's, and the label's
             rest = total[:, None] - terms[:, left]  # (N, F)
             out = _mixed(rest ^ who[:, None] ^ (columns[left] * _GOLDEN))
         out[ids.isna().to_numpy()] = 0  # no id: nothing to join with
@@ -258,8 +261,8 @@ def trained_mask(
     """Per row of ``frame``: whether its content is one of the recorded training rows (over
     the columns ``frame`` has, when it lacks one feature the record left out), or, where the
     record and ``frame`` carry the patient id (``id_column``), a training patient's row with
-    one feature's value changed (a re-export in other units, rounded, or one cell emptied:
-    the id, every other feature and the label equal)."""
+    one value changed (a re-export in other units, rounded, or one cell emptied: the id,
+    every other feature and the label equal; or the label alone: an outcome corrected)."""
     none = np.zeros(len(frame), dtype=bool)
     if not record or unrecognisable(frame, record):
         return none
