@@ -47,7 +47,6 @@ from medadapt.train.fitting import Adaptation, require_network
 from medadapt.train.loop import TrainConfig, predict_logits
 
 ImageAdaptation = Adaptation
-score_images = score_classifier
 __all__ = [
     "CT_WINDOWS",
     "ImageAdaptation",
@@ -73,6 +72,37 @@ OnEpoch = Callable[[int, float, float | None], None] | None
 
 def _modality():
     return modality_of("image")
+
+
+def score_images(
+    truth: ImageDataset | Sequence[int] | np.ndarray,
+    proba: np.ndarray,
+    classes: Sequence[str],
+    **options: Any,
+) -> dict[str, Any]:
+    """:func:`~medadapt.evaluate.scoring.score_classifier` of ``proba`` (N, K; a column per
+    class of ``classes``, the model's: ``base.schema.classes``) against ``truth``: the scored
+    images themselves, whose labels are read by class name (a dataset loaded in another class
+    order is scored against the right columns: a trial's folders, read alphabetically, gave
+    AUROC 0.05 for a model of 0.95) and whose patients are resampled together; or their labels
+    as indices into ``classes``. ``options``: ``score_classifier``'s (``n_boot``, ``seed``,
+    ``groups``, ``threshold``...)."""
+    if not isinstance(truth, ImageDataset):
+        return score_classifier(truth, proba, classes, **options)
+    classes = list(classes)
+    unknown = [name for name in truth.classes if name not in classes]
+    if unknown:
+        raise DataError(
+            f"the images' classes {list(truth.classes)} include {unknown}, which the model does "
+            f"not score (its classes: {classes}): score them with a model that has "
+            f"{'that class' if len(unknown) == 1 else 'those classes'} (images.adapt(..., "
+            "new_classes=...))"
+        )
+    as_model = np.array([classes.index(name) for name in truth.classes])[truth.y.numpy()]
+    subjects = truth.subjects
+    if subjects is not None and all(subjects):  # a patient's images resampled together
+        options.setdefault("patients", subjects)
+    return score_classifier(as_model, proba, classes, **options)
 
 
 def train_base(
@@ -115,9 +145,10 @@ def train_base(
     if order != classes:  # a trial scored images loaded in the folders' order: AUROC 0.0
         warnings.warn(
             f"the model's classes are {tuple(order)} (the positive class last), not dataset's "
-            f"order {classes}: predict_proba's columns follow the model's; load the images "
-            "you score with images.load_images(..., classes=base.schema.classes) so that "
-            "their labels follow it too",
+            f"order {classes}: predict_proba's columns follow the model's; score them with "
+            "images.score_images(dataset, p, base.schema.classes), which reads the labels by "
+            "name (a label array must follow the model's order: images.load_images(..., "
+            "classes=base.schema.classes))",
             UserWarning, stacklevel=2,
         )  # fmt: skip
     dataset = dataset.with_classes(order)

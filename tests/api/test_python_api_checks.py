@@ -337,6 +337,33 @@ def test_score_images_refuses_probabilities_that_are_not_a_column_per_class():
         images.score_images(y, np.full((20, 2), 0.5), ["normal", "lesion", "other"])
 
 
+def test_score_images_reads_a_dataset_s_labels_by_class_name():
+    """A trial's folders ``lesion/`` and ``normal/`` were read alphabetically, the model's
+    classes are ('normal', 'lesion'): scoring ``held_out.y`` against them, as the README did,
+    gave AUROC 0.05 for a model of 0.95. A dataset is scored by its class names now (against
+    scikit-learn), its patients resampled together; a class the model lacks is refused."""
+    rng = np.random.default_rng(0)
+    y = torch.tensor(np.r_[np.zeros(12), np.ones(12)], dtype=torch.long)  # 0: lesion
+    held_out = images.ImageDataset(images=torch.zeros(24, 1, 4, 4), y=y,
+                                   classes=["lesion", "normal"],
+                                   subjects=[f"p{i // 2}" for i in range(24)])  # fmt: skip
+    lesion = np.r_[rng.uniform(0.5, 1, 12), rng.uniform(0, 0.6, 12)]  # a good model's
+    p = np.c_[1 - lesion, lesion]  # columns: the model's ('normal', 'lesion')
+    scored = images.score_images(held_out, p, ("normal", "lesion"), n_boot=50)["overall"]
+    assert scored["auroc"] == pytest.approx(roc_auc_score(y.numpy() == 0, lesion))
+    assert scored["auroc"] > 0.9 and scored["n_patients"] == 12
+    as_indices = images.score_images(y.numpy(), p, ("normal", "lesion"), n_boot=0)["overall"]
+    assert as_indices["auroc"] == pytest.approx(1 - scored["auroc"])  # indices: the caller's
+    other = images.ImageDataset(images=torch.zeros(24, 1, 4, 4), y=y, classes=["lesion", "cyst"])
+    with pytest.raises(MedadaptError) as err:
+        images.score_images(other, p, ("normal", "lesion"))
+    assert _refusal(err) == (
+        "the images' classes ['lesion', 'cyst'] include ['cyst'], which the model does not "
+        "score (its classes: ['normal', 'lesion']): score them with a model that has that "
+        "class (images.adapt(..., new_classes=...))"
+    )
+
+
 @pytest.mark.parametrize(
     ("classes", "positive", "scored"),
     [

@@ -36,8 +36,9 @@ def test_a_base_that_reorders_the_classes_says_so_and_how_to_load_images_to_scor
     assert (
         "the model's classes are ('normal', 'nodule') (the positive class last), not "
         "dataset's order ['nodule', 'normal']: predict_proba's columns follow the model's; "
-        "load the images you score with images.load_images(..., classes=base.schema.classes) "
-        "so that their labels follow it too"
+        "score them with images.score_images(dataset, p, base.schema.classes), which reads the "
+        "labels by name (a label array must follow the model's order: images.load_images(..., "
+        "classes=base.schema.classes))"
     ) in said
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # in the model's order: nothing said
