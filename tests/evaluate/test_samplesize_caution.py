@@ -453,3 +453,16 @@ def test_one_patient_of_a_class_among_those_never_seen_is_said_in_the_singular()
     labels, risk = _separated(1, 9)
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.9}, "rows", CLASSES)
     assert "(1 of the 10 rows it never saw is of class " in outcome.r2_source
+
+
+def test_a_perfect_auroc_on_probabilities_that_barely_differ_is_no_skill():
+    """A trial's stalled image base gave 48 images 0.4675 to 0.4679 and ranked them
+    perfectly: study said it "tells the 48 images ... apart perfectly"."""
+    labels = np.r_[np.ones(6, int), np.zeros(6, int)]
+    risk = np.where(labels == 1, 0.4678, 0.4676) + np.linspace(0, 0.00005, 12)
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
+    assert (
+        "(it ranks the 12 patients it never saw perfectly, AUROC 1.000, on probabilities that "
+        "barely differ (a stalled model's ranking, not skill: its figures say nothing), which "
+        "implies no finite R-squared)" in outcome.r2_source
+    ), outcome.r2_source

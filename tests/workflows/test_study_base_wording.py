@@ -101,3 +101,24 @@ def test_a_size_whose_seeds_split_differently_says_its_rows_are_a_mean():
     )
     assert size_words(25.0, 0.5, "rows", (25, 25)) == "25 target rows (50%)"
     assert size_words(25.0, 0.5, "rows", None) == "25 target rows (50%)"  # a study run before
+
+
+def test_too_good_results_from_probabilities_that_barely_differ_are_said_to_say_nothing():
+    """A trial's study of a base whose probabilities ran 0.4675 to 0.4679 read "results too
+    good to be true ... check for a leak": its stalled training went unsaid (study.json
+    alone held the flat-scores note)."""
+    points = _points({"base_only": {1.0: [1.0, 1.0]},
+                      "lora": {0.5: [1.0, 0.9], 1.0: [1.0, 1.0]}})  # fmt: skip
+    for point in points:
+        first_at_half = point["seed"] == 0 and point["fraction"] == 0.5
+        if point["strategy"] == "base_only" or first_at_half:
+            point["metrics"]["notes"]["flat_scores"] = "nearly the same probability"
+    found = conclusions({"task": "binary", "points": points, "config": {"kind": "image"}},
+                        aggregate(points, "binary"))  # fmt: skip
+    assert found["too_good"].endswith(
+        "before trusting any of them. For the base model without adapter (which trains on no "
+        "target images: the same figure at every size); the LoRA adapter at 50% (1 of 2 "
+        "seeds), they rest on probabilities that barely differ: a model whose training "
+        "stalled gives such figures, as a leak can; they say nothing of how it does."
+    ), found["too_good"]
+    assert found["too_good"] in found["sentences"]

@@ -576,6 +576,24 @@ def _note_no_information(
         )
 
 
+def flat_spread(scores: Any) -> tuple[float, float] | None:
+    """The middle 90% of ``scores`` (N,) or (N, K): its two ends where the probabilities
+    hardly vary (within :data:`FLAT_SPREAD`; several classes: the most varying class's), or
+    None where they vary enough to rank cases, or take two values only, or are fewer than 3.
+
+    >>> flat_spread([0.4675, 0.4676, 0.4677, 0.4679]) is not None, flat_spread([0.1, 0.5, 0.9])
+    (True, None)
+    """
+    values = np.asarray(scores, dtype=float)
+    if np.unique(values).size <= 2 or len(values) < 3:
+        return None
+    columns = values.reshape(len(values), -1)  # several classes: each class's probability
+    ends = np.percentile(columns, [5, 95], axis=0)  # (a trial's confident model gave every
+    widest = int(np.argmax(ends[1] - ends[0]))  # wine its top class at 0.976: flagged as flat)
+    low, high = float(ends[0, widest]), float(ends[1, widest])
+    return None if high - low >= FLAT_SPREAD else (low, high)
+
+
 def _note_flat_scores(
     notes: dict[str, str], scores: np.ndarray, unit: str, *, measured: bool = True
 ) -> None:
@@ -588,15 +606,10 @@ def _note_flat_scores(
     common the classes are. Scores of two values are the two-values note's. Not
     ``measured`` (too few cases for any figure), from three cases: a trial's adapter gave six
     images 0.554 to 0.555, and each stored report read "Finding: class abnormal"."""
-    values = np.asarray(scores, dtype=float)
-    if np.unique(values).size <= 2 or len(values) < 3:
+    spread = flat_spread(scores)
+    if spread is None:
         return
-    columns = values.reshape(len(values), -1)  # several classes: each class's probability
-    ends = np.percentile(columns, [5, 95], axis=0)  # (a trial's confident model gave every
-    widest = int(np.argmax(ends[1] - ends[0]))  # wine its top class at 0.976: flagged as flat)
-    low, high = ends[0, widest], ends[1, widest]
-    if high - low >= FLAT_SPREAD:
-        return
+    low, high = spread
     places = 4  # enough decimals to tell the two ends apart (0.48445 and 0.48452)
     while places < 8 and round(low, places) == round(high, places):
         places += 1

@@ -43,7 +43,7 @@ import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.ignored_classes import called_classes
-from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units
+from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, flat_spread
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
     Criterion,
@@ -399,7 +399,11 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
     if few is not None:
         return None, few
     here = _auroc(labels == 1, scores)
-    if here >= 1:
+    if here >= 1 and flat_spread(scores) is not None:  # a stalled base's ranking (a trial's
+        return here, (f"it ranks the {seen} it never saw perfectly, AUROC {here:.3f}, on "
+                      "probabilities that barely differ (a stalled model's ranking, not skill: "
+                      "its figures say nothing), which implies no finite R-squared")  # fmt: skip
+    if here >= 1:  # study said "tells apart perfectly" of probabilities 0.4675 to 0.4679)
         return here, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     return here, None

@@ -28,7 +28,7 @@ from medadapt.evaluate.metrics import (
     leak_examples,
 )
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed
-from medadapt.results import MISSED_CLASS, share_text
+from medadapt.results import FLAT_SCORES, MISSED_CLASS, share_text
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_sentences import (
@@ -529,14 +529,31 @@ def backwards_sentence(by_strategy: dict[str, Any], noun: str = "samples") -> st
 def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> str | None:
     """One warning naming the strategies and sizes whose results are too good to be true (the
     base model alone at no size: it trains on none of the target ``noun``)."""
-    where = _noted_where(points, "too_good", f"the {{strategy}} ({BASE_ALONE.format(noun=noun)})")
+    base = f"the {{strategy}} ({BASE_ALONE.format(noun=noun)})"
+    where = _noted_where(points, "too_good", base)
     if where is None:
         return None
+    # of those, the ones whose probabilities barely differ: a stalled training's ranking (a
+    # trial's study sent its reader to look for a leak in a base that had learnt nothing)
+    stalled = _noted_where([_too_good_if_flat(p) for p in points], "too_good", base)
+    also = (
+        f" For {stalled}, they rest on probabilities that barely differ: a model whose "
+        "training stalled gives such figures, as a leak can; they say nothing of how it does."
+        if stalled else ""
+    )  # fmt: skip
     return (
         f"Warning: results too good to be true (AUROC >= {TOO_GOOD_AUROC}, perfect accuracy or "
         f"R² >= {TOO_GOOD_R2}) for {where}: check for a leak ({leak_examples(noun[:-1])}) "
-        "before trusting any of them."
+        f"before trusting any of them.{also}"
     )
+
+
+def _too_good_if_flat(point: dict[str, Any]) -> dict[str, Any]:
+    """``point`` with its too-good note only where its probabilities barely differ (every
+    point kept: :func:`_noted_where` counts the seeds of each size)."""
+    notes = point["metrics"].get("notes") or {}
+    kept = {k: v for k, v in notes.items() if k != "too_good" or FLAT_SCORES in notes}
+    return {**point, "metrics": {**point["metrics"], "notes": kept}}
 
 
 def _trained_at(by_strategy: dict[str, Any], fraction: float) -> bool:
