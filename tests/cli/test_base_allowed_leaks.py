@@ -125,3 +125,18 @@ def test_an_adapter_recorded_without_its_bases_columns_still_loads(kept, tmp_pat
                      kept["data"], "--group-column", "site", "--group", "C")  # fmt: skip
     assert result.code == 0, result.stderr
     assert f"warning: {FIGURES}" in result.stdout.splitlines()
+
+
+def test_a_study_on_the_base_says_the_column_it_kept(kept):
+    """A trial's ``study --base`` on a base that kept three columns named none of them (its
+    only leak words were the generic too-good warning); ``adapt`` and ``evaluate`` did."""
+    root = kept["root"]
+    result = run_cli("study", "--base", root / "base", "--data", kept["data"], "--group-column",
+                     "site", "--group", "C", "--fractions", "1", "--seeds", "1", "--methods",
+                     "base_only,head_only", "--n-boot", "20", "--workers", "1",
+                     "--out", root / "study")  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = BASE_LEAK.format(what="every strategy's figures")
+    assert [line for line in result.stdout.splitlines() if "'lab'" in line] == [f"warning: {said}"]
+    report = " ".join(unescape((root / "study" / "report.html").read_text()).split())
+    assert said in report or f"{said[0].upper()}{said[1:]}" in report

@@ -26,7 +26,7 @@ from medadapt.evaluate.sufficiency import check_sufficiency
 from medadapt.fileio import atomic_write_bytes, read_json
 from medadapt.modalities.base import Modality, Reading
 from medadapt.modalities.bundle import BaseModel
-from medadapt.results import StudyPoint
+from medadapt.results import StudyPoint, base_kept_leak_notes
 from medadapt.workflows import study_points
 from medadapt.workflows.base_label import check_label
 from medadapt.workflows.sample_size import study_sample_size
@@ -46,6 +46,18 @@ from medadapt.workflows.study_grid import (
 )
 
 __all__ = ["FRACTIONS", "STRATEGIES", "StudyConfig", "StudyData", "run_study"]
+
+
+def _base_kept_leaks(base: BaseModel, schema: Any, at_target: list[str]) -> list[str]:
+    """What ``adapt`` and ``evaluate`` say of the columns a given base kept with
+    ``--allow-leak``, for every strategy's figures; a column the target's own check names
+    (``at_target``) is said there, with its figure on these rows."""
+    label = getattr(schema, "label", None)
+    named = " ".join(at_target)
+    said = {leak.get("column") for leak in base.training.get("allowed_leaks") or []
+            if isinstance(leak, dict) and f"'{leak.get('column')}'" in named}  # fmt: skip
+    return base_kept_leak_notes(base.training, label, what="every strategy's figures",
+                                said_here=said)  # fmt: skip
 
 
 def prepare(
@@ -105,8 +117,11 @@ def prepare(
     if config.base is not None:  # a base the study trains itself gets its id column or warns
         warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
-    warnings += modality.check_study_target(schema, scored, options,
+    at_target = modality.check_study_target(schema, scored, options,
                                             given_base=config.base is not None)  # fmt: skip
+    if config.base is not None:  # the columns the base kept (a trial's study never named
+        warnings += _base_kept_leaks(base, schema, at_target)  # them; adapt and evaluate did)
+    warnings += at_target
     unseen = target.subset(pool) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
                      int(seen[chosen].sum()), warnings, unseen,
