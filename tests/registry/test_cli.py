@@ -1193,6 +1193,25 @@ def test_promote_warns_of_risks_worse_beyond_chance_behind_a_headline_alike(cli,
     assert "Brier" not in out
 
 
+def test_promote_says_nothing_of_figures_alike_as_shown(cli, adapter_dir):
+    """A trial read "east@2's Brier score <0.001 is higher (worse) than east@1's <0.001":
+    two figures that print alike (no interval: every resample gave the same value) are not
+    said to differ; with intervals, shown to their own digits, they are."""
+    _versions_tested(cli, adapter_dir, {"brier": 0.00004, "n": 60}, {"brier": 0.00009, "n": 60},
+                     splits=(SPLIT, SPLIT))  # fmt: skip
+    out, _ = cli("promote", "heart@2")
+    assert "served until now" not in out and "Brier" not in out, out
+    cli("promote", "heart", "--clear")
+    _versions_tested(cli, adapter_dir, {"brier": 0.00004, "brier_ci": [0.00001, 0.00008]},
+                     {"brier": 0.00009, "brier_ci": [0.00008, 0.0001]}, splits=(SPLIT, SPLIT),
+                     name="other")  # fmt: skip
+    out, _ = cli("promote", "other@2")
+    assert (
+        "other@2's Brier score 0.00009 (0.00008–0.00010) is higher (worse) than other@1's "
+        "0.00004 (0.00001–0.00008)"
+    ) in out, out
+
+
 def test_promoting_the_served_version_again_says_it_already_was(cli, adapter_dir):
     """Only that, and whether a server can load it: a trial's second promote repeated every
     warning the first had said."""

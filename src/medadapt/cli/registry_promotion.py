@@ -210,6 +210,9 @@ def _lower_figure(
     lower_is_better = now.name in LOWER_IS_BETTER
     if (now.value > then.value) != lower_is_better or now.value == then.value:
         return None  # as good or better
+    if metric_text(now) == metric_text(then):
+        return None  # alike as shown: a trial read "Brier score <0.001 is higher (worse) than
+        # <0.001" (no interval: every resample gave the same value, to the digits shown)
     direction = "higher (worse)" if lower_is_better else "lower"
     said = (
         f"{promoted.ref}'s {metric_label(now.name)} {metric_text(now)} is {direction} than "

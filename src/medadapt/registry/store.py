@@ -179,7 +179,7 @@ class Registry:
         ra, rb = (recorded(self.objects.path(v.manifest_blob)) for v in (va, vb))
         split_a, split_b = (r.split if isinstance(r.split, dict) else None for r in (ra, rb))
         asked = (question(ra), question(rb))
-        found = diff_versions(va, vb, splits=(split_a, split_b), questions=asked)
+        found = diff_versions(va, vb, splits=(split_a, split_b), questions=asked, records=(ra, rb))
         if found.same_base:
             return found
         only = groups.fields_dropped(self.root, vb, va)  # (only a's base's, only b's)
