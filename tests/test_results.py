@@ -54,6 +54,17 @@ def test_evaluation_json_reads_its_intervals_in_words_as_the_terminal_does():
     }
     unmeasured = {"n": 8, "auroc": None, "auroc_ci": None, "notes": {}}
     assert _evaluation(metrics=unmeasured).to_json()["in_words"] == {}
+    # a trial's "moderate" for AUROC 1.000 (0.797-1.000), beside the note calling it too good
+    too_good = {"n": 60, "auroc": 1.0, "auroc_ci": [0.797, 1.0],
+                "notes": {"too_good": "AUROC 1.000: too good to be true"}}  # fmt: skip
+    assert _evaluation(metrics=too_good).to_json()["in_words"] == {
+        "auroc": "too good to be true: no reading of the model's skill until a leak is ruled "
+        "out (notes.too_good)"
+    }
+    flat = {**too_good, "notes": {**too_good["notes"], "flat_scores": "nearly the same"}}
+    assert _evaluation(metrics=flat).to_json()["in_words"]["auroc"].startswith(
+        "says nothing: the probabilities barely differ"
+    )
 
 
 def test_evaluation_of_a_base_alone_has_no_comparison_keys_and_images_count_images():

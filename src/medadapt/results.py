@@ -375,7 +375,20 @@ def metrics_in_words(metrics: Mapping[str, Any]) -> dict[str, str]:
     r2_said = r2_in_words(r2, r2_ci[0]) if r2 is not None and r2_ci else None
     if r2_said:
         said["r2"] = r2_said
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), Mapping) else {}
+    caution = (_FLAT_READING if notes.get(FLAT_SCORES) else
+               _TOO_GOOD_READING if notes.get(TOO_GOOD_KEY) else None)  # fmt: skip
+    if caution:  # a trial's JSON read AUROC 1.000 (0.797-1.000) "moderate", beside the note
+        said = {metric: caution for metric in said} | {  # saying it was too good to be true
+            m: caution for m in ("auroc", "r2") if metrics.get(m) is not None and m not in said
+        }
     return said
+
+
+_TOO_GOOD_READING = ("too good to be true: no reading of the model's skill until a leak is ruled "
+                     "out (notes.too_good)")  # fmt: skip
+_FLAT_READING = ("says nothing: the probabilities barely differ, so the ranking rests on "
+                 "differences too small to act on (notes.flat_scores)")  # fmt: skip
 
 
 def r2_in_words(r2: float, low: float) -> str | None:

@@ -17,7 +17,7 @@ from medadapt.evaluate.retention import (
     auroc_change,
     old_classes_kept,
 )
-from medadapt.results import discrimination_in_words
+from medadapt.results import metrics_in_words
 
 _TRICKS = {
     "distill": "adapter + extended head; class-weighted cross-entropy on old and new images, "
@@ -35,7 +35,7 @@ def auroc_line(metrics: dict[str, Any], what: str) -> str | None:
     low, high = metrics["auroc_ci"]
     return (  # in words too, as evaluate's report says it (a trial's adapter 0.63 (0.46-0.80))
         f"{what}: AUROC {fmt_ci(metrics['auroc'], metrics['auroc_ci'])}: "
-        f"{discrimination_in_words(low, high)}; the true value is likely between {low:.2f} and "
+        f"{metrics_in_words(metrics)['auroc']}; the true value is likely between {low:.2f} and "
         f"{high:.2f}."
     )
 

@@ -41,8 +41,8 @@ from medadapt.modalities.base import ADAPTED_TO, Modality
 from medadapt.results import (
     IN_LABEL_UNITS,
     SAID_AS_WARNINGS,
-    discrimination_in_words,
     grouped,
+    metrics_in_words,
 )
 from medadapt.workflows.report_sections import (
     auroc_line,
@@ -111,7 +111,7 @@ def summary_lines(
             low, high = result["auroc_ci"]
             lines.append(
                 f"Discrimination (AUROC) {fmt_ci(result['auroc'], result['auroc_ci'])}: "
-                f"{discrimination_in_words(low, high)}; the true value is likely between "
+                f"{metrics_in_words(result)['auroc']}; the true value is likely between "
                 f"{low:.2f} and {high:.2f}."
             )
         elif result.get("auroc") is not None:  # no interval: the note says why
