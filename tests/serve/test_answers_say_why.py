@@ -300,3 +300,31 @@ def test_an_imported_adapter_s_answer_says_it_was_tested_at_another_site(served_
         [here] = _answer(own, [_patient(served_registry)])
     assert there["validated"] == here["validated"] + ", tested at another site (imported)"
     assert there["probability"] == here["probability"]
+
+
+def test_another_model_s_row_is_one_error_naming_the_adapter_it_fits():
+    """A trial sent a breast-cancer row to a diabetes adapter: 20 near-alike errors of a
+    kilobyte each, "more_errors": 10, and each listed "also read: sex, site", where 'sex'
+    routes to another model. Now one error for the many strangers, naming the served adapter
+    whose fields they all are; "also read" lists this model's own columns only."""
+    frame = pd.DataFrame({f"f{i:02d}": [float(i + j % 7) for j in range(40)] for i in range(3)})
+    schema = TableSchema.infer(frame.assign(y=[j % 2 for j in range(40)], site="A"), label="y",
+                               group_column="site")  # fmt: skip
+    cancer = {f"mean_{name}": 1.0 for name in ("radius", "texture", "area", "smoothness",
+                                               "symmetry", "concavity")}  # fmt: skip
+    elsewhere = {"east": frozenset({*cancer, "patient_id"}), "men": frozenset({"sex", "bmi"})}
+    (error,) = check_instance(schema, 0, {"f00": 1.0, **cancer}, {"sex"}, elsewhere=elsewhere)
+    assert error["loc"] == ["body", "instances", 0]
+    assert error["msg"] == (
+        "6 of this instance's fields are not fields of this model ('mean_radius', "
+        "'mean_texture', 'mean_area', 'mean_smoothness' ...); they are the fields of adapter "
+        "'east': send the instance there (\"adapter\": NAME) (its fields: f00, f01, f02; also "
+        "read: site)"
+    )
+    few = check_instance(schema, 0, {"f00": 1.0, "sex": "F", "colour": "red", "F01": 2.0},
+                         {"sex"})  # fmt: skip
+    assert [e["msg"] for e in few] == [  # a routing field passes unsaid; few strangers: each
+        "'colour' is not a field of this model (its fields: f00, f01, f02; also read: site)",
+        "'F01' is not a field of this model; did you mean 'f01'? (its fields: f00, f01, f02; "
+        "also read: site)",
+    ]

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 import medadapt
 from medadapt.data.extrapolation import outside_in_record
+from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, MedadaptError
 from medadapt.modalities.tabular.kind_slips import kind_slip_note, kind_slips
 from medadapt.registry.groups import group_key
@@ -294,6 +295,21 @@ def _field_errors(model: type[BaseModel], errors: list[Any]) -> list[dict[str, A
     return out
 
 
+def _fields_elsewhere(state: ServingState, route: Route) -> dict[str, frozenset[str]]:
+    """Each other promoted table adapter's fields (features, group and id columns), on a
+    base other than ``route``'s: where an instance's many unknown fields are all one's, its
+    error names it."""
+    out = {}
+    for name, other in state.tables.promoted.items():
+        served = state.bases.get(other.base_key)
+        schema = getattr(served, "schema", None)
+        if other.base_key == route.base_key or not isinstance(schema, TableSchema):
+            continue
+        own = {c for c in (schema.group_column, schema.id_column) if c}
+        out[name] = frozenset({f.name for f in schema.features} | own)
+    return out
+
+
 def _check_instances(
     state: ServingState, instances: list[dict[str, Any]], routes: list[Route]
 ) -> None:
@@ -302,7 +318,8 @@ def _check_instances(
     routing_fields = state.routing_fields()
     for i, (instance, route) in enumerate(zip(instances, routes, strict=True)):
         schema = state.bases[route.base_key].schema
-        errors += check_instance(schema, i, instance, routing_fields)
+        errors += check_instance(schema, i, instance, routing_fields,
+                                 elsewhere=_fields_elsewhere(state, route))  # fmt: skip
     if errors:
         raise RequestValidationError(errors)
 

@@ -12,12 +12,13 @@ the field it most likely meant ("did you mean 'chol'?") and the model's fields.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from medadapt.checks import did_you_mean
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import LARGEST_MEASUREMENT, NA_VALUES
+from medadapt.evaluate.report.formatting import listed as listed_in_words
 from medadapt.registry.records import shown
 
 #: what a numeric feature sent as text that is no number is told ("63" is read as 63)
@@ -124,16 +125,55 @@ def as_csv_reads(schema: TableSchema, instance: dict[str, Any]) -> dict[str, Any
             for key, value in instance.items()}  # fmt: skip
 
 
+#: more unknown fields than this, none spelt like one of the model's, are said in one error
+MANY_UNKNOWN = 4
+
+
+def _many_unknown(
+    keys: list[str], fields_said: str, elsewhere: Mapping[str, frozenset[str]] | None
+) -> str:
+    """One error for an instance's many fields of another model: how many, the first few, and
+    the served adapter whose fields they all are, where one's are."""
+    first = ", ".join(shown(key) for key in keys[:MANY_UNKNOWN])
+    owners = sorted(name for name, fields in (elsewhere or {}).items() if set(keys) <= fields)
+    adapters = "adapter" if len(owners) == 1 else "adapters"
+    named = listed_in_words([repr(name) for name in owners])
+    whose = (f"; they are the fields of {adapters} {named}: send the instance there "
+             '("adapter": NAME)' if owners else "")  # fmt: skip
+    return (f"{len(keys)} of this instance's fields are not fields of this model ({first} "
+            f"...){whose} (its fields: {fields_said})")  # fmt: skip
+
+
 def check_instance(
-    schema: TableSchema, index: int, instance: dict[str, Any], routing_fields: Iterable[str] = ()
+    schema: TableSchema,
+    index: int,
+    instance: dict[str, Any],
+    routing_fields: Iterable[str] = (),
+    elsewhere: Mapping[str, frozenset[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Field errors of instance ``index`` (an empty list when it can be scored)."""
+    """Field errors of instance ``index`` (an empty list when it can be scored). Fields that
+    route to an adapter (``routing_fields``: other models' group columns) are let through
+    unsaid; many unknown fields with no field meant among them are one error, naming the
+    served adapter whose fields they are (``elsewhere``: each other served adapter's fields)
+    where one has them all (a trial's breast-cancer row sent to a diabetes adapter got 20
+    near-alike errors of a kilobyte each, and "more_errors": 10)."""
     features = {f.name for f in schema.features}
-    allowed = features | {c for c in (schema.group_column, schema.id_column) if c}
-    allowed |= set(routing_fields)
+    own = sorted({c for c in (schema.group_column, schema.id_column) if c})
+    allowed = features | set(own) | set(routing_fields)
     errors = []
     known = sorted(features)
+    fields_said = ", ".join(known[:MAX_LISTED_FIELDS]) + (
+        " ..." if len(known) > MAX_LISTED_FIELDS else ""
+    )
+    fields_said += f"; also read: {', '.join(own)}" if own else ""  # this model's, not routing's
+    strangers = [key for key in instance if key not in allowed
+                 and key != getattr(schema, "label", None)
+                 and closest_field(key, known + own) is None]  # fmt: skip
+    if len(strangers) > MANY_UNKNOWN:
+        errors.append(_error(index, None, _many_unknown(strangers, fields_said, elsewhere)))
     for key in instance:
+        if key in strangers and len(strangers) > MANY_UNKNOWN:
+            continue
         if key == getattr(schema, "label", None):  # a trial sent its whole CSV row
             errors.append(
                 _error(
@@ -144,13 +184,9 @@ def check_instance(
                 )
             )
         elif key not in allowed:  # the group and id fields too: a trial's "datset" was
-            others = sorted(allowed - features)  # told neither its spelling nor the field
-            listed = ", ".join(known[:MAX_LISTED_FIELDS]) + (
-                " ..." if len(known) > MAX_LISTED_FIELDS else ""
-            )
-            listed += f"; also read: {', '.join(others)}" if others else ""
-            said = f"{shown(key)} is not a field of this model{_meant(key, known + others)}"
-            errors.append(_error(index, key, f"{said} (its fields: {listed})"))
+            # told neither its spelling nor the field
+            said = f"{shown(key)} is not a field of this model{_meant(key, known + own)}"
+            errors.append(_error(index, key, f"{said} (its fields: {fields_said})"))
     for feature in schema.numeric_features:
         value = instance.get(feature.name)
         if value is not None and not _finite_number(value):
