@@ -132,7 +132,7 @@ def test_a_label_of_counts_from_0_warns_that_it_builds_a_model_of_each_count(sou
     assert _said(caught, "-class model") == [
         "label column 'num' has 5 classes ('0', '1', '2', '3', '4'), so a 5-class model is "
         "built; for a yes/no outcome pass positive_above=0 (a value above 0 is positive), or "
-        "task='multiclass' to keep the 5 classes"
+        "if the 5 classes are meant, task='multiclass' to say so"
     ]
     with warnings.catch_warnings(record=True) as caught:  # chosen: nothing to say
         warnings.simplefilter("always")
@@ -140,8 +140,8 @@ def test_a_label_of_counts_from_0_warns_that_it_builds_a_model_of_each_count(sou
         ma.TableSchema.infer(source, label="num", positive_above=0, id_column="id")
     assert not _said(caught, "-class model")
     assert counted_classes_warning(inferred, COMMAND_LINE).endswith(
-        "for a yes/no outcome pass --positive-above 0 (a value above 0 is positive), or --task "
-        "multiclass to keep the 5 classes"
+        "for a yes/no outcome pass --positive-above 0 (a value above 0 is positive), or if the "
+        "5 classes are meant, --task multiclass to say so"
     )
 
 
@@ -157,15 +157,14 @@ def test_a_label_of_many_whole_numbers_may_be_a_score_and_says_so(source):
     assert _said(caught, "-class model") == [
         f"label column 'num' has 9 classes ({classes}), so a 9-class model is built, each "
         "number a class of its own with no order; pass task='regression' if it is a count or a "
-        "score (its numbers ordered), or task='multiclass' to keep the 9 classes"
+        "score (its numbers ordered), or if the 9 classes are meant, task='multiclass' to say so"
     ]
     assert task_line("multiclass", inferred.classes, label="num").endswith(
-        "inferred from --label num; if it is a count or a score (its numbers ordered) pass "
-        "--task regression; for a yes/no outcome --positive-above N"
+        "inferred from --label num"  # the warning says what else it may be, once
     )
     assert counted_classes_warning(
         ma.TableSchema.infer(source, label="num", id_column="id"), COMMAND_LINE
-    ).endswith("or --task multiclass to keep the 5 classes")  # 0 to 4: as before
+    ).endswith("or if the 5 classes are meant, --task multiclass to say so")  # 0 to 4
 
 
 def test_a_label_of_classes_that_are_not_counts_is_not_warned_about(source):

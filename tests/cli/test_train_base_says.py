@@ -15,10 +15,8 @@ from medadapt.cli.printing import task_line
 from tests.cli.helpers import CliResult, run_cli, succeeded
 from tests.cli.workspace import TINY_TABLE
 
-MULTICLASS = (
-    "task: multiclass, 5 classes ('0', '1', '2', '3', '4') inferred from --label num; for a "
-    "yes/no outcome pass --positive-above N, or set --task"
-)
+# its warning, next, says what else it may be (a trial read the same advice in both)
+MULTICLASS = "task: multiclass, 5 classes ('0', '1', '2', '3', '4') inferred from --label num"
 BINARY = "task: binary, positive class '1' (of '0', '1'), made by --positive-above 0: num > 0"
 REGRESSION = (
     "task: regression inferred from --label chol; for a yes/no outcome pass --positive-above N, "
@@ -179,7 +177,7 @@ def test_a_label_of_a_few_whole_numbers_taken_as_classes_is_a_warning(trained):
     assert trained["multiclass"].stdout.splitlines()[1] == (
         "warning: label column 'num' has 5 classes ('0', '1', '2', '3', '4'), so a 5-class "
         "model is built; for a yes/no outcome pass --positive-above 0 (a value above 0 is "
-        "positive), or --task multiclass to keep the 5 classes"
+        "positive), or if the 5 classes are meant, --task multiclass to say so"
     )
     assert not any("-class model is built" in line
                    for name in ("binary", "regression", "dichotomised")

@@ -354,9 +354,11 @@ def task_line(
     if chosen_task is not None:
         return f"task: {what} set by --task for --label {shlex.quote(label)}"
     line = f"task: {what} inferred from --label {shlex.quote(label)}"
-    from medadapt.data.schema import looks_measured
+    from medadapt.data.schema import looks_measured, numbers_read_as_classes
 
-    if task == "multiclass" and looks_measured(classes):  # a count or a score, perhaps
+    if task == "multiclass" and numbers_read_as_classes(classes):
+        pass  # its warning says what else it may be (said once: a trial read both)
+    elif task == "multiclass" and looks_measured(classes):  # a count or a score, perhaps
         line += ("; if it is a count or a score (its numbers ordered) pass --task regression; "
                  "for a yes/no outcome --positive-above N")  # fmt: skip
     elif task != "binary" and all(is_number(c) for c in classes):  # --positive-above applies

@@ -894,21 +894,28 @@ def unlabelled_note(
     )
 
 
+def numbers_read_as_classes(classes: Sequence[str]) -> bool:
+    """Whether a label's classes are a few whole numbers that :func:`counted_classes_warning`
+    warns of (0 among them, or numbers that look measured): what the task line then leaves
+    to that warning."""
+    return _whole_numbers(classes) and ("0" in classes or looks_measured(classes))
+
+
 def counted_classes_warning(schema: TableSchema, words: OptionWords = PYTHON) -> str | None:
     """The warning for a label of a few whole numbers, 0 among them (a count of diseased
     vessels, a grade), inferred to be classes: one model output per number, where a yes/no
     outcome ("any disease": above 0) is often meant. None for any other label. Names the
     label's classes only (as the task line does), never a patient's value."""
     classes = schema.classes
-    if schema.task != "multiclass" or not _whole_numbers(classes):
+    if schema.task != "multiclass" or not numbers_read_as_classes(classes):
         return None
     n = len(classes)
     scored = looks_measured(classes)
-    if "0" not in classes and not scored:
-        return None
     built = (f"label column {schema.label!r} has {n} classes ({', '.join(map(repr, classes))}), "
              f"so a {n}-class model is built")  # fmt: skip
-    keep = f"{words.set_to('task', 'multiclass')} to keep the {n} classes"
+    # (a trial's wine classes 0-2 read "--task multiclass to keep the 3 classes", beside a
+    # model of 3 classes already: it says the classes are meant, and this warning goes)
+    keep = f"if the {n} classes are meant, {words.set_to('task', 'multiclass')} to say so"
     measured = (f"{words.set_to('task', 'regression')} if it is a count or a score (its numbers "
                 "ordered)")  # fmt: skip
     if "0" not in classes:
