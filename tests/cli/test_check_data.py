@@ -95,9 +95,17 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     # the validation's assumptions in words; the log-odds distribution only in --json
     assert (
         f"validation assumes a model of C-statistic {figures['validation']['c_statistic']:.3f} "
-        "(the lower of the base model's AUROC on its source and at this site, 0.7 standing for "
-        "this site's where it gives none to plan on) whose risks are right on average at the "
-        "prevalence 0.745 (Riley et al. 2021; the spread of risks this implies: --json)" in said
+        f"(from {figures['validation']['c_statistic_from']}) whose risks are right on average "
+        "at the prevalence 0.745 (Riley et al. 2021; the spread of risks this implies: --json)"
+        in said
+    )
+    # only the reason that applies: the site gave its AUROC (a trial read "0.7 standing for
+    # this site's where it gives none" beside a site's own 0.997)
+    assert (
+        figures["validation"]["c_statistic_from"].startswith(
+            "the base model's AUROC at this site, "
+        )
+        and "standing" not in figures["validation"]["c_statistic_from"]
     )
     assert (
         "Normal(" not in said

@@ -215,3 +215,11 @@ def test_many_patients_per_parameter_are_not_blamed_on_a_strong_base():
         "then asks about 70 patients for each parameter trained (64 for the head-only "
         "adapter); a base model measured to predict better asks fewer."
     )
+    separated = {**default, "separated_at_site": "76 patients"}  # a perfect AUROC there: a
+    said = _per_parameter_words(separated, "head_only", {**entry, "binding": "i", "n": 4496})
+    assert said == (  # trial read "a base measured to predict better asks fewer" of it
+        " So many, because a perfect AUROC here gives no R-squared to plan on (it implies none "
+        "finite), so the conservative default (Cox-Snell R-squared 0.119) stands in for it, and "
+        "criterion (i) then asks about 70 patients for each parameter trained (64 for the "
+        "head-only adapter)."
+    )

@@ -212,10 +212,9 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
              _supported_cell(c, n_test)] for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
-    from medadapt.workflows.sample_size_outcomes import CAUTIOUS_C
-
-    assumed = ASSUMES.format(c=checked["c_statistic"], p=result["prevalence"],
-                             cautious=CAUTIOUS_C)  # fmt: skip
+    source = checked.get("c_statistic_from") or "the lower of the base model's AUROC on its "
+    source += "" if checked.get("c_statistic_from") else "source and at this site"
+    assumed = ASSUMES.format(c=checked["c_statistic"], p=result["prevalence"], source=source)
     stdout.print(f"{assumed}; {EVENTS_ARE.format(noun=result['noun'])}")
     for key in ("c_statistic_clipped", "not_reported"):
         if checked.get(key):
@@ -229,10 +228,9 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
 #: log-odds it implies (Riley et al. 2021's consistency condition) is in --json, where a trial
 #: read "log-odds Normal(1.250, 0.906)" and "pmvalsampsize's lpcstat" as jargon
 ASSUMES = (
-    "validation assumes a model of C-statistic {c:.3f} (the lower of the base model's AUROC on "
-    "its source and at this site, {cautious:g} standing for this site's where it gives none to "
-    "plan on) whose risks are right on average at the prevalence {p:.3f} (Riley et al. 2021; "
-    "the spread of risks this implies: --json)"
+    "validation assumes a model of C-statistic {c:.3f} (from {source}) whose risks are right on "
+    "average at the prevalence {p:.3f} (Riley et al. 2021; the spread of risks this implies: "
+    "--json)"
 )
 
 

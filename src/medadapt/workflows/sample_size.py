@@ -440,6 +440,13 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
     largest = max_cox_snell(prevalence) if result.get("task") == "binary" and prevalence else 1.0
     if r2 >= WEAK_SHARE * largest:
         return f" So many, because criterion ({binds}) {asks}."
+    if result.get("r2_basis") == BASIS_DEFAULT and result.get("separated_at_site"):
+        return (  # a trial read "a base model measured to predict better asks fewer" of a
+            # base that had told the site's patients apart perfectly
+            f" So many, because a perfect AUROC here gives no R-squared to plan on (it implies "
+            f"none finite), so the conservative default ({result['r2_label']} {r2_text(r2)}) "
+            f"stands in for it, and criterion ({binds}) then {asks}."
+        )
     if result.get("r2_basis") == BASIS_DEFAULT:  # nothing measured: not "predicts weakly"
         return (
             f" So many, because, with no R-squared to plan on from the base model here, the "
@@ -704,6 +711,7 @@ def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
     if risk is None:
         return {"criteria": [], "why": "the base model trained on every patient here"}
     prevalence, anticipated = outcome.figures["prevalence"], _lower_auroc(base, outcome)
+    source = (base.training.get("test_metrics") or {}).get("auroc")
     used = min(max(anticipated, C_RANGE[0]), C_RANGE[1])
     lp_mean, lp_sd = lp_distribution(prevalence, used)
     criteria = validation(prevalence=prevalence, c_statistic=used, lp_mean=lp_mean,
@@ -711,6 +719,7 @@ def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
     out = {
         "lp_mean": lp_mean, "lp_sd": lp_sd, "lp_from": LP_FROM.format(p=prevalence),
         "c_statistic": used, "c_statistic_anticipated": anticipated,
+        "c_statistic_from": _c_statistic_from(anticipated, source, _planned_here(outcome)),
         "criteria": [{**c.to_dict(), "supported": n_test >= c.n} for c in criteria],
     }  # fmt: skip
     if used != anticipated:
@@ -751,10 +760,45 @@ def _lower_auroc(base: BaseModel, outcome: Outcome) -> float:
     site gives none to plan on (too few patients), a cautious :data:`CAUTIOUS_C` takes its
     place: fewer patients never assume a better model than the source's."""
     source = (base.training.get("test_metrics") or {}).get("auroc")
-    here = outcome.figures.get("auroc_at_site")
-    if outcome.figures.get("separated_at_site"):  # perfect: not one to plan a test set on
-        here = None
+    here = _planned_here(outcome)
     return min(a for a in (source, CAUTIOUS_C if here is None else here) if a is not None)
+
+
+def _planned_here(outcome: Outcome) -> float | None:
+    """The base's AUROC at the site to plan on: None where there is none, or it is perfect
+    (no test set is planned on a perfect ranking)."""
+    if outcome.figures.get("separated_at_site"):
+        return None
+    return outcome.figures.get("auroc_at_site")
+
+
+def _c_statistic_from(anticipated: float, source: float | None, here: float | None) -> str:
+    """Where the anticipated C-statistic comes from, only the reason that applies (a trial's
+    read "0.7 standing for this site's where it gives none" beside the site's own 0.997).
+
+    >>> _c_statistic_from(0.726, 0.94, 0.726)
+    "the base model's AUROC at this site, 0.726, lower than its 0.940 on its source"
+    >>> _c_statistic_from(0.7, 0.994, None)
+    "0.7, standing for the base model's AUROC at this site, which gives none to plan on; \
+lower than its 0.994 on its source"
+    """
+    at_site, on_source = (
+        "the base model's AUROC at this site",
+        "the base model's AUROC on its source",
+    )
+    if here is None:
+        said = f"{CAUTIOUS_C:g}, standing for {at_site}, which gives none to plan on"
+        if source is None:
+            return said
+        if anticipated == source:
+            return (f"{on_source}, {source:.3f}, lower than the {CAUTIOUS_C:g} standing for this "
+                    "site's, which gives none to plan on")  # fmt: skip
+        return f"{said}; lower than its {source:.3f} on its source"
+    if source is None:
+        return f"{at_site}, {here:.3f}"
+    if anticipated == here:
+        return f"{at_site}, {here:.3f}, lower than its {source:.3f} on its source"
+    return f"{on_source}, {source:.3f}, lower than its {here:.3f} at this site"
 
 
 def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: Any,
