@@ -65,9 +65,16 @@ def test_spec_and_option_errors():
     with pytest.raises(ConfigError) as err:
         create_vision_backbone("torchvision:vit_b_16", num_classes=2, in_chans=3, image_size=32)
     assert str(err.value) == (
-        "unknown backbone 'torchvision:vit_b_16': use timm:<model name> (e.g. "
+        "unknown backbone 'torchvision:vit_b_16' (--backbone): use timm:<model name> (e.g. "
         "timm:vit_small_patch16_224) or monai:vit"
     )
+    tiny_kw = {"num_classes": 2, "in_chans": 3, "image_size": 32}
+    for spec, meant in (("vit_tiny_patch16_224", "timm:vit_tiny_patch16_224"),  # a trial's
+                        ("tim:vit_small_patch16_224", "timm:vit_small_patch16_224"),
+                        ("ViT", "monai:vit")):  # fmt: skip
+        with pytest.raises(ConfigError) as err:
+            create_vision_backbone(spec, **tiny_kw)
+        assert str(err.value).endswith(f"or monai:vit; did you mean '{meant}'?"), err.value
     with pytest.raises(ConfigError, match=r"^--backbone timm:resnet18 is not a VisionTransformer"):
         tiny_kw = {"num_classes": 2, "in_chans": 3, "image_size": 32}
         create_vision_backbone("timm:resnet18", **tiny_kw)

@@ -32,9 +32,23 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if library == "monai" and name == "vit":
         return library, name
     raise ConfigError(
-        f"unknown backbone {spec!r}: use timm:<model name> (e.g. timm:vit_small_patch16_224) "
-        "or monai:vit"
+        f"unknown backbone {spec!r} (--backbone): use timm:<model name> (e.g. "
+        f"timm:vit_small_patch16_224) or monai:vit{_meant_spec(str(spec))}"
     )
+
+
+def _meant_spec(spec: str) -> str:
+    """``"; did you mean 'timm:vit_tiny_patch16_224'?"`` for a timm model named without its
+    library (a trial's ``--backbone vit_tiny_patch16_224``), MONAI's ViT named bare, or a
+    library misspelt; empty otherwise."""
+    library, colon, name = spec.partition(":")
+    bare = name if colon else library
+    if not colon and bare.lower() == "vit":
+        return "; did you mean 'monai:vit'?"
+    if colon and library not in ("timm", "monai"):
+        close = difflib.get_close_matches(library.lower(), ["timm", "monai"], n=1, cutoff=0.5)
+        return f"; did you mean '{close[0]}:{name}'?" if close else ""
+    return f"; did you mean 'timm:{bare}'?" if not colon and timm.is_model(bare) else ""
 
 
 def refuse_hub_options(options: Mapping[str, Any]) -> None:
