@@ -133,11 +133,19 @@ def train_base(
     by file, pixel and stored-value keys; images built in memory, without files, by pixel
     key alone), so ``medadapt evaluate`` and ``adapt`` leave them out of any data."""
     from medadapt.data.option_words import PYTHON
-    from medadapt.modalities.images.classes import positive_last, sorted_positive_warning
+    from medadapt.modalities.images.classes import (
+        positive_last,
+        sorted_positive_warning,
+        stray_class_warnings,
+    )
 
     fitting.check_arguments(train_config, seed)
     _check_dataset(dataset)
     classes = list(dataset.classes)
+    counts = dict(zip(classes, np.bincount(dataset.y.numpy(), minlength=len(classes)).tolist(),
+                      strict=True))  # fmt: skip
+    for said in stray_class_warnings(counts):  # what the command line refuses
+        warnings.warn(said, UserWarning, stacklevel=2)
     order, how = positive_last(classes, positive_class, named=classes != sorted(classes))
     implicit = sorted_positive_warning(order, how, PYTHON)
     if implicit is not None:  # as a table's two-valued label warns

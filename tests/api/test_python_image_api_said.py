@@ -186,3 +186,19 @@ def test_another_library_s_warning_is_shown_as_raised_not_reworded(base, monkeyp
         library.filename == __file__
         and library.lineno == _library_warns.__code__.co_firstlineno + 2
     )
+
+
+def test_a_class_the_command_line_refuses_is_a_warning_in_python():
+    """A trial's class of 2 images beside 30 of each other: the command line refuses it
+    (without --class-names); images.train_base trained on it without a word."""
+    data = make_dataset({"nodule": 20, "normal": 20, "mass": 2}, ["nodule", "normal", "mass"],
+                        seed=4)  # fmt: skip
+    with pytest.warns(UserWarning) as said:
+        images.train_base(data, backbone_options=TINY, train_config=QUICK)
+    assert (
+        "class 'mass' has 2 of the 42 images (fewer than 5, the fewest any figure about a "
+        "class rests on): a base model cannot learn a class from so few, nor be tested on it; "
+        "images.train_base trains on it as given: add images of 'mass', file them under the "
+        "class they belong to (move them into that class's folder, or correct the label), or "
+        "remove them"
+    ) in [str(w.message) for w in said]

@@ -234,9 +234,19 @@ def stray_classes(counts: Mapping[str, int]) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str]) -> str:
+def stray_class_warnings(counts: Mapping[str, int]) -> list[str]:
+    """What the image API says of the classes the command line refuses without
+    ``--class-names`` (:func:`refuse_stray_classes`): it trains on the classes it is given,
+    and says why such a class teaches the model little (a trial's class of 2 images beside
+    30 trained without a word)."""
+    kept = "images.train_base trains on it as given"
+    return [_stray_class(name, counts, like, keep=kept) for name, like in stray_classes(counts)]
+
+
+def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str],
+                 keep: str | None = None) -> str:  # fmt: skip
     """Why class ``name`` (of ``counts``; spelt like the classes ``like``) is refused, and how
-    to file its images, or keep it."""
+    to file its images, or keep it (``keep``: said instead where it is kept: the API's)."""
     n, total = counts[name], sum(counts.values())
     them, they = ("it", "it belongs") if n == 1 else ("them", "they belong")
     has = f"class {name!r} has {n} of the {total} images"
@@ -250,6 +260,8 @@ def _stray_class(name: str, counts: Mapping[str, int], like: Sequence[str]) -> s
                " a base model cannot learn a class from so few, nor be tested on it")  # fmt: skip
         fix = (f"add images of {name!r}, file {them} under the class {they} to (move {them} "
                f"into that class's folder, or correct the label), or remove {them}")  # fmt: skip
+    if keep is not None:
+        return f"{why}; {keep}: {fix}"
     keep = (f"to keep {name!r} as a class of its own" if like else
             f"to keep {name!r} as a class all the same (so few images teach the model little "
             "of it, and no figure about it can be given)")  # fmt: skip
