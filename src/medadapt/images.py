@@ -144,8 +144,8 @@ def train_base(
     classes = list(dataset.classes)
     counts = dict(zip(classes, np.bincount(dataset.y.numpy(), minlength=len(classes)).tolist(),
                       strict=True))  # fmt: skip
-    for said in stray_class_warnings(counts):  # what the command line refuses
-        warnings.warn(said, UserWarning, stacklevel=2)
+    for said in [*stray_class_warnings(counts), *_blank_images(dataset)]:  # what the command
+        warnings.warn(said, UserWarning, stacklevel=2)  # line refuses
     order, how = positive_last(classes, positive_class, named=classes != sorted(classes))
     implicit = sorted_positive_warning(order, how, PYTHON)
     if implicit is not None:  # as a table's two-valued label warns
@@ -240,6 +240,8 @@ def adapt(
             )
         samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
         _warn_about_images(base.schema, samples, classes)
+        for said in _blank_images(dataset):
+            warnings.warn(said, UserWarning, stacklevel=3)
         result = fitting.adapt(
             _modality(), base, samples,
             method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,
@@ -502,6 +504,24 @@ def _check_pixels(images: Any, where: str) -> None:
             "range the model reads (as images.load_images gives): scale them first (8-bit "
             "values: divide by 255)"
         )
+
+
+def _blank_images(dataset: ImageDataset) -> list[str]:
+    """The warning for images that are blank (every pixel one value), which the command line
+    refuses among training images (a trial's blank picture trained a base without a word:
+    ``load_images`` keeps them unless ``keep_blank=False``)."""
+    flat = dataset.images.flatten(1)
+    blank = (flat.amax(dim=1) == flat.amin(dim=1)).nonzero().flatten().tolist()
+    if not blank:
+        return []
+    first = dataset.paths[blank[0]] if dataset.paths else f"image {blank[0]}"
+    are, they = ("is", "it teaches") if len(blank) == 1 else ("are", "they teach")
+    return [
+        f"{len(blank)} of the dataset's {len(dataset)} images {are} blank (every pixel one "
+        f"value; the first: {first}): {they} the model nothing; leave them out "
+        "(images.load_images(..., keep_blank=False) refuses them, as the command line does, or "
+        "leaves them out with on_error='skip')"
+    ]
 
 
 def _check_dataset(dataset: Any) -> None:

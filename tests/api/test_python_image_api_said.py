@@ -202,3 +202,19 @@ def test_a_class_the_command_line_refuses_is_a_warning_in_python():
         "class they belong to (move them into that class's folder, or correct the label), or "
         "remove them"
     ) in [str(w.message) for w in said]
+
+
+def test_blank_training_images_are_a_warning_in_python():
+    """A trial's folder held a one-value picture: load_images kept it (keep_blank=True) and
+    train_base trained on it without a word, where the command line refuses it."""
+    data = make_dataset({"nodule": 10, "normal": 10}, FOLDERS, seed=5)
+    data.images[3] = 0.0  # one value throughout
+    with pytest.warns(UserWarning) as said:
+        images.train_base(data, backbone_options=TINY, train_config=QUICK)
+    blank = [str(w.message) for w in said if "blank" in str(w.message)]
+    assert blank == [
+        "1 of the dataset's 20 images is blank (every pixel one value; the first: "
+        f"{data.paths[3] if data.paths else 'image 3'}): it teaches the model nothing; leave "
+        "them out (images.load_images(..., keep_blank=False) refuses them, as the command line "
+        "does, or leaves them out with on_error='skip')"
+    ]
