@@ -141,8 +141,13 @@ def test_a_copy_with_one_pixel_changed_is_no_exact_match_but_a_near_identical_co
     assert (
         f"warning: {n_trained} of the images predicted look like near-identical copies (lossy "
         "re-saves) of images the model trained on: if they are copies, their predictions are "
-        "optimistic"
+        "optimistic; leave them out of --data (a copy is no new patient); column trained_on "
+        "marks them"
     ) in " ".join(predicted.stdout.split()), predicted.stdout
+    # which ones (a trial's warning of 4 near-copies named none of them)
+    marked = pd.read_csv(root / "changed_predictions.csv", keep_default_na=False)["trained_on"]
+    assert (marked == "looks like a near-copy of a training image").sum() == n_trained
+    assert set(marked) == {"looks like a near-copy of a training image", ""}
 
 
 def test_an_rgb_copy_of_a_gray_npz_is_left_out_as_the_gray_one_is(tmp_path):

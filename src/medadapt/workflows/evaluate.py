@@ -207,9 +207,14 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
     return samples.subset(scored), used, excluded, warnings + near
 
 
+#: a predicted sample's ``trained_on`` where it looks like a near-identical copy of a training
+#: sample (no exact match: said, never acted on)
+NEAR_COPY = "looks like a near-copy of a training image"
+
+
 def _near_copies_warning(
     modality: Modality, data, samples, scored, splits, *, scored_as: str = "scored",
-    figures: str = "these figures",
+    figures: str = "these figures", near: np.ndarray | None = None, marked: bool = False,
 ) -> list[str]:  # fmt: skip
     """A warning naming how many of the ``scored`` samples look like near-identical copies of
     a training sample of ``splits`` (a JPEG re-save of a training PNG: its values differ a
@@ -217,12 +222,15 @@ def _near_copies_warning(
     (:func:`~medadapt.workflows.splitting.near_copies_sentence`); ``scored_as`` and
     ``figures``: what was done with them ("predicted": a trial's 22 near-copies were warned
     of by ``evaluate`` and not by ``predict``)."""
-    near = modality.near_copies(data, samples, splits, scored)
+    near = modality.near_copies(data, samples, splits, scored) if near is None else near
     if near is None or not near[scored].any():
         return []
     noun = modality.noun
-    return [near_copies_sentence(int(near[scored].sum()), f"the {noun} {scored_as}",
-                                 f"{noun} the model trained on", figures)]  # fmt: skip
+    said = near_copies_sentence(
+        int(near[scored].sum()), f"the {noun} {scored_as}", f"{noun} the model trained on", figures
+    )
+    return [f"{said}; column trained_on marks {'it' if near[scored].sum() == 1 else 'them'}"
+            if marked else said]  # fmt: skip
 
 
 def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
@@ -390,18 +398,25 @@ def _predicted_in_sample(
     found = modality.trained_among(data, samples, list(records.values()))
     masks = {who: mask for who, mask in zip(records, found or (), strict=False) if mask.any()}
     matched = np.logical_or.reduce([np.zeros(len(samples), dtype=bool), *masks.values()])
-    near = _near_copies_warning(modality, data, samples, np.flatnonzero(~matched),
-                                list(records.values()), scored_as="predicted",
-                                figures="their predictions")  # fmt: skip
+    unseen = np.flatnonzero(~matched)
+    copied = modality.near_copies(data, samples, list(records.values()), unseen)
+    copies = np.zeros(len(samples), dtype=bool) if copied is None else copied & ~matched
+    near = _near_copies_warning(modality, data, samples, unseen, list(records.values()),
+                                scored_as="predicted", figures="their predictions",
+                                near=copied, marked=True)  # fmt: skip
     unmarked = "may not mark them in-sample"  # (a trained_on column only where some are)
     near = (unrecognised_warning(records, "predict", unmarked)
             + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
             + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
-    if not masks:  # none, or this modality cannot tell
+    if not masks and not copies.any():  # none, or this modality cannot tell
         return near, None
     trained_on = np.full(len(samples), "", dtype=object)
+    # which ones (a trial's warning of 4 near-copies named none of them)
+    trained_on[copies] = NEAR_COPY
     for who, mask in masks.items():  # the adapter named last: it trained on the row here
         trained_on[mask] = who
+    if not masks:
+        return near, trained_on.tolist()
     n = int(matched.sum())
     measured = modality.task(loaded.base.schema) == "regression"
     said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks),
@@ -411,7 +426,11 @@ def _predicted_in_sample(
 
 def in_sample_caution(who: str) -> str:
     """What a stored report says of one image that ``who`` (``adapter 'h2'``, ``the base
-    model``) trained on: a trial's terminal warned of it, the SR stored in the PACS did not."""
+    model``) trained on: a trial's terminal warned of it, the SR stored in the PACS did not;
+    of one that looks like a near-copy of a training image (:data:`NEAR_COPY`), that."""
+    if who == NEAR_COPY:
+        return ("this image looks like a near-identical copy (a lossy re-save) of one the "
+                "model trained on: if it is one, its prediction is in-sample")  # fmt: skip
     return (f"this image matches one that {who} trained on (by content): its prediction is "
             "in-sample, more confident and more often right than the model is on new "
             "patients")  # fmt: skip
