@@ -594,6 +594,18 @@ def flat_spread(scores: Any) -> tuple[float, float] | None:
     return None if high - low >= FLAT_SPREAD else (low, high)
 
 
+def spread_text(low: float, high: float) -> str:
+    """``0.48441 and 0.48443``: two ends with the decimals that tell them apart (4 to 8).
+
+    >>> spread_text(0.48441, 0.48443), spread_text(0.4675, 0.4679)
+    ('0.48441 and 0.48443', '0.4675 and 0.4679')
+    """
+    places = 4
+    while places < 8 and round(low, places) == round(high, places):
+        places += 1
+    return f"{low:.{places}f} and {high:.{places}f}"
+
+
 def _note_flat_scores(
     notes: dict[str, str], scores: np.ndarray, unit: str, *, measured: bool = True
 ) -> None:
@@ -609,16 +621,13 @@ def _note_flat_scores(
     spread = flat_spread(scores)
     if spread is None:
         return
-    low, high = spread
-    places = 4  # enough decimals to tell the two ends apart (0.48445 and 0.48452)
-    while places < 8 and round(low, places) == round(high, places):
-        places += 1
+    between = spread_text(*spread)
     figures = ("its AUROC ranks them on differences too small to act on, and its calibration "
                "figures say how common the classes are, not how well it predicts; "
                if measured else "")  # fmt: skip
     notes[FLAT_SCORES] = (
         f"the model gives nearly the same probability to every {unit} (the middle 90% between "
-        f"{low:.{places}f} and {high:.{places}f}): {figures}nothing here shows that it tells "
+        f"{between}): {figures}nothing here shows that it tells "
         f"{unit}s apart"
     )
 

@@ -333,6 +333,7 @@ def predict_job(
         notes += [] if withheld.warning in notes else [withheld.warning]
     warnings += notes + in_sample
     warnings += _all_one_class(modality, classes, predicted.get("predicted"))
+    warnings += _flat_predictions(modality, schema, scores)
     make_parent(out)
     probabilities = [c for c in predicted if c.startswith("p_")]
     atomic_write_bytes(out, predictions_bytes(table, out, probabilities))
@@ -368,6 +369,27 @@ def _all_one_class(modality: Modality, classes, called) -> list[str]:
         f"{noun} unlike those it trained on (another site's equipment, units or patients); "
         f"evaluate it on labelled {noun} of this site ('medadapt evaluate') before relying on "
         "these calls"
+    ]
+
+
+def _flat_predictions(modality: Modality, schema: Any, scores: Any) -> list[str]:
+    """A warning where :data:`ONE_CLASS_PREDICTED_FROM` or more samples are given nearly
+    the same probability (:func:`~medadapt.evaluate.metrics.flat_spread`): a trial's file
+    held 0.47565100 for each of 60 images, from an adapter whose evaluation said so, while
+    predict said nothing of it."""
+    from medadapt.evaluate.metrics import flat_spread, spread_text
+
+    if modality.task(schema) == "regression" or len(scores) < ONE_CLASS_PREDICTED_FROM:
+        return []
+    spread = flat_spread(modality.task_scores(schema, scores))
+    if spread is None:
+        return []
+    noun = modality.noun
+    return [
+        f"the model gives nearly the same probability to every one of the {len(scores)} {noun} "
+        f"predicted (the middle 90% between {spread_text(*spread)}): these "
+        f"probabilities do not tell the {noun} apart, whatever their digits; evaluate it on "
+        f"labelled {noun} of this site ('medadapt evaluate') before relying on them"
     ]
 
 
