@@ -80,7 +80,7 @@ def test_adapt_refusal_leads_with_the_flags_adapt_has(workspace):
         "with --allow-leak lab if it is a genuine predictor measured before "
         "the outcome, remove it from --data and pass --allow-absent-columns (the base model "
         "then reads it as missing), or retrain the base model without it (train-base --exclude "
-        "lab), as study --base advises"
+        "lab)"  # (not "as study --base advises": a trial had run no study)
     ]
 
 

@@ -145,10 +145,29 @@ def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):
     training = json.loads((tmp_path / "base" / "model.json").read_text())["training"]
     epochs, best = training["epochs"], training["best_epoch"]
     assert 1 <= best <= epochs
+    kept = (f"the model of epoch {best} kept, its validation loss the lowest" if best < epochs
+            else "its validation loss still falling at the last: stopped by --epochs, not by "
+            "early stopping; more --epochs may give a better model")  # fmt: skip
     assert (
-        f"validated on {training['n_val']} ({epochs} epoch{'s' * (epochs != 1)}; the model of "
-        f"epoch {best} kept, its validation loss the lowest); saved"
+        f"validated on {training['n_val']} ({epochs} epoch{'s' * (epochs != 1)}; {kept}); saved"
     ) in " ".join(result.stdout.split())
+
+
+def test_training_stopped_by_the_epochs_cap_is_said_so():
+    """A trial's adapter read "200 epochs; the model of epoch 200 kept, its validation loss
+    the lowest": it ran to --epochs, still improving, not stopped early."""
+    from medadapt.cli.verbs import _epochs_said
+
+    assert _epochs_said({"epochs_run": 200, "best_epoch": 200, "n_val": 12}) == (
+        " (200 epochs; its validation loss still falling at the last: stopped by --epochs, not "
+        "by early stopping; more --epochs may give a better model)"
+    )
+    assert _epochs_said({"epochs_run": 40, "best_epoch": 25, "n_val": 12}) == (
+        " (40 epochs; the model of epoch 25 kept, its validation loss the lowest)"
+    )
+    assert _epochs_said({"epochs_run": 40, "best_epoch": 40, "n_val": 0}) == (
+        " (40 epochs, no early stopping)"
+    )
 
 
 def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_path):

@@ -158,7 +158,7 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
         "already relies on; keep it with --allow-leak chol if it is a genuine "
         "predictor measured before the outcome, remove it from --data and pass "
         "--allow-absent-columns (the base model then reads it as missing), or retrain the base "
-        "model without it (train-base --exclude chol), as study --base advises"
+        "model without it (train-base --exclude chol)"
     ]
     assert not (tmp_path / "a").exists()
     # 14 training rows are too few to judge a column on; the group's 200 rows are not

@@ -182,8 +182,7 @@ def _train_base(**values: Any) -> None:
         "no early stopping)"
     )
     if summary["n_val"] and epochs and best:  # a trial could not tell that training stalled
-        validated = (f"{validated} ({epochs} epoch{'s' * (epochs != 1)}; the model of epoch "
-                     f"{best} kept, its validation loss the lowest)")  # fmt: skip
+        validated = f"{validated}{_epochs_said(summary)}"
     stdout.print(
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"
@@ -323,6 +322,9 @@ def _epochs_said(summary: dict[str, Any]) -> str:
     run = f"{epochs} epoch{'s' * (epochs != 1)}"
     if not summary.get("n_val") or not best:
         return f" ({run}, no early stopping)"
+    if best == epochs > 1:  # a trial's "the model of epoch 200 kept": stopped by the cap
+        return (f" ({run}; its validation loss still falling at the last: stopped by --epochs, "
+                "not by early stopping; more --epochs may give a better model)")  # fmt: skip
     return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"
 
 

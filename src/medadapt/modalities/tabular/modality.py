@@ -679,7 +679,7 @@ KEEP_IF_GENUINE = "keep {it} with --allow-leak {names} if {genuine} measured bef
 ADAPT_ADVICE = (
     f"{KEEP_IF_GENUINE}, remove {{it}} from --data and pass --allow-absent-columns (the base "
     "model then reads {it} as missing), or retrain the base model without {it} (train-base "
-    "--exclude {names}), as study --base advises"
+    "--exclude {names})"
 )
 #: what study --base advises (its --exclude is refused with --base)
 GIVEN_BASE_ADVICE = (
