@@ -451,3 +451,22 @@ def test_a_warning_line_is_said_once_per_command(capsys):
         "warning: column 'ca' is empty",
         "warning: column 'chol' is empty",
     ]
+
+
+def test_the_card_counts_the_sample_size_as_adapt_counted_it():
+    """A trial's adapt said "would need 71,642 patients" (an id column names them), its
+    registry show "71,642 rows"."""
+    from medadapt.registry.summary_words import sample_size_rows
+    from medadapt.workflows.sample_size import sample_size_line
+
+    entry = {"source": "Riley et al. BMJ 2020", "parameters": 313, "n_needed": 71642,
+             "criterion": "i", "n_train": 53,
+             "met": False, "test_needs": {}, "counted": "patients"}  # fmt: skip
+    row = dict(sample_size_rows(entry, "rows"))["sample size"]
+    assert row.startswith("its 313 parameters would need 71,642 patients (criterion i); "
+                          "53 patients trained it: not met")  # fmt: skip
+    assert "would need 71,642 patients (criterion i); 53 patients trained it" in sample_size_line(
+        entry, "rows")  # fmt: skip
+    without = {k: v for k, v in entry.items() if k != "counted"}  # recorded before: as it was
+    assert "would need 71,642 rows (criterion i); 53 rows" in dict(
+        sample_size_rows(without, "rows"))["sample size"]  # fmt: skip

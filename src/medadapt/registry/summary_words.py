@@ -243,13 +243,16 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
     card's and ``registry show``'s), counted as ``adapt`` printed them: in patients where a
     patient has several samples, else in the samples' ``unit`` (rows, images)."""
     met = "met" if entry["met"] else "not met"
-    noun = "patients" if entry.get("n_train_patients") is not None else unit
+    # as adapt counted them: patients where an id column names them (a trial's adapt said
+    # "71,642 patients", registry show "71,642 rows")
+    counted = entry.get("counted") if isinstance(entry.get("counted"), str) else None
+    noun = "patients" if entry.get("n_train_patients") is not None else counted or unit
     trained = grouped(entry["n_train"])
     if entry.get("n_train_patients") is not None:  # repeat visits: the criteria count patients
         patients = grouped(entry["n_train_patients"])
         trained += f" {entry.get('unit', 'samples')} from {patients} patients"
     else:
-        trained += f" {unit}"
+        trained += f" {noun}"
     rows = [
         (
             "sample size",
