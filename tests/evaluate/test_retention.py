@@ -344,3 +344,21 @@ def test_images_the_extended_model_gives_the_old_classes_nothing_are_measured_no
     after[:6, -1] = 1.0
     result = old_class_retention(y, before, after, OLD, n_boot=50)
     assert result["n_images"] == 24 and result["auroc_after"] is not None  # even, not refused
+
+
+def test_a_base_whose_old_class_probabilities_barely_differ_keeps_nothing_worth_keeping():
+    """A trial's stalled base ("AUROC 1.000 from probabilities that barely differ") was then
+    said to keep its old classes, AUROC 1.000 -> 1.000, without a word of it."""
+    y = np.repeat([0, 1], 12)
+    second = 0.48 + 0.00005 * y + 0.000001 * np.arange(24)  # ranked perfectly, barely
+    flat = np.column_stack([1 - second, second])
+    out = old_class_retention(y, flat, _extended(flat, 0.05), OLD[:2], n_boot=50)
+    assert out["before_flat"] and out["auroc_before"] == 1.0
+    assert retention_sentence("adapter", out).endswith(
+        f"But the base model gives nearly the same probability to every old-class image (the "
+        f"middle 90% between {out['before_flat']}): its old-class AUROC rests on differences "
+        "too small to act on, so keeping it shows little."
+    )
+    y, varied = _old_class_probabilities(noise=0.5)
+    assert "before_flat" not in old_class_retention(y, varied, _extended(varied, 0.05), OLD,
+                                                    n_boot=50)  # fmt: skip

@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.metrics import MIN_PER_CLASS, N_BOOT, compute_metrics
+from medadapt.evaluate.metrics import (
+    MIN_PER_CLASS,
+    N_BOOT,
+    compute_metrics,
+    flat_spread,
+    spread_text,
+)
 from medadapt.evaluate.scoring import task_of, task_scores
 from medadapt.results import FORGOT_OLD_CLASSES
 
@@ -127,6 +133,9 @@ def old_class_retention(
         samples = _bootstrap_auroc(W, y_old, before) - _bootstrap_auroc(W, y_old, after)
         drop = float(m_before["auroc"] - m_after["auroc"])
         out.update(drop=drop, drop_ci=bs.percentile_interval(samples))
+    flat = flat_spread(task_scores(before)) if mask.sum() >= 3 else None
+    if flat is not None:  # a stalled base's ranking: keeping it shows little (a trial's
+        out["before_flat"] = spread_text(*flat)  # "old classes kept" of one)
     out.update(passed=old_classes_kept(out), verdict=retention_verdict(out))
     return out
 
@@ -181,6 +190,12 @@ def retention_sentence(name: str, retention: dict[str, Any]) -> str:
     )
     if retention.get("base_correct_predicted_as_new") is not None:
         text += f" Of all old-class images, {retention['old_predicted_as_new']:.0%} are called new."
+    if retention.get("before_flat"):
+        text += (
+            " But the base model gives nearly the same probability to every old-class image "
+            f"(the middle 90% between {retention['before_flat']}): its old-class AUROC rests on "
+            "differences too small to act on, so keeping it shows little."
+        )
     return text + never_learnt(retention)
 
 
