@@ -122,3 +122,23 @@ def test_too_good_results_from_probabilities_that_barely_differ_are_said_to_say_
         "stalled gives such figures, as a leak can; they say nothing of how it does."
     ), found["too_good"]
     assert found["too_good"] in found["sentences"]
+
+
+def test_an_adapter_stalled_at_every_size_is_read_for_no_curve():
+    """A trial's study said "The LoRA adapter gets within 0.01 of its best AUROC from 14
+    images" of an adapter whose probabilities barely differed at every size."""
+    points = _points({"base_only": {1.0: [0.80, 0.80]},
+                      "lora": {0.5: [0.90, 0.91], 1.0: [0.92, 0.93]}})  # fmt: skip
+    for point in points:
+        if point["strategy"] == "lora":
+            point["metrics"].setdefault("notes", {})["flat_scores"] = "nearly the same"
+    found = conclusions({"task": "binary", "points": points, "config": {"kind": "image"}},
+                        aggregate(points, "binary"))  # fmt: skip
+    assert found["plateau"] is None and found["more_data"] is None
+    said = [s for s in found["sentences"] if "LoRA" in s and "stalled" in s]
+    assert said == [
+        "The LoRA adapter gives nearly the same probability to every test image at every size "
+        "and seed (its training stalled): how its AUROC grows with data says nothing, and none "
+        "is read from it."
+    ]
+    assert not [s for s in found["sentences"] if "of its best" in s]

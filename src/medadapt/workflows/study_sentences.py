@@ -14,7 +14,7 @@ from medadapt.evaluate import bootstrap as bs
 from medadapt.evaluate.difference import signed_digits
 from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS, listed, metric_digits, rounded
-from medadapt.results import share_text
+from medadapt.results import FLAT_SCORES, share_text
 from medadapt.workflows.labels import label
 from medadapt.workflows.strategies import JUDGED_FIRST, judged_adapter
 
@@ -140,6 +140,16 @@ def adapter_verdicts(
     plateau, more_data, lines = None, None, []
     if adapter is None:
         return plateau, more_data, lines
+    own = [p for p in points if p["strategy"] == adapter]
+    if own and all(FLAT_SCORES in (p["metrics"].get("notes") or {}) for p in own):
+        # a trial's "gets within 0.01 of its best AUROC from 14 images", of an adapter whose
+        # probabilities barely differed
+        named = METRIC_LABELS.get(metric, metric)
+        return plateau, more_data, [
+            f"The {label(adapter)} gives nearly the same probability to every test "
+            f"{noun[:-1]} at every size and seed (its training stalled): how its {named} grows "
+            "with data says nothing, and none is read from it."
+        ]  # fmt: skip
     worth = worth_having(metric, points)
     plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
