@@ -398,14 +398,16 @@ def _three(scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_pairs_told_apart_perfectly_are_said_to_give_no_r_squared():
-    """A trial: "for 0 of 3 pairs, else the same default", and not why."""
+    """A trial: "for 0 of 3 pairs, else the same default", and not why; another's wine base
+    told every pair apart at the site, and its plan said "a base model measured to predict
+    better asks fewer" (every pair perfect: the site is separated, as a binary one)."""
     labels, proba = _three()
     outcome = outcome_of("multiclass", labels, (labels, proba), None, "patients", THREE)
     assert outcome.r2_source.endswith(
-        "per pair of classes: from the base model's pairwise AUROC at this site for 0 of 3 "
-        "pairs, else the same default (not for 'high' vs 'low', 'high' vs 'mid' and 'low' vs "
-        "'mid': told apart perfectly (AUROC 1.000), which implies no finite R-squared)"
+        "per pair of classes: the same default (not for 'high' vs 'low', 'high' vs 'mid' and "
+        "'low' vs 'mid': told apart perfectly (AUROC 1.000), which implies no finite R-squared)"
     )
+    assert outcome.figures["separated_at_site"] == f"{len(labels)} patients"
 
 
 def test_a_pair_ranked_no_better_than_chance_is_named_with_its_auroc():
@@ -432,7 +434,8 @@ def test_a_pair_ranked_no_better_than_chance_is_named_with_its_auroc():
 def test_no_pairwise_auroc_at_all_says_why(scored, said):
     labels, _ = _three()
     outcome = outcome_of("multiclass", labels, scored, None, "patients", THREE)
-    assert outcome.r2_source.endswith(f"for 0 of 3 pairs, else the same default ({said})")
+    assert outcome.r2_source.endswith(f"per pair of classes: the same default ({said})")
+    assert "separated_at_site" not in outcome.figures
 
 
 def test_too_few_patients_in_all_give_no_pairwise_auroc():
@@ -443,7 +446,7 @@ def test_too_few_patients_in_all_give_no_pairwise_auroc():
     outcome = outcome_of("multiclass", labels, (labels, proba), None, "images", THREE,
                          patients=ids)  # fmt: skip
     assert outcome.r2_source.endswith(
-        "for 0 of 3 pairs, else the same default (it would rest on 18 images of 3 patients it "
+        "per pair of classes: the same default (it would rest on 18 images of 3 patients it "
         "never saw, fewer than the 10 patients evaluate reports an AUROC from)"
     )
 

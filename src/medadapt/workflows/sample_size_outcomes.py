@@ -509,12 +509,18 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
     r2 = NAGELKERKE_DEFAULT * max_cox_snell_multiclass(phis)
     which = ("every pair" if from_auroc == len(pairs)  # (a trial's "10 of 10, else ...")
              else f"{from_auroc} of {len(pairs)} pairs, else the same default")  # fmt: skip
-    why = (f"overall: {DEFAULT_SOURCE}; per pair of classes: from the base model's "
-           f"pairwise AUROC at this site for {which}{_parenthesised(said)}")  # fmt: skip
+    per_pair = (
+        f"from the base model's pairwise AUROC at this site for {which}"
+        if from_auroc
+        else "the same default"
+    )  # (a trial's "for 0 of 3 pairs, else the same ...")
+    why = f"overall: {DEFAULT_SOURCE}; per pair of classes: {per_pair}{_parenthesised(said)}"
     shares = ", ".join(f"{_class_name(classes, c)} {p:.2f}" for c, p in enumerate(phis))
-    return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why,
-                   {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
-                    "auroc": aurocs.get(weakest)}}, pairs,
+    figures = {"prevalences": phis, "weakest_pair": {"classes": list(weakest),
+               "auroc": aurocs.get(weakest)}}  # fmt: skip
+    if unusable and len(unusable) == len(pairs) and None not in unusable.values():
+        figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)  # every pair
+    return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why, figures, pairs,
                    r2_basis=BASIS_PAIRS if aurocs else BASIS_DEFAULT)  # fmt: skip
 
 
