@@ -165,11 +165,14 @@ def test_removing_a_systematic_under_prediction_is_said_beside_the_mae():
     assert error["base_ci"][0] > 0 and error["adapter_ci"][0] < 0 < error["adapter_ci"][1]
     assert error["ci"][1] < 0 and error["verdict"] == "removed"
     low, high = error["ci"]
+    # the three share their decimals, the change that of the two as shown: they add up (a
+    # trial read +11.6, -2.63, change -14.3)
+    shown = round(round(error["adapter"], 1) - round(error["base"], 1), 1)
     said = (
         f"Paired on the same patients, the adapter removes a systematic under-prediction of "
         f"about {abs(error['base']):.1f} (mean observed − predicted {error['base']:+.1f} with the "
-        f"base model alone, {error['adapter']:+.2f} with the adapter; paired change "
-        f"{error['difference']:+.1f}, 95% CI {low:+.1f} to {high:+.1f})."
+        f"base model alone, {error['adapter']:+.1f} with the adapter; paired change "
+        f"{shown:+.1f}, 95% CI {low:+.1f} to {high:+.1f})."
     )
     assert error["in_words"] == said
     assert paired["in_words"].startswith("Paired on the same patients, the adapter changes MAE by")
@@ -246,12 +249,14 @@ def test_what_the_adapter_did_to_the_mean_error_is_named(base_shift, adapter_shi
     assert (error["adapter"], error["base"]) == (pytest.approx(a), pytest.approx(b))
     low, high = error["ci"]
     size = {"a": _three(abs(a)), "b": _three(abs(b)), "d": _three(abs(a - b))}
-    d = _places(max(abs(low), abs(high)))  # the change: to its interval's widest end
+    # one number of decimals for the three, the fewest any needs (the change's: its
+    # interval's widest end), and the change that of the two as shown
+    d = min(_places(a), _places(b), _places(max(abs(low), abs(high))))
+    shown = round(round(a, d) - round(b, d), d) + 0.0
     assert error["in_words"] == (
         f"Paired on the same patients, the adapter {words.format(**size)} (mean observed − "
-        f"predicted {'+' if b > 0 else '-'}{_three(abs(b))} with the base model alone, "
-        f"{'+' if a > 0 else '-'}{_three(abs(a))} with the adapter; paired change "
-        f"{a - b:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f})."
+        f"predicted {b:+.{d}f} with the base model alone, {a:+.{d}f} with the adapter; paired "
+        f"change {shown:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f})."
     )
     from medadapt.evaluate.versus_base import versus_base_harms
 

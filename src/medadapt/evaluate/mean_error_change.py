@@ -90,35 +90,42 @@ def _mean_error_in_words(
     verdict: str, a: float, b: float, change: Difference, units: str, *, systematic: bool = True
 ) -> str:
     """``"Paired on the same patients, the adapter removes a systematic under-prediction of
-    about 19.5 (mean observed − predicted +19.5 with the base model alone, +1.36 with the
-    adapter; paired change -18.2, 95% CI -25.5 to -11.2)."`` (``systematic``: whether the
-    adapter's own mean error is, by its interval)."""
+    about 19.5 (mean observed − predicted +19.5 with the base model alone, +1.4 with the
+    adapter; paired change -18.1, 95% CI -25.5 to -11.2)."`` (``systematic``: whether the
+    adapter's own mean error is, by its interval). The three figures share their decimals
+    (the fewest any of them needs), and the change is that of the two as shown, so that
+    they add up (a trial read +11.6, -2.63, change -14.3); its interval is the paired one."""
     from medadapt.results import metric_digits
 
     def size(value: float) -> str:
         return f"{abs(value):,.{metric_digits(MEAN_ERROR, value)}f}"
 
+    own = [metric_digits(MEAN_ERROR, a), metric_digits(MEAN_ERROR, b)]
+    measured = change.ci is not None or change.value is not None
+    shared = min([*own, change.digits()] if measured else own)
+
     def signed(value: float) -> str:
-        return f"{value:+,.{metric_digits(MEAN_ERROR, value)}f}"
+        return f"{value:+,.{shared}f}"
 
     def kind(value: float) -> str:  # observed above predicted: the predictions are too low
         return "under-prediction" if value > 0 else "over-prediction"
 
-    d = change.digits()
+    d = shared
     if change.value is None or change.ci is None or verdict == "not estimable":
         return (
             f"The change in mean observed − predicted has no interval on these {units}: judge "
             f"it on more {units}."
         )
     low, high = change.ci
+    shown = round(round(a, d) - round(b, d), d) + 0.0  # the two as shown (never "-0.0")
     numbers = (
         f"mean observed − predicted {signed(b)} with the base model alone, {signed(a)} with the "
-        f"adapter; paired change {change.value:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f}"
+        f"adapter; paired change {shown:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f}"
     )
     if verdict not in MEAN_ERROR_CHANGES:
         return (
             f"Paired on the same {units}, the adapter changes mean observed − predicted by "
-            f"{change.value:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}; {signed(b)} with the "
+            f"{shown:+.{d}f} (95% CI {low:+.{d}f} to {high:+.{d}f}; {signed(b)} with the "
             f"base model alone, {signed(a)} with the adapter): no detectable difference on "
             f"these {units}."
         )
