@@ -321,6 +321,12 @@ def test_another_model_s_row_is_one_error_naming_the_adapter_it_fits():
         "'east': send the instance there (\"adapter\": NAME) (its fields: f00, f01, f02; also "
         "read: site)"
     )
+    (alone,) = check_instance(schema, 0, {"f00": 1.0, **cancer})  # no adapter has them all
+    assert alone["msg"] == (  # (a review: a 500 from listing no adapter)
+        "6 of this instance's fields are not fields of this model ('mean_radius', "
+        "'mean_texture', 'mean_area', 'mean_smoothness' ...) (its fields: f00, f01, f02; also "
+        "read: site)"
+    )
     few = check_instance(schema, 0, {"f00": 1.0, "sex": "F", "colour": "red", "F01": 2.0},
                          {"sex"})  # fmt: skip
     assert [e["msg"] for e in few] == [  # a routing field passes unsaid; few strangers: each

@@ -136,10 +136,13 @@ def _many_unknown(
     the served adapter whose fields they all are, where one's are."""
     first = ", ".join(shown(key) for key in keys[:MANY_UNKNOWN])
     owners = sorted(name for name, fields in (elsewhere or {}).items() if set(keys) <= fields)
-    adapters = "adapter" if len(owners) == 1 else "adapters"
-    named = listed_in_words([repr(name) for name in owners])
-    whose = (f"; they are the fields of {adapters} {named}: send the instance there "
-             '("adapter": NAME)' if owners else "")  # fmt: skip
+    whose = ""
+    if owners:  # (none: a review's 500, listing an empty list)
+        adapters = "adapter" if len(owners) == 1 else "adapters"
+        named = listed_in_words([repr(name) for name in owners])
+        whose = (f"; they are the fields of {adapters} {named}: send the instance there "
+                 '("adapter": NAME)')  # fmt: skip
+
     return (f"{len(keys)} of this instance's fields are not fields of this model ({first} "
             f"...){whose} (its fields: {fields_said})")  # fmt: skip
 
