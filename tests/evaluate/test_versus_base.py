@@ -165,14 +165,15 @@ def test_removing_a_systematic_under_prediction_is_said_beside_the_mae():
     assert error["base_ci"][0] > 0 and error["adapter_ci"][0] < 0 < error["adapter_ci"][1]
     assert error["ci"][1] < 0 and error["verdict"] == "removed"
     low, high = error["ci"]
-    # the three share their decimals, the change that of the two as shown: they add up (a
-    # trial read +11.6, -2.63, change -14.3)
-    shown = round(round(error["adapter"], 1) - round(error["base"], 1), 1)
+    # the three share the change's decimals, the change that of the two as shown: they add
+    # up (a trial read +11.6, -2.63, change -14.3)
+    d = _places(max(abs(low), abs(high)))
+    shown = round(round(error["adapter"], d) - round(error["base"], d), d)
     said = (
         f"Paired on the same patients, the adapter removes a systematic under-prediction of "
-        f"about {abs(error['base']):.1f} (mean observed − predicted {error['base']:+.1f} with the "
-        f"base model alone, {error['adapter']:+.1f} with the adapter; paired change "
-        f"{shown:+.1f}, 95% CI {low:+.1f} to {high:+.1f})."
+        f"about {abs(error['base']):.{d}f} (mean observed − predicted {error['base']:+.{d}f} "
+        f"with the base model alone, {error['adapter']:+.{d}f} with the adapter; paired change "
+        f"{shown:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f})."
     )
     assert error["in_words"] == said
     assert paired["in_words"].startswith("Paired on the same patients, the adapter changes MAE by")
@@ -248,10 +249,10 @@ def test_what_the_adapter_did_to_the_mean_error_is_named(base_shift, adapter_shi
     a, b = np.mean(y - adapted), np.mean(y - base)
     assert (error["adapter"], error["base"]) == (pytest.approx(a), pytest.approx(b))
     low, high = error["ci"]
-    size = {"a": _three(abs(a)), "b": _three(abs(b)), "d": _three(abs(a - b))}
-    # one number of decimals for the three, the fewest any needs (the change's: its
-    # interval's widest end), and the change that of the two as shown
-    d = min(_places(a), _places(b), _places(max(abs(low), abs(high))))
+    # one number of decimals for the three, the change's (its interval's widest end), and
+    # the change that of the two as shown
+    d = _places(max(abs(low), abs(high)))
+    size = {"a": f"{abs(a):,.{d}f}", "b": f"{abs(b):,.{d}f}", "d": f"{abs(a - b):,.{d}f}"}
     shown = round(round(a, d) - round(b, d), d) + 0.0
     assert error["in_words"] == (
         f"Paired on the same patients, the adapter {words.format(**size)} (mean observed − "
@@ -290,10 +291,10 @@ def test_a_noisy_adapter_error_is_removed_only_where_it_is_the_smaller(
     harm = versus_base_harms({"verdict": "no detectable difference", "mean_error": error})
     assert harm is (verdict == "reversed")
     if verdict == "reversed":
-        b = np.mean(y - base)
+        b = np.mean(y - base)  # to the change's decimals (its interval: -12.5 to -1.5)
         assert error["in_words"].startswith(
             f"Paired on the same patients, the adapter turns a systematic under-prediction of "
-            f"about {b:.2f} into an over-prediction of about {adapter_mean:.2f} that its own "
+            f"about {b:.1f} into an over-prediction of about {adapter_mean:.1f} that its own "
             "interval cannot show is systematic ("
         )
 

@@ -25,3 +25,15 @@ def test_probabilities_that_barely_differ_are_said_and_varied_ones_are_not():
     assert _flat_predictions(modality_of("image"), schema, np.c_[1 - varied, varied]) == []
     few = lesion[:10]  # fewer than 20: nothing to judge a spread on
     assert _flat_predictions(modality_of("image"), schema, np.c_[1 - few, few]) == []
+
+
+def test_a_near_copy_s_stored_caution_says_it_may_be_one():
+    """predict marks near-copies of training images in trained_on; a stored SR said of them
+    "this image matches one that looks like a near-copy ... trained on" (a review)."""
+    from medadapt.workflows.evaluate import NEAR_COPY, in_sample_caution
+
+    assert in_sample_caution(NEAR_COPY) == (
+        "this image looks like a near-identical copy (a lossy re-save) of one the model "
+        "trained on: if it is one, its prediction is in-sample"
+    )
+    assert in_sample_caution("adapter 'b'").startswith("this image matches one that adapter 'b'")

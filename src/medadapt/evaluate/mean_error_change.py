@@ -92,20 +92,25 @@ def _mean_error_in_words(
     """``"Paired on the same patients, the adapter removes a systematic under-prediction of
     about 19.5 (mean observed − predicted +19.5 with the base model alone, +1.4 with the
     adapter; paired change -18.1, 95% CI -25.5 to -11.2)."`` (``systematic``: whether the
-    adapter's own mean error is, by its interval). The three figures share their decimals
-    (the fewest any of them needs), and the change is that of the two as shown, so that
-    they add up (a trial read +11.6, -2.63, change -14.3); its interval is the paired one."""
+    adapter's own mean error is, by its interval). The figures share the change's decimals
+    (those its interval supports), and the change is that of the two as shown, so that they
+    add up (a trial read +11.6, -2.63, change -14.3); a figure that would print as 0 at
+    them keeps its own (a review's "-0.0"). The interval is the paired one."""
     from medadapt.results import metric_digits
 
-    def size(value: float) -> str:
-        return f"{abs(value):,.{metric_digits(MEAN_ERROR, value)}f}"
-
-    own = [metric_digits(MEAN_ERROR, a), metric_digits(MEAN_ERROR, b)]
     measured = change.ci is not None or change.value is not None
-    shared = min([*own, change.digits()] if measured else own)
+    shared = change.digits() if measured else max(metric_digits(MEAN_ERROR, v) for v in (a, b))
+
+    def places(value: float) -> int:
+        return (
+            shared if value == 0 or round(value, shared) != 0 else metric_digits(MEAN_ERROR, value)
+        )
+
+    def size(value: float) -> str:
+        return f"{abs(value):,.{places(value)}f}"
 
     def signed(value: float) -> str:
-        return f"{value:+,.{shared}f}"
+        return f"{value + 0.0:+,.{places(value)}f}"
 
     def kind(value: float) -> str:  # observed above predicted: the predictions are too low
         return "under-prediction" if value > 0 else "over-prediction"
@@ -118,6 +123,8 @@ def _mean_error_in_words(
         )
     low, high = change.ci
     shown = round(round(a, d) - round(b, d), d) + 0.0  # the two as shown (never "-0.0")
+    if shown == 0 and change.value:  # alike as shown, yet not alike: the change's own
+        shown = change.value
     numbers = (
         f"mean observed − predicted {signed(b)} with the base model alone, {signed(a)} with the "
         f"adapter; paired change {shown:+.{d}f}, 95% CI {low:+.{d}f} to {high:+.{d}f}"
