@@ -62,8 +62,10 @@ def test_evaluation_json_reads_its_intervals_in_words_as_the_terminal_does():
         "out (notes.too_good)"
     }
     flat = {**too_good, "notes": {**too_good["notes"], "flat_scores": "nearly the same"}}
-    assert _evaluation(metrics=flat).to_json()["in_words"]["auroc"].startswith(
-        "says nothing: the probabilities barely differ"
+    assert (
+        _evaluation(metrics=flat)
+        .to_json()["in_words"]["auroc"]
+        .startswith("says nothing: the probabilities barely differ")
     )
 
 

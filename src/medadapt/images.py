@@ -241,7 +241,7 @@ def adapt(
         samples = ImageSamples(dataset, SourceInfo(n_source=len(dataset)))
         _warn_about_images(base.schema, samples, classes)
         for said in _blank_images(dataset):
-            warnings.warn(said, UserWarning, stacklevel=3)
+            warnings.warn(said, UserWarning, stacklevel=2)
         result = fitting.adapt(
             _modality(), base, samples,
             method=method, name=name, new_classes=new_classes, top_blocks=top_blocks,

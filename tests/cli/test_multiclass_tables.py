@@ -158,12 +158,22 @@ def test_training_stopped_by_the_epochs_cap_is_said_so():
     the lowest": it ran to --epochs, still improving, not stopped early."""
     from medadapt.cli.verbs import _epochs_said
 
-    assert _epochs_said({"epochs_run": 200, "best_epoch": 200, "n_val": 12}) == (
+    measured = {"n_val": 12, "val_loss_measured": True}
+    assert _epochs_said({"epochs_run": 200, "best_epoch": 200, **measured}) == (
         " (200 epochs; its validation loss still falling at the last: stopped by --epochs, not "
         "by early stopping; more --epochs may give a better model)"
     )
-    assert _epochs_said({"epochs_run": 40, "best_epoch": 25, "n_val": 12}) == (
+    assert _epochs_said({"epochs_run": 40, "best_epoch": 25, **measured}) == (
         " (40 epochs; the model of epoch 25 kept, its validation loss the lowest)"
+    )
+    diverged = {"epochs_run": 11, "best_epoch": 11, "n_val": 12, "val_loss_measured": False}
+    assert _epochs_said(diverged) == (  # a review: NaN losses read as "still falling"
+        " (11 epochs; no validation loss was a number: training diverged, the last epoch's "
+        "model kept; a lower --lr may help)"
+    )
+    older = {"epochs_run": 40, "best_epoch": 40, "n_val": 12}  # recorded before the flag
+    assert _epochs_said(older).endswith(
+        "the model of epoch 40 kept, its validation loss the lowest)"
     )
     assert _epochs_said({"epochs_run": 40, "best_epoch": 40, "n_val": 0}) == (
         " (40 epochs, no early stopping)"

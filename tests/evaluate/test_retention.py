@@ -359,6 +359,10 @@ def test_a_base_whose_old_class_probabilities_barely_differ_keeps_nothing_worth_
         f"middle 90% between {out['before_flat']}): its old-class AUROC rests on differences "
         "too small to act on, so keeping it shows little."
     )
+    lost = old_class_retention(y, flat, _call_new(_extended(flat, 0.05), np.arange(12)), OLD[:2],
+                               n_boot=50)  # fmt: skip
+    assert lost["passed"] is False and "keeping it shows little" not in retention_sentence(
+        "adapter", lost)  # not kept: said so, no word of keeping (a review)  # fmt: skip
     y, varied = _old_class_probabilities(noise=0.5)
     assert "before_flat" not in old_class_retention(y, varied, _extended(varied, 0.05), OLD,
                                                     n_boot=50)  # fmt: skip

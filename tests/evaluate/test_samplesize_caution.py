@@ -469,3 +469,15 @@ def test_a_perfect_auroc_on_probabilities_that_barely_differ_is_no_skill():
         "barely differ (a stalled model's ranking, not skill: its figures say nothing), which "
         "implies no finite R-squared)" in outcome.r2_source
     ), outcome.r2_source
+    # and "In short" says it stalled, not that an adapter may add nothing (a review)
+    assert outcome.figures["stalled_at_site"] == "0.4676 and 0.4678"
+    entry = {"n": 400, "development": {"head": {"n": 900, "met": False}}}
+    result = {"noun": "patients", "n_train": 8, "n_test": 4, **outcome.to_dict(),
+              **entry, "validation": {"criteria": []}}  # fmt: skip
+    said = in_short(result)
+    assert said[0].startswith(
+        "The base model ranks the 12 patients of this site it never saw perfectly (AUROC "
+        "1.000), but on probabilities that barely differ (the middle 90% between 0.4676 and "
+        "0.4678): a stalled model's ranking, not skill"
+    ), said[0]
+    assert "may add nothing" not in " ".join(said)

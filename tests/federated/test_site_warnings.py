@@ -368,3 +368,36 @@ def test_the_pooled_model_is_explained_only_where_the_tables_show_it(tmp_path):
         "B": {"federated": _figures(0.8, 0.8), "pooled": _figures(0.8, 0.8)},
     })  # fmt: skip
     assert "Pooled is what sharing the data would give" in _report(tmp_path / "simulated")
+
+
+def test_a_site_names_its_patients_only_where_an_id_column_or_patient_id_does():
+    """An image site's files each counted as "named" patients (their own paths): a review
+    found every image federation said to name its patients."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from medadapt.data.images import ImageDataset
+    from medadapt.data.schema import TableSchema
+    from medadapt.federated.client import _patients_named
+    from medadapt.modalities import modality_of
+    from medadapt.modalities.images.samples import ImageSamples
+    from medadapt.modalities.tabular.samples import TableSamples
+
+    films = {"images": torch.zeros(4, 1, 4, 4), "y": torch.tensor([0, 1, 0, 1]),
+             "classes": ["a", "b"], "paths": [f"x/{i}.png" for i in range(4)]}  # fmt: skip
+    listed = ImageDataset(**films, subjects=["p1", "p1", "p2", "p2"],
+                          source={"id_column": "patient"})  # fmt: skip
+
+    def named(samples, kind: str) -> bool:
+        return _patients_named(SimpleNamespace(test=samples, modality=modality_of(kind)))
+
+    assert not named(ImageSamples(ImageDataset(**films)), "image")  # class folders
+    assert named(ImageSamples(listed), "image")
+    rows = pd.DataFrame({"x": np.random.default_rng(0).normal(size=20), "y": [0, 1] * 10,
+                         "pid": range(20)})  # fmt: skip
+    with_ids = TableSchema.infer(rows, label="y", id_column="pid")
+    without = TableSchema.infer(rows.drop(columns="pid"), label="y")
+    assert named(TableSamples(rows, with_ids), "tabular")
+    assert not named(TableSamples(rows.drop(columns="pid"), without), "tabular")

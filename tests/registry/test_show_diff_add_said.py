@@ -345,9 +345,9 @@ def test_diff_of_federated_adapters_says_how_they_were_trained_and_each_site_s_f
     at_sites = out[out.index("metrics at each site") :]
     site_rows = [r for r in _rows(at_sites) if r and r[0]]
     assert site_rows[1:] == [
-        ["Hungary (89 rows)", "", "", "", ""],
+        ["Hungary (89 rows, 32 positive)", "", "", "", ""],
         ["AUROC", "0.875 (0.770–0.940)", "0.862 (0.770–0.940)", "-0.013", "yes"],
-        ["VA (60 rows)", "", "", "", ""],
+        ["VA (60 rows, 45 positive)", "", "", "", ""],
         ["AUROC", "0.759 (0.580–0.910)", "0.759 (0.580–0.910)", "+0.000", "yes"],
     ]  # each site's count beside its name, not as rows of "+0"
     said = json.loads(cli("diff", "fed@1", "fed@2", "--json")[0])

@@ -475,9 +475,12 @@ def _metric_table(title: str, changes: dict[str, list[MetricChange]], d: Version
 
 def _site_cell(site: str, metrics: list[MetricChange], unit: str) -> str:
     """A site's name, with its held-out count where both versions were tested on as many
-    (``Hungary (89 patients)``): a row of ``+0`` for it said nothing (a review)."""
-    n = next((m.a for m in metrics if m.name == "n" and m.is_same_count), None)
-    return site if n is None else f"{site} ({int(n.value)} {unit})"
+    (``Hungary (89 patients, 32 positive)``): a row of ``+0`` for it said nothing."""
+    same = {m.name: int(m.a.value) for m in metrics if m.is_same_count and m.a is not None}
+    if "n" not in same:
+        return site
+    positive = f", {same['n_positive']} positive" if "n_positive" in same else ""
+    return f"{site} ({same['n']} {unit}{positive})"
 
 
 def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:

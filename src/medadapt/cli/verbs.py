@@ -322,7 +322,11 @@ def _epochs_said(summary: dict[str, Any]) -> str:
     run = f"{epochs} epoch{'s' * (epochs != 1)}"
     if not summary.get("n_val") or not best:
         return f" ({run}, no early stopping)"
-    if best == epochs > 1:  # a trial's "the model of epoch 200 kept": stopped by the cap
+    if summary.get("val_loss_measured") is False:  # every one NaN (a diverged run, --lr 10)
+        return (f" ({run}; no validation loss was a number: training diverged, the last "
+                "epoch's model kept; a lower --lr may help)")  # fmt: skip
+    if best == epochs > 1 and summary.get("val_loss_measured"):  # a trial's "the model of
+        # epoch 200 kept": stopped by --epochs (a record without the flag: as it was said)
         return (f" ({run}; its validation loss still falling at the last: stopped by --epochs, "
                 "not by early stopping; more --epochs may give a better model)")  # fmt: skip
     return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"

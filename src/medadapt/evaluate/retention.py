@@ -190,7 +190,7 @@ def retention_sentence(name: str, retention: dict[str, Any]) -> str:
     )
     if retention.get("base_correct_predicted_as_new") is not None:
         text += f" Of all old-class images, {retention['old_predicted_as_new']:.0%} are called new."
-    if retention.get("before_flat"):
+    if retention.get("before_flat") and retention.get("passed"):  # (not kept: said already)
         text += (
             " But the base model gives nearly the same probability to every old-class image "
             f"(the middle 90% between {retention['before_flat']}): its old-class AUROC rests on "

@@ -265,6 +265,14 @@ def _tell_handled(events: Any, site: LocalSite, message: Message) -> None:
         tell(events, SCORED, round=int(config["server-round"]), n=len(site.test), noun=noun)
 
 
+def _patients_named(site: LocalSite) -> bool:
+    """Whether the site's held-out samples name their patients: an id column, or for images
+    a patient column or DICOM PatientID (an image's own file is no name: a review found
+    every image site said to name them)."""
+    test = site.test
+    return test.known_patients() is not None and not site.modality.patients_unnamed(test)
+
+
 def _counted_test(site: LocalSite) -> int:
     """The site's held-out samples as the figures' minimums count them: patients, where a
     patient has several (a review's 12 rows of 4 patients were said enough for figures)."""
@@ -323,7 +331,7 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
     metrics: dict[str, float] = {
         "num-examples": len(site.test),
         SITE_INDEX: site.index,
-        PATIENTS_NAMED: float(site.test.known_patients() is not None),
+        PATIENTS_NAMED: float(_patients_named(site)),
     }
     scores = predict(site.modality, site.trained.model, site.schema, site.test,
                      adapter=site.trained.adapter)  # fmt: skip

@@ -193,6 +193,7 @@ def train_base(
         "feature_cache": cache,
         "epochs": result.epochs_run,
         "best_epoch": result.best_epoch,
+        "val_loss_measured": result.best_val_loss is not None,  # False: none was a number
         "seconds": round(result.seconds, 2),
         "seed": seed,
         "train_config": asdict(config),

@@ -469,6 +469,7 @@ def _save_and_describe(
         # gave the same weights, and nothing said both stopped at the same epoch)
         "epochs_run": result.fit.epochs_run,
         "best_epoch": result.fit.best_epoch,
+        "val_loss_measured": result.fit.best_val_loss is not None,
         "n_val": result.n_val,
         **metadata,
         "warnings": warnings,

@@ -492,6 +492,12 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
     if not seen:
         return []
     unit = "image" if result["noun"] == "images" else "patient"
+    if result.get("stalled_at_site"):  # a ranking on the fifth decimal: no skill to keep
+        return [f"The base model ranks the {seen} of this site it never saw perfectly (AUROC "
+                f"1.000), but on probabilities that barely differ (the middle 90% between "
+                f"{result['stalled_at_site']}): a stalled model's ranking, not skill, and its "
+                f"figures here say nothing. 'medadapt evaluate' it on these {unit}s, and "
+                "retrain it (a lower --lr, more --epochs) before adapting it."]  # fmt: skip
     images = "images" in (result["noun"], result.get("unit"))  # images of named patients too
     leak = f"Check first for a leak ({leak_examples('image' if images else unit)})"
     missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
@@ -778,6 +784,8 @@ def _c_statistic_from(anticipated: float, source: float | None, here: float | No
 
     >>> _c_statistic_from(0.726, 0.94, 0.726)
     "the base model's AUROC at this site, 0.726, lower than its 0.940 on its source"
+    >>> _c_statistic_from(0.8001, 0.8004, 0.8001)
+    "the base model's AUROC at this site, 0.800, the same as on its source"
     >>> _c_statistic_from(0.7, 0.994, None)
     "0.7, standing for the base model's AUROC at this site, which gives none to plan on; \
 lower than its 0.994 on its source"
@@ -796,6 +804,8 @@ lower than its 0.994 on its source"
         return f"{said}; lower than its {source:.3f} on its source"
     if source is None:
         return f"{at_site}, {here:.3f}"
+    if f"{here:.3f}" == f"{source:.3f}":  # (a review: "0.800, lower than its 0.800")
+        return f"{at_site}, {here:.3f}, the same as on its source"
     if anticipated == here:
         return f"{at_site}, {here:.3f}, lower than its {source:.3f} on its source"
     return f"{on_source}, {source:.3f}, lower than its {here:.3f} at this site"

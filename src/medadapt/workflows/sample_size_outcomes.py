@@ -43,7 +43,13 @@ import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.ignored_classes import called_classes
-from medadapt.evaluate.metrics import MIN_PATIENTS, MIN_PER_CLASS, count_units, flat_spread
+from medadapt.evaluate.metrics import (
+    MIN_PATIENTS,
+    MIN_PER_CLASS,
+    count_units,
+    flat_spread,
+    spread_text,
+)
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import (
     Criterion,
@@ -264,6 +270,7 @@ def _binary(labels: np.ndarray, scored, source_auroc: float | None, noun: str,
             outcome.figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)
             outcome.figures["auroc_at_site"] = here  # measured, as said (not planned on)
             outcome.figures["calls_at_site"] = _calls_at_half(scored, classes)
+            _stalled(outcome.figures, scored[1])
         return outcome
     site = f"at this site, on all {_seen(len(scored[0]), noun, clusters)} it never saw"
     known = [(_planned(a), a, w) for a, w in ((source_auroc, "on its source"), (here, site))
@@ -409,6 +416,15 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
     return here, None
 
 
+def _stalled(figures: dict[str, Any], scores: np.ndarray) -> None:
+    """Where a perfect ranking rests on probabilities that barely differ, their middle 90%
+    (``stalled_at_site``): check-data then says the base stalled, not that an adapter may add
+    nothing (a review found both said of one base)."""
+    spread = flat_spread(scores)
+    if spread is not None:
+        figures["stalled_at_site"] = spread_text(*spread)
+
+
 def _seen(n: int, noun: str, clusters: np.ndarray | None) -> str:
     """``n`` scored samples in words, with their patients where one has several: ``"32
     images of 16 patients"``, else ``"200 patients"``."""
@@ -520,6 +536,7 @@ def _multiclass(labels: np.ndarray, scored, classes: Sequence[str] = (), noun: s
                "auroc": aurocs.get(weakest)}}  # fmt: skip
     if unusable and len(unusable) == len(pairs) and None not in unusable.values():
         figures["separated_at_site"] = _seen(len(scored[0]), noun, clusters)  # every pair
+        _stalled(figures, scored[1])
     return Outcome("multiclass", f"{k} classes (proportions {shares})", r2, why, figures, pairs,
                    r2_basis=BASIS_PAIRS if aurocs else BASIS_DEFAULT)  # fmt: skip
 

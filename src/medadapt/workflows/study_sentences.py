@@ -140,21 +140,19 @@ def adapter_verdicts(
     plateau, more_data, lines = None, None, []
     if adapter is None:
         return plateau, more_data, lines
-    own = [p for p in points if p["strategy"] == adapter]
-    if own and all(FLAT_SCORES in (p["metrics"].get("notes") or {}) for p in own):
+    worse = _worse_than_base_sentence(worse_than_base(by_strategy, adapter, metric), metric, noun)
+    if stalled_at_every_size(points, adapter):
         # a trial's "gets within 0.01 of its best AUROC from 14 images", of an adapter whose
-        # probabilities barely differed
+        # probabilities barely differed (worse than the base alone, if so, still said first)
         named = METRIC_LABELS.get(metric, metric)
-        return plateau, more_data, [
+        return plateau, more_data, [*([worse] if worse else []), (
             f"The {label(adapter)} gives nearly the same probability to every test "
             f"{noun[:-1]} at every size and seed (its training stalled): how its {named} grows "
-            "with data says nothing, and none is read from it."
-        ]  # fmt: skip
+            "with data says nothing, and none is read from it.")]  # fmt: skip
     worth = worth_having(metric, points)
     plateau = find_plateau(by_strategy[adapter], metric, worth)
     largest = max((e["fraction"] for e in by_strategy[adapter]), default=None)
     more_data = last_gain(points, adapter, metric, noun, worth)
-    worse = _worse_than_base_sentence(worse_than_base(by_strategy, adapter, metric), metric, noun)
     if worse:  # first: where its curve levels off is no good news then
         lines.append(worse)
     if plateau is not None:
@@ -163,6 +161,13 @@ def adapter_verdicts(
     if more_data is not None:
         lines.append(more_data["sentence"])
     return plateau, more_data, lines
+
+
+def stalled_at_every_size(points: list[dict[str, Any]], strategy: str) -> bool:
+    """Whether every point of ``strategy`` gave nearly one probability to every test sample
+    (its training stalled): no curve of it is read."""
+    own = [p for p in points if p["strategy"] == strategy]
+    return bool(own) and all(FLAT_SCORES in (p["metrics"].get("notes") or {}) for p in own)
 
 
 def worse_than_base(

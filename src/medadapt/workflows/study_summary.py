@@ -37,6 +37,7 @@ from medadapt.workflows.study_sentences import (
     figure,
     followed_sentence,
     metric_range,
+    stalled_at_every_size,
     t_interval,
     worse_than_base,
 )
@@ -223,7 +224,9 @@ def conclusions(study: dict[str, Any], curves: dict[str, Any]) -> dict[str, Any]
         lines.append(chosen_on_test_sentence(study, noun))
     plateau, more_data, verdicts = adapter_verdicts(study["points"], by_strategy, metric, noun)
     adapter = judged_adapter(list(by_strategy))
-    followed = followed_sentence(adapter, best_per_size, metric, noun) if adapter else None
+    followed = (followed_sentence(adapter, best_per_size, metric, noun)
+                if adapter and not stalled_at_every_size(study["points"], adapter)
+                else None)  # fmt: skip
     if verdicts and followed:
         verdicts = [followed, *verdicts]
     too_good = too_good_sentence(study["points"], noun)

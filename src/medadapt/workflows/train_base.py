@@ -118,6 +118,7 @@ def train_base_job(
         "n_val": base.training["n_val"],
         "epochs_run": base.training.get("epochs"),
         "best_epoch": base.training.get("best_epoch"),
+        "val_loss_measured": base.training.get("val_loss_measured"),
         "n_test": len(test),
         "warnings": warnings,
         "skipped_files": skipped,

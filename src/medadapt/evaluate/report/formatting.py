@@ -208,12 +208,15 @@ def _uninformative_sites(metrics: dict[str, Any]) -> list[str]:
 
     >>> _uninformative_sites({"no_information_sites": ["Switzerland"], "accuracy_sites": 4})
     ['accuracy uninformative at 1 of 4 sites']
+    >>> _uninformative_sites({"no_information_sites": ["Switzerland"]})
+    ['accuracy uninformative at 1 site']
     """
     names = metrics.get(NO_INFORMATION_SITES)
     if not isinstance(names, list) or not names:
         return []
     of = metrics.get("accuracy_sites")
-    return [f"accuracy uninformative at {len(names)}{f' of {of}' if of else ''} sites"]
+    sites = "site" if len(names) == 1 and not of else "sites"  # "1 of 4 sites", "1 site"
+    return [f"accuracy uninformative at {len(names)}{f' of {of}' if of else ''} {sites}"]
 
 
 MAX_RECORDED_WORDS = 200  # longest recorded warning said in a caution, as recorded
