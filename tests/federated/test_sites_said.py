@@ -405,6 +405,16 @@ def test_a_hospital_s_file_of_every_site_s_rows_is_refused_before_it_joins(heart
     own = heart[heart["dataset"] == "Switzerland"]
     own.to_csv(tmp_path / "switzerland.csv", index=False)  # one value in the column: its own
     assert preflight(tmp_path / "switzerland.csv", base, "Switzerland").n == len(own)
+    # another hospital's file, every row saying so (a trial's Royal North client joined with
+    # 40 rows of Clinique Alpes)
+    with pytest.raises(DataError) as error:
+        preflight(tmp_path / "switzerland.csv", base, "Hungary")
+    assert str(error.value) == (
+        f"--data {tmp_path / 'switzerland.csv'}: column 'dataset' names every row "
+        "'Switzerland', never 'Hungary' (--site): these are another site's rows; pass this "
+        "site's own file, or the --site its rows name"
+    )
+    assert preflight(tmp_path / "switzerland.csv", base, "switzerland").n == len(own)  # its case
 
 
 def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, base, tmp_path,

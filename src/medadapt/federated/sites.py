@@ -420,6 +420,7 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
             f"report them as {site}'s; pass a file of this site's {modality.noun} only (those "
             f"where {column} is {site!r})"
         )
+    _refuse_another_site(data, frame, getattr(base.schema, "group_column", None), site)
     schema = base.schema
     unread = (
         schema.unread_columns(frame)
@@ -427,6 +428,25 @@ def preflight(data: Path, base_dir: Path, site: str | None = None,
         else []
     )
     return SiteCheck(len(samples), notes, unread, noun=modality.noun)
+
+
+def _refuse_another_site(data: Path, frame: Any, column: str | None, site: str | None) -> None:
+    """Refuse a file whose group column (the base's, recorded at its training) names other
+    sites only, none of them ``site``: another hospital's rows would train and test this
+    site's adapter, reported as this site's (a trial's Royal North client joined with 40 rows
+    of Clinique Alpes, each saying so in column 'hospital')."""
+    if frame is None or not site or not column or column not in frame:
+        return
+    values = frame[column].dropna().astype(str).str.strip()
+    named = sorted(set(values) - {""})
+    if not named or str(site).strip().casefold() in {v.casefold() for v in named}:
+        return  # (its own name, in another case: its rows)
+    shown = ", ".join(repr(v) for v in named[:3]) + (" ..." if len(named) > 3 else "")
+    raise DataError(
+        f"--data {data}: column {column!r} names {'its rows' if len(named) > 1 else 'every row'} "
+        f"{shown}, never {site!r} (--site): these are another site's rows; pass this site's "
+        f"own file, or the --site its rows name"
+    )
 
 
 def _site_column(frame: Any, site: str | None) -> tuple[str, int] | None:
