@@ -355,7 +355,21 @@ def test_diff_of_federated_adapters_says_how_they_were_trained_and_each_site_s_f
     hungary = {m["name"]: m for m in said["site_metrics"]["Hungary"]}
     assert hungary["auroc"]["delta"] == pytest.approx(-0.013) and hungary["auroc"]["ci_overlap"]
     assert hungary["n"]["delta"] == 0
-    cli("add", str(adapter_dir(3)), "--name", "fed", "--force")  # trained at one place
+    fewer = _federated("fedavg", 0.9)  # a deployment of two of the sites, one new
+    fewer["federated"]["sites"] = ["Hungary", "Basel"]
+    fewer["federated"]["by_site"] = {
+        "Hungary": fewer["federated"]["by_site"]["Hungary"],
+        "Basel": {"n": 40, "auroc": 0.7, "auroc_ci": [0.5, 0.9]},
+    }
+    cli("add", str(adapter_dir(4, meta=fewer)), "--name", "fed")
     out, _ = cli("diff", "fed@1", "fed@3")
+    assert ("warning: the figures of fed@1 and fed@3 are means over different sites (VA in "
+            "fed@1 only; Basel in fed@3 only): their change would compare other patients, not "
+            "the models, and is not shown; compare the sites both hold, below"
+            ) in " ".join(out.split())  # fmt: skip
+    means = out[out.index("metrics\n") : out.index("metrics at each site")]
+    assert "change" not in means and "AUROC" in means  # side by side only (a trial: "+0.005")
+    cli("add", str(adapter_dir(3)), "--name", "fed", "--force")  # trained at one place
+    out, _ = cli("diff", "fed@1", "fed@4")
     assert "metrics at each site" not in out  # figures at sites on one side only
     assert ["federated: strategy", "fedavg", "-"] in _rows(out)

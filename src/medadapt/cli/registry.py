@@ -448,11 +448,12 @@ def diff_cmd(
 
 
 def _metric_table(title: str, changes: dict[str, list[MetricChange]], d: VersionDiff, unit: str,
-                  classes: list[str] | None) -> Table:  # fmt: skip
+                  classes: list[str] | None, *, compared: bool = True) -> Table:  # fmt: skip
     """``diff``'s figures on both sides, with their change and whether their intervals
-    overlap where the versions predict the same outcome; ``changes`` by site (``""``: the
-    version's own figures, in a table without a site column)."""
-    compared = d.same_question is not False
+    overlap where the versions predict the same outcome (and ``compared``: figures of the same
+    patients' kind); ``changes`` by site (``""``: the version's own figures, in a table
+    without a site column)."""
+    compared = compared and d.same_question is not False
     table = Table(title=title)
     by_site = list(changes) != [""]
     columns = ("metric", d.a, d.b, "change", "CIs overlap") if compared else ("metric", d.a, d.b)
@@ -483,12 +484,32 @@ def _site_cell(site: str, metrics: list[MetricChange], unit: str) -> str:
     return f"{site} ({same['n']} {unit}{positive})"
 
 
+def _other_sites(d: VersionDiff) -> str | None:
+    """Why two federated versions' means over sites cannot be compared: they average other
+    sites (``"St Mary" in fed@1 only``); None where both trained on the same sites."""
+    sites = next((c for c in d.training if c.key == "sites"), None)
+    if sites is None or not isinstance(sites.a, list) or not isinstance(sites.b, list):
+        return None
+    only = [f"{listed(sorted(set(mine) - set(theirs)))} in {ref} only"
+            for ref, mine, theirs in ((d.a, sites.a, sites.b), (d.b, sites.b, sites.a))
+            if set(mine) - set(theirs)]  # fmt: skip
+    return (
+        f"the figures of {d.a} and {d.b} are means over different sites ({'; '.join(only)}): "
+        "their change would compare other patients, not the models, and is not shown; compare "
+        "the sites both hold, below"
+    )
+
+
 def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[str] | None) -> None:
     """``diff``'s metrics table: both sides with the same decimals, their change and whether
     their intervals overlap, and what that may and may not mean; for two versions predicting
     different outcomes, the figures side by side only (a change between them means nothing)."""
     compared = d.same_question is not False
-    console.print(_metric_table("metrics", {"": d.metrics}, d, unit, classes))
+    other_sites = _other_sites(d)
+    if other_sites:  # a trial's means over three sites and over two read as "+0.005"
+        console.print(f"warning: {other_sites}", markup=False)
+    console.print(_metric_table("metrics", {"": d.metrics}, d, unit, classes,
+                                compared=not other_sites))  # fmt: skip
     if d.site_metrics:  # a federated adapter's figures: unweighted means, no interval
         console.print(
             "the metrics above are unweighted means of the sites' own figures (no interval); "
