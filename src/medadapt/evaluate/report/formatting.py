@@ -135,6 +135,8 @@ def validated_words(metrics: dict[str, Any] | None) -> str:
     'MAE 1234 (1001-1500), n=1060, warning'
     >>> validated_words({"auroc": 0.7891, "auroc_sites": 3})  # a federated adapter's mean
     "AUROC 0.789, the mean of 3 sites' own"
+    >>> validated_words({"auroc": 0.7891, "auroc_sites": 1})  # one site's: no mean
+    'AUROC 0.789, at 1 site only'
     """
     return _validated(metrics, for_sr=False)
 
@@ -172,6 +174,8 @@ def _validated(metrics: dict[str, Any] | None, *, for_sr: bool) -> str:
         # a federated adapter's: the sites' unweighted mean, each on its own patients (a
         # trial's answer read "AUROC 0.789, n unknown")
         count = f"mean of {sites} sites' own" if for_sr else f"the mean of {sites} sites' own"
+        if sites == 1:  # one site's own figure, no mean (a trial read "the mean of 1 sites'")
+            count = "at 1 site only"
     digits = 2 if for_sr else metric_digits(leading, value)
     shown = fmt_ci(value, metrics.get(f"{leading}_ci"), digits).replace("\u2013", "-")
     if for_sr:
