@@ -430,6 +430,12 @@ def test_a_site_s_kept_columns_travel_with_its_join_reply_and_the_server_records
         "because of its client's --allow-leak: results that rely on it will not hold where it "
         "is unknown"
     ]
+    # kept by the base's own --allow-leak: said so, not as the client's (a trial's was blamed)
+    assert kept_leak_lines(strategy.kept_leaks, "num", ["exang"]) == [
+        "site B: column 'exang' (AUROC 0.991) alone predicts 'num' almost perfectly; kept "
+        "because of the base model's --allow-leak (chosen when the base was trained): results "
+        "that rely on it will not hold where it is unknown"
+    ]
 
 
 def test_a_site_s_refusal_reaches_the_server_without_the_hospital_s_paths(tmp_path):

@@ -62,25 +62,31 @@ def write_deployment_outcome(run: FederatedRun, outcome: FederatedOutcome, out: 
                         task=modality.task(base.schema),
                         about_base=base_record(run, modality, base))  # fmt: skip
     # what each site's client kept with --allow-leak, as its join reply said it
-    results["site_notes"] = kept_leak_lines(outcome.kept_leaks, getattr(base.schema, "label", None))
+    results["site_notes"] = kept_leak_lines(outcome.kept_leaks, getattr(base.schema, "label", None),
+                                            getattr(base.schema, "allowed_leaks", ()))  # fmt: skip
     save_result(run, modality, base, outcome, results, out)
     write_results(results, out)
     (out / OUTCOME).write_text(json.dumps({"ok": True}))
 
 
-def kept_leak_lines(kept: dict[str, list[dict[str, Any]]], label: Any) -> list[str]:
-    """What a deployment's server says of the columns each site's client kept with
-    ``--allow-leak`` (names and statistics, as the sites sent them), as the simulation says
-    them of each site before the rounds."""
+def kept_leak_lines(kept: dict[str, list[dict[str, Any]]], label: Any,
+                    base_kept: Any = ()) -> list[str]:  # fmt: skip
+    """What a deployment's server says of the columns each site's client kept (names and
+    statistics, as the sites sent them), as the simulation says them of each site before the
+    rounds: by the client's ``--allow-leak``, or by the base's own (``base_kept``, the
+    columns it recorded: a trial's server blamed a client that had given none)."""
     from medadapt.data.leaks import Leak, kept_leaks_warning
+    from medadapt.modalities.tabular.modality import BASE_KEPT_IT
 
+    by_base = set(base_kept or ())
     lines = []
     for site, leaks in kept.items():
         found = [Leak(leak["column"], leak["statistic"], leak["value"], rows=leak.get("rows"))
                  for leak in leaks]  # fmt: skip
-        if found:
-            said = kept_leaks_warning(found, str(label), keep="its client's --allow-leak")
-            lines.append(f"site {site}: {said}")
+        for keep, which in (("its client's --allow-leak", False), (BASE_KEPT_IT, True)):
+            these = [leak for leak in found if (leak.column in by_base) is which]
+            if these:
+                lines.append(f"site {site}: {kept_leaks_warning(these, str(label), keep=keep)}")
     return lines
 
 

@@ -734,7 +734,9 @@ def _refuse_leaks_in(
     )
 
 
-BASE_KEPT_IT = "the base model's --allow-leak (chosen at train-base)"
+#: (a base is trained by train-base or by federate simulate --base-groups: a trial's
+#: simulate-made base read "chosen at train-base")
+BASE_KEPT_IT = "the base model's --allow-leak (chosen when the base was trained)"
 
 
 def _unneeded_allow_leak(schema: TableSchema, leaks: Sequence[Any]) -> list[str]:
