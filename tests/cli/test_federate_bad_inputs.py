@@ -197,3 +197,22 @@ def test_an_insecure_server_on_every_interface_is_warned_as_such():
     )
     assert _insecure_server_words("localhost") == _insecure_server_words("::1")
     assert "10.1.2.3 (--host 10.1.2.3)" in _insecure_server_words("10.1.2.3")
+
+
+def test_an_allow_leak_the_base_did_not_need_but_the_sites_did_is_said_so():
+    """A trial's simulate refused without --allow-leak (the columns predicted the label at
+    two sites), then, given it, said of the base "the flag was not needed", and next that
+    the sites kept the columns because of it."""
+    from medadapt.cli.federate import _not_said_of_a_site
+
+    unneeded = ("--allow-leak 'worst_radius': it does not alone predict 'target' on these "
+                "training rows (the leak check did not flag it), so the model uses it as any "
+                "other feature: the flag was not needed")  # fmt: skip
+    kept = ("site Royal North: column 'worst_radius' (AUROC 0.985) alone predicts 'target' "
+            "almost perfectly; kept because of --allow-leak: results that rely on it will not "
+            "hold where it is unknown")  # fmt: skip
+    assert _not_said_of_a_site([unneeded], [kept]) == [
+        unneeded + " for the base's training rows; the sites named below keep the columns "
+        "because of it"
+    ]
+    assert _not_said_of_a_site([unneeded], []) == [unneeded]  # needed nowhere: as it was

@@ -600,7 +600,14 @@ def _not_said_of_a_site(base_warnings: list[str], notes: list[str]) -> list[str]
     site's rows warns of them as that site's note does: ``site Cleveland: 4 of 304 rows
     ...``), each said once."""
     of_sites = {note.split(": ", 1)[1] for note in notes if note.startswith("site ")}
-    return [w for w in base_warnings if w not in of_sites]
+    kept_at_sites = any(n.startswith("site ") and "kept because of " in n for n in notes)
+    unneeded = "the flag was not needed"  # for the base's rows: a trial was told so, then
+    instead = (
+        f"{unneeded} for the base's training rows; the sites named below keep the "
+        "columns because of it"
+    )  # that the sites' checks kept them because of it
+    return [w.replace(unneeded, instead) if kept_at_sites and w.endswith(unneeded) else w
+            for w in base_warnings if w not in of_sites]  # fmt: skip
 
 
 def _train_base_here(run, values, options, modality, out: Path):
