@@ -574,3 +574,16 @@ def test_one_near_copy_is_said_in_the_singular():
         "2 of the images look like near-identical copies (lossy re-saves) of x: if they are "
         "copies, y are optimistic; leave them out"
     )
+
+
+def test_a_difference_never_prints_as_an_end_of_its_own_interval():
+    """A trial read "changes Brier score by -0.001 (95% CI -0.002 to -0.001)": the estimate
+    on the edge of its interval once rounded; one more decimal tells them apart."""
+    from medadapt.evaluate.difference import Difference
+
+    change = Difference("brier", -0.0012, (-0.0021, -0.0006))
+    assert change.numbers(change.shown_digits()) == "-0.0012 (95% CI -0.0021 to -0.0006"
+    apart = Difference("auroc", 0.02, (-0.05, 0.09))  # told apart at 3 decimals already
+    assert apart.numbers(apart.shown_digits()) == "+0.020 (95% CI -0.050 to +0.090"
+    edge = Difference("auroc", -0.05, (-0.05, 0.09))  # on its end truly: nothing to add
+    assert edge.shown_digits() == 3

@@ -115,9 +115,18 @@ class Difference:
             return d
         low, high = self.ci
         most = min(usual + 3, max(d, three_significant(low, high)))
-        while d < most and f"{low:+.{d}f}" == f"{high:+.{d}f}":
+        while d < most and (f"{low:+.{d}f}" == f"{high:+.{d}f}" or self._on_an_end(d)):
             d += 1
         return d
+
+    def _on_an_end(self, d: int) -> bool:
+        """Whether the difference prints as an end of its interval at ``d`` decimals though
+        it is not that end (a trial read "-0.001 (95% CI -0.002 to -0.001)")."""
+        value, (low, high) = self.value, self.ci  # type: ignore[misc]
+        if value is None:
+            return False
+        shown = f"{value:+.{d}f}"
+        return any(shown == f"{end:+.{d}f}" and value != end for end in (low, high))
 
     def negligible(self) -> str | None:
         """Where the difference and its whole interval print as 0 at :meth:`digits` (a
