@@ -195,3 +195,32 @@ def test_what_ran_names_the_setting_its_strategy_used(tmp_path):
                            ("fedavg", "(fedavg, 10 rounds of ")):  # fmt: skip
         results = _deployed(tmp_path, strategy=strategy)
         assert said in what_ran(results), what_ran(results)
+
+
+def test_a_run_past_its_timeout_names_the_sites_that_had_not_joined(tmp_path):
+    """A trial's `federate server --timeout 5` said "are all sites connected?" and named
+    none (the join window, half of --timeout, had not closed); with the events the server
+    read, it names them."""
+    import json
+
+    from medadapt.federated.deploy import _timed_out
+    from medadapt.federated.site_events import SiteEvents
+
+    path = tmp_path / "events.jsonl"
+    path.write_text(json.dumps({"event": "joined", "site": "Royal North", "n": 1, "of": 2}) + "\n")
+    events = SiteEvents(path)
+    events.new()
+    assert _timed_out(5, events, ["Royal North", "Clinique Alpes"]) == (
+        "the federated run did not finish within --timeout 5 s: Clinique Alpes had not joined "
+        "(joined: Royal North); start its client, or raise --timeout"
+    )
+    assert _timed_out(5, None, ["A", "B"]).startswith(
+        "the federated run did not finish within --timeout 5 s: A and B had not joined (none "
+        "joined); start their clients"
+    )
+    path.write_text(path.read_text() + json.dumps({"event": "round", "round": 1, "of": 3}) + "\n")
+    events.new()
+    assert _timed_out(60, events, ["Royal North", "Clinique Alpes"]) == (
+        "the federated run did not finish within --timeout 60 s (round 1 of 3 done): raise "
+        "--timeout"
+    )

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from flwr.app import Context
 from flwr.serverapp import Grid, ServerApp
 
 from medadapt.errors import ConfigError, DataError
+from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.client import make_client_app
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import OUTCOME, write_deployment_outcome
 from medadapt.federated.server import serve
-from medadapt.federated.site_events import EVENTS_KEY, SiteEvents, server_line, tell
+from medadapt.federated.site_events import EVENTS_KEY, JOINED, SiteEvents, server_line, tell
 
 CERTIFICATES = ("ca.crt", "server.pem", "server.key")
 LOGS = ("superlink.log", "flwr.log")  # the server's Flower logs, in --out
@@ -281,9 +283,10 @@ def supernode_command(server: str, site: str, data: Path, base: Path, *, port: i
 
 def submit(app: Path, home: Path, address: str, certificates: Path | None, insecure: bool,
            log: Path, timeout: float, events: SiteEvents | None = None,
-           say=None) -> None:  # fmt: skip
+           say=None, sites: Sequence[str] = ()) -> None:  # fmt: skip
     """``flwr run`` of ``app`` on the SuperLink at ``address``; returns when the run ends,
-    saying each of the ServerApp's ``events`` (sites joining, rounds done) meanwhile."""
+    saying each of the ServerApp's ``events`` (sites joining, rounds done) meanwhile; past
+    ``timeout``, the run's ``sites`` that had not joined are named."""
     home.mkdir(parents=True, exist_ok=True)
     lines = ["[superlink]", 'default = "medadapt"', "", "[superlink.medadapt]",
              f"address = {json.dumps(address)}"]  # fmt: skip
@@ -302,17 +305,33 @@ def submit(app: Path, home: Path, address: str, certificates: Path | None, insec
             while flwr.poll() is None:
                 _say_events(events, say)
                 if time.monotonic() > deadline:
-                    raise DataError(
-                        f"the federated run did not finish within --timeout {timeout:g} s (are "
-                        "all sites connected?): raise --timeout or start the missing sites' "
-                        "clients"
-                    )
+                    raise DataError(_timed_out(timeout, events, sites))
                 time.sleep(0.5)
             _say_events(events, say)
         finally:
             if flwr.poll() is None:
                 flwr.kill()
                 flwr.wait()
+
+
+def _timed_out(timeout: float, events: SiteEvents | None, sites: Sequence[str]) -> str:
+    """Why the run stopped at ``--timeout``: before any round, the sites that had not joined
+    by name (a trial's --timeout 5 named none: the join window, half of it, had not closed
+    yet); else how far it got."""
+    seen = events.seen if events is not None else []
+    joined = [e["site"] for e in seen if e.get("event") == JOINED and "site" in e]
+    rounds = [e for e in seen if e.get("event") == "round"]
+    missing = [site for site in sites if site not in joined]
+    if missing and not rounds:
+        present = f" (joined: {', '.join(dict.fromkeys(joined))})" if joined else " (none joined)"
+        clients = "its client" if len(missing) == 1 else "their clients"
+        return (f"the federated run did not finish within --timeout {timeout:g} s: "
+                f"{listed(missing)} had not joined{present}; start {clients}, or raise "
+                "--timeout")  # fmt: skip
+    last = rounds[-1] if rounds else {}
+    done = f" (round {last.get('round')} of {last.get('of')} done)" if rounds else ""
+    return (f"the federated run did not finish within --timeout {timeout:g} s{done}: raise "
+            "--timeout")  # fmt: skip
 
 
 def _say_events(events: SiteEvents | None, say) -> None:
@@ -426,7 +445,7 @@ def run_server(run: FederatedRun, out: Path, *, host: str, port: int, certificat
         app = write_app(work / "app", run, out)
         address = f"{local}:{port}"
         submit(app, work / "home", address, certificates, insecure, out / "flwr.log", timeout,
-               SiteEvents(out / SERVER_EVENTS), say)  # fmt: skip
+               SiteEvents(out / SERVER_EVENTS), say, sites=run.sites)  # fmt: skip
         read_outcome(out)
     except DataError as error:
         failed = error
