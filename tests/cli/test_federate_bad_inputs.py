@@ -216,3 +216,11 @@ def test_an_allow_leak_the_base_did_not_need_but_the_sites_did_is_said_so():
         "because of it"
     ]
     assert _not_said_of_a_site([unneeded], []) == [unneeded]  # needed nowhere: as it was
+    # the terminal names whose rows a base warning counts (a trial read "4 of 303 rows" beside
+    # a base "trained on 242 rows"), and one a site's note repeats is said once
+    restecg = "4 of 303 rows have a 'restecg' value the model never learned"
+    base = [
+        f"base model, on Cleveland's rows: {restecg}",
+        f"base model, on Cleveland's rows: {unneeded}",
+    ]
+    assert _not_said_of_a_site(base, [f"site Cleveland: {restecg}"]) == [base[1]]

@@ -224,7 +224,10 @@ def test_the_report_says_the_outcome_the_base_and_each_site_s_patients(tmp_path)
     assert "<th>training patients</th><th>test patients</th>" in report
     assert "site Switzerland: column 'chol' is 0 in 123 of 123 rows here" in report
     # a trial: the base's training warnings were said on the terminal only, then lost
-    assert "base model: the rarer class has 111 of the 243 training rows for 13 features" in report
+    assert (
+        "base model, on Cleveland's rows: the rarer class has 111 of the 243 training rows "
+        "for 13 features"
+    ) in report  # whose rows: the group's (a trial read 303 beside 242)
     given = {**ABOUT_BASE, "trained_here": False,
              "training_groups": {"Cleveland": 243, "Hungary": 200}}  # fmt: skip
     assert run_lines(_with_base(tmp_path, given))[1] == (

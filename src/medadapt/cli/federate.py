@@ -263,6 +263,8 @@ def _simulate(**values: Any) -> None:
     with staged as staged_out:
         if base is None:
             run, base_warnings = _train_base_here(run, values, options, modality, staged_out)
+            groups = ", ".join(checks.names(values["base_groups"], "--base-groups"))
+            base_warnings = [f"base model, on {groups}'s rows: {w}" for w in base_warnings]
             try:
                 notes = _read_sites(run, options)  # now that there is a base to read them for
             except ConfigError:  # a site that cannot take part: the base's are said first
@@ -600,14 +602,16 @@ def _not_said_of_a_site(base_warnings: list[str], notes: list[str]) -> list[str]
     site's rows warns of them as that site's note does: ``site Cleveland: 4 of 304 rows
     ...``), each said once."""
     of_sites = {note.split(": ", 1)[1] for note in notes if note.startswith("site ")}
+    said = [w.split(": ", 1)[1] if w.startswith("base model, on ") else w for w in base_warnings]
     kept_at_sites = any(n.startswith("site ") and "kept because of " in n for n in notes)
     unneeded = "the flag was not needed"  # for the base's rows: a trial was told so, then
     instead = (
         f"{unneeded} for the base's training rows; the sites named below keep the "
         "columns because of it"
     )  # that the sites' checks kept them because of it
+    kept = [w for w, bare in zip(base_warnings, said, strict=True) if bare not in of_sites]
     return [w.replace(unneeded, instead) if kept_at_sites and w.endswith(unneeded) else w
-            for w in base_warnings if w not in of_sites]  # fmt: skip
+            for w in kept]  # fmt: skip
 
 
 def _train_base_here(run, values, options, modality, out: Path):

@@ -82,7 +82,10 @@ def federated_report(results: dict[str, Any]) -> Report:
         )
     trained_here = _base_warnings(results)
     if trained_here:  # what the terminal warned as this run trained the base
-        report.warnings([f"base model: {warning}" for warning in trained_here])
+        groups = ", ".join((results.get("base_model") or {}).get("training_groups") or {})
+        whose = f"base model, on {groups}'s rows" if groups else "base model"  # (a trial read
+        report.warnings([f"{whose}: {warning}" for warning in trained_here])  # "4 of 303 rows"
+        # beside "trained on 242 rows": the group's rows, its held-out ones too)
     if results.get("site_notes"):  # what the terminal warned of the sites before the rounds
         report.warnings(results["site_notes"])
     for metric in shown_metrics(results):
