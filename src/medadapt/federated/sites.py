@@ -442,10 +442,12 @@ def _refuse_another_site(data: Path, frame: Any, column: str | None, site: str |
     if not named or str(site).strip().casefold() in {v.casefold() for v in named}:
         return  # (its own name, in another case: its rows)
     shown = ", ".join(repr(v) for v in named[:3]) + (" ..." if len(named) > 3 else "")
+    rows, whose = (
+        ("its rows", "other sites'") if len(named) > 1 else ("every row", "another site's")
+    )
     raise DataError(
-        f"--data {data}: column {column!r} names {'its rows' if len(named) > 1 else 'every row'} "
-        f"{shown}, never {site!r} (--site): these are another site's rows; pass this site's "
-        f"own file, or the --site its rows name"
+        f"--data {data}: column {column!r} names {rows} {shown}, never {site!r} (--site): these "
+        f"are {whose} rows; pass this site's own file, or the --site its rows name"
     )
 
 
