@@ -39,7 +39,9 @@ def test_evaluation_json_reads_its_intervals_in_words_as_the_terminal_does():
     """A trial's ``evaluate --json`` held AUROC 0.616 (0.447-0.779) and nothing else: the
     terminal and the report said "not shown to be better than chance"."""
     document = _evaluation().to_json()
-    assert document["in_words"] == {"auroc": "moderate (the whole interval is at or above 0.70)"}
+    assert document["in_words"] == {
+        "auroc": "at least moderate (the whole interval is at or above 0.70)"
+    }
     chance = _evaluation(metrics={"n": 60, "auroc": 0.616, "auroc_ci": [0.447, 0.779],
                                   "notes": {}}).to_json()  # fmt: skip
     assert chance["in_words"] == {
@@ -113,3 +115,20 @@ def test_counts_read_with_their_thousands_grouped_in_every_table_and_the_card():
     with stdout.capture() as captured:
         print_table("sizes", ["strategy", "trainable params"], [["full", 70741], ["head", None]])
     assert "70,741" in captured.get() and "70741" not in captured.get()
+
+
+def test_a_report_reads_no_interval_of_a_result_too_good_to_be_true():
+    """A trial's report: "too good to be true: no reading of the model's skill ...
+    (notes.too_good); the true value is likely between 0.83 and 1.00": a reading after "no
+    reading", and a JSON key in a clinician's page."""
+    from medadapt.results import auroc_reading
+
+    too_good = {"auroc": 1.0, "auroc_ci": [0.83, 1.0], "notes": {"too_good": "AUROC 1.000"}}
+    assert auroc_reading(too_good) == (
+        "too good to be true: no reading of the model's skill until a leak is ruled out",
+        False,
+    )
+    assert auroc_reading({"auroc": 0.92, "auroc_ci": [0.77, 1.0], "notes": {}}) == (
+        "at least moderate (the whole interval is at or above 0.70)",
+        True,
+    )  # (a trial read "0.92 ... moderate" as a grade of 0.92)

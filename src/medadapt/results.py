@@ -351,7 +351,8 @@ def discrimination_in_words(low: float, high: float) -> str:
         return ("strong (the whole interval is at or above 0.80), though whether that is "
                 "enough depends on the clinical use")  # fmt: skip
     if low >= 0.7:
-        return "moderate (the whole interval is at or above 0.70)"
+        return "at least moderate (the whole interval is at or above 0.70)"  # (a trial read
+        # "0.92 ... moderate" as a grade of 0.92: it is of the lower end)
     if high < 0.7:
         return "weak (better than chance, the whole interval below 0.70)"
     return "better than chance, but how much better is uncertain"
@@ -389,6 +390,16 @@ _TOO_GOOD_READING = ("too good to be true: no reading of the model's skill until
                      "out (notes.too_good)")  # fmt: skip
 _FLAT_READING = ("says nothing: the probabilities barely differ, so the ranking rests on "
                  "differences too small to act on (notes.flat_scores)")  # fmt: skip
+
+
+def auroc_reading(metrics: Mapping[str, Any]) -> tuple[str, bool]:
+    """What a report says of a measured AUROC's interval (:func:`metrics_in_words`, without
+    the JSON's key in brackets), and whether it is a reading at all: a result too good to be
+    true or of flat probabilities gets none, so no "the true value is likely between" follows
+    (a trial's report gave one after "no reading")."""
+    said = metrics_in_words(metrics)["auroc"]
+    cautioned = said in (_TOO_GOOD_READING, _FLAT_READING)
+    return re.sub(r" \(notes\.\w+\)$", "", said), not cautioned
 
 
 def r2_in_words(r2: float, low: float) -> str | None:

@@ -364,7 +364,7 @@ def test_an_auroc_without_interval_is_never_said_to_lie_between_one_value_and_it
         (0.51, 0.58, "little better than chance at best (the whole interval is below 0.60)"),
         (0.55, 0.68, "weak (better than chance, the whole interval below 0.70)"),
         (0.55, 0.82, "better than chance, but how much better is uncertain"),
-        (0.72, 0.90, "moderate (the whole interval is at or above 0.70)"),
+        (0.72, 0.90, "at least moderate (the whole interval is at or above 0.70)"),
         (0.81, 0.95, "strong (the whole interval is at or above 0.80), though whether that "
                      "is enough depends on the clinical use"),
     ],

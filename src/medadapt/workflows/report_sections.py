@@ -17,7 +17,7 @@ from medadapt.evaluate.retention import (
     auroc_change,
     old_classes_kept,
 )
-from medadapt.results import metrics_in_words
+from medadapt.results import auroc_reading
 
 _TRICKS = {
     "distill": "adapter + extended head; class-weighted cross-entropy on old and new images, "
@@ -33,10 +33,10 @@ def auroc_line(metrics: dict[str, Any], what: str) -> str | None:
     if not metrics.get("auroc_ci"):  # no interval: the note says why (never "between x and x")
         return f"{what}: AUROC {metrics['auroc']:.2f}, {note or 'no interval'}."
     low, high = metrics["auroc_ci"]
+    reading, read = auroc_reading(metrics)
+    likely = f"; the true value is likely between {low:.2f} and {high:.2f}" if read else ""
     return (  # in words too, as evaluate's report says it (a trial's adapter 0.63 (0.46-0.80))
-        f"{what}: AUROC {fmt_ci(metrics['auroc'], metrics['auroc_ci'])}: "
-        f"{metrics_in_words(metrics)['auroc']}; the true value is likely between {low:.2f} and "
-        f"{high:.2f}."
+        f"{what}: AUROC {fmt_ci(metrics['auroc'], metrics['auroc_ci'])}: {reading}{likely}."
     )
 
 

@@ -41,8 +41,8 @@ from medadapt.modalities.base import ADAPTED_TO, Modality
 from medadapt.results import (
     IN_LABEL_UNITS,
     SAID_AS_WARNINGS,
+    auroc_reading,
     grouped,
-    metrics_in_words,
 )
 from medadapt.workflows.report_sections import (
     auroc_line,
@@ -109,10 +109,11 @@ def summary_lines(
         )
         if result.get("auroc") is not None and result.get("auroc_ci"):
             low, high = result["auroc_ci"]
+            reading, read = auroc_reading(result)
+            likely = f"; the true value is likely between {low:.2f} and {high:.2f}" if read else ""
             lines.append(
                 f"Discrimination (AUROC) {fmt_ci(result['auroc'], result['auroc_ci'])}: "
-                f"{metrics_in_words(result)['auroc']}; the true value is likely between "
-                f"{low:.2f} and {high:.2f}."
+                f"{reading}{likely}."
             )
         elif result.get("auroc") is not None:  # no interval: the note says why
             why = result.get("notes", {}).get("auroc", "no interval")
