@@ -34,6 +34,7 @@ _EXPORTS = {
     "create_vision_backbone": "medadapt.backbones.vision",
     "BaseModel": "medadapt.modalities.bundle",
     "TrainConfig": "medadapt.train.loop",
+    "TabularModelConfig": "medadapt.modalities.tabular.model",  # train_base's model_config
     "train_base": "medadapt.tables",
     "adapt": "medadapt.tables",
     "predict": "medadapt.tables",

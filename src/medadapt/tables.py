@@ -401,6 +401,9 @@ def _labelled_rows(
     if judge_numbers:
         _check_numbers(schema, frame)
     rows = schema.labelled_rows(frame)
+    if frame.empty:  # a filter that kept nothing (a trial's site == "rural" for "Rural")
+        raise DataError("frame has no rows: check the filter that made it (a group value "
+                        "spelt otherwise, in another case?)")  # fmt: skip
     if rows.empty:
         raise DataError(
             f"frame has no rows with a label {schema.label!r} ({len(frame)} rows in all); "
@@ -619,6 +622,17 @@ def _check_adapters(
     inner = _uncompiled(model)
     if isinstance(inner, AdapterModel):
         held = inner.adapter_names
+        asked = [adapter] if adapter is not None else list(dict.fromkeys(adapter_ids or ()))
+        unknown = [a for a in asked if a is not None and a not in held]
+        if unknown:  # said here, not from inside torch (a trial's 14 frames of traceback)
+            from medadapt.checks import did_you_mean
+
+            which = "adapter" if adapter is not None else "adapter_ids"
+            raise AdapterStateError(
+                f"{which}: {unknown[0]!r} is not an adapter of this model"
+                f"{did_you_mean(unknown[0], held)} (it holds: "
+                f"{', '.join(map(repr, held)) or 'none'})"
+            )
         if held and adapter is None and adapter_ids is None and not inner.merged_adapters:
             warnings.warn(
                 f"adapter= was not given, so these are the base model's scores, though the model "

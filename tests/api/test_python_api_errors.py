@@ -257,13 +257,26 @@ def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, so
         "adapter_ids names 1 adapter(s) for 200 samples: pass one per sample (None for the "
         "base model alone), or adapter= for all"
     )
+    # an adapter it does not hold: said by argument, with what it holds (a trial's ran 14
+    # frames deep into torch first)
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(adapted.model, schema, target, adapter="VA")
+    assert _refusal(err) == (
+        "adapter: 'VA' is not an adapter of this model; did you mean 'va'? (it holds: 'va')"
+    )
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(adapted.model, schema, target, adapter_ids=["rural"] * len(target))
+    assert _refusal(err).startswith("adapter_ids: 'rural' is not an adapter of this model")
+    with pytest.raises(MedadaptError) as err:  # a filter that kept nothing (a trial's "rural")
+        ma.adapt(base, target[target["dataset"] == "va long beach"], method="lora", name="x")
+    assert _refusal(err).startswith("frame has no rows: check the filter that made it")
 
 
 def test_every_adapter_config_and_the_peft_export_are_public():
     from medadapt.adapters import DoraConfig, export_peft
 
     assert ma.DoraConfig is DoraConfig and ma.export_peft is export_peft
-    assert {"DoraConfig", "export_peft"} <= set(ma.__all__)
+    assert {"DoraConfig", "export_peft", "TabularModelConfig"} <= set(ma.__all__)  # (help names it)
 
 
 # ----- TableSchema.infer -----------------------------------------------------------------------
