@@ -25,6 +25,7 @@ from medadapt.cli.printing import print_dropped, print_skipped, print_unread, wa
 from medadapt.cli.usage import KEPT_WITH_THE_BASE, kept_with_the_base
 from medadapt.cli.verbs import DATA, GROUP_COLUMN, ID_COLUMN, LABEL, SEED, probes
 from medadapt.errors import ConfigError, DataError
+from medadapt.evaluate.report.formatting import listed
 from medadapt.results import BACKWARDS
 
 federate_app = typer.Typer(
@@ -263,7 +264,7 @@ def _simulate(**values: Any) -> None:
     with staged as staged_out:
         if base is None:
             run, base_warnings = _train_base_here(run, values, options, modality, staged_out)
-            groups = ", ".join(checks.names(values["base_groups"], "--base-groups"))
+            groups = listed(checks.names(values["base_groups"], "--base-groups"))
             base_warnings = [f"base model, on {groups}'s rows: {w}" for w in base_warnings]
             try:
                 notes = _read_sites(run, options)  # now that there is a base to read them for
