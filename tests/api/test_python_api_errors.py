@@ -857,3 +857,12 @@ def test_adapting_on_the_base_s_own_training_rows_is_said(base, source):
     ), matched
     n = int(matched[0].split(" of the ")[0])
     assert 0 < n <= len(source)
+
+
+def test_a_misspelt_allow_leak_column_is_refused_by_argument(base, target):
+    """A trial's ``allow_leak=[..., "no such col"]`` trained without a word, where the
+    command line refuses the name."""
+    with pytest.raises(MedadaptError) as err:
+        ma.adapt(base, target, method="head", name="x", allow_leak=["choll"])
+    assert _refusal(err).startswith("allow_leak: 'choll' is not an input of the base model")
+    assert _refusal(err).endswith("; did you mean 'chol'?")
