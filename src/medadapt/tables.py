@@ -217,7 +217,6 @@ def adapt(
                          "(the base model then reads {it} as missing)")  # fmt: skip
     _warn_about_values(schema, samples)
     _warn_about_adapter_rows(schema, samples)
-    _warn_about_base_rows(base, samples)
     result = fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch, method_options=options,
@@ -351,26 +350,6 @@ def _warn_about_training_rows(
     said = scored_in_sample(n, f"the {len(samples)} rows of frame", "row", list(matched),
                             "content")  # fmt: skip
     warnings.warn(said, UserWarning, stacklevel=3)
-
-
-def _warn_about_base_rows(base: BaseModel, samples: TableSamples) -> None:
-    """A warning counting the rows of ``frame`` the base model trained on (by content): the
-    adapter learns nothing new from them, and its early-stopping rows among them are
-    in-sample for the base (a trial adapted on the base's own 393 training rows without a
-    word, where ``medadapt adapt`` splits those out)."""
-    seen = _trained_rows(samples, _base_rows(base))
-    if not seen.any():
-        return
-    n, total = int(seen.sum()), len(samples)
-    them = "it" if n == 1 else "them"
-    warnings.warn(
-        f"{n} of the {total} rows of frame {'matches a row' if n == 1 else 'match rows'} that "
-        f"the base model trained on (by content): the adapter learns little from {them}, and "
-        f"its validation rows among {them} judge it in-sample; adapt on rows the base never "
-        "saw (the target group's)",
-        UserWarning,
-        stacklevel=3,
-    )
 
 
 def _base_rows(base: BaseModel) -> dict[str, Any]:

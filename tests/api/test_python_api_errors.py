@@ -845,20 +845,6 @@ def test_a_python_adapter_records_what_it_predicts_for_the_registry(base, target
     assert manifest["metadata"]["label"] == "num" and manifest["metadata"]["method"] == "lora"
 
 
-def test_adapting_on_the_base_s_own_training_rows_is_said(base, source):
-    """A trial adapted on the base's own training rows: no word, where predict said of the
-    same rows that they were in-sample."""
-    with pytest.warns(UserWarning) as said:
-        ma.adapt(base, source, method="head", name="same", train_config=QUICK)
-    matched = [str(w.message) for w in said if "that the base model trained on" in str(w.message)]
-    assert len(matched) == 1 and matched[0].endswith(
-        "the adapter learns little from them, and its validation rows among them judge it "
-        "in-sample; adapt on rows the base never saw (the target group's)"
-    ), matched
-    n = int(matched[0].split(" of the ")[0])
-    assert 0 < n <= len(source)
-
-
 def test_a_misspelt_allow_leak_column_is_refused_by_argument(base, target):
     """A trial's ``allow_leak=[..., "no such col"]`` trained without a word, where the
     command line refuses the name."""
