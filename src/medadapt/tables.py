@@ -62,6 +62,7 @@ from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel, base_of
 from medadapt.modalities.tabular import splits
+from medadapt.modalities.tabular.modality import refuse_unknown_leak_names
 from medadapt.modalities.tabular.model import TabularModelConfig
 from medadapt.modalities.tabular.samples import TableSamples, subgroup_columns
 from medadapt.modalities.tabular.samples import true_labels as _true_labels
@@ -195,14 +196,7 @@ def adapt(
             "adapter trained on them would call everyone that class: pass rows with at least "
             "two classes (allow_one_class=True trains it all the same)"
         )
-    inputs = [spec.name for spec in schema.features]
-    for named in as_names(allow_leak):  # a typo kept nothing, without a word (a trial's)
-        if named not in inputs:
-            from medadapt.checks import did_you_mean
-
-            hint = did_you_mean(named, inputs) or "; name one of them, or drop it"
-            raise ConfigError(f"allow_leak: {named!r} is not an input of the base model (its "
-                              f"inputs: {', '.join(inputs)}){hint}")  # fmt: skip
+    refuse_unknown_leak_names(schema, as_names(allow_leak), "allow_leak: ")  # as the CLI does
     allowed = [*schema.allowed_leaks, *as_names(allow_leak)]  # one name: one column
     coded = read_as_missing(rows, schema.missing_codes)  # judged as the command line does
     strong, found = as_strong_at_base(find_leaks(schema, coded), schema.strong_features)

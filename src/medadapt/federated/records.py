@@ -276,7 +276,7 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
                for metric, value in average.items()
                if not metric.endswith("_sites") and value is not None}  # fmt: skip
     if uninformative:  # by name, for the cautions a served answer carries (a review)
-        average[NO_INFORMATION_SITES] = _no_information_sites(sites, which)
+        average[NO_INFORMATION_SITES] = list(_no_information_notes(sites, which))
     if not lacking:
         return {**average, "notes": uninformative} if uninformative else average
     nowhere = [name for name in sites if all(name in names for names in lacking.values())]
@@ -297,12 +297,12 @@ def mean_over_sites(results: dict[str, Any], which: str = "federated") -> dict[s
     return {**average, "notes": notes}
 
 
-def _no_information_sites(sites: dict[str, Any], which: str) -> list[str]:
-    """The sites whose own accuracy of ``which`` is no better than calling every patient
-    one class (their figures' ``no_information`` note)."""
-    return [name for name, site in sites.items()
-            if isinstance(((site.get(which) or {}).get("notes") or {}).get("no_information"),
-                          str)]  # fmt: skip
+def _no_information_notes(sites: dict[str, Any], which: str) -> dict[str, str]:
+    """``{site: its figures' no_information note}`` for the sites whose own accuracy of
+    ``which`` is no better than calling every patient one class."""
+    return {name: note for name, site in sites.items()
+            if isinstance(note := ((site.get(which) or {}).get("notes") or {}).get(
+                "no_information"), str)}  # fmt: skip
 
 
 def _no_information_at(sites: dict[str, Any], which: str) -> dict[str, str]:
@@ -310,9 +310,7 @@ def _no_information_at(sites: dict[str, Any], which: str) -> dict[str, str]:
     whose own accuracy is no better than calling every patient one class (their figures'
     note): the mean over sites hides it, and a trial's card showed accuracy 0.820 where two
     of four sites' accuracies said nothing (the report said it; the card did not)."""
-    said = [f"at {name}, {note}" for name, site in sites.items()
-            if isinstance(note := ((site.get(which) or {}).get("notes") or {}).get(
-                "no_information"), str)]  # fmt: skip
+    said = [f"at {name}, {note}" for name, note in _no_information_notes(sites, which).items()]
     return {"accuracy": "; ".join(said)} if said else {}
 
 

@@ -244,12 +244,17 @@ def _site_changes(
     if not (a and b):
         return out
     for site in list(a) + [s for s in b if s not in a]:
-        ma = {m.name: m for m in parse_metrics(a.get(site) or {})}
-        mb = {m.name: m for m in parse_metrics(b.get(site) or {})}
-        out[site] = [
-            MetricChange(n, ma.get(n), mb.get(n)) for n in list(ma) + [n for n in mb if n not in ma]
-        ]
+        out[site] = _metric_changes(a.get(site) or {}, b.get(site) or {})
     return out
+
+
+def _metric_changes(a: dict[str, Any], b: dict[str, Any]) -> list[MetricChange]:
+    """Every metric recorded on either side of two metrics records, ``a``'s order first."""
+    ma = {m.name: m for m in parse_metrics(a)}
+    mb = {m.name: m for m in parse_metrics(b)}
+    return [
+        MetricChange(n, ma.get(n), mb.get(n)) for n in list(ma) + [n for n in mb if n not in ma]
+    ]
 
 
 def question(record: AdapterRecord) -> Question:
@@ -322,16 +327,13 @@ def diff_versions(
         "intended_use": (a.intended_use, b.intended_use),
     }
     fields = [Change(k, va, vb) for k, (va, vb) in general.items() if va != vb]
-    ma = {m.name: m for m in parse_metrics(a.metrics)}
-    mb = {m.name: m for m in parse_metrics(b.metrics)}
-    names = list(ma) + [n for n in mb if n not in ma]
     return VersionDiff(
         a=a.ref,
         b=b.ref,
         fields=fields,
         config=_changes(a.config, b.config),
         data_summary=_changes(_counted(a.data_summary), _counted(b.data_summary)),
-        metrics=[MetricChange(n, ma.get(n), mb.get(n)) for n in names],
+        metrics=_metric_changes(a.metrics, b.metrics),
         same_test_rows=same_test_rows(*splits),
         questions=questions,
         same_base=a.base_fingerprint.get("weights") == b.base_fingerprint.get("weights"),

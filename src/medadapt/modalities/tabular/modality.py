@@ -767,16 +767,24 @@ def _allowed(schema: TableSchema, options: Any, *, strict: bool = True) -> list[
     """The model's and this command's ``--allow-leak`` columns; with ``strict`` (the checks of
     the rows an adapter trains on), a name given that is none of the model's inputs is
     refused (a typo kept nothing, without a word)."""
+    given = names(getattr(options, "allow_leak", None))
+    if strict:
+        refuse_unknown_leak_names(schema, given, "--allow-leak ")
+    return [*schema.allowed_leaks, *given]
+
+
+def refuse_unknown_leak_names(schema: TableSchema, given: Sequence[str], said_as: str) -> None:
+    """Refuse a column named to keep (``--allow-leak``, ``allow_leak=``) that is none of the
+    base model's inputs, with the name meant (a typo kept nothing, without a word);
+    ``said_as``: how the message starts ("--allow-leak ", "allow_leak: ")."""
     from medadapt.checks import did_you_mean
 
-    given = names(getattr(options, "allow_leak", None))
     inputs = [spec.name for spec in schema.features]
-    for name in given if strict else ():
+    for name in given:
         if name not in inputs:
             hint = did_you_mean(name, inputs) or "; name one of them, or drop it"
-            raise ConfigError(f"--allow-leak {name!r} is not an input of the base model (its "
+            raise ConfigError(f"{said_as}{name!r} is not an input of the base model (its "
                               f"inputs: {', '.join(inputs)}){hint}")  # fmt: skip
-    return [*schema.allowed_leaks, *given]
 
 
 def _spelt_otherwise(
