@@ -232,7 +232,7 @@ def _recording_summary(
     column = schema.group_column
     # read as --group reads them (2.0 -> "2"), the missing aside
     groups = set(group_labels(samples.frame[column])) - {MISSING_LABEL} if column else set()
-    one = {"group_column": column, "group": groups.pop()} if len(groups) == 1 else {}
+    one = {"group_column": column, "group": str(groups.pop())} if len(groups) == 1 else {}
     summary = data_summary(_modality(), schema, samples, None, schema.classes, **one)
     result.model.adapter_metadata.setdefault(result.name, {}).update(
         kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
@@ -295,6 +295,7 @@ def predict(
     _warn_about_unread(schema, frame)
     _warn_about_training_rows(model, samples, adapter_ids)
     _warn_about_kept_leaks(model, schema, adapter_ids)
+    _warn_about_other_groups(model, frame, adapter_ids)
     return fitting.predict(
         _modality(), model, schema, samples, adapter=adapter, adapter_ids=adapter_ids
     )
@@ -317,6 +318,41 @@ def _warn_about_kept_leaks(
             said += kept_leak_notes(recorded, schema.label, what=what, whose=ADAPTER_ROWS)
     for note in said:
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_about_other_groups(
+    model: nn.Module, frame: pd.DataFrame, adapter_ids: Sequence[str | None] | None
+) -> None:
+    """A warning for each adapter trained for one group (its record's group column and
+    value) given rows of another group, or rows without that column to tell, as ``medadapt
+    predict`` says it: scored all the same (a user may mean it), but said (a trial's notebook
+    scored every site's rows through the VA adapter without a word)."""
+    network = _uncompiled(model)
+    if not isinstance(network, AdapterModel) or adapter_ids is None:
+        return
+    ids = np.asarray(adapter_ids, dtype=object)
+    if len(ids) != len(frame):  # refused by fitting.predict, by argument
+        return
+    for name in dict.fromkeys(n for n in ids if n is not None):
+        summary = network.adapter_metadata.get(name, {}).get("data_summary") or {}
+        column, group = summary.get("group_column"), summary.get("group")
+        if not column or group is None:
+            continue
+        group, mine = str(group), ids == name
+        given = f"{int(mine.sum())} row{'s' if mine.sum() != 1 else ''} it scores"
+        if column not in frame:
+            said = (f"but frame has no column {column!r} to tell that group's rows by: the "
+                    f"{given} are scored with it, whatever their group; to score only that "
+                    f"group, pass only its rows")  # fmt: skip
+        else:
+            values = group_labels(frame[column])[mine]
+            n_other = int(np.sum((values != group) & (values != MISSING_LABEL)))
+            if n_other == 0:
+                continue
+            said = (f"but {n_other} of the {given} have another value of {column!r}: they are "
+                    "scored with it too; to score only that group, pass only its rows")  # fmt: skip
+        warnings.warn(f"adapter {name!r} is for {column} = {group!r}, {said}", UserWarning,
+                      stacklevel=3)  # fmt: skip
 
 
 def _warn_about_training_rows(

@@ -401,3 +401,32 @@ def test_a_column_the_model_does_not_read_is_said_at_predict(trained, va):
         "column 'grade' of frame is not read by the model, and must not be: it is "
     )
     assert said[0].endswith("a copy of the label (never train a model on it)")
+
+
+def test_an_adapter_for_one_group_given_another_groups_rows_says_so(trained, heart, va):
+    """A trial's notebook scored every site's rows through the VA adapter without a word,
+    where ``medadapt predict`` warns: said with the count, and nothing for VA's own rows."""
+    base, _ = trained
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = ma.adapt(base, va, method="lora", name="va", train_config=QUICK)
+    others = heart[heart["dataset"] == "Switzerland"]
+    mixed = pd.concat([va.iloc[:10], others.iloc[:5]])
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(result.model, base.schema, mixed, adapter="va")
+    assert _said(caught, "is for dataset") == [
+        "adapter 'va' is for dataset = 'VA Long Beach', but 5 of the 15 rows it scores have "
+        "another value of 'dataset': they are scored with it too; to score only that group, "
+        "pass only its rows"
+    ]
+    with pytest.warns(UserWarning) as caught:
+        ma.predict(result.model, base.schema, mixed.drop(columns="dataset"), adapter="va")
+    assert _said(caught, "is for dataset") == [
+        "adapter 'va' is for dataset = 'VA Long Beach', but frame has no column 'dataset' to "
+        "tell that group's rows by: the 15 rows it scores are scored with it, whatever their "
+        "group; to score only that group, pass only its rows"
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ma.predict(result.model, base.schema, va.iloc[:10], adapter="va")
+    assert not [w for w in caught if "is for dataset" in str(w.message)]

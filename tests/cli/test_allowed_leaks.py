@@ -76,7 +76,7 @@ def test_adapt_refusal_leads_with_the_flags_adapt_has(workspace):
         "and tests on (site = C), at or above the 0.98 that medadapt treats as a leak: a strong "
         "predictor on few rows, or a leak (a copy of the label, a value recorded after the "
         "outcome); where the base trained, 'lab' was not among the columns it recorded as "
-        "strong predictors (0.9 or more): not a predictor the base already relies on; keep it "
+        "strong predictors (0.8 or more): not a predictor the base already relies on; keep it "
         "with --allow-leak lab if it is a genuine predictor measured before "
         "the outcome, remove it from --data and pass --allow-absent-columns (the base model "
         "then reads it as missing), or retrain the base model without it (train-base --exclude "

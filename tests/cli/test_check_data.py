@@ -52,7 +52,7 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     source = json.loads((base / "model.json").read_text())["training"]["test_metrics"]["auroc"]
     here = figures["auroc_at_site"]
     assert 0.55 < here < source  # so the site's figure is the one used, and the text says why
-    from medadapt.evaluate.auroc_interval import score_interval
+    from medadapt.auroc_interval import score_interval
 
     positives = round(figures["prevalence"] * 200)  # a trial read 0.725 here, unqualified
     low, high = score_interval(here, positives, 200 - positives)

@@ -53,7 +53,7 @@ def test_the_base_records_its_strong_columns_as_statistics_only(sites):
     recorded = json.loads((sites["base"] / "model.json").read_text())["schema"]
     strong = recorded["strong_features"]
     assert {"worst radius", "worst perimeter", "worst area"} <= set(strong)
-    assert all(set(entry) == {"statistic", "value"} and 0.9 <= entry["value"] < 0.98
+    assert all(set(entry) == {"statistic", "value"} and 0.8 <= entry["value"] < 0.98
                for entry in strong.values())  # fmt: skip
 
 
@@ -100,3 +100,46 @@ def test_the_python_api_warns_alike_instead_of_refusing(sites):
     with pytest.warns(UserWarning, match=r"^columns 'worst radius' \(AUROC 0\.980; "):
         ma.adapt(base, frame[frame["site"] == "B"], method="bottleneck", name="b",
                  train_config=ma.TrainConfig(epochs=1))  # fmt: skip
+
+
+def _chance_sample(base_dir, rows):
+    """The first of 39-row samples of ``rows`` (seeds 0, 1, ...) whose findings are all
+    predictors the base recorded, one of them taken for the base's by its interval alone."""
+    from medadapt.data.leaks import AS_STRONG, as_strong_at_base, find_leaks
+
+    schema = ma.BaseModel.load(base_dir).schema
+    recorded = schema.strong_features
+    for seed in range(100):
+        sample = rows.sample(39, random_state=seed)
+        strong, others = as_strong_at_base(find_leaks(schema, sample), recorded)
+        if not others and any(f.value - recorded[f.column]["value"] > AS_STRONG for f in strong):
+            return sample
+    raise AssertionError("no sample of 39 rows took a predictor for the base's by chance")
+
+
+def test_a_small_site_s_perfect_figure_within_chance_of_the_base_s_is_not_a_leak(sites, tmp_path):
+    """A trial's 39-row site of randomly drawn rows was refused: 'mean concavity' at AUROC
+    1.000 there, 0.939 where the base trained, beyond the fixed 0.05 allowance; about 4 in 10
+    such samples were refused. On 15 patients with the outcome a predictor of 0.94
+    separates them perfectly by chance: its 95% interval here holds the base's figure."""
+    frame = sites["frame"]
+    small = _chance_sample(sites["base"], frame[frame["site"] == "B"])
+    frame = frame.assign(site=np.where(frame.index.isin(small.index), "C", frame["site"]))
+    frame.to_csv(tmp_path / "small.csv", index=False)
+    adapted = succeeded(run_cli("adapt", "--base", sites["base"], "--data", tmp_path / "small.csv",
+                                "--group-column", "site", "--group", "C",
+                                "--out", tmp_path / "c"))  # fmt: skip
+    [said] = [line for line in adapted.stdout.splitlines() if "where the base trained" in line]
+    assert re.search(
+        r"\(AUROC 0\.9\d\d; 0\.9\d\d where the base trained; 95% interval here 0\.\d{3} to "
+        r"(1\.000|0\.9\d\d)\)",
+        said,
+    ), said
+    assert re.search(
+        r"on 39 rows adapt trains and tests on \(site = C\) better than on the base model's "
+        r"training rows, but within the 95% interval of so few rows \(\d+ with the outcome and "
+        r"\d+ without\): strong predictors the base already relies on, not taken for leaks of "
+        r"these rows; check they were measured before the outcome here too$",
+        said,
+    ), said
+    assert (tmp_path / "c" / "adapter.json").exists()

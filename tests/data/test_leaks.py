@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,15 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from sklearn.metrics import roc_auc_score
 
 import medadapt as ma
-from medadapt.data.leaks import Leak, _steps_ratio, find_leaks, leak_warning, refuse_leaks
+from medadapt.data.leaks import (
+    Leak,
+    _steps_ratio,
+    as_strong_at_base,
+    find_leaks,
+    leak_warning,
+    refuse_leaks,
+    strong_at_base_warnings,
+)
 from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
 
@@ -323,7 +333,7 @@ def test_an_adapter_s_refused_leak_gives_its_figure_where_the_base_trained():
         refuse_leaks(found, label="target", rows="rows of frame", at_base=recorded)
     assert (
         "; where the base trained, 'mean concavity' (AUROC 0.912) was weaker and 'stay' was not "
-        "among the columns it recorded as strong predictors (0.9 or more): not predictors the "
+        "among the columns it recorded as strong predictors (0.8 or more): not predictors the "
         "base already relies on; "
     ) in str(error.value)
     with pytest.raises(DataError) as error:  # a base model's own rows: nothing to compare
@@ -425,3 +435,28 @@ def test_coarse_bands_cut_from_a_measured_outcome_are_a_leak():
     frame = frame.drop(columns="stage")
     schema = TableSchema.infer(frame, label="target", categorical=["severity"])
     assert find_leaks(schema, frame) == []
+
+
+def test_a_perfect_figure_on_few_rows_is_taken_for_the_base_s_within_its_interval():
+    """On 15 rows with the outcome and 24 without, AUROC 1.000 has a 95% interval down to
+    0.890: a predictor of 0.939 where the base trained reaches it by chance (a trial's
+    39-row site was refused). On 40 and 60 rows the interval reaches 0.959 only: refused, and
+    the refusal says the base's figure lies below it."""
+    recorded = {"mean concavity": {"statistic": "AUROC", "value": 0.939}}
+    few = Leak("mean concavity", "AUROC", 1.0, rows=39, threshold=0.98, counts=(15, 24))
+    many = replace(few, rows=100, counts=(40, 60))
+    assert as_strong_at_base([few], recorded) == ([few], [])
+    assert as_strong_at_base([many], recorded) == ([], [many])
+    assert strong_at_base_warnings([few], recorded, "target", rows="rows of frame") == [
+        "column 'mean concavity' (AUROC 1.000; 0.939 where the base trained; 95% interval here "
+        "0.890 to 1.000) alone predicts 'target' on 39 rows of frame better than on the base "
+        "model's training rows, but within the 95% interval of so few rows (15 with the outcome "
+        "and 24 without): a strong predictor the base already relies on, not taken for a leak of "
+        "these rows; check it was measured before the outcome here too"
+    ]
+    with pytest.raises(DataError) as error:
+        refuse_leaks([many], label="target", rows="rows of frame", at_base=recorded)
+    assert (
+        "; where the base trained, 'mean concavity' (AUROC 0.939, below the 95% interval here, "
+        "0.959 to 1.000) was weaker: not a predictor the base already relies on; "
+    ) in str(error.value)

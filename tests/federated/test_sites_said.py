@@ -244,7 +244,7 @@ LEAK = (
     "values stand one for one for those of 'num' in every one of them: the label under "
     "other names), at or above the 0.98 that medadapt treats as a leak: a copy of the label; "
     "where the base trained, 'oldpeak' "
-    "was not among the columns it recorded as strong predictors (0.9 or more): not a "
+    "was not among the columns it recorded as strong predictors (0.8 or more): not a "
     "predictor the base already relies on; keep it with --allow-leak oldpeak "
     "if it is a genuine predictor measured before the outcome, or correct the site's export of it"
 )
@@ -366,7 +366,7 @@ def test_the_node_of_a_leaky_site_refuses_too(heart, base, tmp_path):
         client.local_site(run, hospital)
     assert str(error.value).endswith(
         "leak: a copy of the label; where the base trained, 'oldpeak' was not among "
-        "the columns it recorded as strong predictors (0.9 or more): not a predictor the base "
+        "the columns it recorded as strong predictors (0.8 or more): not a predictor the base "
         "already relies on; the site's client keeps it with 'federate client "
         "--allow-leak oldpeak' if it is a genuine predictor measured before the outcome; or "
         "correct the site's export of it"

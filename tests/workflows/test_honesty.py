@@ -154,7 +154,7 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
         "of 'disease' in every one of them: the label under other names), at or above "
         "the 0.98 that medadapt treats as a leak: a copy of the label; where the base "
         "trained, 'chol' was not among the "
-        "columns it recorded as strong predictors (0.9 or more): not a predictor the base "
+        "columns it recorded as strong predictors (0.8 or more): not a predictor the base "
         "already relies on; keep it with --allow-leak chol if it is a genuine "
         "predictor measured before the outcome, remove it from --data and pass "
         "--allow-absent-columns (the base model then reads it as missing), or retrain the base "
@@ -184,7 +184,7 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
         "of them: the label under other names), at or above the 0.98 that medadapt treats as a "
         "leak: a copy of the label; where the base trained, 'chol' was not among the columns "
         "it recorded as strong predictors "
-        "(0.9 or more): not a predictor the base already relies on; keep "
+        "(0.8 or more): not a predictor the base already relies on; keep "
         "it with --allow-leak chol if it is a genuine predictor measured before the outcome, or "
         "retrain the base model without it (train-base --exclude chol)"
     )

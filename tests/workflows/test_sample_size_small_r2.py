@@ -57,7 +57,7 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     asked for fewer patients than a 200-patient site with a lower, firmer AUROC: the plan
     says how many times as many criterion (i) would ask at the AUROC's lower 95% bound (where
     that is 3 times or more)."""
-    from medadapt.evaluate.auroc_interval import score_interval
+    from medadapt.auroc_interval import score_interval
     from medadapt.workflows.sample_size_outcomes import _uncertain_site_auroc
 
     low, high = score_interval(0.743, 7, 5)  # an interval as evaluate's: given
@@ -134,7 +134,7 @@ def test_without_a_bootstrap_interval_the_site_auroc_keeps_newcombe_s(monkeypatc
     import numpy as np
 
     import medadapt.evaluate.metrics as metrics
-    from medadapt.evaluate.auroc_interval import score_interval
+    from medadapt.auroc_interval import score_interval
     from medadapt.workflows.sample_size_outcomes import _site_interval
 
     labels = np.array([1] * 5 + [0] * 7)

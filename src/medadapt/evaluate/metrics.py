@@ -4,7 +4,7 @@ Point estimates come from scikit-learn. A proportion of patients (accuracy, sens
 specificity) gets the exact binomial (Clopper-Pearson) interval of its counts: a percentile
 bootstrap of 1 success in 15 reads 0.000-0.222, a lower bound the one success rules out.
 A two-class AUROC's is the wider of a percentile bootstrap over patients and Newcombe's score
-interval (:mod:`medadapt.evaluate.auroc_interval`: the bootstrap alone runs narrow on few
+interval (:mod:`medadapt.auroc_interval`: the bootstrap alone runs narrow on few
 patients).
 The other metrics' intervals come from a percentile bootstrap over patients (vectorised in
 :mod:`medadapt.evaluate.bootstrap`). A metric that the data cannot support — for
@@ -38,9 +38,9 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
+from medadapt.auroc_interval import widened
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.auroc_interval import widened
 from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
 from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import (

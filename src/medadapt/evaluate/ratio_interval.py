@@ -6,7 +6,7 @@ the outcome, gave 1.02-1.28 and the verdict "too few events predicted" on a gap 
 The interval Riley et al. use for external validation (Stat Med 2021;40:4230-51; Debray et al.,
 BMJ 2017;356:i6460), ``exp(ln(O/E) +- 1.96 sqrt((1 - O/N) / O))`` for ``O`` events among ``N``
 patients, gives 0.90-1.49 there. medadapt reports the wider of the two, bound by bound, as for
-AUROC (:mod:`medadapt.evaluate.auroc_interval`).
+AUROC (:mod:`medadapt.auroc_interval`).
 
 >>> [round(v, 3) for v in oe_interval(12, 10.2, 15)]
 [0.913, 1.515]
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from medadapt.evaluate.auroc_interval import Z95, wider_of
+from medadapt.auroc_interval import Z95, wider_of
 
 #: the exact (Garwood) 97.5 % upper limit of a Poisson count of 0: chi2(0.975, 2) / 2
 ZERO_EVENTS_UPPER = -math.log(0.025)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from medadapt.evaluate.auroc_interval import newcombe_variance
+from medadapt.auroc_interval import newcombe_variance
 
 Z = 1.96  # the papers' normal quantile for 95% intervals
 

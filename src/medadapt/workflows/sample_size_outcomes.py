@@ -309,7 +309,7 @@ def _site_interval(scored, patients: Any = None) -> tuple[float, float]:
     labels, scores = scored
     figures = binary_metrics(np.asarray(labels), np.asarray(scores), patients=patients)
     if figures.get("auroc_ci") is None:  # no bootstrap interval (resamples lacking a class):
-        from medadapt.evaluate.auroc_interval import score_interval  # Newcombe's alone
+        from medadapt.auroc_interval import score_interval  # Newcombe's alone
 
         clusters = cluster_index(patients, len(labels))
         positive = np.asarray(labels) == 1

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from medadapt.auroc_interval import Z95, newcombe_variance, score_interval, widened
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.auroc_interval import Z95, newcombe_variance, score_interval, widened
 from medadapt.evaluate.metrics import binary_metrics
 
 
