@@ -1131,6 +1131,14 @@ def test_group_alone_takes_the_group_column_the_base_records(workspace):
         assert alone.code == named.code == 0, alone.stderr
         assert alone.stdout.splitlines()[0] == note
         assert alone.stdout.splitlines()[1:] == named.stdout.splitlines()
+        # refused: the one error line alone, without the note held for the work (a trial's
+        # "note: --group-column ..." stood before the error: two lines for one refusal)
+        refused = run_cli(*verb, "--data", heart, "--group", VA.lower())
+        assert refused.code == 2 and refused.stdout == "", refused.stdout
+        assert refused.stderr.strip().splitlines() == [
+            f"error: --group: group(s) {VA.lower()!r} not found in column 'dataset'; did you mean "
+            f"{VA!r}? (it has: Cleveland, Hungary, Switzerland, VA Long Beach)"
+        ]
 
 
 def test_groups_of_another_column_name_the_column_that_holds_them(workspace, tmp_path):

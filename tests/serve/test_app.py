@@ -77,6 +77,9 @@ def test_a_prediction_names_the_features_it_lacked_and_is_withheld_when_most_are
     )  # a trial's answer lacking 4 of 10 features carried a null note
     assert sparse["missing_features"] == features[1:]
     assert (sparse["predicted"], sparse["probability"]) == (None, None)
+    # one shape, withheld or not: what the probability would be of (a trial's client parsed
+    # a fixed schema and met a withheld answer without "positive")
+    assert set(sparse) == set(complete) and sparse["positive"] == complete["positive"]
     assert complete["predicted"] is not None and partial["probability"] is not None
     n = len(features)
     assert sparse["note"] == (  # why first; the model's cautions (of its results) last

@@ -23,7 +23,20 @@ from rich.table import Table
 from medadapt.results import grouped
 
 console = Console(stderr=True)
-stdout = Console()
+PENDING_NOTES: list[str] = []
+"""Notes held until the command's work shows (:func:`noted_once_working`)."""
+
+
+class _Stdout(Console):
+    """Standard output, which first says the notes held until the command's checks passed
+    (:func:`noted_once_working`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        said_pending_notes()
+        super().print(*objects, **kwargs)
+
+
+stdout = _Stdout()
 
 
 @contextlib.contextmanager
@@ -64,6 +77,7 @@ def status_progress(
 
             yield step
     took = time.perf_counter() - started
+    said_pending_notes()  # the work is done: before its "done" line
     if took >= said_after:
         console.print(f"[bold]{title}[/bold] done in {took:.1f} s")
 
@@ -322,6 +336,19 @@ def noted(message: str) -> None:
     """One ``note: ...`` line on stdout, as the log's notes and ``check-data``'s read (a
     :func:`note` says what it is by its own words: ``skipped FILE: ...``)."""
     note(f"note: {message}")
+
+
+def noted_once_working(message: str) -> None:
+    """:func:`noted`, held until the command's first output or its end: dropped where it
+    ends in an error (a trial's refused ``--group`` printed the note on the group column
+    taken from the base, then the error: two lines for one refusal)."""
+    PENDING_NOTES.append(message)
+
+
+def said_pending_notes() -> None:
+    """The notes held by :func:`noted_once_working`, said now (in order, once)."""
+    while PENDING_NOTES:
+        noted(PENDING_NOTES.pop(0))
 
 
 def required(value: Any, option: str, why: str) -> Any:

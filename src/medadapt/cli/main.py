@@ -256,8 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     _SAID.clear()
     tables = sys.modules.get("medadapt.cli.common")  # imported by a command run before
-    if tables is not None:  # (in one process): its footnotes were that command's
+    if tables is not None:  # (in one process): its footnotes and notes were that command's
         tables.FOOTNOTES.clear()
+        tables.PENDING_NOTES.clear()
     with warnings.catch_warnings():  # restored on exit (an embedding program keeps its own)
         warnings.showwarning = _one_line_warning
         _run(args)
@@ -309,6 +310,14 @@ def _exit_interrupted(code: int) -> None:
 REPEATABLE = frozenset({"--host"})
 
 
+def _said_pending_notes() -> None:
+    """The notes a command held until its work showed, said at its end (none printed on
+    stdout after them); where it ended in an error, they are dropped with it."""
+    common = sys.modules.get("medadapt.cli.common")
+    if common is not None:
+        common.said_pending_notes()
+
+
 def _refuse_repeated_options(args: list[str]) -> None:
     """An option given twice is refused by name: click kept the last one, silently (a trial's
     ``evaluate --group "VA Long Beach" --group Hungary`` scored Hungary, its ``adapt --out a
@@ -331,6 +340,7 @@ def _run(args: list[str]) -> None:
         _refuse_repeated_options(args)
         _register_commands()  # a plug-in modality that cannot load is one error line too
         code = app(args=args, standalone_mode=False)
+        _said_pending_notes()
     except Interrupted as err:
         typer.echo(interrupted_message(args), err=True)
         sys.unraisablehook = _quiet_after_interrupt

@@ -18,6 +18,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import (
     new_directory,
     noted,
+    noted_once_working,
     small_model_threads,
     status_progress,
     stdout,
@@ -182,7 +183,7 @@ def _train_base(**values: Any) -> None:
         "no early stopping)"
     )
     if summary["n_val"] and epochs and best:  # a trial could not tell that training stalled
-        validated = f"{validated}{_epochs_said(summary)}"
+        validated = f"{validated}{_epochs_said(summary, modality)}"
     stdout.print(
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"
@@ -228,7 +229,7 @@ def base_group_column(values: dict[str, Any], base: Path) -> None:
     """``--group`` alone: the base's recorded group column taken, in a note."""
     taken = inputs.group_column_of_base(values, base)
     if taken:
-        noted(f"--group-column {taken}, the base model's (train-base --group-column)")
+        noted_once_working(f"--group-column {taken}, the base model's (train-base --group-column)")
 
 
 def positive_class_line(classes: list[str], label: str) -> str:
@@ -303,7 +304,7 @@ def _adapt(**values: Any) -> None:
         "unless --name says another)"
     )  # fmt: skip
     stdout.print(
-        f"trained on {info['n_train']:,} {modality.noun}{_epochs_said(summary)}; "
+        f"trained on {info['n_train']:,} {modality.noun}{_epochs_said(summary, modality)}; "
         f"{summary['trainable_params']:,} trainable parameters; {summary['adapter_bytes']:,} "
         f"bytes; {saved}"
     )
@@ -312,10 +313,12 @@ def _adapt(**values: Any) -> None:
     _json(values["json_out"], summary)
 
 
-def _epochs_said(summary: dict[str, Any]) -> str:
+def _epochs_said(summary: dict[str, Any], modality: Any = None) -> str:
     """`` (12 epochs; the model of epoch 4 kept, its validation loss the lowest)``, as
     ``train-base`` says it; `` (12 epochs, no early stopping)`` where none were set aside;
-    empty where the summary does not say."""
+    empty where the summary does not say. ``modality``: one that takes no ``--epochs``
+    (tables: a fixed most) is not told to pass more (a trial followed that advice into a
+    refusal)."""
     epochs, best = summary.get("epochs_run"), summary.get("best_epoch")
     if not epochs:
         return ""
@@ -327,6 +330,10 @@ def _epochs_said(summary: dict[str, Any]) -> str:
                 "epoch's model kept; a lower --lr may help)")  # fmt: skip
     if best == epochs > 1 and summary.get("val_loss_measured"):  # a trial's "the model of
         # epoch 200 kept": stopped by --epochs (a record without the flag: as it was said)
+        if "epochs" in getattr(modality, "instead_of", {}):  # no --epochs to pass
+            return (f" ({run}; its validation loss still falling at the last: stopped at the "
+                    "most epochs it may train, not by early stopping, so it may be under-"
+                    "trained; the Python API's TrainConfig(epochs=...) trains longer)")  # fmt: skip
         return (f" ({run}; its validation loss still falling at the last: stopped by --epochs, "
                 "not by early stopping; more --epochs may give a better model)")  # fmt: skip
     return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"

@@ -11,7 +11,11 @@ naming each field that holds one, and never a 500 or a traceback. An object that
 twice (``{"age": 61, "age": 16}``, which JSON parsers read as the last, or the first): 422 at
 each such key, never a value chosen silently. An image sent as the body itself (``curl
 --data-binary @x.png``: an image content type, or PNG, JPEG or DICOM bytes): 415 saying to
-upload it as multipart/form-data, not "not valid UTF-8".
+upload it as multipart/form-data, not "not valid UTF-8". A body sent as another type
+(``text/plain``, curl's default ``application/x-www-form-urlencoded``): 415 saying to send
+it as ``application/json``, as the API's description declares (a trial's ``text/plain``
+request was answered; a web page may send such a body to a service on loopback without the
+browser asking first). A body sent without a Content-Type is read as JSON.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ async def json_body(request: Request) -> Any:
     sent_image = raw_image(raw, content_type)
     if sent_image is not None:
         raise HTTPException(415, sent_image)
+    other = _not_json_type(content_type)
+    if other is not None:
+        raise HTTPException(415, other)
     repeated: list[_Repeated] = []
     try:
         body = json.loads(raw, object_pairs_hook=lambda pairs: _object(pairs, repeated))
@@ -161,6 +168,21 @@ def raw_image(raw: bytes, content_type: str | None) -> str | None:
         return None
     as_sent = f" (sent as {shown(sent)})" if sent else ""
     return f"the body is {what}{as_sent}, not JSON: {send_images()}"
+
+
+def _not_json_type(content_type: str | None) -> str | None:
+    """Why a body sent as another type than JSON is refused, or None (JSON, ``+json``, or no
+    Content-Type at all).
+
+    >>> print(_not_json_type("application/x-www-form-urlencoded"))  # doctest: +ELLIPSIS
+    the body was sent as 'application/x-www-form-urlencoded', not 'application/json': send ...
+    >>> _not_json_type("application/json; charset=utf-8") is None
+    True
+    """
+    sent = (content_type or "").split(";")[0].strip().lower()
+    if not sent or sent == "application/json" or sent.endswith("+json"):
+        return None
+    return f"the body was sent as {shown(sent)}, not 'application/json': {EXPECTED}"
 
 
 def _not_json(raw: bytes, exc: json.JSONDecodeError, content_type: str | None) -> str:

@@ -377,13 +377,14 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             route.note if withheld else None,  # last: what "validated"'s ", warning" means
         ),
     }
+    if schema.task == "binary":  # what "probability" is of, withheld or not (one shape)
+        out["positive"] = positive_words(schema)
     if withheld:
         out["predicted"] = None
         return out
     if schema.task == "binary":
         p = float32_number(score)
-        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p,
-                   positive=positive_words(schema))  # fmt: skip
+        out.update(predicted=schema.classes[1] if p >= 0.5 else schema.classes[0], probability=p)
     elif schema.task == "multiclass":
         probs = np.asarray(score, dtype=float)
         out.update(
