@@ -4,6 +4,8 @@ said "Keep the base model") was registered, promoted and served without a word: 
 
 from __future__ import annotations
 
+import json
+
 from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.results import WORSE_THAN_BASE
 from medadapt.workflows.adapt import with_harm
@@ -50,6 +52,17 @@ def test_list_marks_it_promote_refuses_it_and_show_says_why(cli, adapter_dir, mo
     assert f"warning: va@1: {SAID}" in " ".join((out + err).split())
     shown, _ = cli("show", "va@1")
     assert f"(!) {SAID}" in " ".join(shown.split())
+    # the override is kept: a trial's audit log read as a clean promotion, "served yes"
+    (event,) = [e for e in json.loads(cli("log", "--json")[0]) if e["action"] == "promote"]
+    assert event["detail"] == {"previous": None, "despite_warnings": SAID.rstrip(".")}
+    logged = " ".join(cli("log")[0].split())
+    assert "nothing was served before; served despite warnings: Paired on the same" in logged
+    assert "yes, despite warnings" in cli("list")[0]
+    cli("add", str(adapter_dir(2)), "--name", "va")  # a clean version promoted after it
+    cli("promote", "va@2")
+    assert "despite" not in cli("list")[0]
+    promoted = [e for e in json.loads(cli("log", "--json")[0]) if e["action"] == "promote"]
+    assert promoted[0]["detail"] == {"previous": 1}  # newest first: nothing overridden
 
 
 def test_predict_repeats_it_with_the_predictions():

@@ -304,3 +304,16 @@ def test_adapters_and_bases_name_the_class_probability_is_of(client, served_regi
     schema = _heart_like_schema()
     assert answer_class(schema) == answer_class(schema.to_dict()) == {
         "label": "num", "positive_class": "1", "positive_rule": "num > 0"}  # fmt: skip
+
+
+def test_a_version_served_despite_warnings_says_so_in_the_listing(registry_copy):
+    """A trial's override of a harm refusal (``promote --despite-warnings``) left no trace an
+    auditor or a client could see: the listing now carries the harm it is served despite,
+    and a clean promotion carries none."""
+    harm = "every test patient is called positive"
+    Registry(registry_copy).promote("site_c@2", despite=harm)
+    with TestClient(create_app(registry_copy, token=TOKEN)) as client:
+        listed = {a["name"]: a for a in client.get("/v1/adapters", headers=AUTH).json()}
+    assert listed["site_c"]["version"] == 2
+    assert listed["site_c"]["served_despite_warnings"] == harm
+    assert listed["site_a"]["served_despite_warnings"] is None

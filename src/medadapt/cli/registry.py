@@ -61,6 +61,7 @@ from medadapt.cli.registry_format import (
 from medadapt.cli.registry_promotion import (
     promotion_messages,
     refuse_unfit,
+    unfit_reason,
     whole_result_warnings,
 )
 from medadapt.errors import AdapterFileError
@@ -230,11 +231,12 @@ def list_cmd(
         )
         return
     rows, damaged = [], []
+    despite = reg.served_despite()  # an override is never listed as a clean promotion
     for v in versions:
         n_train = v.data_summary.get("n_train")
         if _damage(reg, v):  # a trial's damaged south@2 still read "served: yes", unmarked
             damaged.append(v.ref)
-        served = "yes" if v.promoted else ""
+        served = ("yes, despite warnings" if v.ref in despite else "yes") if v.promoted else ""
         if v.ref in damaged:
             served = f"{served} (damaged)".strip()
         rows.append((
@@ -581,14 +583,18 @@ def promote_cmd(
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
     target = reg.get(ref)
-    if not despite_warnings:
+    overridden = None  # the harm --despite-warnings serves it despite: in the audit log
+    if despite_warnings:
+        overridden = unfit_reason(target, summaries(_manifest(reg, target)))
+    else:
         refuse_unfit(target, summaries(_manifest(reg, target)))
     served = reg.promoted(target.name)
     dropped, added = fields_dropped(reg.root, target, served)
     if dropped and not force:
         raise RegistryError(fields_refused(target, served, dropped, added))
     spelled = registry_command(ctx, "").rstrip()
-    promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled)
+    promotion = reg.promote(ref, on_group_clash="replace" if force else "refuse", spelled=spelled,
+                            despite=overridden)  # fmt: skip
     v, was = promotion.version, promotion.previous
     note = missing_base_note(reg.root, v.base_fingerprint["weights"], v.ref)
     if was is not None and was.ref == v.ref:  # its warnings were said when it was promoted

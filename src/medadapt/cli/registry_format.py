@@ -82,6 +82,8 @@ def event_detail(action: str, detail: dict[str, Any]) -> str:
         previous = detail.pop("previous")
         said.append("nothing was served before" if previous is None
                     else f"was serving version {previous}")  # fmt: skip
+    if "despite_warnings" in detail:  # an override of a refusal, never read as a clean one
+        said.append(f"served despite warnings: {detail.pop('despite_warnings')}")
     if "replaced_by" in detail:
         said.append(f"replaced by {detail.pop('replaced_by')} for its group")
     if action == "remove":

@@ -55,17 +55,24 @@ def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
     registry's :func:`~medadapt.registry.records.summaries` of its manifest) where it did harm
     at a site it would serve (:func:`~medadapt.results.harm_at_sites`). ``--despite-warnings``
     serves it."""
+    said = unfit_reason(version, summary)
+    if said is None:
+        return
+    raise RegistryError(
+        f"{version.ref} is not promoted, as its recorded test result says: {said} "
+        "(pass --despite-warnings to serve it all the same)"
+    )
+
+
+def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | None:
+    """Why :func:`refuse_unfit` refuses ``version`` (its recorded harm, in one sentence), or
+    None: what ``promote --despite-warnings`` records in the audit log as overridden."""
     summary = summary or {}  # a federated record of before: its sites' harm from its figures
     notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
              **metric_notes(version.metrics)}  # fmt: skip
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
     said = said or _never_calls(version.metrics, _tested(version)) or _everyone_one_class(notes)
-    if said is None:
-        return
-    raise RegistryError(
-        f"{version.ref} is not promoted, as its recorded test result says: {said.rstrip('.')} "
-        "(pass --despite-warnings to serve it all the same)"
-    )
+    return None if said is None else said.rstrip(".")
 
 
 def _tested(version: AdapterVersion) -> str:

@@ -164,6 +164,22 @@ def promoted_versions(conn: sqlite3.Connection) -> dict[str, AdapterVersion]:
     return {r["name"]: row_to_version(r) for r in rows.fetchall()}
 
 
+def served_despite(conn: sqlite3.Connection) -> dict[str, str]:
+    """``{ref: recorded harm}`` for each promoted version whose promotion overrode a refusal
+    (``promote --despite-warnings``: its audit event's ``despite_warnings``)."""
+    found = {}
+    for name, served in promoted_versions(conn).items():
+        row = conn.execute(
+            "SELECT detail FROM events WHERE name = ? AND version = ? AND action = 'promote' "
+            "ORDER BY id DESC LIMIT 1",
+            (name, served.version),
+        ).fetchone()
+        despite = json.loads(row["detail"]).get("despite_warnings") if row else None
+        if despite:
+            found[served.ref] = str(despite)
+    return found
+
+
 def newest(conn: sqlite3.Connection, name: str) -> tuple[int, str] | None:
     """``(version, manifest blob)`` of ``name``'s newest version, or None."""
     row = conn.execute(

@@ -162,6 +162,12 @@ class Registry:
         with self.index.read() as conn:
             return queries.promoted_versions(conn)
 
+    def served_despite(self) -> dict[str, str]:
+        """``{ref: the recorded harm}`` for each served version promoted despite it
+        (``promote --despite-warnings``), as its audit event records it."""
+        with self.index.read() as conn:
+            return queries.served_despite(conn)
+
     def history(self, name: str | None = None, *, limit: int = 100) -> list[Event]:
         """The newest ``limit`` events (add, import, add-base, promote, demote, remove,
         export)."""
@@ -267,6 +273,7 @@ class Registry:
         *,
         on_group_clash: GroupClash = "refuse",
         spelled: str | None = None,
+        despite: str | None = None,
     ) -> Promotion:
         """Mark ``ref`` (``name@N`` or ``name@latest``) as the version of its name to serve.
         Its files are verified first: a damaged version is never promoted. Returns the
@@ -278,7 +285,9 @@ class Registry:
         ``"replace"`` (stop serving them in the same transaction, as ``promote --force``) or
         ``"allow"`` (serve both: a server then answers that group 409 and reports it in
         ``/healthz``). ``spelled``: the registry command as the user typed it, for the
-        command a refusal suggests."""
+        command a refusal suggests. ``despite``: the recorded harm the version is served
+        despite (``promote --despite-warnings``), kept in the audit log and the version's
+        listing, so an override is never taken for a clean promotion."""
         if on_group_clash not in GROUP_CLASHES:
             raise ValueError(
                 f"on_group_clash must be one of {', '.join(GROUP_CLASHES)}, got {on_group_clash=}"
@@ -309,7 +318,8 @@ class Registry:
             previous = None if was is None else queries.fetch(conn, f"{name}@{was}", self.root)
             if was != version:
                 conn.execute("UPDATE names SET promoted = ? WHERE name = ?", (version, name))
-                Index.changed(conn, "promote", name, version, {"previous": was})
+                overridden = {} if despite is None else {"despite_warnings": despite}
+                Index.changed(conn, "promote", name, version, {"previous": was, **overridden})
             served = queries.fetch(conn, f"{name}@{version}", self.root)
         return Promotion(served, previous, tuple(demoted))
 

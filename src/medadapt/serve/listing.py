@@ -72,11 +72,13 @@ def positive_words(schema: Any) -> str | None:
 
 
 def adapter_entry(
-    v: AdapterVersion, *, kind: str | None, schema: Any, failed: str | None = None
-) -> dict[str, Any]:
+    v: AdapterVersion, *, kind: str | None, schema: Any, failed: str | None = None,
+    despite: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """``/v1/adapters``' entry for the promoted version ``v`` on a base of ``kind`` whose
     ``schema`` says what it predicts (an adapter that added classes to an image base's two
-    predicts no positive class); ``failed``: why it cannot be loaded (None: served)."""
+    predicts no positive class); ``failed``: why it cannot be loaded (None: served);
+    ``despite``: the recorded harm it was promoted despite (``--despite-warnings``)."""
     summary = v.data_summary
     answers = answer_class(schema)
     if v.task in OTHER_TASKS:  # its own task, unlike its base's (classes added)
@@ -96,6 +98,7 @@ def adapter_entry(
         "notes": metric_notes(v.metrics),
         "cautions": spelled_cautions(v.metrics),
         "failed": failed,
+        "served_despite_warnings": despite,
     }
 
 

@@ -243,6 +243,12 @@ class AdapterInfo(BaseModel):
         "damaged file): why, with the fix, as /healthz's 'failed' says it. Requests naming it, "
         "or routed by its group, get 503 until it is fixed.",
     )
+    served_despite_warnings: str | None = Field(
+        None,
+        description="Set when this version was promoted with 'registry promote "
+        "--despite-warnings' over a refusal: the recorded harm it is served despite, as the "
+        "registry's audit log keeps it.",
+    )
 
 
 class BaseInfo(BaseModel):

@@ -564,6 +564,7 @@ class ServingState:
             used=frozenset(used),
         )
         promoted = self.registry.promoted_versions()
+        despite = self.registry.served_despite()  # overrides, said in the listing
         for name, v in promoted.items():
             group = served_group(v)  # as the registry's promote keys it
             weights = v.base_fingerprint["weights"]
@@ -577,7 +578,8 @@ class ServingState:
                 tables.groups.setdefault(group, []).append(route)
                 tables.group_of[name] = group
             schema = base_schema(self.registry.root, weights)
-            tables.info.append(adapter_entry(v, kind=self._kind(route), schema=schema))
+            tables.info.append(adapter_entry(v, kind=self._kind(route), schema=schema,
+                                             despite=despite.get(v.ref)))  # fmt: skip
         for group, refs in for_group.items():
             waiting = [ref for name, (ref, _) in refs.items() if name not in promoted]
             if waiting:
