@@ -247,8 +247,14 @@ BACKWARDS = "backwards"  # the note on an AUROC whose whole interval is below 0.
 FLAT_SCORES = "flat_scores"  # nearly the same probability for every case: no ranking to read
 WORSE_THAN_BASE = "worse_than_base"
 """The key of the note recorded with an adapter's metrics when, paired on its test patients,
-it did measurably worse than the base model alone (or brought in a systematic error):
-``adapt``'s warning, carried to the registry, ``promote`` and every served answer."""
+it did measurably worse than the base model alone (AUROC, MAE ...): ``adapt``'s warning,
+carried to the registry, ``promote`` and every served answer."""
+LARGER_ERROR_THAN_BASE = "larger_error_than_base"
+"""The key of the note recorded with a regression adapter's metrics when, paired on its test
+patients, it brought in, enlarged or turned into a larger one a systematic error (mean
+observed − predicted) against the base model alone, whatever its MAE did: said so, not as
+"did worse" (a trial's served note said "did worse than the base model" of an adapter
+whose MAE changed by +0.51, 95% CI -2.46 to +3.69, and whose harm was its bias)."""
 FEWER_THAN_BASE = "fewer_found_than_base"
 """The key of the note recorded with an adapter's metrics when, at the decision threshold, it
 found at most half as many of a class's test patients as the base model alone did (the
@@ -260,7 +266,7 @@ adapter that found 3 of 8 cancers, where the base found 8, had ``"note": null``)
 #: classes not kept, worse than the base model alone
 WHOLE_RESULT = (
     TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
-    ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
+    ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
@@ -271,7 +277,7 @@ SAID_AS_WARNINGS = (
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
-UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE)
+UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE)
 #: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
 #: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
 WHOLE_RESULT_WORDS = {
@@ -284,6 +290,7 @@ WHOLE_RESULT_WORDS = {
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
+    LARGER_ERROR_THAN_BASE: "average error larger than the base model's",
     FEWER_THAN_BASE: "found half or fewer of a class the base found",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"

@@ -225,6 +225,13 @@ def test_a_mean_error_not_detectably_changed_adds_nothing_to_the_mae_sentence():
         ),
         (0.0, 20.0, "introduced", "introduces a systematic over-prediction of about {a}"),
         (
+            -1.5,
+            -5.0,
+            "introduced",
+            "introduces a systematic under-prediction of about {a}, where the base model's "
+            "under-prediction of about {b} was not shown to be systematic",
+        ),
+        (
             -1.0,
             1.0,
             "shifted",

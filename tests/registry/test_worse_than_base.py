@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from medadapt.evaluate.report.formatting import recorded_cautions
 from medadapt.results import WORSE_THAN_BASE
 from medadapt.workflows.adapt import with_harm
@@ -323,3 +325,62 @@ def test_promote_warns_of_the_note_list_flags_on_the_headline_figure(cli, adapte
         "--name", "leaky")  # fmt: skip
     out, err = cli("promote", "leaky@1")
     assert " ".join((out + err).split()).count("check for a leak") == 1  # said once (a review)
+
+
+def test_a_larger_bias_is_said_as_such_not_as_doing_worse(cli, adapter_dir):
+    """A trial's regression adapter changed MAE by +0.51 (95% CI -2.46 to +3.69: no
+    detectable difference) and grew the base's over-prediction from 13.08 to 19.93: its
+    served note said "did worse than the base model on its test", and the recorded note was
+    the MAE sentence. The harm recorded, refused at promote and served is the bias."""
+    from medadapt.results import LARGER_ERROR_THAN_BASE
+    from tests.registry.helpers import metadata
+
+    mae = ("Paired on the same patients, the adapter changes MAE by +0.51 (95% CI -2.46 to "
+           "+3.69): no detectable difference on these patients.")  # fmt: skip
+    bias = (
+        "Paired on the same patients, the adapter introduces a systematic over-prediction of "
+        "about 19.93, where the base model's over-prediction of about 13.08 was not shown to "
+        "be systematic (mean observed − predicted -13.08 with the base model alone, -19.93 "
+        "with the adapter; paired change -6.85, 95% CI -9.10 to -4.61)."
+    )
+    paired = {"metric": "mae", "verdict": "no detectable difference", "in_words": mae,
+              "mean_error": {"verdict": "introduced", "in_words": bias}}  # fmt: skip
+    metrics = {"n": 39, "mae": 50.9, "mae_ci": [39.0, 63.6]}
+    noted = with_harm(metrics, paired)
+    assert noted["notes"] == {LARGER_ERROR_THAN_BASE: bias}
+    assert recorded_cautions(noted) == ["average error larger than the base model's"]
+    cli("add", str(adapter_dir(1, meta=metadata(metrics=noted))), "--name", "east")
+    _, err = cli("promote", "east@1", ok=False)
+    assert " ".join(err.split()) == (
+        f"error: east@1 is not promoted, as its recorded test result says: {bias.rstrip('.')} "
+        "(pass --despite-warnings to serve it all the same)"
+    )
+    both = with_harm(metrics, {**paired, "verdict": "worse"})  # worse and biased: both said
+    assert set(both["notes"]) == {WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE}
+
+
+def test_an_adapter_that_calls_no_one_of_a_class_the_base_called_carries_it_when_served():
+    """A trial's ch@1 called none of its 37 test patients negative where the base called 4:
+    ``promote`` warned of it, its served answers and listing did not (the caution was kept
+    only where the adapter still called some, ``fewer_found``)."""
+    from medadapt.evaluate.ignored_classes import unpredicted_classes
+    from medadapt.evaluate.report.formatting import spelled_cautions
+    from medadapt.evaluate.versus_base import versus_base
+    from medadapt.results import FEWER_THAN_BASE
+
+    y = np.array([0] + [1] * 36)
+    base = np.r_[[0.3], [0.4] * 3, [0.8] * 33]  # called 4 negative, found the one
+    adapted = np.full(37, 0.9)  # calls everyone positive
+    paired = versus_base(y, adapted, base, metric="auroc", n_boot=50)
+    said = unpredicted_classes(y, adapted, base, ["negative", "positive"])
+    assert said == [
+        "the adapter calls none of these 37 patients negative, where the base model alone "
+        "called 4 of them negative (1 of the 37 is negative: the base model found it, the "
+        "adapter did not); its accuracy cannot show a class it never predicts"
+    ]
+    noted = with_harm({"n": 37, "auroc": 0.6, "auroc_ci": [0.4, 0.8]}, paired)
+    assert noted["notes"][FEWER_THAN_BASE] == said[0]
+    assert spelled_cautions(noted)[0] == (  # cut before its parentheses, never inside them
+        "the adapter calls none of these 37 patients negative, where the base model alone "
+        "called 4 of them negative"
+    )

@@ -29,6 +29,7 @@ from medadapt.evaluate.metrics import N_BOOT, sampled_unit
 from medadapt.evaluate.paired_difference import paired_difference
 
 FEWER_FOUND = "fewer_found"  # the key of the threshold warnings fewer_found gave
+UNPREDICTED = "unpredicted"  # the key of those unpredicted_classes gave (none called a class)
 
 
 def versus_base(
@@ -84,8 +85,9 @@ def versus_base(
         y = np.asarray(y_true).astype(int)
         names = _class_words(classes, adapted)
         counted = sampled_unit(unit, cluster_index(patients, len(y)))  # calls count samples
-        out["warnings"] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
-                                              unit=counted)  # fmt: skip
+        out[UNPREDICTED] = unpredicted_classes(y, adapted, base, names, threshold=threshold,
+                                               unit=counted)  # fmt: skip
+        out["warnings"] = list(out[UNPREDICTED])
         if not withheld:  # a measured AUROC that no threshold moves: what it does not show
             out[FEWER_FOUND] = fewer_found(y, adapted, base, names, threshold=threshold,
                                            unit=counted)  # fmt: skip

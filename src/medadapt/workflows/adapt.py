@@ -21,13 +21,14 @@ from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import adapter_sample_notes, lower_test_fraction_fix
-from medadapt.evaluate.versus_base import FEWER_FOUND, versus_base_harms
+from medadapt.evaluate.versus_base import FEWER_FOUND, UNPREDICTED, versus_base_harms
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import ADAPTED_TO, Modality, Samples, modality_of, names
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
     FEWER_THAN_BASE,
+    LARGER_ERROR_THAN_BASE,
     TRAINING_WARNINGS,
     WORSE_THAN_BASE,
     AdapterRecord,
@@ -356,11 +357,16 @@ def with_harm(metrics: dict[str, Any], paired: dict[str, Any] | None) -> dict[st
     sentence ``adapt`` printed, so that ``promote``, the registry and every served answer say
     it (a federated adapter's too)."""
     notes = dict(metrics.get("notes") or {})
-    if paired and paired.get(FEWER_FOUND):  # its own warning, carried to every prediction
-        notes[FEWER_THAN_BASE] = paired[FEWER_FOUND][0]
+    fewer = paired and (paired.get(FEWER_FOUND) or paired.get(UNPREDICTED))  # none: the least
+    if fewer:  # its own warning, carried to every prediction (a trial's adapter that called
+        notes[FEWER_THAN_BASE] = fewer[0]  # none of 37 patients negative was served silent)
     if paired and versus_base_harms(paired):
-        said = paired.get("in_words") or "the adapter did worse than the base model alone here"
-        notes[WORSE_THAN_BASE] = said
+        error = paired.get("mean_error") or {}
+        if paired.get("verdict") == "worse" or not error.get("in_words"):
+            said = paired.get("in_words") or "the adapter did worse than the base model alone here"
+            notes[WORSE_THAN_BASE] = said
+        if error.get("in_words") and versus_base_harms({"mean_error": error}):
+            notes[LARGER_ERROR_THAN_BASE] = error["in_words"]  # its bias, said as such
     return {**metrics, "notes": notes} if notes != (metrics.get("notes") or {}) else metrics
 
 

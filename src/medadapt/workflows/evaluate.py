@@ -37,6 +37,7 @@ from medadapt.results import (
     ADAPTER_ROWS,
     BACKWARDS,
     FEWER_THAN_BASE,
+    LARGER_ERROR_THAN_BASE,
     MISSED_CLASS,
     NO_BETTER_THAN_MEAN,
     TOO_GOOD_KEY,
@@ -576,7 +577,7 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     model (``predict``, ``export-peft``)."""
     notes = (metrics or {}).get("notes") or {}
     said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE,
-            FEWER_THAN_BASE)  # fmt: skip
+            LARGER_ERROR_THAN_BASE, FEWER_THAN_BASE)  # fmt: skip
     out = [f"the recorded test result of {model}: {notes[key]}"
            for key in said if notes.get(key)]  # fmt: skip
     # and the other cautions a served answer carries, in its words (a trial's predict said

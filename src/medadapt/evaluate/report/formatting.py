@@ -261,6 +261,8 @@ def _recorded_words(notes: dict[str, Any], key: str) -> str | None:
         return None
     ends = r": " if key == MISSED_CLASS else r"[:;] "
     words = re.split(ends, recorded.strip(), maxsplit=1)[0].strip()
+    if words.count("(") > words.count(")"):  # cut inside its parentheses: before them
+        words = words.rsplit(" (", 1)[0].strip()
     return words if 0 < len(words) <= MAX_RECORDED_WORDS else None
 
 
