@@ -382,3 +382,22 @@ def test_a_listing_an_answer_and_predict_say_a_caution_in_the_same_words():
     said = recorded_result_warnings({**metrics, "notes": {"missed_class": missed}}, "adapter 'x'")
     assert said == [f"the recorded test result of adapter 'x': {missed}"]  # once (a review's
     # predict said it again as "also carries this caution", in the recorded words)
+
+
+def test_a_hint_naming_a_version_refused_for_harm_gives_the_promote_that_serves_it():
+    """A trial's 404 for group East named 'promote east@1', which the registry then refused
+    (its recorded result showed harm): the hint gives the flag and says why."""
+    from types import SimpleNamespace
+
+    from medadapt.serve.state import ServingState, Tables
+
+    state = SimpleNamespace(_promote=lambda ref: f"medadapt registry --root reg promote {ref}")
+    tables = Tables(unfit=frozenset({"east@1"}))
+    assert ServingState._promote_waiting(state, "east@1", tables) == (
+        "'medadapt registry --root reg promote east@1 --despite-warnings', as its recorded "
+        "test result shows harm that promote refuses without it: read 'registry show east@1' "
+        "first"
+    )
+    assert ServingState._promote_waiting(state, "west@2", tables) == (
+        "'medadapt registry --root reg promote west@2'"
+    )

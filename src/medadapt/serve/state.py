@@ -334,6 +334,9 @@ class Tables:
     failed_groups: dict[tuple[str, str], list[tuple[str | None, str]]] = field(default_factory=dict)
     # (column, group) -> the registered versions of names not promoted for it (newest of each)
     unpromoted: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # of those, the refs whose recorded result shows harm (promote refuses them without
+    # --despite-warnings: a hint naming one says so)
+    unfit: frozenset[str] = frozenset()
     group_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (column, value)
     registered: dict[str, tuple[int, ...]] = field(default_factory=dict)  # name -> its versions
 
@@ -584,6 +587,8 @@ class ServingState:
             waiting = [ref for name, (ref, _) in refs.items() if name not in promoted]
             if waiting:
                 tables.unpromoted[group] = waiting
+        tables.unfit = frozenset(ref for refs in for_group.values()
+                                 for ref, fit in refs.values() if not fit)  # fmt: skip
         tables.conflicts = self._conflicts(tables)
         tables.resident = self._resident(tables)
         self.tables = tables
@@ -790,7 +795,7 @@ class ServingState:
         pinned = "name one in 'adapter' to use it, or " if self.any_version else ""
         return (
             f"{said}; registered for it: {_listed(set(waiting))} ({pinned}promote one: "
-            f"'{self._promote(waiting[0])}')"
+            f"{self._promote_waiting(waiting[0], tables)})"
         )
 
     def _base_alone(self, kind: str, tables: Tables) -> str | None:
@@ -851,7 +856,7 @@ class ServingState:
             return (
                 f"no adapter is promoted for group {shown(wanted_group)}{where}, and no base "
                 f"model was trained on it; registered for it: {', '.join(waiting)} (promote "
-                f"one to serve the group: '{self._promote(waiting[0])}'{pinned})"
+                f"one to serve the group: {self._promote_waiting(waiting[0], tables)}{pinned})"
             )
         other = [route for (_, value), routes in sorted(tables.groups.items())
                  if wanted_group is not None and value == str(wanted_group)
@@ -998,6 +1003,16 @@ class ServingState:
         command line and the 503s say it): only token holders are told it, as every answer
         of ``/v1/predict`` (a server without a token listens on loopback only)."""
         return command_line(self.registry.root, f"promote {ref}")
+
+    def _promote_waiting(self, ref: str, tables: Tables) -> str:
+        """The quoted command that serves the registered ``ref`` a hint names; for one whose
+        recorded result shows harm, with ``--despite-warnings`` and why (a trial's 404 named
+        a ``promote`` that the registry then refused)."""
+        if ref not in tables.unfit:
+            return f"'{self._promote(ref)}'"
+        return (f"'{self._promote(ref)} --despite-warnings', as its recorded test result "
+                f"shows harm that promote refuses without it: read 'registry show {ref}' "
+                "first")  # fmt: skip
 
     def _kind(self, route: Route) -> str:
         return self.bases[route.base_key].kind
