@@ -421,10 +421,14 @@ def test_a_tiny_positive_metric_is_not_printed_as_zero():
     from medadapt.evaluate.report.formatting import fmt, fmt_ci, fmt_metric
 
     assert fmt_ci(1e-7, [0.0, 2e-7], 3) == "<0.000001 (0.000000–<0.000001)"
-    assert fmt_ci(1e-7, None, 3) == "<0.001" and fmt(1e-7) == "<0.001"
-    assert fmt_metric({"brier": 1e-7}, "brier") == "<0.001"
+    # without an interval, up to three more digits, as with one (a trial's study table gave
+    # the base "<0.01" beside an adapter's "0.0005", and evaluate "<0.001" beside a paired
+    # change of -0.00022)
+    assert fmt_ci(1e-7, None, 3) == "<0.000001" and fmt(1e-7) == "<0.001"
+    assert fmt_metric({"brier": 1e-7}, "brier") == "<0.000001"
     assert fmt(0.0) == "0.000" and fmt_ci(0.0, None) == "0.00"  # an exact zero stays one
-    assert fmt_ci(0.0004, None, 3) == "<0.001" and fmt_ci(0.0005, None, 3) == "0.001"
+    assert fmt_ci(0.0004, None, 3) == "0.0004" and fmt_ci(0.0005, None, 3) == "0.001"
+    assert fmt_ci(0.00022, None) == "0.0002"
 
 
 def test_the_validation_a_dicom_report_carries_fits_one_ascii_parameter():

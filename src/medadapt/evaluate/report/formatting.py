@@ -50,6 +50,8 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
     ('0.00012 (0.00012–0.00013)', '0.295 (0.295–0.295)')
     >>> fmt_ci(0.003, [0.001, 0.008])  # each number shown, not "<0.01 (<0.01–0.01)"
     '0.003 (0.001–0.008)'
+    >>> fmt_ci(0.00022, None)  # without an interval too: not "<0.01" beside "0.0005"
+    '0.0002'
     """
     if value is None:
         return "n/a"
@@ -59,6 +61,10 @@ def fmt_ci(value: Any, ci: Sequence[float] | None, digits: int = 2) -> str:
             digits += 1
         while digits < most and any(v and float(f"{v:.{digits}f}") == 0 for v in (value, *ci)):
             digits += 1  # a trial's Brier "<0.01 (<0.01–0.01)" beside "0.002 (0.001–0.004)"
+    else:  # a small figure without an interval (a study's base, the same for every seed)
+        most = digits + 3
+        while digits < most and value and float(f"{value:.{digits}f}") == 0:
+            digits += 1
     text = rounded(value, digits)
     if ci:
         dash = " to " if min(ci) < 0 else "–"  # "-0.07–0.56" reads as a range of negatives
