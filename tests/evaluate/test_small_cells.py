@@ -477,3 +477,13 @@ def test_one_subgroup_value_of_fewer_than_five_patients_is_withheld():
     )}  # fmt: skip
     many = {"site": {"A": {"n": 59, "mae": 3.0, "notes": {}}}}
     assert mask_subgroups(many) == many
+
+
+def test_age_bands_come_in_the_order_of_age():
+    """A trial's subgroup table read "50-64, <50, >=65" (sorted as text) in the terminal, the
+    JSON and the report."""
+    rng = np.random.default_rng(0)
+    bands = np.array([">=65", "50-64", "<50"] * 20)
+    y = rng.integers(0, 2, 60)
+    result = evaluate_groups("binary", y, rng.random(60), {"age band": bands}, n_boot=20)
+    assert list(result["subgroups"]["age band"]) == ["<50", "50-64", ">=65"]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from medadapt.evaluate.metrics import compute_metrics
+from medadapt.evaluate.report.formatting import natural_order
 
 
 def evaluate_groups(
@@ -29,7 +30,7 @@ def evaluate_groups(
     per: dict[str, dict[str, Any]] = {}
     for name, labels in subgroups.items():
         per[name] = {}
-        for value in sorted(set(labels.tolist())):
+        for value in natural_order(set(labels.tolist())):  # <50, 50-64, >=65: as read
             rows = labels == value
             of = None if patients is None else np.asarray(patients)[rows]
             per[name][value] = compute_metrics(task, y_true[rows], scores[rows], patients=of,
