@@ -83,3 +83,17 @@ def test_the_federated_simulation_s_help_example_is_the_readme_s():
     start = readme.index("medadapt federate simulate --data heart.csv")
     said = " ".join(readme[start : readme.index("\n\n", start)].replace("\\\n", " ").split())
     assert example == said
+
+
+def test_the_train_base_help_example_is_the_readme_s_heart_command():
+    """A trial followed the ``--help`` example, which lacked the README's ``--missing-code
+    chol=0,trestbps=0``: every later example then warned "retrain the base with
+    --missing-code chol=0"."""
+    from pathlib import Path
+
+    _register_commands()
+    command = typer.main.get_command(app).commands["train-base"]
+    example = " ".join(command.help.split("Example: ")[1].split("\n\n")[0].split())
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    start = readme.index("`medadapt train-base --data heart.csv") + 1
+    assert example == readme[start : readme.index("`", start)]

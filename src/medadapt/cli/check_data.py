@@ -1,5 +1,5 @@
 """``medadapt check-data``: is there enough data to adapt and check this model here? The
-sample-size criteria of Riley et al., before any training (exit 0 even when data are short)."""
+sample-size criteria of Riley et al., before any adapting (exit 0 even when data are short)."""
 
 from __future__ import annotations
 
@@ -248,7 +248,10 @@ def _supported_cell(criterion: dict[str, Any], n_test: int) -> str:
 
 build_command(
     app, "check-data", CHECK, _check_data,
-    """How much data is enough? Riley et al.'s sample-size criteria, before any training.
+    """How much data is enough? Riley et al.'s sample-size criteria, before any adapting.
+
+    It reads the base model (--base, from train-base) and the new site's data, and trains
+    nothing.
 
     For each adaptation strategy: the minimum patients to adapt (expected shrinkage >= 0.9,
     optimism in R-squared <= 0.05, overall risk within +-0.05; continuous outcomes: residual

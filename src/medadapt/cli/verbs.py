@@ -495,7 +495,7 @@ build_command(
     """Train a base model: an FT-Transformer on a table, or a ViT on images.
 
 Example: medadapt train-base --data heart.csv --label num --positive-above 0 --id-column id
---group-column dataset --groups Cleveland,Hungary --out base/
+--group-column dataset --groups Cleveland,Hungary --missing-code chol=0,trestbps=0 --out base
 
 Images: medadapt train-base --data chest.npz --backbone timm:vit_small_patch16_224 --weights
 vit_small.safetensors --image-size 64 --out base/
