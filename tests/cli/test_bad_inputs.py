@@ -1152,3 +1152,11 @@ def test_groups_of_another_column_name_the_column_that_holds_them(workspace, tmp
     assert said.startswith(f"error: --group: group(s) '{VA}' not found in column 'sex' (it has:")
     assert said.endswith(f"(column 'dataset' holds '{VA}'; pass --group-column dataset)")
     assert not (tmp_path / "a").exists()
+    # a --group-column the table lacks: the column that holds the group is named (a trial's
+    # --group-column site was told to add a column 'site', its hospital column holding it)
+    said = error_line(run_cli("adapt", "--base", paths["base"], "--data", paths["heart"],
+                              "--group-column", "site", "--group", VA, "--method", "head",
+                              "--out", tmp_path / "a"))  # fmt: skip
+    assert said.startswith("error: --group-column 'site' is not in the table (columns: ")
+    assert said.endswith(f"; column 'dataset' holds '{VA}'; pass --group-column dataset")
+    assert not (tmp_path / "a").exists()

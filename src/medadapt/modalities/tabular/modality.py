@@ -206,7 +206,7 @@ class TabularModality(Modality):
         if group_column is not None and group_column not in frame:
             from medadapt.modalities.tabular.selection import group_column_missing
 
-            raise group_column_missing(group_column, list(frame.columns))
+            raise group_column_missing(group_column, frame, groups)
         if schema.label not in frame:
             raise DataError(
                 f"--data {data} has no label column {schema.label!r} (what the model predicts), "

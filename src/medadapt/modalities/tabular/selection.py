@@ -20,12 +20,21 @@ def names_any(note: str, columns: Sequence[str]) -> bool:
     return any(f"column {c!r}" in note for c in columns)
 
 
-def group_column_missing(column: str, columns: Sequence[object]) -> DataError:
-    """The error for a ``--group-column`` the table lacks: the closest name first, then all."""
+def group_column_missing(
+    column: str, frame: pd.DataFrame, groups: Sequence[str] | None = None
+) -> DataError:
+    """The error for a ``--group-column`` the table lacks: the closest name first, then all;
+    where another column holds the ``--group`` asked for, that column (a trial's
+    ``--group-column site`` of a table whose 'hospital' held the site was told to add a
+    column)."""
+    columns = list(frame.columns)
     meant = did_you_mean(column, columns)
+    holding = group_column_hint(frame, [str(g) for g in groups or ()], holding_only=True)
     whole = (
         ""
         if meant
+        else f"; {holding.strip()[1:-1]}"
+        if holding
         # a site's own export: every row is the site, no column says so
         else (
             f"; if every row is one site's, add a column {column!r} holding its name on every row"
@@ -50,7 +59,7 @@ def select_groups(
         raise DataError(f"{what} needs --group-column to know which column holds the groups"
                         f"{group_column_hint(frame, values)}")  # fmt: skip
     if column not in frame:
-        raise group_column_missing(column, list(frame.columns))
+        raise group_column_missing(column, frame, values)
     present = group_labels(frame[column])
     distinct = set(present.tolist())
     missing = [v for v in values if v not in distinct]
