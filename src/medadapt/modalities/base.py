@@ -307,9 +307,10 @@ class Modality(ABC):
         values), recorded with an adapter; None where none did."""
         return None
 
-    def copies_warning(self, samples: Samples) -> list[str]:
-        """A warning where training ``samples`` hold exact copies of one another (an export
-        that doubled rows); empty where none, or where the modality says so when reading."""
+    def copies_warning(self, samples: Samples, *, held_out: bool = False) -> list[str]:
+        """A warning where training ``samples`` (``held_out``: held-out ones) hold exact
+        copies of one another (an export that doubled rows); empty where none, or where the
+        modality says so when reading."""
         return []
 
     def unnamed_patients_warning(self, schema: Any, samples: Samples) -> list[str]:

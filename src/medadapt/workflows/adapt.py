@@ -127,6 +127,7 @@ def adapt_job(
     warnings = (notes + picked.notes + kept + warnings
                 + _training_notes(modality, base.schema, picked)
                 + modality.copies_warning(picked.train)
+                + modality.copies_warning(picked.test, held_out=True)
                 + modality.unnamed_patients_warning(base.schema, of_group))  # fmt: skip
     warnings += _held_out_notes(modality, base.schema, picked, options, warnings)
     if result.new_classes:  # a class it added and never predicts is said, not only counted

@@ -80,7 +80,8 @@ def train_base_job(
     )
     train, test = samples.subset(train_idx), samples.subset(test_idx)
     _refuse_held_out_most(train, test, test_fraction, modality.noun)
-    schema, warnings = modality.fit_schema(train, options, reading)
+    schema, warnings = modality.fit_schema(train, options, reading)  # (training copies said)
+    warnings += modality.copies_warning(test, held_out=True)
     warnings += modality.sample_notes(schema, samples)
     if modality.task(schema) != "regression":
         counts = train.class_counts(modality.classes(schema))

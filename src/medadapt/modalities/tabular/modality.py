@@ -268,12 +268,12 @@ class TabularModality(Modality):
         shares = {f.name: missing.get(f.name, n) / n if n else 1.0 for f in schema.features}
         return dict(sorted(((k, v) for k, v in shares.items() if v > 0), key=lambda kv: -kv[1]))
 
-    def copies_warning(self, samples: TableSamples) -> list[str]:
-        """The adapter's training rows that are exact copies (a trial's site file with 30
-        doubled rows was said at train-base only)."""
+    def copies_warning(self, samples: TableSamples, *, held_out: bool = False) -> list[str]:
+        """The training (``held_out``: held-out) rows that are exact copies (a trial's site
+        file with 30 doubled rows was said at train-base only)."""
         from medadapt.data.duplicate_rows import duplicate_rows_warning
 
-        return duplicate_rows_warning(samples.frame)
+        return duplicate_rows_warning(samples.frame, held_out=held_out)
 
     def unnamed_patients_warning(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Where the base has no id column and ``samples`` hold one named like a record
