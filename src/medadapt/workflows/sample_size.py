@@ -722,10 +722,12 @@ def _validation(base: BaseModel, outcome: Outcome, risk: np.ndarray | None,
     lp_mean, lp_sd = lp_distribution(prevalence, used)
     criteria = validation(prevalence=prevalence, c_statistic=used, lp_mean=lp_mean,
                           lp_sd=lp_sd)  # fmt: skip
+    perfect = bool(outcome.figures.get("separated_at_site"))
     out = {
         "lp_mean": lp_mean, "lp_sd": lp_sd, "lp_from": LP_FROM.format(p=prevalence),
         "c_statistic": used, "c_statistic_anticipated": anticipated,
-        "c_statistic_from": _c_statistic_from(anticipated, source, _planned_here(outcome)),
+        "c_statistic_from": _c_statistic_from(anticipated, source, _planned_here(outcome),
+                                              perfect=perfect),
         "criteria": [{**c.to_dict(), "supported": n_test >= c.n} for c in criteria],
     }  # fmt: skip
     if used != anticipated:
@@ -778,9 +780,13 @@ def _planned_here(outcome: Outcome) -> float | None:
     return outcome.figures.get("auroc_at_site")
 
 
-def _c_statistic_from(anticipated: float, source: float | None, here: float | None) -> str:
+def _c_statistic_from(
+    anticipated: float, source: float | None, here: float | None, *, perfect: bool = False
+) -> str:
     """Where the anticipated C-statistic comes from, only the reason that applies (a trial's
-    read "0.7 standing for this site's where it gives none" beside the site's own 0.997).
+    read "0.7 standing for this site's where it gives none" beside the site's own 0.997);
+    ``perfect``: the site's was a perfect 1.000, said so (a trial read "which gives none"
+    two lines after "tells them apart perfectly (AUROC 1.000)").
 
     >>> _c_statistic_from(0.726, 0.94, 0.726)
     "the base model's AUROC at this site, 0.726, lower than its 0.940 on its source"
@@ -789,18 +795,23 @@ def _c_statistic_from(anticipated: float, source: float | None, here: float | No
     >>> _c_statistic_from(0.7, 0.994, None)
     "0.7, standing for the base model's AUROC at this site, which gives none to plan on; \
 lower than its 0.994 on its source"
+    >>> _c_statistic_from(0.7, None, None, perfect=True)
+    "0.7, standing for the base model's AUROC at this site, whose perfect 1.000 on so few \
+patients is no figure to plan a test set on"
     """
     at_site, on_source = (
         "the base model's AUROC at this site",
         "the base model's AUROC on its source",
     )
     if here is None:
-        said = f"{CAUTIOUS_C:g}, standing for {at_site}, which gives none to plan on"
+        none = ("whose perfect 1.000 on so few patients is no figure to plan a test set on"
+                if perfect else "which gives none to plan on")  # fmt: skip
+        said = f"{CAUTIOUS_C:g}, standing for {at_site}, {none}"
         if source is None:
             return said
         if anticipated == source:
             return (f"{on_source}, {source:.3f}, lower than the {CAUTIOUS_C:g} standing for this "
-                    "site's, which gives none to plan on")  # fmt: skip
+                    f"site's, {none}")  # fmt: skip
         return f"{said}; lower than its {source:.3f} on its source"
     if source is None:
         return f"{at_site}, {here:.3f}"
