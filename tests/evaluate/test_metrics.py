@@ -453,9 +453,9 @@ def test_the_summary_leads_with_the_metric_that_makes_a_model_measured():
     """validation_summary re-implemented measured()'s choice; both read leading_metric."""
     from medadapt.evaluate.report.formatting import leading_metric, measured, validation_summary
 
-    regression = {"n": 50, "r2": 0.412, "mae": 3.1}
-    assert leading_metric(regression) == "r2" and measured(regression)
-    assert validation_summary(regression) == "R^2 0.41, n=50"  # ASCII: not "R²"
+    regression = {"n": 50, "r2": 0.412, "mae": 3.1}  # MAE first, as evaluate and registry list
+    assert leading_metric(regression) == "mae" and measured(regression)  # (a trial: R² served)
+    assert validation_summary({"n": 50, "r2": 0.412}) == "R^2 0.41, n=50"  # ASCII: not "R²"
     assert validation_summary({"n": 50, "r2": -0.2, "r2_ci": [-0.5, 0.1]}).isascii()
     error_only = {"n": 50, "mae": 3.14}
     assert leading_metric(error_only) == "mae" and validation_summary(error_only) == (

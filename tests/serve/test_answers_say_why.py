@@ -114,7 +114,8 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
     common = {"adapter": "site_c", "version": 1, "base": answers[0]["base"], "probability": None,
               "probabilities": None, "predicted": None, "missing_features": ["marker"],
               "unseen_categories": ["smoker", "sex"], "outside_training": [],
-              "validated": answers[0]["validated"]}  # fmt: skip
+              "validated": answers[0]["validated"],
+              "positive": "outcome = '1'"}  # fmt: skip  # withheld or not: one shape
     one_slip = (
         "the value sent for 'sex' differs from a category the model learned only in "
         "upper/lower case, and was read as 'unseen' (no information): send the model's "
