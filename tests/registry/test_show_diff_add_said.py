@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from medadapt.registry import Registry
 from tests.registry.helpers import DATA_SUMMARY, metadata
 
 
@@ -214,6 +215,17 @@ def test_adding_an_adapter_registered_under_another_name_says_so(cli, adapter_di
     assert "note: the same adapter (the same weights) is also registered as east@1" in out
     other, _ = cli("add", str(adapter_dir(2)), "--name", "west")
     assert "also registered" not in other
+    # without --name (forgotten), under the name it was saved with: refused, nothing added
+    # (a trial's second 'add va' registered va@1 again as va_long_beach_bottleneck@1)
+    versions = len(Registry(cli.root).list())
+    out, err = cli("add", directory, ok=False)
+    own = json.loads((adapter_dir(1) / "adapter.json").read_text())["name"]
+    assert " ".join(err.split()) == (
+        f"error: {directory} holds the adapter registered as east@1, eastsite@1 (the same "
+        f"weights); nothing added: to register it under the name it was saved with too, pass "
+        f"--name {own}"
+    )
+    assert len(Registry(cli.root).list()) == versions
 
 
 def test_a_version_on_a_base_reading_other_fields_is_not_served_in_place_without_force(

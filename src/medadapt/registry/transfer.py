@@ -191,6 +191,23 @@ def _fine_tuned(directory: Path) -> bool:
     return isinstance(recorded, dict) and bool((recorded.get("training") or {}).get("adapted"))
 
 
+def _refuse_twin_under_its_own_name(
+    registry: RegistryLike, directory: Path, manifest: dict[str, Any]
+) -> None:
+    """Refuse adding, under the name it was saved with (no ``--name``), an adapter whose
+    weights are registered under other names only: a trial's second ``add va`` (``--name``
+    forgotten) registered its ``va@1`` again as ``va_long_beach_bottleneck@1``, whose
+    promotion then clashed for the group. With ``--name`` a twin is added, and said."""
+    own = manifest["name"]
+    twins = [v for v in registry.list() if v.weights_blob == manifest.get("weights_sha256")]
+    if twins and all(v.name != own for v in twins):
+        refs = ", ".join(v.ref for v in twins)
+        raise RegistryError(
+            f"{directory} holds the adapter registered as {refs} (the same weights); nothing "
+            f"added: to register it under the name it was saved with too, pass --name {own}"
+        )
+
+
 def add_directory(
     registry: RegistryLike,
     adapter_dir: Path,
@@ -215,6 +232,8 @@ def add_directory(
             f"{shlex.quote(str(adapter_dir))}'"
         )
     manifest = read_manifest(directory)
+    if name is None:
+        _refuse_twin_under_its_own_name(registry, directory, manifest)
     name = check_name(name if name is not None else manifest["name"])
     check_summary_only(manifest.get("metadata"), str(directory))
     check_new_name(
