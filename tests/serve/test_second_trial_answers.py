@@ -7,6 +7,7 @@ other words than the recorded warning; numbers sent as JSON strings."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -265,6 +266,18 @@ def test_a_number_written_as_a_string_scores_as_the_number_and_other_text_is_ref
                 ["body", "instances", 0, "age"],
                 "age must be a finite number within ±1e15 or null (got text that is not a "
                 'number; a number written as text, "63", is read as one)')  # fmt: skip
+    # a number with its unit is told what to send, as predict tells a file's (a trial's
+    # "260 mg" read only that "63" is a number)
+    reply = client.post("/v1/predict", headers=AUTH, json={
+        "adapter": "site_c", "instances": [{**patient, "age": "63 years"}]})  # fmt: skip
+    (error,) = reply.json()["detail"]
+    assert re.fullmatch(
+        r"age must be a finite number within ±1e15 or null \(got text that is not a number; a "
+        r'number written as text, "63", is read as one\): a number with text after it: send '
+        r"the number alone, in the unit the model trained on \(mean [\d.]+\)",
+        error["msg"],
+    ), error["msg"]
+    assert "years" not in reply.text  # the text sent is never repeated
     _refused_at(
         client,
         {"adapter": "site_c", "instances": []},

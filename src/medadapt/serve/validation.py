@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from medadapt.checks import did_you_mean
+from medadapt.data.feature_kinds import TEXT_KINDS, text_kind
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import LARGEST_MEASUREMENT, NA_VALUES
 from medadapt.evaluate.report.formatting import listed as listed_in_words
@@ -95,6 +96,34 @@ def _what_was_sent(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return "a number beyond ±1e15"  # not the number: an answer never repeats a value
     return {bool: "true/false", list: "a list", dict: "an object"}.get(type(value), "a value")
+
+
+def _text_fix(value: Any, feature: Any) -> str:
+    """What to send instead of a numeric feature's text, by the kind of text (as ``predict``
+    advises of a file's cells; the text itself is never repeated): a trial's "260 mg" was
+    told only that "63" is read as a number.
+
+    >>> from medadapt.data.feature_kinds import FeatureSpec
+    >>> print(_text_fix("260 mg", FeatureSpec("chol", "numeric", mean=245.68)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    : a number with text after it: send the number alone, in the unit the model trained on
+    (mean 245.7)
+    >>> _text_fix("-", FeatureSpec("chol", "numeric"))
+    ": a dash (often written for 'not measured'): send null for a value not measured"
+    """
+    if not isinstance(value, str):
+        return ""
+    kind = text_kind(value)
+    fixes = {
+        "unit": "send the number alone, in the unit the model trained on "
+        f"(mean {feature.mean:.4g})",
+        "comma": "send it with a decimal point (12.5), without separators",
+        "compared": "send the number measured, or null where the test gave no number",
+        "dash": "send null for a value not measured",
+    }
+    if kind not in fixes:
+        return ""
+    return f": {TEXT_KINDS[kind][0]}: {fixes[kind]}"
 
 
 def _finite_number(value: Any) -> bool:
@@ -198,7 +227,8 @@ def check_instance(
                 _error(
                     index,
                     feature.name,
-                    f"{feature.name} must be a finite number within ±1e15 or null (got {got})",
+                    f"{feature.name} must be a finite number within ±1e15 or null (got {got})"
+                    + _text_fix(value, feature),
                 )
             )
     for feature in schema.categorical_features:
