@@ -15,7 +15,15 @@ def test_rare_classes_are_counted_in_words_not_as_a_dict():
         "Held-out rows per class: 2 of class '0', 35 of class '1'. With fewer than 5 in class "
         "'0', AUROC"
     )
-    assert test.message.endswith("cannot be estimated; only accuracy and calibration are reported.")
+    assert test.message.endswith(  # the negatives rare: the positives' rate still reported
+        "'0', AUROC, balanced accuracy and specificity cannot be estimated; only accuracy, "
+        "sensitivity and calibration are reported."
+    )  # (a trial's study said both rates were lost while evaluate reported one)
+    [few_positive] = _rare_classes("rows", {"0": 50, "1": 20}, {"0": 9, "1": 3}, 12)
+    assert few_positive.message.endswith(
+        "AUROC, balanced accuracy and sensitivity cannot be estimated; only accuracy, specificity "
+        "and calibration are reported."
+    )
     [both] = _rare_classes("images", {"a": 50, "b": 50, "c": 50}, {"a": 1, "b": 2, "c": 9}, 12)
     assert "in classes 'a' and 'b', AUROC" in both.message
     assert "{" not in train.message + test.message + both.message

@@ -170,7 +170,8 @@ def _rare_classes(
                 "warning",
                 f"Held-out {noun} per class: {_per_class(test_counts)}. With fewer than "
                 f"{MIN_EVENTS_TEST} in {_classes(rare_test)}, AUROC, balanced accuracy and "
-                f"sensitivity/specificity cannot be estimated; {_what_is_left(n_test, noun)}.",
+                f"{_rate_lost(test_counts, rare_test)} cannot be estimated; "
+                f"{_what_is_left(n_test, noun, _rate_kept(test_counts, rare_test))}.",
                 {"test_class_counts": test_counts},
             )
         )
@@ -625,15 +626,36 @@ def _few_samples_at_sizes(noun: str, few: list[dict[str, Any]], counted: str) ->
     )
 
 
-def _what_is_left(n_test: int, noun: str) -> str:
-    """What is still reported from ``n_test`` held-out samples with a class too rare.
+def _rate_lost(counts: dict[str, int], rare: dict[str, int]) -> str:
+    """Which of sensitivity and specificity a rare held-out class leaves unestimated: two
+    classes (the positive last), the rare one's rate only (a trial's study said both while
+    ``evaluate`` reported a specificity on 9 negatives); several classes, both."""
+    if len(counts) != 2 or len(rare) != 1:
+        return "sensitivity/specificity"
+    negative, positive = counts
+    return "sensitivity" if positive in rare else "specificity" if negative in rare else (
+        "sensitivity/specificity")  # fmt: skip
+
+
+def _rate_kept(counts: dict[str, int], rare: dict[str, int]) -> str | None:
+    """The rate of :func:`_rate_lost`'s other class, still reported (None: neither)."""
+    lost = _rate_lost(counts, rare)
+    return {"sensitivity": "specificity", "specificity": "sensitivity"}.get(lost)
+
+
+def _what_is_left(n_test: int, noun: str, kept: str | None = None) -> str:
+    """What is still reported from ``n_test`` held-out samples with a class too rare
+    (``kept``: the rate of the other class, still reported).
 
     >>> _what_is_left(40, "patients")
     'only accuracy and calibration are reported'
+    >>> _what_is_left(12, "patients", "specificity")
+    'only accuracy, specificity and calibration are reported'
     >>> _what_is_left(5, "patients")
     'with 5 held-out patients in all (fewer than 10), no figure is reported'
     """
     if n_test < MIN_PATIENTS:
         return (f"with {n_test} held-out {noun} in all (fewer than {MIN_PATIENTS}), no figure "
                 "is reported")  # fmt: skip
-    return "only accuracy and calibration are reported"
+    return f"only accuracy, {kept} and calibration are reported" if kept else (
+        "only accuracy and calibration are reported")  # fmt: skip
