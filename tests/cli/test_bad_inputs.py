@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.cli.helpers import CliResult, run_cli
@@ -1139,6 +1140,17 @@ def test_group_alone_takes_the_group_column_the_base_records(workspace):
             f"error: --group: group(s) {VA.lower()!r} not found in column 'dataset'; did you mean "
             f"{VA!r}? (it has: Cleveland, Hungary, Switzerland, VA Long Beach)"
         ]
+    # the base's column absent from the file: the one error line says whose it is (a review:
+    # "--group-column 'dataset' is not in the table", a flag the user never typed)
+    renamed = paths["heart"].parent / "renamed.csv"
+    pd.read_csv(heart).rename(columns={"dataset": "site"}).to_csv(renamed, index=False)
+    refused = run_cli("check-data", "--base", base, "--data", renamed, "--group", VA)
+    assert refused.code == 2 and refused.stdout == "", refused.stdout
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: --group-column 'dataset' is not in the table (columns: ")
+    assert line.endswith(
+        f"; column 'site' holds '{VA}'; pass --group-column site; {note.removeprefix('note: ')}"
+    ), line
 
 
 def test_groups_of_another_column_name_the_column_that_holds_them(workspace, tmp_path):

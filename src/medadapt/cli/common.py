@@ -23,17 +23,23 @@ from rich.table import Table
 from medadapt.results import grouped
 
 console = Console(stderr=True)
-PENDING_NOTES: list[str] = []
-"""Notes held until the command's work shows (:func:`noted_once_working`)."""
+PENDING_NOTES: list[tuple[str, str]] = []
+"""Notes held until the command's work shows (:func:`noted_once_working`), each with what an
+error must name for the note to be said in it."""
 
 
 class _Stdout(Console):
     """Standard output, which first says the notes held until the command's checks passed
-    (:func:`noted_once_working`)."""
+    (:func:`noted_once_working`), also before a table is measured in a capture (a review:
+    the note went into the capture and was lost, the table folded)."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
         said_pending_notes()
         super().print(*objects, **kwargs)
+
+    def capture(self) -> Any:
+        said_pending_notes()
+        return super().capture()
 
 
 stdout = _Stdout()
@@ -338,17 +344,28 @@ def noted(message: str) -> None:
     note(f"note: {message}")
 
 
-def noted_once_working(message: str) -> None:
-    """:func:`noted`, held until the command's first output or its end: dropped where it
-    ends in an error (a trial's refused ``--group`` printed the note on the group column
-    taken from the base, then the error: two lines for one refusal)."""
-    PENDING_NOTES.append(message)
+def noted_once_working(message: str, about: str) -> None:
+    """:func:`noted`, held until the command's first output or its end; where the command
+    ends in an error, said inside that one line if the error names ``about``, else dropped
+    (a trial's refused ``--group`` printed the note on the group column taken from the
+    base, then the error: two lines for one refusal)."""
+    PENDING_NOTES.append((message, about))
 
 
 def said_pending_notes() -> None:
     """The notes held by :func:`noted_once_working`, said now (in order, once)."""
-    while PENDING_NOTES:
-        noted(PENDING_NOTES.pop(0))
+    held = list(PENDING_NOTES)
+    PENDING_NOTES.clear()
+    for message, _ in held:
+        noted(message)
+
+
+def pending_notes_for(error: str) -> str:
+    """The held notes about what ``error`` names, as a clause to end it with (``; --group-column
+    dataset, the base model's (...)``); the held notes are dropped."""
+    held = list(PENDING_NOTES)
+    PENDING_NOTES.clear()
+    return "".join(f"; {message}" for message, about in held if about in error)
 
 
 def required(value: Any, option: str, why: str) -> Any:

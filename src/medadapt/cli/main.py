@@ -310,6 +310,14 @@ def _exit_interrupted(code: int) -> None:
 REPEATABLE = frozenset({"--host"})
 
 
+def _held_notes_for(error: str) -> str:
+    """The held notes about what ``error`` names, said in its one line (a review: ``--group``
+    alone, the base's column missing from the file, read "--group-column 'dataset' is not in
+    the table", a flag the user never typed)."""
+    common = sys.modules.get("medadapt.cli.common")
+    return common.pending_notes_for(error) if common is not None else ""
+
+
 def _said_pending_notes() -> None:
     """The notes a command held until its work showed, said at its end (none printed on
     stdout after them); where it ended in an error, they are dropped with it."""
@@ -346,7 +354,7 @@ def _run(args: list[str]) -> None:
         sys.unraisablehook = _quiet_after_interrupt
         _exit_interrupted(err.exit_code)
     except MedadaptError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"error: {err}{_held_notes_for(str(err))}", err=True)
         sys.exit(err.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo(interrupted_message(args), err=True)

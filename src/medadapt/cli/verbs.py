@@ -229,7 +229,8 @@ def base_group_column(values: dict[str, Any], base: Path) -> None:
     """``--group`` alone: the base's recorded group column taken, in a note."""
     taken = inputs.group_column_of_base(values, base)
     if taken:
-        noted_once_working(f"--group-column {taken}, the base model's (train-base --group-column)")
+        noted_once_working(f"--group-column {taken}, the base model's (train-base --group-column)",
+                           about=f"--group-column {taken!r}")  # fmt: skip
 
 
 def positive_class_line(classes: list[str], label: str) -> str:
