@@ -53,8 +53,8 @@ def test_the_base_records_its_strong_columns_as_statistics_only(sites):
     recorded = json.loads((sites["base"] / "model.json").read_text())["schema"]
     strong = recorded["strong_features"]
     assert {"worst radius", "worst perimeter", "worst area"} <= set(strong)
-    assert all(set(entry) == {"statistic", "value"} and 0.8 <= entry["value"] < 0.98
-               for entry in strong.values())  # fmt: skip
+    assert all(set(entry) == {"statistic", "value", "higher"} and 0.8 <= entry["value"] < 0.98
+               and isinstance(entry["higher"], bool) for entry in strong.values())  # fmt: skip
 
 
 def test_adapt_says_them_strong_at_base_and_trains_and_evaluate_finds_no_leak(sites, tmp_path):

@@ -460,3 +460,14 @@ def test_a_perfect_figure_on_few_rows_is_taken_for_the_base_s_within_its_interva
         "; where the base trained, 'mean concavity' (AUROC 0.939, below the 95% interval here, "
         "0.959 to 1.000) was weaker: not a predictor the base already relies on; "
     ) in str(error.value)
+    # never by the interval (a review): a copy of the label, a column reversed at this site,
+    # one more than 0.10 below, or fewer than 10 rows of a class (the interval reaches 0.80)
+    directed = {"mean concavity": {"statistic": "AUROC", "value": 0.939, "higher": True}}
+    for refused, against in [
+        (replace(few, copy="itself"), recorded),
+        (replace(few, higher=False), directed),
+        (few, {"mean concavity": {"statistic": "AUROC", "value": 0.89}}),
+        (replace(few, counts=(9, 30)), recorded),
+    ]:
+        assert as_strong_at_base([refused], against) == ([], [refused]), refused
+    assert as_strong_at_base([replace(few, higher=True)], directed)[0]  # the same way: taken

@@ -65,12 +65,17 @@ figure there unknown to the check."""
 AS_STRONG = 0.05
 """A column found at :data:`LEAK_LEVEL` on an adapter's rows is taken for the strong
 predictor it was where the base trained when it was within this much as strong there, or
-(an AUROC) when the 95 % interval of its figure on the adapter's rows holds the base's
-(:func:`chance_interval`: on 15 patients with the outcome, a predictor of AUROC 0.94
-separates them perfectly about one time in four)."""
+(an AUROC) when the 95 % interval of its figure on the adapter's rows holds the base's, up
+to :data:`CHANCE_MOST` (:func:`chance_interval`: a trial's 39-row site of randomly drawn
+rows had a column at AUROC 1.000 that was 0.939 where the base trained)."""
 MIN_ROWS = 20
 MIN_PER_CLASS = 5
 SMALL_CLASS = 10  # below this many rows in a class, only a perfect separation counts
+CHANCE_MOST = 0.10
+"""The most a column's figure on an adapter's rows may exceed the base's and still be taken,
+by its interval (:func:`chance_interval`), for the base's strong predictor: only a column
+the base found at 0.90 or more is taken so for a perfect one (at 10 and 10 rows AUROC 1.000
+reaches down to 0.80, which would pass every column the base recorded: a review)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class Leak:
     copy: str | None = field(default=None, compare=False)
     # an AUROC's rows with the label's positive class and without (None: another statistic)
     counts: tuple[int, int] | None = field(default=None, compare=False)
+    # an AUROC's direction: whether higher values go with the positive class (None: unknown)
+    higher: bool | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         where = f" in {self.where}" if self.where else ""
@@ -408,7 +415,8 @@ def strong_features(schema: TableSchema, frame: pd.DataFrame) -> dict[str, dict[
     value of the column; not those kept with ``--allow-leak`` (leaks, said as such). An
     adapter's check (:func:`as_strong_at_base`) reads them."""
     kept = set(schema.allowed_leaks)  # leaks kept deliberately stay leaks: said as such
-    return {leak.column: {"statistic": leak.statistic, "value": round(leak.value, 6)}
+    return {leak.column: {"statistic": leak.statistic, "value": round(leak.value, 6),
+                          **({} if leak.higher is None else {"higher": leak.higher})}
             for leak in find_leaks(schema, frame, cutoff=STRONG_LEVEL)
             if leak.column not in kept}  # fmt: skip
 
@@ -431,11 +439,24 @@ def as_strong_at_base(
     strong, others = [], []
     for leak in leaks:
         there = _recorded_figure(leak, recorded)
-        if there is not None and (leak.value - there <= AS_STRONG or _by_chance(leak, there)):
+        if there is not None and _same_way(leak, recorded) and (
+                leak.value - there <= AS_STRONG or _by_chance(leak, there)):  # fmt: skip
             strong.append(leak)
         else:
             others.append(leak)
     return strong, others
+
+
+def _same_way(leak: Leak, recorded: Mapping[str, Mapping[str, object]]) -> bool:
+    """Whether ``leak``'s column predicts the label the way the base recorded it (higher
+    values with the positive class, or lower: a column reversed at this site is a recoding or
+    a leak, not the base's predictor; a review) and copies no label (a column that holds the
+    label itself is never taken for a predictor). A base that recorded no direction (saved
+    before 2026-12-06): judged by the figure alone."""
+    if leak.copy is not None:
+        return False
+    higher = (recorded.get(leak.column) or {}).get("higher")
+    return higher is None or leak.higher is None or bool(higher) == leak.higher
 
 
 def _recorded_figure(leak: Leak, recorded: Mapping[str, Mapping[str, object]]) -> float | None:
@@ -462,9 +483,15 @@ def chance_interval(leak: Leak) -> list[float] | None:
 def _by_chance(leak: Leak, there: float) -> bool:
     """Whether ``leak``'s figure on an adapter's few rows is within chance of the base's
     ``there``: the figure's 95 % interval holds it (a trial's 39-row site of randomly drawn
-    rows had 'mean concavity' at AUROC 1.000, 0.939 where the base trained: refused)."""
+    rows had 'mean concavity' at AUROC 1.000, 0.939 where the base trained: refused), on
+    :data:`SMALL_CLASS` rows of each class or more, and within :data:`CHANCE_MOST` of it.
+    The price: a column that the base relied on at 0.90 or more and that became a leak at a
+    small site (recorded after the outcome there) passes too, with the warning
+    (:func:`strong_at_base_warnings`); ``bench/bench_leak_small_sites.py`` measures both."""
     interval = chance_interval(leak)
-    return interval is not None and interval[0] <= there
+    return (interval is not None and leak.counts is not None
+            and min(leak.counts) >= SMALL_CLASS and leak.value - there <= CHANCE_MOST
+            and interval[0] <= there)  # fmt: skip
 
 
 def _interval_words(leak: Leak) -> str:
@@ -562,10 +589,11 @@ def _left_out_means(series: pd.Series, targets: np.ndarray) -> np.ndarray:
 LEFT_OUT = "(each row left out of its own)"  # how the left-out statistics say so
 
 
-def _aurocs(y: np.ndarray, x: np.ndarray,
-            oriented: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _aurocs(y: np.ndarray, x: np.ndarray, oriented: bool = True
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Per column of ``x`` (N, p), over its present rows: the AUROC (``oriented``: max(a,
-    1 - a)) and the counts of positives and negatives it rests on. Shapes: (p,) each."""
+    1 - a)), the counts of positives and negatives it rests on, and whether higher values go
+    with the positives (the AUROC before orienting, 0.5 or more). Shapes: (p,) each."""
     present = ~np.isnan(x)
     ranks = rankdata(np.where(present, x, np.inf), axis=0)  # missing ranked last, then ignored
     positive = (y == 1)[:, None] & present
@@ -574,19 +602,21 @@ def _aurocs(y: np.ndarray, x: np.ndarray,
     rank_sum = np.where(positive, ranks, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return (np.maximum(auc, 1 - auc) if oriented else auc), n_pos, n_neg
+    return (np.maximum(auc, 1 - auc) if oriented else auc), n_pos, n_neg, auc >= 0.5
 
 
-def _auroc_leaks(names: list[str], auc, n_pos, n_neg, statistic: str, cutoff: float) -> list[Leak]:
+def _auroc_leaks(names: list[str], auc, n_pos, n_neg, higher, statistic: str,
+                 cutoff: float) -> list[Leak]:  # fmt: skip
     leaks = []
-    for name, value, pos, neg in zip(names, auc, n_pos, n_neg, strict=True):
+    for name, value, pos, neg, up in zip(names, auc, n_pos, n_neg, higher, strict=True):
         fewest = min(pos, neg)
         if fewest < MIN_PER_CLASS or not np.isfinite(value):
             continue
         needed = cutoff if fewest >= SMALL_CLASS else 1.0
         if value >= needed:
             leaks.append(Leak(name, statistic, float(value), rows=int(pos + neg),
-                              threshold=needed, counts=(int(pos), int(neg))))  # fmt: skip
+                              threshold=needed, counts=(int(pos), int(neg)),
+                              higher=bool(up)))  # fmt: skip
     return leaks
 
 
