@@ -290,7 +290,7 @@ WHOLE_RESULT_WORDS = {
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
-    LARGER_ERROR_THAN_BASE: "average error larger than the base model's",
+    LARGER_ERROR_THAN_BASE: "brings in or enlarges a systematic error",  # not MAE
     FEWER_THAN_BASE: "found half or fewer of a class the base found",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"

@@ -348,7 +348,7 @@ def test_a_larger_bias_is_said_as_such_not_as_doing_worse(cli, adapter_dir):
     metrics = {"n": 39, "mae": 50.9, "mae_ci": [39.0, 63.6]}
     noted = with_harm(metrics, paired)
     assert noted["notes"] == {LARGER_ERROR_THAN_BASE: bias}
-    assert recorded_cautions(noted) == ["average error larger than the base model's"]
+    assert recorded_cautions(noted) == ["brings in or enlarges a systematic error"]
     cli("add", str(adapter_dir(1, meta=metadata(metrics=noted))), "--name", "east")
     _, err = cli("promote", "east@1", ok=False)
     assert " ".join(err.split()) == (

@@ -247,7 +247,7 @@ def test_a_body_sent_as_another_type_than_json_is_refused_with_415(client, serve
         '{"adapter": "NAME", "instances": [{"FEATURE": value, ...}]} with the header '
         "'Content-Type: application/json' (image bases also take multipart/form-data uploads)"
     )})  # fmt: skip
-    for typed in ("application/json; charset=utf-8", None):  # JSON, or no type: read as JSON
+    for typed in ("application/json; charset=utf-8", "text/json", None):  # read as JSON
         headers = {**AUTH, **({"Content-Type": typed} if typed else {})}
         assert client.post("/v1/predict", content=body, headers=headers).status_code == 200
 

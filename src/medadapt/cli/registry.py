@@ -223,7 +223,10 @@ def list_cmd(
     if name is not None and not versions:
         _unknown_name(reg, name)
     if as_json:
-        echo_json([v.to_dict(card=False) for v in versions])
+        despite = reg.served_despite()
+        echo_json([{**v.to_dict(card=False), **({"served_despite_warnings": despite[v.ref]}
+                                               if v.ref in despite else {})}
+                   for v in versions])  # fmt: skip
         return
     if not versions:
         typer.echo(
@@ -307,8 +310,9 @@ def show_cmd(
     """
     reg = open_registry(ctx)
     v = reg.get(ref)
+    despite = reg.served_despite().get(v.ref)  # an override, said as in list and serve
     if as_json:
-        echo_json(v.to_dict())
+        echo_json({**v.to_dict(), **({"served_despite_warnings": despite} if despite else {})})
         return
     if card:
         typer.echo(v.card, nl=False)
@@ -320,8 +324,9 @@ def show_cmd(
     table.add_column("field", style="bold")
     table.add_column("value")
     origin = v.origin
+    promoted = f"yes (promoted despite warnings: {despite})" if despite else "yes (promoted)"
     rows = [
-        ("served", "yes (promoted)" if v.promoted else "no"),
+        ("served", promoted if v.promoted else "no"),
         ("method", v.method),
         *((f"config: {k}", cell(c)) for k, c in config_items(v.config)),
         ("task", v.task or "not recorded"),

@@ -171,8 +171,8 @@ def raw_image(raw: bytes, content_type: str | None) -> str | None:
 
 
 def _not_json_type(content_type: str | None) -> str | None:
-    """Why a body sent as another type than JSON is refused, or None (JSON, ``+json``, or no
-    Content-Type at all).
+    """Why a body sent as another type than JSON is refused, or None (JSON, ``text/json``,
+    ``+json``, or no Content-Type at all).
 
     >>> print(_not_json_type("application/x-www-form-urlencoded"))  # doctest: +ELLIPSIS
     the body was sent as 'application/x-www-form-urlencoded', not 'application/json': send ...
@@ -180,8 +180,8 @@ def _not_json_type(content_type: str | None) -> str | None:
     True
     """
     sent = (content_type or "").split(";")[0].strip().lower()
-    if not sent or sent == "application/json" or sent.endswith("+json"):
-        return None
+    if not sent or sent in ("application/json", "text/json") or sent.endswith("+json"):
+        return None  # (text/json: JSON's older type, which no browser sends unasked)
     return f"the body was sent as {shown(sent)}, not 'application/json': {EXPECTED}"
 
 

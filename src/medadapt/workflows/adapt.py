@@ -358,7 +358,7 @@ def with_harm(metrics: dict[str, Any], paired: dict[str, Any] | None) -> dict[st
     sentence ``adapt`` printed, so that ``promote``, the registry and every served answer say
     it (a federated adapter's too)."""
     notes = dict(metrics.get("notes") or {})
-    fewer = paired and (paired.get(FEWER_FOUND) or paired.get(UNPREDICTED))  # none: the least
+    fewer = paired and (paired.get(UNPREDICTED) or paired.get(FEWER_FOUND))  # none first
     if fewer:  # its own warning, carried to every prediction (a trial's adapter that called
         notes[FEWER_THAN_BASE] = fewer[0]  # none of 37 patients negative was served silent)
     if paired and versus_base_harms(paired):

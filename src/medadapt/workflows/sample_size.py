@@ -484,6 +484,18 @@ def _weak_pair_words(result: dict[str, Any]) -> str:
     )
 
 
+def _retrain_with(unit: str) -> str:
+    """How a stalled base is retrained: images take ``--lr`` and ``--epochs``; a table's
+    base takes neither on the command line (a review: the advice named flags that train-base
+    refuses for tables), only the Python API's training settings.
+
+    >>> _retrain_with("image"), _retrain_with("patient")
+    ('a lower --lr, more --epochs', "the Python API's TrainConfig(lr=..., epochs=...)")
+    """
+    return "a lower --lr, more --epochs" if unit == "image" else (
+        "the Python API's TrainConfig(lr=..., epochs=...)")  # fmt: skip
+
+
 def _separated_words(result: dict[str, Any]) -> list[str]:
     """Where the base already tells the site's patients apart perfectly: an adapter may add
     nothing, and a perfect result is more often a leak than a model (a trial's check-data on
@@ -497,7 +509,7 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
                 f"1.000), but on probabilities that barely differ (the middle 90% between "
                 f"{result['stalled_at_site']}): a stalled model's ranking, not skill, and its "
                 f"figures here say nothing. 'medadapt evaluate' it on these {unit}s, and "
-                "retrain it (a lower --lr, more --epochs) before adapting it."]  # fmt: skip
+                f"retrain it ({_retrain_with(unit)}) before adapting it."]  # fmt: skip
     images = "images" in (result["noun"], result.get("unit"))  # images of named patients too
     leak = f"Check first for a leak ({leak_examples('image' if images else unit)})"
     missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
@@ -796,16 +808,16 @@ def _c_statistic_from(
     "0.7, standing for the base model's AUROC at this site, which gives none to plan on; \
 lower than its 0.994 on its source"
     >>> _c_statistic_from(0.7, None, None, perfect=True)
-    "0.7, standing for the base model's AUROC at this site, whose perfect 1.000 on so few \
-patients is no figure to plan a test set on"
+    "0.7, standing for the base model's AUROC at this site, whose perfect 1.000 is no figure \
+to plan a test set on"
     """
     at_site, on_source = (
         "the base model's AUROC at this site",
         "the base model's AUROC on its source",
     )
     if here is None:
-        none = ("whose perfect 1.000 on so few patients is no figure to plan a test set on"
-                if perfect else "which gives none to plan on")  # fmt: skip
+        none = ("whose perfect 1.000 is no figure to plan a test set on" if perfect
+                else "which gives none to plan on")  # fmt: skip
         said = f"{CAUTIOUS_C:g}, standing for {at_site}, {none}"
         if source is None:
             return said
