@@ -61,7 +61,6 @@ from medadapt.cli.registry_format import (
 from medadapt.cli.registry_promotion import (
     promotion_messages,
     refuse_unfit,
-    unfit_reason,
     whole_result_warnings,
 )
 from medadapt.errors import AdapterFileError
@@ -70,6 +69,7 @@ from medadapt.registry import AdapterVersion, Registry, RegistryError, VersionDi
 from medadapt.registry.bases import base_schema, has_base, missing_base_note
 from medadapt.registry.card import federated_words
 from medadapt.registry.diff import MetricChange
+from medadapt.registry.fitness import unfit_reason
 from medadapt.registry.groups import (
     fields_dropped,
     fields_refused,

@@ -12,15 +12,12 @@ from collections.abc import Sequence
 
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion, RegistryError
+from medadapt.registry.fitness import never_calls, tested_on, unfit_reason
 from medadapt.registry.records import metric_notes
-from medadapt.registry.summary_words import metric_label, recorded_unit
+from medadapt.registry.summary_words import metric_label
 from medadapt.results import (
     LOWER_IS_BETTER,
-    NEVER_CALLED,
-    ONE_CLASS,
-    UNFIT_TO_SERVE,
     WHOLE_RESULT,
-    harm_at_sites,
     r2_in_words,
     reaches_chance,
 )
@@ -64,53 +61,6 @@ def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
     )
 
 
-def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | None:
-    """Why :func:`refuse_unfit` refuses ``version`` (its recorded harm, in one sentence), or
-    None: what ``promote --despite-warnings`` records in the audit log as overridden."""
-    summary = summary or {}  # a federated record of before: its sites' harm from its figures
-    notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
-             **metric_notes(version.metrics)}  # fmt: skip
-    said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
-    said = said or _never_calls(version.metrics, _tested(version)) or _everyone_one_class(notes)
-    return None if said is None else said.rstrip(".")
-
-
-def _tested(version: AdapterVersion) -> str:
-    """What the version was tested on, in its refusals: ``images`` for an image adapter (a
-    trial's read "none of its 5 negative test patients"), else ``patients``."""
-    return "images" if recorded_unit(version.data_summary) == "images" else "patients"
-
-
-def _never_calls(metrics: dict, unit: str = "patients") -> str | None:
-    """That a binary adapter called none of its test patients of one class that class (a
-    trial's adapter called none of 37 patients negative, 2 of them negative, where the base
-    model had found one), or a multiclass one none of a class's (of five or more): it cannot
-    tell that class apart at all. None otherwise."""
-    never = metrics.get(NEVER_CALLED)
-    if isinstance(never, list) and never:  # a multiclass adapter (a trial's VA adapter: two)
-        which = " or ".join(map(str, never))
-        by = "that class" if len(never) == 1 else "their class"
-        return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
-    n, positives = metrics.get("n"), metrics.get("n_positive")
-    if not isinstance(n, int | float) or not isinstance(positives, int | float):
-        return None
-    for name, count, called in (("sensitivity", positives, "positive"),
-                                ("specificity", n - positives, "negative")):  # fmt: skip
-        if metrics.get(name) == 0 and count > 0:
-            return (f"it called none of its {count:.0f} {called} test {unit} {called} "
-                    f"({name} 0)")  # fmt: skip
-    return None
-
-
-def _everyone_one_class(notes: dict[str, str]) -> str | None:
-    """The recorded note that the adapter called every test patient one class (``every
-    patient is called positive ...``, :func:`~medadapt.evaluate.metrics.one_class_note`),
-    where the class left out was too rare for a sensitivity or specificity to be reported
-    (a trial's 37 patients, 2 negative); "95% of patients" is a warning, not this."""
-    said = " ".join(notes.get(ONE_CLASS, "").split())
-    return said if said.startswith("every ") else None
-
-
 def whole_result_warnings(version: AdapterVersion) -> list[str]:
     """The notes recorded about ``version``'s whole result (too good to be true, ranked
     backwards, ...), one line each after its reference, as ``promote`` and ``diff`` say
@@ -132,7 +82,7 @@ def chance_words(version: AdapterVersion) -> str | None:
         return None  # (wholly below: ranked backwards, as its own note says)
     return (
         f"{version.ref}'s AUROC {metric_text(auroc)} is not shown to be better than chance "
-        f"(its interval reaches 0.50): nothing here shows that it tells {_tested(version)} "
+        f"(its interval reaches 0.50): nothing here shows that it tells {tested_on(version)} "
         "apart"
     )
 
@@ -154,8 +104,8 @@ def promotion_messages(
     registry flag)."""
     notes = metric_notes(promoted.metrics)
     warned = whole_result_warnings(promoted)
-    never = _never_calls(
-        promoted.metrics, _tested(promoted)
+    never = never_calls(
+        promoted.metrics, tested_on(promoted)
     )  # a refusal's reason, said where it is overridden
     warned += [f"{promoted.ref}: {never}"] if never else []  # (--despite-warnings)
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them

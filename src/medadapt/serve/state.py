@@ -60,11 +60,11 @@ from medadapt.registry.bases import (
     readd_base_fix,
     verify_bases,
 )
+from medadapt.registry.fitness import unfit_reason
 from medadapt.registry.groups import served_group
 from medadapt.registry.records import AdapterVersion, Ref, command_line, parse_ref, shown
 from medadapt.registry.store import repair_fix
 from medadapt.results import (
-    UNFIT_TO_SERVE,
     AdapterRecord,
     recorded_metrics,
     recorded_model,
@@ -554,9 +554,8 @@ class ServingState:
             newest[v.name] = (v.base_fingerprint["weights"], v.version)
             used.add(v.base_fingerprint["weights"])
             group = served_group(v)
-            if group is not None:
-                notes = v.metrics.get("notes") if isinstance(v.metrics.get("notes"), dict) else {}
-                fit = not set(UNFIT_TO_SERVE) & set(notes)
+            if group is not None:  # fit as promote judges it (a never-called class too)
+                fit = unfit_reason(v) is None
                 named = for_group.setdefault(group, {}).get(v.name)
                 if fit or named is None or not named[1]:
                     for_group[group][v.name] = (v.ref, fit)

@@ -1,0 +1,58 @@
+"""Whether a version's recorded test result shows harm to the patients it would serve: what
+``registry promote`` refuses without ``--despite-warnings``, and what a server's hint about a
+version to promote says of it (a review: the hint judged by the notes alone, and named a
+``promote`` of an adapter that called none of a class's patients, which promote refuses).
+"""
+
+from __future__ import annotations
+
+from medadapt.registry.records import AdapterVersion, metric_notes
+from medadapt.registry.summary_words import recorded_unit
+from medadapt.results import NEVER_CALLED, ONE_CLASS, UNFIT_TO_SERVE, harm_at_sites
+
+
+def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | None:
+    """Why ``registry promote`` refuses ``version`` (its recorded harm, in one sentence), or
+    None: what ``promote --despite-warnings`` records in the audit log as overridden."""
+    summary = summary or {}  # a federated record of before: its sites' harm from its figures
+    notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
+             **metric_notes(version.metrics)}  # fmt: skip
+    said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
+    said = said or never_calls(version.metrics, tested_on(version)) or _everyone_one_class(notes)
+    return None if said is None else said.rstrip(".")
+
+
+def tested_on(version: AdapterVersion) -> str:
+    """What the version was tested on, in its refusals: ``images`` for an image adapter (a
+    trial's read "none of its 5 negative test patients"), else ``patients``."""
+    return "images" if recorded_unit(version.data_summary) == "images" else "patients"
+
+
+def never_calls(metrics: dict, unit: str = "patients") -> str | None:
+    """That a binary adapter called none of its test patients of one class that class (a
+    trial's adapter called none of 37 patients negative, 2 of them negative, where the base
+    model had found one), or a multiclass one none of a class's (of five or more): it cannot
+    tell that class apart at all. None otherwise."""
+    never = metrics.get(NEVER_CALLED)
+    if isinstance(never, list) and never:  # a multiclass adapter (a trial's VA adapter: two)
+        which = " or ".join(map(str, never))
+        by = "that class" if len(never) == 1 else "their class"
+        return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
+    n, positives = metrics.get("n"), metrics.get("n_positive")
+    if not isinstance(n, int | float) or not isinstance(positives, int | float):
+        return None
+    for name, count, called in (("sensitivity", positives, "positive"),
+                                ("specificity", n - positives, "negative")):  # fmt: skip
+        if metrics.get(name) == 0 and count > 0:
+            return (f"it called none of its {count:.0f} {called} test {unit} {called} "
+                    f"({name} 0)")  # fmt: skip
+    return None
+
+
+def _everyone_one_class(notes: dict[str, str]) -> str | None:
+    """The recorded note that the adapter called every test patient one class (``every
+    patient is called positive ...``, :func:`~medadapt.evaluate.metrics.one_class_note`),
+    where the class left out was too rare for a sensitivity or specificity to be reported
+    (a trial's 37 patients, 2 negative); "95% of patients" is a warning, not this."""
+    said = " ".join(notes.get(ONE_CLASS, "").split())
+    return said if said.startswith("every ") else None
