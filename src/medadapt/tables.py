@@ -33,6 +33,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.group_columns import site_feature_warning
 from medadapt.data.leaks import (
+    STRONG_LEVEL,
     Leak,
     as_strong_at_base,
     find_leaks,
@@ -133,7 +134,9 @@ def train_base(
                          "keep {it} with TableSchema.infer(..., allow_leak={columns}) if "
                          "{genuine} measured before the outcome")  # fmt: skip
     # recorded with the model (statistics, never a row): adapters' leak checks read them
-    schema = replace(schema, strong_features=strong_features(schema, coded))
+    schema = replace(
+        schema, strong_features=strong_features(schema, coded), strong_level=STRONG_LEVEL
+    )
     samples = TableSamples(rows, schema, schema.group_column)
     only = _modality().only_class(schema, samples.labels)
     if only is not None:  # as train-base refuses them (a trial's base trained, with a warning)
@@ -491,7 +494,8 @@ def _refuse_leaks(
     the refusal giving each column's figure where the base trained); one warning naming
     every allowed leak, which are returned."""
     kept = refuse_leaks(leaks, label=schema.label, allowed=allowed, fix=fix, rows=rows,
-                        at_base=schema.strong_features if at_base else None)  # fmt: skip
+                        at_base=schema.strong_features if at_base else None,
+                        at_base_level=schema.strong_level)  # fmt: skip
     if kept:
         warnings.warn(kept_leaks_warning(kept, schema.label, keep="allow_leak"), UserWarning,
                       stacklevel=3)  # fmt: skip

@@ -330,12 +330,16 @@ def test_an_adapter_s_refused_leak_gives_its_figure_where_the_base_trained():
              Leak("stay", "AUROC", 0.995, rows=55, threshold=0.98)]  # fmt: skip
     recorded = {"mean concavity": {"statistic": "AUROC", "value": 0.912}}
     with pytest.raises(DataError) as error:
-        refuse_leaks(found, label="target", rows="rows of frame", at_base=recorded)
+        refuse_leaks(found, label="target", rows="rows of frame", at_base=recorded,
+                     at_base_level=0.8)  # fmt: skip
     assert (
         "; where the base trained, 'mean concavity' (AUROC 0.912) was weaker and 'stay' was not "
         "among the columns it recorded as strong predictors (0.8 or more): not predictors the "
         "base already relies on; "
     ) in str(error.value)
+    with pytest.raises(DataError) as error:  # a base saved before its level was kept: 0.9
+        refuse_leaks(found, label="target", rows="rows of frame", at_base=recorded)
+    assert "recorded as strong predictors (0.9 or more)" in str(error.value)
     with pytest.raises(DataError) as error:  # a base model's own rows: nothing to compare
         refuse_leaks(found[:1], label="target")
     assert "where the base trained" not in str(error.value)

@@ -246,6 +246,7 @@ def refuse_leaks(
     fix: str | None = None,
     rows: str = "training rows",
     at_base: Mapping[str, Mapping[str, object]] | None = None,
+    at_base_level: float | None = None,
 ) -> list[Leak]:
     """Raise one :class:`DataError` naming every leak not in ``allowed``; return the allowed
     ones (the caller warns about them). ``fix`` replaces the default advice
@@ -254,7 +255,8 @@ def refuse_leaks(
     ("it is a genuine predictor"); ``rows``: which rows were judged ("training rows");
     ``at_base``: for an adapter's rows, the base's :func:`strong_features`, whose figures
     the refusal gives (a trial could not see why 0.989 was refused while 0.999 passed as a
-    predictor the base relies on)."""
+    predictor the base relies on), recorded from ``at_base_level`` (None: a base saved before
+    the level was kept, which recorded them from 0.9)."""
     refused = [leak for leak in leaks if leak.column not in set(allowed)]
     if refused:
         one = len(refused) == 1
@@ -279,12 +281,13 @@ def refuse_leaks(
                                   f"{copy_words(leak, label)})" for leak in refused)  # fmt: skip
             what = f"columns {described} each alone predict {label!r}"
         advice = (fix or TRAIN_BASE_ADVICE).format(**fields)
-        there = "" if at_base is None else _at_base(refused, at_base)
+        there = "" if at_base is None else _at_base(refused, at_base, at_base_level)
         raise DataError(f"{what}, {threshold_words(refused)}: {may_be(refused)}{there}; {advice}")
     return [leak for leak in leaks if leak.column in set(allowed)]
 
 
-def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]) -> str:
+def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]],
+             level: float | None = None) -> str:  # fmt: skip
     """``; where the base trained, 'mean concavity' was weaker (AUROC 0.912), so it is not
     taken for a predictor the base relies on (...)``: each refused column's figure on the
     base's training rows, or that it is not among those the base recorded as strong there
@@ -303,7 +306,7 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
         said.append(f"{', '.join(weaker)} {'was' if len(weaker) == 1 else 'were'} weaker")
     if unrecorded:
         said.append(f"{', '.join(unrecorded)} {'was' if len(unrecorded) == 1 else 'were'} not "
-                    f"among the columns it recorded as strong predictors ({STRONG_LEVEL:g} or "
+                    f"among the columns it recorded as strong predictors ({level or 0.9:g} or "
                     "more)")  # fmt: skip
     predictor = "a predictor" if len(leaks) == 1 else "predictors"
     return (f"; where the base trained, {' and '.join(said)}: not {predictor} the base already "

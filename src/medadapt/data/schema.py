@@ -124,9 +124,12 @@ class TableSchema:
     identifiers: list[str] = field(default_factory=list)
     allowed_leaks: list[str] = field(default_factory=list)  # --allow-leak: kept deliberately
     excluded: list[str] = field(default_factory=list)  # --exclude: names only, never read
-    # columns that alone predicted the label strongly (>= 0.9) on the training rows: statistic
-    # and value, never a row; an adapter's leak check tells them from leaks of its own rows
+    # columns that alone predicted the label strongly on the training rows: statistic, value
+    # and direction, never a row; an adapter's leak check tells them from leaks of its own
+    # rows. strong_level: from what figure they were recorded (None: a base saved before it
+    # was kept, which recorded them from 0.9)
     strong_features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    strong_level: float | None = None
     text_as_missing: dict[str, int] = field(default_factory=dict)  # --numeric: text -> missing
     missing_codes: dict[str, Codes] = field(default_factory=dict)  # --missing-code: read as NaN
 

@@ -111,6 +111,7 @@ class TabularModality(Modality):
         from medadapt.data.group_columns import site_feature_warning
         from medadapt.data.group_units import unit_difference_warnings
         from medadapt.data.leaks import (
+            STRONG_LEVEL,
             find_leaks,
             kept_leaks_warnings,
             refuse_leaks,
@@ -146,6 +147,7 @@ class TabularModality(Modality):
             allowed=schema.allowed_leaks,
         )
         schema.strong_features = strong_features(schema, frame)  # adapters' checks read it
+        schema.strong_level = STRONG_LEVEL
         # every numeric column, its declared codes read as missing already: a column's other
         # code is still said (a trial's chol=0 kept its 999s unsaid)
         numeric, coded = [f.name for f in schema.numeric_features], set(schema.missing_codes)
@@ -721,7 +723,8 @@ def _refuse_leaks_in(
     found += [leak for leak in strong if leak.column in allowed]  # kept as asked, and said so
     strong = [leak for leak in strong if leak.column not in allowed]
     leaks = refuse_leaks(found, label=schema.label, fix=fix, rows=rows, allowed=allowed,
-                         at_base=schema.strong_features)  # fmt: skip
+                         at_base=schema.strong_features,
+                         at_base_level=schema.strong_level)  # fmt: skip
     # kept by this command's --allow-leak, or by the base's own (a trial's client, given
     # none, read "kept because of --allow-leak")
     given = set(names(getattr(options, "allow_leak", None)))
