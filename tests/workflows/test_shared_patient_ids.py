@@ -68,8 +68,11 @@ def test_doubled_rows_at_the_site_are_said_at_adapt(shared, tmp_path):
                                "--group-column", "dataset", "--group", VA, "--method", "head",
                                "--out", tmp_path / "va"))  # fmt: skip
     said = [line for line in result.stdout.splitlines() if "exact cop" in line]
-    assert len(said) == 1 and said[0].startswith("warning: "), result.stdout
+    assert all(line.startswith("warning: ") for line in said), result.stdout
     assert "training rows are exact copies of another row (every column the same)" in said[0]
+    # and those that fell among the held-out rows, counted too: each copy said once
+    assert len(said) == 2 and " held-out rows " in said[1], said
+    assert sum(int(line.removeprefix("warning: ").split()[0]) for line in said) == 30
 
 
 def test_adapt_json_masks_small_subgroup_cells(shared, tmp_path):
