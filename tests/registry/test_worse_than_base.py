@@ -384,3 +384,31 @@ def test_an_adapter_that_calls_no_one_of_a_class_the_base_called_carries_it_when
         "the adapter calls none of these 37 patients negative, where the base model alone "
         "called 4 of them negative"
     )
+
+
+def test_predict_says_when_the_recorded_test_could_not_measure_calibration():
+    """A trial's predictions read "0.99981230" from an adapter tested on 12 patients, 3 of
+    them positive: no calibration slope could be measured, and nothing said so."""
+    from types import SimpleNamespace
+
+    from medadapt.workflows.evaluate import _uncalibrated
+
+    why = ("not reported: 3 positives among 12 patients; at least 5 are needed for a "
+           "meaningful estimate")  # fmt: skip
+    metrics = {"n": 12, "n_positive": 3, "accuracy": 1.0, "calibration_slope": None,
+               "notes": {"calibration_slope": why}}  # fmt: skip
+    loaded = SimpleNamespace(adapter="stmary", record=SimpleNamespace(metrics=metrics))
+    assert _uncalibrated(loaded) == [
+        "the recorded test of adapter 'stmary' could not measure how well its probabilities "
+        "match what happens (3 positives among 12 patients): read them as a ranking of these "
+        "patients, not as each patient's risk"
+    ]
+    measured = {**metrics, "calibration_slope": 0.9, "notes": {}}
+    assert (
+        _uncalibrated(SimpleNamespace(adapter="a", record=SimpleNamespace(metrics=measured))) == []
+    )
+    regression = {"n": 40, "mae": 3.0}  # no calibration slope recorded for it: nothing said
+    assert (
+        _uncalibrated(SimpleNamespace(adapter="r", record=SimpleNamespace(metrics=regression)))
+        == []
+    )

@@ -326,7 +326,7 @@ def predict_job(
     if trained_on is not None:  # which rows: a trial could not tell them from the others
         columns["trained_on"] = trained_on
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
-    warnings = _unmeasured(loaded) + _recorded_result(loaded)
+    warnings = _unmeasured(loaded) + _recorded_result(loaded) + _uncalibrated(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
     notes = modality.sample_notes(schema, samples)
     if withheld is not None:  # in the place of the warning that said they were predicted
@@ -559,6 +559,25 @@ def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:
         return loaded.record.metrics, f"adapter {loaded.adapter!r}"
     training = loaded.base.training
     return recorded_metrics(training), recorded_model(training, " in --base")
+
+
+def _uncalibrated(loaded: Loaded) -> list[str]:
+    """A warning where the model's recorded test could not measure its calibration (too few
+    patients of an outcome for a calibration slope): its probabilities are written all the
+    same, and a trial read "0.99981230" as a near-certain risk from an adapter tested on 3
+    positives. Binary models measured otherwise only (an unmeasured one is said already)."""
+    metrics, model = _recorded(loaded)
+    if not metrics or not measured(metrics) or metrics.get("calibration_slope") is not None:
+        return []
+    why = ((metrics.get("notes") or {}).get("calibration_slope") or "").removeprefix(
+        "not reported: ").split(";")[0].strip()  # fmt: skip
+    if not why or "n_positive" not in metrics:
+        return []
+    return [
+        f"the recorded test of {model} could not measure how well its probabilities match "
+        f"what happens ({why}): read them as a ranking of these patients, not as each "
+        "patient's risk"
+    ]
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:
