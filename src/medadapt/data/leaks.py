@@ -429,10 +429,11 @@ def as_strong_at_base(
 ) -> tuple[list[Leak], list[Leak]]:
     """``leaks`` found on an adapter's rows, split into those its base model recorded as
     about as strong on its own training rows (``recorded``: :func:`strong_features`; the same
-    statistic, within :data:`AS_STRONG`): strong predictors the base relies on, not leaks of
-    these rows; and the others, judged as leaks. A column that was weak where the base trained
-    and predicts the label almost perfectly here (a value recorded after the diagnosis at
-    this site only) stays a leak.
+    statistic and direction, within :data:`AS_STRONG`, or within chance of it on few rows,
+    :func:`_by_chance`; never a copy of the label): strong predictors the base relies on, not
+    leaks of these rows; and the others, judged as leaks. A column that was weak where the
+    base trained and predicts the label almost perfectly here (a value recorded after the
+    diagnosis at this site only) stays a leak.
 
     >>> found = [Leak("worst area", "AUROC", 0.983), Leak("stay", "AUROC", 0.99)]
     >>> base = {"worst area": {"statistic": "AUROC", "value": 0.962}}
