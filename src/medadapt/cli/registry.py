@@ -60,7 +60,7 @@ from medadapt.cli.registry_format import (
 )
 from medadapt.cli.registry_promotion import (
     promotion_messages,
-    refuse_unfit,
+    unfit_refusal,
     whole_result_warnings,
 )
 from medadapt.errors import AdapterFileError
@@ -192,13 +192,11 @@ def add_cmd(
         typer.echo(f"note: the same adapter (the same weights) is also registered as "
                    f"{', '.join(twins)}")  # fmt: skip
     promote = f"{registry_command(ctx, 'promote')} {v.ref}"
-    try:  # what promote would refuse, said here (a trial's hint led straight to a refusal)
-        refuse_unfit(v, summaries(_manifest(reg, v)))
-    except RegistryError as refused:
-        why = str(refused).split("as its recorded test result says: ", 1)[-1]
-        promote += " --despite-warnings"
+    why = unfit_reason(v, summaries(_manifest(reg, v)))
+    if why is not None:  # what promote would refuse, said here (a trial's hint led straight
+        promote += " --despite-warnings"  # to a refusal)
         typer.echo(f"note: promote refuses {v.ref} as it stands, as its recorded test result "
-                   f"says: {why.split(' (pass --despite-warnings')[0]}")  # fmt: skip
+                   f"says: {why}")  # fmt: skip
     if has_base(reg.root, v.base_fingerprint["weights"]):
         typer.echo(f"serve it with: {promote}")
     else:  # promoted now, it would not be served: its base comes first
@@ -206,6 +204,12 @@ def add_cmd(
             f"to serve it: first keep its base model with '{registry_command(ctx, 'add-base')} "
             f"BASE_DIR' (the directory 'medadapt train-base' wrote), then '{promote}'"
         )
+
+
+def _as_json(v: AdapterVersion, despite: str | None, **options: Any) -> dict[str, Any]:
+    """``v``'s record as ``--json`` prints it, with the harm it is served despite (``promote
+    --despite-warnings``), where it is."""
+    return {**v.to_dict(**options), **({"served_despite_warnings": despite} if despite else {})}
 
 
 @registry_app.command("list")
@@ -222,11 +226,9 @@ def list_cmd(
     versions = reg.list(name)
     if name is not None and not versions:
         _unknown_name(reg, name)
+    despite = reg.served_despite()  # an override is never listed as a clean promotion
     if as_json:
-        despite = reg.served_despite()
-        echo_json([{**v.to_dict(card=False), **({"served_despite_warnings": despite[v.ref]}
-                                               if v.ref in despite else {})}
-                   for v in versions])  # fmt: skip
+        echo_json([_as_json(v, despite.get(v.ref), card=False) for v in versions])
         return
     if not versions:
         typer.echo(
@@ -234,7 +236,6 @@ def list_cmd(
         )
         return
     rows, damaged = [], []
-    despite = reg.served_despite()  # an override is never listed as a clean promotion
     for v in versions:
         n_train = v.data_summary.get("n_train")
         if _damage(reg, v):  # a trial's damaged south@2 still read "served: yes", unmarked
@@ -312,7 +313,7 @@ def show_cmd(
     v = reg.get(ref)
     despite = reg.served_despite().get(v.ref)  # an override, said as in list and serve
     if as_json:
-        echo_json({**v.to_dict(), **({"served_despite_warnings": despite} if despite else {})})
+        echo_json(_as_json(v, despite))
         return
     if card:
         typer.echo(v.card, nl=False)
@@ -588,11 +589,10 @@ def promote_cmd(
         typer.echo(f"{ref} is no longer served (was {was.ref})" if was else f"{ref} was not served")
         return
     target = reg.get(ref)
-    overridden = None  # the harm --despite-warnings serves it despite: in the audit log
-    if despite_warnings:
-        overridden = unfit_reason(target, summaries(_manifest(reg, target)))
-    else:
-        refuse_unfit(target, summaries(_manifest(reg, target)))
+    # the harm it is refused for, or (--despite-warnings) served despite: in the audit log
+    overridden = unfit_reason(target, summaries(_manifest(reg, target)))
+    if overridden is not None and not despite_warnings:
+        raise unfit_refusal(target, overridden)
     served = reg.promoted(target.name)
     dropped, added = fields_dropped(reg.root, target, served)
     if dropped and not force:

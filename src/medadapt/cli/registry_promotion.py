@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.registry import AdapterVersion, RegistryError
-from medadapt.registry.fitness import never_calls, tested_on, unfit_reason
+from medadapt.registry.fitness import never_calls, tested_on
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
 from medadapt.results import (
@@ -45,17 +45,13 @@ _TESTED_ON = {
 }
 
 
-def refuse_unfit(version: AdapterVersion, summary: dict | None = None) -> None:
-    """Refuse promoting ``version`` where its recorded test result shows harm to the patients
-    it would serve (:data:`~medadapt.results.UNFIT_TO_SERVE`): a trial promoted an adapter that
-    had forgotten the old classes with a warning only; a federated adapter (``summary``: the
-    registry's :func:`~medadapt.registry.records.summaries` of its manifest) where it did harm
-    at a site it would serve (:func:`~medadapt.results.harm_at_sites`). ``--despite-warnings``
+def unfit_refusal(version: AdapterVersion, said: str) -> RegistryError:
+    """The refusal to promote ``version``, whose recorded test result shows harm to the
+    patients it would serve (``said``: :func:`~medadapt.registry.fitness.unfit_reason`'s
+    sentence: a trial promoted an adapter that had forgotten the old classes with a warning
+    only; a federated adapter did harm at a site it would serve). ``--despite-warnings``
     serves it."""
-    said = unfit_reason(version, summary)
-    if said is None:
-        return
-    raise RegistryError(
+    return RegistryError(
         f"{version.ref} is not promoted, as its recorded test result says: {said} "
         "(pass --despite-warnings to serve it all the same)"
     )

@@ -124,6 +124,21 @@ def group_column_hint(
     >>> group_column_hint(frame)
     " (column 'hospital' may hold them: 2 values; pass --group-column hospital)"
     """
+    clause = group_column_clause(frame, groups, exclude, say_flag=say_flag,
+                                 holding_only=holding_only)  # fmt: skip
+    return f" ({clause})" if clause else ""
+
+
+def group_column_clause(
+    frame: pd.DataFrame,
+    groups: Sequence[str] = (),
+    exclude: Sequence[str | None] = (),
+    *,
+    say_flag: bool = True,
+    holding_only: bool = False,
+) -> str:
+    """:func:`group_column_hint`'s words without the parentheses around them, for a message
+    that says them as a clause of its own (empty when no column shows)."""
     column, said = None, ""
     for group in groups:
         holding = columns_holding(frame, group)
@@ -139,7 +154,7 @@ def group_column_hint(
             said = f"column {column!r} may hold them: {len(_distinct(frame[column]))} values"
     if column is None:
         return ""
-    return f" ({said}; pass --group-column {column})" if say_flag else f" ({said})"
+    return f"{said}; pass --group-column {column}" if say_flag else said
 
 
 def describe_values(values: set[str], *, limit: int = 10) -> str:

@@ -492,10 +492,9 @@ def _by_chance(leak: Leak, there: float) -> bool:
     The price: a column that the base relied on at 0.90 or more and that became a leak at a
     small site (recorded after the outcome there) passes too, with the warning
     (:func:`strong_at_base_warnings`); ``bench/bench_leak_small_sites.py`` measures both."""
-    interval = chance_interval(leak)
-    return (interval is not None and leak.counts is not None
-            and min(leak.counts) >= SMALL_CLASS and leak.value - there <= CHANCE_MOST
-            and interval[0] <= there)  # fmt: skip
+    interval = chance_interval(leak)  # (None without counts)
+    return (interval is not None and min(leak.counts) >= SMALL_CLASS  # type: ignore[arg-type]
+            and leak.value - there <= CHANCE_MOST and interval[0] <= there)  # fmt: skip
 
 
 def _interval_words(leak: Leak) -> str:
@@ -515,8 +514,8 @@ def strong_at_base_warnings(
         return []
     figures, chance = [], None
     for leak in leaks:
-        there = float(recorded[leak.column]["value"])  # type: ignore[arg-type]
-        wide = leak.value - there > AS_STRONG  # taken for the base's by its interval here
+        there = _recorded_figure(leak, recorded)  # (as_strong_at_base found one)
+        wide = leak.value - there > AS_STRONG  # type: ignore[operator]  # taken for the base's by its interval here
         chance = chance or (leak if wide else None)
         interval = _interval_words(leak) if wide else ""
         figures.append(f"{leak.column!r} ({leak.statistic} {leak.value:.3f}; {there:.3f} "

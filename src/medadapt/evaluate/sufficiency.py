@@ -164,14 +164,15 @@ def _rare_classes(
         )
     rare_test = {c: n for c, n in test_counts.items() if n < MIN_EVENTS_TEST}
     if rare_test:
+        lost = _rate_lost(test_counts, rare_test)
         findings.append(
             Finding(
                 "few_test_events",
                 "warning",
                 f"Held-out {noun} per class: {_per_class(test_counts)}. With fewer than "
                 f"{MIN_EVENTS_TEST} in {_classes(rare_test)}, AUROC, balanced accuracy and "
-                f"{_rate_lost(test_counts, rare_test)} cannot be estimated; "
-                f"{_what_is_left(n_test, noun, _rate_kept(test_counts, rare_test))}.",
+                f"{lost} cannot be estimated; "
+                f"{_what_is_left(n_test, noun, _OTHER_RATE.get(lost))}.",
                 {"test_class_counts": test_counts},
             )
         )
@@ -632,15 +633,12 @@ def _rate_lost(counts: dict[str, int], rare: dict[str, int]) -> str:
     ``evaluate`` reported a specificity on 9 negatives); several classes, both."""
     if len(counts) != 2 or len(rare) != 1:
         return "sensitivity/specificity"
-    negative, positive = counts
-    return "sensitivity" if positive in rare else "specificity" if negative in rare else (
-        "sensitivity/specificity")  # fmt: skip
+    _, positive = counts
+    return "sensitivity" if positive in rare else "specificity"
 
 
-def _rate_kept(counts: dict[str, int], rare: dict[str, int]) -> str | None:
-    """The rate of :func:`_rate_lost`'s other class, still reported (None: neither)."""
-    lost = _rate_lost(counts, rare)
-    return {"sensitivity": "specificity", "specificity": "sensitivity"}.get(lost)
+#: the rate still reported where :func:`_rate_lost` loses the other (None: neither)
+_OTHER_RATE = {"sensitivity": "specificity", "specificity": "sensitivity"}
 
 
 def _what_is_left(n_test: int, noun: str, kept: str | None = None) -> str:

@@ -145,6 +145,15 @@ def send_images(adapter: str | None = None) -> str:
     )
 
 
+def media_type(content_type: str | None) -> str:
+    """A Content-Type's media type, lower case, without its parameters ("" for none).
+
+    >>> media_type("Application/JSON; charset=utf-8"), media_type(None)
+    ('application/json', '')
+    """
+    return (content_type or "").split(";")[0].strip().lower()
+
+
 def raw_image(raw: bytes, content_type: str | None) -> str | None:
     """Why a body that is an image itself is refused (its content type says so, or its first
     bytes are an image's), or None: a request's images are multipart uploads (which the
@@ -158,7 +167,7 @@ def raw_image(raw: bytes, content_type: str | None) -> str | None:
     "dicomweb+http(s)://HOST/dicom-web/studies/UID"})
     >>> raw_image(b'{"adapter": "va"}', "application/json")
     """
-    sent = (content_type or "").split(";")[0].strip().lower()
+    sent = media_type(content_type)
     what = next((name for magic, name in IMAGE_MAGIC.items() if raw.startswith(magic)), None)
     if what is None and has_preamble(raw[:132]):
         what = "a DICOM file"
@@ -179,7 +188,7 @@ def _not_json_type(content_type: str | None) -> str | None:
     >>> _not_json_type("application/json; charset=utf-8") is None
     True
     """
-    sent = (content_type or "").split(";")[0].strip().lower()
+    sent = media_type(content_type)
     if not sent or sent in ("application/json", "text/json") or sent.endswith("+json"):
         return None  # (text/json: JSON's older type, which no browser sends unasked)
     return f"the body was sent as {shown(sent)}, not 'application/json': {EXPECTED}"
@@ -192,7 +201,7 @@ def _not_json(raw: bytes, exc: json.JSONDecodeError, content_type: str | None) -
         said = "the body is empty"
     else:
         said = f"JSON decode error at character {exc.pos} ({exc.msg.lower()})"
-    sent = (content_type or "").split(";")[0].strip().lower()
+    sent = media_type(content_type)
     if sent != "application/json":
         said += f" (sent as {shown(sent)})" if sent else " (sent without a Content-Type)"
     return f"{said}: {EXPECTED}"

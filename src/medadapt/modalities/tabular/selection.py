@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from medadapt.checks import did_you_mean, named_with_hints
-from medadapt.data.group_columns import describe_values, group_column_hint
+from medadapt.data.group_columns import describe_values, group_column_clause, group_column_hint
 from medadapt.errors import DataError
 
 if TYPE_CHECKING:
@@ -29,11 +29,11 @@ def group_column_missing(
     column)."""
     columns = list(frame.columns)
     meant = did_you_mean(column, columns)
-    holding = group_column_hint(frame, [str(g) for g in groups or ()], holding_only=True)
+    holding = group_column_clause(frame, [str(g) for g in groups or ()], holding_only=True)
     whole = (
         ""
         if meant
-        else f"; {holding.strip()[1:-1]}"
+        else f"; {holding}"
         if holding
         # a site's own export: every row is the site, no column says so
         else (
