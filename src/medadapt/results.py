@@ -227,6 +227,10 @@ but for the calibration measures (ideal at 1 or 0, never used to rank models).""
 ALLOWED_LEAK = "allowed_leak"
 """The key of the note recorded with a model's metrics (``notes``) when it keeps a column
 with ``--allow-leak``: a warning about the whole result, as ``too_good`` is."""
+WITHIN_CHANCE_LEAK = "strong_within_chance"
+"""The key of the note recorded with an adapter's metrics when a column that alone predicts
+the label on its rows better than where the base trained was taken, by its interval on so
+few rows, for the base's strong predictor (not refused as a leak): every result repeats it."""
 FORGOT_OLD_CLASSES = "old_classes_not_kept"
 """The key of the note recorded with an adapter's metrics when, learning new classes, it did
 not keep the old ones (its calls of old-class patients may name a new class)."""
@@ -266,7 +270,8 @@ adapter that found 3 of 8 cancers, where the base found 8, had ``"note": null``)
 #: classes not kept, worse than the base model alone
 WHOLE_RESULT = (
     TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
-    ALLOWED_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE,
+    ALLOWED_LEAK, WITHIN_CHANCE_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
+    LARGER_ERROR_THAN_BASE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
@@ -288,6 +293,7 @@ WHOLE_RESULT_WORDS = {
     BACKWARDS: "ranked its test cases backwards",
     FLAT_SCORES: "gave every test case nearly one probability",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
+    WITHIN_CHANCE_LEAK: "an input near-perfect on few rows: check leaks",
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
     LARGER_ERROR_THAN_BASE: "brings in or enlarges a systematic error",  # not MAE
@@ -530,6 +536,40 @@ leak"]
     return out
 
 
+def within_chance_notes(
+    recorded: Any, label: Any, *, whose: str = ADAPTER_ROWS, what: str = "these figures"
+) -> list[str]:
+    """One sentence per column an adapter took for its base's strong predictor by its
+    interval on few rows (``recorded``: :func:`medadapt.data.leaks.taken_within_chance`;
+    anything else: none), repeated by every result on the adapter: the leak rule's
+    trade-off, said where it applies (``bench/bench_leak_small_sites.py`` measures it).
+
+    >>> within_chance_notes([{"column": "thal", "statistic": "AUROC", "value": 1.0,
+    ...                       "rows": 39, "base_value": 0.93, "counts": [15, 24]}], "disease")
+    ["column 'thal' alone predicts 'disease' with AUROC 1.000 on the rows the adapter was \
+trained and tested on, 0.930 where the base model trained: taken for the strong predictor \
+the base relies on, as 15 rows with the outcome and 24 without cannot tell the two apart; \
+if it was recorded after the outcome here, these figures rest on a leak"]
+    """
+    out = []
+    for leak in recorded if isinstance(recorded, list) else []:
+        if not isinstance(leak, Mapping) or not isinstance(leak.get("column"), str):
+            continue
+        value, there, counts = leak.get("value"), leak.get("base_value"), leak.get("counts")
+        if not isinstance(value, int | float) or not isinstance(there, int | float):
+            continue
+        where = f" ({leak['where']})" if isinstance(leak.get("where"), str) else ""
+        few = (f"{counts[0]} rows with the outcome and {counts[1]} without" if isinstance(
+            counts, list) and len(counts) == 2 else "so few rows")  # fmt: skip
+        out.append(
+            f"column {leak['column']!r} alone predicts {label!r} with {leak.get('statistic')} "
+            f"{value:.3f} on {whose}{where}, {there:.3f} where the base model trained: taken "
+            f"for the strong predictor the base relies on, as {few} cannot tell the two "
+            f"apart; if it was recorded after the outcome here, {what} rest on a leak"
+        )
+    return out
+
+
 def base_kept_leaks(training: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The columns the model of a base folder kept with ``--allow-leak``, as its record
     (``training``) holds them: the base's own, then (one not said already) those of a fully
@@ -576,15 +616,21 @@ def with_kept_leaks(
     *,
     whose: str,
     base_notes: list[str] | None = None,
+    within_chance: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """``metrics`` with a note (:data:`ALLOWED_LEAK`) saying that they may
     rest on the columns kept with ``--allow-leak``: the registry, its cards and ``serve``
     show it beside the figures, as they show "too good to be true". ``base_notes``: an
-    adapter's base's (:func:`base_kept_leak_notes`), said first."""
+    adapter's base's (:func:`base_kept_leak_notes`), said first; ``within_chance``: the
+    columns taken for the base's strong predictors on few rows (:func:`within_chance_notes`,
+    their own note, :data:`WITHIN_CHANCE_LEAK`)."""
     notes = [*(base_notes or []), *kept_leak_notes(allowed, label, whose=whose)]
-    if not notes:
+    chance = within_chance_notes(within_chance, label, whose=whose)
+    added = {ALLOWED_LEAK: "; ".join(notes)} if notes else {}
+    added |= {WITHIN_CHANCE_LEAK: "; ".join(chance)} if chance else {}
+    if not added:
         return metrics
-    return {**metrics, "notes": {**(metrics.get("notes") or {}), ALLOWED_LEAK: "; ".join(notes)}}
+    return {**metrics, "notes": {**(metrics.get("notes") or {}), **added}}
 
 
 @dataclass(frozen=True)
@@ -626,6 +672,9 @@ class AdapterRecord:
     # base features kept with --allow-leak although each alone predicts the label on its
     # training rows: name, statistic and row count (Leak.to_json; never a value)
     allowed_leaks: list[dict[str, Any]] | None = None
+    # base features that alone predict the label on its rows better than where the base
+    # trained, taken for its strong predictors on few rows (leaks.taken_within_chance)
+    strong_within_chance: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict, metadata={"json": False})
 
     def to_json(self) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from medadapt.data.leaks import (
     refuse_leaks,
     strong_at_base_warnings,
     strong_features,
+    taken_within_chance,
 )
 from medadapt.data.missing_codes import read_as_missing
 from medadapt.data.option_words import PYTHON
@@ -72,6 +73,7 @@ from medadapt.results import (
     base_kept_leak_notes,
     kept_leak_notes,
     scored_in_sample,
+    within_chance_notes,
 )
 from medadapt.train import fitting
 from medadapt.train.data_summary import data_summary
@@ -204,8 +206,8 @@ def adapt(
     coded = read_as_missing(rows, schema.missing_codes)  # judged as the command line does
     strong, found = as_strong_at_base(find_leaks(schema, coded), schema.strong_features)
     found += [leak for leak in strong if leak.column in allowed]  # kept as asked, and said so
-    for said in strong_at_base_warnings([leak for leak in strong if leak.column not in allowed],
-                                        schema.strong_features, schema.label,
+    strong = [leak for leak in strong if leak.column not in allowed]
+    for said in strong_at_base_warnings(strong, schema.strong_features, schema.label,
                                         rows="rows of frame"):  # fmt: skip
         warnings.warn(said, UserWarning, stacklevel=2)
     kept = _refuse_leaks(found, schema, allowed=allowed, rows="rows of frame", at_base=True,
@@ -220,7 +222,8 @@ def adapt(
     )  # fmt: skip
     _recording_training_rows(result, samples)
     _recording_summary(result, schema, samples, method)
-    return _recording_kept_leaks(result, base, kept)
+    return _recording_kept_leaks(result, base, kept,
+                                 taken_within_chance(strong, schema.strong_features))  # fmt: skip
 
 
 def _recording_summary(
@@ -255,15 +258,19 @@ def _recording_training_rows(result: Adaptation, samples: TableSamples) -> None:
     result.model.adapter_files.setdefault(result.name, {})[splits.SPLIT_FILE] = raw
 
 
-def _recording_kept_leaks(result: Adaptation, base: BaseModel, kept: list[Leak]) -> Adaptation:
+def _recording_kept_leaks(
+    result: Adaptation, base: BaseModel, kept: list[Leak], within_chance: list[dict[str, Any]]
+) -> Adaptation:
     """``result`` with the leaks kept for it beyond the base's own (which the base repeats),
-    also saved with the adapter by ``save_adapter``, as the command line's adapt records them:
+    also saved with the adapter by ``save_adapter``, as the command line's adapt records them
+    (and the columns taken for the base's strong predictors on few rows, ``within_chance``):
     every later result on the adapter (evaluate, predict, serve, registry) repeats them."""
     said = {leak["column"] for leak in base.training.get("allowed_leaks") or []}
     result.allowed_leaks = [leak.to_json() for leak in kept if leak.column not in said]
-    if result.allowed_leaks and isinstance(result.model, AdapterModel):
+    if isinstance(result.model, AdapterModel):
         recorded = result.model.adapter_metadata.setdefault(result.name, {})
-        recorded["allowed_leaks"] = result.allowed_leaks
+        recorded |= {"allowed_leaks": result.allowed_leaks} if result.allowed_leaks else {}
+        recorded |= {"strong_within_chance": within_chance} if within_chance else {}
     return result
 
 
@@ -317,8 +324,11 @@ def _warn_about_kept_leaks(
     said = base_kept_leak_notes(base.training, schema.label, what=what) if base else []
     if isinstance(network, AdapterModel):
         for name in dict.fromkeys(n for n in adapter_ids or () if n is not None):
-            recorded = network.adapter_metadata.get(name, {}).get("allowed_leaks")
-            said += kept_leak_notes(recorded, schema.label, what=what, whose=ADAPTER_ROWS)
+            recorded = network.adapter_metadata.get(name, {})
+            said += kept_leak_notes(recorded.get("allowed_leaks"), schema.label, what=what,
+                                    whose=ADAPTER_ROWS)  # fmt: skip
+            said += within_chance_notes(recorded.get("strong_within_chance"), schema.label,
+                                        what=what)  # fmt: skip
     for note in said:
         warnings.warn(note, UserWarning, stacklevel=3)
 

@@ -65,6 +65,7 @@ def test_adapt_says_them_strong_at_base_and_trains_and_evaluate_finds_no_leak(si
     assert STRONG.fullmatch(said), said
     adapter = json.loads((tmp_path / "b" / "adapter.json").read_text())["metadata"]
     assert adapter["allowed_leaks"] is None  # not kept as leaks: nothing to repeat later
+    assert adapter["strong_within_chance"] is None  # each within 0.05 of the base's figure
     evaluated = succeeded(run_cli("evaluate", "--base", sites["base"], "--adapter",
                                   tmp_path / "b", "--data", sites["data"], "--group-column",
                                   "site", "--group", "B"))  # fmt: skip
@@ -142,4 +143,43 @@ def test_a_small_site_s_perfect_figure_within_chance_of_the_base_s_is_not_a_leak
         r"these rows; check they were measured before the outcome here too$",
         said,
     ), said
-    assert (tmp_path / "c" / "adapter.json").exists()
+    # the trade-off is recorded (statistics only) and every later result repeats it
+    adapter = json.loads((tmp_path / "c" / "adapter.json").read_text())["metadata"]
+    taken = adapter["strong_within_chance"]
+    assert taken and all(
+        set(leak) == {"column", "statistic", "value", "rows", "where", "base_value", "counts"}
+        and leak["rows"] == 39
+        and leak["value"] - leak["base_value"] > 0.05
+        for leak in taken
+    ), taken
+    note = adapter["metrics"]["notes"]["strong_within_chance"]
+    column = taken[0]["column"]
+    assert re.match(
+        rf"column '{column}' alone predicts 'diagnosis' with AUROC (1\.000|0\.9\d\d) on the "
+        rf"rows the adapter was trained and tested on, 0\.9\d\d where the base model trained: "
+        rf"taken for the strong predictor the base relies on, as \d+ rows with the outcome and "
+        rf"\d+ without cannot tell the two apart; if it was recorded after the outcome here, "
+        rf"these figures rest on a leak",
+        note,
+    ), note
+    evaluated = succeeded(run_cli("evaluate", "--base", sites["base"], "--adapter", tmp_path / "c",
+                                  "--data", tmp_path / "small.csv", "--group-column", "site",
+                                  "--group", "C"))  # fmt: skip
+    assert note.split(";")[0] in evaluated.stdout + evaluated.stderr
+
+
+def test_the_python_api_records_a_column_taken_within_chance_and_predict_repeats_it(sites):
+    frame = sites["frame"]
+    small = _chance_sample(sites["base"], frame[frame["site"] == "B"])
+    base = ma.BaseModel.load(sites["base"])
+    with pytest.warns(UserWarning, match=r"within the 95% interval of so few rows"):
+        adapted = ma.adapt(base, small, method="bottleneck", name="c",
+                           train_config=ma.TrainConfig(epochs=1))  # fmt: skip
+    [taken] = adapted.model.adapter_metadata["c"]["strong_within_chance"][:1]
+    assert taken["rows"] == 39 and taken["value"] - taken["base_value"] > 0.05
+    with pytest.warns(UserWarning) as said:
+        ma.predict(adapted.model, base.schema, small, adapter="c")
+    assert any(str(w.message).startswith(f"column {taken['column']!r} alone predicts "
+                                         "'diagnosis' with AUROC") and str(w.message).endswith(
+        "if it was recorded after the outcome here, these predictions rest on a leak")
+        for w in said), [str(w.message) for w in said]  # fmt: skip

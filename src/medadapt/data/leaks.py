@@ -532,6 +532,28 @@ def strong_at_base_warnings(
     ]
 
 
+def taken_within_chance(
+    leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
+) -> list[dict[str, object]]:
+    """Of the columns :func:`as_strong_at_base` took for the base's strong predictors, those
+    taken by their interval only (better here than where the base trained by more than
+    :data:`AS_STRONG`, within what few rows can tell): the leak rule's trade-off, recorded
+    with the adapter (:meth:`Leak.to_json`, the base's figure and the rows of each class;
+    never a value) so that every later result on it repeats the caution.
+
+    >>> taken_within_chance([Leak("thal", "AUROC", 1.0, rows=39, counts=(15, 24))],
+    ...                     {"thal": {"statistic": "AUROC", "value": 0.93}})[0]["base_value"]
+    0.93
+    """
+    out = []
+    for leak in leaks:
+        there = _recorded_figure(leak, recorded)
+        if there is not None and leak.value - there > AS_STRONG:
+            counts = {"counts": list(leak.counts)} if leak.counts else {}
+            out.append({**leak.to_json(), "base_value": round(there, 6), **counts})
+    return out
+
+
 def _as_well(chance: Leak | None) -> str:
     """How a figure here compares with the base's: about as well, or (``chance``: a leak
     taken for the base's by its interval) better, within what so few rows can tell."""

@@ -458,6 +458,13 @@ class Modality(ABC):
         result on the model repeats them."""
         return []
 
+    def taken_within_chance(self, schema: Any, rows: Samples, options: Any) -> list[dict[str, Any]]:
+        """The inputs that alone predict the label on ``rows`` better than where the base
+        trained, taken for the base's strong predictors only because so few rows cannot tell
+        them from it (not refused, as a leak would be): recorded with the adapter, as
+        :meth:`kept_leaks` are, so that every later result repeats the caution."""
+        return []
+
     def check_training_rows(self, schema: Any, rows: Samples, options: Any, where: str, *,
                             judged: str | None = None, fix: str | None = None):  # fmt: skip
         """Refuse the samples an adapter trains and is tested on (``rows``: both, so that a

@@ -106,6 +106,7 @@ def adapt_job(
     said = {leak["column"] for leak in base_kept_leaks(base.training)}
     found_here = modality.kept_leaks(base.schema, used_rows, options)
     allowed = [leak for leak in found_here if leak["column"] not in said]
+    within_chance = modality.taken_within_chance(base.schema, used_rows, options)
     name = name or default_name(group, method, new_classes, data)
     result, config = _train(
         modality, base, picked.train, options, method=method, name=name,
@@ -145,7 +146,7 @@ def adapt_job(
         modality, base, base_dir, result, picked, options, method=method, group=group,
         train_fraction=train_fraction, evaluation=evaluation, base_scores=base_scores,
         extension=extension, split=summary, sample_size=sample_size, allowed_leaks=allowed,
-        warnings=warnings,
+        within_chance=within_chance, warnings=warnings,
     )  # fmt: skip
     output = _save_and_describe(
         modality, out, base_dir, base, result, adapter_record, record, raw,
@@ -388,6 +389,7 @@ def _adapter_record(
     split: Any,
     sample_size: dict[str, Any] | None = None,
     allowed_leaks: list[dict[str, Any]] | None = None,
+    within_chance: list[dict[str, Any]] | None = None,
     warnings: list[str] = (),
 ) -> AdapterRecord:
     """What is recorded beside the adapter: its task, data counts, the warnings said about
@@ -398,7 +400,12 @@ def _adapter_record(
     base_leaks = base_kept_leaks(base.training)
     said = base_kept_leak_notes(base.training, label)  # the base's first, as evaluate says them
     metrics = with_kept_leaks(
-        evaluation["overall"], allowed_leaks or [], label, whose=ADAPTER_ROWS, base_notes=said
+        evaluation["overall"],
+        allowed_leaks or [],
+        label,
+        whose=ADAPTER_ROWS,
+        base_notes=said,
+        within_chance=within_chance,
     )
     return AdapterRecord(
         kind=modality.kind,
@@ -447,6 +454,7 @@ def _adapter_record(
         trainable_params=result.trainable_params,
         inputs_seen=modality.inputs_seen(schema, picked.train),
         allowed_leaks=allowed_leaks or None,
+        strong_within_chance=within_chance or None,
     )
 
 

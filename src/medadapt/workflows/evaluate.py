@@ -49,6 +49,7 @@ from medadapt.results import (
     kept_leak_notes,
     recorded_metrics,
     recorded_model,
+    within_chance_notes,
 )
 from medadapt.train.fitting import predict
 from medadapt.workflows.base_label import check_label
@@ -486,6 +487,7 @@ def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]
     return [
         *base_kept_leak_notes(loaded.base.training, label, what=what),  # each column once
         *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
+        *within_chance_notes(loaded.record.strong_within_chance, label, what=what),
     ]
 
 

@@ -667,6 +667,16 @@ class TabularModality(Modality):
     def kept_leaks(self, schema: TableSchema, rows: TableSamples, options: Any):
         return _kept_leaks(schema, rows, options)
 
+    def taken_within_chance(self, schema: TableSchema, rows: TableSamples, options: Any):
+        from medadapt.data.leaks import as_strong_at_base, find_leaks, taken_within_chance
+        from medadapt.data.missing_codes import read_as_missing
+
+        frame = read_as_missing(rows.frame, schema.missing_codes)  # judged as the check does
+        strong, _ = as_strong_at_base(find_leaks(schema, frame), schema.strong_features)
+        allowed = set(_allowed(schema, options, strict=False))  # kept as leaks: said as such
+        return taken_within_chance([leak for leak in strong if leak.column not in allowed],
+                                   schema.strong_features)  # fmt: skip
+
     def scored_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
         """Model features that alone predict the label on the rows being scored."""
         from medadapt.data.leaks import as_strong_at_base, find_leaks, kept_leaks_warnings
