@@ -585,6 +585,11 @@ def test_evaluate_with_an_adapter_reports_the_base_model_on_the_same_patients(wo
     assert result["adapter_training"]["group"] == "C"
     html = report.read_text()
     assert "Before the adapter, the base model alone scores AUROC" in html
+    # the base names its patients (--id-column patient_id), one row each: the intervals
+    # resample patients, said so (it read "Each row is taken as one patient")
+    assert result["one_sample_per_patient"] == "yes" and "n_patients" not in result
+    assert "a bootstrap over patients" in html and "Each patient has one of these rows." in html
+    assert "taken as one patient" not in html
     assert "Paired on the same patients, the adapter changes AUROC by" in html
     for groups in result["subgroups"].values():  # no subgroup count of 1-4 is written
         for metrics in groups.values():

@@ -14,7 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import BRACKETS, ONE_CLASS, headline_metric, resampled_together
+from medadapt.evaluate.metrics import (
+    BRACKETS,
+    ONE_CLASS,
+    ONE_PER_PATIENT,
+    headline_metric,
+    resampled_together,
+)
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import (
     METRIC_LABELS,
@@ -167,6 +173,8 @@ def interval_sources(task: str, metrics: dict[str, Any], noun: str) -> list[str]
     "a bootstrap over rows" as other than the README's patients)."""
     if metrics.get("n_patients"):
         return [brackets(task, "patients")]
+    if metrics.get(ONE_PER_PATIENT):  # a patient column named one patient per sample
+        return [brackets(task, "patients"), f"Each patient has one of these {noun}."]
     taken = ["Each row is taken as one patient."] if noun == "rows" else []
     return [brackets(task, noun), *taken]
 
