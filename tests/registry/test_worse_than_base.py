@@ -412,3 +412,28 @@ def test_predict_says_when_the_recorded_test_could_not_measure_calibration():
         _uncalibrated(SimpleNamespace(adapter="r", record=SimpleNamespace(metrics=regression)))
         == []
     )
+
+
+def test_served_answers_and_the_sr_carry_the_unmeasured_calibration_too():
+    """predict warned of it; a served answer of the same adapter had no note, and the SR's
+    algorithm parameters no warning: each now carries it in its few words, and predict's
+    list of what served answers say does not repeat its own warning."""
+    from medadapt.evaluate.report.formatting import UNCALIBRATED_WORDS, recorded_cautions
+    from medadapt.serve.state import cautioned
+    from medadapt.workflows.evaluate import recorded_result_warnings
+
+    why = ("not reported: 3 positives among 12 patients; at least 5 are needed for a "
+           "meaningful estimate")  # fmt: skip
+    metrics = {"n": 12, "n_positive": 3, "accuracy": 0.75, "accuracy_ci": [0.43, 0.95],
+               "calibration_slope": None, "notes": {"calibration_slope": why}}  # fmt: skip
+    assert len(UNCALIBRATED_WORDS) <= 47 and UNCALIBRATED_WORDS.isascii()
+    assert recorded_cautions(metrics) == [UNCALIBRATED_WORDS]
+    assert cautioned("adapter 'stmary'", metrics) == (
+        "caution, adapter 'stmary' was recorded with: calibration unmeasured: a ranking, not "
+        "a risk"
+    )
+    assert recorded_result_warnings(metrics, "adapter 'stmary'") == []
+    assert recorded_cautions({**metrics, "calibration_slope": 0.9, "notes": {}}) == []
+    assert recorded_cautions({"n": 8, "n_positive": 3, "notes": {"calibration_slope": why}}) == [
+        "no measured performance (test set too small)"  # unmeasured: said once, that way
+    ]

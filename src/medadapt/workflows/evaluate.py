@@ -24,6 +24,8 @@ from medadapt.data.tables import MISSING_LABEL, predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import (
+    UNCALIBRATED_WORDS,
+    calibration_unmeasured,
     fmt_metric,
     measured,
     spelled_cautions,
@@ -569,11 +571,8 @@ def _uncalibrated(loaded: Loaded) -> list[str]:
     same, and a trial read "0.99981230" as a near-certain risk from an adapter tested on 3
     positives. Binary models measured otherwise only (an unmeasured one is said already)."""
     metrics, model = _recorded(loaded)
-    if not metrics or not measured(metrics) or metrics.get("calibration_slope") is not None:
-        return []
-    why = ((metrics.get("notes") or {}).get("calibration_slope") or "").removeprefix(
-        "not reported: ").split(";")[0].strip()  # fmt: skip
-    if not why or "n_positive" not in metrics:
+    why = calibration_unmeasured(metrics or {})
+    if not why:
         return []
     return [
         f"the recorded test of {model} could not measure how well its probabilities match "
@@ -606,7 +605,7 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     # the others: those whose notes were not said above, each by its key (a review: said in
     # the recorded words, a missed class came back as "also carries" after its own line)
     untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
-    more = spelled_cautions(untold)
+    more = [c for c in spelled_cautions(untold) if c != UNCALIBRATED_WORDS]  # its own warning
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
         them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")

@@ -333,13 +333,37 @@ def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[st
     if wrong and isinstance(ratio, int | float):
         which = "low" if wrong[1] == "few" else "high"
         said.append(f"risks too {which} on average (O/E {ratio:.2f})")
+    if calibration_unmeasured(metrics):
+        said.append(UNCALIBRATED_WORDS)
     return said
+
+
+def calibration_unmeasured(metrics: dict[str, Any]) -> str | None:
+    """Why a binary model's measured test could not measure how well its probabilities match
+    what happens (too few patients of an outcome for a calibration slope), or None: its
+    probabilities are then a ranking, not each patient's risk (a trial read "0.99981230" as
+    a near-certain risk from an adapter tested on 3 positives; served answers and the SR
+    said nothing of it).
+
+    >>> calibration_unmeasured({"n": 40, "n_positive": 3, "auroc": 0.8, "calibration_slope":
+    ...     None, "notes": {"calibration_slope": "not reported: 3 positives; at least 10"}})
+    '3 positives'
+    """
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+    if "n_positive" not in metrics or metrics.get("calibration_slope") is not None:
+        return None
+    if not measured(metrics):  # no figure at all: said so already
+        return None
+    why = notes.get("calibration_slope")
+    why = why.removeprefix("not reported: ").split(";")[0].strip() if isinstance(why, str) else ""
+    return why or None
 
 
 #: cautions' words (at most :data:`MAX_CAUTION` characters, ASCII, as
 #: :data:`~medadapt.results.WHOLE_RESULT_WORDS`): an AUROC, an R² whose interval reaches chance
 CHANCE_WORDS = "AUROC not shown better than chance"
 AVERAGE_WORDS = "not shown better than the average value"
+UNCALIBRATED_WORDS = "calibration unmeasured: a ranking, not a risk"
 MAX_CAUTION = 47
 
 
