@@ -92,9 +92,16 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
         f"Cox-Snell R-squared {figures['r2_cs']:.3f}), and criterion (i) then asks about "
         f"{per:,.0f} patients for each parameter trained (64 for the head-only adapter)" in said
     )
-    # the validation's assumptions in words; the log-odds distribution only in --json
+    # the validation's assumptions in words; the log-odds distribution only in --json; the
+    # terms explained, as the study report explains them
     assert (
-        f"validation assumes a model of C-statistic {figures['validation']['c_statistic']:.3f} "
+        "terms: Cox-Snell R-squared, how much of the outcome a model explains (for an outcome "
+        "of classes its maximum is below 1, set by how common each class is); C-statistic, "
+        "another name for the AUROC"
+    ) in said
+    assert (
+        "validation assumes a model of C-statistic (AUROC) "
+        f"{figures['validation']['c_statistic']:.3f} "
         f"(from {figures['validation']['c_statistic_from']}) whose risks are right on average "
         "at the prevalence 0.745 (Riley et al. 2021; the spread of risks this implies: --json)"
         in said

@@ -89,6 +89,23 @@ the outcome's values lie on both sides of 0 and its mean within one SD of 0, and
 why)."""
 
 
+def terms_line(task: str, r2_label: str) -> str:
+    """The terms the tables use, in a clinician's words, as the study report explains them (a
+    trial: "Cox-Snell" and "C-statistic" unexplained in the terminal, and the C-statistic
+    not said to be the AUROC that evaluate reports).
+
+    >>> terms_line("regression", "R-squared")
+    "terms: R-squared, the share of the outcome's variation a model explains"
+    """
+    if "Cox-Snell" not in r2_label:
+        return "terms: R-squared, the share of the outcome's variation a model explains"
+    said = (
+        "terms: Cox-Snell R-squared, how much of the outcome a model explains (for an outcome "
+        "of classes its maximum is below 1, set by how common each class is)"
+    )
+    return said + ("; C-statistic, another name for the AUROC" if task == "binary" else "")
+
+
 def legend(task: str, names: list[str]) -> str:
     """The criteria's legend for ``task``, for the criteria ``names`` the table shows."""
     return LEGEND[task] + (MEAN_LEGEND if task == "regression" and "iv" in names else "")
@@ -140,6 +157,7 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
         stdout.print(f"note: {uncertain}", markup=False, highlight=False)
     _print_validation(result, n_test)
     stdout.print(legend(result["task"], names))
+    stdout.print(terms_line(result["task"], result["r2_label"]), markup=False, highlight=False)
     for note in result.get("criteria_notes", []):
         stdout.print(f"note: {note}")
     if result.get("unit_note"):
@@ -228,9 +246,9 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
 #: log-odds it implies (Riley et al. 2021's consistency condition) is in --json, where a trial
 #: read "log-odds Normal(1.250, 0.906)" and "pmvalsampsize's lpcstat" as jargon
 ASSUMES = (
-    "validation assumes a model of C-statistic {c:.3f} (from {source}) whose risks are right on "
-    "average at the prevalence {p:.3f} (Riley et al. 2021; the spread of risks this implies: "
-    "--json)"
+    "validation assumes a model of C-statistic (AUROC) {c:.3f} (from {source}) whose risks "
+    "are right on average at the prevalence {p:.3f} (Riley et al. 2021; the spread of risks "
+    "this implies: --json)"
 )
 
 
