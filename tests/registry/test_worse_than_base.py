@@ -429,8 +429,7 @@ def test_served_answers_and_the_sr_carry_the_unmeasured_calibration_too():
     assert len(UNCALIBRATED_WORDS) <= 47 and UNCALIBRATED_WORDS.isascii()
     assert recorded_cautions(metrics) == [UNCALIBRATED_WORDS]
     assert cautioned("adapter 'stmary'", metrics) == (
-        "caution, adapter 'stmary' was recorded with: calibration unmeasured: a ranking, not "
-        "a risk"
+        "caution, adapter 'stmary' was recorded with: calibration unmeasured: a ranking, not a risk"
     )
     assert recorded_result_warnings(metrics, "adapter 'stmary'") == []
     assert recorded_cautions({**metrics, "calibration_slope": 0.9, "notes": {}}) == []
