@@ -858,10 +858,14 @@ def certificates(
         make_certificates,
     )
     from medadapt.federated.deploy import CERTIFICATES
+    from medadapt.fileio import OUTPUT_KINDS, check_output_dir
 
     inputs.check_name_length(out, "--out")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file: name a folder for the certificates")
+    # never into another command's output (a trial's went into base/, which the README has
+    # copied to every hospital: the server's private key with it), even with --force
+    check_output_dir(out, flag="--out", force=True, foreign=OUTPUT_KINDS)
     given = [h.strip() for value in host for h in value.split(",") if h.strip()]
     for name in given:
         _check_host(name)

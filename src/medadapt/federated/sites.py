@@ -331,13 +331,23 @@ def _unscored_note(test: Samples | None, classes: Any, noun: str, *,
 
 def _given_split(samples: Samples, column: str, chosen: np.ndarray):
     """Train and test samples as the table's ``column`` says ("train" / "test")."""
+    from medadapt.checks import did_you_mean
+
     frame = getattr(samples, "frame", None)
     if frame is None or column not in frame:
-        raise DataError(f"--split-column {column!r} is not a column of --data (tables only)")
+        meant = did_you_mean(column, list(frame.columns)) if frame is not None else ""
+        raise DataError(f"--split-column {column!r} is not a column of --data (tables "
+                        f"only){meant}")  # fmt: skip
     part = frame[column].astype(str).to_numpy()[chosen]
-    unknown = sorted(set(part) - {"train", "test"})
-    if unknown:
-        raise DataError(f"--split-column {column!r} holds {unknown[:3]}: only train and test")
+    other = ~np.isin(part, ["train", "test"])
+    if other.any():  # counted, never shown: a wrong column holds record numbers or values
+        rows = int(other.sum())
+        raise DataError(
+            f"--split-column {column!r} holds values other than 'train' and 'test' in "
+            f"{rows:,} of these {len(part):,} rows ({len(set(part[other])):,} distinct, not "
+            "shown): name a column whose every value is train or test, or drop "
+            "--split-column to hold out --test-fraction of each site's patients"
+        )
     return chosen[part == "train"], chosen[part == "test"]
 
 
