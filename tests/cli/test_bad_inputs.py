@@ -794,6 +794,10 @@ CASES = [
     case("federate: --split-column not a column", "federate", "simulate", *TABLE, *GROUPS,
          "--base", "{base}", "--split-column", "Split", "--out", "{tmp}/f",
          flag="--split-column", says="is not a column of --data"),
+    case("federate: --epochs for a table", "federate", "simulate", *TABLE, *GROUPS,
+         "--base", "{base}", "--epochs", "3", "--out", "{tmp}/f", flag="--local-epochs",
+         says="so it takes no --epochs; drop it, and set how many epochs each site trains "
+         "per round with --local-epochs"),
     case("federate certificates: --out is a file", "federate", "certificates", "--out",
          "{tmp}/f", flag="--out", says="is a file", existing={"f": "mine"}),
     case("federate client: --server without a port", "federate", "client", "--server",

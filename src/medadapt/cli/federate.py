@@ -247,7 +247,11 @@ def _simulate(**values: Any) -> None:
         modality = modality_for_data(data, probes(values))
     # --lr is the sites' learning rate here, not an option of the base's training
     given = {name: value for name, value in values.items() if name != "lr"}
-    options = options_for("train-base", modality, given, data).check("train-base", data=data)
+    # (a trial set a run's length with --epochs and was told to drop it, not of --local-epochs)
+    local = {"epochs": "drop it, and set how many epochs each site trains per round with "
+             "--local-epochs"}  # fmt: skip
+    options = options_for("train-base", modality, given, data, advice=local).check(
+        "train-base", data=data)  # fmt: skip
     if base is None and modality.needs_label and not values["label"]:
         raise ConfigError(
             f"--label is required to train the base (--base-groups) on "
