@@ -120,8 +120,8 @@ def test_a_site_whose_accuracy_is_no_better_than_everyone_positive_is_named():
     assert lines == [
         "At VA Long Beach, the shared adapter's accuracy (0.683) is no better than calling "
         "every patient positive (0.750, the no-information rate): judge it there by AUROC and "
-        "balanced accuracy (each model's, per site, in the AUROC and balanced accuracy tables "
-        "and federated.json)."
+        "balanced accuracy (each model's, per site: the AUROC in the tables printed and in "
+        "the report, balanced accuracy in the report's table and federated.json)."
     ]
 
 

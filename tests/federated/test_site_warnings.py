@@ -82,8 +82,8 @@ def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate
     line = ("At VA, the accuracy of the local-only adapter (0.733) and the pooled adapter "
             "(0.750) is no better than calling every patient positive (0.750, the "
             "no-information rate): judge them there by AUROC and balanced accuracy (each "
-            "model's, per site, in the AUROC and balanced accuracy tables and "
-            "federated.json).")  # fmt: skip
+            "model's, per site: the AUROC in the tables printed and in the report, balanced "
+            "accuracy in the report's table and federated.json).")  # fmt: skip
     assert verdict_lines(written) == [line]
     assert line in _report(tmp_path)
     va = written["sites"]["VA"]
@@ -96,8 +96,8 @@ def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate
     assert verdict_lines({"sites": {"VA": {"n_train": 90, "n_test": 60, **one}}}) == [
         "At VA, the base alone's accuracy (0.733) is no better than calling every patient "
         "positive (0.750, the no-information rate): judge it there by AUROC and balanced "
-        "accuracy (each model's, per site, in the AUROC and balanced accuracy tables and "
-        "federated.json)."
+        "accuracy (each model's, per site: the AUROC in the tables printed and in the "
+        "report, balanced accuracy in the report's table and federated.json)."
     ]
 
 

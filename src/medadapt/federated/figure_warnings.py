@@ -167,7 +167,8 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
             enough = min(values["n_positive"], values["n"] - values["n_positive"]) >= MIN_PER_CLASS
         if enough:
             lines.append(f"{said}: judge {it} there by AUROC and balanced accuracy (each "
-                         "model's, per site, in the AUROC and balanced accuracy tables and "
+                         "model's, per site: the AUROC in the tables printed and in the "
+                         "report, balanced accuracy in the report's table and "
                          "federated.json).")  # fmt: skip
         else:  # neither is reported there: too few patients of the rarer outcome (a class)
             whose = "its" if it == "it" else "their"
