@@ -798,6 +798,15 @@ CASES = [
          "--base", "{base}", "--epochs", "3", "--out", "{tmp}/f", flag="--local-epochs",
          says="so it takes no --epochs; drop it, and set how many epochs each site trains "
          "per round with --local-epochs"),
+    case("federate: --positive-class absent from the base's rows", "federate", "simulate",
+         "--data", "{heart}", "--label", "num", "--positive-class", "2", *GROUPS,
+         "--base-groups", "Hungary", "--out", "{tmp}/f", flag="--positive-class",
+         says="is not a value of label column 'num' in the rows trained on; they have '0' "
+         "(188 rows) and '1' (106 rows)"),  # Hungary's, not the whole file's
+    case("federate: a misspelt --base-groups with --positive-class", "federate", "simulate",
+         "--data", "{heart}", "--label", "num", "--positive-class", "1", *GROUPS,
+         "--base-groups", "Clevland", "--out", "{tmp}/f", flag="--base-groups",
+         says="--base-groups: group(s) 'Clevland' not found in column 'dataset'"),
     case("federate certificates: --out is a file", "federate", "certificates", "--out",
          "{tmp}/f", flag="--out", says="is a file", existing={"f": "mine"}),
     case("federate client: --server without a port", "federate", "client", "--server",

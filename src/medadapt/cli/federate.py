@@ -293,10 +293,15 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
     from medadapt.workflows.splitting import select
 
     if values["base"] is None:
+        base_groups = checks.names(values["base_groups"], "--base-groups")
+        if getattr(options, "positive_class", None) is not None:  # judged on the base's rows
+            # first: its error counts "the rows trained on" (a trial's counted the whole file)
+            modality.read_training(run.data, options, Reading(
+                run.label, run.group_column, tuple(base_groups), run.id_column,
+                groups_flag="--base-groups"))  # fmt: skip
         reading = Reading(run.label, run.group_column, (), run.id_column)
         samples = modality.read_training(run.data, options, reading)
         select(samples, run.group_column, run.sites, what="--groups")
-        base_groups = checks.names(values["base_groups"], "--base-groups")
         select(samples, run.group_column, base_groups, what="--base-groups")
         # every leak at once, the base's and the sites', before the base trains
         leak_survey.refuse_leaks_before_the_base(run, modality, options, base_groups, samples)

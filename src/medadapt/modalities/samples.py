@@ -36,6 +36,7 @@ class Reading:
     group_column: str | None = None
     groups: tuple[str, ...] = ()
     id_column: str | None = None
+    groups_flag: str = "--groups"  # the flag that named ``groups``, in its errors
 
 
 def names(value: str | Sequence[str] | None) -> list[str]:

@@ -143,7 +143,7 @@ class ImageModality(Modality):
         report_counted(meant)  # the patient column taken: a note, once the images are read
         if dataset.source.get("kind") == "npz":  # its val/test arrays: said, not used
             report_counted([n for n in [unused_splits_note(Path(data), read.split)] if n])
-        chosen = select_groups(dataset, reading.groups, option="--groups")
+        chosen = select_groups(dataset, reading.groups, option=reading.groups_flag)
         order, positive_by = positive_last(
             dataset.classes, options.positive_class, named=read.classes is not None
         )

@@ -90,7 +90,8 @@ class TabularModality(Modality):
 
         text_columns = [reading.id_column, reading.group_column]
         frame = read_table(data, text_columns=text_columns, words=COMMAND_LINE)
-        rows = select_groups(frame, reading.group_column, reading.groups, what="--groups")
+        rows = select_groups(frame, reading.group_column, reading.groups,
+                             what=reading.groups_flag)  # fmt: skip
         rows = numbers_where_chosen(rows, [*text_columns, *names(options.categorical)])
         probe = TableSchema.infer(rows, **self._schema_options(options, reading))
         notes = unusable_numbers_warnings(frame)  # kept to the model's columns by sample_notes
