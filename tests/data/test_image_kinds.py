@@ -245,3 +245,31 @@ def test_training_images_whose_shape_follows_their_class_are_warned_of():
     assert shape_by_class_note([1.0] * 15, labels, classes) is None
     two = [1.0] * 6 + [3.0] * 2 + [1.0] * 7  # two strips: too few to say
     assert shape_by_class_note(two, labels, classes) is None
+
+
+def test_a_base_records_the_kinds_of_the_images_it_trained_on_not_of_the_whole_source(tmp_path):
+    """A trial's path CSV held PNGs at site Y and DX DICOMs at site X; a base trained on
+    --groups Y recorded DX, and predict told a CT image that the model "was trained on DX
+    images only" (it had never seen a DICOM; a DX image would have gone unremarked)."""
+    rows = []
+    for c, (label, level) in enumerate((("normal", 60), ("mass", 200))):
+        for i in range(6):
+            png = tmp_path / "png" / f"{label}{i}.png"
+            noise = np.random.default_rng(c * 50 + i).integers(0, 40, (32, 32))
+            write_picture(png, (noise + level - 20 + i).astype(np.uint8))
+            rows.append({"path": str(png), "label": label, "site": "Y"})
+            dcm = write_dicom(tmp_path / "dcm" / f"{label}{i}.dcm",
+                              _slice(1100 + 1400 * c + 10 * i, seed=c * 50 + i), modality="DX",
+                              patient=f"X{c}{i}")  # fmt: skip
+            rows.append({"path": str(dcm), "label": label, "site": "X"})
+    pd.DataFrame(rows).to_csv(tmp_path / "cases.csv", index=False)
+    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
+               "--groups", "Y", *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "y")) == 0  # fmt: skip
+    schema = json.loads((tmp_path / "y" / "model.json").read_text())["schema"]
+    assert schema["dicom_modalities"] == []
+    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
+               "--groups", "X", *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "x")) == 0  # fmt: skip
+    assert json.loads((tmp_path / "x" / "model.json").read_text())["schema"][
+        "dicom_modalities"] == ["DX"]  # fmt: skip

@@ -735,8 +735,13 @@ def _ranges_of(dataset: Any, names: Sequence[str] = RANGES) -> dict[str, list[fl
 def as_trained_on(schema: Any, dataset: Any) -> Any:
     """``schema`` with the shapes, brightness and look of the images it trains on, not of
     every image the source held (a trial's base of hospital A recorded the mean intensities
-    of A's and B's images, read together before ``--groups`` chose A's)."""
-    return replace(schema, **{k: tuple(v) for k, v in _ranges_of(dataset).items()})
+    of A's and B's images, read together before ``--groups`` chose A's), and the DICOM kinds
+    (CT, DX) of those images only (a trial's base of PNGs alone recorded the DX of another
+    site's DICOMs, and ``predict`` told a CT that the model "was trained on DX images only")."""
+    kinds = {}
+    if dataset.acquired:  # per image: its DICOM Modality, None for a PNG
+        kinds = {"dicom_modalities": tuple(sorted({str(m) for m in dataset.acquired if m}))}
+    return replace(schema, **{k: tuple(v) for k, v in _ranges_of(dataset).items()}, **kinds)
 
 
 class UnlabelledImages:
