@@ -251,6 +251,21 @@ def test_a_base_records_the_kinds_of_the_images_it_trained_on_not_of_the_whole_s
     """A trial's path CSV held PNGs at site Y and DX DICOMs at site X; a base trained on
     --groups Y recorded DX, and predict told a CT image that the model "was trained on DX
     images only" (it had never seen a DICOM; a DX image would have gone unremarked)."""
+    _mixed_sites(tmp_path)
+    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
+               "--groups", "Y", *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "y")) == 0  # fmt: skip
+    schema = json.loads((tmp_path / "y" / "model.json").read_text())["schema"]
+    assert schema["dicom_modalities"] == []
+    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
+               "--groups", "X", *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "x")) == 0  # fmt: skip
+    assert json.loads((tmp_path / "x" / "model.json").read_text())["schema"][
+        "dicom_modalities"] == ["DX"]  # fmt: skip
+
+
+def _mixed_sites(tmp_path):
+    """``cases.csv``: 12 PNG pictures at site Y, 12 DX DICOM images at site X."""
     rows = []
     for c, (label, level) in enumerate((("normal", 60), ("mass", 200))):
         for i in range(6):
@@ -263,13 +278,24 @@ def test_a_base_records_the_kinds_of_the_images_it_trained_on_not_of_the_whole_s
                               patient=f"X{c}{i}")  # fmt: skip
             rows.append({"path": str(dcm), "label": label, "site": "X"})
     pd.DataFrame(rows).to_csv(tmp_path / "cases.csv", index=False)
-    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
-               "--groups", "Y", *TINY, "--epochs", "1",
-               "--out", str(tmp_path / "y")) == 0  # fmt: skip
-    schema = json.loads((tmp_path / "y" / "model.json").read_text())["schema"]
-    assert schema["dicom_modalities"] == []
-    assert run("train-base", "--data", str(tmp_path / "cases.csv"), "--group-column", "site",
-               "--groups", "X", *TINY, "--epochs", "1",
-               "--out", str(tmp_path / "x")) == 0  # fmt: skip
-    assert json.loads((tmp_path / "x" / "model.json").read_text())["schema"][
-        "dicom_modalities"] == ["DX"]  # fmt: skip
+
+
+def test_a_ct_window_said_where_it_reads_other_kinds_or_leaves_pictures_as_saved(tmp_path):
+    """A trial's --window lung on PNGs and DX DICOMs together trained without a word: the
+    DX images, read as if in Hounsfield units, came out nearly white; the PNGs unchanged."""
+    from medadapt.data.images import load_images
+
+    _mixed_sites(tmp_path)
+    dataset = load_images(tmp_path / "cases.csv", image_size=32, window="lung")
+    said = [w for w in dataset.warnings if "(--window)" in w]
+    assert said == [
+        f"cases.csv: 12 DICOM files are DX, not CT (first: {tmp_path / 'dcm' / 'normal0.dcm'}"
+        "), yet read through the CT window (--window), as if their values were Hounsfield "
+        "units: they are not, and such images come out nearly white or black; drop --window, "
+        "or keep only CT images in --data",
+        "cases.csv: the CT window (--window) applies to the DICOM and NIfTI images only; its "
+        "12 PNG/JPEG pictures are read as saved, on another scale: export them from their "
+        "DICOM originals, or train on one kind",
+    ]
+    assert not [w for w in load_images(tmp_path / "cases.csv", image_size=32).warnings
+                if "(--window)" in w]  # fmt: skip

@@ -95,6 +95,8 @@ class _Readings:
     brightness: list[float] = field(default_factory=list)  # per sample: its brightest level
     acquired: list[str | None] = field(default_factory=list)  # per sample: DICOM Modality
     blank: list[str] = field(default_factory=list)  # files whose every pixel is one value
+    # DICOM files of another kind than CT (DX, MR ...) read through a CT window: (path, kind)
+    windowed_not_ct: list[tuple[str, str]] = field(default_factory=list)
     alpha_dropped: int = 0  # pictures whose transparency was left out
 
     def add(self, unit: Unit, read: FileRead, digest: str) -> None:
@@ -107,11 +109,39 @@ class _Readings:
         self.aspects += [aspect_ratio(array) for array in read.samples]
         self.brightness += [brightness_level(array) for array in read.samples]
         self.acquired += [read.acquired] * len(read.samples)
+        if read.how == "window" and read.acquired and read.acquired != "CT":
+            self.windowed_not_ct.append((str(entry.path), read.acquired))
         self.checks.add(read, len(unit.files))
         patient = entry.subject or read.subject or str(entry.path)
         for frame, array in zip(read.frames, read.samples, strict=True):
             key = digest if frame is None else f"{digest}#{frame}"
             self.samples.append((array, entry, key, patient))
+
+
+def _window_warnings(readings: _Readings, options: ReadOptions, name: str) -> list[str]:
+    """What a CT window (``--window``) did that its user may not know: read DICOM images of
+    another kind (DX, MR) as if their values were Hounsfield units, and left PNG/JPEG
+    pictures among them as saved (a trial's mixed folder trained without a word: its DX
+    images came out almost white, its PNGs unchanged)."""
+    if options.window is None:
+        return []
+    out = []
+    if readings.windowed_not_ct:
+        first, _ = readings.windowed_not_ct[0]
+        kinds = ", ".join(sorted({kind for _, kind in readings.windowed_not_ct}))
+        n = len(readings.windowed_not_ct)
+        out.append(f"{name}: {n} DICOM file{'s are' if n > 1 else ' is'} {kinds}, not CT "
+                   f"(first: {first}), yet read through the CT window (--window), as if "
+                   "their values were Hounsfield units: they are not, and such images come "
+                   "out nearly white or black; drop --window, or keep only CT images in "
+                   "--data")  # fmt: skip
+    pictures = readings.formats.get("png", 0) + readings.formats.get("jpeg", 0)
+    if pictures and pictures < sum(readings.formats.values()):
+        out.append(f"{name}: the CT window (--window) applies to the DICOM and NIfTI images "
+                   f"only; its {pictures} PNG/JPEG picture{'s are' if pictures > 1 else ' is'} "
+                   "read as saved, on another scale: export them from their DICOM originals, "
+                   "or train on one kind")  # fmt: skip
+    return out
 
 
 def read_all(
@@ -143,6 +173,7 @@ def read_all(
     shortcut = colour_follows_classes([(a.shape[0], e.label) for a, e, _, _ in readings.samples])
     n_channels = _channel_count(root, found, channels, shortcut)
     dataset = _dataset_of(readings, entries, class_list, options, n_channels, root.name)
+    dataset.warnings += _window_warnings(readings, options, root.name)
     if shortcut and channels is not None:  # converted as asked: the shortcut is still there
         how = STAYS_GREY if channels == 3 else KEEPS_ITS_OWN
         dataset.warnings.append(f"{root.name}: {shortcut}; converted to --channels {channels} "
