@@ -315,16 +315,18 @@ def _class_list(
             raise ConfigError(f"classes must be at least two distinct names, got {class_list}")
         unknown = sorted(set(labels) - set(class_list))
         if unknown:
+            named = ", ".join(map(repr, class_list))  # (a trial read a Python list's repr)
             close = difflib.get_close_matches(unknown[0], class_list, n=1, cutoff=0.7)
             if close:  # a class name misspelt, not the data (a trial: 'nodlue' for 'nodule')
                 raise DataError(
-                    f"label {unknown[0]!r} in {root} is not one of classes {class_list}: the "
-                    f"class name {close[0]!r} looks like a misspelling of it; correct the class "
-                    "names (--class-names; classes= in Python)"
+                    f"label {unknown[0]!r} in {root} is not one of the classes named ({named}): "
+                    f"the class name {close[0]!r} looks like a misspelling of it; correct the "
+                    "class names (--class-names; classes= in Python)"
                 )
             raise DataError(
-                f"label {unknown[0]!r} in {root} is not one of classes {class_list}: add it to "
-                "classes or remove those images"
+                f"label {unknown[0]!r} in {root} is not one of the classes named ({named}): "
+                "add it to the class names (--class-names; classes= in Python) or remove those "
+                "images"
             )
         return class_list
     class_list = sort_labels(labels)
