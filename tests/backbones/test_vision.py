@@ -189,11 +189,26 @@ def test_other_mismatches_are_refused_naming_the_keys(tmp_path):
     assert str(err.value) == (
         f"weights file deep.pth does not fit {TIMM}: unexpected blocks.2.norm1.weight, "
         "blocks.2.norm1.bias, blocks.2.attn.qkv.weight ...; build the backbone with the "
-        "options the checkpoint was trained with (depth, width, patch size)"
+        "options the checkpoint was trained with (--backbone-options depth=..,embed_dim=..,"
+        "patch_size=..; backbone_options= in Python), or give --weights a checkpoint of this "
+        "backbone"
     )
     torch.save(tiny(embed_dim=96, num_heads=3).state_dict(), tmp_path / "narrow.pth")
     with pytest.raises(DataError, match=r"shape cls_token \(1, 1, 96\) vs \(1, 1, 192\), "):
         tiny(weights=tmp_path / "narrow.pth")
+    # a trial gave a medadapt base's own weights as --weights
+    from safetensors.torch import save_file
+
+    (tmp_path / "base").mkdir()
+    save_file(tiny(depth=3).state_dict(), tmp_path / "base" / "model.safetensors")
+    (tmp_path / "base" / "model.json").write_text("{}")
+    with pytest.raises(DataError) as err:
+        tiny(depth=2, weights=tmp_path / "base" / "model.safetensors")
+    assert str(err.value) == (
+        "weights file model.safetensors is a medadapt base model's (model.json beside it), not "
+        f"a backbone checkpoint: pass its folder as --base to adapt it (adapt --base "
+        f"{tmp_path / 'base'}), or give --weights a pretrained backbone's file"
+    )
 
 
 def test_unusable_weight_files(tmp_path):

@@ -132,9 +132,17 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> list[str]:
             )
             if keys
         ]
+        if (Path(path).parent / "model.json").is_file():  # a trial's: medadapt's own base
+            raise DataError(
+                f"weights file {name} is a medadapt base model's (model.json beside it), not a "
+                f"backbone checkpoint: pass its folder as --base to adapt it (adapt --base "
+                f"{Path(path).parent}), or give --weights a pretrained backbone's file"
+            )
         raise DataError(
             f"weights file {name} does not fit {_spec(model)}: {'; '.join(parts)}; build the "
-            "backbone with the options the checkpoint was trained with (depth, width, patch size)"
+            "backbone with the options the checkpoint was trained with (--backbone-options "
+            "depth=..,embed_dim=..,patch_size=..; backbone_options= in Python), or give "
+            "--weights a checkpoint of this backbone"
         )
     model.load_state_dict(state, strict=False)
     for note in notes:
