@@ -299,3 +299,26 @@ def test_a_ct_window_said_where_it_reads_other_kinds_or_leaves_pictures_as_saved
     ]
     assert not [w for w in load_images(tmp_path / "cases.csv", image_size=32).warnings
                 if "(--window)" in w]  # fmt: skip
+
+
+def test_a_folder_of_pictures_beside_dicom_files_with_patients_says_the_others_have_none(
+    tmp_path, capsys
+):
+    """A trial's folder of 80 PNGs and 6 DICOM files with a PatientID trained without the
+    "names no patient" note that the PNGs alone had: 80 images each counted as a patient."""
+    for c, (label, level) in enumerate((("normal", 60), ("mass", 200))):
+        for i in range(8):
+            noise = np.random.default_rng(c * 50 + i).integers(0, 40, (32, 32))
+            write_picture(tmp_path / "cases" / label / f"{i}.png",
+                          (noise + level - 20 + i).astype(np.uint8))  # fmt: skip
+        write_dicom(tmp_path / "cases" / label / "x.dcm", _slice(1100 + 1400 * c, seed=c),
+                    modality="DX", patient=f"P{c}")  # fmt: skip
+    capsys.readouterr()
+    assert run("train-base", "--data", str(tmp_path / "cases"), *TINY, "--epochs", "1",
+               "--out", str(tmp_path / "b")) == 0  # fmt: skip
+    assert (
+        "note: 16 of the 18 images of --data name no patient (no patient column, no DICOM "
+        "PatientID): each was counted as a patient of its own (a patient's several images may "
+        "have fallen on both sides of the split, and narrowed the intervals); list them all in "
+        "a path CSV with a patient column (--id-column)"
+    ) in _said(capsys)

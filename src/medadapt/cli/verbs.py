@@ -195,6 +195,14 @@ def _train_base(**values: Any) -> None:
             "split, and narrowed the intervals); where patients have several, list them in a "
             "path CSV with a patient column (--id-column)"
         )
+    elif summary.get("unnamed_patient_samples"):
+        n, of = summary["unnamed_patient_samples"], summary["n_read"]
+        noted(
+            f"{n} of the {of} {modality.noun} of --data name no patient (no patient column, no "
+            f"DICOM PatientID): each was counted as a patient of its own (a patient's several "
+            f"{modality.noun} may have fallen on both sides of the split, and narrowed the "
+            "intervals); list them all in a path CSV with a patient column (--id-column)"
+        )
     if "backbone" in summary and getattr(options, "weights", None) is None:  # a trial read
         noted(  # "vit_tiny_patch16_224" as a pretrained network; none is downloaded
             f"the {summary['backbone']} backbone started from random weights (no --weights): "

@@ -324,6 +324,12 @@ class Modality(ABC):
         patient of its own (False where the modality cannot tell)."""
         return False
 
+    def unnamed_patient_samples(self, samples: Samples) -> int:
+        """How many of ``samples`` name no patient, each counted as a patient of its own (0
+        where the modality cannot tell): some only where a folder mixes DICOM files that
+        carry a PatientID with pictures that carry none."""
+        return 0
+
     def patients_fix(self, column: str) -> str:
         """How to give ``--data`` the patients of recorded patient column ``column``."""
         return f"to count patients, add column {column!r} (each sample's patient) to --data"

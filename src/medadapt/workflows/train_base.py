@@ -125,6 +125,10 @@ def train_base_job(
         "skipped_files": skipped,
         "feature_cache": base.training.get("feature_cache"),
         "patients_unnamed": modality.patients_unnamed(samples),  # each sample its own patient
+        # some of them (pictures beside DICOM files with a PatientID): a trial's mixed folder
+        # had no note where 80 of its 86 images were each counted as a patient
+        "unnamed_patient_samples": modality.unnamed_patient_samples(samples),
+        "n_read": len(samples),
         **modality.describe_base(schema, base),
         # small cells masked, as evaluate's and the study's are (a trial's base.json held
         # "n 6, n_positive 1" for one site)

@@ -580,11 +580,14 @@ class ImageModality(Modality):
 
     def patients_unnamed(self, samples: ImageSamples) -> bool:
         """No patient column, and no DICOM PatientID: each image file is its own patient."""
+        return bool(len(samples)) and self.unnamed_patient_samples(samples) == len(samples)
+
+    def unnamed_patient_samples(self, samples: ImageSamples) -> int:
         if self.patient_column(samples):
-            return False
+            return 0
         dataset = samples.dataset
         files = dataset.paths if dataset.paths else [str(i) for i in range(len(dataset))]
-        return [str(p) for p in dataset.patients()] == [str(f) for f in files]
+        return sum(str(p) == str(f) for p, f in zip(dataset.patients(), files, strict=True))
 
     def patients_fix(self, column: str) -> str:
         return (
