@@ -347,9 +347,14 @@ class Modality(ABC):
         noun = self.noun
         sides = (f"a patient's {noun} may fall on both sides of the split (flattering the "
                  "held-out figures) and " if split else "")  # fmt: skip
+        # which ones, where split: a trial's adapt counted "8 of these 44 images" seen by the
+        # base, then "each of the 41 images" (those trained and tested on) without saying so
+        these = (
+            f"{len(samples)} {noun} trained and tested on" if split else f"{len(samples)} {noun}"
+        )
         return [
             f"{whose} was trained with its {noun} grouped by patient (column {column!r}), but "
-            f"--data names no patient: each of the {len(samples)} {noun} is counted as an "
+            f"--data names no patient: each of the {these} is counted as an "
             f"independent patient, so {sides}the 95% intervals may be too narrow where a "
             f"patient has several {noun}; {self.patients_fix(column)}"
         ]
