@@ -135,6 +135,12 @@ def test_the_legend_explains_only_the_columns_shown():
         "predictions shifted to the outcome rate of the site's own training patients."
     )
     assert "local: an adapter trained at the site" in legend(config)
+    # a measured outcome's recalibration is a mean shift (a trial's legend and card said
+    # "the outcome rate" of a diabetes progression score)
+    assert legend(config, ["federated", "personalised"], "regression").endswith(
+        "recalibrated: the shared adapter's predictions shifted so that their mean is the "
+        "mean outcome of the site's own training patients."
+    )
 
 
 def test_a_round_panel_without_any_site_s_figure_says_so_without_a_matplotlib_warning():

@@ -684,7 +684,8 @@ def _print(results: dict[str, Any], out: Path) -> None:
                     for name, site in scored_sites(results).items()]  # fmt: skip
             print_table(f"{title}{part}", ["site", "n", *(label for _, label in columns)], rows)
 
-    stdout.print(legend(results["config"], [key for key, _label in shown]), markup=False,
+    stdout.print(legend(results["config"], [key for key, _label in shown], results.get("task")),
+                 markup=False,
                  highlight=False)  # fmt: skip
     for line in run_lines(results):  # the outcome, the base, each site's patients
         stdout.print(line, markup=False, highlight=False)

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from medadapt.evaluate.report.formatting import METRIC_LABELS
-from medadapt.federated.config import PERSONAL_LABELS, PERSONAL_MEANINGS
+from medadapt.federated.config import PERSONAL_LABELS, personal_meaning
 
 SHOWN = ("accuracy", "auroc", "balanced_accuracy")
 SHOWN_MEASURED = ("mae", "rmse", "r2")  # a regression's sites send these instead
@@ -39,14 +39,14 @@ MEANINGS = {"federated": "shared: the federated adapter",
             "base": "base: no adapter"}  # fmt: skip
 
 
-def legend(config: dict[str, Any], shown: list[str] | None = None) -> str:
+def legend(config: dict[str, Any], shown: list[str] | None = None, task: str | None = None) -> str:
     """What each compared model is, in one sentence (the terminal's and the report's);
     ``shown``: the columns a table has (a deployment's server has no local or pooled)."""
     shown = shown if shown is not None else [key for key, _label in COLUMNS]
     parts = [MEANINGS[key] for key in MEANINGS if key in shown]
     personalise = config.get("personalise", "none")
     if personalise in PERSONAL_LABELS and "personalised" in shown:
-        parts.append(f"{PERSONAL_LABELS[personalise]}: {PERSONAL_MEANINGS[personalise]}")
+        parts.append(f"{PERSONAL_LABELS[personalise]}: {personal_meaning(personalise, task)}")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 

@@ -23,6 +23,17 @@ PERSONAL_MEANINGS = {
     "recalibrate": "the shared adapter's predictions shifted to the outcome rate of the "
     "site's own training patients",
 }
+
+
+def personal_meaning(personalise: str, task: str | None) -> str:
+    """:data:`PERSONAL_MEANINGS`, a measured outcome's recalibration said as the mean shift it
+    is (a trial's regression legend and card read "the outcome rate")."""
+    if personalise == "recalibrate" and task == "regression":
+        return ("the shared adapter's predictions shifted so that their mean is the mean "
+                "outcome of the site's own training patients")  # fmt: skip
+    return PERSONAL_MEANINGS[personalise]
+
+
 ON_SITE_ERROR = ("stop", "continue")
 
 

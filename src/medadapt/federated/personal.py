@@ -19,7 +19,7 @@ import torch
 
 from medadapt.errors import ConfigError
 from medadapt.evaluate.recalibration import fit_in_the_large
-from medadapt.federated.config import PERSONAL_MEANINGS, FederatedRun
+from medadapt.federated.config import FederatedRun, personal_meaning
 from medadapt.federated.local import LocalTraining, Trainable, train_locally
 from medadapt.federated.records import adapter_record
 from medadapt.federated.sites import SiteData
@@ -129,7 +129,7 @@ def keep_at_site(folder: Path, run: FederatedRun, data: SiteData, trained: Train
         wanted.append((SHARED_FOLDER, trained.adapter, trained.weights(), kept.shared,
                        {}, kept.versus_base))  # fmt: skip
     if personalised is not None:
-        meaning = PERSONAL_MEANINGS[run.personalise]
+        meaning = personal_meaning(run.personalise, data.modality.task(data.base.schema))
         extra = {"personalised": {"site": kept.site, "meaning": meaning, **personalised.details}}
         where = PERSONAL_FOLDER if with_shared else "."  # alone: the folder is the adapter
         name = personal_name(trained.adapter, kept.site, run.personalise)

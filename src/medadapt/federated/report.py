@@ -69,7 +69,8 @@ def federated_report(results: dict[str, Any]) -> Report:
     )
     shown = [key for key, _label in shown_columns(results)]
     report.summary(run_lines(results), heading="This run")
-    report.summary(verdict_lines(results) + summary_lines(results) + [legend(config, shown)]
+    said = legend(config, shown, results.get("task"))
+    report.summary(verdict_lines(results) + summary_lines(results) + [said]
                    + kept_lines(results))  # fmt: skip
     if results["failures"]:
         report.warnings(
