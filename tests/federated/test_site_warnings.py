@@ -406,3 +406,21 @@ def test_a_site_names_its_patients_only_where_an_id_column_or_patient_id_does():
     without = TableSchema.infer(rows.drop(columns="pid"), label="y")
     assert named(TableSamples(rows, with_ids), "tabular")
     assert not named(TableSamples(rows.drop(columns="pid"), without), "tabular")
+
+
+def test_a_site_with_too_few_of_one_outcome_is_said_whatever_the_accuracies():
+    """A trial's Switzerland: 37 held-out patients, 2 negative; the base alone (0.892, below
+    the no-information rate 0.946) was said to say little, the shared adapter (0.973: one
+    patient better than calling everyone positive) was not."""
+    from medadapt.federated.figure_warnings import no_information_lines
+
+    site = {"n_train": 80, "n_test": 37,
+            "federated": {"n": 37, "n_positive": 35, "accuracy": 36 / 37},
+            "base": {"n": 37, "n_positive": 35, "accuracy": 36 / 37}}  # fmt: skip
+    assert no_information_lines({"sites": {"Switzerland": site}}) == [
+        "At Switzerland, only 2 of the 37 held-out patients are negative: too few for an "
+        "AUROC or balanced accuracy, and every model's accuracy there mostly reflects how "
+        "common the positive outcome is; the figures there say little."
+    ]
+    balanced = {"n": 37, "n_positive": 20, "accuracy": 0.9}
+    assert no_information_lines({"sites": {"A": {"federated": balanced}}}) == []
