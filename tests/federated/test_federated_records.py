@@ -187,3 +187,32 @@ def test_a_site_s_result_too_good_to_be_true_is_a_note_of_the_adapter():
     }
     one_site = _too_good_at_sites({"auroc": 0.995, "notes": {}}, None, "patient")
     assert one_site["notes"]["too_good"].startswith("AUROC 0.995: too good to be true")
+
+
+def test_a_site_s_small_share_of_a_federated_adapter_is_said_as_such_on_its_card():
+    """A trial's card of a recalibrated adapter read "Trained on 39 rows (fewer than 100)"
+    of an adapter trained at every site, then recalibrated at East on its 39 rows."""
+    from medadapt.registry.card import _data_limitations
+
+    data = {"n_train": 39, "n_test": 18, "site": "East", "unit": "rows"}
+    personal = {"site": "East", "how": "recalibrate"}
+    assert _data_limitations(data, ["South", "East"], personal)[0] == (
+        "Personalised (recalibrate) at East on its 39 rows (fewer than 100), from the shared "
+        "adapter trained federatedly at sites South, East: that step's estimates are "
+        "uncertain, and its figures rest on this site's few test cases."
+    )
+    assert _data_limitations(data, ["South", "East"])[0] == (
+        "The shared adapter, trained federatedly at sites South, East; East's own training "
+        "rows were 39 (fewer than 100), and its figures here rest on this site's few test "
+        "cases."
+    )
+    assert _data_limitations(data)[0].startswith("Trained on 39 rows (fewer than 100)")
+
+
+def test_a_site_s_figures_record_patients_only_where_some_have_several_rows():
+    """The wire carries n_patients = n where no id column groups rows; a trial's card then
+    read "test patients (their rows resampled together) | 18" of 18 unnamed rows."""
+    from medadapt.federated.records import _defined
+
+    assert "n_patients" not in _defined({"n": 18.0, "n_patients": 18.0, "mae": 40.0})
+    assert _defined({"n": 18.0, "n_patients": 12.0})["n_patients"] == 12.0

@@ -332,4 +332,8 @@ def _defined(metrics: dict[str, Any] | None) -> dict[str, Any]:
         low, high = defined.get(f"{key}_low"), defined.get(f"{key}_high")
         if low is not None and high is not None:
             out[f"{key}_ci"] = [low, high]
+    if out.get("n_patients") is not None and out.get("n_patients") == out.get("n"):
+        # the wire's count where no patient has several rows: recorded as adapt records it
+        # (none), not as "test patients (their rows resampled together)" (a trial's card)
+        del out["n_patients"]
     return out

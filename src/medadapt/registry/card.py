@@ -81,7 +81,11 @@ def _int(value: Any) -> int | None:
 def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     """Plain-language limitations derived from the data summary and the metrics."""
     return [
-        *_data_limitations(summary["data_summary"]),
+        *_data_limitations(
+            summary["data_summary"],
+            summary.get("federated_sites") or [],
+            summary.get("personalised") or {},
+        ),
         *_test_set_limitations(summary["data_summary"]),
         *_metric_limitations(summary["metrics"], metrics, by_site=site_metrics(summary)),
         *summary["limitations"],
@@ -90,8 +94,11 @@ def limitations(summary: dict[str, Any], metrics: list[Metric]) -> list[str]:
     ]
 
 
-def _data_limitations(data: dict[str, Any]) -> list[str]:
-    """What the training-data summary (or its absence) limits: size, balance, population."""
+def _data_limitations(
+    data: dict[str, Any], sites: list[str] = (), personalised: dict[str, Any] | None = None
+) -> list[str]:
+    """What the training-data summary (or its absence) limits: size, balance, population
+    (``sites``: a federated adapter's; ``personalised``: a site's own step after them)."""
     out: list[str] = []
     n_train = _int(data.get("n_train"))
     if not data:
@@ -99,6 +106,8 @@ def _data_limitations(data: dict[str, Any]) -> list[str]:
             "No training-data summary was recorded: the size, balance and origin of the "
             "training data are unknown."
         )
+    elif n_train is not None and n_train < SMALL_N and sites and data.get("site"):
+        out.append(_federated_site_words(data, n_train, sites, personalised or {}))
     elif n_train is not None and n_train < SMALL_N:
         out.append(
             f"Trained on {n_train} {recorded_unit(data)} (fewer than {SMALL_N}): performance "
@@ -166,6 +175,24 @@ def _test_set_limitations(data: dict[str, Any]) -> list[str]:
         f"{tested} too few for a precise {listed}; read the intervals of those estimates, not "
         "the single values."
     ]
+
+
+def _federated_site_words(
+    data: dict[str, Any], n_train: int, sites: list[str], personalised: dict[str, Any]
+) -> str:
+    """A federated adapter kept at a site counts that site's rows only (a trial's card read
+    "Trained on 39 rows" of an adapter trained at every site, then recalibrated at one)."""
+    unit, site = recorded_unit(data), data["site"]
+    every = f"trained federatedly at sites {', '.join(sites)}"
+    if personalised:
+        how = personalised.get("how") or "personalised"
+        return (f"Personalised ({how}) at {site} on its {n_train} {unit} (fewer than "
+                f"{SMALL_N}), from the shared adapter {every}: that step's estimates are "
+                "uncertain, and its figures rest on this site's few test cases.")  # fmt: skip
+    return (
+        f"The shared adapter, {every}; {site}'s own training {unit} were {n_train} (fewer "
+        f"than {SMALL_N}), and its figures here rest on this site's few test cases."
+    )
 
 
 def _rarest_class(data: dict[str, Any], n_train: int | None) -> tuple[str, int] | None:

@@ -220,6 +220,11 @@ def summaries(manifest: dict[str, Any]) -> dict[str, Any]:
         "limitations": [str(x) for x in limitations] if isinstance(limitations, list) else [],
         # a federated adapter's own figures at each site (the metrics are their means)
         "by_site": _dict(_dict(record.extra.get("federated")).get("by_site")),
+        # how a federated adapter kept at a site was made: its sites, and its own step there
+        "federated_sites": [
+            str(s) for s in _dict(record.extra.get("federated")).get("sites") or []
+        ],
+        "personalised": _dict(record.extra.get("personalised")),
     }
 
 
