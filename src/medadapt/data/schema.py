@@ -1190,11 +1190,12 @@ def _absent_fix(renamed: bool, unmatched: Sequence[str]) -> str:
     >>> from medadapt.data.option_words import command_flags
     >>> with command_flags(["--data", "--server"]):  # federate client: no such flag
     ...     _absent_fix(True, []), _absent_fix(True, ["ca", "slope"]), _absent_fix(False, ["ca"])
-    ('rename the columns', "rename the columns; add the others, 'ca', 'slope', as empty \
-columns (read as not measured for every row)", "add 'ca' as an empty column (read as not \
-measured for every row)")
+    ('rename the columns in --data', "rename the columns in --data; add the others, 'ca', \
+'slope', as empty columns (read as not measured for every row)", "add 'ca' as an empty column \
+(read as not measured for every row)")
     """
-    fixes = ["rename the columns"] if renamed else []
+    where = " in --data" if takes("--data") else ""  # (a trial's client named no flag)
+    fixes = [f"rename the columns{where}"] if renamed else []
     if unmatched:
         named = ", ".join(map(repr, unmatched))
         column = "an empty column" if len(unmatched) == 1 else "empty columns"
