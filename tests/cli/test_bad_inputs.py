@@ -807,6 +807,13 @@ CASES = [
          "--data", "{heart}", "--label", "num", "--positive-class", "1", *GROUPS,
          "--base-groups", "Clevland", "--out", "{tmp}/f", flag="--base-groups",
          says="--base-groups: group(s) 'Clevland' not found in column 'dataset'"),
+    case("federate: --base names the base's model.json", "federate", "simulate", *TABLE,
+         *GROUPS, "--base", "{base}/model.json", "--out", "{tmp}/f", flag="--base",
+         says="is a file, not a base model's folder: pass its folder, --base "),
+    case("adapt: --base names a CSV", "adapt", "--base", "{heart}", "--data", "{heart}",
+         "--group-column", "dataset", "--group", VA, "--out", "{tmp}/a",
+         flag="--base", says="is a file, not a base model's folder: point --base at a "
+         "directory written by 'medadapt train-base'"),
     case("federate certificates: --out is a file", "federate", "certificates", "--out",
          "{tmp}/f", flag="--out", says="is a file", existing={"f": "mine"}),
     case("federate client: --server without a port", "federate", "client", "--server",

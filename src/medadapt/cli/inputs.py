@@ -229,6 +229,10 @@ def base_kind(base: Path) -> str:
             f"--base {base} does not exist; check the path (a base model is the folder "
             "'medadapt train-base --out' wrote: train one first)"
         )
+    if base.is_file():  # a trial's --base base/model.json: "holds no model.json"
+        folder = f"pass its folder, --base {base.parent}" if base.name == "model.json" else (
+            "point --base at a directory written by 'medadapt train-base'")  # fmt: skip
+        raise DataError(f"--base {base} is a file, not a base model's folder: {folder}")
     if not manifest.is_file():
         from medadapt.modalities.bundle import base_folder_hint  # torch: on this error only
 
