@@ -156,8 +156,10 @@ class Joining:
             return "the join round ended unsettled: start this run again"
         present = f" (joined: {', '.join(joined)})" if joined else " (none joined)"
         silent = sum(node in online for node in self.pending.values())
-        reading = (f"; {silent} connected client{'s' if silent != 1 else ''} had not said "
-                   "which site it is yet (still reading its data?)" if silent else "")  # fmt: skip
+        client, it, its = ("client", "it is", "its") if silent == 1 else (
+            "clients", "they are", "their")  # fmt: skip
+        reading = (f"; {silent} connected {client} had not said which site {it} yet (still "
+                   f"reading {its} data?)" if silent else "")  # fmt: skip
         if self.run.data is not None:  # a simulation: every site's node was started here
             return (
                 f"{_listed(missing)} did not answer within {self.run.join_timeout:g} s"
