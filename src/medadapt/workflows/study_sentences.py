@@ -334,6 +334,11 @@ def plateau_sentence(
         )
     share = plateau.get("tolerance_share")
     of_it = f" ({share:.0%} of that best)" if share else ""  # not a training size
+    if metric == "brier" and not share:  # (a trial read "within 0.00375" beside figures far
+        # smaller, with nothing to say what the tolerance measured against)
+        uninformed = plateau["tolerance"] / BRIER_WORTH_SHARE
+        of_it = (f" ({BRIER_WORTH_SHARE:.0%} of the {uninformed:.3g} scored by giving every "
+                 "patient the group's share of each outcome)")  # fmt: skip
     text = (
         f"The {label(adapter)} gets within {plateau['tolerance']:.3g} of its best {name}{of_it} "
         "from "
