@@ -527,6 +527,26 @@ def test_the_ece_interval_is_recentred_so_that_it_holds_the_estimate():
     assert "ece" not in many["notes"]
 
 
+def test_a_calibration_error_on_few_patients_has_no_interval_and_says_why():
+    """A trial's 12 patients read "ECE 0.014 (0.013-0.016)": ten bins of one or two patients,
+    and the resamples' spread, re-centred, looked precise."""
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, 30)
+    y = (rng.uniform(size=30) < p).astype(int)
+    y[:5], y[5:10] = 1, 0  # both classes
+    few = binary_metrics(y, p, n_boot=200)
+    assert few["ece"] == pytest.approx(expected_calibration_error(y, p))
+    assert few["ece_ci"] is None
+    assert few["notes"]["ece"] == (
+        "no interval: a calibration error over 10 probability bins on 30 patients (fewer than "
+        "50) rests on one or two a bin; read the calibration slope instead, where reported"
+    )
+    proba = rng.dirichlet(np.ones(3), 30)
+    labels = np.array([rng.choice(3, p=row) for row in proba])
+    several = multiclass_metrics(labels, proba, n_boot=200)
+    assert several["ece_ci"] is None and several["notes"]["ece"].startswith("no interval: ")
+
+
 def test_an_estimate_outside_its_own_interval_says_why_the_interval_is_shifted():
     """What is left of the note (ECE's interval is re-centred): a biased bootstrap of another
     metric, named in words."""

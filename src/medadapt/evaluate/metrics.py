@@ -546,6 +546,20 @@ def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray, n_bins: i
     return float(bs.weighted_ece(weights, y_true.astype(float), y_prob, n_bins)[0])
 
 
+ECE_INTERVAL_MIN = 50
+"""Below this many patients (or images) the binned calibration error gets no interval: its 10
+bins hold one or two each, and the resamples' spread, re-centred, can look precise (a
+trial's 12 patients: 0.013-0.016)."""
+
+
+def ece_interval_note(everyone: int, counted: str) -> str:
+    """Why a calibration error has no interval (fewer than :data:`ECE_INTERVAL_MIN`)."""
+    on = plural(everyone, counted)
+    return (f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
+            f"{ECE_INTERVAL_MIN}) rests on one or two a bin; read the calibration slope "
+            "instead, where reported")  # fmt: skip
+
+
 def _ece_with_interval(
     W: np.ndarray, correct: np.ndarray, confidence: np.ndarray
 ) -> tuple[float, list[float] | None]:
@@ -909,7 +923,9 @@ def binary_metrics(
             _too_few(neg_count, what, everyone, min_per_class, counted))  # fmt: skip
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
     ece, ece_ci = _ece_with_interval(W, y.astype(float), p)
-    put("ece", ece, None, interval=ece_ci)
+    few_bins = everyone < ECE_INTERVAL_MIN
+    put("ece", ece, None, interval=None if few_bins else ece_ci,
+        note=ece_interval_note(everyone, counted) if few_bins else None)  # fmt: skip
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
@@ -991,6 +1007,8 @@ def multiclass_metrics(
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
     out["ece"], out["ece_ci"] = _ece_with_interval(W, hit, confidence)
+    if everyone < ECE_INTERVAL_MIN:
+        out["ece_ci"], notes["ece"] = None, ece_interval_note(everyone, counted)
     one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters), judged=not few)
     if one_class:
         notes[ONE_CLASS] = one_class
