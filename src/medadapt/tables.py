@@ -216,6 +216,7 @@ def adapt(
                          "(the base model then reads {it} as missing)")  # fmt: skip
     _warn_about_values(schema, samples)
     _warn_about_adapter_rows(schema, samples)
+    _warn_about_base_rows(base, samples)
     result = fitting.adapt(
         _modality(), base, samples, method=method, name=name, into=into,
         train_config=train_config, seed=seed, on_epoch=on_epoch, method_options=options,
@@ -563,6 +564,20 @@ def _warn_about_size(schema: TableSchema, samples: TableSamples) -> None:
     note = new_model_note(counts, len(schema.features), "rows", adapt="ma.adapt")
     if note is not None:
         warnings.warn(note, UserWarning, stacklevel=3)
+
+
+def _warn_about_base_rows(base: BaseModel, samples: TableSamples) -> None:
+    """That rows of ``frame`` trained the base model (by content, from its recorded hashes),
+    as the command line's adapt counts them (a trial adapted on the base's own training rows
+    without a word: an adapter learns little there, and any figure on them is in-sample)."""
+    seen = int(_trained_rows(samples, _base_rows(base)).sum())
+    if seen:
+        warnings.warn(
+            f"the base model trained on {seen} of the {len(samples)} rows of frame (by "
+            "content): an adapter learns little from rows the base already fitted, and any "
+            "figure on them is in-sample; adapt on other patients' rows",
+            UserWarning, stacklevel=3,
+        )  # fmt: skip
 
 
 def _warn_about_adapter_rows(schema: TableSchema, samples: TableSamples) -> None:

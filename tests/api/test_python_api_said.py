@@ -92,6 +92,21 @@ def test_adapt_says_how_many_rows_without_a_label_it_left_out(trained, va):
         warnings.simplefilter("always")
         ma.adapt(base, va, method="lora", name="va", train_config=QUICK)
     assert not _said(caught, "no value in label column")
+    assert not _said(caught, "the base model trained on")  # VA's rows never trained it
+
+
+def test_adapt_says_how_many_rows_trained_the_base_already(trained, source):
+    """A trial adapted on the base's own training rows without a word (the command line
+    counts them: "the base model trained on 8 of these 44 rows")."""
+    base, _ = trained
+    cleveland = source[(source["dataset"] == "Cleveland") & source["num"].notna()]
+    with pytest.warns(UserWarning) as caught:
+        ma.adapt(base, cleveland, method="lora", name="c", train_config=QUICK)
+    assert _said(caught, "the base model trained on") == [
+        f"the base model trained on {len(cleveland)} of the {len(cleveland)} rows of frame (by "
+        "content): an adapter learns little from rows the base already fitted, and any figure "
+        "on them is in-sample; adapt on other patients' rows"
+    ]
 
 
 def test_rows_without_a_label_are_said_in_the_command_lines_words():
