@@ -315,7 +315,9 @@ def test_a_folder_of_pictures_beside_dicom_files_with_patients_says_the_others_h
                     modality="DX", patient=f"P{c}")  # fmt: skip
     capsys.readouterr()
     assert run("train-base", "--data", str(tmp_path / "cases"), *TINY, "--epochs", "1",
-               "--out", str(tmp_path / "b")) == 0  # fmt: skip
+               "--out", str(tmp_path / "b"), "--json", str(tmp_path / "b.json")) == 0  # fmt: skip
+    tested = json.loads((tmp_path / "b.json").read_text())["test"]["overall"]
+    assert "one_sample_per_patient" not in tested  # a file stands in for most patients
     assert (
         "note: 16 of the 18 images of --data name no patient (no patient column, no DICOM "
         "PatientID): each was counted as a patient of its own (a patient's several images may "

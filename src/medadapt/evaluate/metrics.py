@@ -470,21 +470,20 @@ def resampled_together(metrics: dict[str, Any], noun: str = "rows") -> str | Non
 
 
 ONE_PER_PATIENT = "one_sample_per_patient"
-"""The key recorded with the metrics when the samples named their patients (a patient
-column) and each patient had one: the intervals then resample patients, said so, not "each
-row is taken as one patient" (a review: a report said it of a base that names its patients).
-A word, never a number: the registry shows numbers beside the metrics."""
+"""The key recorded with the metrics when the samples named every patient (a patient column,
+a DICOM PatientID) and each patient had one: the intervals then resample patients, said so,
+not "each row is taken as one patient" (a review: a report said it of a base that names its
+patients). Set by :func:`medadapt.workflows.scoring.score_samples`, which knows whether the
+patients were named (an image's own file stands in for an unnamed one). A word, never a
+number: the registry shows numbers beside the metrics."""
 
 
 def _weights(out: dict[str, Any], n: int, n_boot: int, seed: int,
-             clusters: np.ndarray | None, patients: Any) -> np.ndarray:  # fmt: skip
+             clusters: np.ndarray | None) -> np.ndarray:  # fmt: skip
     """The bootstrap's resample weights, drawing whole patients where ``clusters`` name them
-    (then ``out["n_patients"]`` counts them: 60 test rows may be 12 patients; where
-    ``patients`` named one each, ``out[ONE_PER_PATIENT]`` says so)."""
+    (then ``out["n_patients"]`` counts them: 60 test rows may be 12 patients)."""
     if clusters is not None:
         out["n_patients"] = int(clusters.max()) + 1
-    elif patients is not None:
-        out[ONE_PER_PATIENT] = "yes"
     return bs.resample_weights(n, n_boot, seed, clusters)
 
 
@@ -889,7 +888,7 @@ def binary_metrics(
     }
     notes: dict[str, str] = {}
     put = _recorder(out, notes)
-    W = _weights(out, n, n_boot, seed, clusters, patients)
+    W = _weights(out, n, n_boot, seed, clusters)
     counted = counted_unit(unit, clusters)
     pos_count, neg_count = count_units(y == 1, clusters), count_units(y == 0, clusters)
     both = min(pos_count, neg_count) >= min_per_class
@@ -974,7 +973,7 @@ def multiclass_metrics(
         return small
     out: dict[str, Any] = {"n": n, "class_counts": counts.tolist()}
     notes: dict[str, str] = {}
-    W = _weights(out, n, n_boot, seed, clusters, patients)
+    W = _weights(out, n, n_boot, seed, clusters)
     onehot = np.eye(k)[y]
     counted = counted_unit(unit, clusters)
     members = np.array([count_units(y == c, clusters) for c in range(k)])
@@ -1059,7 +1058,7 @@ def regression_metrics(
         return _too_small("regression", n, unit, None if clusters is None else everyone)
     out: dict[str, Any] = {"n": n, "mean_target": float(y.mean())}
     notes: dict[str, str] = {}
-    W = _weights(out, n, n_boot, seed, clusters, patients)
+    W = _weights(out, n, n_boot, seed, clusters)
     error = y - f
     out["mae"] = float(skm.mean_absolute_error(y, f))
     out["mae_ci"] = _interval(bs.weighted_mean(W, np.abs(error)))

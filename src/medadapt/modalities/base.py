@@ -324,6 +324,11 @@ class Modality(ABC):
         patient of its own (False where the modality cannot tell)."""
         return False
 
+    def names_every_patient(self, samples: Samples) -> bool:
+        """Whether every sample of ``samples`` names its patient (a patient column's value, a
+        DICOM PatientID): False where any stands in for its own patient, or none is named."""
+        return False
+
     def unnamed_patient_samples(self, samples: Samples) -> int:
         """How many of ``samples`` name no patient, each counted as a patient of its own (0
         where the modality cannot tell): some only where a folder mixes DICOM files that

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.metrics import headline_metric
+from medadapt.evaluate.metrics import ONE_PER_PATIENT, headline_metric
 from medadapt.evaluate.scoring import score, task_of
 from medadapt.modalities.base import Modality, Samples
 from medadapt.train.fitting import predict
@@ -61,7 +61,7 @@ def score_samples(
     """Metrics of given ``scores`` (as :func:`medadapt.train.fitting.predict` returns); a row
     per class for a modality that lists them, and for every outcome of several classes."""
     task = task_for(modality, schema, classes)
-    return score(
+    result = score(
         task,
         samples.labels,
         modality.task_scores(schema, scores),
@@ -74,6 +74,10 @@ def score_samples(
         unit=modality.unit,
         patients=samples.known_patients(),
     )
+    overall = result.get("overall") or {}
+    if overall.get("n") and "n_patients" not in overall and modality.names_every_patient(samples):
+        overall[ONE_PER_PATIENT] = "yes"  # each patient named, one sample each
+    return result
 
 
 def versus_base_on(

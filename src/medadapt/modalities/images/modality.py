@@ -582,6 +582,9 @@ class ImageModality(Modality):
         """No patient column, and no DICOM PatientID: each image file is its own patient."""
         return bool(len(samples)) and self.unnamed_patient_samples(samples) == len(samples)
 
+    def names_every_patient(self, samples: ImageSamples) -> bool:
+        return bool(len(samples)) and self.unnamed_patient_samples(samples) == 0
+
     def unnamed_patient_samples(self, samples: ImageSamples) -> int:
         if self.patient_column(samples):
             return 0
