@@ -201,7 +201,7 @@ def test_other_mismatches_are_refused_naming_the_keys(tmp_path):
 
     (tmp_path / "base").mkdir()
     save_file(tiny(depth=3).state_dict(), tmp_path / "base" / "model.safetensors")
-    (tmp_path / "base" / "model.json").write_text("{}")
+    (tmp_path / "base" / "model.json").write_text('{"kind": "image", "schema": {}}')
     with pytest.raises(DataError) as err:
         tiny(depth=2, weights=tmp_path / "base" / "model.safetensors")
     assert str(err.value) == (

@@ -782,6 +782,9 @@ CASES = [
          "certificates", "--out", "{tmp}/b", "--force", flag="--out",
          says="holds a base model (model.json), which writing this output into it would "
          "break, even with --force", existing={"b/model.json": "{}"}),
+    case("federate certificates: inside a base model's folder", "federate", "certificates",
+         "--out", "{tmp}/b/certs", flag="--out", says="which holds a base model: the server's "
+         "private key would travel with it", existing={"b/model.json": "{}"}),
     case("federate certificates: into a registry", "federate", "certificates", "--out",
          "{tmp}/r", flag="--out", says="holds a model registry (registry.sqlite)",
          existing={"r/registry.sqlite": ""}),

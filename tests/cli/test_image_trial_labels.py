@@ -159,7 +159,7 @@ def test_adapt_and_check_data_say_the_patients_are_not_named(world, tmp_path):
     table.to_csv(world["root"] / "nopatient.csv", index=False)
     said = (
         "the base model was trained with its images grouped by patient (column 'patient'), but "
-        "--data names no patient: each of the 24 images trained and tested on is counted as an "
+        "--data names no patient: each of the 24 images to train and test on is counted as an "
         "independent patient, "
         "so a patient's images may fall on both sides of the split (flattering the held-out "
         "figures) and the 95% intervals may be too narrow where a patient has several images; "

@@ -166,6 +166,22 @@ def test_a_small_site_s_perfect_figure_within_chance_of_the_base_s_is_not_a_leak
                                   "--data", tmp_path / "small.csv", "--group-column", "site",
                                   "--group", "C"))  # fmt: skip
     assert note.split(";")[0] in evaluated.stdout + evaluated.stderr
+    predicted = succeeded(
+        run_cli(
+            "predict",
+            "--base",
+            sites["base"],
+            "--adapter",
+            tmp_path / "c",
+            "--data",
+            tmp_path / "small.csv",
+            "--out",
+            tmp_path / "p.csv",
+        )
+    )
+    said = " ".join((predicted.stdout + predicted.stderr).split())
+    assert said.count(f"column '{column}' alone predicts 'diagnosis'") == 1, said
+    assert "near-perfect on few rows" not in said  # said whole once, not again in few words
 
 
 def test_the_python_api_records_a_column_taken_within_chance_and_predict_repeats_it(sites):

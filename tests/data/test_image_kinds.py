@@ -319,7 +319,7 @@ def test_a_folder_of_pictures_beside_dicom_files_with_patients_says_the_others_h
     tested = json.loads((tmp_path / "b.json").read_text())["test"]["overall"]
     assert "one_sample_per_patient" not in tested  # a file stands in for most patients
     assert (
-        "note: 16 of the 18 images of --data name no patient (no patient column, no DICOM "
+        "note: 16 of the 18 images read name no patient (no patient column, no DICOM "
         "PatientID): each was counted as a patient of its own (a patient's several images may "
         "have fallen on both sides of the split, and narrowed the intervals); list them all in "
         "a path CSV with a patient column (--id-column)"

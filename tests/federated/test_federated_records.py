@@ -198,11 +198,13 @@ def test_a_site_s_small_share_of_a_federated_adapter_is_said_as_such_on_its_card
     personal = {"site": "East", "how": "recalibrate"}
     assert _data_limitations(data, ["South", "East"], personal)[0] == (
         "Personalised (recalibrate) at East on its 39 rows (fewer than 100), from the shared "
-        "adapter trained federatedly at sites South, East: that step's estimates are "
+        "adapter trained federatedly over the run's sites (South, East): that step's "
+        "estimates are "
         "uncertain, and its figures rest on this site's few test cases."
     )
     assert _data_limitations(data, ["South", "East"])[0] == (
-        "The shared adapter, trained federatedly at sites South, East; East's own training "
+        "The shared adapter, trained federatedly over the run's sites (South, East); East's "
+        "own training "
         "rows were 39 (fewer than 100), and its figures here rest on this site's few test "
         "cases."
     )

@@ -132,7 +132,7 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> list[str]:
             )
             if keys
         ]
-        if (Path(path).parent / "model.json").is_file():  # a trial's: medadapt's own base
+        if _is_base_manifest(Path(path).parent / "model.json"):  # a trial's: medadapt's own
             raise DataError(
                 f"weights file {name} is a medadapt base model's (model.json beside it), not a "
                 f"backbone checkpoint: pass its folder as --base to adapt it (adapt --base "
@@ -148,6 +148,18 @@ def load_backbone_weights(model: nn.Module, path: str | Path) -> list[str]:
     for note in notes:
         (log.warning if "re-initialised" in note else log.info)("%s", note)
     return notes
+
+
+def _is_base_manifest(path: Path) -> bool:
+    """Whether ``path`` is a medadapt base model's manifest (its ``kind`` and ``schema``), not
+    any ``model.json`` a third-party checkpoint's folder may hold (a review)."""
+    import json
+
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "kind" in manifest and "schema" in manifest
 
 
 def _spec(model: nn.Module) -> str:

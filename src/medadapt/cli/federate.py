@@ -68,7 +68,8 @@ RUN = [
         "After the rounds each site also makes its own adapter, scored on the same held-out "
         "patients and kept at the site (simulation: OUT/personalised/SITE/): none | head (its "
         "own head, FedPer) | finetune (a local fine-tune) | recalibrate (the shared adapter, "
-        "its predictions shifted to the outcome rate of the site's own training patients).",
+        "its predictions shifted to the outcome rate, or a measured outcome's mean, of the "
+        "site's own training patients).",
     ),
     Shared(
         "dp_clip",
@@ -294,7 +295,8 @@ def _check_sites(run, values: dict[str, Any], modality, options) -> list[str]:
 
     if values["base"] is None:
         base_groups = checks.names(values["base_groups"], "--base-groups")
-        if getattr(options, "positive_class", None) is not None:  # judged on the base's rows
+        if modality.groups_in_columns and getattr(options, "positive_class", None) is not None:
+            # judged on the base's rows (a table's: images judge the class on every image)
             # first: its error counts "the rows trained on" (a trial's counted the whole file)
             modality.read_training(run.data, options, Reading(
                 run.label, run.group_column, tuple(base_groups), run.id_column,
@@ -876,6 +878,15 @@ def certificates(
     # never into another command's output (a trial's went into base/, which the README has
     # copied to every hospital: the server's private key with it), even with --force
     check_output_dir(out, flag="--out", force=True, foreign=OUTPUT_KINDS)
+    for folder in out.resolve().parents:  # nor inside one (base/certs travels with base/)
+        held = next((what for marker, what in OUTPUT_KINDS.items()
+                     if (folder / marker).is_file()), None)  # fmt: skip
+        if held:
+            raise ConfigError(
+                f"--out {out} is inside {folder}, which holds {held}: the server's private key "
+                "would travel with it wherever it is copied; write the certificates to a "
+                "folder of their own"
+            )
     given = [h.strip() for value in host for h in value.split(",") if h.strip()]
     for name in given:
         _check_host(name)

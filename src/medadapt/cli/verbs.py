@@ -198,8 +198,9 @@ def _train_base(**values: Any) -> None:
     elif summary.get("unnamed_patient_samples"):
         n, of = summary["unnamed_patient_samples"], summary["n_read"]
         noted(
-            f"{n} of the {of} {modality.noun} of --data name no patient (no patient column, no "
-            f"DICOM PatientID): each was counted as a patient of its own (a patient's several "
+            f"{n} of the {of} {modality.noun} read name{'s' if n == 1 else ''} no patient (no "
+            "patient column, no DICOM PatientID): each was counted as a patient of its own (a "
+            f"patient's several "
             f"{modality.noun} may have fallen on both sides of the split, and narrowed the "
             "intervals); list them all in a path CSV with a patient column (--id-column)"
         )

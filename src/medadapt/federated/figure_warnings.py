@@ -187,8 +187,8 @@ def few_of_one_outcome(name: str, site: dict[str, Any]) -> list[str]:
     better than calling everyone positive) without a word."""
     counted = [site[key] for key, _label in COLUMNS if isinstance(site.get(key), dict)]
     values = next((v for v in counted if v.get("n") and not missing(v.get("n_positive"))), None)
-    if values is None:
-        return []
+    if values is None or all(missing(v.get("accuracy")) for v in counted):
+        return []  # no figure at all there: said so already (a review)
     n, positives = values["n"], values["n_positive"]
     fewer = min(positives, n - positives)
     if fewer >= MIN_PER_CLASS:

@@ -354,9 +354,7 @@ class Modality(ABC):
                  "held-out figures) and " if split else "")  # fmt: skip
         # which ones, where split: a trial's adapt counted "8 of these 44 images" seen by the
         # base, then "each of the 41 images" (those trained and tested on) without saying so
-        these = (
-            f"{len(samples)} {noun} trained and tested on" if split else f"{len(samples)} {noun}"
-        )
+        these = f"{len(samples)} {noun} to train and test on" if split else f"{len(samples)} {noun}"
         return [
             f"{whose} was trained with its {noun} grouped by patient (column {column!r}), but "
             f"--data names no patient: each of the {these} is counted as an "

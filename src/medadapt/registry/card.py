@@ -183,7 +183,7 @@ def _federated_site_words(
     """A federated adapter kept at a site counts that site's rows only (a trial's card read
     "Trained on 39 rows" of an adapter trained at every site, then recalibrated at one)."""
     unit, site = recorded_unit(data), data["site"]
-    every = f"trained federatedly at sites {', '.join(sites)}"
+    every = f"trained federatedly over the run's sites ({', '.join(sites)})"
     if personalised:
         how = personalised.get("how") or "personalised"
         return (f"Personalised ({how}) at {site} on its {n_train} {unit} (fewer than "

@@ -37,6 +37,7 @@ from medadapt.modalities.base import Modality, modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    ALLOWED_LEAK,
     BACKWARDS,
     FEWER_THAN_BASE,
     LARGER_ERROR_THAN_BASE,
@@ -44,6 +45,8 @@ from medadapt.results import (
     NO_BETTER_THAN_MEAN,
     TOO_GOOD_KEY,
     WHOLE_RESULT,
+    WHOLE_RESULT_WORDS,
+    WITHIN_CHANCE_LEAK,
     WORSE_THAN_BASE,
     AdapterRecord,
     Evaluation,
@@ -605,7 +608,8 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     # the others: those whose notes were not said above, each by its key (a review: said in
     # the recorded words, a missed class came back as "also carries" after its own line)
     untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
-    more = [c for c in spelled_cautions(untold) if c != UNCALIBRATED_WORDS]  # its own warning
+    own = {UNCALIBRATED_WORDS, *(WHOLE_RESULT_WORDS[k] for k in (ALLOWED_LEAK, WITHIN_CHANCE_LEAK))}
+    more = [c for c in spelled_cautions(untold) if c not in own]  # each said whole already
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
         them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")
