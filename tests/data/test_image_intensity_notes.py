@@ -97,7 +97,10 @@ def test_ct_without_a_rescale_intercept_is_said_once_with_what_to_check(tmp_path
 def test_ct_in_hounsfield_units_a_crop_without_air_and_mr_are_not_said(tmp_path):
     assert load_images(_ct_folder(tmp_path / "hu", -1024.0), image_size=16).warnings == []
     mr = _ct_folder(tmp_path / "mr", 0.0, modality="MR")
-    assert load_images(mr, image_size=16, window="brain").warnings == []  # an MR is not CT
+    said = load_images(mr, image_size=16, window="brain").warnings  # an MR is not CT: no
+    assert [w.split(" (first: ")[0] for w in said] == [  # raw-CT note, but a CT window on it is
+        "mr: 4 DICOM files are MR, not CT"  # said (its values are no Hounsfield units)
+    ]
     # a crop of soft tissue in HU: nothing below 0, but its intercept is negative
     crop = tmp_path / "crop"
     for i, label in enumerate(("lesion", "normal") * 2):
