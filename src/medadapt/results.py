@@ -720,6 +720,7 @@ class Evaluation:
     base_comparison: dict[str, Any] | None = None
     adapter_training: dict[str, Any] | None = None
     intended_use: str | None = None
+    label: str | None = None  # what the model predicts (a measured outcome's errors are in it)
     # scores and labels for the report's plots: never written
     curves: dict[str, Any] | None = field(default=None, compare=False, repr=False,
                                           metadata={"json": False})  # fmt: skip

@@ -80,10 +80,11 @@ def test_predictions_of_a_measured_value_say_how_far_the_model_was_typically_off
                                regression["data"], "--out", tmp_path / "p.csv"))  # fmt: skip
     metrics = json.loads((regression["base"] / "model.json").read_text())["training"]
     test = metrics["test_metrics"]
+    label = json.loads((regression["base"] / "model.json").read_text())["schema"]["label"]
     low, high = test["mae_ci"]
     assert (
         f"note: the base model was off by {test['mae']:.3g} ({low:.3g}–{high:.3g}) on average "
-        f"(MAE, in the outcome's unit) on its {test['n']} test rows: read each predicted "
+        f"(MAE, in the unit of {label!r}) on its {test['n']} test rows: read each predicted "
         "value as give or take about that much"
     ) in " ".join(result.stdout.split()).replace(" note:", "\nnote:").splitlines()
 

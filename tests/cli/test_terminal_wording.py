@@ -151,7 +151,10 @@ def test_a_measured_value_s_errors_are_said_in_the_outcome_s_unit(capsys):
     assert rows["RMSE"] == "in the outcome's unit; large errors weigh more"
     # no direction where the interval includes 0 (-23.2 to 13.3): that would read as a finding
     assert rows["mean observed −"] == "in the outcome's unit; 0 is ideal"
-    assert rows["R²"] == rows["calibration slope"] == ""
+    assert rows["R²"] == (
+        "share of the outcome's variation explained: 1 is perfect, 0 no better than the average"
+    )
+    assert rows["calibration slope"] == ""
 
 
 def test_an_auroc_whose_interval_reaches_chance_is_said_so_in_the_terminal(capsys):

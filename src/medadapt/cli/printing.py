@@ -24,6 +24,9 @@ SCALES = {
     ("regression", "rmse"): f"{IN_THE_OUTCOME_S_UNIT}; large errors weigh more",
     # which way a shift points is said by its own note, only where the interval excludes 0
     ("regression", "calibration_in_the_large"): f"{IN_THE_OUTCOME_S_UNIT}; 0 is ideal",
+    # (a trial: R² explained in the HTML report only, and train-base writes none)
+    ("regression", "r2"): "share of the outcome's variation explained: 1 is perfect, 0 no "
+    "better than the average",
 }
 
 

@@ -28,6 +28,7 @@ from medadapt.evaluate.report.formatting import (
     calibration_unmeasured,
     fmt_metric,
     measured,
+    outcome_unit,
     spelled_cautions,
 )
 from medadapt.evaluate.retention import EVALUATE_FIX, old_class_retention
@@ -152,6 +153,7 @@ def evaluate_job(
         metrics=evaluation["overall"], used=used, noun=modality.noun,
         n_excluded_trained=excluded,
         task=evaluation["overall"].get("task") or modality.task(schema), kind=modality.kind,
+        label=getattr(schema, "label", None),
         classes=list(loaded.classes), adapter=loaded.adapter,
         method=record.method or loaded.base.training.get("adapted", {}).get("method"),
         trainable_params=trainable, adapter_bytes=size,
@@ -556,8 +558,9 @@ def _typical_error(loaded: Loaded) -> str | None:
     unit = "patients" if patients else loaded.modality.noun
     on = f"its {n:,} test {unit}" if isinstance(n, int) else f"its test {unit}"
     off = fmt_metric(metrics, "mae")
-    return (f"{model} was off by {off} on average (MAE, in the outcome's unit) on {on}: read "
-            "each predicted value as give or take about that much")  # fmt: skip
+    unit = outcome_unit(getattr(loaded.base.schema, "label", None))
+    return (f"{model} was off by {off} on average (MAE, {unit}) on {on}: read each predicted "
+            "value as give or take about that much")  # fmt: skip
 
 
 def _recorded(loaded: Loaded) -> tuple[dict[str, Any] | None, str]:

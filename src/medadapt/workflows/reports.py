@@ -29,6 +29,7 @@ from medadapt.evaluate.report.formatting import (
     fmt_metric,
     metric_digits,
     natural_order,
+    outcome_unit,
 )
 from medadapt.evaluate.report.plots import (
     calibration_figure,
@@ -126,7 +127,7 @@ def summary_lines(
             lines.append(f"Discrimination (AUROC) {result['auroc']:.2f}: {why}.")
     elif result["task"] == "regression":
         mae = fmt_ci(result["mae"], result["mae_ci"], _digits("mae", result))
-        lines.append(f"Mean absolute error {mae} (in the outcome's unit).")
+        lines.append(f"Mean absolute error {mae} ({outcome_unit(result.get('label'))}).")
     if base_scores is not None:
         main = headline_metric(result["task"], result)
         before = base_scores["overall"]
@@ -540,7 +541,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         lines.append(line)
     if summary["task"] == "regression" and metrics.get("mae") is not None:
         mae = fmt_ci(metrics["mae"], metrics.get("mae_ci"), _digits("mae", metrics))
-        lines.append(f"Mean absolute error {mae} (in the outcome's unit).")
+        lines.append(f"Mean absolute error {mae} ({outcome_unit(summary.get('label'))}).")
     before = summary.get("base_metrics")
     main = headline_metric(summary["task"], metrics)
     if before and not new and before.get(main) is not None:

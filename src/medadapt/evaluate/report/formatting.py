@@ -338,6 +338,17 @@ def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[st
     return said
 
 
+def outcome_unit(label: Any) -> str:
+    """Where an error of a measured outcome is in: ``in the unit of 'progression'`` (a trial's
+    reports never named the outcome their MAE measured), else the outcome's.
+
+    >>> outcome_unit("progression"), outcome_unit(None)
+    ("in the unit of 'progression'", "in the outcome's unit")
+    """
+    return f"in the unit of {label!r}" if isinstance(label, str) and label else (
+        "in the outcome's unit")  # fmt: skip
+
+
 def calibration_unmeasured(metrics: dict[str, Any]) -> str | None:
     """Why a binary model's measured test could not measure how well its probabilities match
     what happens (too few patients of an outcome for a calibration slope), or None: its
