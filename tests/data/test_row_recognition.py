@@ -145,6 +145,22 @@ def test_evaluate_says_when_two_absent_columns_hide_the_training_rows(trained):
     assert evaluation["n"] == len(trained["source"])  # scored, every row: said, not hidden
 
 
+def test_predict_on_new_rows_lacking_a_feature_asks_for_the_feature_not_the_outcome(trained):
+    """A trial's new patients (no outcome, one feature absent) were told to add the outcome
+    column "to leave those rows out": with every feature there, rows are recognised without
+    it, and new patients have none."""
+    path, out = trained["root"] / "new_no_ca.csv", trained["root"] / "new_no_ca.out.csv"
+    trained["source"].drop(columns=["ca", LABEL]).to_csv(path, index=False)
+    result = run_cli("predict", "--base", trained["root"] / "base", "--data", path,
+                     "--allow-absent-columns", "--out", out)  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert ("warning: the model's column 'ca' is not in --data: rows the base model trained on "
+            "cannot be recognised without it, so predict may not mark them in-sample; add that "
+            "column to --data to leave those rows out") in said  # fmt: skip
+    assert f"'{LABEL}'" not in said.split("cannot be recognised")[0]
+
+
 def test_evaluate_says_when_an_adapter_s_training_rows_cannot_be_known(trained, tmp_path):
     """An adapter copied without its split.json, evaluated on another file: the rows it
     trained on cannot be told, and the sentence saying which rows were scored says so."""

@@ -436,7 +436,8 @@ def _predicted_in_sample(
                                 scored_as="predicted", figures="their predictions",
                                 near=copied, marked=True)  # fmt: skip
     unmarked = "may not mark them in-sample"  # (a trained_on column only where some are)
-    near = (unrecognised_warning(records, "predict", unmarked)
+    outcome = getattr(loaded.base.schema, "label", None)
+    near = (unrecognised_warning(records, "predict", unmarked, outcome=outcome)
             + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
             + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
     if not masks and not copies.any():  # none, or this modality cannot tell

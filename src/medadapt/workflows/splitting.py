@@ -266,14 +266,16 @@ INCLUDES = "may include them and overstate the model"
 
 def unrecognised_warning(
     splits: dict[str, dict[str, Any] | None], scored: str = "this evaluation",
-    misses: str = INCLUDES,
+    misses: str = INCLUDES, *, outcome: str | None = None,
 ) -> list[str]:  # fmt: skip
     """The warnings where the samples a model trained on cannot be recognised in ``--data``:
     the model's columns absent from it (a split's ``"_unrecognised"``), or categorical
     columns recoded since training in most of its rows (``"_recoded"``); ``splits``: whose
     split ("the base model", "the adapter") -> the split read; ``scored``: what may hold
-    them, and ``misses`` what it then does."""
-    return _absent_columns(splits, scored, misses) + _recoded_columns(splits, scored, misses)
+    them, and ``misses`` what it then does; ``outcome``: the label, which new patients'
+    rows lack (``predict``: not asked for)."""
+    return (_absent_columns(splits, scored, misses, outcome)
+            + _recoded_columns(splits, scored, misses))  # fmt: skip
 
 
 def _marked(splits: dict[str, dict[str, Any] | None], key: str) -> tuple[list[str], str, str]:
@@ -286,8 +288,12 @@ def _marked(splits: dict[str, dict[str, Any] | None], key: str) -> tuple[list[st
 
 
 def _absent_columns(splits: dict[str, dict[str, Any] | None], scored: str,
-                    misses: str = INCLUDES) -> list[str]:  # fmt: skip
+                    misses: str = INCLUDES, outcome: str | None = None) -> list[str]:  # fmt: skip
     columns, who, named = _marked(splits, UNRECOGNISED)
+    if outcome in columns and len(columns) > 1:  # new patients have no outcome: a trial was
+        # told to add it; with every feature there, rows are recognised without it
+        columns = [c for c in columns if c != outcome]
+        named = ", ".join(map(repr, columns))
     if not columns:
         return []
     if len(columns) == 1:
