@@ -98,6 +98,11 @@ def test_a_regression_adapter_scored_on_too_few_rows_is_not_said_to_lack_an_auro
     text = _text(adapt_report(summary, curves, SimpleNamespace(noun="rows")))
     assert "All classes" not in text and "AUROC" not in text
     assert "Trained 8,577 parameters on 99 rows; scored on 43 held-out rows." in text
+    aside = _text(adapt_report({**summary, "n_val": 6}, curves, SimpleNamespace(noun="rows")))
+    assert (
+        "Trained 8,577 parameters on 99 rows (6 of them set aside to choose when to stop); "
+        "scored on 43 held-out rows."
+    ) in aside  # (a trial read 29 rows of 23 learnt from)
 
 
 def test_the_reports_repeat_what_the_terminal_warned_about_the_data():

@@ -314,13 +314,21 @@ def _adapt(**values: Any) -> None:
         "unless --name says another)"
     )  # fmt: skip
     stdout.print(
-        f"trained on {info['n_train']:,} {modality.noun}{_epochs_said(summary, modality)}; "
+        f"trained on {info['n_train']:,} {modality.noun}{_set_aside(summary)}"
+        f"{_epochs_said(summary, modality)}; "
         f"{summary['trainable_params']:,} trainable parameters; {summary['adapter_bytes']:,} "
         f"bytes; {saved}"
     )
     if values["report"] is not None:
         stdout.print(f"wrote {values['report']}")
     _json(values["json_out"], summary)
+
+
+def _set_aside(summary: dict[str, Any]) -> str:
+    """`` (6 of them set aside to choose when to stop)``: the adapter's training samples that
+    only decided the epoch kept (a trial read "trained on 29 rows" of 23 it learned from)."""
+    n_val = summary.get("n_val")
+    return f" ({n_val:,} of them set aside to choose when to stop)" if n_val else ""
 
 
 def _epochs_said(summary: dict[str, Any], modality: Any = None) -> str:

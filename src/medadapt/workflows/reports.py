@@ -530,9 +530,11 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
         subtitle=f"{what}; {info['n_test']} held-out {noun}",
     )
     lines = too_good_lines(metrics)
+    n_val = summary.get("n_val")  # (a trial read "on 29 rows" of 23 it learned from)
+    aside = f" ({n_val} of them set aside to choose when to stop)" if n_val else ""
     lines.append(
         f"Trained {grouped(summary['trainable_params'])} parameters on {info['n_train']} "
-        f"{noun}; scored on {info['n_test']} held-out {noun}."
+        f"{noun}{aside}; scored on {info['n_test']} held-out {noun}."
     )
     binary = summary["task"] == "binary"
     line = (None if summary["task"] == "regression"  # no AUROC of a measured outcome
