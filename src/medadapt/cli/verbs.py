@@ -158,6 +158,14 @@ def _train_base(**values: Any) -> None:
             counted = _counted_classes(summary, values["label"])  # --positive-above: five
             if counted:  # classes, said in that line only (the Python API warns of it)
                 warn_all([counted])
+        if summary["task"] != "regression":
+            from medadapt.data.feature_kinds import free_text_label_warning
+            from medadapt.data.option_words import COMMAND_LINE
+
+            free = free_text_label_warning(values["label"], list(summary["classes"]),
+                                           COMMAND_LINE)  # fmt: skip
+            if free:
+                warn_all([free])
     elif summary.get("task_line"):  # images: which class is positive, and why
         stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary, data)

@@ -240,6 +240,22 @@ def _free_text_advice(counts: Counter[str], name: str, words: OptionWords) -> st
     )
 
 
+def free_text_label_warning(label: str, classes: Sequence[str], words: OptionWords) -> str | None:
+    """The warning for a label of classes that look like free text (named so, or most of its
+    classes sentences): refused as a feature, such a column was taken as the outcome without
+    a word (a trial's ``--label notes``: four wordings became the classes). None otherwise;
+    names the label's classes' count only."""
+    if set(name_tokens(label)) & FREE_TEXT_WORDS:
+        why = "by its name"
+    elif classes and sum(len(c.split()) >= SENTENCE_WORDS for c in classes) * 2 > len(classes):
+        why = f"most of its classes are {SENTENCE_WORDS} words or more"
+    else:
+        return None
+    return (f"label column {label!r} {FREE_TEXT_REASON} ({why}; {len(classes)} classes): each "
+            f"wording becomes a class the model predicts; check that {words.name('label')} "
+            "names the finding or outcome to predict")  # fmt: skip
+
+
 def spelling_warnings(features: list[FeatureSpec]) -> list[str]:
     """One warning per categorical feature whose learnt categories differ only in upper/lower
     case ("Male" and "male", often one site's spelling) or where one is the other shortened

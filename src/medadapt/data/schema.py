@@ -45,6 +45,7 @@ from medadapt.data.feature_kinds import (
     FeatureSpec,
     TextInNumbers,
     count_text_values,
+    free_text_label_warning,
     infer_feature,
     is_missing,
     level,
@@ -247,6 +248,10 @@ class TableSchema:
         counted = counted_classes_warning(schema, words) if task is None else None
         if counted is not None and words.python:  # the command line says it in its task line
             warnings.warn(counted, UserWarning, stacklevel=2)
+        free = (free_text_label_warning(label, schema.classes, words)
+                if schema.task != "regression" else None)  # fmt: skip
+        if free is not None and words.python:  # the command line prints it with its task line
+            warnings.warn(free, UserWarning, stacklevel=2)
         if words.python and schema.task == "multiclass":  # the command line's split refuses it
             _refuse_measured_classes(label, labels.dropna(), schema.classes, words)
         skip = {label, id_column, group_column, *exclude} - {None}
