@@ -992,3 +992,18 @@ def test_a_warning_on_accuracy_does_not_send_the_reader_to_figures_not_reported(
         "of that class, and the model almost never calls it (the accuracy, 0.067, is that "
         "sensitivity); do not rely on it for that class as it is"
     )
+
+
+def test_a_mean_error_near_zero_takes_its_digits_from_its_interval():
+    """A trial's train-base printed "0.032 (-10.971 to 11.809)" of an outcome of 25 to 346,
+    where adapt printed "41.5 (7.2–78.1)": digits of a point near 0, not of the outcome."""
+    from medadapt.evaluate.report.formatting import fmt_metric
+
+    def shown(value, ci):
+        name = "calibration_in_the_large"
+        return fmt_metric({name: value, f"{name}_ci": ci}, name)
+
+    assert shown(0.032, [-10.971, 11.809]) == "0.0 (-11.0 to 11.8)"
+    assert shown(-0.032, [-10.971, 11.809]) == "0.0 (-11.0 to 11.8)"
+    assert shown(41.5, [7.2, 78.1]) == "41.5 (7.2–78.1)"
+    assert shown(-0.02, [-0.05, 0.01]) == "-0.020 (-0.050 to 0.010)"

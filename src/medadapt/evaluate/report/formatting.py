@@ -85,13 +85,26 @@ def three_significant(*values: float) -> int:
     return max(0, 2 - math.floor(math.log10(largest)))
 
 
+SIGNED_NEAR_ZERO = ("calibration_in_the_large",)
+"""Errors in the label's unit whose ideal is 0 and whose sign matters: their digits follow the
+scale of their interval, not of a point estimate that may sit near 0."""
+
+
 def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
     """A metric of ``metrics`` with its interval, and for a proportion of patients the count
     behind it: ``0.978 (0.929–1.000); 44 of 45`` (a clinician reads 1 of 15 where 0.067
     hides how few patients it rests on). An error in the label's unit keeps three significant
     figures (:func:`metric_digits`)."""
-    digits = metric_digits(name, metrics.get(name), digits)
-    text = fmt_ci(metrics.get(name), metrics.get(f"{name}_ci"), digits)
+    value, interval = metrics.get(name), metrics.get(f"{name}_ci")
+    scale = value
+    if name in SIGNED_NEAR_ZERO and isinstance(value, int | float) and interval:
+        # a mean error near 0 takes its digits from its interval's scale (a trial's "0.032
+        # (-10.971 to 11.809)" on an outcome of 25 to 346, where adapt printed "41.5")
+        scale = max([abs(value)] + [abs(x) for x in interval if isinstance(x, int | float)])
+    digits = metric_digits(name, scale, digits)
+    if scale is not value:  # a signed error shown at its interval's digits: 0.0, not "<0.1"
+        value = round(value, digits) + 0.0
+    text = fmt_ci(value, interval, digits)
     counts = counts_behind(metrics, name)
     return f"{text}; {counts}" if counts else text
 
