@@ -75,7 +75,11 @@ def test_the_adapter_records_its_bases_kept_columns(kept):
     # the only note on the whole result (the other, on the calibration slope of these few
     # test rows, is the slope's): the registry's (!) below is the base's leak
     notes = metadata["metrics"]["notes"]
-    assert notes["allowed_leak"] == FIGURES and set(notes) <= {"allowed_leak", "calibration_slope"}
+    assert notes["allowed_leak"] == FIGURES and set(notes) <= {
+        "allowed_leak",
+        "calibration_slope",
+        "ece",
+    }
 
 
 def test_the_registry_says_it(kept):
@@ -98,7 +102,7 @@ def test_serve_says_it(kept):
         (adapter,) = client.get("/v1/adapters").json()
         reply = client.post("/v1/predict", json={"adapter": "c", "instances": instances})
     assert adapter["notes"]["allowed_leak"] == FIGURES
-    assert set(adapter["notes"]) <= {"allowed_leak", "calibration_slope"}
+    assert set(adapter["notes"]) <= {"allowed_leak", "calibration_slope", "ece"}
     assert reply.status_code == 200, reply.text
     assert {p["note"] for p in reply.json()["predictions"]} == {
         "caution, adapter c@1 was recorded with: keeps an input that alone predicts the label"
