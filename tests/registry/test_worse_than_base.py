@@ -431,7 +431,11 @@ def test_served_answers_and_the_sr_carry_the_unmeasured_calibration_too():
     assert cautioned("adapter 'stmary'", metrics) == (
         "caution, adapter 'stmary' was recorded with: calibration unmeasured: a ranking, not a risk"
     )
-    assert recorded_result_warnings(metrics, "adapter 'stmary'") == []
+    assert recorded_result_warnings(metrics, "adapter 'stmary'", said_whole=True) == []
+    assert recorded_result_warnings(metrics, "adapter 'stmary'") == [  # export-peft: said here
+        "the recorded test result of adapter 'stmary' also carries this caution, as served "
+        "answers say it: calibration unmeasured: a ranking, not a risk"
+    ]
     assert recorded_cautions({**metrics, "calibration_slope": 0.9, "notes": {}}) == []
     assert recorded_cautions({"n": 8, "n_positive": 3, "notes": {"calibration_slope": why}}) == [
         "no measured performance (test set too small)"  # unmeasured: said once, that way

@@ -878,8 +878,9 @@ def certificates(
     # never into another command's output (a trial's went into base/, which the README has
     # copied to every hospital: the server's private key with it), even with --force
     check_output_dir(out, flag="--out", force=True, foreign=OUTPUT_KINDS)
+    copied = ("model.json", "adapter.json", "federated.json", "registry.sqlite")
     for folder in out.resolve().parents:  # nor inside one (base/certs travels with base/)
-        held = next((what for marker, what in OUTPUT_KINDS.items()
+        held = next((OUTPUT_KINDS[marker] for marker in copied
                      if (folder / marker).is_file()), None)  # fmt: skip
         if held:
             raise ConfigError(

@@ -605,10 +605,12 @@ def _recorded_result(loaded: Loaded) -> list[str]:
     with its predictions, as ``serve`` says them: a trial predicted with a base whose AUROC of
     1.000 had been warned about at train-base, without a word. (An accuracy no better than one
     answer for all is a figure at one threshold, said where the figures are.)"""
-    return recorded_result_warnings(*_recorded(loaded))
+    return recorded_result_warnings(*_recorded(loaded), said_whole=True)
 
 
-def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list[str]:
+def recorded_result_warnings(
+    metrics: dict[str, Any] | None, model: str, *, said_whole: bool = False
+) -> list[str]:
     """The cautions a model's recorded test ``metrics`` carry about its whole result, each
     as "the recorded test result of <model>: ...", for the commands that use or pass on the
     model (``predict``, ``export-peft``)."""
@@ -622,8 +624,9 @@ def recorded_result_warnings(metrics: dict[str, Any] | None, model: str) -> list
     # the others: those whose notes were not said above, each by its key (a review: said in
     # the recorded words, a missed class came back as "also carries" after its own line)
     untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
+    # predict says these whole (its own warnings): not again in a few words (``said_whole``)
     own = {UNCALIBRATED_WORDS, *(WHOLE_RESULT_WORDS[k] for k in (ALLOWED_LEAK, WITHIN_CHANCE_LEAK))}
-    more = [c for c in spelled_cautions(untold) if c not in own]  # each said whole already
+    more = [c for c in spelled_cautions(untold) if not (said_whole and c in own)]
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also
         them = "them" if len(more) > 1 else "it"  # carries, as served answers say it")
