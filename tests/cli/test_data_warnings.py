@@ -99,6 +99,8 @@ def test_training_says_once_that_infinite_values_are_read_as_missing(workspace, 
 
         assert summary["epochs_run"] and summary["best_epoch"]
         assert f"{_epochs_said(summary)}; " in said  # (a trial's two runs stopped alike, unsaid)
+        if summary["n_val"]:  # (a trial read "trained on 29 rows" of 23 it learned from)
+            assert f"rows, {summary['n_val']} of them set aside to choose when to stop (" in said
         assert f"{summary['adapter_bytes']:,} bytes; saved" in said
         # the name the registry will give it, said (a trial looked for "site_b" in vain)
         assert (

@@ -333,10 +333,10 @@ def _adapt(**values: Any) -> None:
 
 
 def _set_aside(summary: dict[str, Any]) -> str:
-    """`` (6 of them set aside to choose when to stop)``: the adapter's training samples that
+    """``, 6 of them set aside to choose when to stop``: the adapter's training samples that
     only decided the epoch kept (a trial read "trained on 29 rows" of 23 it learned from)."""
     n_val = summary.get("n_val")
-    return f" ({n_val:,} of them set aside to choose when to stop)" if n_val else ""
+    return f", {n_val:,} of them set aside to choose when to stop" if n_val else ""
 
 
 def _epochs_said(summary: dict[str, Any], modality: Any = None) -> str:
