@@ -551,25 +551,26 @@ bins hold one or two each, and the resamples' spread, re-centred, can look preci
 trial's 12 patients: 0.013-0.016)."""
 
 
-def ece_interval_note(everyone: int, counted: str) -> str:
-    """Why a calibration error has no interval (fewer than :data:`ECE_INTERVAL_MIN`)."""
-    on = plural(everyone, counted)
-    return (f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
-            f"{ECE_INTERVAL_MIN}) rests on one or two a bin; read the calibration slope "
-            "instead, where reported")  # fmt: skip
-
-
 def _ece_with_interval(
-    W: np.ndarray, correct: np.ndarray, confidence: np.ndarray
-) -> tuple[float, list[float] | None]:
-    """The ECE of ``confidence`` against ``correct`` (binary: y; multiclass: top-1 hits) and
-    its 95% interval from the resamples ``W``: the percentile interval re-centred on the
-    estimate (:func:`~medadapt.evaluate.bootstrap.recentred_interval`). Resamples repeat
+    W: np.ndarray, correct: np.ndarray, confidence: np.ndarray, everyone: int, counted: str
+) -> tuple[float, list[float] | None, str | None]:
+    """The ECE of ``confidence`` against ``correct`` (binary: y; multiclass: top-1 hits), its
+    95% interval from the resamples ``W`` and, where it has none, why: on fewer than
+    :data:`ECE_INTERVAL_MIN` of ``everyone`` (``counted``: patients, images) none is given.
+    The interval is the percentile one re-centred on the estimate
+    (:func:`~medadapt.evaluate.bootstrap.recentred_interval`). Resamples repeat
     patients, which inflates a binned ECE, so the plain percentile interval sits above the
     estimate (``0.016 (0.016-0.184)``: the estimate at its lower edge, or below it); moved by
     the bootstrap's bias, it holds the estimate and keeps the resamples' spread."""
     estimate = float(bs.weighted_ece(np.ones((1, len(correct))), correct, confidence)[0])
-    return estimate, bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
+    if everyone < ECE_INTERVAL_MIN:
+        on = plural(everyone, counted)
+        return estimate, None, (
+            f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
+            f"{ECE_INTERVAL_MIN}) rests on one or two a bin; read the calibration slope "
+            "instead, where reported")  # fmt: skip
+    interval = bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
+    return estimate, interval, None
 
 
 FLAT_SPREAD = 0.01
@@ -921,10 +922,8 @@ def binary_metrics(
         put("specificity", None, None,
             _too_few(neg_count, what, everyone, min_per_class, counted))  # fmt: skip
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
-    ece, ece_ci = _ece_with_interval(W, y.astype(float), p)
-    few_bins = everyone < ECE_INTERVAL_MIN
-    put("ece", ece, None, interval=None if few_bins else ece_ci,
-        note=ece_interval_note(everyone, counted) if few_bins else None)  # fmt: skip
+    ece, ece_ci, no_interval = _ece_with_interval(W, y.astype(float), p, everyone, counted)
+    put("ece", ece, None, interval=ece_ci, note=no_interval)
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
@@ -1005,9 +1004,10 @@ def multiclass_metrics(
     out["brier"] = float(squared.mean())
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
-    out["ece"], out["ece_ci"] = _ece_with_interval(W, hit, confidence)
-    if everyone < ECE_INTERVAL_MIN:
-        out["ece_ci"], notes["ece"] = None, ece_interval_note(everyone, counted)
+    out["ece"], out["ece_ci"], no_interval = _ece_with_interval(W, hit, confidence, everyone,
+                                                                counted)  # fmt: skip
+    if no_interval:
+        notes["ece"] = no_interval
     one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters), judged=not few)
     if one_class:
         notes[ONE_CLASS] = one_class
