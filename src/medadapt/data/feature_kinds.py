@@ -220,19 +220,26 @@ FREE_TEXT_WORDS = frozenset({"comment", "comments", "note", "notes", "remark", "
 SENTENCE_WORDS = 4  # a value of this many words or more is a sentence, not a category
 
 
+def _free_text_why(name: str, counts: Counter[str], what: str) -> str | None:
+    """Why a column (a feature's values, a label's classes: ``what``) looks like free text:
+    named so (``comment``, ``notes``), or most of its ``counts`` sentences; None otherwise."""
+    if set(name_tokens(name)) & FREE_TEXT_WORDS:
+        return "by its name"
+    sentences = sum(n for value, n in counts.items() if len(value.split()) >= SENTENCE_WORDS)
+    if not counts or sentences * 2 <= sum(counts.values()):
+        return None
+    return f"most {what} are {SENTENCE_WORDS} words or more"
+
+
 def _free_text_advice(counts: Counter[str], name: str, words: OptionWords) -> str | None:
     """Why a text column of few distinct values is dropped as free text: named so
     (``comment``, ``notes``) or most of its rows a sentence. A trial's ``comment`` column of
     7 template remarks was read as a category and flipped 22 of 154 predictions when the
     remark alone changed ("follow-up" against "seen by Dr Smith"); who wrote what, and when,
     can stand in for the outcome."""
-    if set(name_tokens(name)) & FREE_TEXT_WORDS:
-        why = "by its name"
-    else:
-        sentences = sum(n for value, n in counts.items() if len(value.split()) >= SENTENCE_WORDS)
-        if sentences * 2 <= sum(counts.values()):
-            return None
-        why = f"most values are {SENTENCE_WORDS} words or more"
+    why = _free_text_why(name, counts, "values")
+    if why is None:
+        return None
     return (
         f"{FREE_TEXT_REASON} ({why}; {len(counts)} distinct values): a model would read each "
         "wording as a category, and who wrote what, or when, can stand in for the outcome; "
@@ -245,11 +252,8 @@ def free_text_label_warning(label: str, classes: Sequence[str], words: OptionWor
     classes sentences): refused as a feature, such a column was taken as the outcome without
     a word (a trial's ``--label notes``: four wordings became the classes). None otherwise;
     names the label's classes' count only."""
-    if set(name_tokens(label)) & FREE_TEXT_WORDS:
-        why = "by its name"
-    elif classes and sum(len(c.split()) >= SENTENCE_WORDS for c in classes) * 2 > len(classes):
-        why = f"most of its classes are {SENTENCE_WORDS} words or more"
-    else:
+    why = _free_text_why(label, Counter(classes), "of its classes")
+    if why is None:
         return None
     return (f"label column {label!r} {FREE_TEXT_REASON} ({why}; {len(classes)} classes): each "
             f"wording becomes a class the model predicts; check that {words.name('label')} "
