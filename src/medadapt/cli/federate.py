@@ -870,7 +870,7 @@ def certificates(
         make_certificates,
     )
     from medadapt.federated.deploy import CERTIFICATES
-    from medadapt.fileio import OUTPUT_KINDS, check_output_dir
+    from medadapt.fileio import OUTPUT_KINDS, check_output_dir, other_kind
 
     inputs.check_name_length(out, "--out")
     if out.exists() and not out.is_dir():
@@ -878,13 +878,13 @@ def certificates(
     # never into another command's output (a trial's went into base/, which the README has
     # copied to every hospital: the server's private key with it), even with --force
     check_output_dir(out, flag="--out", force=True, foreign=OUTPUT_KINDS)
-    copied = ("model.json", "adapter.json", "federated.json", "registry.sqlite")
+    copied = {m: OUTPUT_KINDS[m] for m in ("model.json", "adapter.json", "federated.json",
+                                           "registry.sqlite")}  # fmt: skip
     for folder in out.resolve().parents:  # nor inside one (base/certs travels with base/)
-        held = next((OUTPUT_KINDS[marker] for marker in copied
-                     if (folder / marker).is_file()), None)  # fmt: skip
+        held = other_kind(folder, copied)
         if held:
             raise ConfigError(
-                f"--out {out} is inside {folder}, which holds {held}: the server's private key "
+                f"--out {out} is inside {folder}, which holds {held[1]}: the server's private key "
                 "would travel with it wherever it is copied; write the certificates to a "
                 "folder of their own"
             )
