@@ -554,3 +554,17 @@ def test_a_plan_resting_on_a_pair_the_base_barely_tells_apart_says_why_and_what_
     )
     assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": 0.71}}) == ""
     assert _weak_pair_words({"weakest_pair": {"classes": ["3", "4"], "auroc": None}}) == ""
+
+
+def test_every_patient_named_only_when_each_row_has_an_id(tabular):
+    """The reports' "Each patient has one of these rows" rests on this: an id column whose
+    every row names its patient; one blank id, or no id column, and the rows are not named
+    (whatever text an id holds, "row:7" included)."""
+    frame = _visits(4, 1)
+    assert tabular.names_every_patient(_samples(frame, "patient"))
+    assert not tabular.names_every_patient(_samples(frame, None))
+    blank = frame.assign(patient=frame["patient"].where(frame.index != 2))
+    assert not tabular.names_every_patient(_samples(blank, "patient"))
+    odd = frame.assign(patient=["row:7", "P1", "P2", "P3"])
+    assert tabular.names_every_patient(_samples(odd, "patient"))
+    assert not tabular.names_every_patient(_samples(frame, "patient").subset([]))

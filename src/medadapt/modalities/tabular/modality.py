@@ -666,9 +666,7 @@ class TabularModality(Modality):
         return _refuse_leaks_in(schema, rows, options, fix=fix or ADAPT_ADVICE, rows=judged)
 
     def names_every_patient(self, samples: TableSamples) -> bool:
-        ids = samples.known_patients()  # a row without an id: "row:<n>", its own patient
-        return ids is not None and len(ids) > 0 and not any(
-            str(i).startswith("row:") for i in ids)  # fmt: skip
+        return samples.names_every_patient()
 
     def kept_leaks(self, schema: TableSchema, rows: TableSamples, options: Any):
         return _kept_leaks(schema, rows, options)

@@ -124,12 +124,22 @@ class TableSamples(Samples):
 
     def known_patients(self) -> np.ndarray | None:
         """The id column's values (a row without one is its own patient); None without one."""
+        ids = self._ids()
+        if ids is None:
+            return None
+        own = np.char.add("row:", np.arange(len(ids)).astype(str))
+        return np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), own)
+
+    def names_every_patient(self) -> bool:
+        """Whether an id column names the patient of every row (and there are rows)."""
+        ids = self._ids()
+        return ids is not None and len(ids) > 0 and not (ids == MISSING_LABEL).any()
+
+    def _ids(self) -> np.ndarray | None:
         schema, rows = self.schema, self.frame
         if not schema.id_column or schema.id_column not in rows:
             return None
-        ids = group_labels(rows[schema.id_column])
-        own = np.char.add("row:", np.arange(len(ids)).astype(str))
-        return np.where(ids != MISSING_LABEL, np.char.add("id:", ids.astype(str)), own)
+        return group_labels(rows[schema.id_column])
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> TableSamples:
         rows = self.frame.iloc[np.asarray(indices)]
