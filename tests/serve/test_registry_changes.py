@@ -407,6 +407,37 @@ def test_the_base_alone_answers_a_request_naming_no_adapter_whether_or_not_one_i
         )
 
 
+def test_a_registry_holding_a_base_alone_serves_it(tmp_path, monkeypatch):
+    """A trial's registry held one base (add-base) and no adapter: serve answered every
+    request 404 "no base model was trained on it; served groups: none", /v1/bases listed
+    nothing, and the start said only that nothing is promoted."""
+    import uvicorn
+
+    from medadapt.registry.bases import add_base
+    from tests.registry.helpers import make_base
+
+    registry = Registry(tmp_path / "reg", create=True)
+    add_base(registry.root, make_base(tmp_path / "base"))
+    app = create_app(registry.root, token=None)
+    with TestClient(app) as client:
+        bases = client.get("/v1/bases").json()
+        reply = client.post("/v1/predict", json={"instances": [{"age": 60, "bp": 130}]})
+    assert len(bases) == 1 and reply.status_code == 200, reply.text
+    (alone,) = reply.json()["predictions"]
+    assert alone["adapter"] is None and 0 <= alone["probability"] <= 1
+
+    def run(app, **_):  # start the app (its lifespan says ready), then stop
+        with TestClient(app):
+            pass
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    said = succeeded(run_cli("serve", "--registry", registry.root, "--port", "18995")).stderr
+    assert said.splitlines()[-1] == (
+        "warning: nothing is promoted: the base model answers alone meanwhile; promote an "
+        f"adapter to serve it, with 'medadapt registry --root {registry.root} promote NAME@N'"
+    )
+
+
 def test_with_nothing_promoted_every_registered_version_s_base_is_resident(tmp_path):
     """The bases answering alone were those of each name's newest version only, although
     the docstrings said "the bases its registered versions use": an older version on another

@@ -319,7 +319,10 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
                   f"adapters ({', '.join(names)}): requests routed by it get 409; demote all "
                   f"but one, with '{command_line(registry, 'promote --clear NAME')}'")  # fmt: skip
         if not served:
-            _warn(f"nothing is promoted: promote an adapter to serve it, with "
+            bases = len(state.tables.resident)
+            alone = ("" if not bases else "the base model answers alone meanwhile; "
+                     if bases == 1 else f"{bases} base models answer alone meanwhile; ")  # fmt: skip
+            _warn(f"nothing is promoted: {alone}promote an adapter to serve it, with "
                  f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
 
     app = create_app(registry, on_ready=ready, **settings)

@@ -20,7 +20,8 @@ loaded is reported, as the next restart would not load it.
 A request naming no adapter is answered by the base model alone where exactly one base of
 its kind is resident: the bases of the promoted versions, or, for a kind with no promoted
 version, the bases its registered versions use (every version, not only the newest of each
-name). Where all the versions of a kind are on one base, the answer therefore does not depend
+name), or, with no version of that kind registered, every registered base of that kind (a
+registry holding a base model alone serves it). Where all the versions of a kind are on one base, the answer therefore does not depend
 on whether something is promoted, nor on which versions earlier requests loaded on demand;
 where they use several bases of one kind, it does: with versions on one of them promoted, that
 base answers alone, and with none promoted no base does (the request must name an adapter).
@@ -634,21 +635,22 @@ class ServingState:
     def _resident(self, tables: Tables) -> frozenset[str]:
         """The bases that answer a request naming no adapter: those of the promoted versions;
         for a kind with no promoted version, the registered bases of that kind that any of its
-        registered versions uses (loaded now; one that cannot be loaded is logged, recorded in
-        ``tables.failed_bases`` and left out). With nothing promoted, a used base whose
+        registered versions uses, or every registered base of a kind no version uses (a
+        registry holding a base alone serves it); loaded now; one that cannot be loaded is
+        logged, recorded in ``tables.failed_bases`` and left out. With nothing promoted, a used base whose
         ``model.json`` is gone (its kind unknown) is tried too: it may be the one to answer."""
         resident = {route.base_key for route in tables.promoted.values()}
         promoted_kinds = {self.bases[key].kind for key in resident}
-        listed = set()
-        for entry in list_bases(self.registry.root):
-            weights = (entry.get("fingerprint") or {}).get("weights")
-            kind = entry.get("kind")
-            listed.add(weights)
-            if weights not in tables.used or kind not in SERVED_KINDS or kind in promoted_kinds:
+        listed = {(entry.get("fingerprint") or {}).get("weights"): entry.get("kind")
+                  for entry in list_bases(self.registry.root)}  # fmt: skip
+        used_kinds = {kind for weights, kind in listed.items() if weights in tables.used}
+        for weights, kind in listed.items():
+            if kind not in SERVED_KINDS or kind in promoted_kinds:
                 continue
-            self._add_resident(weights, resident, tables)
+            if weights in tables.used or kind not in used_kinds:  # no version: every base
+                self._add_resident(weights, resident, tables)
         if not promoted_kinds:
-            for weights in sorted(tables.used - listed):
+            for weights in sorted(tables.used - set(listed)):
                 self._add_resident(weights, resident, tables)
         return frozenset(resident)
 
