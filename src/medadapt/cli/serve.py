@@ -320,8 +320,8 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
                   f"but one, with '{command_line(registry, 'promote --clear NAME')}'")  # fmt: skip
         if not served:
             bases = len(state.tables.resident)
-            alone = ("" if not bases else "the base model answers alone meanwhile; "
-                     if bases == 1 else f"{bases} base models answer alone meanwhile; ")  # fmt: skip
+            alone = {0: "", 1: "the base model answers alone meanwhile; "}.get(
+                bases, f"{bases} base models answer alone meanwhile; ")  # fmt: skip
             _warn(f"nothing is promoted: {alone}promote an adapter to serve it, with "
                  f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
 

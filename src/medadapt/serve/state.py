@@ -21,8 +21,9 @@ A request naming no adapter is answered by the base model alone where exactly on
 its kind is resident: the bases of the promoted versions, or, for a kind with no promoted
 version, the bases its registered versions use (every version, not only the newest of each
 name), or, with no version of that kind registered, every registered base of that kind (a
-registry holding a base model alone serves it). Where all the versions of a kind are on one base, the answer therefore does not depend
-on whether something is promoted, nor on which versions earlier requests loaded on demand;
+registry holding a base model alone serves it). Where all the versions of a kind are on one
+base, the answer therefore does not depend on whether something is promoted, nor on which
+versions earlier requests loaded on demand;
 where they use several bases of one kind, it does: with versions on one of them promoted, that
 base answers alone, and with none promoted no base does (the request must name an adapter).
 
@@ -637,8 +638,9 @@ class ServingState:
         for a kind with no promoted version, the registered bases of that kind that any of its
         registered versions uses, or every registered base of a kind no version uses (a
         registry holding a base alone serves it); loaded now; one that cannot be loaded is
-        logged, recorded in ``tables.failed_bases`` and left out. With nothing promoted, a used base whose
-        ``model.json`` is gone (its kind unknown) is tried too: it may be the one to answer."""
+        logged, recorded in ``tables.failed_bases`` and left out. With nothing promoted, a
+        used base whose ``model.json`` is gone (its kind unknown) is tried too: it may be the
+        one to answer."""
         resident = {route.base_key for route in tables.promoted.values()}
         promoted_kinds = {self.bases[key].kind for key in resident}
         listed = {(entry.get("fingerprint") or {}).get("weights"): entry.get("kind")
