@@ -23,9 +23,9 @@ version, the bases its registered versions use (every version, not only the newe
 name), or, with no version of that kind registered, every registered base of that kind (a
 registry holding a base model alone serves it). Where all the versions of a kind are on one
 base, the answer therefore does not depend on whether something is promoted, nor on which
-versions earlier requests loaded on demand;
-where they use several bases of one kind, it does: with versions on one of them promoted, that
-base answers alone, and with none promoted no base does (the request must name an adapter).
+versions earlier requests loaded on demand; where they use several bases of one kind, it
+does: with versions on one of them promoted, that base answers alone, and with none promoted
+no base does (the request must name an adapter).
 
 Tabular and image base models are served; a request is routed only to a base of its own kind
 (JSON instances to tabular bases, images to image bases). An image adapter that added classes
