@@ -440,3 +440,45 @@ def test_served_answers_and_the_sr_carry_the_unmeasured_calibration_too():
     assert recorded_cautions({"n": 8, "n_positive": 3, "notes": {"calibration_slope": why}}) == [
         "no measured performance (test set too small)"  # unmeasured: said once, that way
     ]
+
+
+def test_a_slope_lost_to_separation_is_said_as_average_calibration_only():
+    """A trial's served answers said "calibration unmeasured: a ranking, not a risk" for an
+    adapter whose card gave ECE 0.034 and observed/expected 0.977 (0.82 to 1.17): only the
+    slope was missing (near-perfect separation). Said as what it is, in answers, predict
+    and promote (which said nothing of it)."""
+    from types import SimpleNamespace
+
+    from medadapt.cli.registry_promotion import promotion_messages
+    from medadapt.evaluate.report.formatting import AVERAGE_ONLY_WORDS, recorded_cautions
+    from medadapt.registry.records import AdapterVersion
+    from medadapt.workflows.evaluate import _uncalibrated
+
+    unstable = ("not reported: in more than 1 in 10 bootstrap resamples of these patients it "
+                "cannot be computed (the predictions separate the resample's outcomes "
+                "perfectly, so no slope can be fitted, or it lacks one of the classes), so the "
+                "value on these patients is too unstable to report")  # fmt: skip
+    metrics = {"n": 83, "n_positive": 49, "auroc": 0.91, "auroc_ci": [0.85, 0.96],
+               "accuracy": 0.86, "accuracy_ci": [0.78, 0.93], "ece": 0.034,
+               "oe_ratio": 0.977, "oe_ratio_ci": [0.817, 1.169],
+               "calibration_slope": None, "notes": {"calibration_slope": unstable}}  # fmt: skip
+    assert len(AVERAGE_ONLY_WORDS) <= 47 and AVERAGE_ONLY_WORDS.isascii()
+    assert recorded_cautions(metrics) == [AVERAGE_ONLY_WORDS]
+    said = (
+        "checked its probabilities on average only (observed/expected 0.98, 95% CI 0.82 to "
+        "1.17) and could not measure whether they are too extreme or too moderate (in more "
+        "than 1 in 10 bootstrap resamples of these patients it cannot be computed, so the value "
+        "on these patients is too unstable to report): read a probability near 0 or 1 as a "
+        "ranking, not as that patient's risk"
+    )
+    loaded = SimpleNamespace(adapter="riverside", record=SimpleNamespace(metrics=metrics))
+    assert _uncalibrated(loaded) == [f"the recorded test of adapter 'riverside' {said}"]
+    fields = {f: None for f in AdapterVersion.__dataclass_fields__}
+    version = AdapterVersion(**{**fields, "name": "riverside", "version": 2, "method": "lora",
+                                "config": {}, "base_fingerprint": {}, "data_summary": {},
+                                "metrics": metrics, "card": ""})  # fmt: skip
+    warned, _ = promotion_messages(version, None)
+    assert f"riverside@2: its recorded test {said}" in warned
+    # too few events for either: the ranking caution, as before
+    few = {**metrics, "auroc": None, "notes": {"calibration_slope": "not reported: 6 positives"}}
+    assert recorded_cautions(few)[-1] == "calibration unmeasured: a ranking, not a risk"

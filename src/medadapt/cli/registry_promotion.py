@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 
 from medadapt.cli.registry_format import headline_metric, metric_text
+from medadapt.evaluate.report.formatting import calibration_sentence
 from medadapt.registry import AdapterVersion, RegistryError
 from medadapt.registry.fitness import never_calls, tested_on
 from medadapt.registry.records import metric_notes
@@ -107,6 +108,8 @@ def promotion_messages(
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
     chance = chance_words(promoted)
     warned += [chance] if chance else []
+    calibration = calibration_sentence(promoted.metrics or {})  # as its answers will say
+    warned += [f"{promoted.ref}: its recorded test {calibration}"] if calibration else []
     now = next((m for m in promoted.metric_list() if not m.is_count), None)
     whole = any(key in notes for key in WHOLE_RESULT)  # said above (too good to be true...)
     if now is not None and now.value is not None and notes.get(now.name) and not whole:

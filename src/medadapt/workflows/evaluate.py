@@ -24,8 +24,9 @@ from medadapt.data.tables import MISSING_LABEL, predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import (
+    AVERAGE_ONLY_WORDS,
     UNCALIBRATED_WORDS,
-    calibration_unmeasured,
+    calibration_sentence,
     fmt_metric,
     measured,
     outcome_unit,
@@ -588,14 +589,8 @@ def _uncalibrated(loaded: Loaded) -> list[str]:
     same, and a trial read "0.99981230" as a near-certain risk from an adapter tested on 3
     positives. Binary models measured otherwise only (an unmeasured one is said already)."""
     metrics, model = _recorded(loaded)
-    why = calibration_unmeasured(metrics or {})
-    if not why:
-        return []
-    return [
-        f"the recorded test of {model} could not measure how well its probabilities match "
-        f"what happens ({why}): read them as a ranking of these patients, not as each "
-        "patient's risk"
-    ]
+    said = calibration_sentence(metrics or {})
+    return [f"the recorded test of {model} {said}"] if said else []
 
 
 def _recorded_result(loaded: Loaded) -> list[str]:
@@ -625,7 +620,8 @@ def recorded_result_warnings(
     # the recorded words, a missed class came back as "also carries" after its own line)
     untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
     # predict says these whole (its own warnings): not again in a few words (``said_whole``)
-    own = {UNCALIBRATED_WORDS, *(WHOLE_RESULT_WORDS[k] for k in (ALLOWED_LEAK, WITHIN_CHANCE_LEAK))}
+    own = {UNCALIBRATED_WORDS, AVERAGE_ONLY_WORDS,
+           *(WHOLE_RESULT_WORDS[k] for k in (ALLOWED_LEAK, WITHIN_CHANCE_LEAK))}  # fmt: skip
     more = [c for c in spelled_cautions(untold) if not (said_whole and c in own)]
     if more and measured(metrics or {}):
         also = "these cautions" if len(more) > 1 else "this caution"  # (a trial read "also

@@ -346,9 +346,8 @@ def _uncertain_result(metrics: dict[str, Any], notes: dict[str, Any]) -> list[st
     if wrong and isinstance(ratio, int | float):
         which = "low" if wrong[1] == "few" else "high"
         said.append(f"risks too {which} on average (O/E {ratio:.2f})")
-    if calibration_unmeasured(metrics):
-        said.append(UNCALIBRATED_WORDS)
-    return said
+    caution = calibration_caution(metrics)
+    return said + ([caution] if caution else [])
 
 
 def outcome_unit(label: Any) -> str:
@@ -383,11 +382,55 @@ def calibration_unmeasured(metrics: dict[str, Any]) -> str | None:
     return why or None
 
 
+def _average_checked(metrics: dict[str, Any]) -> bool:
+    """Whether a test without a calibration slope still measured the probabilities'
+    average level: an observed/expected ratio with its interval, on enough patients of each
+    outcome for an AUROC (a slope lost to near-perfect separation, not to too few events)."""
+    return (metrics.get("oe_ratio") is not None and bool(metrics.get("oe_ratio_ci"))
+            and metrics.get("auroc") is not None)  # fmt: skip
+
+
+def calibration_caution(metrics: dict[str, Any]) -> str | None:
+    """The few words a prediction carries where its model's test measured no calibration
+    slope: a ranking, not a risk; or, where the observed/expected ratio was measured (a
+    trial's card gave O/E 0.977 beside an answer saying "calibration unmeasured"), that only
+    the average level was.
+
+    >>> why = {"calibration_slope": "not reported: the predictions separate these patients"}
+    >>> calibration_caution({"n": 83, "n_positive": 49, "auroc": 0.99, "calibration_slope":
+    ...     None, "oe_ratio": 0.977, "oe_ratio_ci": [0.82, 1.17], "notes": why})
+    'calibration: average only, slope unmeasured'
+    """
+    if not calibration_unmeasured(metrics):
+        return None
+    return AVERAGE_ONLY_WORDS if _average_checked(metrics) else UNCALIBRATED_WORDS
+
+
+def calibration_sentence(metrics: dict[str, Any]) -> str | None:
+    """:func:`calibration_caution` in a sentence, after "the recorded test of <model>" (what
+    ``predict`` and ``registry promote`` warn); None where the slope was measured."""
+    why = calibration_unmeasured(metrics)
+    if not why:
+        return None
+    why = re.sub(r" \([^()]*\)", "", why)  # its own parentheses: not inside these
+    if not _average_checked(metrics):
+        return (f"could not measure how well its probabilities match what happens ({why}): "
+                "read them as a ranking of these patients, not as each patient's risk")  # fmt: skip
+    low, high = metrics["oe_ratio_ci"]
+    return (
+        f"checked its probabilities on average only (observed/expected {metrics['oe_ratio']:.2f}, "
+        f"95% CI {low:.2f} to {high:.2f}) and could not measure whether they are too extreme "
+        f"or too moderate ({why}): read a probability near 0 or 1 as a ranking, not as that "
+        "patient's risk"
+    )
+
+
 #: cautions' words (at most :data:`MAX_CAUTION` characters, ASCII, as
 #: :data:`~medadapt.results.WHOLE_RESULT_WORDS`): an AUROC, an R² whose interval reaches chance
 CHANCE_WORDS = "AUROC not shown better than chance"
 AVERAGE_WORDS = "not shown better than the average value"
 UNCALIBRATED_WORDS = "calibration unmeasured: a ranking, not a risk"
+AVERAGE_ONLY_WORDS = "calibration: average only, slope unmeasured"
 MAX_CAUTION = 47
 
 
