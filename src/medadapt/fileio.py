@@ -133,7 +133,7 @@ def make_directory(path: str | Path, what: str) -> Path:
     return path
 
 
-def _check_can_create(path: Path, flag: str) -> None:
+def check_can_create(path: Path, flag: str) -> None:
     """The directory ``path`` would be created in exists as a directory we can write in (tried
     with a probe directory, removed at once: permissions, read-only disks and root all
     answer the same way)."""
@@ -236,7 +236,7 @@ def check_output_file(path: str | Path | None, *, flag: str, force: bool = False
         raise _error(
             f"{flag} {path} already exists; choose another name, or pass --force to replace it"
         )
-    _check_can_create(path, flag)
+    check_can_create(path, flag)
 
 
 def make_parent(path: str | Path, *, say: bool = True) -> Path | None:
@@ -351,7 +351,7 @@ def check_output_dir(
             f"{flag} {path} is not empty; choose a new or empty directory, or pass --force to "
             "write into it"
         )
-    _check_can_create(path, flag)
+    check_can_create(path, flag)
 
 
 def occupant(path: Path, markers: dict[str, str]) -> tuple[str, ...] | None:

@@ -17,6 +17,7 @@ __all__ = [
     "check_not_an_input",
     "check_not_inside",
     "check_outputs",
+    "check_outside_registry",
     "check_predictions_name",
     "methods",
     "modality_of_base",
@@ -164,6 +165,7 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
         if out is None:
             continue
         check_name_length(out, out_flag)
+        check_outside_registry(out, out_flag)
         target = out.resolve()
         for in_flag, source in inputs.items():
             if source is None:
@@ -177,6 +179,20 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
                 what = (f"would overwrite {target.relative_to(origin)} in" if target.exists()
                         else "is inside")  # fmt: skip
                 raise ConfigError(f"{out_flag} {out} {what} {in_flag} {source}; write it elsewhere")
+
+
+def check_outside_registry(out: Path, flag: str) -> None:
+    """No output lands in a registry's folders: they hold only what the registry writes
+    (never patient rows), and ``verify`` and ``gc`` know nothing of another file (a trial's
+    ``predict --out reg/preds.csv`` wrote 275 patients' predictions there)."""
+    from medadapt.registry.db import INDEX
+
+    for folder in out.resolve().parents:
+        if (folder / INDEX).is_file():
+            raise ConfigError(
+                f"{flag} {out} is inside the registry {folder}, whose folders hold only what "
+                "the registry writes (never patient rows); write it outside the registry"
+            )
 
 
 def check_outputs(

@@ -22,6 +22,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from medadapt.fileio import check_can_create
 from medadapt.registry import Registry, RegistryError
 from medadapt.registry.records import check_name
 
@@ -124,6 +125,8 @@ def creating(ctx: typer.Context) -> Iterator[Registry]:
     root = ctx.obj
     existed = root is not None and Path(root).exists()
     created_layout = root is not None and not (Path(root) / "registry.sqlite").is_file()
+    if root is not None and not existed:  # a mistyped /nonexistent/reg made /nonexistent
+        check_can_create(Path(root), given_flag(ctx))
     reg = open_registry(ctx, create=True)
     try:
         yield reg

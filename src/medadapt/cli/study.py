@@ -95,6 +95,7 @@ def _study(**values: Any) -> None:
     config = replace(config, method_options=parse_options_per_method(
         values["adapter_options"], adapter_methods(config.strategies)))  # fmt: skip
     inputs.check_name_length(out, "--out")
+    inputs.check_outside_registry(out, "--out")
     inputs.check_not_inside(out, data, "--data")
     if values["base"] is not None:
         inputs.check_not_inside(out, values["base"], "--base")
