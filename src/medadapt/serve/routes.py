@@ -340,6 +340,19 @@ def _predictions(
     return out
 
 
+def _not_scored(note: str | None) -> str | None:
+    """A route's note, for an instance withheld: the base alone did not score it.
+
+    >>> _not_scored("scored by the base model alone: the request names no adapter")
+    'for the base model alone: the request names no adapter'
+    """
+    return (
+        note.replace("scored by the base model alone", "for the base model alone", 1)
+        if note
+        else note
+    )
+
+
 def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],
                 withhold_sparse: bool = True) -> dict[str, Any]:  # fmt: skip
     """One prediction in :class:`Prediction`'s shape, naming the features it lacked and the
@@ -374,7 +387,8 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
             other_unseen_note(schema, unseen, {*cased, *kinds}),
-            route.note if withheld else None,  # last: what "validated"'s ", warning" means
+            # last: what "validated"'s ", warning" means; nothing was scored
+            _not_scored(route.note) if withheld else None,
         ),
     }
     if schema.task == "binary":  # what "probability" is of, withheld or not (one shape)
