@@ -350,3 +350,29 @@ def test_another_model_s_row_is_one_error_naming_the_adapter_it_fits():
         "'F01' is not a field of this model; did you mean 'f01'? (its fields: f00, f01, f02; "
         "also read: site)",
     ]
+
+
+def test_a_feature_sent_as_the_model_s_missing_code_is_said_so(tmp_path):
+    """A trial sent ``"chol": 0`` and read "scored without 'chol' (... missing, read as 'not
+    measured', never imputed): send it if it was measured": it had sent a value, the model's
+    code for "not measured" (--missing-code, or found at train-base), which the note now
+    names; a field left out is not said so."""
+    from medadapt.registry.bases import add_base
+    from tests.registry.helpers import make_base
+
+    registry = Registry(tmp_path / "reg", create=True)
+    base = make_base(tmp_path / "base", columns=("age", "bp", "chol"), missing_codes={"chol": 0})
+    add_base(registry.root, base)
+    with TestClient(create_app(registry.root, token=None)) as client:
+        instances = [{"age": 60, "bp": 130, "chol": 0}, {"age": 60, "bp": 130}]
+        coded, absent = client.post("/v1/predict", json={"instances": instances}).json()[
+            "predictions"
+        ]
+    assert coded["missing_features"] == absent["missing_features"] == ["chol"]
+    lacking = ("scored without 'chol' (1 of the model's 3 features missing, read as 'not "
+               "measured', never imputed): send it if it was measured")  # fmt: skip
+    assert absent["note"] == lacking
+    assert coded["note"] == (
+        f"{lacking}; 'chol' was sent as 0, this model's code for 'not measured' (recorded at "
+        "train-base)"
+    )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from medadapt.data.feature_kinds import is_missing, learned_spelling, level
-from medadapt.data.missing_codes import is_missing_value
+from medadapt.data.missing_codes import is_missing_value, served_number
 from medadapt.evaluate.report.formatting import listed
 from medadapt.modalities.tabular.findings import (
     MOSTLY_MISSING,
@@ -172,6 +172,23 @@ def unused_note(missing: int, unseen: int, features: int, *, withheld: bool) -> 
             "the server with --score-sparse to answer such instances anyway"
         )
     return f"{said}: this prediction rests on {features - unused}; {fix} before relying on it"
+
+
+def coded_missing_note(instance: dict[str, Any], missing: list[str]) -> str | None:
+    """Which of the ``missing`` features were sent as the model's code for "not measured"
+    (its ``--missing-code``, given or found at train-base) rather than left out: a trial sent
+    ``"chol": 0`` and was told to send it "if it was measured". The code is the model's,
+    never another value the client sent.
+
+    >>> coded_missing_note({"chol": 0, "age": None}, ["chol", "age", "bp"])
+    "'chol' was sent as 0, this model's code for 'not measured' (recorded at train-base)"
+    """
+    sent = [f"{name!r} was sent as {served_number(instance[name]):g}"
+            for name in missing if instance.get(name) is not None]  # fmt: skip
+    if not sent:
+        return None
+    code = "codes" if len(sent) > 1 else "code"
+    return f"{listed(sent)}, this model's {code} for 'not measured' (recorded at train-base)"
 
 
 def lacking_note(missing: list[str], unseen: int, features: int) -> str | None:

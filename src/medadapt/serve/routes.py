@@ -37,6 +37,7 @@ from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.instance_notes import (
     case_slip_note,
     case_slips,
+    coded_missing_note,
     lacking_note,
     missing_in_record,
     other_unseen_note,
@@ -383,6 +384,7 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             None if withheld else route.note,  # which model answered, its cautions, first
             sparse,
             lacking_note(missing, len(unseen), n_features),
+            coded_missing_note(instance, missing),
             outside_note(outside, predicted=not withheld),
             case_slip_note(cased := case_slips(schema, instance)),
             kind_slip_note(schema, kinds := kind_slips(schema, instance)),
