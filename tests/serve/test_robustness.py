@@ -132,8 +132,11 @@ def test_a_removed_version_is_no_longer_served(served_registry, registry_copy):
         assert reply.status_code == 200  # the next batch refreshes: site_c@2 is unloaded
         reply = client.post("/v1/predict", json=body)
         assert reply.status_code == 404
+        when = Registry(registry_copy).removed_on("site_c", 2)  # as the command line says it
+        assert when is not None and when.endswith(" UTC")
         assert reply.json()["detail"] == (
-            "adapter site_c@2 is not registered; registered versions of 'site_c': 1"
+            f"adapter site_c@2 is not registered (it was removed on {when}); registered "
+            "versions of 'site_c': 1"
         )
         assert not any("site_c__v2" in n for n in _adapter_names(app))
 

@@ -124,6 +124,13 @@ def manifest_blob_of(conn: sqlite3.Connection, name: str, version: int) -> str |
     return None if removed is None else json.loads(removed["detail"]).get("manifest_blob")
 
 
+def removal_time(conn: sqlite3.Connection, name: str, version: int) -> str | None:
+    """When the log recorded ``name@version``'s removal (``2026-12-03 20:27 UTC``); None
+    where it records none."""
+    removed = _last_removal(conn, name, version)
+    return _when(removed["at"]) if removed else None
+
+
 def _last_removal(
     conn: sqlite3.Connection, name: str, version: object = None
 ) -> sqlite3.Row | None:

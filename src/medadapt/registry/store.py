@@ -153,6 +153,12 @@ class Registry:
         with self.index.read() as conn:
             return queries.fetch(conn, ref, self.root)
 
+    def removed_on(self, name: str, version: int) -> str | None:
+        """When ``name@version`` was removed (``2026-12-03 20:27 UTC``), or None where the
+        log records no such removal."""
+        with self.index.read() as conn:
+            return queries.removal_time(conn, name, version)
+
     def promoted(self, name: str) -> AdapterVersion | None:
         """The version of ``name`` to serve, or None."""
         return self.promoted_versions().get(check_name(name))

@@ -484,10 +484,12 @@ class ServingState:
 
     def _unregistered(self, name: str, version: int, versions: list[int]) -> str:
         """Why ``name@version`` is not served, and which versions of ``name`` are."""
-        if versions:
+        if versions:  # as the registry says it (a trial: HTTP said less than the CLI)
+            removed = self.registry.removed_on(name, version)
+            when = f" (it was removed on {removed})" if removed else ""
             return (
-                f"adapter {name}@{version} is not registered; registered versions of {name!r}: "
-                f"{_versions(versions)}"
+                f"adapter {name}@{version} is not registered{when}; registered versions of "
+                f"{name!r}: {_versions(versions)}"
             )
         served = ", ".join(sorted(self.tables.promoted)) or "none"
         meant = self._adapter_meant(name, self.tables)
