@@ -222,8 +222,9 @@ def test_adding_an_adapter_registered_under_another_name_says_so(cli, adapter_di
     own = json.loads((adapter_dir(1) / "adapter.json").read_text())["name"]
     assert " ".join(err.split()) == (
         f"error: {directory} holds the adapter registered as east@1, eastsite@1 (the same "
-        f"weights); nothing added: to register it under the name it was saved with too, pass "
-        f"--name {own}"
+        f"weights); nothing added, as it is registered already: use east@1, eastsite@1, or "
+        f"pass --name {own} to register it under the name it was saved with ({own}) as well, "
+        "deliberately"
     )
     assert len(Registry(cli.root).list()) == versions
 

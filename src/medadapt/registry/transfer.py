@@ -204,7 +204,8 @@ def _refuse_twin_under_its_own_name(
         refs = ", ".join(v.ref for v in twins)
         raise RegistryError(
             f"{directory} holds the adapter registered as {refs} (the same weights); nothing "
-            f"added: to register it under the name it was saved with too, pass --name {own}"
+            f"added, as it is registered already: use {refs}, or pass --name {own} to register "
+            f"it under the name it was saved with ({own}) as well, deliberately"
         )
 
 
