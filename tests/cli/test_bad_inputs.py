@@ -229,6 +229,12 @@ CASES = [
          says="--positive-above 5: the label 'num' runs from 0 to 4 in the training rows, so "
          "every row would be negative (none is above it); choose a threshold from 0 up to "
          "below 4"),
+    case("train-base: --positive-above over every value of a measurement", "train-base",
+         "--data", "{heart}", "--label", "thalch", "--positive-above", "500", "--id-column",
+         "id", "--out", "{tmp}/b", flag="--positive-above",
+         says="--positive-above 500: every value of the label 'thalch' in the training rows is "
+         "at or below it, so every row would be negative (none is above it); choose a "
+         "threshold within its range (the middle half of its values runs from 120 to 157)"),
     case("adapt: unknown group", *ADAPT[:-1], "Mars", "--out", "{tmp}/a", flag="--group",
          says="not found"),
     case("adapt: no --group", "adapt", "--base", "{base}", "--data", "{heart}", "--out",

@@ -281,7 +281,6 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
 
     from medadapt.registry import Registry, RegistryError
     from medadapt.registry.records import command_line
-    from medadapt.serve.app import create_app
 
     try:
         served = [v for v in Registry(registry).list() if v.promoted]
@@ -324,6 +323,8 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
                 bases, f"{bases} base models answer alone meanwhile; ")  # fmt: skip
             _warn(f"nothing is promoted: {alone}promote an adapter to serve it, with "
                  f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
+
+    from medadapt.serve.app import create_app  # torch and the models: seconds, said above
 
     app = create_app(registry, on_ready=ready, **settings)
     # uvicorn's own access line would repeat query strings: medadapt's replaces it

@@ -958,11 +958,24 @@ def _refuse_a_threshold_outside(labels: pd.Series, threshold: float, words: Opti
     if low <= threshold < high:
         return
     every = "negative (none is above it)" if threshold >= high else "positive (all are above it)"
+    said = words.set_to("positive_above", f"{threshold:g}", quote="none")
+    if numeric.nunique() > MEASURED_DISTINCT:  # a measurement: its extremes are two patients'
+        q1, q3 = (float(q) for q in numeric.quantile([0.25, 0.75]))
+        where = "at or below" if threshold >= high else "above"
+        raise DataError(
+            f"{said}: every value of the label {labels.name!r} in the training rows is "
+            f"{where} it, so every row would be {every}; choose a threshold within its range "
+            f"(the middle half of its values runs from {q1:.3g} to {q3:.3g})"
+        )
     raise DataError(
-        f"{words.set_to('positive_above', f'{threshold:g}', quote='none')}: the label "
-        f"{labels.name!r} runs from {low:g} to {high:g} in the training rows, so every row "
-        f"would be {every}; choose a threshold from {low:g} up to below {high:g}"
+        f"{said}: the label {labels.name!r} runs from {low:g} to {high:g} in the training "
+        f"rows, so every row would be {every}; choose a threshold from {low:g} up to below "
+        f"{high:g}"
     )
+
+
+#: more distinct values than this, a numeric label is a measurement (its values not listed)
+MEASURED_DISTINCT = 10
 
 
 def _threshold_fix(labels: pd.Series, words: OptionWords) -> str:

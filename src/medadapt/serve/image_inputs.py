@@ -25,8 +25,6 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from medadapt.data.dicom_files import looks_like_dicom, what_it_is
-from medadapt.data.image_io import SUFFIXES
 from medadapt.errors import ConfigError, MedadaptError
 from medadapt.registry.records import shown
 
@@ -263,6 +261,9 @@ def upload_format(name: str, head: bytes, path: Path) -> str:
     """The reader format of the file ``name``, copied to ``path``, starting with ``head``: what
     its first bytes say (PNG, JPEG, DICOM), else what its name says where its bytes do not
     deny it; an :class:`ImageInputError` (415) when neither gives a type the readers take."""
+    from medadapt.data.dicom_files import looks_like_dicom, what_it_is  # torch: not at the
+    from medadapt.data.image_io import SUFFIXES  # server's start (its first line waited on it)
+
     said = next((f for magic, f in MAGIC.items() if head.startswith(magic)), None)
     if said is None and looks_like_dicom(path):
         said = "dicom"
