@@ -165,3 +165,22 @@ def test_a_leading_figure_withheld_is_said_with_why_not_left_none_silently():
         warnings.simplefilter("always")
         evaluate_groups("binary", y, np.linspace(0, 1, 20), {}, n_boot=50)
     assert not [w for w in caught if "is None" in str(w.message)]  # medadapt's own: no word
+
+
+def test_regression_figures_of_a_yes_no_outcome_warn_and_medadapt_s_own_calls_do_not():
+    """A trial's notebook scored a 0/1 outcome's probabilities as measured values (MAE 0.39,
+    R² 0.232) without a word, where ``TableSchema.infer(task="regression")`` warns of such a
+    label."""
+    said = (
+        "y_true takes only the values 0 and 1, a yes/no outcome: scored as a measured value it "
+        "gets a mean error and an R-squared, not a risk's figures (AUROC, calibration); for "
+        "predicted probabilities use compute_metrics('binary', y_true, probabilities)"
+    )
+    with pytest.warns(UserWarning) as caught:
+        ma.compute_metrics("regression", _Y, _NOISY, n_boot=50)
+    assert [str(w.message) for w in _ours(caught)][0] == said
+    assert {w.filename for w in _ours(caught)} == {__file__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        evaluate_groups("regression", _Y.astype(float), _NOISY, {}, n_boot=50)
+        ma.compute_metrics("binary", _Y, _NOISY, n_boot=50)  # a risk: nothing to say

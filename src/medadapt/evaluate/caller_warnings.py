@@ -88,15 +88,45 @@ def _from_medadapt(frame: Any) -> bool:
     return module == "medadapt" or module.startswith("medadapt.")
 
 
-def warns_its_caller(metric_function: Callable[..., dict[str, Any]]) -> Callable[..., dict]:
+def yes_no_as_measured(task: Any, y_true: Any, *_: Any, **__: Any) -> str | None:
+    """Why regression figures of an outcome of 0s and 1s mislead (a trial's notebook scored a
+    yes/no outcome's probabilities as measured values: MAE 0.39, R² 0.232, no word), as
+    ``TableSchema.infer(task="regression")`` warns of such a label; None otherwise.
+
+    >>> yes_no_as_measured("regression", [0, 1, 1, 0])[:48]
+    'y_true takes only the values 0 and 1, a yes/no o'
+    >>> yes_no_as_measured("regression", [0.5, 1, 2]) is None
+    True
+    """
+    if task != "regression":
+        return None
+    try:
+        values = np.asarray(y_true, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if set(np.unique(values[~np.isnan(values)]).tolist()) != {0.0, 1.0}:
+        return None
+    return (
+        "y_true takes only the values 0 and 1, a yes/no outcome: scored as a measured value it "
+        "gets a mean error and an R-squared, not a risk's figures (AUROC, calibration); for "
+        "predicted probabilities use compute_metrics('binary', y_true, probabilities)"
+    )
+
+
+def warns_its_caller(
+    metric_function: Callable[..., dict[str, Any]],
+    about_inputs: Callable[..., str | None] | None = None,
+) -> Callable[..., dict]:
     """``metric_function``, which also warns a caller outside medadapt about the notes of
-    :func:`said_to_caller`, at the caller's line (``stacklevel=2``: the line calling it)."""
+    :func:`said_to_caller`, at the caller's line (``stacklevel=2``: the line calling it), and
+    what ``about_inputs`` (called with the same arguments) finds in its inputs."""
 
     @functools.wraps(metric_function)
     def warning(*args: Any, **kwargs: Any) -> dict[str, Any]:
         metrics = metric_function(*args, **kwargs)
         if not _from_medadapt(sys._getframe(1)):
-            for note in said_to_caller(metrics):
+            first = about_inputs(*args, **kwargs) if about_inputs is not None else None
+            for note in ([first] if first else []) + said_to_caller(metrics):
                 warnings.warn(note, UserWarning, stacklevel=2)
         return metrics
 

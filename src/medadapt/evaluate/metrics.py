@@ -30,6 +30,7 @@ proportion's exact interval never has zero width.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,7 +42,11 @@ from sklearn import metrics as skm
 from medadapt.auroc_interval import widened
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate import bootstrap as bs
-from medadapt.evaluate.caller_warnings import two_values_note, warns_its_caller
+from medadapt.evaluate.caller_warnings import (
+    two_values_note,
+    warns_its_caller,
+    yes_no_as_measured,
+)
 from medadapt.evaluate.ratio_interval import widened_oe
 from medadapt.results import (
     BACKWARDS,
@@ -1218,7 +1223,7 @@ def _regression_calibration(
         )
 
 
-@warns_its_caller
+@functools.partial(warns_its_caller, about_inputs=yes_no_as_measured)
 def compute_metrics(task: str, y_true: Any, scores: Any, **kwargs: Any) -> dict[str, Any]:
     """Dispatch on ``task``: binary (P(class 1)), multiclass ((N, K) probabilities) or
     regression (predicted values); warns a Python caller as :func:`binary_metrics` does."""
