@@ -178,7 +178,7 @@ def test_regression_figures_of_a_yes_no_outcome_warn_and_medadapt_s_own_calls_do
     )
     with pytest.warns(UserWarning) as caught:
         ma.compute_metrics("regression", _Y, _NOISY, n_boot=50)
-    assert [str(w.message) for w in _ours(caught)][0] == said
+    assert next(str(w.message) for w in _ours(caught)) == said
     assert {w.filename for w in _ours(caught)} == {__file__}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
