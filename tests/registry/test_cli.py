@@ -691,8 +691,8 @@ def test_a_root_that_cannot_be_created_names_the_flag(capsys, adapter_dir, tmp_p
     with pytest.raises(SystemExit) as exit_:
         main(["registry", "--root", str(root), "add", str(adapter_dir(1))])
     assert exit_.value.code == 2
-    assert capsys.readouterr().err == (
-        f"error: cannot create the registry at {root} (Not a directory); check --root\n"
+    assert capsys.readouterr().err == (  # checked before anything is made, as --out is
+        f"error: --root {root}: {table} is a file, not a directory; choose another path\n"
     )
 
 

@@ -213,3 +213,67 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
         f"model extrapolates there; {CHECK_FAR}"
         + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )
+
+
+SHIFTED_SHARE = 0.25
+"""A column whose values lie outside the base model's training range in this share of a
+site's rows (or more) is said of the site as a whole: its case mix is not the base's."""
+SHIFTED_MIN_ROWS = 10
+"""Fewer rows with a value than this: no share is said (one row of three is no case mix)."""
+
+
+def _shown(value: float) -> str:
+    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
+def range_shift_warning(
+    frame: pd.DataFrame,
+    features: Iterable[Any],
+    zeros_said: Iterable[str] = (),
+    codes_said: Mapping[str, float] | None = None,
+) -> str | None:
+    """The numeric ``features`` (``low``/``high``: the training range, rounded outward) whose
+    values lie outside that range in at least :data:`SHIFTED_SHARE` of ``frame``'s rows
+    (missing codes already read as missing): a site whose patients are older, or sicker,
+    than any the base model trained on. Per row, only values far outside are named (6 SDs,
+    :func:`far_outside`): a trial's clinic of patients aged 51-79, on a base trained on ages
+    up to 50, was 4.8 SDs out at most and nothing said so. None where no column is so.
+    ``zeros_said``, ``codes_said``: values another warning names (a "not measured" code), left
+    out as :func:`far_outside` leaves them.
+
+    >>> import types
+    >>> age = types.SimpleNamespace(name="age", low=10.0, high=50.0, codes=None)
+    >>> print(range_shift_warning(pd.DataFrame({"age": range(51, 71)}), [age]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    these rows lie outside the values the base model trained on: 'age' in 20 of 20 rows
+    (100%; its training range 10 to 50, rounded outward): its predictions for such patients
+    extrapolate, and its figures from where it trained do not carry over; judge it here by
+    its figures on these rows
+    """
+    said = []
+    for spec in features:
+        low, high = getattr(spec, "low", None), getattr(spec, "high", None)
+        if spec.name not in frame or low is None or high is None or getattr(spec, "codes", None):
+            continue
+        values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if spec.name in set(zeros_said):
+            values = values[values != 0]
+        if spec.name in (codes_said or {}):
+            values = values[values != (codes_said or {})[spec.name]]
+        if len(values) < SHIFTED_MIN_ROWS:
+            continue
+        outside = int(((values < low) | (values > high)).sum())
+        share = outside / len(values)
+        if share >= SHIFTED_SHARE:
+            said.append((share, f"{spec.name!r} in {outside} of {len(values)} rows ({share:.0%}; "
+                         f"its training range {_shown(low)} to {_shown(high)}, rounded "
+                         "outward)"))  # fmt: skip
+    if not said:
+        return None
+    columns = "; ".join(words for _, words in sorted(said, key=lambda s: -s[0]))
+    return (
+        f"these rows lie outside the values the base model trained on: {columns}: its "
+        "predictions for such patients extrapolate, and its figures from where it trained do "
+        "not carry over; judge it here by its figures on these rows"
+    )

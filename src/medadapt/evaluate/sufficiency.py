@@ -399,22 +399,34 @@ def _prevalence_shift(
     """A warning when the target group's prevalence differs from the source groups'."""
     p_source = float(np.mean(source.labels))
     p_target = float(np.mean(np.r_[target_train.labels, target_test.labels]))
-    if abs(p_target - p_source) > PREVALENCE_GAP:
-        return [
-            Finding(
-                "prevalence_shift",
-                "warning",
-                f"Prevalence differs: {p_source:.0%} in the source groups, "
-                f"{p_target:.0%} in the target group. Expect the base model to be "
-                "mis-calibrated there; accuracy at a fixed threshold can look good or "
-                "bad for that reason alone.",
-                {
-                    "source_prevalence": round(p_source, 3),
-                    "target_prevalence": round(p_target, 3),
-                },
-            )
-        ]
-    return []
+    said = prevalence_shift_words(p_source, p_target)
+    if said is None:
+        return []
+    numbers = {"source_prevalence": round(p_source, 3), "target_prevalence": round(p_target, 3)}
+    return [Finding("prevalence_shift", "warning", said, numbers)]
+
+
+def prevalence_shift_words(
+    p_source: float, p_target: float, source: str = "in the source groups",
+    target: str = "in the target group", there: str = "there",
+) -> str | None:  # fmt: skip
+    """Why a prevalence more than :data:`PREVALENCE_GAP` away from the base's matters (what
+    ``study`` warns, and ``check-data`` against the base's recorded training rows); None
+    within it.
+
+    >>> prevalence_shift_words(0.42, 0.58, "where the base model trained", "here", "here")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'Prevalence differs: 42% where the base model trained, 58% here. Expect the base model
+    to be mis-calibrated here; accuracy at a fixed threshold can look good or bad for that
+    reason alone.'
+    """
+    if abs(p_target - p_source) <= PREVALENCE_GAP:
+        return None
+    return (
+        f"Prevalence differs: {p_source:.0%} {source}, {p_target:.0%} {target}. Expect the "
+        f"base model to be mis-calibrated {there}; accuracy at a fixed threshold can look good "
+        "or bad for that reason alone."
+    )
 
 
 def events_per_parameter(

@@ -208,6 +208,8 @@ def check_sample_size(
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
     refused["warnings"] += modality.unnamed_patients_warning(base.schema, target)
+    shift = _prevalence_against_base(modality, base, target, where)  # as study warns it
+    refused["warnings"] += [shift] if shift else []
     # each input's share missing at the site (a trial: check-data said nothing of ~8% per
     # column coded '?', 'NA' and '-', read as missing without a word)
     refused["missing"] = {k: round(v, 4) for k, v in
@@ -252,6 +254,25 @@ def check_sample_size(
     _mark_unreported(result["validation"], samples.subset(split.test),
                      modality.classes(base.schema), result["noun"])  # fmt: skip
     return {**result, "reading": ADAPTED_READING, "in_short": in_short(result)}
+
+
+def _prevalence_against_base(modality: Any, base: Any, target: Any, where: str) -> str | None:
+    """A yes/no outcome's prevalence in ``target`` far from that of the rows the base model
+    trained on (its recorded class counts): ``study`` warned of it on a trial's clinic
+    (42% against 58%) where ``check-data`` said nothing. None otherwise."""
+    from medadapt.evaluate.sufficiency import prevalence_shift_words
+
+    counts = (base.training or {}).get("label_counts")
+    classes = modality.classes(base.schema)
+    if modality.task(base.schema) != "binary" or not isinstance(counts, dict) or not len(target):
+        return None
+    total = sum(counts.values())
+    labels = np.asarray(target.labels, dtype=float)
+    labels = labels[np.isfinite(labels)]
+    if not total or not len(labels):
+        return None
+    return prevalence_shift_words(counts.get(classes[1], 0) / total, float(labels.mean()),
+                                  "where the base model trained", f"at {where}", "here")  # fmt: skip
 
 
 def flags_to_check(where: str, group: str | None, outcome: str, *, noun: str = "rows",

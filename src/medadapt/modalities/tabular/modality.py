@@ -348,9 +348,17 @@ class TabularModality(Modality):
         empty in all) that these rows hold other values in: a fact of the site, said once of
         its rows (a review found ``adapt`` saying it of the training rows, then again of the
         held-out ones)."""
+        from medadapt.data.extrapolation import range_shift_warning
+        from medadapt.data.missing_codes import read_as_missing
+
         frame = samples.frame
+        zeros, codes = _codes_here(schema, samples)  # said by their own warnings
+        coded = {column: code for column, (code, _) in codes.items()}
+        shifted = range_shift_warning(read_as_missing(frame, schema.missing_codes),
+                                      schema.numeric_features, zeros, coded)  # fmt: skip
         return [*constant_columns_warnings(schema, frame),
-                *empty_where_trained_warnings(schema, frame)]  # fmt: skip
+                *empty_where_trained_warnings(schema, frame),
+                *([shifted] if shifted else [])]  # fmt: skip
 
     def withheld(self, schema: TableSchema, samples: TableSamples, options: Any):
         """The rows lacking more than half of the model's features (missing, or a category it
