@@ -271,8 +271,9 @@ def _prevalence_against_base(modality: Any, base: Any, target: Any, where: str) 
     labels = labels[np.isfinite(labels)]
     if not total or not len(labels):
         return None
-    return prevalence_shift_words(counts.get(classes[1], 0) / total, float(labels.mean()),
-                                  "where the base model trained", f"at {where}", "here")  # fmt: skip
+    trained = counts.get(classes[1], 0) / total
+    return prevalence_shift_words(trained, float(labels.mean()), "where the base model trained",
+                                  f"at {where}", "here")  # fmt: skip
 
 
 def flags_to_check(where: str, group: str | None, outcome: str, *, noun: str = "rows",
