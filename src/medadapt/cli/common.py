@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from rich.box import HEAVY_HEAD, SIMPLE_HEAD, Box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -190,6 +191,9 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     if not _whole(table):  # two characters short: no padding at the table's outer edges
         table = _table(title, columns, cells, wrap_figures_between_words=True, fixed=True,
                        pad_edge=False)  # fmt: skip
+    if not _whole(table):  # no lines between the columns ("bottlene/ck" at 80 columns)
+        table = _table(title, columns, cells, wrap_figures_between_words=True, fixed=True,
+                       pad_edge=False, box=SIMPLE_HEAD)  # fmt: skip
     if not _whole(table):  # too narrow for whole words: fold them
         table = _table(title, columns, cells, wrap_figures_between_words=False)
     stdout.print(table)
@@ -204,7 +208,10 @@ def _whole(table: Table) -> bool:
     with stdout.capture() as captured:
         stdout.print(table)
     lines = captured.get().splitlines()[1:]  # the title line is padded text
-    closed = all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
+    if table.box is SIMPLE_HEAD:  # no border to close: no line wider than the terminal
+        closed = all(len(line.rstrip()) <= stdout.width for line in lines)
+    else:
+        closed = all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
     return closed and _figures_whole(table)
 
 
@@ -235,17 +242,21 @@ def _table(
     wrap_figures_between_words: bool,
     fixed: bool = False,
     pad_edge: bool = True,
+    box: Box = HEAVY_HEAD,
 ) -> Table:
     """``fixed``: each figures column as wide as its longest word, no wider (rich narrows
-    only the words columns to fit)."""
-    table = Table(title=title, title_justify="left", pad_edge=pad_edge)
+    only the words columns to fit). ``wrap_figures_between_words``: the first column's words
+    whole too (a name: "bottleneck", never "bottlene" over "ck"); a "note" column's are
+    folded where they must be."""
+    table = Table(title=title, title_justify="left", pad_edge=pad_edge, box=box)
     for i, column in enumerate(columns):
         # fold, never cut: "0.58 (0.46–0.7…" would hide the interval's end on a narrow terminal
         left = i == 0 or column == "note"  # words read from the left, figures from the right
-        whole = wrap_figures_between_words and not left
-        width = _longest_word(row[i] for row in cells) if whole else None
+        whole = wrap_figures_between_words and column != "note"
+        # the heading's words whole too ("eno" over "ugh?" above "no: 150")
+        width = _longest_word([column, *(row[i] for row in cells)]) if whole else None
         table.add_column(column, justify="left" if left else "right", overflow="fold",
-                         min_width=width, width=width if fixed else None)  # fmt: skip
+                         min_width=width, width=width if fixed and not left else None)  # fmt: skip
     for row in cells:
         table.add_row(*row)
     return table
