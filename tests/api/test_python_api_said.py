@@ -244,7 +244,7 @@ def test_a_few_stray_text_values_stay_a_warning(trained, va):
         ma.predict(base.model, base.schema, few)
     assert _said(caught, "text value(s)") == [
         f"20 text value(s) in numeric column 'age' of the {len(few)} rows read here are read as "
-        "missing (numbers with text after them, the unit 'y')"
+        "missing: they are numbers with text after them, the unit 'y'"
     ]
 
 

@@ -114,7 +114,7 @@ def test_a_few_stray_text_values_stay_a_warning(workspace, tmp_path):
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "few.csv", tmp_path)))
     assert (
         f"warning: 20 text value(s) in numeric column 'trestbps' of the {len(heart)} rows read "
-        "here are read as missing (numbers with text after them, the unit 'mmHg')"
+        "here are read as missing: they are numbers with text after them, the unit 'mmHg'"
         in (result.stdout.splitlines())
     )
 

@@ -325,7 +325,7 @@ class TabularModality(Modality):
             kinds = text_kinds_said(samples.frame[column]).removesuffix("; ")
             notes.append(  # a count per command; its kinds apart (a trial read "(words; of")
                 f"{n} text value(s) in numeric column {column!r} of the {len(samples)} rows "
-                "read here are read as missing" + (f" ({kinds})" if kinds else "")
+                "read here are read as missing" + (f": they are {kinds}" if kinds else "")
             )
         empty = empty_columns_warning(schema, samples.frame)
         coded = coded_columns_warning(schema, samples.frame, encoded)
