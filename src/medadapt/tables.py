@@ -414,7 +414,14 @@ def _trained_rows(samples: TableSamples, record: dict[str, Any]) -> np.ndarray:
 def true_labels(schema: TableSchema, frame: pd.DataFrame) -> np.ndarray:
     """Class indices, or target values in their original unit for regression."""
     _check_schema(schema)
-    return _true_labels(schema, require_data_frame(frame))
+    frame = require_data_frame(frame)
+    if schema.label not in frame:  # a trial's bare "not in the table" said no fix
+        raise DataError(
+            f"label column {schema.label!r} is not in frame: true_labels reads the outcome of "
+            "labelled rows; add the outcome column (rows without an outcome can only be scored, "
+            "with ma.predict)"
+        )
+    return _true_labels(schema, frame)
 
 
 # ----- checks of the arguments ---------------------------------------------------------------
@@ -475,6 +482,7 @@ def _check_columns(schema: TableSchema, frame: pd.DataFrame, allow_absent: bool)
         python = (
             str(error)
             .replace("--allow-absent-columns", "allow_absent_columns=True")
+            .replace(" in --data", " in frame")  # "rename the columns in frame" (a trial)
             .replace("check --data, or pass the --base trained for it", "check the frame, or "
                      "pass the schema and model trained for it")
         )  # fmt: skip

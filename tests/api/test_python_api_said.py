@@ -139,6 +139,17 @@ def test_a_column_the_model_does_not_read_is_still_offered_once(schema, va):
     assert "are not in the table (its 'thalx' may be 'thal'); " in str(err.value)
 
 
+def test_a_renamed_column_s_fix_names_the_frame_not_a_flag(trained, va):
+    """A trial's ``ma.predict`` on a frame with 'BMI' for 'bmi' was told to "rename the
+    columns in --data"."""
+    base, _ = trained
+    with pytest.raises(MedadaptError) as err:
+        ma.predict(base.model, base.schema, va.rename(columns={"chol": "Chol"}))
+    said = str(err.value)
+    assert "(its 'Chol' may be 'chol'); rename the columns in frame, or pass " in said, said
+    assert "--" not in said, said
+
+
 # ----- 3. the label ----------------------------------------------------------------------------
 def test_a_label_of_counts_from_0_warns_that_it_builds_a_model_of_each_count(source):
     with pytest.warns(UserWarning) as caught:
@@ -445,3 +456,14 @@ def test_an_adapter_for_one_group_given_another_groups_rows_says_so(trained, hea
         warnings.simplefilter("always")
         ma.predict(result.model, base.schema, va.iloc[:10], adapter="va")
     assert not [w for w in caught if "is for dataset" in str(w.message)]
+
+
+def test_true_labels_without_the_label_says_what_to_do(schema, va):
+    """A trial's ``ma.true_labels`` on rows without the outcome said only "label column
+    'progressed' is not in the table"."""
+    with pytest.raises(MedadaptError) as err:
+        ma.true_labels(schema, va.drop(columns="num"))
+    assert str(err.value) == (
+        "label column 'num' is not in frame: true_labels reads the outcome of labelled rows; "
+        "add the outcome column (rows without an outcome can only be scored, with ma.predict)"
+    )
