@@ -184,3 +184,22 @@ def test_regression_figures_of_a_yes_no_outcome_warn_and_medadapt_s_own_calls_do
         warnings.simplefilter("error")
         evaluate_groups("regression", _Y.astype(float), _NOISY, {}, n_boot=50)
         ma.compute_metrics("binary", _Y, _NOISY, n_boot=50)  # a risk: nothing to say
+
+
+def test_a_python_caller_s_metrics_print_as_a_clinician_reads_them():
+    """A trial's ``print(metrics)`` gave a raw dict of 16-digit floats; ``repr`` of a paired
+    difference the same. Both print their figures rounded, with intervals; the metrics are
+    still the dict (equal, JSON, keys), and medadapt's own calls get a plain dict."""
+    import json
+
+    metrics = ma.binary_metrics(_Y, _NOISY, n_boot=50)
+    shown = repr(metrics)
+    assert shown.splitlines()[0] == "Metrics of 40 patients (a dict; keys as printed in brackets):"
+    auroc = f"{metrics['auroc']:.3f} ({metrics['auroc_ci'][0]:.3f}–{metrics['auroc_ci'][1]:.3f})"
+    assert f"  AUROC ['auroc']: {auroc}" in shown.splitlines()
+    assert isinstance(metrics, dict) and json.loads(json.dumps(metrics)) == dict(metrics)
+    assert type(evaluate_groups("binary", _Y, _NOISY, {}, n_boot=50)["overall"]) is dict
+    before, after = np.clip(_NOISY - 0.1, 0, 1), _NOISY
+    diff = ma.paired_difference(_Y, before, after, metric="auroc", n_boot=50)
+    assert repr(diff).startswith("Difference(auroc ") and ", 95% CI " in repr(diff)
+    assert len(repr(diff)) < 100, repr(diff)

@@ -113,6 +113,34 @@ def yes_no_as_measured(task: Any, y_true: Any, *_: Any, **__: Any) -> str | None
     )
 
 
+class Metrics(dict):
+    """The dict a metric function returns to a Python caller, printed as a clinician reads
+    it (a trial's notebook printed 16-digit floats: ``'auroc_ci': [0.7223960561347444, ...]``):
+    each reported figure with its interval, then the notes; keys and values are the dict's.
+
+    >>> Metrics({"n": 40, "auroc": 0.8123, "auroc_ci": [0.70, 0.91], "mae": None,
+    ...          "notes": {"mae": "not reported"}})
+    Metrics of 40 patients (a dict; keys as printed in brackets):
+      AUROC ['auroc']: 0.812 (0.700–0.910)
+      note ['mae']: not reported
+    """
+
+    def __repr__(self) -> str:
+        from medadapt.evaluate.report.formatting import fmt_metric
+        from medadapt.results import METRIC_LABELS
+
+        n = self.get("n")
+        unit = self.get("unit") or "patients"
+        head = f"Metrics of {n} {unit}" if isinstance(n, int) else "Metrics"
+        lines = [f"{head} (a dict; keys as printed in brackets):"]
+        for key, label in METRIC_LABELS.items():
+            if self.get(key) is not None:
+                lines.append(f"  {label} [{key!r}]: {fmt_metric(self, key)}")
+        notes = self.get("notes") if isinstance(self.get("notes"), dict) else {}
+        lines += [f"  note [{key!r}]: {text}" for key, text in notes.items()]
+        return "\n".join(lines)
+
+
 def warns_its_caller(
     metric_function: Callable[..., dict[str, Any]],
     about_inputs: Callable[..., str | None] | None = None,
@@ -128,6 +156,7 @@ def warns_its_caller(
             first = about_inputs(*args, **kwargs) if about_inputs is not None else None
             for note in ([first] if first else []) + said_to_caller(metrics):
                 warnings.warn(note, UserWarning, stacklevel=2)
+            return Metrics(metrics)  # printed readably; still the dict it was
         return metrics
 
     return warning
