@@ -224,12 +224,29 @@ def _warn_readable_by_others(path: Path, flag: str, *, what: str) -> None:
     )
 
 
+REGISTRY_INDEX = "registry.sqlite"
+"""The file that makes a folder a registry (:mod:`medadapt.registry`, its index)."""
+
+
+def check_outside_registry(out: str | Path, flag: str) -> None:
+    """No output lands in a registry's folders: they hold only what the registry writes
+    (never patient rows), and ``verify`` and ``gc`` know nothing of another file (a trial's
+    ``predict --out reg/preds.csv`` wrote 275 patients' predictions there)."""
+    for folder in Path(out).resolve().parents:
+        if (folder / REGISTRY_INDEX).is_file():
+            raise _error(
+                f"{flag} {out} is inside the registry {folder}, whose folders hold only what "
+                "the registry writes (never patient rows); write it outside the registry"
+            )
+
+
 def check_output_file(path: str | Path | None, *, flag: str, force: bool = False) -> None:
     """Refuse, before any work, an output file that could not be written or would replace an
-    existing file without ``--force``."""
+    existing file without ``--force``, or that lies inside a registry."""
     if path is None:
         return
     path = Path(path)
+    check_outside_registry(path, flag)
     if path.is_dir():
         raise _error(f"{flag} {path} is a directory; give a file name inside it instead")
     if path.exists() and not force:
@@ -334,6 +351,7 @@ def check_output_dir(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise _error(f"{flag} {path} is a file; give a directory (it is created if needed)")
+    check_outside_registry(path, flag)
     other = other_kind(path, foreign or {})
     if other:
         raise _error(

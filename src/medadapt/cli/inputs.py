@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
+from medadapt.fileio import check_outside_registry
 from medadapt.modalities.base import Modality, modality_of, registered
 
 __all__ = [
@@ -179,20 +180,6 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
                 what = (f"would overwrite {target.relative_to(origin)} in" if target.exists()
                         else "is inside")  # fmt: skip
                 raise ConfigError(f"{out_flag} {out} {what} {in_flag} {source}; write it elsewhere")
-
-
-def check_outside_registry(out: Path, flag: str) -> None:
-    """No output lands in a registry's folders: they hold only what the registry writes
-    (never patient rows), and ``verify`` and ``gc`` know nothing of another file (a trial's
-    ``predict --out reg/preds.csv`` wrote 275 patients' predictions there)."""
-    from medadapt.registry.db import INDEX
-
-    for folder in out.resolve().parents:
-        if (folder / INDEX).is_file():
-            raise ConfigError(
-                f"{flag} {out} is inside the registry {folder}, whose folders hold only what "
-                "the registry writes (never patient rows); write it outside the registry"
-            )
 
 
 def check_outputs(

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from medadapt.cli.registry_common import (
+    creating,
     open_registry,
     registry_app,
     registry_command,
@@ -28,7 +29,8 @@ def add_base_command(
     Example: medadapt registry --root hospital-registry add-base base/
     """
     spelled = registry_command(ctx, "").rstrip()
-    added = open_registry(ctx, create=True).add_base(base_dir, spelled=spelled)
+    with creating(ctx) as registry:  # a first add-base: as add's (no /nonexistent made)
+        added = registry.add_base(base_dir, spelled=spelled)
     if added.repaired:  # registered, its copy deleted or damaged: put back from BASE_DIR
         typer.echo(f"already registered: {added.path}; {repaired_words(added.repaired)}")
     else:

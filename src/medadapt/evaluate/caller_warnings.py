@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.results import SAID_AS_WARNINGS
+from medadapt.results import METRIC_LABELS, SAID_AS_WARNINGS, counts_behind, metric_digits
 
 TWO_VALUES = "take only two distinct values"
 """What the note on an AUROC from hard predictions says (it is kept under ``auroc``)."""
@@ -117,28 +117,45 @@ class Metrics(dict):
     """The dict a metric function returns to a Python caller, printed as a clinician reads
     it (a trial's notebook printed 16-digit floats: ``'auroc_ci': [0.7223960561347444, ...]``):
     each reported figure with its interval, then the notes; keys and values are the dict's.
+    ``unit``: what each value was measured on (the function's ``unit``).
 
     >>> Metrics({"n": 40, "auroc": 0.8123, "auroc_ci": [0.70, 0.91], "mae": None,
     ...          "notes": {"mae": "not reported"}})
     Metrics of 40 patients (a dict; keys as printed in brackets):
       AUROC ['auroc']: 0.812 (0.700–0.910)
       note ['mae']: not reported
+    >>> Metrics({"n": 60, "n_patients": 20}, unit="image")
+    Metrics of 60 images of 20 patients (a dict; keys as printed in brackets):
     """
 
-    def __repr__(self) -> str:
-        from medadapt.evaluate.report.formatting import fmt_metric
-        from medadapt.results import METRIC_LABELS
+    def __init__(self, metrics: dict[str, Any], unit: str = "patient") -> None:
+        super().__init__(metrics)
+        self.unit = unit
 
-        n = self.get("n")
-        unit = self.get("unit") or "patients"
-        head = f"Metrics of {n} {unit}" if isinstance(n, int) else "Metrics"
+    def __repr__(self) -> str:
+        n, patients = self.get("n"), self.get("n_patients")
+        head = f"Metrics of {n} {self.unit}s" if isinstance(n, int) else "Metrics"
+        if isinstance(patients, int) and self.unit != "patient":
+            head += f" of {patients} patients"
+        elif isinstance(patients, int):
+            head = f"Metrics of {patients} patients ({n} samples)"
         lines = [f"{head} (a dict; keys as printed in brackets):"]
-        for key, label in METRIC_LABELS.items():
-            if self.get(key) is not None:
-                lines.append(f"  {label} [{key!r}]: {fmt_metric(self, key)}")
+        lines += [f"  {label} [{key!r}]: {_figure(self, key)}"
+                  for key, label in METRIC_LABELS.items() if self.get(key) is not None]  # fmt: skip
         notes = self.get("notes") if isinstance(self.get("notes"), dict) else {}
         lines += [f"  note [{key!r}]: {text}" for key, text in notes.items()]
         return "\n".join(lines)
+
+
+def _figure(metrics: dict[str, Any], key: str) -> str:
+    """``0.812 (0.700–0.910); 44 of 45``: the value, its interval and the count behind it."""
+    value, ci = metrics[key], metrics.get(f"{key}_ci")
+    digits = metric_digits(key, value)
+    text = f"{value:.{digits}f}"
+    if isinstance(ci, list | tuple) and len(ci) == 2 and None not in ci:
+        text += f" ({ci[0]:.{digits}f}–{ci[1]:.{digits}f})"
+    counts = counts_behind(metrics, key)
+    return f"{text}; {counts}" if counts else text
 
 
 def warns_its_caller(
@@ -156,7 +173,7 @@ def warns_its_caller(
             first = about_inputs(*args, **kwargs) if about_inputs is not None else None
             for note in ([first] if first else []) + said_to_caller(metrics):
                 warnings.warn(note, UserWarning, stacklevel=2)
-            return Metrics(metrics)  # printed readably; still the dict it was
+            return Metrics(metrics, kwargs.get("unit", "patient"))  # printed readably
         return metrics
 
     return warning

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from medadapt.fileio import REGISTRY_INDEX
 from medadapt.registry.records import RegistryError
 
 SCHEMA_VERSION = 1
-INDEX = "registry.sqlite"
+INDEX = REGISTRY_INDEX
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
