@@ -36,6 +36,12 @@ def test_check_data_prints_the_criteria_and_writes_them(base, tmp_path):
     assert result.code == 0, result.stderr
     assert "200 patients of dataset = VA Long Beach (prevalence 0.745)" in result.stdout
     assert "LoRA adapter" in result.stdout and "calibration slope" in result.stdout
+    # the prevalence far from the base's (Cleveland: 138 of 303 with the outcome), as study
+    # warns it (a trial's check-data said nothing of a 42% against 58%)
+    assert (
+        "warning: Prevalence differs: 46% where the base model trained, 74% at dataset = VA "
+        "Long Beach. Expect the base model to be mis-calibrated here;"
+    ) in " ".join(result.stdout.split())
     said = " ".join(result.stdout.split())  # rich wraps long lines
     figures = json.loads(out.read_text())
     assert CAVEAT in said and figures["reading"] == ADAPTED_READING

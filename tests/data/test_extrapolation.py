@@ -253,13 +253,30 @@ def test_a_site_mostly_outside_the_training_range_is_said_as_a_whole():
     older = train[train["age"] > 60]
     said = [n for n in tabular.whole_notes(schema, TableSamples(older, schema))
             if "outside the values" in n]  # fmt: skip
+    n = len(older)  # those far out (6 SDs) are the per-row warning's
+    far = int(far_outside(older, schema.numeric_features).outside["age"].sum())
+    assert 0 < far < 10
     assert said == [
-        f"these rows lie outside the values the base model trained on: 'age' in {len(older)} of "
-        f"{len(older)} rows (100%; its training range {age.low:g} to {age.high:g}, rounded "
-        "outward): its predictions for such patients extrapolate, and its figures from where "
-        "it trained do not carry over; judge it here by its figures on these rows"
+        "a quarter or more of these rows lie outside the values the base model trained on: "
+        f"'age' in {n - far} of these {n} rows ({(n - far) / n:.0%}; it trained on values "
+        f"within {age.low:g} to "
+        f"{age.high:g}): it extrapolates for them (patients unlike those it trained on, or "
+        "values in another unit or coding); judge it on labelled rows of this site before "
+        "relying on it"
     ]
     few = older.head(9)  # too few rows to call a share a case mix
     assert range_shift_warning(few, schema.numeric_features) is None
     some = pd.concat([older.head(2), young.head(8)])  # 20%: below a quarter
     assert range_shift_warning(some, schema.numeric_features) is None
+    quarter = pd.concat([older.head(3), young.head(9)])  # 3 of 12: a quarter, said
+    assert "in 3 of these 12 rows (25%" in range_shift_warning(quarter, schema.numeric_features)
+    # a column mostly empty: its share is of every row, not of those with a value (a review:
+    # "in 12 of 12 rows (100%)" of a column present in 12 of 597)
+    sparse = pd.concat([older.head(12), young.head(60).assign(age=np.nan)])
+    assert range_shift_warning(sparse, schema.numeric_features) is None
+    # a unit slip (cholesterol in mmol/L) is the per-row warning's, not a case mix
+    chol = next(f for f in schema.numeric_features if f.name == "chol")
+    slipped = young.assign(chol=young["chol"] / 38.67)
+    said = [n for n in tabular.whole_notes(schema, TableSamples(slipped, schema))
+            if "outside the values" in n]  # fmt: skip
+    assert said == [] and chol.low > slipped["chol"].max()

@@ -465,11 +465,12 @@ def test_a_slope_lost_to_separation_is_said_as_average_calibration_only():
     assert len(AVERAGE_ONLY_WORDS) <= 47 and AVERAGE_ONLY_WORDS.isascii()
     assert recorded_cautions(metrics) == [AVERAGE_ONLY_WORDS]
     said = (
-        "checked its probabilities on average only (observed/expected 0.98, 95% CI 0.82 to "
-        "1.17) and could not measure whether they are too extreme or too moderate (in more "
-        "than 1 in 10 bootstrap resamples of these patients it cannot be computed, so the value "
-        "on these patients is too unstable to report): read a probability near 0 or 1 as a "
-        "ranking, not as that patient's risk"
+        "measured only the average level of its probabilities (observed/expected 0.98, 95% CI "
+        "0.82 to 1.17) and could not measure whether they are too extreme or too moderate (in "
+        "more than 1 in 10 bootstrap resamples of these patients it cannot be computed: the "
+        "predictions separate the resample's outcomes perfectly, so no slope can be fitted, or "
+        "it lacks one of the classes, so the value on these patients is too unstable to "
+        "report): read a probability near 0 or 1 as a ranking, not as that patient's risk"
     )
     loaded = SimpleNamespace(adapter="riverside", record=SimpleNamespace(metrics=metrics))
     assert _uncalibrated(loaded) == [f"the recorded test of adapter 'riverside' {said}"]
@@ -479,6 +480,8 @@ def test_a_slope_lost_to_separation_is_said_as_average_calibration_only():
                                 "metrics": metrics, "card": ""})  # fmt: skip
     warned, _ = promotion_messages(version, None)
     assert f"riverside@2: its recorded test {said}" in warned
+    unread = {**metrics, "oe_ratio_ci": [None, None]}  # (imported JSON): not measured
+    assert recorded_cautions(unread) == ["calibration unmeasured: a ranking, not a risk"]
     # too few events for either: the ranking caution, as before
     few = {**metrics, "auroc": None, "notes": {"calibration_slope": "not reported: 6 positives"}}
     assert recorded_cautions(few)[-1] == "calibration unmeasured: a ranking, not a risk"

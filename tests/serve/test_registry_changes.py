@@ -436,6 +436,12 @@ def test_a_registry_holding_a_base_alone_serves_it(tmp_path, monkeypatch):
         "warning: nothing is promoted: the base model answers alone meanwhile; promote an "
         f"adapter to serve it, with 'medadapt registry --root {registry.root} promote NAME@N'"
     )
+    add_base(registry.root, make_base(tmp_path / "other", seed=1))  # two of one kind: neither
+    said = succeeded(run_cli("serve", "--registry", registry.root, "--port", "18995")).stderr
+    assert said.splitlines()[-1].startswith(  # answers a request naming no group alone
+        "warning: nothing is promoted: its base models answer requests that send a group they "
+        "were trained on meanwhile; promote an adapter"
+    )
 
 
 def test_with_nothing_promoted_every_registered_version_s_base_is_resident(tmp_path):

@@ -318,9 +318,7 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
                   f"adapters ({', '.join(names)}): requests routed by it get 409; demote all "
                   f"but one, with '{command_line(registry, 'promote --clear NAME')}'")  # fmt: skip
         if not served:
-            bases = len(state.tables.resident)
-            alone = {0: "", 1: "the base model answers alone meanwhile; "}.get(
-                bases, f"{bases} base models answer alone meanwhile; ")  # fmt: skip
+            alone = _answering_alone(state)
             _warn(f"nothing is promoted: {alone}promote an adapter to serve it, with "
                  f"'{command_line(registry, 'promote NAME@N')}'")  # fmt: skip
 
@@ -329,6 +327,23 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     app = create_app(registry, on_ready=ready, **settings)
     # uvicorn's own access line would repeat query strings: medadapt's replaces it
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _answering_alone(state: Any) -> str:
+    """What answers while nothing is promoted: a kind's base alone where it is its kind's
+    only resident base; with several of one kind, a request must send its group (a review:
+    "2 base models answer alone" where neither answered a request naming no group)."""
+    from collections import Counter
+
+    kinds = Counter(state.bases[key].kind for key in state.tables.resident)
+    if not kinds:
+        return ""
+    if max(kinds.values()) > 1:
+        return ("its base models answer requests that send a group they were trained on "
+                "meanwhile; ")  # fmt: skip
+    if len(kinds) == 1:
+        return "the base model answers alone meanwhile; "
+    return f"each of its {len(kinds)} base models (one per kind) answers alone meanwhile; "
 
 
 def _warn(message: str) -> None:

@@ -231,6 +231,7 @@ def range_shift_warning(
     features: Iterable[Any],
     zeros_said: Iterable[str] = (),
     codes_said: Mapping[str, float] | None = None,
+    far_said: Mapping[str, np.ndarray] | None = None,
 ) -> str | None:
     """The numeric ``features`` (``low``/``high``: the training range, rounded outward) whose
     values lie outside that range in at least :data:`SHIFTED_SHARE` of ``frame``'s rows
@@ -238,42 +239,44 @@ def range_shift_warning(
     than any the base model trained on. Per row, only values far outside are named (6 SDs,
     :func:`far_outside`): a trial's clinic of patients aged 51-79, on a base trained on ages
     up to 50, was 4.8 SDs out at most and nothing said so. None where no column is so.
-    ``zeros_said``, ``codes_said``: values another warning names (a "not measured" code), left
-    out as :func:`far_outside` leaves them.
+    Values another warning names are left to it: ``zeros_said``, ``codes_said`` (a "not
+    measured" code) and ``far_said`` (:func:`far_outside`'s rows, a unit or typing slip).
 
     >>> import types
     >>> age = types.SimpleNamespace(name="age", low=10.0, high=50.0, codes=None)
     >>> print(range_shift_warning(pd.DataFrame({"age": range(51, 71)}), [age]))
     ... # doctest: +NORMALIZE_WHITESPACE
-    these rows lie outside the values the base model trained on: 'age' in 20 of 20 rows
-    (100%; its training range 10 to 50, rounded outward): its predictions for such patients
-    extrapolate, and its figures from where it trained do not carry over; judge it here by
-    its figures on these rows
+    a quarter or more of these rows lie outside the values the base model trained on: 'age'
+    in 20 of these 20 rows (100%; it trained on values within 10 to 50): it extrapolates for
+    them (patients unlike those it trained on, or values in another unit or coding); judge it
+    on labelled rows of this site before relying on it
     """
-    said = []
+    said, rows = [], len(frame)
+    zeros, codes, far = set(zeros_said), codes_said or {}, far_said or {}
     for spec in features:
         low, high = getattr(spec, "low", None), getattr(spec, "high", None)
         if spec.name not in frame or low is None or high is None or getattr(spec, "codes", None):
             continue
         values = pd.to_numeric(frame[spec.name], errors="coerce").to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        if spec.name in set(zeros_said):
-            values = values[values != 0]
-        if spec.name in (codes_said or {}):
-            values = values[values != (codes_said or {})[spec.name]]
-        if len(values) < SHIFTED_MIN_ROWS:
+        counted = np.isfinite(values) & ~far.get(spec.name, np.zeros(rows, dtype=bool))
+        if spec.name in zeros:
+            counted &= values != 0
+        if spec.name in codes:
+            counted &= values != codes[spec.name]
+        if counted.sum() < SHIFTED_MIN_ROWS:
             continue
-        outside = int(((values < low) | (values > high)).sum())
-        share = outside / len(values)
-        if share >= SHIFTED_SHARE:
-            said.append((share, f"{spec.name!r} in {outside} of {len(values)} rows ({share:.0%}; "
-                         f"its training range {_shown(low)} to {_shown(high)}, rounded "
-                         "outward)"))  # fmt: skip
+        slack = 1e-9 * max(1.0, abs(low), abs(high))  # the rounding of low and high itself
+        with np.errstate(invalid="ignore"):
+            outside = int((counted & ((values < low - slack) | (values > high + slack))).sum())
+        if outside >= SHIFTED_SHARE * rows:
+            said.append((outside, f"{spec.name!r} in {outside} of these {rows} rows "
+                         f"({outside / rows:.0%}; it trained on values within {_shown(low)} "
+                         f"to {_shown(high)})"))  # fmt: skip
     if not said:
         return None
     columns = "; ".join(words for _, words in sorted(said, key=lambda s: -s[0]))
     return (
-        f"these rows lie outside the values the base model trained on: {columns}: its "
-        "predictions for such patients extrapolate, and its figures from where it trained do "
-        "not carry over; judge it here by its figures on these rows"
+        f"a quarter or more of these rows lie outside the values the base model trained on: "
+        f"{columns}: it extrapolates for them (patients unlike those it trained on, or values "
+        "in another unit or coding); judge it on labelled rows of this site before relying on it"
     )

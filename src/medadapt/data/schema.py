@@ -61,6 +61,7 @@ from medadapt.data.identifiers import (
     outcome_columns,
 )
 from medadapt.data.missing_codes import (
+    MIN_DISTINCT,
     SENTINEL_GAP,
     SENTINELS,
     Codes,
@@ -959,7 +960,7 @@ def _refuse_a_threshold_outside(labels: pd.Series, threshold: float, words: Opti
         return
     every = "negative (none is above it)" if threshold >= high else "positive (all are above it)"
     said = words.set_to("positive_above", f"{threshold:g}", quote="none")
-    if numeric.nunique() > MEASURED_DISTINCT:  # a measurement: its extremes are two patients'
+    if numeric.nunique() >= MIN_DISTINCT:  # a measurement: its extremes are two patients'
         q1, q3 = (float(q) for q in numeric.quantile([0.25, 0.75]))
         where = "at or below" if threshold >= high else "above"
         raise DataError(
@@ -972,10 +973,6 @@ def _refuse_a_threshold_outside(labels: pd.Series, threshold: float, words: Opti
         f"rows, so every row would be {every}; choose a threshold from {low:g} up to below "
         f"{high:g}"
     )
-
-
-#: more distinct values than this, a numeric label is a measurement (its values not listed)
-MEASURED_DISTINCT = 10
 
 
 def _threshold_fix(labels: pd.Series, words: OptionWords) -> str:

@@ -59,7 +59,14 @@ from medadapt.serve.schemas import (
     float32_number,
     predict_bodies,
 )
-from medadapt.serve.state import GroupConflict, Route, ServedBase, ServingState, joined_notes
+from medadapt.serve.state import (
+    BASE_ALONE,
+    GroupConflict,
+    Route,
+    ServedBase,
+    ServingState,
+    joined_notes,
+)
 from medadapt.serve.telemetry import Telemetry
 from medadapt.serve.validation import as_csv_reads, check_instance, closest_field, unknown_field
 
@@ -347,11 +354,7 @@ def _not_scored(note: str | None) -> str | None:
     >>> _not_scored("scored by the base model alone: the request names no adapter")
     'for the base model alone: the request names no adapter'
     """
-    return (
-        note.replace("scored by the base model alone", "for the base model alone", 1)
-        if note
-        else note
-    )
+    return note.replace(BASE_ALONE, "for the base model alone", 1) if note else note
 
 
 def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],

@@ -249,6 +249,11 @@ class Route:
         return self.base_key, None if self.classes is None else len(self.classes)
 
 
+BASE_ALONE = "scored by the base model alone"
+"""How a route's note begins where the base model alone answers (a withheld instance's
+note says it otherwise: nothing was scored)."""
+
+
 def _listed(groups: set[str]) -> str:
     """``A, B, C`` (sorted; at most :data:`MAX_LISTED_GROUPS`, then `` ...``)."""
     listed = ", ".join(sorted(groups)[:MAX_LISTED_GROUPS])
@@ -791,7 +796,7 @@ class ServingState:
         column, value = group
         trained_on = f"{column} = {value!r}" if column else f"group {value!r}"
         said = (  # "trained on site = 'A'" read as that group alone (a trial's base: two)
-            f"scored by the base model alone (its training rows include {trained_on}): no "
+            f"{BASE_ALONE} (its training rows include {trained_on}): no "
             f"adapter is promoted for group {value!r}"
         )
         waiting = tables.unpromoted.get(group)
@@ -813,13 +818,13 @@ class ServingState:
                 return self._none_promoted(kind, tables)
             which = "it" if len(adapters) == 1 else "one"
             return (
-                f"scored by the base model alone: the request names no adapter; served: "
+                f"{BASE_ALONE}: the request names no adapter; served: "
                 f"{_listed(set(adapters))} (name {which} in 'adapter' to use it)"
             )
         unrouted = ", and the instance carries no group field" if kind == "tabular" else ""
         serve = "an adapter serves group" if len(groups) == 1 else "adapters serve groups"
         return (
-            f"scored by the base model alone: the request names no adapter and no group"
+            f"{BASE_ALONE}: the request names no adapter and no group"
             f"{unrouted}; {serve} {_listed(groups)} (send 'group' or name an 'adapter' to use "
             f"{'it' if len(groups) == 1 else 'one'})"
         )
@@ -836,7 +841,7 @@ class ServingState:
         pinned = (f"name a version in 'adapter' to use one, e.g. '{name}@{version}', or "
                   if self.any_version else "")  # fmt: skip
         return (
-            f"scored by the base model alone: the request names no adapter, and none is "
+            f"{BASE_ALONE}: the request names no adapter, and none is "
             f"promoted; registered: {shown} ({pinned}promote one: "
             f"'{self._promote(f'{name}@{version}')}')"
         )

@@ -386,8 +386,10 @@ def _average_checked(metrics: dict[str, Any]) -> bool:
     """Whether a test without a calibration slope still measured the probabilities'
     average level: an observed/expected ratio with its interval, on enough patients of each
     outcome for an AUROC (a slope lost to near-perfect separation, not to too few events)."""
-    return (metrics.get("oe_ratio") is not None and bool(metrics.get("oe_ratio_ci"))
-            and metrics.get("auroc") is not None)  # fmt: skip
+    ci = metrics.get("oe_ratio_ci")
+    finite = (isinstance(ci, list | tuple) and len(ci) == 2
+              and all(isinstance(v, int | float) and math.isfinite(v) for v in ci))  # fmt: skip
+    return metrics.get("oe_ratio") is not None and finite and metrics.get("auroc") is not None
 
 
 def calibration_caution(metrics: dict[str, Any]) -> str | None:
@@ -412,14 +414,15 @@ def calibration_sentence(metrics: dict[str, Any]) -> str | None:
     why = calibration_unmeasured(metrics)
     if not why:
         return None
-    why = re.sub(r" \([^()]*\)", "", why)  # its own parentheses: not inside these
+    why = re.sub(r" \(([^()]*)\)", r": \1", why)  # its own parentheses: not inside these
     if not _average_checked(metrics):
         return (f"could not measure how well its probabilities match what happens ({why}): "
                 "read them as a ranking of these patients, not as each patient's risk")  # fmt: skip
     low, high = metrics["oe_ratio_ci"]
     return (
-        f"checked its probabilities on average only (observed/expected {metrics['oe_ratio']:.2f}, "
-        f"95% CI {low:.2f} to {high:.2f}) and could not measure whether they are too extreme "
+        f"measured only the average level of its probabilities (observed/expected "
+        f"{metrics['oe_ratio']:.2f}, 95% CI {low:.2f} to {high:.2f}) and could not measure "
+        f"whether they are too extreme "
         f"or too moderate ({why}): read a probability near 0 or 1 as a ranking, not as that "
         "patient's risk"
     )

@@ -352,10 +352,11 @@ class TabularModality(Modality):
         from medadapt.data.missing_codes import read_as_missing
 
         frame = samples.frame
-        zeros, codes = _codes_here(schema, samples)  # said by their own warnings
-        coded = {column: code for column, (code, _) in codes.items()}
+        zeros, codes = _codes_here(schema, samples)  # said by their own warnings, as are
+        coded = {column: code for column, (code, _) in codes.items()}  # values far outside
+        far = _far_outside(schema, samples, zeros, codes).outside
         shifted = range_shift_warning(read_as_missing(frame, schema.missing_codes),
-                                      schema.numeric_features, zeros, coded)  # fmt: skip
+                                      schema.numeric_features, zeros, coded, far)  # fmt: skip
         return [*constant_columns_warnings(schema, frame),
                 *empty_where_trained_warnings(schema, frame),
                 *([shifted] if shifted else [])]  # fmt: skip
