@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.box import HEAVY_HEAD, SIMPLE_HEAD, Box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -208,8 +209,10 @@ def _whole(table: Table) -> bool:
     with stdout.capture() as captured:
         stdout.print(table)
     lines = captured.get().splitlines()[1:]  # the title line is padded text
-    if table.box is SIMPLE_HEAD:  # no border to close: no line wider than the terminal
-        closed = all(len(line.rstrip()) <= stdout.width for line in lines)
+    if table.box is SIMPLE_HEAD:  # no border to close, and rich crops what does not fit:
+        # every cell's longest word must fit (a review: a last column cut off at 72 columns)
+        unbounded = stdout.options.update_width(10 * stdout.width)  # (measures are clamped)
+        closed = Measurement.get(stdout, unbounded, table).minimum <= stdout.width
     else:
         closed = all(line.rstrip()[-1:] in "┓┃┩│┘" for line in lines if line.strip())
     return closed and _figures_whole(table)
