@@ -129,6 +129,28 @@ def test_a_criterion_needing_a_million_is_said_in_words_with_why():
     )
 
 
+def test_the_threshold_of_sensitivity_and_specificity_is_said_above_the_table(capsys):
+    """A trial's ``evaluate --threshold 0.2`` printed sensitivity and specificity with no word
+    of the threshold they were measured at (the report said it in its glossary only); a
+    title so long that it wraps keeps the table boxed (its second line was read as a table
+    line left open, and the table lost its box)."""
+    from medadapt.cli.common import stdout
+    from medadapt.cli.printing import print_metrics
+
+    metrics = {"n": 86, "n_positive": 5, "threshold": 0.2, "auroc": 0.9, "auroc_ci": [0.8, 1.0],
+               "sensitivity": 1.0, "sensitivity_ci": [0.478, 1.0], "notes": {}}  # fmt: skip
+    width = stdout.width
+    try:
+        stdout.width = 100
+        print_metrics("86 rows (hospital = Riverside, minus 199 rows that match rows the adapter "
+                      "trained on (by content))", metrics, "binary")  # fmt: skip
+    finally:
+        stdout.width = width
+    out = capsys.readouterr().out
+    assert "accuracy, sensitivity and specificity at threshold 0.2" in " ".join(out.split())
+    assert any(line.startswith("┏") for line in out.splitlines()), out
+
+
 def test_a_measured_value_s_errors_are_said_in_the_outcome_s_unit(capsys):
     """The terminal's MAE 60.8 read as a bare number (a proportion? a percentage?); the
     report said "in the outcome's unit", the terminal now says it too, and no more where the

@@ -208,7 +208,9 @@ def _whole(table: Table) -> bool:
     border (rich crops a table whose columns cannot shrink enough)."""
     with stdout.capture() as captured:
         stdout.print(table)
-    lines = captured.get().splitlines()[1:]  # the title line is padded text
+    lines = captured.get().splitlines()
+    top = next((i for i, line in enumerate(lines) if line.startswith("┏")), 1)
+    lines = lines[top:]  # the title's lines are padded text (a long title wraps)
     if table.box is SIMPLE_HEAD:  # no border to close, and rich crops what does not fit:
         # every cell's longest word must fit (a review: a last column cut off at 72 columns)
         unbounded = stdout.options.update_width(10 * stdout.width)  # (measures are clamped)
