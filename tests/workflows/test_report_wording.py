@@ -481,6 +481,22 @@ def test_the_one_answer_warning_is_said_once_at_the_top_of_the_summary():
     assert sum(said in line for line in lines) == 1
 
 
+def test_the_summary_names_which_class_is_positive():
+    """A trial's report said "5 of them are positive" and never "malignant": a clinician
+    could not tell which outcome the sensitivity and the probabilities are of."""
+    from medadapt.workflows.reports import summary_lines
+
+    result = {**_binary(0.9, (0.8, 0.97)), "task": "binary", "adapter": "riverside",
+              "kind": "tabular", "rows_used": "its 86 held-out rows", "label": "diagnosis",
+              "classes": ["benign", "malignant"]}  # fmt: skip
+    positive = [line for line in summary_lines(result) if "of them are positive" in line]
+    n_positive, n = result["n_positive"], result["n"]
+    assert positive == [f"{n_positive} of them are positive (diagnosis = 'malignant'; "
+                        f"prevalence {n_positive / n:.0%})."]  # fmt: skip
+    coded = summary_lines({**result, "label": "num", "classes": ["0", "1"]})  # num > 0
+    assert f"{n_positive} of them are positive (prevalence {n_positive / n:.0%})." in coded
+
+
 def test_the_adapter_card_says_what_it_was_tested_on_and_a_one_answer_model():
     from medadapt.workflows.reports import _limitations
 

@@ -110,8 +110,12 @@ def summary_lines(
     lines = too_good_lines(result)
     lines.append(f"Scored {who} on {n} {noun} ({result['rows_used']}).")
     if result["task"] == "binary":
+        classes, label = result.get("classes"), result.get("label")  # which class is "positive"
+        named = (f"{label} = {classes[1]!r}; " if isinstance(classes, list) and len(classes) == 2
+                 and isinstance(label, str) and classes != ["0", "1"] else "")  # fmt: skip
+        # (0/1: a threshold's classes, num > 0 read as "1": "num = '1'" would misstate it)
         lines.append(
-            f"{result['n_positive']} of them are positive (prevalence "
+            f"{result['n_positive']} of them are positive ({named}prevalence "
             f"{result['n_positive'] / n:.0%})."
         )
         if result.get("auroc") is not None and result.get("auroc_ci"):
