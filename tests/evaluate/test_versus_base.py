@@ -512,6 +512,13 @@ def test_an_adapter_that_mends_a_base_calling_everyone_one_class_is_said_in_its_
     fewer = np.r_[np.linspace(0.05, 0.15, 12), [0.9] * 4, [0.2] * 8]  # 4 of 12 'ring' found
     traded = versus_base(y, fewer, base, metric="auroc", unit="image", n_boot=200)
     assert traded["fewer_found"] and "At threshold" not in traded["in_words"]
+    # no gain by the Brier score either: said all the same (a trial compared two adapters,
+    # one's Brier gain said, the other's none unsaid), never as a gain
+    noisy = np.clip(base + np.random.default_rng(1).normal(0, 0.02, 24), 0, 1)
+    alike = versus_base(y, noisy, base, metric="auroc", unit="image", n_boot=200)
+    assert alike["brier"]["verdict"] == "no detectable difference"
+    assert alike["in_words"].endswith(alike["brier"]["in_words"].replace(
+        "By the Brier score instead,", "By the Brier score,"))  # fmt: skip
     # an adapter that ranks better says its AUROC gain, and no more
     better = np.r_[np.linspace(0.05, 0.15, 12), np.linspace(0.8, 0.95, 12)]
     mixed = np.r_[np.linspace(0.3, 0.9, 12), np.linspace(0.2, 0.8, 12)]

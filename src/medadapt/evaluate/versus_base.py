@@ -159,12 +159,15 @@ def _gains_beside(
 ) -> str:
     """Where the AUROC shows no gain, the gains it cannot show, as sentences after it: the
     classes the base model alone called far fewer of at the threshold (:func:`more_found`),
-    and a Brier score measurably better (a trial's base called every image 'ring', the
-    adapter 24 of 24 right, and the terminal read only "no difference can be shown")."""
+    and the Brier score's comparison, better or not shown to differ (a trial's base called
+    every image 'ring', the adapter 24 of 24 right, and the terminal read only "no
+    difference can be shown")."""
     found = more_found(y, adapted, base, names, threshold=threshold, unit=unit)
     brier = out.get("brier") or {}
     said = [found] if found else []
-    if brier.get("verdict") == "better":  # beside the AUROC compared, not in its place
+    # beside the AUROC compared, not in its place; a gain or none alike (a trial's two
+    # adapters: one's gain was said, the other's none left unsaid); a loss is a warning
+    if brier.get("verdict") in ("better", "no detectable difference"):
         said.append(
             brier["in_words"].replace("By the Brier score instead,", "By the Brier score,", 1)
         )
