@@ -264,8 +264,8 @@ def test_a_site_mostly_outside_the_training_range_is_said_as_a_whole():
         "values in another unit or coding); judge it on labelled rows of this site before "
         "relying on it"
     ]
-    few = older.head(9)  # too few rows to call a share a case mix
-    assert range_shift_warning(few, schema.numeric_features) is None
+    few = older.head(5).assign(age=[55, 58, 61, 45, 45])  # a few patients scored: said too
+    assert "'age' in 3 of these 5 rows (60%" in range_shift_warning(few, schema.numeric_features)
     some = pd.concat([older.head(2), young.head(8)])  # 20%: below a quarter
     assert range_shift_warning(some, schema.numeric_features) is None
     quarter = pd.concat([older.head(3), young.head(9)])  # 3 of 12: a quarter, said

@@ -218,8 +218,6 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
 SHIFTED_SHARE = 0.25
 """A column whose values lie outside the base model's training range in this share of a
 site's rows (or more) is said of the site as a whole: its case mix is not the base's."""
-SHIFTED_MIN_ROWS = 10
-"""Fewer rows with a value than this: no share is said (one row of three is no case mix)."""
 
 
 def _shown(value: float) -> str:
@@ -263,20 +261,20 @@ def range_shift_warning(
             counted &= values != 0
         if spec.name in codes:
             counted &= values != codes[spec.name]
-        if counted.sum() < SHIFTED_MIN_ROWS:
-            continue
         slack = 1e-9 * max(1.0, abs(low), abs(high))  # the rounding of low and high itself
         with np.errstate(invalid="ignore"):
             outside = int((counted & ((values < low - slack) | (values > high + slack))).sum())
         if outside >= SHIFTED_SHARE * rows:
-            said.append((outside, f"{spec.name!r} in {outside} of these {rows} rows "
+            these = "this 1 row" if rows == 1 else f"these {rows} rows"  # a few scored too
+            said.append((outside, f"{spec.name!r} in {outside} of {these} "
                          f"({outside / rows:.0%}; it trained on values within {_shown(low)} "
                          f"to {_shown(high)})"))  # fmt: skip
     if not said:
         return None
     columns = "; ".join(words for _, words in sorted(said, key=lambda s: -s[0]))
     return (
-        f"a quarter or more of these rows lie outside the values the base model trained on: "
-        f"{columns}: it extrapolates for them (patients unlike those it trained on, or values "
-        "in another unit or coding); judge it on labelled rows of this site before relying on it"
+        f"{'this row lies' if rows == 1 else 'a quarter or more of these rows lie'} outside the "
+        f"values the base model trained on: {columns}: it extrapolates for "
+        f"{'it' if rows == 1 else 'them'} (patients unlike those it trained on, or values in "
+        "another unit or coding); judge it on labelled rows of this site before relying on it"
     )
