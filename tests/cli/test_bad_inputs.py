@@ -980,6 +980,12 @@ CASES = [
          says="predictions are written as .csv, .tsv or .parquet"),
     case("predict images: --out .xlsx", "predict", "--base", "{image_base}", "--data", "{npz}",
          "--out", "{tmp}/p.xlsx", flag="--out", says="written as .csv, .tsv or .parquet"),
+    case("evaluate: --group-column the base's id column", *EVALUATE, "--group-column", "id",
+         "--all-groups", flag="--group-column",
+         says="is the base model's patient id column (train-base --id-column)"),
+    case("adapt: --group-column the base's id column", "adapt", "--base", "{base}", "--data",
+         "{heart}", "--group-column", "id", "--group", "7", "--out", "{tmp}/a",
+         flag="--group-column", says="a group per patient says nothing of a site"),
     # ----- a registry's folders hold only what it writes (a trial's predictions went there) ---
     case("predict: --out inside a registry", *PREDICT, "--out", "{registry}/p.csv",
          flag="--out", says="is inside the registry"),

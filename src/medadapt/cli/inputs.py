@@ -270,6 +270,23 @@ def group_column_of_base(values: dict[str, Any], base: Path) -> str | None:
     return recorded
 
 
+def refuse_id_as_group(values: dict[str, Any], base: Path) -> None:
+    """``--group-column`` naming the base's patient id column (``train-base --id-column``): a
+    trial's ``evaluate --group-column patient_id --all-groups`` was told its subgroup table
+    was withheld "to give no count away", not that the column names patients."""
+    column = values.get("group_column")
+    try:
+        schema = json.loads((base / "model.json").read_text()).get("schema") or {}
+    except (OSError, ValueError, AttributeError):
+        return
+    if column and isinstance(schema, dict) and column == schema.get("id_column"):
+        raise ConfigError(
+            f"--group-column {column} is the base model's patient id column (train-base "
+            "--id-column): a group per patient says nothing of a site; name a column of sites "
+            "or groups, or leave --group-column out"
+        )
+
+
 def modality_of_base(base: Path, data: Path, probes: dict[str, Any]) -> Modality:
     """The base model's modality; data that another modality recognises (``probes``: the
     options each modality reads its data with) is refused, naming both."""

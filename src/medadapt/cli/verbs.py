@@ -243,7 +243,9 @@ def _group_hint(data: Path, values: dict[str, Any]) -> str:
 
 
 def base_group_column(values: dict[str, Any], base: Path) -> None:
-    """``--group`` alone: the base's recorded group column taken, in a note."""
+    """``--group`` alone: the base's recorded group column taken, in a note; the base's id
+    column refused as one."""
+    inputs.refuse_id_as_group(values, base)
     taken = inputs.group_column_of_base(values, base)
     if taken:
         noted_once_working(f"--group-column {taken}, the base model's (train-base --group-column)",
