@@ -187,8 +187,8 @@ def test_an_output_whose_folder_is_missing_is_said_when_it_is_made(tmp_path, cap
         make_parent(target)
         make_parent(tmp_path / "p.csv")  # its folder exists: no word
     assert [r.getMessage() for r in caplog.records] == [
-        f"made the folder {tmp_path / 'new'} to write {target} (it did not exist; check the "
-        "path if that is not what you meant)"
+        f"made the folder {tmp_path / 'new'} and the folders in it down to {target.parent} to "
+        f"write {target} (it did not exist; check the path if that is not what you meant)"
     ]
     assert target.parent.is_dir()
 

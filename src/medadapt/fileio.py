@@ -275,9 +275,11 @@ def say_made(folder: Path, path: str | Path) -> None:
     """The note that ``folder`` was made to write ``path`` (a trial's mistyped ``--out
     /nonexistent/dir/p.csv`` made a folder tree at the root without a word): a note, when
     the output is written, never a refusal."""
+    inner = Path(path).parent
+    made = folder if inner == folder else f"{folder} and the folders in it down to {inner}"
     logging.getLogger("medadapt.notes").warning(
         "made the folder %s to write %s (it did not exist; check the path if that is not what "
-        "you meant)", folder, path,
+        "you meant)", made, path,
     )  # fmt: skip
 
 
