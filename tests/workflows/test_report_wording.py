@@ -497,6 +497,21 @@ def test_the_summary_names_which_class_is_positive():
     assert f"{n_positive} of them are positive (prevalence {n_positive / n:.0%})." in coded
 
 
+def test_a_comparison_after_a_too_good_result_is_not_read_as_a_finding():
+    """A trial's summary said "too good to be true: no reading of the model's skill until a
+    leak is ruled out", then "the adapter gives risks closer to what happened"."""
+    from medadapt.workflows.reports import summary_lines
+
+    too_good = "AUROC 1.000 on 86 patients: too good to be true; check for a leak"
+    result = {**_binary(1.0, (0.95, 1.0), notes={"too_good": too_good}), "task": "binary",
+              "adapter": "head", "kind": "tabular", "rows_used": "its held-out rows"}  # fmt: skip
+    said = "By the Brier score, the adapter gives risks closer to what happened."
+    (line,) = [line for line in summary_lines(result, difference=said) if said in line]
+    assert line == f"{said} Read this comparison only once a leak is ruled out, as said above."
+    plain = {**result, "notes": {}}
+    assert said in summary_lines(plain, difference=said)
+
+
 def test_the_adapter_card_says_what_it_was_tested_on_and_a_one_answer_model():
     from medadapt.workflows.reports import _limitations
 

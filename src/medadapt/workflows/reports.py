@@ -48,6 +48,7 @@ from medadapt.modalities.base import ADAPTED_TO, Modality
 from medadapt.results import (
     IN_LABEL_UNITS,
     SAID_AS_WARNINGS,
+    TOO_GOOD_KEY,
     auroc_reading,
     grouped,
 )
@@ -145,8 +146,9 @@ def summary_lines(
         lines += [
             f"Base model alone: {note[len('Warning: ') :]}" for note in too_good_lines(before)
         ]
-    if difference:
-        lines.append(difference)
+    if difference:  # after "too good to be true: no reading ...", not read as a finding
+        leak = " Read this comparison only once a leak is ruled out, as said above."
+        lines.append(difference + (leak if result.get("notes", {}).get(TOO_GOOD_KEY) else ""))
     lines += versus_base_warnings((base_scores or {}).get("versus_base"))
     # several classes' macro AUROC (a binary image model has a row per class too, its AUROC
     # said above as "Discrimination": a trial's report said it again under "All classes")
