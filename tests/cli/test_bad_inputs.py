@@ -336,6 +336,8 @@ CASES = [
     case("predict: adapter dir missing", "predict", "--base", "{base}", "--adapter",
          "{tmp}/nope", "--data", "{va}", "--out", "{tmp}/p.csv", flag="--adapter",
          says="nope"),
+    case("study: --fractions a size twice", *STUDY, "--fractions", "0.5,1,0.5", "--out",
+         "{tmp}/s", flag="--fractions", says="--fractions names 0.5 twice; give each size once"),
     case("study: --fractions 0.5,abc", *STUDY, "--fractions", "0.5,abc", "--out", "{tmp}/s",
          flag="--fractions", says="'abc'"),
     case("study: --fractions 2", *STUDY, "--fractions", "2", "--out", "{tmp}/s",

@@ -574,7 +574,10 @@ def test_a_label_the_base_does_not_predict_is_refused(tmp_path):
     result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
                      "dataset", "--group", VA, "--label", "age")  # fmt: skip
     assert result.code == 2
-    said = "error: the base model predicts 'num', not 'age'; pass --label num"
+    said = (
+        "error: the base model predicts 'num', not 'age'; pass --label num to study its "
+        "outcome, or train a base that predicts 'age' (train-base --label age)"
+    )
     assert result.stderr.strip() == said
 
 

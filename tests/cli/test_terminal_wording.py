@@ -93,7 +93,8 @@ def test_study_s_sample_size_line_counts_in_the_modality_s_unit():
         "sample size (Riley et al., conservative R-squared): minimum images head-only adapter "
         "90; LoRA adapter 1,200; the target has 140 to train; the base this study trains is "
         "not scored yet, so Riley et al.'s cautious default R-squared is assumed; check-data "
-        "--base, from a trained base's own scores at the target, usually asks fewer; "
+        "--base, from a trained base's own scores at the target, may ask fewer (or more, where "
+        "the base ranks the target poorly); "
         f"{ADAPTED_READING}"
     )
     given = {**entry, "base_given": True}  # --base, but no target sample it never saw

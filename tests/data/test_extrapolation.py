@@ -280,3 +280,29 @@ def test_a_site_mostly_outside_the_training_range_is_said_as_a_whole():
     said = [n for n in tabular.whole_notes(schema, TableSamples(slipped, schema))
             if "outside the values" in n]  # fmt: skip
     assert said == [] and chol.low > slipped["chol"].max()
+
+
+def test_a_measured_outcome_unlike_the_base_s_is_said():
+    """A trial's study and check-data took a site's 0/1 outcome for the measured outcome a
+    base learned (values 25 to 346) without a word, and called an adapter "clearly ahead";
+    an ordinary site of the same outcome is not said so."""
+    from sklearn.datasets import load_diabetes
+
+    from medadapt.data.schema import TableSchema
+    from medadapt.modalities.base import modality_of
+    from medadapt.modalities.tabular.samples import TableSamples
+
+    frame = load_diabetes(as_frame=True, scaled=False).frame
+    young, old = frame[frame["age"] <= 50], frame[frame["age"] > 50]
+    schema = TableSchema.infer(young, label="target")
+    tabular = modality_of("tabular")
+
+    def said(rows):
+        return [n for n in tabular.whole_notes(schema, TableSamples(rows, schema))
+                if n.startswith("the outcome")]  # fmt: skip
+
+    assert said(old) == []
+    yes_no = old.assign(target=(old["target"] > 140).astype(int))
+    (line,) = said(yes_no)
+    assert line.startswith("the outcome 'target' here is unlike the one the base model learned")
+    assert "is it the same outcome, in the same unit?" in line

@@ -173,7 +173,8 @@ def test_a_measured_outcomes_assumed_r_squared_is_said_as_medadapts_own():
     assert line.endswith(
         "the base this study trains is not scored yet, so an R-squared of 0.1 is assumed "
         "(medadapt's cautious choice: Riley et al. give a default for binary outcomes only); "
-        "check-data --base, from a trained base's own scores at the target, usually asks fewer; "
+        "check-data --base, from a trained base's own scores at the target, may ask fewer (or "
+        "more, where the base ranks the target poorly); "
         f"{ADAPTED_READING}"
     )
     assert "Riley et al.'s cautious default" not in line

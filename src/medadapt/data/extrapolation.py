@@ -278,3 +278,40 @@ def range_shift_warning(
         f"{'it' if rows == 1 else 'them'} (patients unlike those it trained on, or values in "
         "another unit or coding); judge it on labelled rows of this site before relying on it"
     )
+
+
+OUTCOME_SPREAD = 10.0
+"""A measured outcome whose spread here is this many times smaller or larger than where the
+base model trained, or whose mean lies over 3 of the base's SDs from its own, is likely
+another outcome or another unit (a trial's 0/1 outcome against a base of values 25 to 346)."""
+
+
+def outcome_shift_warning(
+    values: pd.Series, label: str, trained_mean: float, trained_std: float
+) -> str | None:
+    """Where a measured outcome here is unlike the one the base model learned (summaries
+    only: the means and SDs, never a patient's value); None otherwise or with fewer than 2
+    values.
+
+    >>> print(outcome_shift_warning(pd.Series([0, 1] * 10), "y", 152.0, 77.0))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the outcome 'y' here is unlike the one the base model learned (mean 0.5 and SD 0.5 here,
+    152 and 77 where it trained): is it the same outcome, in the same unit? Every figure of
+    the base model or an adapter here rests on it
+    """
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    if len(numbers) < 2 or not trained_std > 0:
+        return None
+    mean, std = float(numbers.mean()), float(numbers.std(ddof=0))
+    spread = std / trained_std
+    if (
+        1 / OUTCOME_SPREAD <= spread <= OUTCOME_SPREAD
+        and abs(mean - trained_mean) <= 3 * trained_std
+    ):
+        return None
+    return (
+        f"the outcome {label!r} here is unlike the one the base model learned (mean {mean:.3g} "
+        f"and SD {std:.3g} here, {trained_mean:.3g} and {trained_std:.3g} where it trained): is "
+        "it the same outcome, in the same unit? Every figure of the base model or an adapter "
+        "here rests on it"
+    )

@@ -15,7 +15,8 @@ def check_label(modality: Modality, schema: Any, label: str | None) -> None:
     """``--label`` must be the column the base model predicts (where the label is a column)."""
     predicted = getattr(schema, "label", None)
     if modality.needs_label and label is not None and label != predicted:
-        raise DataError(
+        raise DataError(  # a trial followed "pass --label sex" into another question
             f"the base model predicts {predicted!r}, not {label!r}; pass --label "
-            f"{shlex.quote(predicted)}"
+            f"{shlex.quote(predicted)} to study its outcome, or train a base that predicts "
+            f"{label!r} (train-base --label {shlex.quote(label)})"
         )

@@ -1057,7 +1057,8 @@ MEASURED_DEFAULT = (
 #: measured outcome's line replaces
 CONSERVATIVE_WHY = (
     f"the base this study trains is not scored yet, so {RILEY_DEFAULT}; check-data --base, from "
-    "a trained base's own scores at the target, usually asks fewer"
+    "a trained base's own scores at the target, may ask fewer (or more, where the base ranks "
+    "the target poorly)"
 )
 #: the same for a study given a base (``--base``) that no target sample it never saw could score
 UNSCORED_BASE_WHY = (

@@ -348,7 +348,7 @@ class TabularModality(Modality):
         empty in all) that these rows hold other values in: a fact of the site, said once of
         its rows (a review found ``adapt`` saying it of the training rows, then again of the
         held-out ones)."""
-        from medadapt.data.extrapolation import range_shift_warning
+        from medadapt.data.extrapolation import outcome_shift_warning, range_shift_warning
         from medadapt.data.missing_codes import read_as_missing
 
         frame = samples.frame
@@ -357,9 +357,13 @@ class TabularModality(Modality):
         far = _far_outside(schema, samples, zeros, codes).outside
         shifted = range_shift_warning(read_as_missing(frame, schema.missing_codes),
                                       schema.numeric_features, zeros, coded, far)  # fmt: skip
+        outcome = None
+        if schema.task == "regression" and schema.label in frame:  # another outcome or unit?
+            outcome = outcome_shift_warning(frame[schema.label], schema.label, schema.label_mean,
+                                            schema.label_std)  # fmt: skip
         return [*constant_columns_warnings(schema, frame),
                 *empty_where_trained_warnings(schema, frame),
-                *([shifted] if shifted else [])]  # fmt: skip
+                *(said for said in (shifted, outcome) if said)]  # fmt: skip
 
     def withheld(self, schema: TableSchema, samples: TableSamples, options: Any):
         """The rows lacking more than half of the model's features (missing, or a category it
