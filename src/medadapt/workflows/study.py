@@ -113,7 +113,10 @@ def prepare(
     _refuse_nothing_measurable(modality, target, pool, test, where, config.test_fraction,
                                seen_any=len(pool) < len(chosen))  # fmt: skip
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
-    warnings += modality.sample_notes(schema, target.subset(_used(target, reading, config, chosen)))
+    used = target.subset(_used(target, reading, config, chosen))
+    whole = modality.whole_notes(schema, used)  # of the target's rows, not diluted by the
+    warnings += [n for n in modality.sample_notes(schema, used) if n not in whole]  # source's
+    warnings += modality.whole_notes(schema, target.subset(chosen))  # (a trial: none said)
     if config.base is not None:  # a base the study trains itself gets its id column or warns
         warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
