@@ -318,7 +318,11 @@ def test_a_measured_outcome_s_test_split_too_small_for_any_figure_is_said(tmp_pa
     ) in " ".join(result.stdout.split())
     assert json.loads(out.read_text())["validation"]["not_reported"] == (
         "the test split holds 9 rows, and evaluate reports no figure from fewer than 10"
-    )
+    )  # nor is study pointed to (a trial's 8 patients were, and study refused them)
+    assert (
+        "'medadapt study' and evaluate need 10 held-out rows to measure anything (9 here): "
+        "collect more first."
+    ) in " ".join(result.stdout.split())
     # adapt on the same rows printed every figure as n/a and saved the adapter without a word
     adapted = run_cli("adapt", "--base", base, "--data", data, "--group", "Small", "--out",
                       tmp_path / "adapter")  # fmt: skip

@@ -428,11 +428,14 @@ def in_short(result: dict[str, Any]) -> list[str]:
     if met:  # necessary, not sufficient: ADAPTED_READING, printed with it, says so
         adapt = f"{trained} to adapt on are enough, by these criteria, for the {', '.join(met)}."
     else:
+        tests = result.get("n_test_patients", result.get("n_test", 0))
+        study = ("'medadapt study' shows how far the data carry it." if tests >= MIN_PATIENTS
+                 else f"'medadapt study' and evaluate need {MIN_PATIENTS} held-out {noun} to "
+                 f"measure anything ({tests} here): collect more first.")  # fmt: skip
         adapt = (f"{trained} to adapt on are fewer than any strategy needs "
                  f"(the least, the {label(least)} ('adapt --method {method_of(least)}'), needs "
                  f"{needed_text(entry['n'])}): an adapter can still be trained, but expect it "
-                 "to fit these patients better than new ones; 'medadapt study' shows how far "
-                 "the data carry it.")  # fmt: skip
+                 f"to fit these patients better than new ones; {study}")  # fmt: skip
         adapt += _weak_pair_words(result) or _per_parameter_words(result, least, entry)
     return [
         *_separated_words(result),
