@@ -38,4 +38,5 @@ def test_adapt_names_the_adapter_in_ascii_and_the_group_with_its_column(
     summary = json.loads((base / f"{column}.json").read_text())
     assert summary["name"] == header.split(":")[0]
     printed = " ".join(capsys.readouterr().out.split())  # the title may wrap
-    assert f"{header.format(n=summary['data_summary']['n_test'])} ┏" in printed
+    title = header.format(n=summary["data_summary"]["n_test"])  # then the threshold
+    assert f"{title}; accuracy, sensitivity and specificity at threshold 0.5 ┏" in printed
