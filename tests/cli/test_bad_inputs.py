@@ -641,10 +641,6 @@ CASES = [
          "127.0.0.1:9", "--site", "A", "--data", "{va}", "--base", "{base}", "--insecure",
          "--out", "{tmp}/f", "--force", flag="--out", says="holds a federated run "
          "(federated.json)", existing={"f/federated.json": "{}"}),
-    case("train-base: --epochs on a table", *TRAIN, "--epochs", "3", "--out", "{tmp}/b",
-         flag="--epochs", says="a table's model trains until its validation loss stops "
-         "improving (early stopping, at most 200 epochs: seconds on a CPU), so it takes no "
-         "--epochs; drop the option"),
     case("serve: --dicomweb-timeout 0", "serve", "--registry", "{registry}", "--dicomweb-archive",
          "http://pacs/dicom-web", "--dicomweb-timeout", "0", flag="--dicomweb-timeout",
          says="must be positive"),
@@ -805,10 +801,12 @@ CASES = [
     case("federate: --split-column not a column", "federate", "simulate", *TABLE, *GROUPS,
          "--base", "{base}", "--split-column", "Split", "--out", "{tmp}/f",
          flag="--split-column", says="is not a column of --data"),
-    case("federate: --epochs for a table", "federate", "simulate", *TABLE, *GROUPS,
+    case("federate: --epochs with --base", "federate", "simulate", *TABLE, *GROUPS,
          "--base", "{base}", "--epochs", "3", "--out", "{tmp}/f", flag="--local-epochs",
-         says="so it takes no --epochs; drop it, and set how many epochs each site trains "
-         "per round with --local-epochs"),
+         says="--epochs sets how long a base trained here (--base-groups) trains; with --base, "
+         "set how many epochs each site trains per round with --local-epochs"),
+    case("train-base: --epochs 0 for a table", *TRAIN, "--epochs", "0", "--out", "{tmp}/b",
+         flag="--epochs", says="--epochs"),
     case("federate: --positive-class absent from the base's rows", "federate", "simulate",
          "--data", "{heart}", "--label", "num", "--positive-class", "2", *GROUPS,
          "--base-groups", "Hungary", "--out", "{tmp}/f", flag="--positive-class",

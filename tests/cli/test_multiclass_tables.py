@@ -146,9 +146,8 @@ def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):
     epochs, best = training["epochs"], training["best_epoch"]
     assert 1 <= best <= epochs
     kept = (f"the model of epoch {best} kept, its validation loss the lowest" if best < epochs
-            else "its validation loss still falling at the last: stopped at the most epochs it "
-            "may train, not by early stopping, so it may be under-trained; the Python API's "
-            "TrainConfig(epochs=...) trains longer")  # fmt: skip
+            else "its validation loss still falling at the last: stopped by --epochs, not by "
+            "early stopping; more --epochs may give a better model")  # fmt: skip
     assert (
         f"validated on {training['n_val']} ({epochs} epoch{'s' * (epochs != 1)}; {kept}); saved"
     ) in " ".join(result.stdout.split())
@@ -167,14 +166,6 @@ def test_training_stopped_by_the_epochs_cap_is_said_so():
     assert _epochs_said({"epochs_run": 40, "best_epoch": 25, **measured}) == (
         " (40 epochs; the model of epoch 25 kept, its validation loss the lowest)"
     )
-    from medadapt.modalities import modality_of
-
-    assert _epochs_said({"epochs_run": 200, "best_epoch": 200, **measured},
-                        modality_of("tabular")) == (  # tables take no --epochs to pass
-        " (200 epochs; its validation loss still falling at the last: stopped at the most epochs "
-        "it may train, not by early stopping, so it may be under-trained; the Python API's "
-        "TrainConfig(epochs=...) trains longer)"
-    )  # fmt: skip
     diverged = {"epochs_run": 11, "best_epoch": 11, "n_val": 12, "val_loss_measured": False}
     assert _epochs_said(diverged) == (  # a review: NaN losses read as "still falling"
         " (11 epochs; no validation loss was a number: training diverged, the last epoch's "

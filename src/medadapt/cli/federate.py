@@ -248,11 +248,7 @@ def _simulate(**values: Any) -> None:
         modality = modality_for_data(data, probes(values))
     # --lr is the sites' learning rate here, not an option of the base's training
     given = {name: value for name, value in values.items() if name != "lr"}
-    # (a trial set a run's length with --epochs and was told to drop it, not of --local-epochs)
-    local = {"epochs": "drop it, and set how many epochs each site trains per round with "
-             "--local-epochs"}  # fmt: skip
-    options = options_for("train-base", modality, given, data, advice=local).check(
-        "train-base", data=data)  # fmt: skip
+    options = options_for("train-base", modality, given, data).check("train-base", data=data)
     if base is None and modality.needs_label and not values["label"]:
         raise ConfigError(
             f"--label is required to train the base (--base-groups) on "
@@ -337,6 +333,11 @@ def _refuse_what_the_base_decides(modality, base, options, id_column: str | None
         used = _BASE_DECIDES.get(flag, "the base's own setting is used")
         raise ConfigError(_kept_with_the_base(flag, f"{used}: {decided}" if decided else used))
     for flag in options.given():
+        if flag == "--epochs":  # a trial set a run's length with it, not with --local-epochs
+            raise ConfigError(
+                "--epochs sets how long a base trained here (--base-groups) trains; with --base, "
+                "set how many epochs each site trains per round with --local-epochs"
+            )
         if flag not in shaping and flag not in _THE_SITES_USE:
             raise ConfigError(
                 f"{flag} applies to a base trained here (--base-groups); with --base each site "

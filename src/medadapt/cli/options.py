@@ -126,12 +126,10 @@ def build_command(
 
 
 def options_for(
-    verb: str, modality: Modality, values: dict[str, Any], data: Any, *,
-    advice: dict[str, str] | None = None,
-) -> ModalityOptions:  # fmt: skip
+    verb: str, modality: Modality, values: dict[str, Any], data: Any
+) -> ModalityOptions:
     """``modality``'s options object from a command's values; an option that only another
-    modality takes, and that was given, is refused by its flag (``advice``: the command's
-    own fix for an option, said instead of "drop the option")."""
+    modality takes, and that was given, is refused by its flag."""
     mine = {f.name for f in fields(modality.options)}
     for name, owners in modality_fields(verb).items():
         if name in mine or name not in values:
@@ -143,7 +141,7 @@ def options_for(
             other = " or ".join(m.scope for m, _ in owners)
             sources = " or ".join(m.sources for m, _ in owners)
             instead = modality.instead_of.get(name)
-            fix = (advice or {}).get(name) or "drop the option"
+            fix = "drop the option"
             if _empty_folder(data):  # no data of either kind: not "is image data"
                 raise ConfigError(f"--data {data} is an empty folder: pass {sources}, or images")
             raise ConfigError(

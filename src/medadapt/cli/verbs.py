@@ -191,7 +191,7 @@ def _train_base(**values: Any) -> None:
         "no early stopping)"
     )
     if summary["n_val"] and epochs and best:  # a trial could not tell that training stalled
-        validated = f"{validated}{_epochs_said(summary, modality)}"
+        validated = f"{validated}{_epochs_said(summary)}"
     stdout.print(
         f"{what}trained on {summary['n_train']} {modality.noun}, validated on {validated}; "
         f"saved {out}"
@@ -325,7 +325,7 @@ def _adapt(**values: Any) -> None:
     )  # fmt: skip
     stdout.print(
         f"trained on {info['n_train']:,} {modality.noun}{_set_aside(summary)}"
-        f"{_epochs_said(summary, modality)}; "
+        f"{_epochs_said(summary)}; "
         f"{summary['trainable_params']:,} trainable parameters; {summary['adapter_bytes']:,} "
         f"bytes; {saved}"
     )
@@ -341,12 +341,11 @@ def _set_aside(summary: dict[str, Any]) -> str:
     return f", {n_val:,} of them set aside to choose when to stop" if n_val else ""
 
 
-def _epochs_said(summary: dict[str, Any], modality: Any = None) -> str:
+def _epochs_said(summary: dict[str, Any]) -> str:
     """`` (12 epochs; the model of epoch 4 kept, its validation loss the lowest)``, as
     ``train-base`` says it; `` (12 epochs, no early stopping)`` where none were set aside;
-    empty where the summary does not say. ``modality``: one that takes no ``--epochs``
-    (tables: a fixed most) is not told to pass more (a trial followed that advice into a
-    refusal)."""
+    empty where the summary does not say. Tables take ``--epochs`` too (a trial was told of
+    the Python API's ``TrainConfig`` where the command line had no flag)."""
     epochs, best = summary.get("epochs_run"), summary.get("best_epoch")
     if not epochs:
         return ""
@@ -358,10 +357,6 @@ def _epochs_said(summary: dict[str, Any], modality: Any = None) -> str:
                 "epoch's model kept; a lower --lr may help)")  # fmt: skip
     if best == epochs > 1 and summary.get("val_loss_measured"):  # a trial's "the model of
         # epoch 200 kept": stopped by --epochs (a record without the flag: as it was said)
-        if "epochs" in getattr(modality, "instead_of", {}):  # no --epochs to pass
-            return (f" ({run}; its validation loss still falling at the last: stopped at the "
-                    "most epochs it may train, not by early stopping, so it may be under-"
-                    "trained; the Python API's TrainConfig(epochs=...) trains longer)")  # fmt: skip
         return (f" ({run}; its validation loss still falling at the last: stopped by --epochs, "
                 "not by early stopping; more --epochs may give a better model)")  # fmt: skip
     return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"

@@ -92,8 +92,8 @@ class ImageOptions(ModalityOptions):
         CHECK,
     )
     epochs: int | None = _option(
-        "Images: maximum epochs (early stopping on validation; a table trains until its "
-        "validation loss stops improving, and takes no --epochs).",
+        "Most epochs to train (early stopping on validation decides within it; default: "
+        "tables 200, images their method's).",
         TRAIN,
         ADAPT,
         STUDY,

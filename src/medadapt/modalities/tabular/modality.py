@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -59,10 +59,6 @@ class TabularModality(Modality):
     needs_label = True
     groups_in_columns = True
     reports_epochs = False  # an epoch takes milliseconds
-    instead_of: ClassVar[dict[str, str]] = {
-        "epochs": "a table's model trains until its validation loss stops improving (early "
-        "stopping, at most 200 epochs: seconds on a CPU), so it takes no --epochs",
-    }
 
     # ----- sources ---------------------------------------------------------------------------
     def recognises(self, data: Path, options: Any) -> bool:

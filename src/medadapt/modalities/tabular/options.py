@@ -52,6 +52,13 @@ class TabularOptions(ModalityOptions):
         TRAIN,
         STUDY,
     )
+    epochs: int | None = _option(
+        "Most epochs to train (early stopping on validation decides within it; default: "
+        "tables 200, images their method's).",
+        TRAIN,
+        ADAPT,
+        STUDY,
+    )
     d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
     n_blocks: int | None = _option("Transformer blocks (default 2; the paper's 3).", TRAIN)
     n_heads: int | None = _option("Attention heads (default 4).", TRAIN)
@@ -76,6 +83,7 @@ class TabularOptions(ModalityOptions):
     def check(self, verb: str, *, label: str | None = None, **context: Any) -> TabularOptions:
         """Each value in range and the column lists consistent, by flag (before any work)."""
         checks.one_of(self.task, "--task", TASKS)
+        checks.at_least(self.epochs, "--epochs")
         if self.task not in (None, "binary") and self.positive_above is not None:
             raise ConfigError(
                 f"--positive-above makes a binary label, but --task is {self.task}; drop one of "
