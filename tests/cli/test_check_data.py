@@ -323,6 +323,7 @@ def test_a_measured_outcome_s_test_split_too_small_for_any_figure_is_said(tmp_pa
         "'medadapt study' and evaluate need 10 held-out rows to measure anything (9 here): "
         "collect more first."
     ) in " ".join(result.stdout.split())
+    assert "'medadapt study' shows what the data support" not in " ".join(result.stdout.split())
     # adapt on the same rows printed every figure as n/a and saved the adapter without a word
     adapted = run_cli("adapt", "--base", base, "--data", data, "--group", "Small", "--out",
                       tmp_path / "adapter")  # fmt: skip
@@ -579,8 +580,8 @@ def test_a_label_the_base_does_not_predict_is_refused(tmp_path):
                      "dataset", "--group", VA, "--label", "age")  # fmt: skip
     assert result.code == 2
     said = (
-        "error: the base model predicts 'num', not 'age'; pass --label num to study its "
-        "outcome, or train a base that predicts 'age' (train-base --label age)"
+        "error: the base model predicts 'num', not 'age'; pass --label num (the base's "
+        "outcome), or train a base that predicts 'age' (train-base --label age)"
     )
     assert result.stderr.strip() == said
 

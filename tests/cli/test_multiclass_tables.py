@@ -146,8 +146,9 @@ def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):
     epochs, best = training["epochs"], training["best_epoch"]
     assert 1 <= best <= epochs
     kept = (f"the model of epoch {best} kept, its validation loss the lowest" if best < epochs
-            else "its validation loss still falling at the last: stopped by --epochs, not by "
-            "early stopping; more --epochs may give a better model")  # fmt: skip
+            else "its validation loss still falling at the last: stopped at its most epochs "
+            "(--epochs sets it), not by early stopping; more --epochs may give a better "
+            "model")  # fmt: skip
     assert (
         f"validated on {training['n_val']} ({epochs} epoch{'s' * (epochs != 1)}; {kept}); saved"
     ) in " ".join(result.stdout.split())
@@ -160,8 +161,9 @@ def test_training_stopped_by_the_epochs_cap_is_said_so():
 
     measured = {"n_val": 12, "val_loss_measured": True}
     assert _epochs_said({"epochs_run": 200, "best_epoch": 200, **measured}) == (
-        " (200 epochs; its validation loss still falling at the last: stopped by --epochs, not "
-        "by early stopping; more --epochs may give a better model)"
+        " (200 epochs; its validation loss still falling at the last: stopped at its most "
+        "epochs (--epochs sets it), not by early stopping; more --epochs may give a better "
+        "model)"
     )
     assert _epochs_said({"epochs_run": 40, "best_epoch": 25, **measured}) == (
         " (40 epochs; the model of epoch 25 kept, its validation loss the lowest)"

@@ -148,7 +148,8 @@ def test_the_threshold_of_sensitivity_and_specificity_is_said_above_the_table(ca
     finally:
         stdout.width = width
     out = capsys.readouterr().out
-    assert "accuracy, sensitivity and specificity at threshold 0.2" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert "accuracy, sensitivity, specificity (balanced) at threshold 0.2" in said
     assert any(line.startswith("┏") for line in out.splitlines()), out
 
 

@@ -39,4 +39,5 @@ def test_adapt_names_the_adapter_in_ascii_and_the_group_with_its_column(
     assert summary["name"] == header.split(":")[0]
     printed = " ".join(capsys.readouterr().out.split())  # the title may wrap
     title = header.format(n=summary["data_summary"]["n_test"])  # then the threshold
-    assert f"{title}; accuracy, sensitivity and specificity at threshold 0.5 ┏" in printed
+    threshold = "accuracy, sensitivity, specificity (balanced) at threshold 0.5"
+    assert f"{title}; {threshold} ┏" in printed

@@ -285,7 +285,7 @@ def test_a_training_row_stored_with_other_precision_is_still_recognised(
     ("flags", "expected"),
     [
         (("--label", "age"), "error: the base model predicts 'disease', not 'age'; pass --label "
-         "disease to study its outcome, or train a base that predicts 'age' (train-base --label "
+         "disease (the base's outcome), or train a base that predicts 'age' (train-base --label "
          "age)"),
         (("--label", "disease", "--groups", "Cleveland"), "error: --groups names the groups "
          "study trains its own base on, but --base gives one: drop --groups (the base's "

@@ -162,7 +162,9 @@ def _print(result: dict[str, Any], values: dict[str, Any], *, keeps_base_test: b
         stdout.print(f"note: {note}")
     if result.get("unit_note"):
         stdout.print(f"note: {result['unit_note']}")
-    stdout.print(CAVEAT)
+    from medadapt.evaluate.metrics import MIN_PATIENTS  # study needs as many to test
+
+    stdout.print(CAVEAT if n_test >= MIN_PATIENTS else f"{ADAPTED_READING_SENTENCE}.")
     stdout.print(f"source: {result['source']}")
 
 

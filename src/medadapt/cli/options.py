@@ -130,7 +130,8 @@ def options_for(
 ) -> ModalityOptions:
     """``modality``'s options object from a command's values; an option that only another
     modality takes, and that was given, is refused by its flag."""
-    mine = {f.name for f in fields(modality.options)}
+    # this verb's (tables take --epochs at train-base and adapt, images at study too)
+    mine = {f.name for f in fields(modality.options) if verb in f.metadata.get("verbs", ())}
     for name, owners in modality_fields(verb).items():
         if name in mine or name not in values:
             continue

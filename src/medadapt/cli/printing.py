@@ -71,7 +71,7 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
     ]
     threshold = metrics.get("threshold")  # a trial's --threshold 0.2 was said nowhere
     if task == "binary" and isinstance(threshold, int | float):
-        title += f"; accuracy, sensitivity and specificity at threshold {threshold:g}"
+        title += f"; accuracy, sensitivity, specificity (balanced) at threshold {threshold:g}"
     print_table(title, ["metric", "value (95% CI)", "note"], rows)
     interval = metrics.get("auroc_ci")
     if metrics.get("auroc") is not None and interval and interval[0] <= 0.5 <= interval[1]:

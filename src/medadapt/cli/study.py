@@ -58,7 +58,9 @@ def _study(**values: Any) -> None:
         checks.fraction(value, "--fractions", closed=True)
     twice = sorted({f"{v:g}" for v in fractions if fractions.count(v) > 1})
     if twice:  # a trial's 0.5,1.0,0.5 was shown as columns 50% | 100% | 50%
-        raise ConfigError(f"--fractions names {', '.join(twice)} twice; give each size once")
+        raise ConfigError(
+            f"--fractions names {', '.join(twice)} more than once; give each size once"
+        )
     checks.at_least(values["seeds"], "--seeds")
     checks.cores(values["workers"], "--workers")
     checks.at_least(values["n_boot"], "--n-boot", 10)

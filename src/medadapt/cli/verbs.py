@@ -357,8 +357,9 @@ def _epochs_said(summary: dict[str, Any]) -> str:
                 "epoch's model kept; a lower --lr may help)")  # fmt: skip
     if best == epochs > 1 and summary.get("val_loss_measured"):  # a trial's "the model of
         # epoch 200 kept": stopped by --epochs (a record without the flag: as it was said)
-        return (f" ({run}; its validation loss still falling at the last: stopped by --epochs, "
-                "not by early stopping; more --epochs may give a better model)")  # fmt: skip
+        return (f" ({run}; its validation loss still falling at the last: stopped at its most "
+                "epochs (--epochs sets it), not by early stopping; more --epochs may give a "
+                "better model)")  # fmt: skip
     return f" ({run}; the model of epoch {best} kept, its validation loss the lowest)"
 
 

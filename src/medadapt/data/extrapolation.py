@@ -220,6 +220,14 @@ SHIFTED_SHARE = 0.25
 site's rows (or more) is said of the site as a whole: its case mix is not the base's."""
 
 
+def _which_rows(rows: int) -> str:
+    """``this row lies``, ``some of these 4 rows lie`` (a few scored: no share to speak of),
+    ``a quarter or more of these rows lie``."""
+    if rows == 1:
+        return "this row lies"
+    return f"some of these {rows} rows lie" if rows < 10 else "a quarter or more of these rows lie"
+
+
 def _shown(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
 
@@ -250,6 +258,8 @@ def range_shift_warning(
     on labelled rows of this site before relying on it
     """
     said, rows = [], len(frame)
+    if not rows:
+        return None
     zeros, codes, far = set(zeros_said), codes_said or {}, far_said or {}
     for spec in features:
         low, high = getattr(spec, "low", None), getattr(spec, "high", None)
@@ -265,16 +275,16 @@ def range_shift_warning(
         with np.errstate(invalid="ignore"):
             outside = int((counted & ((values < low - slack) | (values > high + slack))).sum())
         if outside >= SHIFTED_SHARE * rows:
-            these = "this 1 row" if rows == 1 else f"these {rows} rows"  # a few scored too
-            said.append((outside, f"{spec.name!r} in {outside} of {these} "
-                         f"({outside / rows:.0%}; it trained on values within {_shown(low)} "
-                         f"to {_shown(high)})"))  # fmt: skip
+            within = f"it trained on values within {_shown(low)} to {_shown(high)}"
+            said.append((outside, f"{spec.name!r} ({within})" if rows == 1 else
+                         f"{spec.name!r} in {outside} of these {rows} rows "
+                         f"({outside / rows:.0%}; {within})"))  # fmt: skip
     if not said:
         return None
     columns = "; ".join(words for _, words in sorted(said, key=lambda s: -s[0]))
     return (
-        f"{'this row lies' if rows == 1 else 'a quarter or more of these rows lie'} outside the "
-        f"values the base model trained on: {columns}: it extrapolates for "
+        f"{_which_rows(rows)} outside the values the base model trained on: {columns}: it "
+        "extrapolates for "
         f"{'it' if rows == 1 else 'them'} (patients unlike those it trained on, or values in "
         "another unit or coding); judge it on labelled rows of this site before relying on it"
     )
@@ -286,12 +296,17 @@ base model trained, or whose mean lies over 3 of the base's SDs from its own, is
 another outcome or another unit (a trial's 0/1 outcome against a base of values 25 to 346)."""
 
 
+OUTCOME_MIN_ROWS = 10
+"""Fewer values than this: no summary of the outcome is said (small samples of the base's own
+population stray by chance, and their mean and SD would give the values away)."""
+
+
 def outcome_shift_warning(
     values: pd.Series, label: str, trained_mean: float, trained_std: float
 ) -> str | None:
     """Where a measured outcome here is unlike the one the base model learned (summaries
-    only: the means and SDs, never a patient's value); None otherwise or with fewer than 2
-    values.
+    only: the means and SDs, never a patient's value); None otherwise or with fewer than
+    :data:`OUTCOME_MIN_ROWS` values (a mean of two is two patients' values).
 
     >>> print(outcome_shift_warning(pd.Series([0, 1] * 10), "y", 152.0, 77.0))
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -299,8 +314,9 @@ def outcome_shift_warning(
     152 and 77 where it trained): is it the same outcome, in the same unit? Every figure of
     the base model or an adapter here rests on it
     """
-    numbers = pd.to_numeric(values, errors="coerce").dropna()
-    if len(numbers) < 2 or not trained_std > 0:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    numbers = numbers[np.isfinite(numbers)]
+    if len(numbers) < OUTCOME_MIN_ROWS or not trained_std > 0:  # (few: a patient's values)
         return None
     mean, std = float(numbers.mean()), float(numbers.std(ddof=0))
     spread = std / trained_std

@@ -17,6 +17,6 @@ def check_label(modality: Modality, schema: Any, label: str | None) -> None:
     if modality.needs_label and label is not None and label != predicted:
         raise DataError(  # a trial followed "pass --label sex" into another question
             f"the base model predicts {predicted!r}, not {label!r}; pass --label "
-            f"{shlex.quote(predicted)} to study its outcome, or train a base that predicts "
+            f"{shlex.quote(predicted)} (the base's outcome), or train a base that predicts "
             f"{label!r} (train-base --label {shlex.quote(label)})"
         )

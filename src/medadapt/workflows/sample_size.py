@@ -428,7 +428,7 @@ def in_short(result: dict[str, Any]) -> list[str]:
     if met:  # necessary, not sufficient: ADAPTED_READING, printed with it, says so
         adapt = f"{trained} to adapt on are enough, by these criteria, for the {', '.join(met)}."
     else:
-        tests = result.get("n_test_patients", result.get("n_test", 0))
+        tests = criteria_count(result, "n_test")
         study = ("'medadapt study' shows how far the data carry it." if tests >= MIN_PATIENTS
                  else f"'medadapt study' and evaluate need {MIN_PATIENTS} held-out {noun} to "
                  f"measure anything ({tests} here): collect more first.")  # fmt: skip
@@ -511,14 +511,15 @@ def _weak_pair_words(result: dict[str, Any]) -> str:
 
 def _retrain_with(unit: str) -> str:
     """How a stalled base is retrained: images take ``--lr`` and ``--epochs``; a table's
-    base takes neither on the command line (a review: the advice named flags that train-base
-    refuses for tables), only the Python API's training settings.
+    base takes ``--epochs`` (its learning rate only in the Python API's training settings).
 
-    >>> _retrain_with("image"), _retrain_with("patient")
-    ('a lower --lr, more --epochs', "the Python API's TrainConfig(lr=..., epochs=...)")
+    >>> _retrain_with("image")
+    'a lower --lr, more --epochs'
+    >>> _retrain_with("patient")  # doctest: +NORMALIZE_WHITESPACE
+    "more --epochs (a lower learning rate: the Python API's TrainConfig(lr=...))"
     """
     return "a lower --lr, more --epochs" if unit == "image" else (
-        "the Python API's TrainConfig(lr=..., epochs=...)")  # fmt: skip
+        "more --epochs (a lower learning rate: the Python API's TrainConfig(lr=...))")  # fmt: skip
 
 
 def _separated_words(result: dict[str, Any]) -> list[str]:

@@ -93,7 +93,7 @@ class ImageOptions(ModalityOptions):
     )
     epochs: int | None = _option(
         "Most epochs to train (early stopping on validation decides within it; default: "
-        "tables 200, images their method's).",
+        "tables 200, images their method's; study, images: every model exactly this many).",
         TRAIN,
         ADAPT,
         STUDY,

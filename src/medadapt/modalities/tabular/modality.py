@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -59,6 +59,13 @@ class TabularModality(Modality):
     needs_label = True
     groups_in_columns = True
     reports_epochs = False  # an epoch takes milliseconds
+
+    #: why an option another modality takes for a verb is not this one's (study: tables keep
+    #: early stopping; images' --epochs there trains every model exactly that many)
+    instead_of: ClassVar[dict[str, str]] = {
+        "epochs": "a study of tables trains each model until its validation loss stops "
+        "improving (early stopping), so it takes no --epochs",
+    }
 
     # ----- sources ---------------------------------------------------------------------------
     def recognises(self, data: Path, options: Any) -> bool:

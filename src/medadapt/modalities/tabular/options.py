@@ -54,10 +54,9 @@ class TabularOptions(ModalityOptions):
     )
     epochs: int | None = _option(
         "Most epochs to train (early stopping on validation decides within it; default: "
-        "tables 200, images their method's).",
+        "tables 200, images their method's; study, images: every model exactly this many).",
         TRAIN,
         ADAPT,
-        STUDY,
     )
     d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
     n_blocks: int | None = _option("Transformer blocks (default 2; the paper's 3).", TRAIN)
