@@ -259,15 +259,21 @@ def group_column_of_base(values: dict[str, Any], base: Path) -> str | None:
     (the verb then asks for ``--group-column`` as before) or the column was given."""
     if not values.get("group") or values.get("group_column"):
         return None
-    try:  # a base not checked yet (study): its own refusal comes later, naming --base
-        schema = json.loads((base / "model.json").read_text()).get("schema") or {}
-    except (OSError, ValueError, AttributeError):
-        return None
-    recorded = schema.get("group_column") if isinstance(schema, dict) else None
+    recorded = _recorded_schema(base).get("group_column")
     if not isinstance(recorded, str) or not recorded:
         return None
     values["group_column"] = recorded
     return recorded
+
+
+def _recorded_schema(base: Path) -> dict[str, Any]:
+    """The schema ``base/model.json`` records; empty where it cannot be read (a base not
+    checked yet: its own refusal comes later, naming --base)."""
+    try:
+        schema = json.loads((base / "model.json").read_text()).get("schema")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return schema if isinstance(schema, dict) else {}
 
 
 def refuse_id_as_group(values: dict[str, Any], base: Path) -> None:
@@ -275,11 +281,7 @@ def refuse_id_as_group(values: dict[str, Any], base: Path) -> None:
     trial's ``evaluate --group-column patient_id --all-groups`` was told its subgroup table
     was withheld "to give no count away", not that the column names patients."""
     column = values.get("group_column")
-    try:
-        schema = json.loads((base / "model.json").read_text()).get("schema") or {}
-    except (OSError, ValueError, AttributeError):
-        return
-    if column and isinstance(schema, dict) and column == schema.get("id_column"):
+    if column and column == _recorded_schema(base).get("id_column"):
         raise ConfigError(
             f"--group-column {column} is the base model's patient id column (train-base "
             "--id-column): a group per patient says nothing of a site; name a column of sites "
