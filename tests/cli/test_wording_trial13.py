@@ -277,7 +277,7 @@ def test_a_train_base_option_at_a_later_verb_says_where_it_is_chosen(verb, tmp_p
         (["evaluate", "--epochs", "2"],  # click offered "Did you mean '--report'?"
          "error: --epochs is a training option, and evaluate does not train (it scores a "
          "trained model): drop it; train-base, adapt, study and federate simulate take it "
-         "(train-base, adapt and study: for images only)"),
+         "(study: for images only)"),
         (["predict", "--lr", "0.01"],
          "error: --lr is a training option, and predict does not train (it applies a trained "
          "model): drop it; train-base, adapt, federate simulate and federate server take it "
@@ -300,7 +300,7 @@ def test_serve_does_not_train(tmp_path):
     assert line == (
         "error: --epochs is a training option, and serve does not train (it answers with "
         "trained models): drop it; train-base, adapt, study and federate simulate take it "
-        "(train-base, adapt and study: for images only)"
+        "(study: for images only)"
     )
 
 

@@ -550,9 +550,10 @@ def test_a_wrong_group_column_does_not_list_every_patient_id(workspace, tmp_path
         "--group-column", "patient_id", "--group", "X", "--out", str(tmp_path / "x"),
     )  # fmt: skip
     assert code == 2
-    assert errors == [
-        "error: --group: group(s) 'X' not found in column 'patient_id' (it has: 360 distinct "
-        "values (is it the right column?))"
+    assert errors == [  # the base's patient id column: said as such, no id listed
+        "error: --group-column patient_id is the base model's patient id column (train-base "
+        "--id-column): a group per patient says nothing of a site; name a column of sites or "
+        "groups, or leave --group-column out"
     ]
 
 
