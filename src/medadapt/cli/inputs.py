@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from medadapt.errors import ConfigError, DataError, MedadaptError
-from medadapt.fileio import check_outside_registry
 from medadapt.modalities.base import Modality, modality_of, registered
 
 __all__ = [
@@ -18,7 +17,6 @@ __all__ = [
     "check_not_an_input",
     "check_not_inside",
     "check_outputs",
-    "check_outside_registry",
     "check_predictions_name",
     "methods",
     "modality_of_base",
@@ -166,7 +164,6 @@ def check_not_an_input(outputs: dict[str, Path | None], inputs: dict[str, Path |
         if out is None:
             continue
         check_name_length(out, out_flag)
-        check_outside_registry(out, out_flag)
         target = out.resolve()
         for in_flag, source in inputs.items():
             if source is None:

@@ -47,7 +47,7 @@ STUDY = [
 
 def _study(**values: Any) -> None:
     from medadapt.adapters.methods import parse_options_per_method
-    from medadapt.fileio import check_output_dir, other_outputs
+    from medadapt.fileio import check_output_dir, check_outside_registry, other_outputs
     from medadapt.workflows.strategies import adapter_methods
     from medadapt.workflows.study import StudyConfig, n_steps, run_study
 
@@ -100,7 +100,7 @@ def _study(**values: Any) -> None:
     config = replace(config, method_options=parse_options_per_method(
         values["adapter_options"], adapter_methods(config.strategies)))  # fmt: skip
     inputs.check_name_length(out, "--out")
-    inputs.check_outside_registry(out, "--out")
+    check_outside_registry(out, "--out")  # (check_output_dir says it too, but not on resuming)
     inputs.check_not_inside(out, data, "--data")
     if values["base"] is not None:
         inputs.check_not_inside(out, values["base"], "--base")

@@ -116,7 +116,9 @@ def prepare(
     used = target.subset(_used(target, reading, config, chosen))
     whole = modality.whole_notes(schema, used)  # of the target's rows, not diluted by the
     warnings += [n for n in modality.sample_notes(schema, used) if n not in whole]  # source's
-    warnings += modality.whole_notes(schema, target.subset(chosen))  # (a trial: none said)
+    # (a trial: none said); with --base, the rows used are the target's: said already
+    warnings += whole if config.base is not None else modality.whole_notes(
+        schema, target.subset(chosen))  # fmt: skip
     if config.base is not None:  # a base the study trains itself gets its id column or warns
         warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study

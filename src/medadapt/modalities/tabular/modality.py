@@ -333,40 +333,26 @@ class TabularModality(Modality):
         empty = empty_columns_warning(schema, samples.frame)
         coded = coded_columns_warning(schema, samples.frame, encoded)
         notes += [said for said in (empty, coded) if said is not None]
-        notes += self.whole_notes(schema, samples)
+        zeros, codes = _codes_here(schema, samples)  # found once, for these and the site's
+        far = _far_outside(schema, samples, zeros, codes)
+        notes += _site_notes(schema, samples, zeros, codes, far)
         notes += missing_rows_warnings(schema, encoded)
-        zeros, codes = _codes_here(schema, samples)
         for column, n in zeros.items():
             notes.append(far_below_warning(column, n, len(samples), python))
         for column, (code, n) in codes.items():
             notes.append(far_code_warning(column, code, n, len(samples), python))
-        far = _far_outside(schema, samples, zeros, codes)
         if far:
             specs = {f.name: f for f in schema.numeric_features}
             notes.append(far_outside_warning(far, specs, python))
         return notes + _unseen_notes(schema, samples.frame, encoded.unseen)
 
     def whole_notes(self, schema: TableSchema, samples: TableSamples) -> list[str]:
-        """Columns the model dropped where it trained (one value in every training row, or
-        empty in all) that these rows hold other values in: a fact of the site, said once of
-        its rows (a review found ``adapt`` saying it of the training rows, then again of the
+        """What is said of the rows as a whole (:func:`_site_notes`), said once of a site's
+        rows (a review found ``adapt`` saying it of the training rows, then again of the
         held-out ones)."""
-        from medadapt.data.extrapolation import outcome_shift_warning, range_shift_warning
-        from medadapt.data.missing_codes import read_as_missing
-
-        frame = samples.frame
-        zeros, codes = _codes_here(schema, samples)  # said by their own warnings, as are
-        coded = {column: code for column, (code, _) in codes.items()}  # values far outside
-        far = _far_outside(schema, samples, zeros, codes).outside
-        shifted = range_shift_warning(read_as_missing(frame, schema.missing_codes),
-                                      schema.numeric_features, zeros, coded, far)  # fmt: skip
-        outcome = None
-        if schema.task == "regression" and schema.label in frame:  # another outcome or unit?
-            outcome = outcome_shift_warning(frame[schema.label], schema.label, schema.label_mean,
-                                            schema.label_std)  # fmt: skip
-        return [*constant_columns_warnings(schema, frame),
-                *empty_where_trained_warnings(schema, frame),
-                *(said for said in (shifted, outcome) if said)]  # fmt: skip
+        zeros, codes = _codes_here(schema, samples)
+        return _site_notes(schema, samples, zeros, codes,
+                           _far_outside(schema, samples, zeros, codes))  # fmt: skip
 
     def withheld(self, schema: TableSchema, samples: TableSamples, options: Any):
         """The rows lacking more than half of the model's features (missing, or a category it
@@ -939,6 +925,30 @@ def _codes_here(schema: TableSchema, samples: TableSamples) -> tuple[dict, dict]
     frame = read_as_missing(samples.frame, schema.missing_codes)
     return (zeros_far_below(frame, schema.numeric_features),
             codes_far_outside(frame, schema.numeric_features))  # fmt: skip
+
+
+def _site_notes(
+    schema: TableSchema, samples: TableSamples, zeros: Any, codes: Any, far: Outside
+) -> list[str]:
+    """Columns the model dropped where it trained (one value in every training row, or empty
+    in all) that these rows hold other values in; a feature outside the training range in a
+    quarter of the rows or more; a measured outcome unlike the base's. Values the per-row
+    warnings name (``zeros``, ``codes``: "not measured" codes; ``far``: far outside) are
+    left to them."""
+    from medadapt.data.extrapolation import outcome_shift_warning, range_shift_warning
+    from medadapt.data.missing_codes import read_as_missing
+
+    frame = samples.frame
+    coded = {column: code for column, (code, _) in codes.items()}
+    shifted = range_shift_warning(read_as_missing(frame, schema.missing_codes),
+                                  schema.numeric_features, zeros, coded, far.outside)  # fmt: skip
+    outcome = None
+    if schema.task == "regression" and schema.label in frame:  # another outcome or unit?
+        outcome = outcome_shift_warning(frame[schema.label], schema.label, schema.label_mean,
+                                        schema.label_std)  # fmt: skip
+    return [*constant_columns_warnings(schema, frame),
+            *empty_where_trained_warnings(schema, frame),
+            *(said for said in (shifted, outcome) if said)]  # fmt: skip
 
 
 def _far_outside(
