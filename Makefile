@@ -22,10 +22,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/medadapt demo --out demo-output
 
+# --no-loadscope-reorder: the longest groups start first (tests/conftest.py, LONGEST_FIRST)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(LINT_IMPORTS)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

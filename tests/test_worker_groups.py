@@ -16,3 +16,15 @@ def test_a_grouped_test_is_scheduled_with_its_group(request):
         assert request.node.nodeid.endswith("@worker_groups_probe"), request.node.nodeid
     else:
         assert "@" not in request.node.nodeid
+
+
+def test_make_test_hands_out_the_longest_groups_first(request):
+    """``make test`` starts the groups of ``LONGEST_FIRST`` first (the Flower group, nine
+    minutes, had started 22nd by pytest-xdist's own order and ended a run alone)."""
+    from tests.conftest import LONGEST_FIRST, group_of
+
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.config.option.loadscopereorder is False  # the Makefile's option
+        groups = list(dict.fromkeys(group_of(item) for item in request.session.items))
+        present = [group for group in LONGEST_FIRST if group in groups]
+        assert groups[: len(present)] == present, groups[:6]
