@@ -363,13 +363,26 @@ class Modality(ABC):
         ]
 
     def subgroups(
-        self, samples: Samples, group_column: str | None, *, by_group: bool = True
+        self,
+        samples: Samples,
+        group_column: str | None,
+        *,
+        by_group: bool = True,
+        extra: Sequence[str] = (),
     ) -> dict[str, np.ndarray]:
         """Subgroups reported per metric (by default the group column, unless not
-        ``by_group``: an adapter's test set is one group)."""
+        ``by_group``: an adapter's test set is one group); ``extra``: the columns
+        :meth:`chosen_subgroups` accepted (a modality without columns has none)."""
         if samples.groups is None or not by_group:
             return {}
         return {group_column or "group": np.asarray(samples.groups, dtype=str)}
+
+    def chosen_subgroups(
+        self, schema: Any, samples: Samples, options: Any, group_column: str | None
+    ) -> list[str]:
+        """The columns ``options`` asks the metrics by (``--subgroups``), checked against
+        ``samples`` before any scoring: a modality without columns takes none."""
+        return []
 
     def per_class(self) -> bool:
         """Whether evaluations list one row per class (one-vs-rest)."""

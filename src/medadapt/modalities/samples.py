@@ -136,6 +136,11 @@ class ModalityOptions:
         """Refuse values out of range, naming the flag (before any work); returns self."""
         return self
 
+    def subgroup_columns(self) -> list[str]:
+        """The columns of the data whose values ``evaluate`` reports its metrics by too
+        (``--subgroups``: a table's; data without columns has none)."""
+        return []
+
     def given(self) -> dict[str, Any]:
         """The options set to something other than their default, by flag."""
         out = {}

@@ -140,6 +140,7 @@ def evaluate_job(
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
     if group_column is None and not all_groups:
         _refuse_without_group_column(loaded, data, samples)
+    chosen = modality.chosen_subgroups(schema, samples, options, group_column)
     test, used, excluded, unrecognised = _samples_to_score(
         loaded, base_dir, adapter_dir, data, samples, group_column, group
     )
@@ -147,7 +148,7 @@ def evaluate_job(
     how = {"classes": loaded.classes, "group_column": by_column, "threshold": threshold,
            "n_boot": n_boot}  # fmt: skip
     scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
-    evaluation = score_samples(modality, schema, test, scores, **how)
+    evaluation = score_samples(modality, schema, test, scores, **how, subgroups=chosen)
     trainable, size = _size(loaded.base, base_dir, loaded.manifest, adapter_dir)
     record = loaded.record
     result = Evaluation(

@@ -54,18 +54,20 @@ def score_samples(
     classes: Sequence[str],
     group_column: str | None = None,
     by_group: bool = True,
+    subgroups: Sequence[str] = (),
     threshold: float = 0.5,
     n_boot: int = 1000,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Metrics of given ``scores`` (as :func:`medadapt.train.fitting.predict` returns); a row
-    per class for a modality that lists them, and for every outcome of several classes."""
+    per class for a modality that lists them, and for every outcome of several classes;
+    ``subgroups``: columns to report by too (:meth:`Modality.chosen_subgroups`)."""
     task = task_for(modality, schema, classes)
     result = score(
         task,
         samples.labels,
         modality.task_scores(schema, scores),
-        subgroups=modality.subgroups(samples, group_column, by_group=by_group),
+        subgroups=modality.subgroups(samples, group_column, by_group=by_group, extra=subgroups),
         classes=classes,
         proba=scores if modality.per_class() or task == "multiclass" else None,
         threshold=threshold,

@@ -598,7 +598,9 @@ class ImageModality(Modality):
             f"(adapt, evaluate and check-data read the patient column {column!r} by its name)"
         )
 
-    def subgroups(self, samples: ImageSamples, group_column: str | None, *, by_group=True):
+    def subgroups(
+        self, samples: ImageSamples, group_column: str | None, *, by_group=True, extra=()
+    ):
         if samples.groups is None or not by_group:
             return {}
         return {group_column or "group": samples.groups}

@@ -597,10 +597,21 @@ class TabularModality(Modality):
         return splits.in_part(data, samples, record, part)
 
     # ----- evaluation ------------------------------------------------------------------------
-    def subgroups(self, samples: TableSamples, group_column: str | None, *, by_group=True):
+    def subgroups(
+        self, samples: TableSamples, group_column: str | None, *, by_group=True, extra=()
+    ):
         from medadapt.modalities.tabular.samples import subgroup_columns
 
-        return subgroup_columns(samples.frame, group_column=group_column if by_group else None)
+        return subgroup_columns(samples.frame, group_column=group_column if by_group else None,
+                                extra=extra)  # fmt: skip
+
+    def chosen_subgroups(
+        self, schema: TableSchema, samples: TableSamples, options, group_column: str | None
+    ) -> list[str]:
+        from medadapt.modalities.tabular.samples import chosen_subgroups
+
+        return chosen_subgroups(samples.frame, options.subgroup_columns(), label=schema.label,
+                                group_column=group_column, id_column=schema.id_column)  # fmt: skip
 
     def predictions(self, schema: TableSchema, scores: np.ndarray, classes=()) -> dict[str, Any]:
         if schema.task == "binary":

@@ -71,6 +71,12 @@ class TabularOptions(ModalityOptions):
         default=False,
     )
 
+    subgroups: str | None = _option(
+        "Also report the metrics per value of these columns (e.g. sex,age_band,ethnicity), "
+        "each a column of a few categories (at most 12 values; band a measurement first): "
+        "one row per value, the small ones withheld as every subgroup's are.",
+        EVALUATE,
+    )
     score_sparse: bool = _option(
         "Also predict a row lacking more than half of the model's features (missing, or a "
         "category it never learned); by default its prediction is left blank, as serve "
@@ -78,6 +84,9 @@ class TabularOptions(ModalityOptions):
         PREDICT,
         default=False,
     )
+
+    def subgroup_columns(self) -> list[str]:
+        return checks.names(self.subgroups, "--subgroups")
 
     def check(self, verb: str, *, label: str | None = None, **context: Any) -> TabularOptions:
         """Each value in range and the column lists consistent, by flag (before any work)."""
@@ -113,6 +122,13 @@ class TabularOptions(ModalityOptions):
                 ("--allow-leak", self.allow_leak),
             )
         }
+        subgroups = self.subgroup_columns()
+        twice = sorted({name for name in subgroups if subgroups.count(name) > 1})
+        if twice:
+            raise ConfigError(
+                f"--subgroups names {', '.join(map(repr, twice))} more than once; name each "
+                "column once"
+            )
         both = set(lists["--categorical"]) & set(lists["--numeric"])
         if both:
             raise ConfigError(

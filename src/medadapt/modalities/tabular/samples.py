@@ -21,6 +21,7 @@ from medadapt.data.option_words import PYTHON, OptionWords
 from medadapt.data.row_hashes import RowHasher
 from medadapt.data.schema import TableSchema
 from medadapt.data.tables import MISSING_LABEL, group_labels
+from medadapt.errors import DataError
 from medadapt.modalities.base import Samples
 
 AGE_BANDS = ((0, 50, "<50"), (50, 65, "50-64"), (65, 200, ">=65"))
@@ -181,6 +182,53 @@ def age_band(age: Any) -> str:
         if low <= value < high:
             return label
     return "unknown"
+
+
+MOST_SUBGROUP_VALUES = 12  # a column of more values is a measurement or an identifier
+
+
+def chosen_subgroups(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    label: str,
+    group_column: str | None,
+    id_column: str | None,
+) -> list[str]:
+    """``columns`` (``--subgroups``) once checked against the table: each present, not the
+    patient id, and of a few values (a measurement's hundreds of one-patient rows would all
+    be withheld, and a patient id's name every patient). The group column, and an age in
+    years (its bands), are reported already: not repeated."""
+    from medadapt.checks import did_you_mean
+
+    out = []
+    for column in columns:
+        if column not in frame:
+            raise DataError(
+                f"--subgroups {column!r} is not in the table{did_you_mean(column, frame.columns)}"
+                f" (columns: {', '.join(map(str, frame.columns))}); name one of its columns"
+            )
+        if column == label:
+            raise DataError(
+                f"--subgroups {column!r} is the label the model predicts; name another column"
+            )
+        if column.lower() == "age" and _in_years(frame[column]):
+            continue  # reported in bands already ("age band")
+        if column == id_column:
+            raise DataError(
+                f"--subgroups {column!r} is the base's patient id column (--id-column): one "
+                "subgroup per patient; name a column of a few categories"
+            )
+        values = frame[column].dropna().nunique()
+        if values > MOST_SUBGROUP_VALUES:
+            raise DataError(
+                f"--subgroups {column!r} has {values} different values in --data, more than "
+                f"the {MOST_SUBGROUP_VALUES} a subgroup column may have: name a column of a few "
+                "categories, or add one that bands these values (e.g. age_band: <50, 50-64, 65+)"
+            )
+        if column != group_column:
+            out.append(column)
+    return out
 
 
 def subgroup_columns(

@@ -1,0 +1,90 @@
+"""``evaluate --subgroups``: the metrics per value of the columns a user names (a trial's
+``age_band`` column was neither analysed nor said to be ignored), each value scored as
+scikit-learn scores its rows, in the terminal, the JSON and the report alike."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+import medadapt as ma
+from tests.cli.helpers import run_cli
+from tests.cli.workspace import TINY_TABLE, VA
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The heart data with an age band and a sex column of the trial's spelling, and a base
+    trained at Cleveland and Hungary that reads neither band."""
+    root = tmp_path_factory.mktemp("subgroups")
+    heart = ma.load_heart_disease()
+    heart["age_band"] = pd.cut(heart["age"], [0, 50, 65, 200], right=False,
+                               labels=["<50", "50-64", "65+"]).astype(str)  # fmt: skip
+    heart.to_csv(root / "heart.csv", index=False)
+    heart[heart["dataset"] == VA].to_csv(root / "va.csv", index=False)
+    result = run_cli(
+        "train-base", "--data", root / "heart.csv", "--label", "num", "--positive-above", "0",
+        "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
+        "--exclude", "age_band", *TINY_TABLE, "--epochs", "5", "--out", root / "base",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    return root
+
+
+def test_each_value_of_a_named_column_is_scored_as_scikit_learn_scores_its_rows(site):
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--data", site / "heart.csv", "--group-column",
+        "dataset", "--group", VA, "--subgroups", "age_band,cp", "--json", site / "e.json",
+        "--report", site / "e.html",
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.stderr
+    predicted = run_cli("predict", "--base", site / "base", "--data", site / "va.csv", "--out",
+                        site / "p.csv", "--score-sparse")  # evaluate scores every row  # fmt: skip
+    assert predicted.code == 0, predicted.stderr
+    va = pd.read_csv(site / "va.csv")
+    risk = pd.read_csv(site / "p.csv").filter(like="p_").iloc[:, 0].to_numpy()
+    document = json.loads((site / "e.json").read_text())
+    assert document["n"] == len(va) == 200  # the base never saw VA: every row is scored
+    bands = document["subgroups"]["age_band"]
+    assert set(bands) == {"<50", "50-64", "65+"}
+    for band, figures in bands.items():
+        rows = (va["age_band"] == band).to_numpy()
+        assert figures["n"] == rows.sum()
+        assert figures["n_positive"] == (va["num"][rows] > 0).sum()
+        expected = roc_auc_score(va["num"][rows] > 0, risk[rows])
+        assert figures["auroc"] == pytest.approx(expected, abs=1e-6)
+    assert set(document["subgroups"]["cp"]) == set(va["cp"])
+    typical = document["subgroups"]["cp"]["typical angina"]  # 5-9 patients: withheld
+    assert "auroc" not in typical or typical["auroc"] is None
+    said = [line for line in evaluated.stdout.splitlines() if "age_band =" in line]
+    assert len(said) == 3 and "50-64" in evaluated.stdout, said  # one row per band
+    html = (site / "e.html").read_text()
+    assert "age_band with 95% CIs" in html and "<td>50-64</td>" in html
+    assert "cp with 95% CIs" in html and "<td>non-anginal</td>" in html
+
+
+def test_without_the_option_the_column_is_not_reported(site):
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--data", site / "heart.csv", "--group-column",
+        "dataset", "--group", VA, "--json", site / "plain.json",
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.stderr
+    document = json.loads((site / "plain.json").read_text())
+    assert "age_band" not in document["subgroups"] and "cp" not in document["subgroups"]
+    assert set(document["subgroups"]) == {"dataset", "sex", "age band"}
+
+
+def test_naming_age_or_the_group_column_repeats_no_table(site):
+    """``age`` in years is reported in bands already, the group column by group."""
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--data", site / "heart.csv", "--group-column",
+        "dataset", "--group", VA, "--subgroups", "age,dataset,sex", "--json", site / "a.json",
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.stderr
+    subgroups = json.loads((site / "a.json").read_text())["subgroups"]
+    assert set(subgroups) == {"dataset", "sex", "age band"}
+    assert np.isclose(subgroups["dataset"][VA]["n"], 200)
