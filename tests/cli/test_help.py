@@ -97,3 +97,16 @@ def test_the_train_base_help_example_is_the_readme_s_heart_command():
     readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
     start = readme.index("`medadapt train-base --data heart.csv") + 1
     assert example == readme[start : readme.index("`", start)]
+
+
+def test_the_simulation_s_epochs_say_whose_they_are_beside_local_epochs():
+    """``federate simulate --epochs`` trains the base made here (--base-groups) and
+    ``--local-epochs`` each site per round: its help had train-base's words, saying neither."""
+    _register_commands()
+    command = typer.main.get_command(app).commands["federate"].commands["simulate"]
+    helps = {param.name: param.help for param in command.params}
+    assert helps["epochs"].startswith("Most epochs to train the base trained here (--base-groups")
+    assert helps["epochs"].endswith("Each site's epochs per round: --local-epochs.")
+    assert helps["local_epochs"] == "Epochs each site trains per round."
+    train_base = typer.main.get_command(app).commands["train-base"]
+    assert "--local-epochs" not in {p.name: p.help for p in train_base.params}["epochs"]

@@ -813,6 +813,10 @@ build_command(
     --rounds 10 --out fed
     """,
     name="simulate",
+    # train-base's words would not say which of --epochs and --local-epochs is which
+    helps={"epochs": "Most epochs to train the base trained here (--base-groups; early "
+           "stopping on validation decides within it; default: tables 200, images their "
+           "method's). Each site's epochs per round: --local-epochs."},
 )  # fmt: skip
 
 

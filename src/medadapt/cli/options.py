@@ -73,9 +73,12 @@ def _annotation(f: Any) -> Any:
     return str | None
 
 
-def modality_parameters(verb: str, taken: Sequence[str]) -> list[inspect.Parameter]:
+def modality_parameters(
+    verb: str, taken: Sequence[str], helps: dict[str, str] | None = None
+) -> list[inspect.Parameter]:
     """One typer option per modality option of ``verb`` (in a panel named after the
-    modalities that take it), except names the shared options already use."""
+    modalities that take it), except names the shared options already use; ``helps``: a
+    command's own words for an option, by name."""
     params = []
     for name, owners in modality_fields(verb).items():
         if name in taken:
@@ -87,7 +90,7 @@ def modality_parameters(verb: str, taken: Sequence[str]) -> list[inspect.Paramet
         decls = (flag_of(name),)
         if annotation is bool and default is True:
             decls = (f"{flag_of(name)}/--no-{name.replace('_', '-')}",)
-        option = typer.Option(default, *decls, help=f.metadata.get("help"),
+        option = typer.Option(default, *decls, help=(helps or {}).get(name, f.metadata.get("help")),
                               rich_help_panel=panel)  # fmt: skip
         params.append(
             inspect.Parameter(
@@ -105,11 +108,12 @@ def build_command(
     doc: str,
     *,
     name: str | None = None,
+    helps: dict[str, str] | None = None,
 ) -> None:
     """Register ``verb`` on ``app`` (as ``name``, default ``verb``): the shared options, then
-    every modality's options for ``verb``."""
+    every modality's options for ``verb`` (``helps``: this command's words for some)."""
     params = [s.parameter() for s in shared]
-    params += modality_parameters(verb, [s.name for s in shared])
+    params += modality_parameters(verb, [s.name for s in shared], helps)
     flags = {s.name: (s.flags or (flag_of(s.name),))[0] for s in shared}
     taken = [flag for p in params for decl in p.default.param_decls for flag in decl.split("/")]
 
