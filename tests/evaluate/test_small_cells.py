@@ -138,6 +138,20 @@ def test_a_verdict_beside_rounded_figures_says_it_was_read_before_rounding():
     )
 
 
+def test_a_rounded_figure_short_of_perfect_is_never_shown_as_one():
+    """A trial read a subgroup's AUROC of 0.96, shown "1.0 (0.8-1.0)", as perfect; a figure
+    that is 1 stays 1.0, and a measure whose best is 0 (Brier) rounds as before."""
+    from medadapt.evaluate.small_cells import _rounded
+
+    shown = _rounded({"auroc": 0.962, "auroc_ci": [0.84, 0.995], "accuracy": 1.0,
+                      "accuracy_ci": [0.88, 1.0], "sensitivity": 0.951, "brier": 0.96,
+                      "balanced_accuracy": 0.949})  # fmt: skip
+    assert shown["auroc"] == 0.9 and shown["auroc_ci"] == [0.8, 1.0]
+    assert shown["sensitivity"] == 0.9 and shown["balanced_accuracy"] == 0.9
+    assert shown["accuracy"] == 1.0 and shown["brier"] == 1.0
+    assert shown["auroc_ci"][0] <= shown["auroc"] <= shown["auroc_ci"][1]
+
+
 def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
     note = (
         "not reported: 3 positives among 1,234 patients (at least 10 patients needed); "

@@ -265,7 +265,7 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
     out = dict(metrics)
     for name in _FIGURES & set(out):
         if isinstance(out[name], float):
-            out[name] = round(out[name], ROUNDED_DIGITS)
+            out[name] = short_of_perfect(name, out[name])
         interval = out.get(f"{name}_ci")
         if isinstance(interval, list | tuple) and len(interval) == 2:
             out[f"{name}_ci"] = _outward(interval)
@@ -278,6 +278,27 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
                  for key, note in notes.items()}  # fmt: skip
         out["notes"] = {**notes, "rounded": ROUNDED}
     return out
+
+
+#: figures whose best value is 1: a rounded 1.0 reads as a perfect model
+_BEST_AT_ONE = frozenset({"auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity",
+                          "specificity", "r2"})  # fmt: skip
+
+
+def short_of_perfect(name: str, value: float) -> float:
+    """``value`` to :data:`ROUNDED_DIGITS` decimals, but a figure short of a perfect 1 never
+    shown as 1.0 (a trial read a subgroup's AUROC of 0.96, "1.0 (0.8-1.0)", as perfect): it
+    is shown as 0.9, the decimal below, still within the interval rounded outward.
+
+    >>> short_of_perfect("auroc", 0.96), short_of_perfect("auroc", 1.0)
+    (0.9, 1.0)
+    >>> short_of_perfect("auroc", 0.94), short_of_perfect("brier", 0.96)
+    (0.9, 1.0)
+    """
+    rounded = round(value, ROUNDED_DIGITS)
+    if name in _BEST_AT_ONE and rounded == 1.0 and value < 1.0:
+        return 1.0 - 10.0**-ROUNDED_DIGITS
+    return rounded
 
 
 def _outward(interval: list[Any] | tuple[Any, ...]) -> list[float]:
