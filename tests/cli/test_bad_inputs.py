@@ -119,8 +119,8 @@ CASES = [
     case("evaluate: --subgroups misspelt", *EVALUATE, "--subgroups", "sx", flag="--subgroups",
          says="--subgroups 'sx' is not in the table; did you mean 'sex'?"),
     case("evaluate: --subgroups a measurement", *EVALUATE, "--subgroups", "chol",
-         flag="--subgroups", says="different values in --data, more than the 12 a subgroup "
-         "column may have: name a column of a few categories, or add one that bands these"),
+         flag="--subgroups", says="different values in the 60 rows scored, more than the 12 a "
+         "subgroup column may have: name a column of a few categories, or add one that bands"),
     case("evaluate: --subgroups the patient id", *EVALUATE, "--subgroups", "id",
          flag="--subgroups", says="--subgroups 'id' is the base's patient id column"),
     case("evaluate: --subgroups the label", *EVALUATE, "--subgroups", "num", flag="--subgroups",

@@ -18,19 +18,28 @@ from tests.cli.workspace import TINY_TABLE, VA
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The heart data with an age band and a sex column of the trial's spelling, and a base
-    trained at Cleveland and Hungary that reads neither band."""
+    """A base trained at Cleveland and Hungary, an adapter at VA Long Beach, and the heart
+    data with columns added since (an age band, a smoker column filled at other sites only, a
+    column named as medadapt's own age bands)."""
     root = tmp_path_factory.mktemp("subgroups")
     heart = ma.load_heart_disease()
+    heart.to_csv(root / "trained.csv", index=False)  # the models never saw the columns below
     heart["age_band"] = pd.cut(heart["age"], [0, 50, 65, 200], right=False,
                                labels=["<50", "50-64", "65+"]).astype(str)  # fmt: skip
+    # filled at the other sites only, and a column named as medadapt's own age bands
+    heart["smoker"] = np.where(heart["dataset"] == VA, None, heart["id"] % 2)
+    heart["age band"] = heart["age_band"]
     heart.to_csv(root / "heart.csv", index=False)
     heart[heart["dataset"] == VA].to_csv(root / "va.csv", index=False)
     result = run_cli(
-        "train-base", "--data", root / "heart.csv", "--label", "num", "--positive-above", "0",
-        "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-        "--exclude", "age_band", *TINY_TABLE, "--epochs", "5", "--out", root / "base",
+        "train-base", "--data", root / "trained.csv", "--label", "num", "--positive-above",
+        "0", "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
+        *TINY_TABLE, "--epochs", "5", "--out", root / "base",
     )  # fmt: skip
+    assert result.code == 0, result.stderr
+    result = run_cli("adapt", "--base", root / "base", "--data", root / "trained.csv",
+                     "--group-column", "dataset", "--group", VA, "--epochs", "5", "--out",
+                     root / "va")  # fmt: skip
     assert result.code == 0, result.stderr
     return root
 
@@ -88,3 +97,44 @@ def test_naming_age_or_the_group_column_repeats_no_table(site):
     subgroups = json.loads((site / "a.json").read_text())["subgroups"]
     assert set(subgroups) == {"dataset", "sex", "age band"}
     assert np.isclose(subgroups["dataset"][VA]["n"], 200)
+
+
+def test_with_an_adapter_each_named_column_is_compared_with_the_base_alone(site):
+    """A trial's ethnicity had the adapter's AUROC only, where sex and the age bands had the
+    base's beside it; and the note on columns the model does not read listed it ("train a
+    new base to use them")."""
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--adapter", site / "va", "--data",
+        site / "heart.csv", "--group-column", "dataset", "--group", VA, "--subgroups",
+        "age_band", "--json", site / "va.json",
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.stderr
+    document = json.loads((site / "va.json").read_text())
+    assert document["n"] == 60 and document["n_excluded_trained"] == {"adapter": 140}
+    adapted, alone = document["subgroups"], document["base_comparison"]["subgroups"]
+    assert {"sex", "age band", "age_band"} <= set(alone) <= set(adapted)
+    assert {band: figures["n"] for band, figures in alone["age_band"].items()} == {
+        band: figures["n"] for band, figures in adapted["age_band"].items()
+    }
+    assert "age_band" not in document["unread_columns"]
+    assert "smoker" in document["unread_columns"]  # not named: still said unread
+    assert "age_band" not in evaluated.stdout.split("not read by the model")[-1].split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "column, says",
+    [
+        ("smoker", "error: --subgroups 'smoker' is empty in every one of the 200 rows scored: "
+         "name a column filled in at this site"),
+        ("age band", "error: --subgroups 'age band' has the name of the subgroup medadapt "
+         "reports from the column 'age' (in years): rename the column in --data (its table "
+         "would take that one's place)"),
+    ],
+)  # fmt: skip
+def test_a_column_the_rows_scored_cannot_group_by_is_refused(site, column, says):
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--data", site / "heart.csv", "--group-column",
+        "dataset", "--group", VA, "--subgroups", column, "--json", site / "no.json",
+    )  # fmt: skip
+    assert evaluated.code == 2 and evaluated.stderr.strip() == says
+    assert not (site / "no.json").exists()

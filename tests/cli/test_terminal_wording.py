@@ -7,7 +7,10 @@ from medadapt.cli.common import print_table
 from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import sample_size_line
 
-ROUNDED = "figures rounded to one decimal: this subgroup's counts are shown as ranges"
+ROUNDED = (
+    "figures rounded to one decimal, their intervals outward (wider than measured): this "
+    "subgroup's counts are shown as ranges"
+)
 
 
 def test_a_note_shared_by_several_rows_is_printed_once_under_the_table(capsys):
@@ -19,7 +22,7 @@ def test_a_note_shared_by_several_rows_is_printed_once_under_the_table(capsys):
     )  # fmt: skip
     out = capsys.readouterr().out
     assert out.count("figures rounded") == 1
-    assert out.rstrip().endswith(f"[1] {ROUNDED}")
+    assert " ".join(out.split()).endswith(f"[1] {ROUNDED}")  # wrapped at 80 columns
     assert out.count("[1]") == 3  # two rows point to it, and the footnote itself
     assert "too few" in out and "[2]" not in out  # a note of one row stays in its row
 
@@ -207,6 +210,23 @@ def test_the_subgroup_table_names_its_metric_and_counts_events_only_for_binary(c
     print_subgroups(group, "binary")
     out = capsys.readouterr().out
     assert "AUROC (95% CI)" in out and "events" in out and "auroc" not in out
+
+
+def test_a_subgroup_too_good_to_be_true_says_so_beside_its_rounding(capsys):
+    """A trial's subgroup of AUROC 1.0 on 18 patients was "too good to be true" in the report
+    and the JSON; the terminal's note cell held its rounding alone."""
+    from medadapt.cli.printing import print_subgroups
+    from medadapt.evaluate.metrics import too_good_note
+    from medadapt.evaluate.small_cells import ROUNDED
+
+    exact = {"n": 18, "n_positive": 9, "auroc": 1.0, "accuracy": 1.0}
+    leak = too_good_note(exact)
+    group = {"ethnicity": {"B": {"n": "15-19", "n_positive": "5-9", "auroc": 1.0,
+                                 "auroc_ci": [1.0, 1.0],
+                                 "notes": {"too_good": leak, "rounded": ROUNDED}}}}  # fmt: skip
+    print_subgroups(group, "binary")
+    said = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert " ".join(f"{leak}; {ROUNDED}".split()) in said
 
 
 def test_a_subgroup_whose_counts_are_hidden_says_why_once_in_the_terminal(capsys):

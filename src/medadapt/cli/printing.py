@@ -13,6 +13,7 @@ from medadapt.checks import is_number
 from medadapt.cli.common import note, noted, print_table, stdout, warn
 from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
+from medadapt.results import TOO_GOOD_KEY
 
 #: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
 #: sums over the classes: up to 2, not 1; a measured value's errors are in its own unit, mmHg
@@ -170,7 +171,10 @@ def print_subgroups(subgroups: dict[str, dict[str, Any]], task: str) -> None:
                         metric_digits(figure, metrics.get(figure), digits_for(metrics, 3)))
                  for figure in figures]  # fmt: skip
         events = [metrics.get("n_positive", "")] if task == "binary" else []
-        note = notes.get(main, notes.get("all", notes.get("rounded", "")))
+        # a result too good to be true is said first (a trial's subgroup of AUROC 1.0 was
+        # said so in the report, and only rounded here)
+        said = notes.get(main, notes.get("all", notes.get("rounded", "")))
+        note = "; ".join(n for n in (notes.get(TOO_GOOD_KEY), said) if n)
         rows.append([f"{name} = {value}", metrics.get("n"), *events, *cells, note])
     if rows:
         counts = ["n", "events"] if task == "binary" else ["n"]  # events: positives

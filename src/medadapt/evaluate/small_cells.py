@@ -64,8 +64,8 @@ SMALL_CELL = 5
 SUPPRESSED = "suppressed"
 ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges, or not shown
 ROUNDED = (
-    "figures rounded to one decimal: this subgroup's counts are shown as ranges, and exact "
-    "figures would give them back"
+    "figures rounded to one decimal, their intervals outward (wider than measured): this "
+    "subgroup's counts are shown as ranges, and exact figures would give them back"
 )
 #: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
 #: what a subgroup table says of its counts (reports' captions)
@@ -83,7 +83,8 @@ def small_cells_caption(task: str) -> str:
         f"So that no patient can be singled out: '<{SMALL_CELL}' is a count of fewer than "
         f"{SMALL_CELL}; where any subgroup has such a count ({_COUNTED[task]}, shown or not), "
         f"every other count in its table is a range of {SMALL_CELL} such as '40-44' (the count "
-        "lies in it) and the figures are rounded to one decimal; 'suppressed' is a count not "
+        "lies in it) and the figures are rounded to one decimal, their intervals outward "
+        "(wider than measured); 'suppressed' is a count not "
         "shown at all, where even ranges, read with the overall totals, would give a small "
         "count away; and where even which figures each subgroup has would, the table is "
         "withheld."
@@ -95,8 +96,8 @@ COUNTS_HIDDEN = (
     "outcome, and the overall totals would give that count away"
 )
 ROUNDED_HIDDEN = (
-    "figures rounded to one decimal: this subgroup's counts are not shown, and exact figures "
-    "would give them back"
+    "figures rounded to one decimal, their intervals outward (wider than measured): this "
+    "subgroup's counts are not shown, and exact figures would give them back"
 )
 #: a subgroup variable whose table is withheld whole (:func:`mask_subgroups`): the one entry
 #: that takes its values' place, and its note's key

@@ -12,6 +12,7 @@ group's rows would pass for that group's; ``predict`` scores them and says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -140,15 +141,16 @@ def evaluate_job(
     group_column = getattr(getattr(samples, "info", None), "group_column", group_column)
     if group_column is None and not all_groups:
         _refuse_without_group_column(loaded, data, samples)
-    chosen = modality.chosen_subgroups(schema, samples, options, group_column)
     test, used, excluded, unrecognised = _samples_to_score(
         loaded, base_dir, adapter_dir, data, samples, group_column, group
     )
     by_column = group_column or _base_group_column(loaded, test)
+    # the columns named by --subgroups, judged on the rows scored (the base alone too)
     how = {"classes": loaded.classes, "group_column": by_column, "threshold": threshold,
-           "n_boot": n_boot}  # fmt: skip
+           "n_boot": n_boot,
+           "subgroups": modality.chosen_subgroups(schema, test, options, by_column)}  # fmt: skip
     scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
-    evaluation = score_samples(modality, schema, test, scores, **how, subgroups=chosen)
+    evaluation = score_samples(modality, schema, test, scores, **how)
     trainable, size = _size(loaded.base, base_dir, loaded.manifest, adapter_dir)
     record = loaded.record
     result = Evaluation(
@@ -173,7 +175,8 @@ def evaluate_job(
                        + _subgroups_written_alike(evaluation["subgroups"])),
         leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
                        + modality.scored_notes(schema, test)),
-        extras=_without_group_column(loaded, modality.evaluation_extras(schema, test)),
+        extras=_without_read_columns(loaded, modality.evaluation_extras(schema, test),
+                                     how["subgroups"]),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
                 "proba": scores if modality.per_class() else None},
     )  # fmt: skip
@@ -356,7 +359,7 @@ def predict_job(
         "warnings": warnings + _other_groups(loaded, samples),
         "typical_error": _typical_error(loaded, _lacking(table)),
         "skipped_files": getattr(samples, "skipped", []),
-        **_without_group_column(loaded, modality.prediction_extras(schema, samples)),
+        **_without_read_columns(loaded, modality.prediction_extras(schema, samples), ()),
     }
 
 
@@ -404,13 +407,18 @@ def _flat_predictions(modality: Modality, schema: Any, scores: Any) -> list[str]
     ]
 
 
-def _without_group_column(loaded: Loaded, extras: dict[str, Any]) -> dict[str, Any]:
-    """``extras`` without the adapter's group column among the columns said to be unread (a
-    trial was told "train a new base to use it" of the column its adapter picks rows by)."""
+def _without_read_columns(
+    loaded: Loaded, extras: dict[str, Any], subgroups: Sequence[str]
+) -> dict[str, Any]:
+    """``extras`` without the columns evaluate reads among those said to be unread by the
+    model: the adapter's group column (a trial was told "train a new base to use it" of the
+    column its adapter picks rows by) and the ``--subgroups`` (a trial was told it of the
+    ethnicity it asked the metrics by)."""
     trained = _trained_for(loaded)
-    if trained is None or trained[1] not in extras.get("unread_columns", ()):
+    read = {*subgroups, *([trained[1]] if trained is not None else [])}
+    if not read & set(extras.get("unread_columns", ())):
         return extras
-    return {**extras, "unread_columns": [c for c in extras["unread_columns"] if c != trained[1]]}
+    return {**extras, "unread_columns": [c for c in extras["unread_columns"] if c not in read]}
 
 
 def _predicted_in_sample(

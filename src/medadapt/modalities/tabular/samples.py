@@ -185,6 +185,9 @@ def age_band(age: Any) -> str:
 
 
 MOST_SUBGROUP_VALUES = 12  # a column of more values is a measurement or an identifier
+#: the subgroups reported without asking that are no column of the table, by what they read
+AGE_BAND = "age band"
+BUILT_IN_SUBGROUPS = {AGE_BAND: "the column 'age' (in years)"}
 
 
 def chosen_subgroups(
@@ -219,12 +222,24 @@ def chosen_subgroups(
                 f"--subgroups {column!r} is the base's patient id column (--id-column): one "
                 "subgroup per patient; name a column of a few categories"
             )
+        if column in BUILT_IN_SUBGROUPS:
+            raise DataError(
+                f"--subgroups {column!r} has the name of the subgroup medadapt reports from "
+                f"{BUILT_IN_SUBGROUPS[column]}: rename the column in --data (its table would "
+                "take that one's place)"
+            )
         values = frame[column].dropna().nunique()
+        if values == 0:
+            raise DataError(
+                f"--subgroups {column!r} is empty in every one of the {len(frame)} rows scored: "
+                "name a column filled in at this site"
+            )
         if values > MOST_SUBGROUP_VALUES:
             raise DataError(
-                f"--subgroups {column!r} has {values} different values in --data, more than "
-                f"the {MOST_SUBGROUP_VALUES} a subgroup column may have: name a column of a few "
-                "categories, or add one that bands these values (e.g. age_band: <50, 50-64, 65+)"
+                f"--subgroups {column!r} has {values} different values in the {len(frame)} "
+                f"rows scored, more than the {MOST_SUBGROUP_VALUES} a subgroup column may have: "
+                "name a column of a few categories, or add one that bands these values (e.g. "
+                "age_band: <50, 50-64, 65+)"
             )
         if column != group_column:
             out.append(column)
@@ -246,7 +261,7 @@ def subgroup_columns(
     for column in frame.columns:
         if column.lower() == "age":
             if _in_years(frame[column]):
-                out["age band"] = np.array([age_band(a) for a in frame[column]])
+                out[AGE_BAND] = np.array([age_band(a) for a in frame[column]])
             break
     for column in extra:
         out[column] = group_labels(frame[column])
