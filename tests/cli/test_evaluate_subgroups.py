@@ -29,6 +29,12 @@ def site(tmp_path_factory):
     # filled at the other sites only, and a column named as medadapt's own age bands
     heart["smoker"] = np.where(heart["dataset"] == VA, None, heart["id"] % 2)
     heart["age band"] = heart["age_band"]
+    at_va = np.flatnonzero(heart["dataset"] == VA)  # groups of 1, 99, 60 and 40 patients
+    heart["ethnicity"] = "elsewhere"
+    for group, rows in zip("DABC", np.split(at_va, [1, 100, 160]), strict=True):
+        heart.loc[rows, "ethnicity"] = group
+    for group in "AC":  # a flag of a group: "this group or not"
+        heart[f"is_{group}"] = np.where(heart["ethnicity"] == group, "yes", "no")
     heart.to_csv(root / "heart.csv", index=False)
     heart[heart["dataset"] == VA].to_csv(root / "va.csv", index=False)
     result = run_cli(
@@ -138,3 +144,20 @@ def test_a_column_the_rows_scored_cannot_group_by_is_refused(site, column, says)
     )  # fmt: skip
     assert evaluated.code == 2 and evaluated.stderr.strip() == says
     assert not (site / "no.json").exists()
+
+
+def test_flags_of_the_other_groups_do_not_give_a_group_of_one_away(site):
+    """A trial: ethnicity suppressed for its group of one, while flags of the other groups
+    showed their counts exactly; with the totals, the one patient's outcome was told."""
+    evaluated = run_cli(
+        "evaluate", "--base", site / "base", "--data", site / "heart.csv", "--group-column",
+        "dataset", "--group", VA, "--subgroups", "ethnicity,is_A,is_C", "--json",
+        site / "flags.json",
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.stderr
+    subgroups = json.loads((site / "flags.json").read_text())["subgroups"]
+    assert subgroups["ethnicity"]["D"]["n"] in ("<5", "suppressed")
+    exact = [name for name in ("is_A", "is_C")
+             if all(isinstance(v["n"], int) for v in subgroups[name].values())]  # fmt: skip
+    assert len(exact) < 2, subgroups  # both exact: D is 200 - A - C - B's, B's from is_C
+    assert "read with another subgroup table's counts" in evaluated.stdout

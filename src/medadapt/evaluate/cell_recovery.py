@@ -203,7 +203,7 @@ def _true_or_any(bounds: Bounds, true: int | None) -> Bounds:
     return bounds if true is None or bounds[0] <= true <= bounds[1] else _ANY
 
 
-def _rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
+def read_rows(originals: Sequence[dict[str, Any]], shown: Sequence[dict[str, Any]],
           small: int) -> tuple[list[_Row], _Totals] | None:  # fmt: skip
     """The rows as a reader sees them and the totals printed beside them; None where the
     counts are not whole numbers (masked already). ValueError: counts not alike across rows."""
@@ -276,7 +276,7 @@ def totals_give_away(originals: Sequence[dict[str, Any]], shown: Sequence[dict[s
     many to check, or unlike (the safe side); False where ``originals`` hold no whole counts
     (masked already)."""
     try:
-        read = _rows(originals, shown, small)
+        read = read_rows(originals, shown, small)
     except ValueError:
         return True
     if read is None:

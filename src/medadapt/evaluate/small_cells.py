@@ -107,6 +107,17 @@ TABLE_WITHHELD = (
     "and lacks (with why), read with the overall totals, would give a count of fewer than "
     f"{SMALL_CELL} away"
 )
+#: a subgroup table whose counts, read with another table's, would give a small count away
+#: (:mod:`medadapt.evaluate.cross_tables`): its counts hidden, then, if need be, the table
+TOGETHER_HIDDEN = (
+    f"not shown: read with another subgroup table's counts (the same patients) and the "
+    f"overall totals, they would give a count of fewer than {SMALL_CELL} away"
+)
+TOGETHER_WITHHELD = (
+    "subgroup table by {name} withheld: even without counts, read with another subgroup "
+    f"table (the same patients) and the overall totals, it would give a count of fewer than "
+    f"{SMALL_CELL} away"
+)
 #: every patient scored, fewer than 5, with one value of the subgroup: each one's value told
 ONE_VALUE_WITHHELD = (
     "subgroup table by {name} withheld: all of these fewer than "
@@ -315,7 +326,8 @@ def _outward(interval: list[Any] | tuple[Any, ...]) -> list[float]:
     return [math.floor(low * scale + 1e-9) / scale, math.ceil(high * scale - 1e-9) / scale]
 
 
-def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]],
+                   members: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
     is suppressed, every other count of that subgroup becomes a range of 5, so that the total
     minus the others cannot give the suppressed one away, and where the ranges still would
@@ -324,7 +336,9 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
     subgroup's table is withheld (:func:`withheld_note`). A subgroup with one value holds every
     patient scored: its counts are the overall ones, printed beside it, and masking them hid
     nothing ("55-59 patients" under a table of 59); but of fewer than 5 patients it tells each
-    one's value ("sex = 2: 3" of 3 patients), and is withheld."""
+    one's value ("sex = 2: 3" of 3 patients), and is withheld. ``members``: each patient's
+    value of each subgroup variable (``{name: one value per row}``, as the metrics were
+    computed), to read the tables together (:func:`_read_together`)."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
         if len(groups) == 1:  # every patient scored has this value: shown beside the totals,
@@ -343,6 +357,43 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]]) -> dict[str,
                     out[name] = _withheld(name, groups)  # the figures alone still would
                     continue
         out[name] = _without_a_shared_value(masked)
+    return out if members is None else _read_together(subgroups, out, members)
+
+
+def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[str, Any],
+                   members: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """``out`` (each table masked on its own) with the counts of a table hidden, the last
+    first (the columns a user named follow the site, sex and age), then if need be whole
+    tables withheld, until the tables shown, read together, give no small count away
+    (:func:`~medadapt.evaluate.cross_tables.tables_give_away`: a trial's flags of the other
+    groups, shown exactly, left a suppressed group of one patient with its diagnosis)."""
+    from medadapt.evaluate.cross_tables import tables_give_away
+
+    def together() -> list[str]:
+        return [name for name in out if name in members and len(out[name]) > 1
+                and withheld_note(out[name]) is None]  # fmt: skip
+
+    def give_away(names: list[str]) -> bool:
+        index = [{value: i for i, value in enumerate(out[name])} for name in names]
+        rows = zip(*(map(str, members[name]) for name in names), strict=True)
+        values = [[at.get(value, -1) for at, value in zip(index, row, strict=True)]
+                  for row in rows]  # fmt: skip
+        values = [row for row in values if -1 not in row]  # a value with no table row: none
+        return tables_give_away({n: list(subgroups[n].values()) for n in names},
+                                {n: list(out[n].values()) for n in names}, values,
+                                small=SMALL_CELL)  # fmt: skip
+
+    for name in reversed(together()):
+        if not give_away(together()):
+            return out
+        if _notes(next(iter(out[name].values()))).get("counts") is None:
+            groups = subgroups[name]
+            out[name] = {v: _counts_hidden(_coarsened(mask_counts(m), m), TOGETHER_HIDDEN)
+                         for v, m in groups.items()}  # fmt: skip
+    for name in reversed(together()):
+        if not give_away(together()):
+            return out
+        out[name] = _withheld(name, subgroups[name], TOGETHER_WITHHELD)
     return out
 
 
@@ -389,14 +440,14 @@ def _uncounted(match: re.Match[str]) -> str:
     return f"{'too few' if few else 'these'} {what}{match.group(3) or ''}"
 
 
-def _counts_hidden(masked: dict[str, Any]) -> dict[str, Any]:
+def _counts_hidden(masked: dict[str, Any], why: str = COUNTS_HIDDEN) -> dict[str, Any]:
     """Every count suppressed, and the notes' counts and ranges taken out, with a note saying
-    why (the figures stay rounded: exact, they would give the counts back)."""
+    ``why`` (the figures stay rounded: exact, they would give the counts back)."""
     out = {k: SUPPRESSED if k in _COUNT_KEYS else v for k, v in masked.items()}
     notes = {k: _ANY_COUNT.sub(_uncounted, v) for k, v in _notes(masked).items()}
     if "rounded" in notes:
         notes["rounded"] = ROUNDED_HIDDEN
-    out["notes"] = {"counts": COUNTS_HIDDEN, **notes}
+    out["notes"] = {"counts": why, **notes}
     return out
 
 

@@ -161,7 +161,8 @@ def evaluate_job(
         classes=list(loaded.classes), adapter=loaded.adapter,
         method=record.method or loaded.base.training.get("adapted", {}).get("method"),
         trainable_params=trainable, adapter_bytes=size,
-        subgroups=mask_subgroups(evaluation["subgroups"]), per_class=evaluation.get("per_class"),
+        subgroups=mask_subgroups(evaluation["subgroups"], _members(modality, test, how)),
+        per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
         data_warnings=(scored_though_withheld(modality, schema, test, options,
@@ -186,6 +187,13 @@ def evaluate_job(
 
         evaluation_report(result.to_json(), result.curves).write(report)
     return result
+
+
+def _members(modality: Modality, test, how: dict[str, Any]) -> dict[str, Any]:
+    """Each scored sample's value of each subgroup variable, as the metrics were computed
+    per subgroup: to read the subgroup tables together before showing them (the columns a
+    user names may relate, as a flag of one group relates to the group)."""
+    return modality.subgroups(test, how["group_column"], extra=how["subgroups"])
 
 
 def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, group_column, group):
@@ -284,7 +292,10 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
     curves = {**result.curves, "base_scores": modality.task_scores(schema, base_scores)}
     paired = versus_base_on(modality, schema, test, result.metrics, scores, base_scores,
                             n_boot=how["n_boot"])  # fmt: skip
-    compared = {**before, "subgroups": mask_subgroups(before["subgroups"])}
+    compared = {
+        **before,
+        "subgroups": mask_subgroups(before["subgroups"], _members(modality, test, how)),
+    }
     return replace(
         result, base_comparison={**compared, **({"versus_base": paired} if paired else {})},
         adapter_training=loaded.record.data_summary, intended_use=loaded.record.intended_use,

@@ -1,0 +1,97 @@
+"""Subgroup tables read together: a trial's ``--subgroups ethnicity,ga_flag,b_flag,c_flag``
+(each flag "this group or not") suppressed ethnicity for a group of one patient, while the
+flags of groups A and C showed their counts exactly and B's as ranges; with the overall 60
+patients, 45 with the disease, that patient was left with the disease."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medadapt.evaluate.cross_tables import combinations, tables_give_away
+from medadapt.evaluate.small_cells import (
+    SMALL_CELL,
+    TOGETHER_HIDDEN,
+    mask_subgroups,
+    withheld_note,
+)
+
+# the trial's groups: patients, with the disease
+GROUPS = {"A": (33, 24), "B": (15, 14), "C": (11, 6), "D": (1, 1)}
+
+
+def _patients() -> tuple[np.ndarray, np.ndarray]:
+    """Each patient's group and outcome, as the trial's held-out rows had them."""
+    groups, outcomes = [], []
+    for group, (n, positives) in GROUPS.items():
+        groups += [group] * n
+        outcomes += [1] * positives + [0] * (n - positives)
+    return np.array(groups), np.array(outcomes)
+
+
+def _table(labels: np.ndarray, outcomes: np.ndarray) -> dict[str, dict]:
+    return {value: {"n": int((labels == value).sum()),
+                    "n_positive": int(outcomes[labels == value].sum())}
+            for value in sorted(set(labels))}  # fmt: skip
+
+
+def _trial() -> tuple[dict, dict]:
+    groups, outcomes = _patients()
+    members = {"ethnicity": groups}
+    for flag in ("A", "B", "C"):
+        members[f"{flag.lower()}_flag"] = np.where(groups == flag, flag, f"not{flag}")
+    return {name: _table(labels, outcomes) for name, labels in members.items()}, members
+
+
+def _read_together(subgroups: dict, shown: dict, members: dict) -> bool:
+    """Whether ``shown`` (every table with more than one value) gives a small count away."""
+    names = [n for n in shown if len(shown[n]) > 1 and withheld_note(shown[n]) is None]
+    index = [{value: i for i, value in enumerate(shown[n])} for n in names]
+    values = [[at[str(v)] for at, v in zip(index, row, strict=True)]
+              for row in zip(*(members[n] for n in names), strict=True)]  # fmt: skip
+    return tables_give_away({n: list(subgroups[n].values()) for n in names},
+                            {n: list(shown[n].values()) for n in names}, values,
+                            small=SMALL_CELL)  # fmt: skip
+
+
+def test_each_table_masked_alone_gives_the_one_patient_away_read_with_the_others():
+    subgroups, members = _trial()
+    alone = mask_subgroups(subgroups)
+    assert alone["a_flag"]["A"]["n"] == 33 and alone["c_flag"]["C"]["n"] == 11  # exact
+    assert alone["ethnicity"]["D"]["n"] in ("<5", "suppressed")
+    assert _read_together(subgroups, alone, members)
+
+
+def test_read_together_no_small_count_can_be_told_and_the_tables_say_why():
+    subgroups, members = _trial()
+    shown = mask_subgroups(subgroups, members)
+    assert not _read_together(subgroups, shown, members)
+    hidden_together = [name for name, values in shown.items()
+                       if any(v.get("notes", {}).get("counts") == TOGETHER_HIDDEN
+                              for v in values.values())]  # fmt: skip
+    assert hidden_together  # a flag's counts, hidden for the others' sake, say so
+    assert all(shown[name][value]["n"] == "suppressed" for name in hidden_together
+               for value in shown[name])  # fmt: skip
+    assert shown["ethnicity"]["D"]["n"] in ("<5", "suppressed")
+
+
+def test_unrelated_tables_without_a_small_count_are_shown_as_they_are():
+    rng = np.random.default_rng(0)
+    sex = rng.choice(["F", "M"], 120)
+    band = rng.choice(["<50", "50-64", ">=65"], 120)
+    outcome = rng.integers(0, 2, 120)
+    subgroups = {"sex": _table(sex, outcome), "age band": _table(band, outcome)}
+    assert mask_subgroups(subgroups, {"sex": sex, "age band": band}) == mask_subgroups(subgroups)
+    assert mask_subgroups(subgroups)["sex"]["F"]["n"] == int((sex == "F").sum())
+
+
+def test_a_column_that_fixes_another_is_known_to_and_others_are_not():
+    groups, _ = _patients()
+    codes = {g: i for i, g in enumerate(GROUPS)}
+    flag = (groups == "A").astype(int)
+    sex = np.arange(len(groups)) % 2
+    values = np.column_stack([[codes[g] for g in groups], flag, sex])
+    combos = combinations(values, [4, 2, 2])
+    assert sorted(map(tuple, combos[:, :2].tolist())) == sorted(
+        [(0, 1)] * 2 + [(1, 0)] * 2 + [(2, 0)] * 2 + [(3, 0)] * 2
+    )  # the flag follows the group; sex is free: two of each
+    assert len(combos) == 8
