@@ -80,6 +80,8 @@ def test_each_value_of_a_named_column_is_scored_as_scikit_learn_scores_its_rows(
     html = (site / "e.html").read_text()
     assert "age_band with 95% CIs" in html and "<td>50-64</td>" in html
     assert "cp with 95% CIs" in html and "<td>non-anginal</td>" in html
+    # a note of the whole row, without the key it is kept under (a trial's "rounded: ...")
+    assert "figures rounded to one decimal" in html and "rounded: figures" not in html
 
 
 def test_without_the_option_the_column_is_not_reported(site):

@@ -72,14 +72,22 @@ def unique_notes(notes: dict[str, str]) -> list[str]:
     ['AUROC, AUPRC: too few', 'sensitivity: other']
     >>> unique_notes({"too_good": "AUROC 1.000: too good to be true"})
     ['AUROC 1.000: too good to be true']
+    >>> unique_notes({"rounded": "figures rounded to one decimal"})  # of the whole row
+    ['figures rounded to one decimal']
     """
     by_note: dict[str, list[str]] = {}
     for metric, note in notes.items():
-        by_note.setdefault(note, []).append(METRIC_LABELS.get(metric, metric))
+        by_note.setdefault(note, []).append(metric)
     return [
-        note if names == ["all"] or names[0] in SAID_AS_WARNINGS else f"{', '.join(names)}: {note}"
+        note if names[0] in _OF_THE_ROW or names[0] in SAID_AS_WARNINGS
+        else f"{', '.join(METRIC_LABELS.get(name, name) for name in names)}: {note}"
         for note, names in by_note.items()
-    ]
+    ]  # fmt: skip
+
+
+#: notes about a whole row, said without a metric's name (a trial's report read "counts: not
+#: shown ..." and "rounded: figures rounded ...", the keys of small-cell notes)
+_OF_THE_ROW = frozenset({"all", "counts", "rounded", "withheld"})
 
 
 def data_warnings(report: Report, warnings: list[str]) -> None:
