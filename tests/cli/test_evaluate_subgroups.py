@@ -29,6 +29,8 @@ def site(tmp_path_factory):
     # filled at the other sites only, and a column named as medadapt's own age bands
     heart["smoker"] = np.where(heart["dataset"] == VA, None, heart["id"] % 2)
     heart["age band"] = heart["age_band"]
+    heart["smoking"] = np.where(heart["id"] % 3 == 0, "missing", "never")  # and empty below
+    heart.loc[heart["id"] % 3 == 1, "smoking"] = None
     at_va = np.flatnonzero(heart["dataset"] == VA)  # groups of 1, 99, 60 and 40 patients
     heart["ethnicity"] = "elsewhere"
     for group, rows in zip("DABC", np.split(at_va, [1, 100, 160]), strict=True):
@@ -134,6 +136,9 @@ def test_with_an_adapter_each_named_column_is_compared_with_the_base_alone(site)
     [
         ("smoker", "error: --subgroups 'smoker' is empty in every one of the 200 rows scored: "
          "name a column filled in at this site"),
+        ("smoking", "error: --subgroups 'smoking' holds the value 'missing' and empty cells, "
+         "which its table would count as one 'missing' row: write that value otherwise in "
+         "--data (e.g. 'not recorded'), or fill in the empty cells"),
         ("age band", "error: --subgroups 'age band' has the name of the subgroup medadapt "
          "reports from the column 'age' (in years): rename the column in --data (its table "
          "would take that one's place)"),

@@ -228,6 +228,13 @@ def chosen_subgroups(
                 f"{BUILT_IN_SUBGROUPS[column]}: rename the column in --data (its table would "
                 "take that one's place)"
             )
+        written = frame[column].dropna().astype(str).str.strip()
+        if frame[column].isna().any() and (written == MISSING_LABEL).any():
+            raise DataError(
+                f"--subgroups {column!r} holds the value {MISSING_LABEL!r} and empty cells, "
+                f"which its table would count as one {MISSING_LABEL!r} row: write that value "
+                "otherwise in --data (e.g. 'not recorded'), or fill in the empty cells"
+            )
         values = frame[column].dropna().nunique()
         if values == 0:
             raise DataError(
