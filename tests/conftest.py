@@ -25,6 +25,14 @@ def _footnotes_of_this_test():
     yield
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """``--dist loadgroup`` hands out the groups in :data:`LONGEST_FIRST`'s order, not
+    pytest-xdist's by number of tests (the Makefile says ``--no-loadscope-reorder`` too; a
+    run by hand gets the same)."""
+    if config.getoption("dist", "no") == "loadgroup":
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``make test``'s ``--dist loadgroup``, a test file without an ``xdist_group`` of
     its own runs on one worker: its module-scoped fixtures (a trained base, a study, a

@@ -24,7 +24,6 @@ def test_make_test_hands_out_the_longest_groups_first(request):
     from tests.conftest import LONGEST_FIRST, group_of
 
     if getattr(request.config.option, "loadgroup", False):
-        assert request.config.option.loadscopereorder is False  # the Makefile's option
         groups = list(dict.fromkeys(group_of(item) for item in request.session.items))
         present = [group for group in LONGEST_FIRST if group in groups]
         assert groups[: len(present)] == present, groups[:6]

@@ -8,8 +8,8 @@ from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import sample_size_line
 
 ROUNDED = (
-    "figures rounded to one decimal, their intervals outward (wider than measured): this "
-    "subgroup's counts are shown as ranges"
+    "figures rounded to one decimal (one short of a perfect 1 to 0.9), their intervals outward "
+    "(wider than measured): this subgroup's counts are shown as ranges"
 )
 
 

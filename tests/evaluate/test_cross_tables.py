@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from medadapt.evaluate.cross_tables import combinations, tables_give_away
+from medadapt.evaluate.cross_tables import UNCHECKED, combinations, shown_tables_give_away
 from medadapt.evaluate.small_cells import (
     SMALL_CELL,
     TOGETHER_HIDDEN,
+    TOGETHER_UNCHECKED,
     mask_subgroups,
     withheld_note,
 )
@@ -42,29 +43,19 @@ def _trial() -> tuple[dict, dict]:
     return {name: _table(labels, outcomes) for name, labels in members.items()}, members
 
 
-def _read_together(subgroups: dict, shown: dict, members: dict) -> bool:
-    """Whether ``shown`` (every table with more than one value) gives a small count away."""
-    names = [n for n in shown if len(shown[n]) > 1 and withheld_note(shown[n]) is None]
-    index = [{value: i for i, value in enumerate(shown[n])} for n in names]
-    values = [[at[str(v)] for at, v in zip(index, row, strict=True)]
-              for row in zip(*(members[n] for n in names), strict=True)]  # fmt: skip
-    return tables_give_away({n: list(subgroups[n].values()) for n in names},
-                            {n: list(shown[n].values()) for n in names}, values,
-                            small=SMALL_CELL)  # fmt: skip
-
-
 def test_each_table_masked_alone_gives_the_one_patient_away_read_with_the_others():
     subgroups, members = _trial()
     alone = mask_subgroups(subgroups)
     assert alone["a_flag"]["A"]["n"] == 33 and alone["c_flag"]["C"]["n"] == 11  # exact
     assert alone["ethnicity"]["D"]["n"] in ("<5", "suppressed")
-    assert _read_together(subgroups, alone, members)
+    assert shown_tables_give_away(subgroups, alone, members, small=SMALL_CELL)
 
 
 def test_read_together_no_small_count_can_be_told_and_the_tables_say_why():
     subgroups, members = _trial()
     shown = mask_subgroups(subgroups, members)
-    assert not _read_together(subgroups, shown, members)
+    shown_here = {name: values for name, values in shown.items() if withheld_note(values) is None}
+    assert not shown_tables_give_away(subgroups, shown_here, members, small=SMALL_CELL)
     hidden_together = [name for name, values in shown.items()
                        if any(v.get("notes", {}).get("counts") == TOGETHER_HIDDEN
                               for v in values.values())]  # fmt: skip
@@ -95,3 +86,43 @@ def test_a_column_that_fixes_another_is_known_to_and_others_are_not():
         [(0, 1)] * 2 + [(1, 0)] * 2 + [(2, 0)] * 2 + [(3, 0)] * 2
     )  # the flag follows the group; sex is free: two of each
     assert len(combos) == 8
+
+
+def test_a_small_count_of_an_unrelated_table_is_left_as_its_own_table_shows_it():
+    """A review: an age band of 7 patients, 3 of them without the outcome, beside sex (no
+    relation between them) had every count hidden "read with another subgroup table's
+    counts": a reader of both learns nothing that either alone does not tell."""
+    sex = np.array(["F"] * 30 + ["M"] * 30)
+    band = np.array(["<50"] * 7 + [">=50"] * 53)
+    rng = np.random.default_rng(1)
+    rng.shuffle(sex)
+    outcome = np.array([0, 0, 0, 1, 1, 1, 1] + [1] * 40 + [0] * 13)
+    subgroups = {"sex": _table(sex, outcome), "age band": _table(band, outcome)}
+    alone = mask_subgroups(subgroups)
+    assert alone["age band"]["<50"]["n_positive"] == "suppressed"  # 4 of 7: hidden alone
+    assert mask_subgroups(subgroups, {"sex": sex, "age band": band}) == alone
+
+
+def test_masking_what_was_masked_together_changes_nothing():
+    """The report masks again what evaluate masked: a table hidden for another's sake kept
+    its note, not "counts shown as ranges" beside counts "suppressed"."""
+    subgroups, members = _trial()
+    shown = mask_subgroups(subgroups, members)
+    assert mask_subgroups(shown) == shown
+
+
+def test_tables_too_many_combinations_to_check_are_hidden_and_say_so(monkeypatch):
+    """Linked tables of more combinations than are solved: the check is not run, counts as
+    giving a count away (the safe side), and the note says why."""
+    from medadapt.evaluate import cross_tables
+
+    subgroups, members = _trial()
+    monkeypatch.setattr(cross_tables, "MOST_JOINT_CELLS", 2)
+    found = shown_tables_give_away(subgroups, mask_subgroups(subgroups), members,
+                                   small=SMALL_CELL)  # fmt: skip
+    assert found == UNCHECKED
+    shown = mask_subgroups(subgroups, members)
+    notes = {v.get("notes", {}).get("counts") for values in shown.values() for v in values.values()}
+    withheld = [withheld_note(values) for values in shown.values()]
+    assert TOGETHER_UNCHECKED in notes or any("too many to check" in (w or "") for w in withheld)
+    assert TOGETHER_HIDDEN not in notes  # never said to give a count away: unchecked

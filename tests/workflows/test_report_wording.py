@@ -789,7 +789,8 @@ def test_the_study_s_subgroup_section_explains_every_symbol_its_tables_use():
         "other count in its table is a range of 5 such as '40-44' (the count lies in it) and the "
         "figures are rounded to one decimal, their intervals outward (wider than measured); "
         "'suppressed' is a count not shown at all, where "
-        "even ranges, read with the overall totals, would give a small count away; and where "
+        "even ranges, read with the overall totals (or with another table's counts), would "
+        "give a small count away; and where "
         "even which figures each subgroup has would, the table is withheld."
     ) in text
 

@@ -288,13 +288,20 @@ def totals_give_away(originals: Sequence[dict[str, Any]], shown: Sequence[dict[s
     if not table.feasible:
         return True  # no table fits what is shown: not this module's to judge, so hide
     for i, row in enumerate(rows):
-        alone = _Flow(*_network([row], totals, exact=False))  # what the totals alone allow
         for cell in row.hidden:
-            own = [t for t in range(small) if alone.can_carry(_arc(0, cell, row, 1), t)]
+            own = row_allows(row, totals, cell, small)
             arc = _arc(i, cell, row, len(rows))
             if own and not (table.can_carry(arc, own[0]) and table.can_carry(arc, own[-1])):
                 return True
     return False
+
+
+def row_allows(row: _Row, totals: _Totals, cell: tuple[str, int], small: int) -> list[int]:
+    """The values of 0 to ``small - 1`` that a hidden ``cell`` of ``row`` (``("n", 0)``,
+    ``("class", k)``...) can take by what its own row shows and the totals alone: what no
+    table that fits tells more of."""
+    alone = _Flow(*_network([row], totals, exact=False))
+    return [t for t in range(small) if alone.can_carry(_arc(0, cell, row, 1), t)]
 
 
 _SOURCE, _SINK, _PATIENTS, _FURTHER, _FIRST = 2, 3, 4, 5, 6  # nodes 0, 1: the flow's own

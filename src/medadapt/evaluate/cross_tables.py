@@ -13,11 +13,13 @@ its row shows (:func:`~medadapt.evaluate.cell_recovery.shown_bounds`, and what i
 notes say), and the classes add up to the overall totals. The reader is taken to know, too,
 how the columns relate where one's value fixes another's, as a flag made from a column is
 fixed by it (:func:`combinations`); of columns otherwise related, nothing (sex and age band:
-any combination may occur). :func:`tables_give_away` finds, for
-each hidden count, the least and the most any such integer table gives it (an integer linear
-program, scipy's HiGHS); where that range misses one end of what the count's own row allows
-(0 to 4 for a "<5"), the tables together tell more than each alone. Patients counted apart from
-rows (several visits) are not modelled: their rows' counts are.
+any combination may occur). Tables that no such relation links tell nothing of each other
+(with the class totals shared, any two tables that fit have a joint table, class by class a
+transportation problem), so only the tables a relation links are read together
+(:func:`linked`): for each hidden small count, each value of 0 to 4 its own row allows
+(:func:`~medadapt.evaluate.cell_recovery.row_allows`) is tried as an integer program
+(scipy's HiGHS); one that no joint table fits is told apart. Patients counted apart from rows
+(several visits) are not modelled: their rows' counts are.
 
 Groups A (12 patients, 7 with the event), B (17, 12) and D (1, 1), the group's counts all
 suppressed, beside a flag of A and one of B, each with its counts exact: D is 30 - 12 - 17
@@ -46,56 +48,113 @@ from typing import Any
 
 import numpy as np
 
-from medadapt.evaluate.cell_recovery import Bounds, read_rows
+from medadapt.evaluate.cell_recovery import read_rows, row_allows
 
-#: joint cells times classes above which no program is solved: the safe side (hidden)
+#: combinations of values times classes above which no program is solved: too many to
+#: check, said so (:data:`UNCHECKED`) and taken as giving a count away (the safe side)
 MOST_JOINT_CELLS = 4000
-#: combinations of values above which they are not listed (the safe side)
-MOST_LISTED = 1_000_000
+#: seconds one program may take before it counts as unsolved (hidden: the safe side)
+SOLVE_SECONDS = 5.0
+#: what the check answers where it could not be run
+UNCHECKED = "unchecked"
+
+
+def shown_tables_give_away(originals: dict[str, dict[str, dict[str, Any]]],
+                           shown: dict[str, dict[str, dict[str, Any]]],
+                           members: dict[str, Any], *, small: int) -> bool | str:  # fmt: skip
+    """:func:`tables_give_away` of the tables ``shown`` (``{name: {value: metrics}}``, as
+    :func:`~medadapt.evaluate.small_cells.mask_subgroups` returns them; those of more than one
+    value) with their true counts ``originals`` and each patient's value of each variable,
+    ``members`` (``{name: one value per row}``). A patient whose value has no row in its
+    table cannot be placed: taken as giving a count away."""
+    names = [name for name in shown if name in members and len(shown[name]) > 1]
+    index = [{value: i for i, value in enumerate(shown[name])} for name in names]
+    rows = zip(*(map(str, members[name]) for name in names), strict=True)
+    values = [[at.get(value, -1) for at, value in zip(index, row, strict=True)] for row in rows]
+    if any(-1 in row for row in values):
+        return True
+    return tables_give_away({n: list(originals[n].values()) for n in names},
+                            {n: list(shown[n].values()) for n in names}, values,
+                            small=small)  # fmt: skip
 
 
 def tables_give_away(originals: dict[str, Sequence[dict[str, Any]]],
                      shown: dict[str, Sequence[dict[str, Any]]], values: Any, *,
-                     small: int) -> bool:  # fmt: skip
+                     small: int) -> bool | str:  # fmt: skip
     """Whether the tables ``shown`` (by variable: each value's displayed metrics), read
-    together with the overall totals, narrow a hidden count (below ``small``, or a class
-    count shown as nothing) below every value of 0 to ``small - 1`` its own row allows.
-    ``originals``: the same rows with their true counts; ``values``: each patient's value of
-    each variable (one row per patient, by the value's index in ``shown``). False where fewer
-    than two tables hold whole counts, or they count different patients (not read together);
-    True where the joint table is too large to solve, or no table fits what is shown (the
-    safe side)."""
-    read, kept, truths = {}, [], []
+    together with the overall totals, tell a hidden count (below ``small``) apart from a
+    value of 0 to ``small - 1`` its own row allows. ``originals``: the same rows with their
+    true counts; ``values``: each patient's value of each variable (one row per patient, by
+    the value's index in ``shown``). False where no two tables that hold whole counts are
+    linked (:func:`linked`), or they count different patients (not read together);
+    :data:`UNCHECKED` (true) where linked tables are too many combinations to solve; True,
+    too, where no joint table fits what is shown (the safe side)."""
+    read, kept, truths = [], [], []
     for v, (name, rows) in enumerate(shown.items()):
         try:
             found = read_rows(originals[name], rows, small)
         except ValueError:
             return True
         if found is not None:
-            read[name] = found
+            read.append(found)
             kept.append(v)
             truths.append([_true_counts(row) for row in originals[name]])
-    if len(read) < 2 or not any(cell for rows, _ in read.values() for row in rows
-                                for cell in row.hidden if cell[0] != "patients"):  # fmt: skip
-        return False
-    totals = [totals for _, totals in read.values()]
-    if any((t.n, t.classes) != (totals[0].n, totals[0].classes) for t in totals):
-        return False  # not the same patients
-    sizes = [len(rows) for rows, _ in read.values()]
-    combos = combinations(np.asarray(values, dtype=int).reshape(-1, len(shown))[:, kept], sizes)
-    if combos is None:
-        return True
-    program = _JointTable([rows for rows, _ in read.values()], totals[0], combos)
-    if program.too_large:
-        return True
-    return program.narrows_a_small_count(truths, small)
+    if len(read) < 2 or any((t.n, t.classes) != (read[0][1].n, read[0][1].classes)
+                            for _, t in read):  # fmt: skip
+        return False  # one table, or not the same patients
+    codes = np.asarray(values, dtype=int).reshape(-1, len(shown))[:, kept]
+    sizes = [len(rows) for rows, _ in read]
+    for group in linked(codes, sizes):
+        combos = combinations(codes[:, group], [sizes[v] for v in group])
+        k = max(len(read[0][1].classes), 1)
+        if combos is None or len(combos) * k > MOST_JOINT_CELLS:
+            return UNCHECKED
+        program = _JointTable([read[v][0] for v in group], read[0][1], combos)
+        if program.tells_a_small_count([truths[v] for v in group], small):
+            return True
+    return False
+
+
+def _fixes(values: np.ndarray, sizes: Sequence[int]) -> list[tuple[int, int, np.ndarray]]:
+    """``(u, w, w's value for each of u's)`` wherever ``u``'s value fixes ``w``'s in
+    ``values`` (each patient's, by index): a flag made from a column, a column's banding."""
+    out = []
+    for u, w in permutations(range(len(sizes)), 2):
+        pairs = np.unique(values[:, [u, w]], axis=0)
+        if len(np.unique(pairs[:, 0])) == len(pairs):
+            table = np.full(sizes[u], -1)
+            table[pairs[:, 0]] = pairs[:, 1]
+            out.append((u, w, table))
+    return out
+
+
+def linked(values: np.ndarray, sizes: Sequence[int]) -> list[list[int]]:
+    """The variables (by index) that relations of :func:`_fixes` link, in groups of two or
+    more: a table linked to none tells nothing of the others.
+
+    >>> flags = np.array([(0, 0, 0), (1, 1, 1), (2, 1, 0), (2, 1, 1)])  # a group, its flag, sex
+    >>> linked(flags, [3, 2, 2])
+    [[0, 1]]
+    """
+    parent = list(range(len(sizes)))
+
+    def root(v: int) -> int:
+        while parent[v] != v:
+            v = parent[v]
+        return v
+
+    for u, w, _ in _fixes(values, sizes):
+        parent[root(u)] = root(w)
+    groups: dict[int, list[int]] = {}
+    for v in range(len(sizes)):
+        groups.setdefault(root(v), []).append(v)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def combinations(values: np.ndarray, sizes: Sequence[int]) -> np.ndarray | None:
     """The combinations of the variables' values (``sizes`` of each) a reader who knows how
     the columns relate takes as possible: every one, except where a variable's value fixes
-    another's in ``values`` (each patient's, by index): a flag made from a column, or a
-    column's banding. None where they are too many to list.
+    another's in ``values`` (:func:`_fixes`). None where they are too many to list.
 
     >>> flags = np.array([(0, 0), (1, 1), (2, 1), (2, 1)])  # a group and a flag of group 0
     >>> combinations(flags, [3, 2]).tolist()
@@ -103,17 +162,10 @@ def combinations(values: np.ndarray, sizes: Sequence[int]) -> np.ndarray | None:
     >>> combinations(np.array([(0, 0), (1, 1), (0, 1)]), [2, 2]).tolist()  # unrelated
     [[0, 0], [0, 1], [1, 0], [1, 1]]
     """
-    if math.prod(sizes) > MOST_LISTED:
+    if math.prod(sizes) > 50 * MOST_JOINT_CELLS:
         return None
-    fixes = []  # (u, w, w's value for each of u's): where u's value fixes w's
-    for u, w in permutations(range(len(sizes)), 2):
-        pairs = np.unique(values[:, [u, w]], axis=0)
-        if len(np.unique(pairs[:, 0])) == len(pairs):
-            table = np.full(sizes[u], -1)
-            table[pairs[:, 0]] = pairs[:, 1]
-            fixes.append((u, w, table))
     combos = np.array(list(product(*(range(s) for s in sizes))))
-    for u, w, table in fixes:
+    for u, w, table in _fixes(values, sizes):
         fixed = table[combos[:, u]]
         combos = combos[(fixed == -1) | (fixed == combos[:, w])]
     return combos
@@ -131,29 +183,26 @@ def _true_counts(row: dict[str, Any]) -> dict[tuple[str, int], int]:
 
 
 class _JointTable:
-    """The integer tables of the combinations of the variables' values that occur
-    (``combos``) and the classes that fit what each variable's rows show and the totals."""
+    """The integer tables of the combinations of the variables' values a reader takes as
+    possible (``combos``) and the classes, that fit what each variable's rows show and the
+    totals."""
 
     def __init__(self, variables: list[list[Any]], totals: Any, combos: np.ndarray) -> None:
-        self.variables, self.totals = variables, totals
+        self.variables, self.totals, self.combos = variables, totals, combos
         self.k = max(len(totals.classes), 1)
-        self.too_large = len(combos) * self.k > MOST_JOINT_CELLS
-        if self.too_large:
-            return
-        self.combos = combos
         lows, highs, matrix = [], [], []
         for v, rows in enumerate(variables):
             for j, row in enumerate(rows):
-                matrix.append(self._cell(v, j, None))
-                lows, highs = self._bounded(lows, highs, row.n)
-                for k, bounds in enumerate(row.classes):
+                for bounds, k in [(row.n, None), *((b, k) for k, b in enumerate(row.classes))]:
                     matrix.append(self._cell(v, j, k))
-                    lows, highs = self._bounded(lows, highs, bounds)
+                    lows.append(bounds[0])
+                    highs.append(bounds[1] if bounds[1] < 1 << 61 else np.inf)
         for k, count in enumerate(totals.classes or [totals.n]):
-            everyone = np.zeros(len(self.combos) * self.k)
+            everyone = np.zeros(len(combos) * self.k)
             everyone[k :: self.k] = 1.0
             matrix.append(everyone)
-            lows, highs = [*lows, count], [*highs, count]
+            lows.append(count)
+            highs.append(count)
         self.matrix, self.lows, self.highs = np.array(matrix), np.array(lows), np.array(highs)
 
     def _cell(self, v: int, j: int, k: int | None) -> np.ndarray:
@@ -165,41 +214,33 @@ class _JointTable:
         out[k :: self.k] = member
         return out
 
-    @staticmethod
-    def _bounded(lows: list[float], highs: list[float], bounds: Bounds):
-        low, high = bounds
-        return [*lows, low], [*highs, high if high < 1 << 61 else np.inf]
+    def fits(self, cell: np.ndarray, value: int) -> bool | None:
+        """Whether some joint table gives ``cell`` the count ``value`` (None: unsolved)."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
 
-    def _extreme(self, objective: np.ndarray, sign: int) -> float | None:
-        from scipy.optimize import Bounds as Box
-        from scipy.optimize import LinearConstraint, milp
+        result = milp(np.zeros(len(cell)), integrality=np.ones(len(cell)),
+                      bounds=Bounds(0, np.inf),
+                      constraints=[LinearConstraint(self.matrix, self.lows, self.highs),
+                                   LinearConstraint(cell[None, :], value, value)],
+                      options={"time_limit": SOLVE_SECONDS})  # fmt: skip
+        if result.status == 0:
+            return True
+        return False if result.status == 2 else None  # 2: infeasible
 
-        result = milp(sign * objective, integrality=np.ones_like(objective),
-                      bounds=Box(0, np.inf),
-                      constraints=LinearConstraint(self.matrix, self.lows, self.highs))  # fmt: skip
-        return None if result.status != 0 else sign * result.fun
-
-    def narrows_a_small_count(self, truths: list[list[dict]], small: int) -> bool:
+    def tells_a_small_count(self, truths: list[list[dict]], small: int) -> bool:
         """Whether a hidden count below ``small`` (by ``truths``, each row's true counts) can
-        be told apart from any value of 0 to ``small - 1`` its own row allows. A count
-        hidden for another's sake (a whole table's, where one of its values is small) may
-        be found: what it holds is no small group."""
+        be told apart from a value of 0 to ``small - 1`` its own row allows: some such value
+        that no joint table gives it (every one tried: an integer table's values of a count
+        may have gaps). A count hidden for another's sake (a whole table's, where one of its
+        values is small) may be found: what it holds is no small group."""
         for v, rows in enumerate(self.variables):
             for j, row in enumerate(rows):
-                for kind, k in row.hidden:
-                    if kind == "patients" or truths[v][j].get((kind, k), 0) >= small:
+                for cell in row.hidden:
+                    kind, k = cell
+                    if kind == "patients" or truths[v][j].get(cell, 0) >= small:
                         continue
-                    own = self._own(row, kind, k, small)
-                    objective = self._cell(v, j, None if kind == "n" else k)
-                    least, most = self._extreme(objective, 1), self._extreme(objective, -1)
-                    if least is None or most is None:
-                        return True  # no table fits what is shown: hide
-                    if own and (least > own[0] + 1e-6 or most < own[-1] - 1e-6):
-                        return True
+                    sums = self._cell(v, j, None if kind == "n" else k)
+                    if any(not self.fits(sums, t) for t in row_allows(row, self.totals, cell,
+                                                                     small)):  # fmt: skip
+                        return True  # not fitted, or unsolved: hide
         return False
-
-    def _own(self, row: Any, kind: str, k: int, small: int) -> list[int]:
-        """What a hidden count's own row allows under the totals alone, below ``small``."""
-        low, high = row.n if kind == "n" else row.classes[k]
-        total = self.totals.n if kind == "n" else self.totals.classes[k]
-        return [t for t in range(small) if low <= t <= min(high, total)]

@@ -64,8 +64,9 @@ SMALL_CELL = 5
 SUPPRESSED = "suppressed"
 ROUNDED_DIGITS = 1  # the figures of a subgroup whose counts are shown as ranges, or not shown
 ROUNDED = (
-    "figures rounded to one decimal, their intervals outward (wider than measured): this "
-    "subgroup's counts are shown as ranges, and exact figures would give them back"
+    "figures rounded to one decimal (one short of a perfect 1 to 0.9), their intervals outward "
+    "(wider than measured): this subgroup's counts are shown as ranges, and exact figures "
+    "would give them back"
 )
 #: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
 #: what a subgroup table says of its counts (reports' captions)
@@ -85,9 +86,9 @@ def small_cells_caption(task: str) -> str:
         f"every other count in its table is a range of {SMALL_CELL} such as '40-44' (the count "
         "lies in it) and the figures are rounded to one decimal, their intervals outward "
         "(wider than measured); 'suppressed' is a count not "
-        "shown at all, where even ranges, read with the overall totals, would give a small "
-        "count away; and where even which figures each subgroup has would, the table is "
-        "withheld."
+        "shown at all, where even ranges, read with the overall totals (or with another "
+        "table's counts), would give a small count away; and where even which figures each "
+        "subgroup has would, the table is withheld."
     )
 
 
@@ -96,8 +97,9 @@ COUNTS_HIDDEN = (
     "outcome, and the overall totals would give that count away"
 )
 ROUNDED_HIDDEN = (
-    "figures rounded to one decimal, their intervals outward (wider than measured): this "
-    "subgroup's counts are not shown, and exact figures would give them back"
+    "figures rounded to one decimal (one short of a perfect 1 to 0.9), their intervals outward "
+    "(wider than measured): this subgroup's counts are not shown, and exact figures would give "
+    "them back"
 )
 #: a subgroup variable whose table is withheld whole (:func:`mask_subgroups`): the one entry
 #: that takes its values' place, and its note's key
@@ -118,6 +120,19 @@ TOGETHER_WITHHELD = (
     f"table (the same patients) and the overall totals, it would give a count of fewer than "
     f"{SMALL_CELL} away"
 )
+#: the same, where the tables' combinations were too many to check (the safe side)
+TOGETHER_UNCHECKED = (
+    "not shown: read with another subgroup table's counts (the same patients), they could "
+    f"give a count of fewer than {SMALL_CELL} away, and their combinations are too many to "
+    "check"
+)
+TOGETHER_UNCHECKED_WITHHELD = (
+    "subgroup table by {name} withheld: read with another subgroup table (the same "
+    f"patients), it could give a count of fewer than {SMALL_CELL} away, and their "
+    "combinations are too many to check"
+)
+#: the notes of a table whose every count is hidden: masked again, it keeps its own
+_HIDDEN_NOTES = frozenset({COUNTS_HIDDEN, TOGETHER_HIDDEN, TOGETHER_UNCHECKED})
 #: every patient scored, fewer than 5, with one value of the subgroup: each one's value told
 ONE_VALUE_WITHHELD = (
     "subgroup table by {name} withheld: all of these fewer than "
@@ -136,6 +151,9 @@ _FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names) 
 #: the observed/expected note's counts: the events observed are the subgroup's positives
 _OBSERVED = re.compile(r": [\d,]+ observed against [\d.,]+ expected from its risks")
 #: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
+_BEST_AT_ONE_QUOTED = re.compile(
+    r"\b(AUROC|AUPRC|accuracy|sensitivity|specificity|R²) (0\.\d{2,})(?![\d.])"
+)
 _DECIMAL = re.compile(r"(?<![\d.,])(\d+\.\d{2,})(?![\d.])")
 #: a count of 0 to 4 in a note ("0 negatives among 10 patients": a zero cell, see above)
 _SMALL_COUNT = re.compile(r"\b(?:only )?[0-4] (patient|positive|negative|row|image)s?\b")
@@ -242,6 +260,10 @@ def _coarsened_note(note: str) -> str:
     quoted figures to :data:`ROUNDED_DIGITS` decimals, and no observed/expected counts."""
     note = _COUNT.sub(lambda m: f"{_range(int(m.group(1).replace(',', '')))} {m.group(2)}",
                       _without_event_counts(note))  # fmt: skip
+    note = _BEST_AT_ONE_QUOTED.sub(
+        lambda m: f"{m.group(1)} {short_of_perfect('auroc', float(m.group(2))):.{ROUNDED_DIGITS}f}",
+        note,
+    )  # as the figure beside it reads (a trial's "AUROC 0.996: too good" became "AUROC 1.0")
     return _DECIMAL.sub(lambda m: f"{float(m.group(1)):.{ROUNDED_DIGITS}f}", note)
 
 
@@ -349,10 +371,11 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]],
         masked = {value: mask_counts(metrics) for value, metrics in groups.items()}
         if any(_counts_differ(masked[v], groups[v]) for v in groups):
             masked = {v: _coarsened(masked[v], groups[v]) for v in groups}
-            hidden_before = any(_notes(m).get("counts") == COUNTS_HIDDEN for m in groups.values())
-            if hidden_before or totals_give_away(list(groups.values()), list(masked.values()),
-                                                 SMALL_CELL):  # fmt: skip
-                masked = {v: _counts_hidden(m) for v, m in masked.items()}
+            before = {_notes(m).get("counts") for m in groups.values()} & _HIDDEN_NOTES
+            if before or totals_give_away(list(groups.values()), list(masked.values()),
+                                          SMALL_CELL):  # fmt: skip
+                why = next(iter(before), COUNTS_HIDDEN)  # masked twice: the same note
+                masked = {v: _counts_hidden(m, why) for v, m in masked.items()}
                 if totals_give_away(list(groups.values()), list(masked.values()), SMALL_CELL):
                     out[name] = _withheld(name, groups)  # the figures alone still would
                     continue
@@ -366,35 +389,41 @@ def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[st
     first (the columns a user named follow the site, sex and age), then if need be whole
     tables withheld, until the tables shown, read together, give no small count away
     (:func:`~medadapt.evaluate.cross_tables.tables_give_away`: a trial's flags of the other
-    groups, shown exactly, left a suppressed group of one patient with its diagnosis)."""
-    from medadapt.evaluate.cross_tables import tables_give_away
+    groups, shown exactly, left a suppressed group of one patient with its diagnosis); where
+    the tables are too many combinations to check, the note says that instead."""
+    from medadapt.evaluate.cross_tables import UNCHECKED, shown_tables_give_away
 
     def together() -> list[str]:
         return [name for name in out if name in members and len(out[name]) > 1
                 and withheld_note(out[name]) is None]  # fmt: skip
 
-    def give_away(names: list[str]) -> bool:
-        index = [{value: i for i, value in enumerate(out[name])} for name in names]
-        rows = zip(*(map(str, members[name]) for name in names), strict=True)
-        values = [[at.get(value, -1) for at, value in zip(index, row, strict=True)]
-                  for row in rows]  # fmt: skip
-        values = [row for row in values if -1 not in row]  # a value with no table row: none
-        return tables_give_away({n: list(subgroups[n].values()) for n in names},
-                                {n: list(out[n].values()) for n in names}, values,
-                                small=SMALL_CELL)  # fmt: skip
+    def give_away() -> bool | str:
+        names = together()
+        return shown_tables_give_away({n: subgroups[n] for n in names},
+                                      {n: out[n] for n in names}, members,
+                                      small=SMALL_CELL)  # fmt: skip
 
     for name in reversed(together()):
-        if not give_away(together()):
+        found = give_away()
+        if not found:
             return out
         if _notes(next(iter(out[name].values()))).get("counts") is None:
-            groups = subgroups[name]
-            out[name] = {v: _counts_hidden(_coarsened(mask_counts(m), m), TOGETHER_HIDDEN)
-                         for v, m in groups.items()}  # fmt: skip
+            why = TOGETHER_UNCHECKED if found == UNCHECKED else TOGETHER_HIDDEN
+            out[name] = _all_counts_hidden(subgroups[name], why)
     for name in reversed(together()):
-        if not give_away(together()):
+        found = give_away()
+        if not found:
             return out
-        out[name] = _withheld(name, subgroups[name], TOGETHER_WITHHELD)
+        why = TOGETHER_UNCHECKED_WITHHELD if found == UNCHECKED else TOGETHER_WITHHELD
+        out[name] = _withheld(name, subgroups[name], why)
     return out
+
+
+def _all_counts_hidden(groups: dict[str, dict[str, Any]], why: str) -> dict[str, Any]:
+    """A table's every count suppressed, saying ``why``, its figures rounded (as the counts
+    of a table read alone are hidden, :func:`mask_subgroups`)."""
+    masked = {v: _counts_hidden(_coarsened(mask_counts(m), m), why) for v, m in groups.items()}
+    return _without_a_shared_value(masked)
 
 
 def _withheld(name: str, groups: dict[str, dict[str, Any]],

@@ -206,6 +206,8 @@ def chosen_subgroups(
 
     out = []
     for column in columns:
+        if column == group_column:
+            continue  # reported by group already (of any number of groups)
         if column not in frame:
             raise DataError(
                 f"--subgroups {column!r} is not in the table{did_you_mean(column, frame.columns)}"
@@ -248,8 +250,7 @@ def chosen_subgroups(
                 "name a column of a few categories, or add one that bands these values (e.g. "
                 "age_band: <50, 50-64, 65+)"
             )
-        if column != group_column:
-            out.append(column)
+        out.append(column)
     return out
 
 
