@@ -141,7 +141,7 @@ def test_with_an_adapter_each_named_column_is_compared_with_the_base_alone(site)
          "--data (e.g. 'not recorded'), or fill in the empty cells"),
         ("age band", "error: --subgroups 'age band' has the name of the subgroup medadapt "
          "reports from the column 'age' (in years): rename the column in --data (its table "
-         "would take that one's place)"),
+         "would read as that one)"),
     ],
 )  # fmt: skip
 def test_a_column_the_rows_scored_cannot_group_by_is_refused(site, column, says):

@@ -9,6 +9,7 @@ import numpy as np
 
 from medadapt.evaluate.cross_tables import UNCHECKED, combinations, shown_tables_give_away
 from medadapt.evaluate.small_cells import (
+    NESTED_HIDDEN,
     SMALL_CELL,
     TOGETHER_HIDDEN,
     TOGETHER_UNCHECKED,
@@ -126,3 +127,36 @@ def test_tables_too_many_combinations_to_check_are_hidden_and_say_so(monkeypatch
     withheld = [withheld_note(values) for values in shown.values()]
     assert TOGETHER_UNCHECKED in notes or any("too many to check" in (w or "") for w in withheld)
     assert TOGETHER_HIDDEN not in notes  # never said to give a count away: unchecked
+
+
+def test_nested_groups_whose_difference_is_small_hide_the_later_table_s_counts():
+    """A second trial: "age >= 58" inside "age >= 55", both exact, left 5 patients aged 55 to
+    57, none without the disease, and "age >= 59" inside "age >= 58" 4 patients; an
+    unrelated insurance flag beside them stays as it is."""
+    ages = np.array([50] * 18 + [56] * 5 + [58] * 4 + [62] * 33)
+    outcome = np.array([1] * 9 + [0] * 9 + [1] * 5 + [1, 1, 1, 0] + [1] * 22 + [0] * 11)
+    insured = np.array(["yes", "no"] * 30)
+    members = {"ge55": np.where(ages >= 55, "yes", "no"), "ge58": np.where(ages >= 58, "yes", "no"),
+               "ge59": np.where(ages >= 59, "yes", "no"), "insured": insured}  # fmt: skip
+    subgroups = {name: _table(labels, outcome) for name, labels in members.items()}
+    alone = mask_subgroups(subgroups)
+    assert all(isinstance(v["n"], int) for name in members for v in alone[name].values())
+    shown = mask_subgroups(subgroups, members, named=list(members))
+    notes = {name: {v.get("notes", {}).get("counts") for v in shown[name].values()}
+             for name in members}  # fmt: skip
+    assert notes["ge58"] == notes["ge59"] == {NESTED_HIDDEN}
+    assert shown["ge55"] == alone["ge55"] and shown["insured"] == alone["insured"]
+    assert mask_subgroups(subgroups, members) == alone  # none named: the site, sex and age
+
+
+def test_a_table_no_relation_links_is_never_hidden_for_the_others():
+    """A trial's random insurance flag, named last beside an ethnicity and its coarser
+    grouping, had its counts hidden "read with another subgroup table's counts"."""
+    subgroups, members = _trial()
+    rng = np.random.default_rng(3)
+    insured = rng.permutation(np.array(["yes", "no"] * 30))
+    _, outcomes = _patients()
+    members["insured"] = insured
+    subgroups["insured"] = _table(insured, outcomes)
+    shown = mask_subgroups(subgroups, members, named=list(members))
+    assert shown["insured"] == mask_subgroups(subgroups)["insured"]

@@ -78,6 +78,20 @@ def shown_tables_give_away(originals: dict[str, dict[str, dict[str, Any]]],
                             small=small)  # fmt: skip
 
 
+def linked_tables(shown: dict[str, dict[str, Any]], members: dict[str, Any]) -> set[str]:
+    """The tables of ``shown`` (``{name: {value: metrics}}``) that a relation links to
+    another (:func:`linked`): the only ones :func:`tables_give_away` reads together, and so
+    the only ones whose counts hiding can help."""
+    names = [name for name in shown if name in members]
+    index = [{value: i for i, value in enumerate(shown[name])} for name in names]
+    rows = zip(*(map(str, members[name]) for name in names), strict=True)
+    codes = np.array([[at.get(value, -1) for at, value in zip(index, row, strict=True)]
+                      for row in rows], dtype=int).reshape(-1, len(names))  # fmt: skip
+    if (codes < 0).any():
+        return set(names)  # a patient not placed: any may be read with any (the safe side)
+    return {names[v] for group in linked(codes, [len(shown[n]) for n in names]) for v in group}
+
+
 def tables_give_away(originals: dict[str, Sequence[dict[str, Any]]],
                      shown: dict[str, Sequence[dict[str, Any]]], values: Any, *,
                      small: int) -> bool | str:  # fmt: skip
@@ -113,6 +127,59 @@ def tables_give_away(originals: dict[str, Sequence[dict[str, Any]]],
         if program.tells_a_small_count([truths[v] for v in group], small):
             return True
     return False
+
+
+def nested(originals: dict[str, dict[str, dict[str, Any]]],
+           shown: dict[str, dict[str, dict[str, Any]]], members: dict[str, Any], *,
+           small: int) -> list[set[str]]:  # fmt: skip
+    """The pairs of tables (by name) whose groups nest so that one's counts taken from the
+    other's count a small group no table shows: values of one lie wholly within a value of
+    the other, and what that value holds beyond them is 1 to ``small - 1`` patients, or
+    fewer than ``small`` of a class (none included). Both tables show counts (``shown``, as
+    masked; a table whose every count is suppressed gives nothing to subtract);
+    ``originals``: their true counts; ``members``: each patient's value of each. A trial's
+    "age >= 58" inside "age >= 55" left 5 patients aged 55 to 57, none without the disease;
+    "uninsured or female" beside "uninsured" told the one woman's diagnosis.
+
+    >>> counts = lambda n, p: {"n": n, "n_positive": p}
+    >>> originals = {"55+": {"y": counts(9, 9), "n": counts(6, 3)},
+    ...              "58+": {"y": counts(5, 5), "n": counts(10, 7)}}
+    >>> members = {"55+": ["y"] * 9 + ["n"] * 6, "58+": ["y"] * 5 + ["n"] * 10}
+    >>> [sorted(pair) for pair in nested(originals, originals, members, small=5)]
+    [['55+', '58+']]
+    """
+    counted = [name for name in shown if any(v.get("n") != "suppressed"
+                                             for v in shown[name].values())]  # fmt: skip
+    rows = {name: {} for name in counted}
+    for name in counted:
+        for i, value in enumerate(map(str, members[name])):
+            rows[name].setdefault(value, set()).add(i)
+    out: list[set[str]] = []
+    for u, w in permutations(counted, 2):
+        for outer, held in rows[w].items():
+            inner = [value for value, these in rows[u].items() if these <= held
+                     and shown[u].get(value, {}).get("n") != "suppressed"]  # fmt: skip
+            if inner and _small_rest(originals[w][outer], [originals[u][v] for v in inner],
+                                     small) and {u, w} not in out:  # fmt: skip
+                out.append({u, w})
+    return out
+
+
+def _small_rest(outer: dict[str, Any], inner: list[dict[str, Any]], small: int) -> bool:
+    """Whether ``outer``'s patients beyond the ``inner`` values' are 1 to ``small - 1``, or
+    hold fewer than ``small`` of a class."""
+    rest = {key: outer.get(key) for key in ("n", "n_positive", "class_counts")}
+    rest["n"] -= sum(m["n"] for m in inner)
+    if rest["n"] <= 0:
+        return False  # the inner values are the whole: nothing beyond them
+    classes = []
+    if isinstance(rest["n_positive"], int):
+        positives = rest["n_positive"] - sum(m["n_positive"] for m in inner)
+        classes = [positives, rest["n"] - positives]
+    elif isinstance(rest["class_counts"], list):
+        classes = [c - sum(m["class_counts"][k] for m in inner)
+                   for k, c in enumerate(rest["class_counts"])]  # fmt: skip
+    return rest["n"] < small or any(c < small for c in classes)
 
 
 def _fixes(values: np.ndarray, sizes: Sequence[int]) -> list[tuple[int, int, np.ndarray]]:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from medadapt.evaluate.cell_recovery import totals_give_away
@@ -120,6 +121,11 @@ TOGETHER_WITHHELD = (
     f"table (the same patients) and the overall totals, it would give a count of fewer than "
     f"{SMALL_CELL} away"
 )
+#: a table a user named whose groups lie inside another table's, or hold them
+NESTED_HIDDEN = (
+    "not shown: its groups lie inside another subgroup table's groups, or hold them (the same "
+    "patients), and one table's counts taken from the other's could give a small group away"
+)
 #: the same, where the tables' combinations were too many to check (the safe side)
 TOGETHER_UNCHECKED = (
     "not shown: read with another subgroup table's counts (the same patients), they could "
@@ -132,7 +138,7 @@ TOGETHER_UNCHECKED_WITHHELD = (
     "combinations are too many to check"
 )
 #: the notes of a table whose every count is hidden: masked again, it keeps its own
-_HIDDEN_NOTES = frozenset({COUNTS_HIDDEN, TOGETHER_HIDDEN, TOGETHER_UNCHECKED})
+_HIDDEN_NOTES = frozenset({COUNTS_HIDDEN, TOGETHER_HIDDEN, TOGETHER_UNCHECKED, NESTED_HIDDEN})
 #: every patient scored, fewer than 5, with one value of the subgroup: each one's value told
 ONE_VALUE_WITHHELD = (
     "subgroup table by {name} withheld: all of these fewer than "
@@ -349,7 +355,8 @@ def _outward(interval: list[Any] | tuple[Any, ...]) -> list[float]:
 
 
 def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]],
-                   members: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                   members: dict[str, Any] | None = None,
+                   named: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
     """``{name: {value: metrics}}`` with small counts suppressed; where a value of a subgroup
     is suppressed, every other count of that subgroup becomes a range of 5, so that the total
     minus the others cannot give the suppressed one away, and where the ranges still would
@@ -360,7 +367,8 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]],
     nothing ("55-59 patients" under a table of 59); but of fewer than 5 patients it tells each
     one's value ("sex = 2: 3" of 3 patients), and is withheld. ``members``: each patient's
     value of each subgroup variable (``{name: one value per row}``, as the metrics were
-    computed), to read the tables together (:func:`_read_together`)."""
+    computed), to read the tables together (:func:`_read_together`); ``named``: the tables
+    a user asked for (``--subgroups``)."""
     out: dict[str, Any] = {}
     for name, groups in subgroups.items():
         if len(groups) == 1:  # every patient scored has this value: shown beside the totals,
@@ -380,18 +388,25 @@ def mask_subgroups(subgroups: dict[str, dict[str, dict[str, Any]]],
                     out[name] = _withheld(name, groups)  # the figures alone still would
                     continue
         out[name] = _without_a_shared_value(masked)
-    return out if members is None else _read_together(subgroups, out, members)
+    return out if members is None else _read_together(subgroups, out, members, named)
 
 
 def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[str, Any],
-                   members: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
-    """``out`` (each table masked on its own) with the counts of a table hidden, the last
-    first (the columns a user named follow the site, sex and age), then if need be whole
-    tables withheld, until the tables shown, read together, give no small count away
-    (:func:`~medadapt.evaluate.cross_tables.tables_give_away`: a trial's flags of the other
-    groups, shown exactly, left a suppressed group of one patient with its diagnosis); where
-    the tables are too many combinations to check, the note says that instead."""
-    from medadapt.evaluate.cross_tables import UNCHECKED, shown_tables_give_away
+                   members: dict[str, Any], named: Sequence[str]) -> dict[str, Any]:  # fmt: skip
+    """``out`` (each table masked on its own) with the counts hidden of a table a user named
+    (``named``) whose groups nest with another's (:func:`~medadapt.evaluate.cross_tables.
+    nested`: the later of the two), then, while the tables shown, read together, still give
+    a small count away (:func:`~medadapt.evaluate.cross_tables.tables_give_away`: a trial's
+    flags of the other groups, shown exactly, left a suppressed group of one patient with
+    its diagnosis), the counts of a table hidden, the last first (the columns a user named
+    follow the site, sex and age), then whole tables; where the tables are too many
+    combinations to check, the note says that instead."""
+    from medadapt.evaluate.cross_tables import (
+        UNCHECKED,
+        linked_tables,
+        nested,
+        shown_tables_give_away,
+    )
 
     def together() -> list[str]:
         return [name for name in out if name in members and len(out[name]) > 1
@@ -403,7 +418,19 @@ def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[st
                                       {n: out[n] for n in names}, members,
                                       small=SMALL_CELL)  # fmt: skip
 
-    for name in reversed(together()):
+    order = list(out)
+    while True:  # one table at a time, the last named first: the rest read again without it
+        names = [n for n in together() if _notes(next(iter(out[n].values()))).get("counts")
+                 is None or any(v.get("n") != SUPPRESSED for v in out[n].values())]  # fmt: skip
+        pairs = nested({n: subgroups[n] for n in names}, {n: out[n] for n in names}, members,
+                       small=SMALL_CELL)  # fmt: skip
+        later = [max(pair, key=order.index) for pair in pairs if pair & set(named)]
+        if not later:
+            break
+        last = max(later, key=order.index)
+        out[last] = _all_counts_hidden(subgroups[last], NESTED_HIDDEN)
+    linked = linked_tables({n: out[n] for n in together()}, members)
+    for name in reversed([n for n in together() if n in linked]):  # the others tell nothing
         found = give_away()
         if not found:
             return out

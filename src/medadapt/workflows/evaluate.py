@@ -161,7 +161,8 @@ def evaluate_job(
         classes=list(loaded.classes), adapter=loaded.adapter,
         method=record.method or loaded.base.training.get("adapted", {}).get("method"),
         trainable_params=trainable, adapter_bytes=size,
-        subgroups=mask_subgroups(evaluation["subgroups"], _members(modality, test, how)),
+        subgroups=mask_subgroups(evaluation["subgroups"], _members(modality, test, how),
+                                 how["subgroups"]),
         per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
@@ -294,7 +295,9 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
                             n_boot=how["n_boot"])  # fmt: skip
     compared = {
         **before,
-        "subgroups": mask_subgroups(before["subgroups"], _members(modality, test, how)),
+        "subgroups": mask_subgroups(
+            before["subgroups"], _members(modality, test, how), how["subgroups"]
+        ),
     }
     return replace(
         result, base_comparison={**compared, **({"versus_base": paired} if paired else {})},

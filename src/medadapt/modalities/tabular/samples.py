@@ -224,11 +224,12 @@ def chosen_subgroups(
                 f"--subgroups {column!r} is the base's patient id column (--id-column): one "
                 "subgroup per patient; name a column of a few categories"
             )
-        if column in BUILT_IN_SUBGROUPS:
+        built_in = {name.casefold(): name for name in BUILT_IN_SUBGROUPS}.get(column.casefold())
+        if built_in is not None:
             raise DataError(
                 f"--subgroups {column!r} has the name of the subgroup medadapt reports from "
-                f"{BUILT_IN_SUBGROUPS[column]}: rename the column in --data (its table would "
-                "take that one's place)"
+                f"{BUILT_IN_SUBGROUPS[built_in]}: rename the column in --data (its table would "
+                "read as that one)"
             )
         written = frame[column].dropna().astype(str).str.strip()
         if frame[column].isna().any() and (written == MISSING_LABEL).any():
