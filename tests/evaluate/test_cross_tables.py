@@ -160,3 +160,12 @@ def test_a_table_no_relation_links_is_never_hidden_for_the_others():
     subgroups["insured"] = _table(insured, outcomes)
     shown = mask_subgroups(subgroups, members, named=list(members))
     assert shown["insured"] == mask_subgroups(subgroups)["insured"]
+
+
+def test_one_table_or_none_is_read_as_it_is():
+    """An image evaluation's one table (or none) has nothing to be read with (a first
+    version failed on an empty list of tables)."""
+    subgroups, members = _trial()
+    one = {"ethnicity": subgroups["ethnicity"]}
+    assert mask_subgroups({}, {}) == {}
+    assert mask_subgroups(one, {"ethnicity": members["ethnicity"]}) == mask_subgroups(one)

@@ -83,6 +83,8 @@ def linked_tables(shown: dict[str, dict[str, Any]], members: dict[str, Any]) -> 
     another (:func:`linked`): the only ones :func:`tables_give_away` reads together, and so
     the only ones whose counts hiding can help."""
     names = [name for name in shown if name in members]
+    if len(names) < 2:
+        return set()
     index = [{value: i for i, value in enumerate(shown[name])} for name in names]
     rows = zip(*(map(str, members[name]) for name in names), strict=True)
     codes = np.array([[at.get(value, -1) for at, value in zip(index, row, strict=True)]

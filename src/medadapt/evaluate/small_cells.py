@@ -156,10 +156,11 @@ _COUNT_KEYS = ("n", "n_positive", "n_patients", "class_counts")
 _FIGURES = frozenset(name for names in METRIC_NAMES.values() for name in names) | {"mean_target"}
 #: the observed/expected note's counts: the events observed are the subgroup's positives
 _OBSERVED = re.compile(r": [\d,]+ observed against [\d.,]+ expected from its risks")
-#: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
+#: a figure whose best is 1 as notes quote it ("AUROC 0.996"): short of 1, never 1.0
 _BEST_AT_ONE_QUOTED = re.compile(
     r"\b(AUROC|AUPRC|accuracy|sensitivity|specificity|R²) (0\.\d{2,})(?![\d.])"
 )
+#: figures that notes quote (an accuracy of 0.746): rounded like the figures themselves
 _DECIMAL = re.compile(r"(?<![\d.,])(\d+\.\d{2,})(?![\d.])")
 #: a count of 0 to 4 in a note ("0 negatives among 10 patients": a zero cell, see above)
 _SMALL_COUNT = re.compile(r"\b(?:only )?[0-4] (patient|positive|negative|row|image)s?\b")
@@ -420,8 +421,7 @@ def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[st
 
     order = list(out)
     while True:  # one table at a time, the last named first: the rest read again without it
-        names = [n for n in together() if _notes(next(iter(out[n].values()))).get("counts")
-                 is None or any(v.get("n") != SUPPRESSED for v in out[n].values())]  # fmt: skip
+        names = together()  # a table whose counts are all hidden nests with none (nested)
         pairs = nested({n: subgroups[n] for n in names}, {n: out[n] for n in names}, members,
                        small=SMALL_CELL)  # fmt: skip
         later = [max(pair, key=order.index) for pair in pairs if pair & set(named)]
@@ -429,15 +429,15 @@ def _read_together(subgroups: dict[str, dict[str, dict[str, Any]]], out: dict[st
             break
         last = max(later, key=order.index)
         out[last] = _all_counts_hidden(subgroups[last], NESTED_HIDDEN)
-    linked = linked_tables({n: out[n] for n in together()}, members)
-    for name in reversed([n for n in together() if n in linked]):  # the others tell nothing
+    linked = linked_tables({n: out[n] for n in together()}, members)  # the others tell nothing
+    for name in reversed([n for n in together() if n in linked]):
         found = give_away()
         if not found:
             return out
         if _notes(next(iter(out[name].values()))).get("counts") is None:
             why = TOGETHER_UNCHECKED if found == UNCHECKED else TOGETHER_HIDDEN
             out[name] = _all_counts_hidden(subgroups[name], why)
-    for name in reversed(together()):
+    for name in reversed([n for n in together() if n in linked]):
         found = give_away()
         if not found:
             return out
