@@ -33,6 +33,12 @@ def case(id: str, *argv: str, flag: str, says: str, existing: dict[str, str] | N
     return pytest.param(Case(id, argv, flag, says, existing or {}), id=id)
 
 
+def subgroups(what: str, columns: str, says: str):
+    """A case of ``evaluate --subgroups COLUMNS`` on the heart file, refused by the flag."""
+    return case(f"evaluate: --subgroups {what}", *EVALUATE, "--subgroups", columns,
+                flag="--subgroups", says=says)  # fmt: skip
+
+
 def without(args: tuple[str, ...], option: str) -> tuple[str, ...]:
     """``args`` without ``option`` and its value: a case that gives it anew (an option given
     twice is refused by name)."""
@@ -114,22 +120,18 @@ CASES = [
          "{tmp}/f/e.html", flag="--report", says="is a file", existing={"f": "x"}),
     case("evaluate: --report not .html", *EVALUATE, "--report", "{tmp}/e.pdf", flag="--report",
          says="the report is an HTML page; give a file name ending in .html or .htm"),
-    case("evaluate: --subgroups not a column", *EVALUATE, "--subgroups", "sex,ethnicity",
-         flag="--subgroups", says="--subgroups 'ethnicity' is not in the table (columns: id, "),
-    case("evaluate: --subgroups misspelt", *EVALUATE, "--subgroups", "sx", flag="--subgroups",
-         says="--subgroups 'sx' is not in the table; did you mean 'sex'?"),
-    case("evaluate: --subgroups a measurement", *EVALUATE, "--subgroups", "chol",
-         flag="--subgroups", says="different values in the 60 rows scored, more than the 12 a "
-         "subgroup column may have: name a column of a few categories, or add one that bands"),
-    case("evaluate: --subgroups the patient id", *EVALUATE, "--subgroups", "id",
-         flag="--subgroups", says="--subgroups 'id' is the base's patient id column"),
-    case("evaluate: --subgroups the label", *EVALUATE, "--subgroups", "num", flag="--subgroups",
-         says="--subgroups 'num' is the label the model predicts; name another column"),
-    case("evaluate: --subgroups twice", *EVALUATE, "--subgroups", "sex,cp,sex",
-         flag="--subgroups", says="--subgroups names 'sex' more than once; name each column "
-         "once"),
-    case("evaluate: --subgroups empty", *EVALUATE, "--subgroups", " , ", flag="--subgroups",
-         says="--subgroups is empty; name at least one"),
+    subgroups("not a column", "sex,ethnicity",
+              "--subgroups 'ethnicity' is not in the table (columns: id, "),
+    subgroups("misspelt", "sx", "--subgroups 'sx' is not in the table; did you mean 'sex'?"),
+    subgroups("a measurement", "chol", "different values in the 60 rows scored, more than the "
+              "12 a subgroup column may have: name a column of a few categories, or add one "
+              "that bands"),
+    subgroups("the patient id", "id", "--subgroups 'id' is the base's patient id column"),
+    subgroups("the label", "num",
+              "--subgroups 'num' is the label the model predicts; name another column"),
+    subgroups("twice", "sex,cp,sex",
+              "--subgroups names 'sex' more than once; name each column once"),
+    subgroups("empty", " , ", "--subgroups is empty; name at least one"),
     case("evaluate images: --subgroups", "evaluate", "--base", "{image_base}", "--data",
          "{npz}", "--subgroups", "sex", flag="--subgroups", says="--subgroups applies to tables"),
     case("adapt: --report not .html", *ADAPT, "--out", "{tmp}/a", "--report", "{tmp}/a.pdf",

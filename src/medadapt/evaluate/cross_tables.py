@@ -68,10 +68,8 @@ def shown_tables_give_away(originals: dict[str, dict[str, dict[str, Any]]],
     ``members`` (``{name: one value per row}``). A patient whose value has no row in its
     table cannot be placed: taken as giving a count away."""
     names = [name for name in shown if name in members and len(shown[name]) > 1]
-    index = [{value: i for i, value in enumerate(shown[name])} for name in names]
-    rows = zip(*(map(str, members[name]) for name in names), strict=True)
-    values = [[at.get(value, -1) for at, value in zip(index, row, strict=True)] for row in rows]
-    if any(-1 in row for row in values):
+    values = _value_codes(shown, names, members)
+    if (values < 0).any():
         return True
     return tables_give_away({n: list(originals[n].values()) for n in names},
                             {n: list(shown[n].values()) for n in names}, values,
@@ -85,13 +83,20 @@ def linked_tables(shown: dict[str, dict[str, Any]], members: dict[str, Any]) -> 
     names = [name for name in shown if name in members]
     if len(names) < 2:
         return set()
-    index = [{value: i for i, value in enumerate(shown[name])} for name in names]
-    rows = zip(*(map(str, members[name]) for name in names), strict=True)
-    codes = np.array([[at.get(value, -1) for at, value in zip(index, row, strict=True)]
-                      for row in rows], dtype=int).reshape(-1, len(names))  # fmt: skip
+    codes = _value_codes(shown, names, members)
     if (codes < 0).any():
         return set(names)  # a patient not placed: any may be read with any (the safe side)
     return {names[v] for group in linked(codes, [len(shown[n]) for n in names]) for v in group}
+
+
+def _value_codes(shown: dict[str, dict[str, Any]], names: Sequence[str],
+                 members: dict[str, Any]) -> np.ndarray:  # fmt: skip
+    """Each patient's value of each of ``names``, by its index among ``shown[name]``'s
+    values (-1: a value with no row there); shape (patients, len(names))."""
+    index = [{value: i for i, value in enumerate(shown[name])} for name in names]
+    rows = zip(*(map(str, members[name]) for name in names), strict=True)
+    return np.array([[at.get(value, -1) for at, value in zip(index, row, strict=True)]
+                     for row in rows], dtype=int).reshape(-1, len(names))  # fmt: skip
 
 
 def tables_give_away(originals: dict[str, Sequence[dict[str, Any]]],
@@ -170,18 +175,12 @@ def nested(originals: dict[str, dict[str, dict[str, Any]]],
 def _small_rest(outer: dict[str, Any], inner: list[dict[str, Any]], small: int) -> bool:
     """Whether ``outer``'s patients beyond the ``inner`` values' are 1 to ``small - 1``, or
     hold fewer than ``small`` of a class."""
-    rest = {key: outer.get(key) for key in ("n", "n_positive", "class_counts")}
-    rest["n"] -= sum(m["n"] for m in inner)
-    if rest["n"] <= 0:
+    n = outer["n"] - sum(m["n"] for m in inner)
+    if n <= 0:
         return False  # the inner values are the whole: nothing beyond them
-    classes = []
-    if isinstance(rest["n_positive"], int):
-        positives = rest["n_positive"] - sum(m["n_positive"] for m in inner)
-        classes = [positives, rest["n"] - positives]
-    elif isinstance(rest["class_counts"], list):
-        classes = [c - sum(m["class_counts"][k] for m in inner)
-                   for k, c in enumerate(rest["class_counts"])]  # fmt: skip
-    return rest["n"] < small or any(c < small for c in classes)
+    classes = [c - sum(_classes_of(m)[k] for m in inner)
+               for k, c in enumerate(_classes_of(outer))]  # fmt: skip
+    return n < small or any(c < small for c in classes)
 
 
 def _fixes(values: np.ndarray, sizes: Sequence[int]) -> list[tuple[int, int, np.ndarray]]:
@@ -240,15 +239,20 @@ def combinations(values: np.ndarray, sizes: Sequence[int]) -> np.ndarray | None:
     return combos
 
 
+def _classes_of(row: dict[str, Any]) -> list[int]:
+    """A row's true class counts, as :func:`~medadapt.evaluate.cell_recovery.read_rows`
+    orders them (positives, then negatives; a multiclass task's in order; none measured)."""
+    if isinstance(row.get("n_positive"), int):
+        return [row["n_positive"], row["n"] - row["n_positive"]]
+    if isinstance(row.get("class_counts"), list):
+        return list(row["class_counts"])
+    return []
+
+
 def _true_counts(row: dict[str, Any]) -> dict[tuple[str, int], int]:
     """A row's true counts by cell: ``("n", 0)`` and each class's, ``("class", k)``."""
-    n = row["n"]
-    out = {("n", 0): n}
-    if isinstance(row.get("n_positive"), int):
-        out |= {("class", 0): row["n_positive"], ("class", 1): n - row["n_positive"]}
-    elif isinstance(row.get("class_counts"), list):
-        out |= {("class", k): count for k, count in enumerate(row["class_counts"])}
-    return out
+    return {("n", 0): row["n"],
+            **{("class", k): count for k, count in enumerate(_classes_of(row))}}  # fmt: skip
 
 
 class _JointTable:

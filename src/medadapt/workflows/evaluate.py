@@ -151,6 +151,7 @@ def evaluate_job(
            "subgroups": modality.chosen_subgroups(schema, test, options, by_column)}  # fmt: skip
     scores = predict(modality, loaded.model, schema, test, adapter=loaded.adapter)
     evaluation = score_samples(modality, schema, test, scores, **how)
+    members = _members(modality, test, how)  # the subgroup tables are read together
     trainable, size = _size(loaded.base, base_dir, loaded.manifest, adapter_dir)
     record = loaded.record
     result = Evaluation(
@@ -161,8 +162,7 @@ def evaluate_job(
         classes=list(loaded.classes), adapter=loaded.adapter,
         method=record.method or loaded.base.training.get("adapted", {}).get("method"),
         trainable_params=trainable, adapter_bytes=size,
-        subgroups=mask_subgroups(evaluation["subgroups"], _members(modality, test, how),
-                                 how["subgroups"]),
+        subgroups=mask_subgroups(evaluation["subgroups"], members, how["subgroups"]),
         per_class=evaluation.get("per_class"),
         recorded_retention=record.retention, full_finetune=record.full_finetune,
         skipped_files=samples.skipped_files(),
@@ -182,7 +182,7 @@ def evaluate_job(
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
                 "proba": scores if modality.per_class() else None},
     )  # fmt: skip
-    result = _before_and_after(loaded, test, scores, result, how)
+    result = _before_and_after(loaded, test, scores, result, how, members)
     if report is not None:
         from medadapt.workflows.reports import evaluation_report
 
@@ -272,7 +272,9 @@ def _unrecorded(loaded: Loaded, base_split, own) -> list[str]:
     return warnings
 
 
-def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> Evaluation:
+def _before_and_after(
+    loaded: Loaded, test, scores, result: Evaluation, how, members: dict[str, Any]
+) -> Evaluation:
     """An adapter's evaluation with the base alone on the same samples, or, for one that
     added classes, the old classes' retention."""
     modality, schema, model = loaded.modality, loaded.base.schema, loaded.model
@@ -295,9 +297,7 @@ def _before_and_after(loaded: Loaded, test, scores, result: Evaluation, how) -> 
                             n_boot=how["n_boot"])  # fmt: skip
     compared = {
         **before,
-        "subgroups": mask_subgroups(
-            before["subgroups"], _members(modality, test, how), how["subgroups"]
-        ),
+        "subgroups": mask_subgroups(before["subgroups"], members, how["subgroups"]),
     }
     return replace(
         result, base_comparison={**compared, **({"versus_base": paired} if paired else {})},
