@@ -33,11 +33,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.loadscopereorder = False
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``make test``'s ``--dist loadgroup``, a test file without an ``xdist_group`` of
     its own runs on one worker: its module-scoped fixtures (a trained base, a study, a
-    server) are built once, not once on each worker. (pytest-xdist reads the mark after this
-    hook: its own runs last.)"""
+    server) are built once, not once on each worker. ``tryfirst``: pytest-xdist's own hook
+    reads the marks (it adds ``@group`` to each test's id); without it, that hook ran first,
+    no file had a group, and a file's tests went to both workers, each building its fixtures
+    (measured in CHANGELOG, forty-third session)."""
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

@@ -27,3 +27,13 @@ def test_make_test_hands_out_the_longest_groups_first(request):
         groups = list(dict.fromkeys(group_of(item) for item in request.session.items))
         present = [group for group in LONGEST_FIRST if group in groups]
         assert groups[: len(present)] == present, groups[:6]
+
+
+def test_a_file_without_a_group_of_its_own_is_one_group(request):
+    """The file's own group (tests/conftest.py) reaches pytest-xdist's node ids: added after
+    pytest-xdist had read the marks, it never did, and a file's tests went to both workers,
+    each building the file's module fixtures (a study, a trained base, twice)."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@tests/test_worker_groups.py"), request.node.nodeid
+    else:
+        assert "@" not in request.node.nodeid

@@ -33,8 +33,20 @@ METRIC_KEYS = {
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
+    """The demo run twice into one folder, as ``make demo`` twice does: first a shorter one
+    (Switzerland alone, few resamples), then the full one over its output, which the tests
+    read (:func:`test_a_second_run_replaces_the_demos_own_output` checks the first's traces).
+    """
+    from medadapt.workflows import demo
+
     out = tmp_path_factory.mktemp("demo")
-    main(["demo", "--out", str(out), "--n-boot", "200"])  # raises SystemExit on failure
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo, "TARGETS", ("Switzerland",))
+        main(["demo", "--out", str(out), "--n-boot", "20"])  # raises SystemExit on failure
+    first = json.loads((out / "results.json").read_text())
+    assert set(first["centres"]) == {"Switzerland"}
+    (out / "first_results.json").write_text(json.dumps(first))
+    main(["demo", "--out", str(out), "--n-boot", "200"])
     return out
 
 
@@ -167,11 +179,13 @@ def test_no_roc_curve_is_drawn_where_auroc_is_not_estimable(demo_dir):
 def test_a_second_run_replaces_the_demos_own_output(demo_dir):
     """'make demo' twice: the second run was refused by its own base model's directory
     ('already holds a base model'); an earlier demo's output is replaced, as --help says."""
-    before = json.loads((demo_dir / "results.json").read_text())
-    main(["demo", "--out", str(demo_dir), "--n-boot", "200"])  # raises SystemExit on failure
+    first = json.loads((demo_dir / "first_results.json").read_text())
     after = json.loads((demo_dir / "results.json").read_text())
-    assert set(after["centres"]) == set(before["centres"])
+    assert set(first["centres"]) == {"Switzerland"}  # the first run's, replaced
+    assert set(after["centres"]) == {"VA Long Beach", "Switzerland"}
     BaseModel.load(demo_dir / "base")  # the replaced base loads, its checksums hold
+    for centre in ("va_long_beach", "switzerland"):  # each adapter of the second run loads
+        assert list((demo_dir / "adapters").glob(f"{centre}*")), centre
 
 
 def test_the_python_demo_refuses_a_folder_holding_something_else(tmp_path):
