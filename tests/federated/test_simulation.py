@@ -34,13 +34,22 @@ METRIC_KEYS = {"num-examples", "train-loss", "site-index", "patients-named", "n"
 
 @pytest.fixture(scope="module")
 def federated(tmp_path_factory, cleveland_base) -> dict:
+    """``medadapt federate simulate`` as a user runs it (what it printed, ``stdout``), and
+    the run it made (``run``, ``results`` as federated.json holds them)."""
     root = tmp_path_factory.mktemp("federated")
     data = Path(bundled_path())
     run = FederatedRun(base_dir=cleveland_base, data=data, label="num", group_column="dataset",
                        sites=SITES, id_column="id", method="lora", rounds=2, local_epochs=1,
-                       n_boot=50, personalise="head").check()  # fmt: skip
-    results = federate_job(run, root / "out")
-    return {"root": root, "run": run, "results": results}
+                       n_boot=50, personalise="head", adapter_options={"r": 8}).check()  # fmt: skip
+    said = run_cli("federate", "simulate", "--data", data, "--label", "num", "--positive-above",
+                   "0", "--id-column", "id", "--group-column", "dataset", "--groups",
+                   ",".join(SITES), "--base", cleveland_base, "--method", "lora",
+                   "--adapter-options", "r=8", "--personalise", "head", "--rounds", "2",
+                   "--local-epochs", "1", "--n-boot", "50", "--out", root / "out")  # fmt: skip
+    assert said.code == 0, said.stderr
+    assert "Traceback" not in said.stdout + said.stderr
+    results = json.loads((root / "out" / "federated.json").read_text())
+    return {"root": root, "run": run, "results": results, "stdout": said.stdout}
 
 
 def _metric(key: str) -> str:
@@ -358,45 +367,43 @@ def test_adapter_options_set_the_adapter_every_site_trains(federated):
     assert sizes[2] * 4 == sizes[8] > 0
 
 
-def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federated, tmp_path):
-    result = run_cli("federate", "simulate", "--data", bundled_path(), "--label", "num",
-                     "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
-                     "--groups", "Cleveland,Hungary", "--base", federated["run"].base_dir,
-                     "--method", "lora", "--adapter-options", "r=2", "--personalise",
-                     "recalibrate", "--rounds", "1", "--local-epochs", "1", "--n-boot", "20",
-                     "--out", tmp_path / "fed")  # fmt: skip
-    assert result.code == 0, result.stderr
-    assert "Traceback" not in result.stdout + result.stderr
-    headers = [line for line in result.stdout.splitlines() if line.startswith("┃")]
+def test_the_command_line_runs_a_simulation_and_names_the_personalisation(federated):
+    """What ``federate simulate`` prints (the fixture's run): each model's accuracy at 0.5,
+    then AUROC, with intervals; what the personalised column means; where each site's own
+    adapter is kept; the bytes that travelled. (Recalibration's words: :data:`one_round`
+    and the deployment.)"""
+    stdout, root = federated["stdout"], federated["root"]
+    headers = [line for line in stdout.splitlines() if line.startswith("┃")]
     assert len(headers) == 4  # accuracy at 0.5, then AUROC, of every model, with intervals:
     for header, models in zip(
-        headers, [["shared", "recalibrated"], ["local", "pooled", "base"]] * 2, strict=True
+        headers, [["shared", "own head"], ["local", "pooled", "base"]] * 2, strict=True
     ):  # the federated ones, then the references
         assert [cell.strip() for cell in header.split("┃")[1:-1]] == ["site", "n", *models]
-    titles = [line.strip() for line in result.stdout.splitlines()
+    titles = [line.strip() for line in stdout.splitlines()
               if line.startswith(("accuracy at 0.5", "AUROC"))]  # fmt: skip
     assert titles == ["accuracy at 0.5: federated", "accuracy at 0.5: references",
                       "AUROC: federated", "AUROC: references"]  # fmt: skip
-    written = json.loads((tmp_path / "fed" / "federated.json").read_text())
-    assert written["config"]["adapter_options"] == {"r": 2}
-    assert written["config"]["personalise"] == "recalibrate"
+    written = json.loads((root / "out" / "federated.json").read_text())
+    assert written["config"]["adapter_options"] == {"r": 8}
+    assert written["config"]["personalise"] == "head"
     shared = written["sites"]["Hungary"]["federated"]["accuracy"]
-    recalibrated = written["sites"]["Hungary"]["personalised"]["accuracy"]
-    assert f"{shared:.3f}" in result.stdout and f"{recalibrated:.3f}" in result.stdout
-    report = html.unescape((tmp_path / "fed" / "report.html").read_text())
-    meaning = ("recalibrated: the shared adapter's predictions shifted to the outcome rate of "
-               "the site's own training patients.")  # fmt: skip
-    assert meaning in " ".join(result.stdout.split()) and meaning in report
-    assert "<th>recalibrated</th>" in report.replace(' scope="col"', "")
-    assert "bytes of adapter per site per training round" in result.stdout
-    said = "".join(result.stdout.split())  # a long path may wrap anywhere
+    own = written["sites"]["Hungary"]["personalised"]["accuracy"]
+    assert f"{shared:.3f}" in stdout and f"{own:.3f}" in stdout
+    report = html.unescape((root / "out" / "report.html").read_text())
+    meaning = "own head: the shared adapter with a head the site trained on its own rows."
+    assert meaning in " ".join(stdout.split()) and meaning in report
+    assert "<th>own head</th>" in report.replace(' scope="col"', "")
+    assert "bytes of adapter per site per training round" in stdout
+    said = "".join(stdout.split())  # a long path may wrap anywhere
+    out = root / "out"
     assert (
-        f"eachsite'srecalibratedadapteriskept(useitwith--adapter):{tmp_path}/fed/"
-        f"personalised/cleveland/,{tmp_path}/fed/personalised/hungary/"
+        f"eachsite'sownheadadapteriskept(useitwith--adapter):{out}/personalised/cleveland/,"
+        f"{out}/personalised/hungary/,{out}/personalised/va_long_beach/"
     ) in said
     assert written["kept"] == {"Cleveland": "personalised/cleveland", "Hungary":
-                               "personalised/hungary"}  # fmt: skip
-    assert "Each site's recalibrated adapter is saved beside this report (Cleveland: " in report
-    kept = json.loads((tmp_path / "fed" / "personalised" / "hungary" / "adapter.json").read_text())
-    assert kept["metadata"]["personalised"]["how"] == "recalibrate"
-    assert kept["metadata"]["metrics"]["accuracy"] == recalibrated
+                               "personalised/hungary", "VA Long Beach":
+                               "personalised/va_long_beach"}  # fmt: skip
+    assert "Each site's own head adapter is saved beside this report (Cleveland: " in report
+    kept = json.loads((out / "personalised" / "hungary" / "adapter.json").read_text())
+    assert kept["metadata"]["personalised"]["how"] == "head"
+    assert kept["metadata"]["metrics"]["accuracy"] == own

@@ -15,6 +15,7 @@ import pytest
 from medadapt.cli.main import main
 from medadapt.fileio import record_sha256
 from medadapt.results import AdapterRecord
+from tests.cli.helpers import run_cli
 from tests.tables import clinical_table
 
 REQUIRED_KEYS = {
@@ -476,12 +477,9 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
         "be 'marker'); rename the columns in --data, or pass --allow-absent-columns to treat "
         "them as missing for every row"
     ]
-    allowed = subprocess.run(
-        [sys.executable, "-m", "medadapt.cli", "predict", "--base", str(root / "base"), "--data",
-         str(renamed), "--out", str(out), "--allow-absent-columns"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert allowed.returncode == 0, allowed.stderr
+    allowed = run_cli("predict", "--base", root / "base", "--data", renamed, "--out", out,
+                      "--allow-absent-columns")  # fmt: skip
+    assert allowed.code == 0, allowed.stderr
     assert len(pd.read_csv(out)) == len(pd.read_csv(data))
     # the column offered as the rename is said to be it, not "train a new base to use it"
     said = allowed.stdout + allowed.stderr
@@ -490,13 +488,12 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
         "it under another name: rename it to 'marker' in --data to use it)"
     ) in said, said
     assert "'Marker'" not in said.split("('Marker' may be", 1)[1], said
-    adapted = subprocess.run(  # adapt says it too (a trial's absent column went unsaid there)
-        [sys.executable, "-m", "medadapt.cli", "adapt", "--base", str(root / "base"), "--data",
-         str(renamed), "--label", "outcome", "--group-column", "site", "--group", "C",
-         "--method", "head", "--allow-absent-columns", "--out", str(tmp_path / "a")],
-        capture_output=True, text=True, check=False,
+    adapted = run_cli(  # adapt says it too (a trial's absent column went unsaid there)
+        "adapt", "--base", root / "base", "--data", renamed, "--label", "outcome",
+        "--group-column", "site", "--group", "C", "--method", "head", "--allow-absent-columns",
+        "--out", tmp_path / "a",
     )  # fmt: skip
-    assert adapted.returncode == 0, adapted.stderr
+    assert adapted.code == 0, adapted.stderr
     assert (
         "warning: column 'marker' is not in the table: missing for every row ('Marker' may be "
         "it under another name: rename it to 'marker' in --data to use it)"

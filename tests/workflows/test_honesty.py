@@ -12,6 +12,7 @@ import pytest
 
 import medadapt as ma
 from tests.cli.helpers import run_cli
+from tests.cli.workspace import TINY_TABLE
 
 VA = "VA Long Beach"
 
@@ -78,7 +79,7 @@ def test_allow_leak_keeps_it_and_every_result_warns(heart_files, tmp_path):
     result = run_cli(
         "train-base", "--data", str(leaky), "--label", "disease", "--id-column", "id",
         "--group-column", "dataset", "--groups", "Cleveland,Hungary", "--allow-leak", "num",
-        "--out", str(base),
+        *TINY_TABLE, "--out", str(base),
     )  # fmt: skip
     assert result.code == 0, result.stderr
     lines = result.stdout.splitlines()
