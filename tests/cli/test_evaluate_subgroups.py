@@ -82,6 +82,13 @@ def test_each_value_of_a_named_column_is_scored_as_scikit_learn_scores_its_rows(
     html = (site / "e.html").read_text()
     assert "age_band with 95% CIs" in html and "<td>50-64</td>" in html
     assert "cp with 95% CIs" in html and "<td>non-anginal</td>" in html
+    # each band's n, events and AUROC to 3 decimals, as the terminal's table (a trial: the
+    # report had no events and 2 decimals)
+    cells = html.replace("> <", "><").replace(' scope="col"', "")
+    assert "<th>age_band</th><th>patients</th><th>events</th><th>AUROC (95% CI)</th>" in cells
+    middle = bands["50-64"]
+    assert (f"<td>50-64</td><td>{middle['n']}</td><td>{middle['n_positive']}</td>"
+            f"<td>{middle['auroc']:.3f} (") in cells  # fmt: skip
     # a note of the whole row, without the key it is kept under (a trial's "rounded: ...")
     assert "figures rounded to one decimal" in html and "rounded: figures" not in html
 
@@ -107,6 +114,14 @@ def test_naming_age_or_the_group_column_repeats_no_table(site):
     subgroups = json.loads((site / "a.json").read_text())["subgroups"]
     assert set(subgroups) == {"dataset", "sex", "age band"}
     assert np.isclose(subgroups["dataset"][VA]["n"], 200)
+    said = (evaluated.stdout + evaluated.stderr).splitlines()
+    notes = [line for line in said if line.startswith("note: --subgroups")]
+    assert notes == [  # a trial's group column was left out without a word
+        "note: --subgroups 'age' is an age in years: its bands ('age band') are reported "
+        "without asking: not repeated",
+        "note: --subgroups 'dataset' is the group column (--group-column): its table is "
+        "reported without asking: not repeated",
+    ]
 
 
 def test_with_an_adapter_each_named_column_is_compared_with_the_base_alone(site):

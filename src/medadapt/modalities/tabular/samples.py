@@ -206,8 +206,9 @@ def chosen_subgroups(
 
     out = []
     for column in columns:
-        if column == group_column:
-            continue  # reported by group already (of any number of groups)
+        if column == group_column:  # reported by group already (of any number of groups)
+            _reported_already(column, "is the group column (--group-column): its table is")
+            continue
         if column not in frame:
             raise DataError(
                 f"--subgroups {column!r} is not in the table{did_you_mean(column, frame.columns)}"
@@ -218,7 +219,8 @@ def chosen_subgroups(
                 f"--subgroups {column!r} is the label the model predicts; name another column"
             )
         if column.lower() == "age" and _in_years(frame[column]):
-            continue  # reported in bands already ("age band")
+            _reported_already(column, f"is an age in years: its bands ({AGE_BAND!r}) are")
+            continue
         if column == id_column:
             raise DataError(
                 f"--subgroups {column!r} is the base's patient id column (--id-column): one "
@@ -249,10 +251,20 @@ def chosen_subgroups(
                 f"--subgroups {column!r} has {values} different values in the {len(frame)} "
                 f"rows scored, more than the {MOST_SUBGROUP_VALUES} a subgroup column may have: "
                 "name a column of a few categories, or add one that bands these values (e.g. "
-                "age_band: <50, 50-64, 65+)"
+                "age_band: <50, 50-64, >=65)"
             )
         out.append(column)
     return out
+
+
+def _reported_already(column: str, what: str) -> None:
+    """A ``note:`` that a column named by ``--subgroups`` is reported without asking (a trial
+    named its group column and heard nothing of it)."""
+    import logging
+
+    logging.getLogger("medadapt.notes").warning(
+        f"--subgroups {column!r} {what} reported without asking: not repeated"
+    )
 
 
 def subgroup_columns(
