@@ -13,9 +13,7 @@ LINT_IMPORTS := PYTHONPATH=src $(BIN)/lint-imports --no-cache
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	# --no-compile: Python compiles the modules a command imports when it first imports them,
-	# not every file of every package now (147 s -> 71 s for this install on 2 cores)
-	$(BIN)/python -m pip install --quiet --no-compile -c $(CONSTRAINTS) -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
