@@ -26,9 +26,6 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(LINT_IMPORTS)
-	# one compiled copy of medadapt for every process the tests start (Ray workers, Flower's
-	# ClientApps, the CLI): where PYTHONDONTWRITEBYTECODE is set, each compiled it again
-	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
