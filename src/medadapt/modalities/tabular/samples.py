@@ -9,6 +9,7 @@ age band made from an ``age`` column (<50, 50-64, >=65). Only counts and metrics
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -260,8 +261,6 @@ def chosen_subgroups(
 def _reported_already(column: str, what: str) -> None:
     """A ``note:`` that a column named by ``--subgroups`` is reported without asking (a trial
     named its group column and heard nothing of it)."""
-    import logging
-
     logging.getLogger("medadapt.notes").warning(
         f"--subgroups {column!r} {what} reported without asking: not repeated"
     )
