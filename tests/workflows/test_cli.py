@@ -619,6 +619,18 @@ def test_adapt_and_evaluate_print_the_base_model_on_the_same_patients(workspace,
     said = " ".join(capsys.readouterr().out.split())  # adapt prints the same, from its record
     assert f"base model alone on the same {n} rows: AUROC {before['auroc']:.3f} " in said
     assert paired["in_words"] in said
+    # and beside it the base's AUROC on all the site's rows, as check-data reports it (a
+    # trial read 0.726 there and 0.619 here, two figures of one model at one site)
+    planned = tmp_path / "check.json"
+    assert run("check-data", "--base", str(root / "base"), *common, "--group-column", "site",
+               "--group", "C", "--json", str(planned)) == 0  # fmt: skip
+    site = json.loads(planned.read_text())
+    assert f"{site['auroc_at_site']:.3f}" != f"{before['auroc']:.3f}"  # else nothing to point at
+    low, high = site["auroc_at_site_ci"]
+    assert (f"on all {site['auroc_at_site_seen']} of this site it never saw, as check-data "
+            f"reports it and the sample-size criteria plan on it: AUROC "
+            f"{site['auroc_at_site']:.3f} ({low:.3f}–{high:.3f}); the {n} rows held out are a "
+            "part of them, so their figure is the less certain") in said  # fmt: skip
 
 
 def test_an_adapter_trained_with_another_seed_reports_what_evaluate_reports(workspace, tmp_path):

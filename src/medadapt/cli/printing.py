@@ -97,12 +97,18 @@ def print_metrics(title: str, metrics: dict[str, Any], task: str, noun: str = "r
 
 
 def print_versus_base(
-    before: dict[str, Any] | None, paired: dict[str, Any] | None, task: str, where: str
+    before: dict[str, Any] | None,
+    paired: dict[str, Any] | None,
+    task: str,
+    where: str,
+    planned: dict[str, Any] | None = None,
 ) -> None:
     """The base model alone on the same samples (``where``: "60 rows") by the metric the
-    adapter is judged by, then whether the adapter changed it (the paired difference), said
-    as a warning where the adapter did harm (a worse metric; a systematic error it brought in
-    or enlarged), and the comparison's warnings (a class the adapter never predicts)."""
+    adapter is judged by (and, ``planned``: the adapter's sample-size plan, its AUROC on all
+    the site's samples where that differs: :func:`site_auroc_beside`), then whether the
+    adapter changed it (the paired difference), said as a warning where the adapter did harm
+    (a worse metric; a systematic error it brought in or enlarged), and the comparison's
+    warnings (a class the adapter never predicts)."""
     from medadapt.evaluate.metrics import headline_metric  # scipy: on first use, not --help
     from medadapt.evaluate.versus_base import versus_base_harms
 
@@ -116,6 +122,9 @@ def print_versus_base(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"
     )
+    beside = site_auroc_beside(planned, before, where) if main == "auroc" else None
+    if beside:
+        stdout.print(beside)
     backwards = swapped_labels_warning(before, where)
     if backwards:
         warn(backwards)
@@ -125,6 +134,36 @@ def print_versus_base(
         stdout.print(paired["in_words"])
     for said in (paired or {}).get("warnings") or []:
         warn(said)
+
+
+def site_auroc_beside(
+    planned: dict[str, Any] | None, before: dict[str, Any], where: str
+) -> str | None:
+    """The base model's AUROC on all the site's samples it never saw, as ``check-data``
+    reports it and the sample-size criteria plan on it (``planned``: the adapter's
+    ``sample_size``), where it differs as printed from its AUROC on the held-out part
+    (``where``: "60 rows"): a trial read 0.726 at check-data and 0.619 at adapt, two figures
+    of one model at one site, with no word of why; None where they agree or either is
+    unknown.
+
+    >>> planned = {"auroc_at_site": 0.7264, "auroc_at_site_ci": [0.636, 0.81],
+    ...            "auroc_at_site_seen": "200 patients"}
+    >>> said = site_auroc_beside(planned, {"auroc": 0.619}, "60 rows")
+    >>> said[said.index("AUROC") : said.index(";")]
+    'AUROC 0.726 (0.636–0.810)'
+    >>> site_auroc_beside(planned, {"auroc": 0.7262}, "60 rows") is None  # alike as printed
+    True
+    """
+    here = (planned or {}).get("auroc_at_site")
+    ci, seen = (planned or {}).get("auroc_at_site_ci"), (planned or {}).get("auroc_at_site_seen")
+    held = before.get("auroc")
+    if None in (here, ci, seen, held) or f"{here:.3f}" == f"{held:.3f}":
+        return None
+    return (
+        f"on all {seen} of this site it never saw, as check-data reports it and the "
+        f"sample-size criteria plan on it: AUROC {here:.3f} ({ci[0]:.3f}–{ci[1]:.3f}); the "
+        f"{where} held out are a part of them, so their figure is the less certain"
+    )
 
 
 def swapped_labels_warning(before: dict[str, Any], where: str) -> str | None:

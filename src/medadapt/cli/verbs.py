@@ -313,8 +313,10 @@ def _adapt(**values: Any) -> None:
     where = f" of {column} = {group}" if group and column else f" of {group}" if group else ""
     title = f"{summary['name']}: {info['n_test']} held-out {modality.noun}{where}"
     print_result(title, summary["test"], summary["task"], modality.noun)
+    planned = info.get("sample_size")  # its AUROC at the site, beside the held-out one's
     print_versus_base(summary.get("base_metrics"), summary.get("versus_base"), summary["task"],
-                      f"{info['n_test']} {modality.noun}")  # fmt: skip
+                      f"{info['n_test']} {modality.noun}",
+                      planned if values["train_fraction"] == 1 else None)  # fmt: skip
     print_cache(summary["feature_cache"], getattr(options, "top_blocks", None))
     print_retention(summary)
     saved = (  # a full fine-tune is a whole model, used as --base; the registry holds adapters

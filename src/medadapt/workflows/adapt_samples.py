@@ -44,8 +44,9 @@ class GroupSamples:
 
     @property
     def unseen(self) -> Samples:
-        """The training and test samples the base model never trained on."""
-        both = np.concatenate([self.used, self.test_idx])
+        """The training and test samples the base model never trained on, in the file's
+        order (as ``check-data`` scores them: the same resamples give the same interval)."""
+        both = np.sort(np.concatenate([self.used, self.test_idx]))
         return self.samples.subset(never_seen(self.samples, both, self.seen))
 
     @property
