@@ -43,6 +43,7 @@ _EXPORTS = {
     "binary_metrics": "medadapt.evaluate.metrics",
     "compute_metrics": "medadapt.evaluate.metrics",
     "paired_difference": "medadapt.evaluate.paired_difference",
+    "versus_base": "medadapt.evaluate.versus_base",  # adapt's and evaluate's comparison
     # workflows
     "run_demo": "medadapt.workflows.demo",
     # errors

@@ -279,6 +279,23 @@ def test_every_adapter_config_and_the_peft_export_are_public():
     assert {"DoraConfig", "export_peft", "TabularModelConfig"} <= set(ma.__all__)  # (help names it)
 
 
+def test_versus_base_is_adapt_s_comparison_with_the_mean_error_a_measured_value_needs():
+    """``paired_difference(metric="mae")`` alone hides a shift of every prediction: the
+    comparison adapt and evaluate make is public as ``ma.versus_base``, its ``mean_error``
+    saying that the adapter removed the base's systematic under-prediction."""
+    from medadapt.evaluate.versus_base import versus_base
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(150, 50, 120)
+    base, adapted = y - 20 + rng.normal(0, 10, 120), y + rng.normal(0, 10, 120)
+    assert ma.versus_base is versus_base and "versus_base" in ma.__all__
+    paired = ma.versus_base(y, adapted, base, metric="mae", n_boot=500)
+    assert paired["mean_error"]["verdict"] == "removed"
+    assert "removes a systematic under-prediction of about 21" in paired["in_words"]
+    mae = ma.paired_difference(y, adapted, base, metric="mae", n_boot=500)
+    assert (paired["difference"], paired["ci"]) == (mae.value, list(mae.ci))
+
+
 # ----- TableSchema.infer -----------------------------------------------------------------------
 def test_infer_refuses_a_file_path_instead_of_a_data_frame():
     with pytest.raises(MedadaptError) as err:  # was an AttributeError: 'str' ... 'columns'

@@ -97,7 +97,9 @@ def paired_difference(
     probabilities, compared on the macro one-vs-rest AUROC (scikit-learn's
     ``roc_auc_score(multi_class="ovr")``) or the Brier score summed over the classes.
     ``patients``: each sample's patient, where one may have several (their samples are
-    resampled together)."""
+    resampled together). An adapter against its base model: :func:`~medadapt.evaluate.
+    versus_base.versus_base` (``ma.versus_base``) says what ``adapt`` says, for a measured
+    value the change in mean observed − predicted too (a shift MAE alone hides)."""
     y, a, b = checked_pair(metric, y_true, score_a, score_b, unit)
     if metric in ("auroc", "auprc", "balanced_accuracy"):
         if a.ndim == 2:
