@@ -19,7 +19,7 @@ from medadapt.serve.app import create_app
 from medadapt.serve.validation import check_instance
 from medadapt.tables import predict
 from medadapt.workflows.evaluate import load_for_inference
-from tests.serve.recorded import SITE_C_CAUTION
+from tests.serve.recorded import SITE_C_CAUTION, held_out_rows
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -33,7 +33,7 @@ SLIPS = (  # "m" for "M" and "YES" for "yes": the model's spelling, never the va
 
 
 def _patient(served_registry) -> dict:
-    frame = pd.read_csv(served_registry["data"])
+    frame = held_out_rows(served_registry)  # not in-sample: no note of it
     row = frame[(frame["site"] == "C") & frame["marker"].notna() & frame["smoker"].notna()]
     return json.loads(row.head(1).drop(columns=["outcome"]).to_json(orient="records"))[0]
 
@@ -83,6 +83,7 @@ def test_a_category_in_another_case_is_noted_with_the_models_spelling(client, se
         "unseen_categories": ["smoker", "sex"],
         "outside_training": [],
         "validated": answer["validated"],  # how site_c was tested (its own test below)
+        "trained_on": None,  # a row it held out
         "note": f"{SITE_C_CAUTION}; {SLIPS}",  # which model answered, and its caution, first
         "predicted": answer["predicted"],
         "positive": answer["positive"],  # what the probability is of (its own test below)
@@ -114,7 +115,7 @@ def test_unseen_categories_count_with_missing_features_in_the_withholding_rule(
     common = {"adapter": "site_c", "version": 1, "base": answers[0]["base"], "probability": None,
               "probabilities": None, "predicted": None, "missing_features": ["marker"],
               "unseen_categories": ["smoker", "sex"], "outside_training": [],
-              "validated": answers[0]["validated"],
+              "validated": answers[0]["validated"], "trained_on": None,
               "positive": "outcome = '1'"}  # fmt: skip  # withheld or not: one shape
     one_slip = (
         "the value sent for 'sex' differs from a category the model learned only in "

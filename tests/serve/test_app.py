@@ -17,7 +17,7 @@ from medadapt.serve.app import create_app
 from medadapt.serve.schemas import PredictResponse
 from medadapt.tables import predict
 from medadapt.workflows.evaluate import load_for_inference
-from tests.serve.recorded import SITE_C_CAUTION, SITE_C_CAUTIONS
+from tests.serve.recorded import SITE_C_CAUTION, SITE_C_CAUTIONS, held_out_rows
 
 pytestmark = pytest.mark.xdist_group("serve")  # share one registry fixture per worker
 TOKEN = "t" * 32
@@ -25,7 +25,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _instances(served_registry, site: str, n: int = 4) -> list[dict]:
-    frame = pd.read_csv(served_registry["data"])
+    """``n`` rows of ``site`` its adapter held out (not in-sample: their answers say nothing
+    of it)."""
+    frame = held_out_rows(served_registry, f"site_{site.lower()}")
     rows = frame[frame["site"] == site].head(n).drop(columns=["outcome"])
     return json.loads(rows.to_json(orient="records"))
 

@@ -7,6 +7,7 @@ The functions take the registry they work on as an argument (:class:`Maintained`
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from typing import Protocol
 from medadapt.errors import AdapterFileError
 from medadapt.registry.bases import SET_ASIDE, deleted_bases, verify_bases
 from medadapt.registry.db import Index
-from medadapt.registry.objects import ObjectStore
-from medadapt.registry.records import AdapterVersion
+from medadapt.registry.objects import ObjectStore, sha256_file
+from medadapt.registry.records import AdapterVersion, split_file_of
 
 GC_MIN_AGE_S = 3600.0
 """``gc`` keeps ``tmp/`` entries younger than this by default (a write may still be running)."""
@@ -91,10 +92,15 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
             registry.check_files(v)
         except AdapterFileError as exc:
             problems.append(str(exc))
+            continue
+        damaged = _damaged_split(registry.objects, v.manifest_blob)
+        if damaged:
+            problems.append(f"adapter {v.ref}: {damaged}")
     orphans: list[str] = []
     strangers: list[str] = []
     if ref is None:  # what gc removes, and what it leaves (the registry did not write it)
         used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
+        used |= {_split_blob(registry.objects, v.manifest_blob) for v in versions} - {None}
         orphans = [d for d in registry.objects.digests() if d not in used]
         strangers = registry.objects.strangers()
     set_aside, leftovers = _tmp_entries(registry.objects.tmp)
@@ -119,6 +125,33 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
     )
 
 
+def _split_blob(objects: ObjectStore, manifest_blob: str) -> str | None:
+    """The blob of the split file (which rows trained it) the version's manifest names, kept
+    by ``add`` where the adapter had it (:func:`~medadapt.registry.records.split_file_of`);
+    None where it names none or its manifest cannot be read (``verify`` reports that)."""
+    try:
+        manifest = json.loads(objects.path(manifest_blob).read_bytes())
+    except (OSError, ValueError):
+        return None
+    named = split_file_of(manifest)
+    return None if named is None else named[1]
+
+
+def _damaged_split(objects: ObjectStore, manifest_blob: str) -> str | None:
+    """What is wrong with a kept split file whose bytes no longer hash to its name (served
+    answers then cannot flag the patients the adapter trained on); None where it is intact
+    or was never kept (an imported version: its rows are at the site that trained it)."""
+    digest = _split_blob(objects, manifest_blob)
+    path = None if digest is None else objects.path(digest)
+    if path is None or not path.is_file() or sha256_file(path) == digest:
+        return None
+    return (
+        "its split file (which rows trained it, as keyed hashes) is damaged: served answers "
+        "cannot say which patients it trained on; run 'medadapt registry add' on its adapter "
+        "directory again to keep it anew"
+    )
+
+
 def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
     """Delete unreferenced blobs and stale checkouts, ``tmp/`` leftovers older than
     ``min_age_s`` (younger ones are counted as kept) and the damaged base copies ``add-base``
@@ -130,6 +163,7 @@ def collect_garbage(registry: Maintained, *, min_age_s: float) -> GcReport:
             "SELECT name, version, manifest_blob, weights_blob FROM versions"
         ).fetchall()
         used = {r[2] for r in rows} | {r[3] for r in rows}
+        used |= {_split_blob(registry.objects, r[2]) for r in rows} - {None}  # never deleted
         for digest in registry.objects.digests():  # blobs only: never a file put there
             if digest not in used:
                 n_bytes += registry.objects.remove(digest)

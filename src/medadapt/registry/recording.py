@@ -25,7 +25,13 @@ from medadapt.registry.card import render_card
 from medadapt.registry.db import Index, now
 from medadapt.registry.objects import ObjectStore
 from medadapt.registry.queries import check_parent, pick_parent
-from medadapt.registry.records import AdapterVersion, Registration, strip_local_paths, summaries
+from medadapt.registry.records import (
+    AdapterVersion,
+    Registration,
+    split_file_of,
+    strip_local_paths,
+    summaries,
+)
 from medadapt.registry.summary_words import positive_class_words
 
 MANIFEST = "adapter.json"
@@ -97,6 +103,7 @@ class _StoredFiles:
     manifest_blob: str
     manifest_bytes: int
     was: tuple[tuple[str, str], ...] = ()
+    split_data: bytes | None = None  # which rows trained it (:func:`_stored_split`)
 
     def restore(self, objects: ObjectStore) -> None:
         """Put back a blob deleted since it was stored."""
@@ -106,6 +113,10 @@ class _StoredFiles:
             objects.put_file(self.weights_src, expected=self.weights_blob)
         if not objects.present(self.manifest_blob, self.manifest_bytes):
             objects.put_bytes(self.manifest_data)
+        if self.split_data is not None:
+            digest = hashlib.sha256(self.split_data).hexdigest()
+            if not objects.present(digest, len(self.split_data)):
+                objects.put_bytes(self.split_data)
 
 
 class _Lineage(NamedTuple):
@@ -133,6 +144,7 @@ def _store_files(
     )
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
+    split_data = _stored_split(objects, directory, manifest)
     files = _StoredFiles(
         weights_src=weights_src,
         weights_file=weights_file,
@@ -142,8 +154,30 @@ def _store_files(
         manifest_blob=manifest_blob,
         manifest_bytes=manifest_bytes,
         was=was,
+        split_data=split_data,
     )
     return manifest, files
+
+
+def _stored_split(objects: ObjectStore, directory: Path, manifest: dict[str, Any]) -> bytes | None:
+    """The adapter's split file (``split.json``: which rows trained it, as keyed hashes, never
+    values), put in the object store under the checksum its manifest records, so that a
+    served answer can say that a patient sent is one the adapter trained on (its prediction
+    in-sample), as ``predict`` marks them; None where the adapter has none beside it, or one
+    its manifest does not name (changed since: not the rows that trained it). It stays in
+    this registry, where the rows are: ``export`` never carries it."""
+    named = split_file_of(manifest)
+    if named is None:
+        return None
+    name, digest = named
+    path = directory / name
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None
+    objects.put_bytes(data)
+    return data
 
 
 def _plain_weights_file(directory: Path, manifest: dict[str, Any]) -> str:

@@ -388,6 +388,21 @@ def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
 
 
 # ----- one version -----------------------------------------------------------------------------
+def split_file_of(manifest: dict[str, Any]) -> tuple[str, str] | None:
+    """The split file an adapter's ``manifest`` names (``split.json``: which rows trained it,
+    as keyed hashes) and its sha256, which names its blob in this registry's object store
+    where ``add`` kept it; None where it names none, or not as a plain file name."""
+    split = (manifest.get("metadata") or {}).get("split") or {}
+    name, digest = split.get("positions_file"), split.get("positions_sha256")
+    if (
+        not isinstance(name, str)
+        or Path(name).name != name
+        or name in ("", ".", "..", "adapter.json")
+    ):
+        return None
+    return (name, digest) if isinstance(digest, str) and digest else None
+
+
 @dataclass(frozen=True)
 class AdapterVersion:
     """One registered adapter version, as the index records it."""

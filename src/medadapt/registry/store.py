@@ -51,6 +51,7 @@ from medadapt.registry.records import (
     check_name,
     command_line,
     parse_ref,
+    split_file_of,
 )
 
 if TYPE_CHECKING:
@@ -428,7 +429,8 @@ class Registry:
 
     def _checkout(self, v: AdapterVersion) -> Path:
         final = self.checkouts / f"{v.name}@{v.version}-{v.manifest_blob[:16]}"
-        files = {transfer.MANIFEST: v.manifest_blob, v.weights_file: v.weights_blob}
+        files = {transfer.MANIFEST: v.manifest_blob, v.weights_file: v.weights_blob,
+                 **self.kept_split(v)}  # fmt: skip
 
         def intact(directory: Path) -> bool:
             for fname, digest in files.items():
@@ -454,6 +456,18 @@ class Registry:
         except OSError:  # another process checked it out first
             shutil.rmtree(tmp, ignore_errors=True)
         return final
+
+    def kept_split(self, v: AdapterVersion) -> dict[str, str]:
+        """``{"split.json": sha256}`` where ``add`` kept the adapter's split file (which rows
+        trained it, as keyed hashes) and its blob is intact: checked out beside the adapter,
+        so that ``serve`` can flag a patient it trained on; ``{}`` where there is none (an
+        imported version: the rows are at the site that trained it) or it is damaged
+        (``verify`` says so)."""
+        named = split_file_of(json.loads(self.objects.path(v.manifest_blob).read_bytes()))
+        if named is None:
+            return {}
+        path = self.objects.path(named[1])
+        return {named[0]: named[1]} if path.is_file() and sha256_file(path) == named[1] else {}
 
     # ----- maintenance --------------------------------------------------------------------------
     def verify(self, ref: str | None = None) -> VerifyReport:

@@ -68,6 +68,7 @@ from medadapt.serve.state import (
     joined_notes,
 )
 from medadapt.serve.telemetry import Telemetry
+from medadapt.serve.trained_rows import in_sample_note, trained_among
 from medadapt.serve.validation import as_csv_reads, check_instance, closest_field, unknown_field
 
 M = TypeVar("M", bound=BaseModel)
@@ -339,12 +340,34 @@ def _predictions(
     scores: list[Any],
     instances: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """One prediction per instance, each counted under its adapter's name."""
+    """One prediction per instance, each counted under its adapter's name, and flagged where
+    the adapter trained on it (:func:`_trained_on`)."""
     out = []
-    for route, score, instance in zip(routes, scores, instances, strict=True):
+    flags = _trained_on(state, routes, instances)
+    for route, score, instance, who in zip(routes, scores, instances, flags, strict=True):
         telemetry.instances.labels(route.name or "base").inc()
         out.append(_prediction(state.bases[route.base_key], route, score, instance,
-                               withhold_sparse=not state.score_sparse))  # fmt: skip
+                               withhold_sparse=not state.score_sparse,
+                               trained_on=who))  # fmt: skip
+    return out
+
+
+def _trained_on(
+    state: ServingState, routes: list[Route], instances: list[dict[str, Any]]
+) -> list[str | None]:
+    """Per instance: the adapter that trained on it ("adapter va@2", recognised by content
+    from the hashes the registry kept), else None; the instances of one adapter in one pass."""
+    out: list[str | None] = [None] * len(instances)
+    by_route: dict[tuple[str, int | None], list[int]] = {}
+    for i, route in enumerate(routes):
+        if route.trained_rows is not None:
+            by_route.setdefault((route.name, route.version), []).append(i)
+    for (name, version), where in by_route.items():
+        route = routes[where[0]]
+        schema = state.bases[route.base_key].schema
+        found = trained_among([instances[i] for i in where], route.trained_rows, schema.id_column)
+        for i in np.asarray(where)[found]:
+            out[int(i)] = f"adapter {name}@{version}"
     return out
 
 
@@ -357,14 +380,21 @@ def _not_scored(note: str | None) -> str | None:
     return note.replace(BASE_ALONE, "for the base model alone", 1) if note else note
 
 
-def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str, Any],
-                withhold_sparse: bool = True) -> dict[str, Any]:  # fmt: skip
+def _prediction(
+    served: ServedBase,
+    route: Route,
+    score: Any,
+    instance: dict[str, Any],
+    withhold_sparse: bool = True,
+    trained_on: str | None = None,
+) -> dict[str, Any]:
     """One prediction in :class:`Prediction`'s shape, naming the features it lacked and the
     categories it did not learn (a case slip: with the model's spelling; a value of another
     kind, ``1`` for true/false: with the model's categories); withheld
     (``predicted`` None, the note saying why) where more than half of the model's features
     were missing or not understood (an unseen category carries no information), unless
-    ``withhold_sparse`` is False (``serve --score-sparse``)."""
+    ``withhold_sparse`` is False (``serve --score-sparse``). ``trained_on``: the adapter that
+    trained on this record (its prediction in-sample: said in the note), else None."""
     schema = served.schema
     missing = missing_in_record(schema, instance)
     unseen = unseen_categories(schema, instance)
@@ -383,8 +413,12 @@ def _prediction(served: ServedBase, route: Route, score: Any, instance: dict[str
             outside := outside_in_record(schema.numeric_features, instance, schema.missing_codes)
         ),
         "validated": route.validated,
+        "trained_on": trained_on,
         "note": joined_notes(  # withheld: why first, and no word of a prediction not made
             None if withheld else route.note,  # which model answered, its cautions, first
+            None
+            if withheld or not trained_on
+            else in_sample_note(trained_on, measured=schema.task == "regression"),
             sparse,
             lacking_note(missing, len(unseen), n_features),
             coded_missing_note(instance, missing),

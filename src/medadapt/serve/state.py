@@ -75,6 +75,7 @@ from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.request_json import send_images
+from medadapt.serve.trained_rows import training_rows
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -242,6 +243,9 @@ class Route:
     note: str | None = field(default=None, compare=False)
     # how the model that answers was tested, as recorded (its leading figure and test count)
     validated: str | None = field(default=None, compare=False)
+    # the keyed hashes of the rows the adapter trained on, where the registry kept them: an
+    # instance among them is flagged in-sample (:mod:`medadapt.serve.trained_rows`)
+    trained_rows: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:
@@ -451,7 +455,8 @@ class ServingState:
                  and list(classes) != list(served.schema.classes))  # fmt: skip
         route = Route(served.key, internal, name, version, tuple(classes) if grown else None,
                       record.inputs_seen, cautioned(f"adapter {v.ref}", v.metrics),
-                      validated_words(v.metrics) + self._tested_elsewhere(v))  # fmt: skip
+                      validated_words(v.metrics) + self._tested_elsewhere(v),
+                      training_rows(directory))  # fmt: skip
         tables.versions[(name, version)] = route
         return route
 

@@ -43,6 +43,7 @@ from medadapt.results import (
     ALLOWED_LEAK,
     BACKWARDS,
     FEWER_THAN_BASE,
+    IN_SAMPLE,
     LARGER_ERROR_THAN_BASE,
     MISSED_CLASS,
     NO_BETTER_THAN_MEAN,
@@ -490,11 +491,6 @@ def in_sample_caution(who: str) -> str:
     return (f"this image matches one that {who} trained on (by content): its prediction is "
             "in-sample, more confident and more often right than the model is on new "
             "patients")  # fmt: skip
-
-
-IN_SAMPLE = {False: "more confident and more often right than",
-             True: "closer to the measured values than"}  # fmt: skip
-"""How in-sample predictions differ from new patients', for classes and a measured value."""
 
 
 def in_sample_sentence(n: int, total: int, noun: str, who: str, *, measured: bool = False) -> str:

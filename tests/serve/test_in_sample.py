@@ -1,0 +1,96 @@
+"""A served answer says when the adapter answering trained on the record sent: ``predict``
+marks such rows (``trained_on``), the service answered them as any new patient's. ``registry
+add`` keeps the adapter's split file (keyed hashes, never values) in the registry; ``gc``
+keeps it, ``verify`` checks it, ``export`` never carries it (the rows stay where they are)."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.trained_rows import in_sample_note
+from tests.serve.recorded import SITE_C_CAUTION, held_out_rows
+
+pytestmark = pytest.mark.xdist_group("serve")
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+WHO = "adapter site_c@1"
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return json.loads(frame.drop(columns=["outcome"]).to_json(orient="records"))
+
+
+def _trained_rows(served_registry, n: int) -> pd.DataFrame:
+    split = json.loads((served_registry["adapters"]["site_c"] / "split.json").read_text())
+    return pd.read_csv(served_registry["data"]).loc[split["train_positions"][:n]]
+
+
+def _answers(root, instances: list[dict]) -> list[dict]:
+    with TestClient(create_app(root, token=TOKEN)) as client:
+        reply = client.post(
+            "/v1/predict", json={"adapter": "site_c", "instances": instances}, headers=AUTH
+        )
+    assert reply.status_code == 200, reply.text
+    return reply.json()["predictions"]
+
+
+def test_a_record_the_adapter_trained_on_is_flagged_in_sample(served_registry):
+    """Three of site_c's training rows (one re-typed as a spreadsheet would: its fields in
+    another order, a number as text with a trailing zero) among two it held out."""
+    trained = _records(_trained_rows(served_registry, 3))
+    retyped = dict(reversed(list(trained[2].items())))
+    retyped["age"] = f"{float(trained[2]['age']):.2f}"
+    held = _records(held_out_rows(served_registry).head(2))
+    answers = _answers(served_registry["registry"], [trained[0], *held, trained[1], retyped])
+    flags = [answer["trained_on"] for answer in answers]
+    assert flags == [WHO, None, None, WHO, WHO]
+    said = in_sample_note(WHO, measured=False)
+    assert said == (
+        "this record matches a row that adapter site_c@1 trained on (by content): its "
+        "prediction is in-sample, more confident and more often right than the model is on "
+        "new patients"
+    )
+    for answer in answers:
+        flagged = answer["trained_on"] is not None
+        assert (said in answer["note"]) is flagged
+        assert answer["note"].startswith(SITE_C_CAUTION)  # which model answered, first
+    # the same records, scored alike: the flag changes the words, never the figures
+    again = _answers(served_registry["registry"], held)
+    assert (
+        [a["probability"] for a in again]
+        == pytest.approx(  # (batched otherwise: float32)
+            [a["probability"] for a in answers[1:3]], abs=1e-6
+        )
+    )
+
+
+def test_the_kept_split_file_survives_gc_is_checked_by_verify_and_never_exported(
+    registry_copy, tmp_path
+):
+    registry = Registry(registry_copy)
+    version = registry.get("site_c@1")
+    manifest = json.loads(registry.objects.path(version.manifest_blob).read_bytes())
+    digest = manifest["metadata"]["split"]["positions_sha256"]
+    assert registry.objects.path(digest).is_file()
+    registry.gc(min_age_s=0)
+    assert registry.objects.path(digest).is_file()  # referenced: kept
+    assert registry.verify().problems == []
+    exported = registry.export("site_c@1", tmp_path / "site_c.tar.gz")
+    with tarfile.open(exported.path) as archive:
+        assert not [m for m in archive.getnames() if m.endswith("split.json")]
+    # damaged: said by verify (with the fix), and the answer simply carries no flag
+    blob = registry.objects.path(digest)
+    blob.chmod(0o644)
+    blob.write_bytes(blob.read_bytes() + b" ")
+    (problem,) = registry.verify().problems
+    assert problem.startswith("adapter site_c@1: its split file (which rows trained it, as "
+                              "keyed hashes) is damaged: served answers cannot say which "
+                              "patients it trained on; run 'medadapt registry add'")  # fmt: skip
+    assert registry.kept_split(version) == {}
