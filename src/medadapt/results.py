@@ -78,8 +78,12 @@ def metric_digits(name: str, value: Any, digits: int = 3) -> int:
     [1, 2, 3, 0]
     >>> metric_digits("auroc", 0.7)
     3
+    >>> metric_digits("mae", float("nan"))  # no figure (a site of 7 test rows): the default
+    3
     """
     if name not in IN_LABEL_UNITS or not isinstance(value, int | float) or not value:
+        return digits
+    if not math.isfinite(value):  # a federated site's figure too few rows gave (NaN)
         return digits
     return min(digits, max(0, 2 - math.floor(math.log10(abs(value)))))
 

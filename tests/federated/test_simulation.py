@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,15 +44,34 @@ def federated(tmp_path_factory, cleveland_base) -> dict:
     run = FederatedRun(base_dir=cleveland_base, data=data, label="num", group_column="dataset",
                        sites=SITES, id_column="id", method="lora", rounds=2, local_epochs=1,
                        n_boot=50, personalise="head", adapter_options={"r": 8}).check()  # fmt: skip
-    said = run_cli("federate", "simulate", "--data", data, "--label", "num", "--positive-above",
-                   "0", "--id-column", "id", "--group-column", "dataset", "--groups",
-                   ",".join(SITES), "--base", cleveland_base, "--method", "lora",
-                   "--adapter-options", "r=8", "--personalise", "head", "--rounds", "2",
-                   "--local-epochs", "1", "--n-boot", "50", "--out", root / "out")  # fmt: skip
+    ray = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # where Ray keeps its sessions
+    # (short: its sockets live there); a trial's three runs left three under /tmp/ray
+    before, os.environ["RAY_TMPDIR"] = os.environ.get("RAY_TMPDIR"), str(ray)
+    try:
+        said = run_cli("federate", "simulate", "--data", data, "--label", "num",
+                       "--positive-above", "0", "--id-column", "id", "--group-column",
+                       "dataset", "--groups", ",".join(SITES), "--base", cleveland_base,
+                       "--method", "lora", "--adapter-options", "r=8", "--personalise", "head",
+                       "--rounds", "2", "--local-epochs", "1", "--n-boot", "50", "--out",
+                       root / "out")  # fmt: skip
+    finally:
+        if before is None:
+            del os.environ["RAY_TMPDIR"]
+        else:
+            os.environ["RAY_TMPDIR"] = before
+        left = sorted(path.name for path in ray.iterdir())
+        shutil.rmtree(ray, ignore_errors=True)
     assert said.code == 0, said.stderr
     assert "Traceback" not in said.stdout + said.stderr
     results = json.loads((root / "out" / "federated.json").read_text())
-    return {"root": root, "run": run, "results": results, "stdout": said.stdout}
+    return {"root": root, "run": run, "results": results, "stdout": said.stdout,
+            "ray_left": left}  # fmt: skip
+
+
+def test_a_simulation_leaves_nothing_in_ray_s_temporary_folder(federated):
+    """Ray's session files (sockets, logs) go to a folder of the run's own, removed at its
+    end: nothing is left where Ray keeps them."""
+    assert federated["ray_left"] == []
 
 
 def _metric(key: str) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -53,6 +55,15 @@ def _quiet_on_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, terminated)
 
 
+def _ray_scratch() -> str:
+    """A folder of this run's own for Ray's session files (its sockets, logs and spilled
+    objects), where Ray would put its own (``RAY_TMPDIR``, else ``TMPDIR``, else /tmp: a
+    short path, as its sockets need), removed when the run ends however it ends: Ray keeps
+    every session under /tmp/ray, and a trial's three runs left three there."""
+    base = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+    return tempfile.mkdtemp(prefix="mdray-", dir=base if os.path.isdir(base) else None)
+
+
 def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
     """The federated run in Flower's simulation engine; raises what stopped the server."""
     from flwr.simulation import run_simulation
@@ -63,14 +74,19 @@ def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:
     quiet_flower()
     sink: dict[str, Any] = {}
     cpus = cpus or os.cpu_count() or 1
+    scratch = _ray_scratch()
     backend = {
         "client_resources": {"num_cpus": 1, "num_gpus": 0.0},
         "init_args": {"num_cpus": cpus, "num_gpus": 0, "logging_level": "ERROR",
-                      "log_to_driver": False, "include_dashboard": False},
+                      "log_to_driver": False, "include_dashboard": False,
+                      "_temp_dir": scratch},
     }  # fmt: skip
-    with _quiet_on_interrupt():
-        run_simulation(make_server_app(run, sink), make_client_app(run),
-                       num_supernodes=len(run.sites), backend_config=backend)  # fmt: skip
+    try:
+        with _quiet_on_interrupt():
+            run_simulation(make_server_app(run, sink), make_client_app(run),
+                           num_supernodes=len(run.sites), backend_config=backend)  # fmt: skip
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if "error" in sink:
         raise sink["error"]
     if "outcome" not in sink:

@@ -42,8 +42,9 @@ def figure_cell(values: dict[str, Any], metric: str, absent: str = "n/a") -> str
     low, high = values.get(f"{metric}_low"), values.get(f"{metric}_high")
     interval = None if missing(low) or missing(high) else (low, high)
     value = values.get(metric)
-    digits = metric_digits(metric, value)  # MAE 48.9, not 48.912
-    return absent if missing(value) else fmt_ci(value, interval, digits)
+    if missing(value):  # NaN: a site of too few held-out rows for any figure
+        return absent
+    return fmt_ci(value, interval, metric_digits(metric, value))  # MAE 48.9, not 48.912
 
 
 def round_figure(rounds: list[dict[str, Any]], sites: list[str],
