@@ -507,6 +507,20 @@ def test_diff_warns_when_the_test_rows_differ(cli, adapter_dir):
         "note: the test rows of one or both versions are not recorded: the metrics may not be "
         "comparable" in out.splitlines()
     )
+    # the same positions of another file (a trial's second adapter trained on a re-saved
+    # copy of the first's file was said to be tested on "different test rows")
+    resaved = {**split, "data_sha256": "e" * 64}
+    cli("add", str(adapter_dir(5, meta=metadata(split=resaved))), "--name", "heart")
+    out, _ = cli("diff", "heart@1", "heart@5")
+    assert (
+        "warning: heart@1 and heart@5 were measured on the rows at the same positions of two "
+        "different data files: the same patients only if one file is a re-saved copy of the "
+        "other (the registry keeps no test row's content to tell); else other patients, or "
+        "other values, and the difference mixes model and data" in out.splitlines()
+    )
+    said = json.loads(cli("diff", "heart@1", "heart@5", "--json")[0])
+    assert (said["same_test_rows"], said["other_file"]) == (False, True)
+    assert json.loads(cli("diff", "heart@1", "heart@3", "--json")[0])["other_file"] is False
 
 
 def test_list_headlines_a_metric_not_a_count(cli, adapter_dir, monkeypatch):
@@ -1169,6 +1183,25 @@ def test_promote_says_when_the_two_versions_were_tested_on_other_rows(cli, adapt
         f"registry --root {cli.root} diff heart@1 heart@2' lists their figures and intervals "
         "side by side)"
     ]
+
+
+def test_promote_says_the_same_positions_of_another_file_may_be_the_same_patients(cli, adapter_dir):
+    """A trial's two adapters of one site, the second trained on a re-saved copy of the
+    first's file (same test positions, other file bytes), were said to be tested on
+    "different test rows": the registry cannot tell, and says so."""
+    served = {"brier": 0.10, "brier_ci": [0.08, 0.12], "n": 60}
+    worse = {"brier": 0.20, "brier_ci": [0.17, 0.23], "n": 60}
+    resaved = {**SPLIT, "data_sha256": "e" * 64}
+    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, resaved))
+    out, _ = cli("promote", "heart@2")
+    (said,) = [line for line in out.splitlines() if "served until now" in line]
+    assert said.startswith(
+        "warning: heart@2's Brier score 0.200 (0.170–0.230) is higher (worse) than heart@1's "
+        "0.100 (0.080–0.120), served until now, on the rows at the same positions of two "
+        "different data files (the same patients only if one file is a re-saved copy of the "
+        "other, which the registry cannot tell: the difference may mix model and data); their "
+        "intervals do not overlap"
+    )
 
 
 def test_promote_warns_of_risks_worse_beyond_chance_behind_a_headline_alike(cli, adapter_dir):

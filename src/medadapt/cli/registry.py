@@ -61,6 +61,7 @@ from medadapt.cli.registry_format import (
 from medadapt.cli.registry_promotion import (
     promotion_messages,
     unfit_refusal,
+    where_tested,
     whole_result_warnings,
 )
 from medadapt.errors import AdapterFileError
@@ -533,7 +534,14 @@ def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[st
             f"overlapping CIs for {', '.join(overlapping)}: these intervals cannot tell "
             f"{d.a} and {d.b} apart; overlap is not evidence that they perform the same"
         )
-    if d.same_test_rows is False:
+    if d.other_file:
+        console.print(
+            f"warning: {d.a} and {d.b} were measured on the rows at the same positions of two "
+            "different data files: the same patients only if one file is a re-saved copy of "
+            "the other (the registry keeps no test row's content to tell); else other "
+            "patients, or other values, and the difference mixes model and data"
+        )
+    elif d.same_test_rows is False:
         console.print(
             f"warning: {d.a} and {d.b} were measured on different test rows (other patients, "
             "or the same patients' rows with other values, such as a column in other units): "
@@ -631,7 +639,7 @@ def promote_cmd(
                    "missing, its note naming them")  # fmt: skip
     if note:  # promoted to serve what no server can load: a warning, not a note
         warn(note.removeprefix("note: "))
-    same = None if was is None or was.ref == v.ref else reg.diff(was.ref, v.ref).same_test_rows
+    same = None if was is None or was.ref == v.ref else where_tested(reg.diff(was.ref, v.ref))
     diff = registry_command(ctx, "diff")
     against = versus_base_warnings(summaries(_manifest(reg, v))["versus_base"])
     warned, noted = promotion_messages(v, was, same_test_rows=same, diff=diff,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.evaluate.report.formatting import calibration_sentence
-from medadapt.registry import AdapterVersion, RegistryError
+from medadapt.registry import AdapterVersion, RegistryError, VersionDiff
 from medadapt.registry.fitness import never_calls, tested_on
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
@@ -38,12 +38,28 @@ def _unmeasured(promoted: AdapterVersion, was: AdapterVersion | None, notes: dic
 #: measures ideal at 1 or 0, not ranked higher or lower (:data:`LOWER_IS_BETTER`'s note)
 _NOT_RANKED = ("oe_ratio", "calibration_slope", "calibration_in_the_large")
 
+OTHER_FILE = "other file"
+"""``same_test_rows`` of two versions tested at the same positions of two different data
+files (:attr:`~medadapt.registry.diff.VersionDiff.other_file`)."""
+
 #: where the two versions were tested (:attr:`VersionDiff.same_test_rows`), in words
 _TESTED_ON = {
     True: ", on the same test set",
     False: ", on their own test sets (different test rows: the difference mixes model and data)",
+    OTHER_FILE: (
+        ", on the rows at the same positions of two different data files (the same patients "
+        "only if one file is a re-saved copy of the other, which the registry cannot tell: "
+        "the difference may mix model and data)"
+    ),
     None: " (their test rows are not recorded: they may not have been tested on the same patients)",
 }
+
+
+def where_tested(diff: VersionDiff) -> bool | str | None:
+    """Where two versions were tested, as :func:`promotion_messages` takes it: True (the same
+    test rows), False (others), :data:`OTHER_FILE` (the same positions of two different
+    files: perhaps the same patients) or None (not recorded)."""
+    return OTHER_FILE if diff.other_file else diff.same_test_rows
 
 
 def unfit_refusal(version: AdapterVersion, said: str) -> RegistryError:
@@ -88,7 +104,7 @@ def promotion_messages(
     promoted: AdapterVersion,
     was: AdapterVersion | None,
     *,
-    same_test_rows: bool | None = None,
+    same_test_rows: bool | str | None = None,
     diff: str = "medadapt registry diff",
     versus_base_warnings: Sequence[str] = (),
 ) -> tuple[list[str], list[str]]:
@@ -139,7 +155,7 @@ def promotion_messages(
 def _lower_figure(
     promoted: AdapterVersion,
     was: AdapterVersion | None,
-    same_test_rows: bool | None,
+    same_test_rows: bool | str | None,
     diff: str = "medadapt registry diff",
     *,
     metric: str | None = None,
@@ -192,7 +208,7 @@ def _lower_figure(
     could = (
         "they were scored on the same patients, but only comparing their answers patient by "
         "patient could, and the registry keeps no patient's answer"
-        if same_test_rows
+        if same_test_rows is True
         else "only scoring both on the same patients and comparing them patient by patient could"
     )
     return True, (

@@ -123,6 +123,10 @@ class VersionDiff:
     same_test_rows: bool | None = None
     """True: both measured on the same rows of the same data; False: on different rows (or
     data); None: a side does not record its test rows."""
+    other_file: bool = False
+    """Where :attr:`same_test_rows` is False: their test rows sit at the same positions of two
+    different data files (the same patients if one file is a re-saved copy of the other, which
+    the registry cannot tell: it keeps no test row's content)."""
     questions: tuple[Question, Question] = (Question(None, None), Question(None, None))
     """What ``a`` and ``b`` predict (:class:`Question`), as their manifests record it."""
     same_base: bool = True
@@ -167,6 +171,7 @@ class VersionDiff:
             "data_summary": [asdict(c) for c in self.data_summary],
             "metrics": [m.to_dict() for m in self.metrics],
             "same_test_rows": self.same_test_rows,
+            "other_file": self.other_file,
             "same_question": self.same_question,
             "questions": [
                 {"task": q.task, "label": q.label, "classes": list(q.classes) or None}
@@ -304,6 +309,15 @@ def same_test_rows(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool |
     return ka == kb
 
 
+def same_positions_of_other_files(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two recorded splits name test rows at the same positions (the same digest) of
+    two different data files: a trial's two adapters of one site, the second trained on a
+    re-saved copy of the first's file, were said to be measured on "different test rows"."""
+    if same_test_rows(a, b) is not False:
+        return False
+    return (a or {}).get("test_digest") == (b or {}).get("test_digest")
+
+
 def diff_versions(
     a: AdapterVersion,
     b: AdapterVersion,
@@ -335,6 +349,7 @@ def diff_versions(
         data_summary=_changes(_counted(a.data_summary), _counted(b.data_summary)),
         metrics=_metric_changes(a.metrics, b.metrics),
         same_test_rows=same_test_rows(*splits),
+        other_file=same_positions_of_other_files(*splits),
         questions=questions,
         same_base=a.base_fingerprint.get("weights") == b.base_fingerprint.get("weights"),
         training=_changes(federated_training(ra), federated_training(rb)),
