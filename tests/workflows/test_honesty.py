@@ -106,6 +106,18 @@ def test_allow_leak_keeps_it_and_every_result_warns(heart_files, tmp_path):
                         "perfectly in the rows scored")
         for line in result.stdout.splitlines()
     )  # fmt: skip
+    # check-data plans on the base's AUROC at the site: a trial's said nothing of its leaks
+    planned = tmp_path / "check.json"
+    result = run_cli("check-data", "--base", str(base), "--data", str(leaky), "--group", VA,
+                     "--json", str(planned))  # fmt: skip
+    assert result.code == 0, result.stderr
+    kept = ("warning: column 'num' was kept deliberately (--allow-leak / allow_leak=) although "
+            "on the base model's training rows")  # fmt: skip
+    said = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith(kept)]
+    assert len(said) == 1 and said[0].endswith(
+        "the base model's figures here, and the numbers planned from them may rest on a leak"
+    )
+    assert said[0].removeprefix("warning: ") in json.loads(planned.read_text())["warnings"]
 
 
 def test_numeric_record_ids_are_not_features_and_say_so(base_and_adapter):

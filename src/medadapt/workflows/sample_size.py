@@ -54,6 +54,7 @@ from medadapt.results import (
     ADAPTED_READING,
     MILLION,
     VALIDATION_WORDS,
+    base_kept_leak_notes,
     needed_text,
     parameters_text,
     r2_text,
@@ -208,6 +209,11 @@ def check_sample_size(
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
     refused["warnings"] += modality.unnamed_patients_warning(base.schema, target)
+    # the columns the base kept with --allow-leak, as adapt, evaluate and predict say them (a
+    # trial's check-data planned on a base AUROC of 0.991 without a word of its four)
+    refused["warnings"] += base_kept_leak_notes(
+        base.training, getattr(base.schema, "label", None),
+        what="the base model's figures here, and the numbers planned from them")  # fmt: skip
     shift = _prevalence_against_base(modality, base, target, where)  # as study warns it
     refused["warnings"] += [shift] if shift else []
     # each input's share missing at the site (a trial: check-data said nothing of ~8% per
