@@ -152,6 +152,25 @@ def test_a_rounded_figure_short_of_perfect_is_never_shown_as_one():
     assert shown["auroc_ci"][0] <= shown["auroc"] <= shown["auroc_ci"][1]
 
 
+def test_the_rounding_note_speaks_of_a_perfect_1_only_of_figures_that_have_one():
+    """A trial read "one short of a perfect 1 to 0.9" beside a subgroup's MAE of 47.2: said
+    of a measured value's R² alone, and not at all without one."""
+    from medadapt.evaluate.small_cells import ROUNDED, ROUNDED_HIDDEN, _counts_hidden, _rounded
+
+    classes = _rounded({"auroc": 0.962, "brier": 0.2})["notes"]["rounded"]
+    measured = _rounded({"mae": 47.23, "rmse": 55.1, "r2": 0.41})["notes"]["rounded"]
+    errors = _rounded({"mae": 47.23, "rmse": 55.1})["notes"]["rounded"]
+    assert classes == ROUNDED and "(one short of a perfect 1 to 0.9)" in classes
+    assert measured == ROUNDED.replace("one short", "an R² short")
+    assert errors == (
+        "figures rounded to one decimal, their intervals outward (wider than measured): this "
+        "subgroup's counts are shown as ranges, and exact figures would give them back"
+    )
+    assert _counts_hidden({"notes": {"rounded": classes}})["notes"]["rounded"] == ROUNDED_HIDDEN
+    hidden = _counts_hidden({"notes": {"rounded": errors}})["notes"]["rounded"]
+    assert hidden == errors.replace("are shown as ranges", "are not shown")
+
+
 def test_coarsened_notes_range_grouped_counts_and_round_quoted_figures():
     note = (
         "not reported: 3 positives among 1,234 patients (at least 10 patients needed); "

@@ -69,6 +69,11 @@ ROUNDED = (
     "(wider than measured): this subgroup's counts are shown as ranges, and exact figures "
     "would give them back"
 )
+PERFECT_ROUNDED = " (one short of a perfect 1 to 0.9)"  # said only of figures whose best is 1
+#: :data:`ROUNDED` of a measured value's subgroup: its R² alone has a perfect 1 (a trial read
+#: "one short of a perfect 1 to 0.9" beside an MAE of 47.2), and without one, nothing
+ROUNDED_R2 = ROUNDED.replace(PERFECT_ROUNDED, " (an R² short of a perfect 1 to 0.9)")
+ROUNDED_PLAIN = ROUNDED.replace(PERFECT_ROUNDED, "")
 #: a subgroup variable whose ranges, read with the overall totals, give a hidden count back
 #: what a subgroup table says of its counts (reports' captions)
 _COUNTED = {
@@ -317,7 +322,9 @@ def _rounded(metrics: dict[str, Any]) -> dict[str, Any]:
         notes = {key: note.replace("the interval excludes",
                                    "the interval, before rounding, excludes")
                  for key, note in notes.items()}  # fmt: skip
-        out["notes"] = {**notes, "rounded": ROUNDED}
+        perfect = {name for name in _FIGURES & _BEST_AT_ONE if isinstance(out.get(name), float)}
+        said = ROUNDED_PLAIN if not perfect else ROUNDED_R2 if perfect == {"r2"} else ROUNDED
+        out["notes"] = {**notes, "rounded": said}
     return out
 
 
@@ -496,13 +503,19 @@ def _uncounted(match: re.Match[str]) -> str:
     return f"{'too few' if few else 'these'} {what}{match.group(3) or ''}"
 
 
+def _hidden(rounded: str) -> str:
+    """A rounded subgroup's note (:data:`ROUNDED` or its measured-value forms) where its counts
+    are not shown at all (:data:`ROUNDED_HIDDEN`'s words)."""
+    return rounded.replace("counts are shown as ranges", "counts are not shown")
+
+
 def _counts_hidden(masked: dict[str, Any], why: str = COUNTS_HIDDEN) -> dict[str, Any]:
     """Every count suppressed, and the notes' counts and ranges taken out, with a note saying
     ``why`` (the figures stay rounded: exact, they would give the counts back)."""
     out = {k: SUPPRESSED if k in _COUNT_KEYS else v for k, v in masked.items()}
     notes = {k: _ANY_COUNT.sub(_uncounted, v) for k, v in _notes(masked).items()}
     if "rounded" in notes:
-        notes["rounded"] = ROUNDED_HIDDEN
+        notes["rounded"] = _hidden(notes["rounded"])
     out["notes"] = {"counts": why, **notes}
     return out
 
