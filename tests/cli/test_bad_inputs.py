@@ -1036,12 +1036,12 @@ CASES = [
 @pytest.fixture(autouse=True)
 def _no_server(monkeypatch):
     """A serve case that got past its checks must fail, not listen forever."""
-    import uvicorn
+    import medadapt.cli.serve as serve_cli
 
     def refuse(*args, **kwargs):
         raise AssertionError("the server would have started")
 
-    monkeypatch.setattr(uvicorn, "run", refuse)
+    monkeypatch.setattr(serve_cli, "listen", refuse)
 
 
 def _argv(template: Case, paths: dict[str, Path], tmp: Path) -> list[str]:

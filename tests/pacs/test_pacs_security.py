@@ -243,9 +243,9 @@ def test_serve_refuses_a_dicomweb_token_for_no_archive(hospital, tmp_path):
 def served(tmp_path, monkeypatch) -> dict:
     """``serve``'s uvicorn replaced by starting the app (its lifespan loads the adapters, then
     says ready) and stopping it: ``ports`` lists each start."""
-    import uvicorn
     from fastapi.testclient import TestClient
 
+    import medadapt.cli.serve as serve_cli
     from medadapt.registry import Registry
 
     Registry(tmp_path / "registry", create=True)
@@ -256,7 +256,7 @@ def served(tmp_path, monkeypatch) -> dict:
         with TestClient(app):
             pass
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     return {"registry": tmp_path / "registry", "ports": started,
             "serve": ("serve", "--registry", tmp_path / "registry", "--port", "18999")}  # fmt: skip
 

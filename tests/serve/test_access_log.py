@@ -114,7 +114,7 @@ def restored_access_log():
 def test_serve_writes_it_to_a_file_or_nowhere_and_turns_uvicorn_s_off(
     served_registry, registry_copy, tmp_path, monkeypatch, restored_access_log
 ):
-    import uvicorn
+    import medadapt.cli.serve as serve_cli
 
     started = []
 
@@ -123,7 +123,7 @@ def test_serve_writes_it_to_a_file_or_nowhere_and_turns_uvicorn_s_off(
         with TestClient(app) as client:
             client.get("/healthz?patient=Doe")
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     log = tmp_path / "access.log"
     for target in (str(log), "off"):
         said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18996",

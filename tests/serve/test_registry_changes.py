@@ -332,7 +332,7 @@ def _instances_described(client) -> dict:
 
 
 def test_serve_help_says_the_limits_and_the_flags_set_them(registry_copy, monkeypatch):
-    import uvicorn
+    import medadapt.cli.serve as serve_cli
 
     said = " ".join(succeeded(run_cli("serve", "--help")).stdout.split())
     assert "a JSON body of at most 1 MiB by default (413 above; --max-body-mb)" in said
@@ -353,14 +353,14 @@ def test_serve_help_says_the_limits_and_the_flags_set_them(registry_copy, monkey
             answers.append(client.post("/v1/predict", json={"adapter": "site_c",
                                                             "instances": [{}] * 3}))  # fmt: skip
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18997",
                       "--max-instances", "2"))  # fmt: skip
     assert answers[0].status_code == 422 and "at most 2 per request" in answers[0].text
 
 
 def test_serve_warns_of_a_group_claimed_by_two_promoted_adapters(registry_copy, monkeypatch):
-    import uvicorn
+    import medadapt.cli.serve as serve_cli
 
     Registry(registry_copy).promote("site_c_ia3@1", on_group_clash="allow")
 
@@ -368,7 +368,7 @@ def test_serve_warns_of_a_group_claimed_by_two_promoted_adapters(registry_copy, 
         with TestClient(app):
             pass
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18996")).stderr
     assert (
         "warning: group 'C' (column 'site') is claimed by 2 promoted adapters (site_c, "
@@ -411,8 +411,7 @@ def test_a_registry_holding_a_base_alone_serves_it(tmp_path, monkeypatch):
     """A trial's registry held one base (add-base) and no adapter: serve answered every
     request 404 "no base model was trained on it; served groups: none", /v1/bases listed
     nothing, and the start said only that nothing is promoted."""
-    import uvicorn
-
+    import medadapt.cli.serve as serve_cli
     from medadapt.registry.bases import add_base
     from tests.registry.helpers import make_base
 
@@ -430,7 +429,7 @@ def test_a_registry_holding_a_base_alone_serves_it(tmp_path, monkeypatch):
         with TestClient(app):
             pass
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     said = succeeded(run_cli("serve", "--registry", registry.root, "--port", "18995")).stderr
     assert said.splitlines()[-1] == (
         "warning: nothing is promoted: the base model answers alone meanwhile; promote an "

@@ -257,8 +257,7 @@ def test_serve_says_how_many_promoted_adapters_it_loaded_and_which_it_could_not(
     registry_copy, monkeypatch
 ):
     """It said "serving 3 promoted adapter(s)" with one of them damaged (and ERROR: above)."""
-    import uvicorn
-
+    import medadapt.cli.serve as serve_cli
     from tests.cli.helpers import run_cli, succeeded
 
     blob = registry_copy / "objects" / Registry(registry_copy).get("site_c@1").weights_blob
@@ -270,7 +269,7 @@ def test_serve_says_how_many_promoted_adapters_it_loaded_and_which_it_could_not(
         with TestClient(app):
             pass
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18998")).stderr
     assert f"serving {len(promoted) - 1} of {len(promoted)} promoted adapter(s) from " in said
     # why, once, as a warning (the others are served): a trial read an "error:" line, a
@@ -285,8 +284,7 @@ def test_serve_without_the_base_says_why_once_per_adapter_as_a_warning(registry_
     as an "error:" line, again as a warning of the base, then counted it, and served on."""
     import shutil
 
-    import uvicorn
-
+    import medadapt.cli.serve as serve_cli
     from tests.cli.helpers import run_cli, succeeded
 
     shutil.rmtree(registry_copy / "bases")
@@ -296,7 +294,7 @@ def test_serve_without_the_base_says_why_once_per_adapter_as_a_warning(registry_
         with TestClient(app):
             pass
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cli, "listen", run)
     said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18997")).stderr
     lines = [line for line in said.splitlines() if "has no base model" in line]
     assert sorted(line.split()[3].rstrip(":") for line in lines) == promoted
@@ -312,8 +310,7 @@ def test_a_token_file_others_may_read_is_refused_beyond_loopback_and_an_env_toke
 ):
     """A trial served on 0.0.0.0 with a 0644 token file after a warning only, and its
     MEDADAPT_TOKEN, also set, was ignored without a word (its clients got 401s)."""
-    import uvicorn
-
+    import medadapt.cli.serve as serve_cli
     from tests.cli.helpers import error_line, run_cli, succeeded
 
     token = tmp_path / "token.txt"
@@ -325,7 +322,7 @@ def test_a_token_file_others_may_read_is_refused_beyond_loopback_and_an_env_toke
         f"of this machine (mode 644): restrict it with 'chmod 600 {token}' (or listen on "
         "127.0.0.1)"
     )
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_: None)
+    monkeypatch.setattr(serve_cli, "listen", lambda app, **_: None)
     monkeypatch.setenv("MEDADAPT_TOKEN", "e" * 32)
     token.chmod(0o600)
     said = succeeded(run_cli(*serve, "--host", "0.0.0.0", "--token-file", token)).stderr

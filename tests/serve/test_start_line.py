@@ -17,3 +17,35 @@ def test_what_serve_reads_before_its_first_line_does_not_import_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_a_second_server_on_the_address_is_refused_while_the_first_loads(tmp_path):
+    """The address is held from the first line on: a second server started while the first
+    loaded its models said "serving ..." and then failed with uvicorn's own ERROR line; a
+    request sent meanwhile waits, and is answered once they are loaded."""
+    import os
+    import urllib.request
+
+    from medadapt.federated.deploy import free_port
+    from medadapt.registry import Registry
+
+    Registry(tmp_path / "reg", create=True)
+    port = free_port()
+    command = [sys.executable, "-m", "medadapt.cli", "serve", "--registry", str(tmp_path / "reg"),
+               "--port", str(port)]  # fmt: skip
+    env = {**os.environ, "MEDADAPT_TOKEN": ""}
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             text=True, env=env)  # fmt: skip
+    try:
+        assert first.stderr.readline().startswith("loading 0 promoted adapter(s)")
+        second = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+        assert second.returncode == 2, second.stderr
+        assert (second.stdout, second.stderr) == ("", (
+            f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose "
+            "another --port or --host\n"))  # fmt: skip
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60) as reply:
+            assert reply.status == 200  # sent while it may still load: it waited
+        assert first.stderr.readline().startswith("serving 0 promoted adapter(s)")
+    finally:
+        first.terminate()
+        first.wait(timeout=30)

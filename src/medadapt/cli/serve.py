@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from medadapt.serve.image_inputs import ImageServing
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+UVICORN_STARTUP_FAILURE = 3  # the exit status uvicorn.run gives a server that did not start
 
 
 def read_token(token_file: Path | None) -> str | None:
@@ -54,20 +56,24 @@ def _check_host(host: str) -> None:
         ) from None
 
 
-def _check_free(host: str, port: int) -> None:
-    """One line now if the address is taken (uvicorn would log and exit 1 later)."""
-    import socket
-
+def _bound(host: str, port: int) -> socket.socket:
+    """The address, bound and listening from now on (one line if it is taken): a probe let
+    it go, and a second server started while the first loaded its adapters said "serving
+    ..." and then failed with uvicorn's own ERROR line. A request arriving while the adapters
+    load waits in the queue, answered once they are."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
-                "or --host"
-            ) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen()  # listening: no other socket binds it now (bound alone, one could)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port "
+            "or --host"
+        ) from None
+    return sock
 
 
 MAX_QUEUE = typer.Option(4096, help="Most instances waiting for the model; more: 503 (retry).")
@@ -277,7 +283,6 @@ def _json_limits(max_body_mb: float, max_instances: int, max_queue: int) -> int:
 
 def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     """Check the registry and the address, say what is served, and run the app."""
-    import uvicorn
 
     from medadapt.registry import Registry, RegistryError
     from medadapt.registry.records import command_line
@@ -288,7 +293,7 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
         raise ConfigError(
             f"--registry: {err}".replace("check --root", "check --registry")
         ) from None
-    _check_free(host, port)
+    sock = _bound(host, port)
     images = settings.get("images")
     if images is not None and images.dicomweb_archives:
         from medadapt.serve.image_dicomweb import check_archives
@@ -326,7 +331,20 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
 
     app = create_app(registry, on_ready=ready, **settings)
     # uvicorn's own access line would repeat query strings: medadapt's replaces it
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    with sock:
+        listen(app, sock=sock, host=host, port=port, log_level="warning", access_log=False)
+
+
+def listen(app: Any, *, sock: socket.socket, **settings: Any) -> None:
+    """Serve ``app`` with uvicorn (``settings``: its ``Config``'s) on ``sock``, the address
+    held since the command started, until stopped; exit as ``uvicorn.run`` does where it
+    could not start (said in its log). The tests replace it to start the app alone."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, **settings))
+    server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(UVICORN_STARTUP_FAILURE)
 
 
 def _answering_alone(state: Any) -> str:
