@@ -66,6 +66,20 @@ def test_adapt_without_group_lists_the_values_of_the_group_column_given(workspac
     assert not (tmp_path / "a").exists()
 
 
+def test_adapt_without_group_names_the_base_s_group_column_and_its_values(workspace, tmp_path):
+    """A trial was told to "pass --group-column hospital", a column its base already named:
+    only --group was missing."""
+    _, paths = workspace
+    said = error_line(run_cli("adapt", "--base", paths["base"], "--data", paths["heart"],
+                              "--out", tmp_path / "a"))  # fmt: skip
+    assert said == (
+        "error: --group is required to adapt on a table: name the group to adapt to, a value "
+        "of the base model's group column 'dataset' (train-base --group-column); column "
+        "'dataset' holds: Cleveland, Hungary, Switzerland, VA Long Beach"
+    )
+    assert not (tmp_path / "a").exists()
+
+
 def test_evaluate_scores_the_group_of_the_column_named_here(workspace, tmp_path):
     _, paths = workspace
     out = tmp_path / "e.json"

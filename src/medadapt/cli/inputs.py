@@ -256,11 +256,17 @@ def group_column_of_base(values: dict[str, Any], base: Path) -> str | None:
     (the verb then asks for ``--group-column`` as before) or the column was given."""
     if not values.get("group") or values.get("group_column"):
         return None
-    recorded = _recorded_schema(base).get("group_column")
-    if not isinstance(recorded, str) or not recorded:
+    recorded = recorded_group_column(base)
+    if recorded is None:
         return None
     values["group_column"] = recorded
     return recorded
+
+
+def recorded_group_column(base: Path) -> str | None:
+    """The group column the base model records (``train-base --group-column``), else None."""
+    recorded = _recorded_schema(base).get("group_column")
+    return recorded if isinstance(recorded, str) and recorded else None
 
 
 def _recorded_schema(base: Path) -> dict[str, Any]:

@@ -279,6 +279,18 @@ def _adapt(**values: Any) -> None:
     check_report_file(values["report"], force=force)
     replaced, kept = _adapt_outputs(values["method"])
     staged = new_directory(out, force=force, markers=replaced, foreign=kept)
+    recorded = inputs.recorded_group_column(base)
+    held = (
+        ""
+        if values["group"] or values["group_column"] or not recorded
+        else _group_hint(data, {**values, "group_column": recorded})
+    )  # the base's column, in this file
+    if modality.needs_label and held:  # only the group is missing (a trial was asked for
+        raise ConfigError(  # --group-column, which the base already names)
+            f"--group is required to adapt on {modality.source_name}: name the group to adapt "
+            f"to, a value of the base model's group column {recorded!r} (train-base "
+            f"--group-column){held}"
+        )
     if modality.needs_label:  # the label is the base's (--label only checks it)
         why = (f"to adapt on {modality.source_name}: name the group column and the target "
                "group (where every row is the new site's, add a column holding its name on "
