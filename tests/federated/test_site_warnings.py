@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from medadapt.evaluate.metrics import too_good_note
+from medadapt.evaluate.metrics import TOO_GOOD, too_good_note
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.results import RESULTS, summarise, write_results
 from medadapt.federated.server import FederatedOutcome
@@ -69,6 +69,21 @@ def test_a_perfect_figure_at_a_site_is_too_good_to_be_true_wherever_it_is_shown(
     )
     assert verdict_lines(written)[0] == warning  # the terminal prints these lines
     assert warning in _report(tmp_path)
+
+
+def test_figures_too_good_at_several_sites_are_one_warning_naming_each(tmp_path):
+    """A trial's run said the whole too-good sentence, and its advice, once per site."""
+    written = _written(tmp_path, {
+        "A": {"federated": _figures(0.9, 1.0), "base": _figures(0.9, 0.995)},
+        "C": {"federated": _figures(0.9, 0.992), "local": _figures(0.8, 0.85)},
+        "Plain": {"federated": _figures(0.8, 0.85)},
+    })  # fmt: skip
+    said = [line for line in verdict_lines(written) if TOO_GOOD in line]
+    why = LEAK.partition(TOO_GOOD)[2].replace("trusting it", "trusting them")
+    assert said == [
+        "Warning: at A (the shared adapter's AUROC 1.000; the base alone's AUROC 0.995) and at "
+        f"C (the shared adapter's AUROC 0.992): {TOO_GOOD}{why}."
+    ]
 
 
 def test_every_compared_model_s_accuracy_is_held_against_the_no_information_rate(tmp_path):

@@ -125,19 +125,25 @@ def _noise_words(config: dict[str, Any], found: dict[str, str]) -> str:
 
 
 def too_good_lines(results: dict[str, Any]) -> list[str]:
-    """A warning for each site where a model's figures are too good to be true (AUROC or R²
-    of 0.99 or more, every one of 20 or more patients right), naming each such model."""
-    config, lines = results.get("config") or {}, []
+    """One warning naming each site where a model's figures are too good to be true (AUROC
+    or R² of 0.99 or more, every one of 20 or more patients right), and each such model there
+    (a trial's run said the whole sentence and its advice once per site)."""
+    config, at, why = results.get("config") or {}, {}, ""
     for name, site in results["sites"].items():
         notes = {key: _too_good(site.get(key) or {}) for key, _label in COLUMNS}
         found = {key: note for key, note in notes.items() if note}
         if not found:
             continue
-        said = [f"{named(key, config)}'s {note.partition(f': {TOO_GOOD}')[0]}"
-                for key, note in found.items()]  # fmt: skip
-        why = next(iter(found.values())).partition(f": {TOO_GOOD}")[2]
-        lines.append(f"Warning: at {name}, {'; '.join(said)}: {TOO_GOOD}{why}.")
-    return lines
+        at[name] = "; ".join(f"{named(key, config)}'s {note.partition(f': {TOO_GOOD}')[0]}"
+                             for key, note in found.items())  # fmt: skip
+        why = why or next(iter(found.values())).partition(f": {TOO_GOOD}")[2]
+    if not at:
+        return []
+    if len(at) == 1:
+        ((name, said),) = at.items()
+        return [f"Warning: at {name}, {said}: {TOO_GOOD}{why}."]
+    sites = listed(f"at {name} ({said})" for name, said in at.items())
+    return [f"Warning: {sites}: {TOO_GOOD}{why.replace('trusting it', 'trusting them')}."]
 
 
 def no_information_lines(results: dict[str, Any]) -> list[str]:
