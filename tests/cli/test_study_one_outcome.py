@@ -54,6 +54,11 @@ def test_a_study_of_a_measured_outcome_speaks_of_rows_and_its_own_intervals(tmp_
     printed = " ".join(result.stdout.split())
     assert "rows per trainable parameter: head-only adapter" in printed
     assert "events per trainable parameter" not in printed
+    # its base-alone row is the base it trained (a trial compared it with adapt's)
+    said = " ".join((result.stdout + result.stderr).split())
+    assert ("note: 'base model without adapter' is the base this study trains on --groups, "
+            "not a base given with --base: its figures are not those of 'adapt --base' "
+            "(another model, perhaps other test rows)") in said  # fmt: skip
     report = html.unescape((tmp_path / "s" / "report.html").read_text())
     assert ("the mean of each seed's 95% CI over test patients: a bootstrap over the patients "
             "(in the outcome's unit))") in report  # fmt: skip

@@ -191,6 +191,26 @@ def _print_strategies(study: dict, curves: dict, metric: str) -> None:
     few = few_seeds_note(study["config"]["seeds"]).strip()  # in report.html only, before
     if few:
         noted(few)
+    if study["config"].get("base") is None and "base_only" in curves[metric]:
+        noted(own_base_note(study["config"]["seeds"]))
+
+
+def own_base_note(seeds: int) -> str:
+    """Whose figures the table's "base model without adapter" row gives where the study
+    trained its own base (a trial read 46.97 there and 48.7 from 'adapt --base' on the same
+    site, only the report saying why).
+
+    >>> own_base_note(3)[62:100]
+    '--groups (one for each of its 3 seeds)'
+    >>> own_base_note(1)[62:79]
+    '--groups, not a b'
+    """
+    each = f" (one for each of its {seeds} seeds)" if seeds > 1 else ""
+    return (
+        f"'base model without adapter' is the base this study trains on --groups{each}, not "
+        "a base given with --base: its figures are not those of 'adapt --base' (another "
+        "model, perhaps other test rows)"
+    )
 
 
 build_command(
