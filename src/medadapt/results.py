@@ -225,12 +225,13 @@ class StudyPoint:
 
 
 LOWER_IS_BETTER = frozenset({"brier", "ece", "mae", "rmse"})
+"""Metrics where a smaller value is the better one (errors); higher is better for the rest,
+but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
+
 IN_SAMPLE = {False: "more confident and more often right than",
              True: "closer to the measured values than"}  # fmt: skip
 """How in-sample predictions differ from new patients', for classes and a measured value
 (``predict``'s warning, a served answer's note)."""
-"""Metrics where a smaller value is the better one (errors); higher is better for the rest,
-but for the calibration measures (ideal at 1 or 0, never used to rank models)."""
 
 ALLOWED_LEAK = "allowed_leak"
 """The key of the note recorded with a model's metrics (``notes``) when it keeps a column

@@ -831,7 +831,8 @@ CASES = [
     case("federate: --positive-class absent from the base's rows", "federate", "simulate",
          "--data", "{heart}", "--label", "num", "--positive-class", "2", *GROUPS,
          "--base-groups", "Hungary", "--out", "{tmp}/f", flag="--positive-class",
-         says="is not a value of label column 'num' in the rows read to train and test it; they "
+         says="is not a value of label column 'num' in the rows read to train and test the "
+         "model; they "
          "have '0' "
          "(188 rows) and '1' (106 rows)"),  # Hungary's, not the whole file's
     case("federate: a misspelt --base-groups with --positive-class", "federate", "simulate",

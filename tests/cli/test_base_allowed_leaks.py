@@ -104,9 +104,11 @@ def test_serve_says_it(kept):
     assert adapter["notes"]["allowed_leak"] == FIGURES
     assert set(adapter["notes"]) <= {"allowed_leak", "calibration_slope", "ece"}
     assert reply.status_code == 200, reply.text
-    assert {p["note"] for p in reply.json()["predictions"]} == {
-        "caution, adapter c@1 was recorded with: keeps an input that alone predicts the label"
-    }
+    predictions = reply.json()["predictions"]
+    caution = "caution, adapter c@1 was recorded with: keeps an input that alone predicts the label"
+    assert {p["note"].split("; this record matches a row")[0] for p in predictions} == {caution}
+    for p in predictions:  # the adapter's own training rows are said in-sample after it
+        assert ("this record matches a row" in p["note"]) is (p["trained_on"] is not None)
 
 
 def test_an_adapter_recorded_without_its_bases_columns_still_loads(kept, tmp_path):

@@ -199,14 +199,16 @@ def test_positive_class_chooses_it_and_adapt_and_evaluate_read_it_from_the_base(
 def test_positive_class_is_refused_by_name_when_not_a_label_value(diagnosis, tmp_path):
     assert error_line(_train(diagnosis, tmp_path / "b", "--positive-class", "Sick")) == (
         "error: --positive-class Sick is not a value of label column 'diagnosis' in the rows "
-        "read to train and test it; they have 'Disease' (245 rows) and 'Healthy' (352 rows)"
+        "read to train and test the model; they have 'Disease' (245 rows) and 'Healthy' (352 "
+        "rows)"
     )
     several = run_cli("train-base", "--data", bundled_path(), "--label", "num", "--group-column",
                       "dataset", "--groups", "Cleveland", "--positive-class", "1",
                       "--out", tmp_path / "c")  # fmt: skip
     assert error_line(several) == (
         "error: --positive-class 1: label column 'num' has '0' (165 rows), '1' (55 rows), '2' "
-        "(36 rows), '3' (35 rows) and '4' (13 rows) in the rows read to train and test it, "
+        "(36 rows), '3' (35 rows) and '4' (13 rows) in the rows read to train and test the "
+        "model, "
         "not two; "
         "--positive-class chooses which of two values is positive (a numeric label: "
         "--positive-above THRESHOLD)"  # Cleveland's rows alone (--groups): said as such
@@ -230,7 +232,8 @@ def test_a_positive_class_written_in_another_case_is_offered_its_spelling(tmp_pa
                       "Yes", *TINY_TABLE, "--out", tmp_path / "b")  # fmt: skip
     assert error_line(refused) == (
         "error: --positive-class Yes is not a value of label column 'disease' in the rows "
-        "read to train and test it; they have 'no' (411 rows) and 'yes' (509 rows); did you "
+        "read to train and test the model; they have 'no' (411 rows) and 'yes' (509 rows); did "
+        "you "
         "mean 'yes'?"
     )
     assert not (tmp_path / "b").exists()

@@ -109,3 +109,25 @@ def _features_only(hasher: RowHasher, frame: pd.DataFrame) -> str:
     digests = hasher.one_changed(frame["pid"], hasher._cells(frame))
     features = [hasher.columns.index(f) for f in hasher.features]
     return _pack(_nonzero(digests[:, features]))
+
+
+def test_the_label_free_index_matches_rows_without_their_label_as_trained_mask_does():
+    """What a server matches (no label sent): the same rows as ``trained_mask`` on a file
+    without the label; a feature left out read as missing; a record written before
+    normalisation 2, or empty, matches nothing."""
+    from medadapt.data.row_hashes import LabelFreeIndex, LabelRule
+
+    trained = pd.DataFrame({"oldpeak": [2.3, np.nan, 1.5], "sex": ["M", "F", "F"],
+                            "y": ["0", "1", "1"]})  # fmt: skip
+    hasher = RowHasher(numeric=["oldpeak"], categorical=["sex"], salt=SALT,
+                       label=LabelRule("y", "binary", classes=("0", "1")))  # fmt: skip
+    record = hasher.record(trained)
+    index = LabelFreeIndex.of(record)
+    sent = pd.DataFrame({"sex": [" m", "F", "F", "M"], "oldpeak": [2.3, 1.5, 9.9, 1.5]})
+    assert index.matches(sent).tolist() == [True, True, False, False]
+    assert index.matches(sent).tolist() == trained_mask(sent, record).tolist()
+    assert index.matches(pd.DataFrame({"sex": ["F", "M"]})).tolist() == [True, False]
+    assert index.matches(sent.iloc[:0]).tolist() == []
+    old = RowHasher(numeric=["oldpeak"], categorical=["sex", "y"], salt=SALT,
+                    normalisation=1).record(trained)  # fmt: skip
+    assert LabelFreeIndex.of(old) is None and LabelFreeIndex.of(None) is None

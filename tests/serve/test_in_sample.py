@@ -90,7 +90,42 @@ def test_the_kept_split_file_survives_gc_is_checked_by_verify_and_never_exported
     blob.chmod(0o644)
     blob.write_bytes(blob.read_bytes() + b" ")
     (problem,) = registry.verify().problems
-    assert problem.startswith("adapter site_c@1: its split file (which rows trained it, as "
-                              "keyed hashes) is damaged: served answers cannot say which "
-                              "patients it trained on; run 'medadapt registry add'")  # fmt: skip
+    assert problem == (
+        "adapter site_c@1: its split file (which rows trained it, as keyed hashes) is damaged: "
+        "served answers cannot say which patients it trained on; run 'medadapt registry --root "
+        f"{registry_copy} add ADAPTER_DIR --name site_c' on its adapter directory to keep it "
+        "again"
+    )
     assert registry.kept_split(version) == {}
+
+
+def test_a_damaged_split_file_is_not_read_and_the_adapter_is_served(served_registry, registry_copy):
+    """The checkout links the stored file: damaged there, it is damaged in the checkout a
+    server made before; it is checked against its manifest's checksum, and skipped."""
+    registry = Registry(registry_copy)
+    trained = _records(_trained_rows(served_registry, 2))
+    assert [a["trained_on"] for a in _answers(registry_copy, trained)] == [WHO, WHO]
+    version = registry.get("site_c@1")
+    manifest = json.loads(registry.objects.path(version.manifest_blob).read_bytes())
+    blob = registry.objects.path(manifest["metadata"]["split"]["positions_sha256"])
+    checked_out = registry.checkouts / f"site_c@1-{version.manifest_blob[:16]}" / "split.json"
+    for path in (blob, checked_out):  # (one file where the checkout links the blob)
+        path.chmod(0o644)
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])  # cut: not JSON
+    answers = _answers(registry_copy, trained)
+    assert [a["trained_on"] for a in answers] == [None, None]
+    assert all(a["predicted"] is not None for a in answers)
+
+
+def test_a_record_sent_without_a_field_is_still_recognised(served_registry):
+    """The model reads a field left out as missing: a training row sent without its
+    unmeasured field is still one it trained on, whatever else the request holds."""
+    rows = _trained_rows(served_registry, 40)
+    gap = rows[rows["marker"].isna()].head(1)  # a training row whose marker was not measured
+    assert len(gap) == 1
+    (record,) = _records(gap)
+    without = {k: v for k, v in record.items() if k != "marker"}
+    answers = _answers(served_registry["registry"], [without])  # alone: no key anywhere
+    assert answers[0]["trained_on"] == WHO
+    answers = _answers(served_registry["registry"], [record, without])
+    assert [a["trained_on"] for a in answers] == [WHO, WHO]

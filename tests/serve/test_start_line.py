@@ -22,8 +22,11 @@ def test_what_serve_reads_before_its_first_line_does_not_import_torch():
 def test_a_second_server_on_the_address_is_refused_while_the_first_loads(tmp_path):
     """The address is held from the first line on: a second server started while the first
     loaded its models said "serving ..." and then failed with uvicorn's own ERROR line; a
-    request sent meanwhile waits, and is answered once they are loaded."""
+    request sent meanwhile waits, and is answered once they are. Ctrl-C stops it cleanly
+    (exit 0, no "interrupted" line: it was asked for)."""
     import os
+    import signal
+    import threading
     import urllib.request
 
     from medadapt.federated.deploy import free_port
@@ -36,16 +39,29 @@ def test_a_second_server_on_the_address_is_refused_while_the_first_loads(tmp_pat
     env = {**os.environ, "MEDADAPT_TOKEN": ""}
     first = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                              text=True, env=env)  # fmt: skip
+    answered: list[int] = []
+
+    def ask() -> None:  # sent while the models load
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=120) as reply:
+            answered.append(reply.status)
+
     try:
         assert first.stderr.readline().startswith("loading 0 promoted adapter(s)")
+        waiting = threading.Thread(target=ask)
+        waiting.start()
         second = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
         assert second.returncode == 2, second.stderr
         assert (second.stdout, second.stderr) == ("", (
             f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose "
             "another --port or --host\n"))  # fmt: skip
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60) as reply:
-            assert reply.status == 200  # sent while it may still load: it waited
         assert first.stderr.readline().startswith("serving 0 promoted adapter(s)")
+        waiting.join(timeout=120)
+        assert answered == [200]
+        first.send_signal(signal.SIGINT)
+        _, rest = first.communicate(timeout=60)
+        assert first.returncode == 0, rest
+        assert "interrupted" not in rest and "Traceback" not in rest
     finally:
-        first.terminate()
-        first.wait(timeout=30)
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=30)

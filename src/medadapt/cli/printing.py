@@ -122,12 +122,12 @@ def print_versus_base(
         f"base model alone on the same {where}: {METRIC_LABELS.get(main, main)} "
         f"{fmt_metric(before, main)}"
     )
+    backwards = swapped_labels_warning(before, where)
+    if backwards:  # right under the base's figure it is about
+        warn(backwards)
     beside = site_auroc_beside(planned, before, where) if main == "auroc" else None
     if beside:
         stdout.print(beside)
-    backwards = swapped_labels_warning(before, where)
-    if backwards:
-        warn(backwards)
     if paired and versus_base_harms(paired):  # the adapter did harm here: say it loudly
         warn(paired["in_words"])  # which says to keep the base model
     elif paired:

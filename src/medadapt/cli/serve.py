@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 UVICORN_STARTUP_FAILURE = 3  # the exit status uvicorn.run gives a server that did not start
+BACKLOG = 2048  # connections waiting to be accepted (uvicorn's default), the models loading
 
 
 def read_token(token_file: Path | None) -> str | None:
@@ -66,7 +68,7 @@ def _bound(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-        sock.listen()  # listening: no other socket binds it now (bound alone, one could)
+        sock.listen(BACKLOG)  # listening: no other socket binds it now (bound, one could)
     except OSError as exc:
         sock.close()
         raise ConfigError(
@@ -285,7 +287,6 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
     """Check the registry and the address, say what is served, and run the app."""
 
     from medadapt.registry import Registry, RegistryError
-    from medadapt.registry.records import command_line
 
     try:
         served = [v for v in Registry(registry).list() if v.promoted]
@@ -294,6 +295,18 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
             f"--registry: {err}".replace("check --root", "check --registry")
         ) from None
     sock = _bound(host, port)
+    try:  # held from here, and closed however the command ends (a refused archive, a failure)
+        _serve_on(sock, registry, served, host, port, **settings)
+    finally:
+        sock.close()
+
+
+def _serve_on(
+    sock: socket.socket, registry: Path, served: list[Any], host: str, port: int, **settings: Any
+) -> None:
+    """Say what is served, load it and serve it on ``sock`` (bound and listening)."""
+    from medadapt.registry.records import command_line
+
     images = settings.get("images")
     if images is not None and images.dicomweb_archives:
         from medadapt.serve.image_dicomweb import check_archives
@@ -331,8 +344,7 @@ def _serve(registry: Path, host: str, port: int, **settings: Any) -> None:
 
     app = create_app(registry, on_ready=ready, **settings)
     # uvicorn's own access line would repeat query strings: medadapt's replaces it
-    with sock:
-        listen(app, sock=sock, host=host, port=port, log_level="warning", access_log=False)
+    listen(app, sock=sock, host=host, port=port, log_level="warning", access_log=False)
 
 
 def listen(app: Any, *, sock: socket.socket, **settings: Any) -> None:
@@ -342,7 +354,10 @@ def listen(app: Any, *, sock: socket.socket, **settings: Any) -> None:
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, **settings))
-    server.run(sockets=[sock])
+    # Ctrl-C: uvicorn stops cleanly, then raises it again; a stop asked for, as uvicorn.run
+    # takes it (exit 0, no "interrupted" line)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
     if not server.started:
         raise typer.Exit(UVICORN_STARTUP_FAILURE)
 

@@ -283,6 +283,39 @@ def trained_mask(
     return mask
 
 
+@dataclass(frozen=True)
+class LabelFreeIndex:
+    """The training rows of a record without their label, ready to match many requests:
+    the hasher and the sorted ``uint64`` digests of the rows with the label left out (a
+    served record carries no label). Built once per adapter (:meth:`of`); each
+    :meth:`matches` hashes the records given and looks them up (no hex, no decoding)."""
+
+    hasher: RowHasher
+    digests: np.ndarray  # (R,) uint64, sorted
+
+    @classmethod
+    def of(cls, record: dict[str, Any] | None) -> LabelFreeIndex | None:
+        """None where ``record`` holds no label-free hashes (written before normalisation 2,
+        or without a label)."""
+        if not isinstance(record, dict) or not isinstance(record.get("without"), dict):
+            return None
+        hasher = RowHasher.from_record(record)
+        packed = record["without"].get(hasher.label.column) if hasher.label else None
+        if hasher.normalisation == _AS_WRITTEN or not isinstance(packed, str):
+            return None
+        return cls(hasher, np.sort(_unpack(packed)))
+
+    def matches(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per row of ``frame``: whether its features (a feature it lacks read as missing, as
+        the model reads it) are those of a training row."""
+        if not len(self.digests):
+            return np.zeros(len(frame), dtype=bool)
+        label = self.hasher.label.column  # type: ignore[union-attr]  # (of() checked it)
+        digests = _row_digests(self.hasher._cells(frame, without=label), self.hasher._key)
+        at = np.minimum(np.searchsorted(self.digests, digests), len(self.digests) - 1)
+        return self.digests[at] == digests
+
+
 ONE_CHANGED = "one_changed_with_id"
 """The record's key for the hashes of each training row with one feature left out, joined
 with its patient id (:meth:`RowHasher.one_changed`)."""

@@ -368,7 +368,7 @@ class TableSchema:
             raise DataError(
                 f"{words.set_to('positive_class', self.positive_class)}: label column "
                 f"{self.label!r} has {_values_found(labels)} in the rows read to train and "
-                "test it, not two; "
+                "test the model, not two; "
                 f"{words.name('positive_class')} chooses which of two values is positive (a "
                 f"numeric label: {words.set_to('positive_above', 'THRESHOLD', quote='none')}"
                 + ("; or leave both out to predict it as a measured value" if task ==
@@ -450,7 +450,7 @@ class TableSchema:
         if positive not in distinct:
             raise DataError(
                 f"{words.set_to('positive_class', positive)} is not a value of label column "
-                f"{self.label!r} in the rows read to train and test it; they have "
+                f"{self.label!r} in the rows read to train and test the model; they have "
                 f"{_values_found(labels)}"
                 f"{checks.did_you_mean(positive, distinct)}"
             )

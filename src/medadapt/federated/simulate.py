@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import warnings
@@ -55,13 +56,23 @@ def _quiet_on_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, terminated)
 
 
+SOCKET_ROOM = 40
+"""The longest folder Ray's session files may go under: a session's socket path adds about
+65 characters to it (``/mdrXXXXXXXX/session_<date>_<pid>/sockets/plasma_store``), and a
+Unix socket's path may hold 107 (103 on macOS)."""
+
+
 def _ray_scratch() -> str:
     """A folder of this run's own for Ray's session files (its sockets, logs and spilled
-    objects), where Ray would put its own (``RAY_TMPDIR``, else ``TMPDIR``, else /tmp: a
-    short path, as its sockets need), removed when the run ends however it ends: Ray keeps
-    every session under /tmp/ray, and a trial's three runs left three there."""
-    base = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
-    return tempfile.mkdtemp(prefix="mdray-", dir=base if os.path.isdir(base) else None)
+    objects), removed when the run ends however it ends: Ray keeps every session under
+    /tmp/ray, and a trial's three runs left three there. Where Ray would put its own
+    (``RAY_TMPDIR``; on Linux ``TMPDIR``; else /tmp), unless that is too long for its
+    sockets (a macOS ``TMPDIR``): /tmp then."""
+    linux = sys.platform.startswith("linux")
+    base = os.environ.get("RAY_TMPDIR") or (os.environ.get("TMPDIR") if linux else None)
+    if not base or len(base) > SOCKET_ROOM or not os.path.isdir(base):
+        base = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+    return tempfile.mkdtemp(prefix="mdr", dir=base)
 
 
 def simulate(run: FederatedRun, *, cpus: int | None = None) -> FederatedOutcome:

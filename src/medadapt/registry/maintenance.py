@@ -18,7 +18,7 @@ from medadapt.errors import AdapterFileError
 from medadapt.registry.bases import SET_ASIDE, deleted_bases, verify_bases
 from medadapt.registry.db import Index
 from medadapt.registry.objects import ObjectStore, sha256_file
-from medadapt.registry.records import AdapterVersion, split_file_of
+from medadapt.registry.records import AdapterVersion, command_line, split_file_of
 
 GC_MIN_AGE_S = 3600.0
 """``gc`` keeps ``tmp/`` entries younger than this by default (a write may still be running)."""
@@ -95,7 +95,9 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
             continue
         damaged = _damaged_split(registry.objects, v.manifest_blob)
         if damaged:
-            problems.append(f"adapter {v.ref}: {damaged}")
+            add = command_line(registry.root, f"add ADAPTER_DIR --name {v.name}")
+            problems.append(f"adapter {v.ref}: {damaged}; run '{add}' on its adapter "
+                            "directory to keep it again")  # fmt: skip
     orphans: list[str] = []
     strangers: list[str] = []
     if ref is None:  # what gc removes, and what it leaves (the registry did not write it)
@@ -147,8 +149,7 @@ def _damaged_split(objects: ObjectStore, manifest_blob: str) -> str | None:
         return None
     return (
         "its split file (which rows trained it, as keyed hashes) is damaged: served answers "
-        "cannot say which patients it trained on; run 'medadapt registry add' on its adapter "
-        "directory again to keep it anew"
+        "cannot say which patients it trained on"
     )
 
 

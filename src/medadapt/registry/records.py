@@ -388,19 +388,24 @@ def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
 
 
 # ----- one version -----------------------------------------------------------------------------
-def split_file_of(manifest: dict[str, Any]) -> tuple[str, str] | None:
+def split_file_of(manifest: Any) -> tuple[str, str] | None:
     """The split file an adapter's ``manifest`` names (``split.json``: which rows trained it,
     as keyed hashes) and its sha256, which names its blob in this registry's object store
-    where ``add`` kept it; None where it names none, or not as a plain file name."""
-    split = (manifest.get("metadata") or {}).get("split") or {}
-    name, digest = split.get("positions_file"), split.get("positions_sha256")
-    if (
-        not isinstance(name, str)
-        or Path(name).name != name
-        or name in ("", ".", "..", "adapter.json")
-    ):
+    where ``add`` kept it; None where it names none, or not as a plain file name and a
+    SHA-256 (a hand-made or damaged manifest: nothing is kept or read for it)."""
+    metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
+    split = metadata.get("split") if isinstance(metadata, dict) else None
+    if not isinstance(split, dict):
         return None
-    return (name, digest) if isinstance(digest, str) and digest else None
+    name, digest = split.get("positions_file"), split.get("positions_sha256")
+    plain = isinstance(name, str) and Path(name).name == name and name not in _NOT_SPLIT_NAMES
+    if not plain or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        return None
+    return name, digest
+
+
+_NOT_SPLIT_NAMES = ("", ".", "..", "adapter.json")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)

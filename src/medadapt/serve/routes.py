@@ -343,7 +343,7 @@ def _predictions(
     """One prediction per instance, each counted under its adapter's name, and flagged where
     the adapter trained on it (:func:`_trained_on`)."""
     out = []
-    flags = _trained_on(state, routes, instances)
+    flags = _trained_on(routes, instances)
     for route, score, instance, who in zip(routes, scores, instances, flags, strict=True):
         telemetry.instances.labels(route.name or "base").inc()
         out.append(_prediction(state.bases[route.base_key], route, score, instance,
@@ -352,9 +352,7 @@ def _predictions(
     return out
 
 
-def _trained_on(
-    state: ServingState, routes: list[Route], instances: list[dict[str, Any]]
-) -> list[str | None]:
+def _trained_on(routes: list[Route], instances: list[dict[str, Any]]) -> list[str | None]:
     """Per instance: the adapter that trained on it ("adapter va@2", recognised by content
     from the hashes the registry kept), else None; the instances of one adapter in one pass."""
     out: list[str | None] = [None] * len(instances)
@@ -363,9 +361,7 @@ def _trained_on(
         if route.trained_rows is not None:
             by_route.setdefault((route.name, route.version), []).append(i)
     for (name, version), where in by_route.items():
-        route = routes[where[0]]
-        schema = state.bases[route.base_key].schema
-        found = trained_among([instances[i] for i in where], route.trained_rows, schema.id_column)
+        found = trained_among([instances[i] for i in where], routes[where[0]].trained_rows)
         for i in np.asarray(where)[found]:
             out[int(i)] = f"adapter {name}@{version}"
     return out

@@ -48,6 +48,7 @@ import torch
 from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.checks import did_you_mean
+from medadapt.data.row_hashes import LabelFreeIndex
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
 from medadapt.evaluate.report.formatting import spelled_cautions, validated_words
 from medadapt.modalities import modality_of
@@ -243,9 +244,9 @@ class Route:
     note: str | None = field(default=None, compare=False)
     # how the model that answers was tested, as recorded (its leading figure and test count)
     validated: str | None = field(default=None, compare=False)
-    # the keyed hashes of the rows the adapter trained on, where the registry kept them: an
+    # the rows the adapter trained on (keyed hashes), where the registry kept them: an
     # instance among them is flagged in-sample (:mod:`medadapt.serve.trained_rows`)
-    trained_rows: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    trained_rows: LabelFreeIndex | None = field(default=None, compare=False, repr=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:

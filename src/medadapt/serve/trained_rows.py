@@ -2,15 +2,20 @@
 
 ``registry add`` keeps an adapter's split file (its training rows as keyed hashes, never
 values) in the registry where the rows are; the server reads it when it loads the version
-and recognises those rows among the records sent by content, as ``predict`` does (its
-``trained_on`` column): a record the adapter trained on gets an in-sample prediction, more
-confident and more often right than the model is on new patients, and its answer says so
-(``trained_on`` and a note). A version imported from another hospital carries no split file
-(its rows are there), nor does one added before the registry kept it: nothing is flagged.
+(checked against the checksum its manifest records) and recognises those rows among the
+records sent by content, as ``predict`` does (its ``trained_on`` column), the label (never
+sent) left out of the hashes and a feature a record lacks read as missing, as the model reads
+it. A record the adapter trained on gets an in-sample prediction, more confident and more
+often right than the model is on new patients, and its answer says so (``trained_on`` and a
+note). A training patient's row sent with one value changed is not recognised here (``predict``
+recognises it through the patient id and the label, which a request does not carry). A version
+imported from another hospital carries no split file (its rows are there), nor does one added
+before the registry kept it: nothing is flagged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -19,36 +24,37 @@ import numpy as np
 import pandas as pd
 
 from medadapt.adapters.state import read_manifest
-from medadapt.data.row_hashes import trained_mask
+from medadapt.data.row_hashes import LabelFreeIndex
 from medadapt.registry.records import split_file_of
 from medadapt.results import IN_SAMPLE
 
 TRAINING_ROWS = "train_rows"  # the split file's key of the adapter's training-row hashes
 
 
-def training_rows(directory: Path) -> dict[str, Any] | None:
-    """The keyed hashes of the rows the adapter checked out in ``directory`` trained on (its
-    split file's ``train_rows``); None where the checkout holds no split file (imported, or
-    added before the registry kept it), or an image adapter's (images are not flagged)."""
-    named = split_file_of(read_manifest(directory))
-    path = None if named is None else Path(directory) / named[0]
-    if path is None or not path.is_file():
-        return None
-    record = json.loads(path.read_bytes()).get(TRAINING_ROWS)
-    return record if isinstance(record, dict) and record.get("hashes") is not None else None
+def training_rows(directory: Path) -> LabelFreeIndex | None:
+    """The rows the adapter checked out in ``directory`` trained on, ready to match records
+    (its split file's ``train_rows``, without the label); None where the checkout holds no
+    split file (imported, or added before the registry kept it), one whose bytes are not
+    those its manifest names (damaged: ``registry verify`` says so), or an image adapter's
+    (images are not flagged)."""
+    try:
+        named = split_file_of(read_manifest(directory))
+        if named is None:
+            return None
+        raw = (Path(directory) / named[0]).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != named[1]:
+            return None
+        return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None  # unreadable: nothing is flagged, the adapter is served
 
 
-def trained_among(
-    instances: list[dict[str, Any]], record: dict[str, Any] | None, id_column: str | None
-) -> np.ndarray:
-    """Per instance (fields as a CSV reads them): whether it is one of the rows of ``record``
-    by content (the label, never sent to the service, left out of the hashes; with the
-    patient ``id_column`` sent, also a training patient's row with one value changed)."""
-    if not record or not instances:
+def trained_among(instances: list[dict[str, Any]], rows: LabelFreeIndex | None) -> np.ndarray:
+    """Per instance (fields as a CSV reads them): whether its features are those of one of
+    the adapter's training ``rows``."""
+    if rows is None or not instances:
         return np.zeros(len(instances), dtype=bool)
-    frame = pd.DataFrame.from_records(instances)
-    label = (record.get("label") or {}).get("column")
-    return trained_mask(frame.drop(columns=[label], errors="ignore"), record, id_column)
+    return rows.matches(pd.DataFrame.from_records(instances))
 
 
 def in_sample_note(who: str, *, measured: bool) -> str:
