@@ -129,3 +129,33 @@ def test_a_record_sent_without_a_field_is_still_recognised(served_registry):
     assert answers[0]["trained_on"] == WHO
     answers = _answers(served_registry["registry"], [record, without])
     assert [a["trained_on"] for a in answers] == [WHO, WHO]
+
+
+def test_add_says_when_the_split_file_its_manifest_names_is_not_kept(served_registry, tmp_path):
+    """Absent or changed beside the adapter: the version is added, and told that a server
+    cannot flag its training rows (nothing said of an archive, which never carries one)."""
+    import shutil
+
+    registry = Registry(tmp_path / "registry", create=True)
+    for name, change in (("gone", "remove"), ("changed", "append")):
+        folder = tmp_path / name
+        shutil.copytree(served_registry["adapters"]["site_c"], folder)
+        split = folder / "split.json"
+        if change == "remove":
+            split.unlink()
+        else:
+            split.write_bytes(split.read_bytes() + b" ")
+        added = registry.add(folder, name=name)
+        said = [n for n in added.notices if "split.json" in n]
+        why = (f"is not beside it in {folder}" if change == "remove" else
+               "does not match the checksum its adapter.json records (changed since it was "
+               "saved)")  # fmt: skip
+        assert said == [
+            f"note: {name}@1: its split.json (which rows trained it) {why}: a server cannot "
+            "say which patients it trained on (their predictions in-sample); add it from the "
+            "folder 'medadapt adapt' wrote"
+        ]
+        assert registry.kept_split(added.version) == {}
+    kept = registry.add(served_registry["adapters"]["site_c"], name="kept")
+    assert not [n for n in kept.notices if "split.json" in n]
+    assert list(registry.kept_split(kept.version)) == ["split.json"]

@@ -83,6 +83,12 @@ def register(
             version, notices = _insert_version(
                 conn, name, manifest, summary, files, lineage, positive=positive
             )
+            if files.split_unkept and origin is None:  # (an archive never carries one)
+                notices.append(
+                    f"note: {name}@{version}: {files.split_unkept}: a server cannot say which "
+                    "patients it trained on (their predictions in-sample); add it from the "
+                    "folder 'medadapt adapt' wrote"
+                )
     # a version already there: what of its stored copy was missing or damaged, now rewritten
     repaired = (
         () if new else tuple(f"the {what} was {was}" for what, was in files.was if was != "intact")
@@ -104,6 +110,7 @@ class _StoredFiles:
     manifest_bytes: int
     was: tuple[tuple[str, str], ...] = ()
     split_data: bytes | None = None  # which rows trained it (:func:`_stored_split`)
+    split_unkept: str | None = None  # why a split file its manifest names was not kept
 
     def restore(self, objects: ObjectStore) -> None:
         """Put back a blob deleted since it was stored."""
@@ -144,7 +151,7 @@ def _store_files(
     )
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
-    split_data = _stored_split(objects, directory, manifest)
+    split_data, split_unkept = _stored_split(objects, directory, manifest)
     files = _StoredFiles(
         weights_src=weights_src,
         weights_file=weights_file,
@@ -155,29 +162,33 @@ def _store_files(
         manifest_bytes=manifest_bytes,
         was=was,
         split_data=split_data,
+        split_unkept=split_unkept,
     )
     return manifest, files
 
 
-def _stored_split(objects: ObjectStore, directory: Path, manifest: dict[str, Any]) -> bytes | None:
+def _stored_split(
+    objects: ObjectStore, directory: Path, manifest: dict[str, Any]
+) -> tuple[bytes | None, str | None]:
     """The adapter's split file (``split.json``: which rows trained it, as keyed hashes, never
     values), put in the object store under the checksum its manifest records, so that a
     served answer can say that a patient sent is one the adapter trained on (its prediction
-    in-sample), as ``predict`` marks them; None where the adapter has none beside it, or one
-    its manifest does not name (changed since: not the rows that trained it). It stays in
+    in-sample), as ``predict`` marks them; and, where its manifest names one that is not
+    kept, why (not beside it, or changed since: not the rows that trained it). It stays in
     this registry, where the rows are: ``export`` never carries it."""
     named = split_file_of(manifest)
     if named is None:
-        return None
+        return None, None
     name, digest = named
     path = directory / name
     if not path.is_file():
-        return None
+        return None, f"its {name} (which rows trained it) is not beside it in {directory}"
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
-        return None
+        return None, (f"its {name} (which rows trained it) does not match the checksum its "
+                      f"adapter.json records (changed since it was saved)")  # fmt: skip
     objects.put_bytes(data)
-    return data
+    return data, None
 
 
 def _plain_weights_file(directory: Path, manifest: dict[str, Any]) -> str:
