@@ -386,3 +386,16 @@ def test_diff_of_federated_adapters_says_how_they_were_trained_and_each_site_s_f
     out, _ = cli("diff", "fed@1", "fed@4")
     assert "metrics at each site" not in out  # figures at sites on one side only
     assert ["federated: strategy", "fedavg", "-"] in _rows(out)
+
+
+def test_a_mean_error_near_zero_is_shown_at_its_interval_s_digits_as_adapt_prints_it():
+    """A trial read -1.7 (-21.8 to 19.7) from adapt and -1.67 (-21.81 to 19.69) from
+    ``registry show`` for the same figure."""
+    from medadapt.cli.registry_format import metric_text
+    from medadapt.evaluate.report.formatting import fmt_metric
+    from medadapt.registry.records import Metric
+
+    figures = {"calibration_in_the_large": -1.6742, "calibration_in_the_large_ci": [-21.81, 19.69]}
+    shown = metric_text(Metric("calibration_in_the_large", -1.6742, (-21.81, 19.69)))
+    assert shown == fmt_metric(figures, "calibration_in_the_large") == "-1.7 (-21.8 to 19.7)"
+    assert metric_text(Metric("mae", 48.612, (38.5, 58.81))) == "48.6 (38.5–58.8)"

@@ -19,7 +19,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from medadapt.evaluate.report.formatting import fmt_ci, metric_digits
+from medadapt.evaluate.report.formatting import fmt_ci, metric_digits, metric_with_interval
 from medadapt.registry import AdapterVersion
 from medadapt.registry.diff import MetricChange, VersionDiff, flatten, question_words
 from medadapt.registry.groups import listed_fields
@@ -133,8 +133,8 @@ def metric_text(metric: Metric, digits: int | None = None) -> str:
     integer. ``digits``: the decimals (default: :func:`metric_digits`'s)."""
     if metric.is_count:
         return grouped(int(metric.value))
-    if digits is None:
-        digits = metric_digits(metric.name, metric.value)
+    if digits is None:  # as adapt and evaluate print it (a mean error at its interval's scale)
+        return metric_with_interval(metric.name, metric.value, metric.ci)
     return fmt_ci(metric.value, metric.ci, digits)
 
 

@@ -96,17 +96,30 @@ def fmt_metric(metrics: dict[str, Any], name: str, digits: int = 3) -> str:
     hides how few patients it rests on). An error in the label's unit keeps three significant
     figures (:func:`metric_digits`)."""
     value, interval = metrics.get(name), metrics.get(f"{name}_ci")
-    scale = value
-    if name in SIGNED_NEAR_ZERO and isinstance(value, int | float) and interval:
-        # a mean error near 0 takes its digits from its interval's scale (a trial's "0.032
-        # (-10.971 to 11.809)" on an outcome of 25 to 346, where adapt printed "41.5")
-        scale = max([abs(value)] + [abs(x) for x in interval if isinstance(x, int | float)])
-    digits = metric_digits(name, scale, digits)
-    if scale is not value:  # a signed error shown at its interval's digits: 0.0, not "<0.1"
-        value = round(value, digits) + 0.0
-    text = fmt_ci(value, interval, digits)
+    text = fmt_ci(*_at_its_digits(name, value, interval, digits))
     counts = counts_behind(metrics, name)
     return f"{text}; {counts}" if counts else text
+
+
+def _at_its_digits(name: str, value: Any, interval: Any, digits: int = 3) -> tuple[Any, Any, int]:
+    """``(value, interval, decimals)`` as :func:`fmt_metric` prints them: an error in the
+    label's unit to three significant figures; a mean error near 0 at its interval's scale
+    (a trial's "0.032 (-10.971 to 11.809)" on an outcome of 25 to 346, where adapt printed
+    "41.5"), its value rounded there (0.0, not "<0.1")."""
+    scale = value
+    if name in SIGNED_NEAR_ZERO and isinstance(value, int | float) and interval:
+        scale = max([abs(value)] + [abs(x) for x in interval if isinstance(x, int | float)])
+    digits = metric_digits(name, scale, digits)
+    if scale is not value:
+        value = round(value, digits) + 0.0
+    return value, interval, digits
+
+
+def metric_with_interval(name: str, value: Any, interval: Any, digits: int = 3) -> str:
+    """One metric and its interval as :func:`fmt_metric` prints it, without the counts
+    behind it: what the registry's ``show`` and ``diff`` print (a trial read -1.7 (-21.8 to
+    19.7) from ``adapt`` and -1.67 (-21.81 to 19.69) from ``registry show``)."""
+    return fmt_ci(*_at_its_digits(name, value, interval, digits))
 
 
 def listed(words: Iterable[str]) -> str:
