@@ -159,3 +159,29 @@ def test_add_says_when_the_split_file_its_manifest_names_is_not_kept(served_regi
     kept = registry.add(served_registry["adapters"]["site_c"], name="kept")
     assert not [n for n in kept.notices if "split.json" in n]
     assert list(registry.kept_split(kept.version)) == ["split.json"]
+
+
+def test_a_record_the_base_trained_on_is_flagged_and_add_base_keeps_its_split_file(
+    served_registry, registry_copy
+):
+    """A row of site A that trained the base (not adapter site_c) is said in-sample of the
+    base model; ``add-base`` keeps the base's split file beside its registered copy (and
+    puts it beside a copy registered before it was kept)."""
+    record = json.loads((served_registry["base"] / "model.json").read_text())
+    frame = pd.read_csv(served_registry["data"])
+    trained = frame.loc[record["training"]["split"]["train_positions"]]
+    (of_a,) = _records(trained[trained["site"] == "A"].head(1))  # sent to site C's adapter,
+    of_a.pop("site")  # which did not train on it (its site left out: no group conflict)
+    rows = [of_a, *_records(held_out_rows(served_registry).head(1))]
+    with TestClient(create_app(served_registry["registry"], token=TOKEN)) as client:
+        reply = client.post("/v1/predict", json={"adapter": "site_c", "instances": rows},
+                            headers=AUTH)  # fmt: skip
+    answers = reply.json()["predictions"]
+    assert [a["trained_on"] for a in answers] == ["the base model", None]
+    assert in_sample_note("the base model", measured=False) in answers[0]["note"]
+    (copy,) = (registry_copy / "bases").iterdir()
+    (copy / "split.json").unlink()
+    Registry(registry_copy).add_base(served_registry["base"])
+    assert (copy / "split.json").read_bytes() == (
+        served_registry["base"] / "split.json"
+    ).read_bytes()

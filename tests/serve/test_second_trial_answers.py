@@ -10,13 +10,13 @@ import json
 import re
 from dataclasses import replace
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
 from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.state import cautioned
+from tests.serve.recorded import held_out_rows
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -25,7 +25,7 @@ SERVED = "site_a, site_b, site_c"  # the promoted adapters of the served registr
 
 
 def _patient(served_registry, site: str = "C") -> dict:
-    frame = pd.read_csv(served_registry["data"])
+    frame = held_out_rows(served_registry, f"site_{site.lower()}")  # not in-sample: no note
     rows = frame[(frame["site"] == site) & frame["marker"].notna() & frame["smoker"].notna()]
     return json.loads(rows.head(1).drop(columns=["outcome"]).to_json(orient="records"))[0]
 

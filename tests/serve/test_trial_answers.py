@@ -21,7 +21,7 @@ from medadapt.registry import Registry
 from medadapt.serve.app import create_app
 from medadapt.serve.routes import _prediction
 from medadapt.serve.state import Route
-from tests.serve.recorded import SITE_C_CAUTION
+from tests.serve.recorded import SITE_C_CAUTION, held_out_rows
 
 pytestmark = pytest.mark.xdist_group("serve")
 TOKEN = "t" * 32
@@ -33,7 +33,7 @@ WRAP = (
 
 
 def _instances(served_registry, site: str, n: int = 1) -> list[dict]:
-    frame = pd.read_csv(served_registry["data"])
+    frame = held_out_rows(served_registry, f"site_{site.lower()}")  # not in-sample: no note
     rows = frame[(frame["site"] == site) & frame["marker"].notna() & frame["smoker"].notna()]
     return json.loads(rows.head(n).drop(columns=["outcome"]).to_json(orient="records"))
 

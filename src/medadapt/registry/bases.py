@@ -11,7 +11,10 @@ records each base once it is registered (:func:`add_base` marks it, whoever call
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import re
 import shlex
 import shutil
 import uuid
@@ -183,6 +186,7 @@ def _copy_base(
     if (target / "model.json").is_file():
         try:
             check_base_dir(target, key=target.name, deep=False)
+            _keep_split_file(base_dir, target, root)  # one registered before it was kept
             return target, None
         except AdapterFileError:
             copied = "replaced"
@@ -195,6 +199,7 @@ def _copy_base(
         shutil.copy2(base_dir / name, staging / name)
         with open(staging / name, "rb") as handle:
             os.fsync(handle.fileno())
+    _keep_split_file(base_dir, staging, root)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.rename(staging, target)
@@ -203,6 +208,41 @@ def _copy_base(
         return target, None
     fsync_dir(target.parent)
     return target, copied
+
+
+def base_split_file(manifest: Any) -> tuple[str, str] | None:
+    """The split file a base's ``model.json`` names (``split.json``: the rows it trained on,
+    as keyed hashes) and its sha256; None where it names none, or not as a plain file name
+    and a SHA-256."""
+    training = manifest.get("training") if isinstance(manifest, dict) else None
+    split = training.get("split") if isinstance(training, dict) else None
+    if not isinstance(split, dict):
+        return None
+    name, digest = split.get("rows_file"), split.get("rows_sha256")
+    plain = isinstance(name, str) and Path(name).name == name and name not in ("", ".", "..")
+    if not plain or name in _FILES or not isinstance(digest, str):
+        return None
+    return (name, digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None
+
+
+def _keep_split_file(base_dir: Path, target: Path, root: Path) -> None:
+    """The base's split file (its training rows as keyed hashes, never values) kept beside
+    its registered copy, where ``base_dir`` has the one its ``model.json`` names, unchanged:
+    a server then says which patients sent the base trained on. Never exported (an archive
+    carries the model's two files: the hashes stay where the rows are)."""
+    try:
+        named = base_split_file(json.loads((base_dir / "model.json").read_bytes()))
+        if named is None or (target / named[0]).is_file():
+            return
+        data = (base_dir / named[0]).read_bytes()
+    except (OSError, ValueError):
+        return  # none to keep: nothing is flagged
+    if hashlib.sha256(data).hexdigest() != named[1]:
+        return
+    staged = root / "tmp" / f"split-{uuid.uuid4().hex}"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    os.replace(staged, target / named[0])
 
 
 def list_bases(root: str | Path) -> list[dict[str, Any]]:

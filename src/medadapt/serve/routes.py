@@ -343,7 +343,7 @@ def _predictions(
     """One prediction per instance, each counted under its adapter's name, and flagged where
     the adapter trained on it (:func:`_trained_on`)."""
     out = []
-    flags = _trained_on(routes, instances)
+    flags = _trained_on(state, routes, instances)
     for route, score, instance, who in zip(routes, scores, instances, flags, strict=True):
         telemetry.instances.labels(route.name or "base").inc()
         out.append(_prediction(state.bases[route.base_key], route, score, instance,
@@ -352,18 +352,25 @@ def _predictions(
     return out
 
 
-def _trained_on(routes: list[Route], instances: list[dict[str, Any]]) -> list[str | None]:
-    """Per instance: the adapter that trained on it ("adapter va@2", recognised by content
-    from the hashes the registry kept), else None; the instances of one adapter in one pass."""
+def _trained_on(
+    state: ServingState, routes: list[Route], instances: list[dict[str, Any]]
+) -> list[str | None]:
+    """Per instance: the model that trained on it, recognised by content from the hashes the
+    registry kept: its adapter ("adapter va@2"), else its base ("the base model"; ``predict``
+    names the adapter where both did), else None; the instances of one model in one pass."""
     out: list[str | None] = [None] * len(instances)
-    by_route: dict[tuple[str, int | None], list[int]] = {}
+    models: dict[tuple[Any, ...], tuple[str, Any, list[int]]] = {}
     for i, route in enumerate(routes):
+        base = state.bases[route.base_key].trained_rows
+        if base is not None:
+            models.setdefault(("base", route.base_key), ("the base model", base, []))[2].append(i)
         if route.trained_rows is not None:
-            by_route.setdefault((route.name, route.version), []).append(i)
-    for (name, version), where in by_route.items():
-        found = trained_among([instances[i] for i in where], routes[where[0]].trained_rows)
+            who = f"adapter {route.name}@{route.version}"
+            models.setdefault(("adapter", who), (who, route.trained_rows, []))[2].append(i)
+    for who, rows, where in models.values():  # bases first: an adapter's flag wins
+        found = trained_among([instances[i] for i in where], rows)
         for i in np.asarray(where)[found]:
-            out[int(i)] = f"adapter {name}@{version}"
+            out[int(i)] = who
     return out
 
 

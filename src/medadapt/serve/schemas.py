@@ -127,11 +127,11 @@ class Prediction(BaseModel):
     )
     trained_on: str | None = Field(
         None,
-        description="The adapter that trained on this record ('adapter va@2'), recognised by "
-        "content from the hashes of its training rows that 'registry add' kept (never "
-        "values): its prediction is in-sample, more confident and more often right than on "
-        "new patients (said in the note); null otherwise, or where the registry holds no such "
-        "record (a version imported from another hospital).",
+        description="The model that trained on this record ('adapter va@2', or 'the base "
+        "model'), recognised by content from the hashes of its training rows that 'registry "
+        "add' and 'add-base' kept (never values): its prediction is in-sample, more confident "
+        "and more often right than on new patients (said in the note); null otherwise, or "
+        "where the registry holds no such record (a version imported from another hospital).",
     )
     note: str | None = Field(
         None,

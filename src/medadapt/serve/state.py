@@ -76,7 +76,7 @@ from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.request_json import send_images
-from medadapt.serve.trained_rows import training_rows
+from medadapt.serve.trained_rows import base_training_rows, training_rows
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -219,6 +219,8 @@ class ServedBase:
     base: BaseModel
     model: AdapterModel
     source_groups: set[str]
+    # the rows the base trained on (keyed hashes), where the registry kept them
+    trained_rows: LabelFreeIndex | None = field(default=None, repr=False)
 
     @property
     def schema(self) -> Any:
@@ -414,7 +416,8 @@ class ServingState:
                 raise NotFound(f"{base.kind} base models are not served (only tabular, image)")
             base.model.to(self.device).eval()
             groups = set((base.training.get("groups") or {}).keys())
-            self.bases[weights] = ServedBase(weights, base, AdapterModel(base.model), groups)
+            self.bases[weights] = ServedBase(weights, base, AdapterModel(base.model), groups,
+                                             base_training_rows(directory))  # fmt: skip
             root = self.registry.root
             self.on_disk.add(weights, f"base model {directory.name}",
                              [directory / "model.json", directory / "model.safetensors"],

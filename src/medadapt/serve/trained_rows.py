@@ -1,16 +1,17 @@
-"""Which records a request sends that the adapter answering them trained on.
+"""Which records a request sends that the model answering them trained on.
 
 ``registry add`` keeps an adapter's split file (its training rows as keyed hashes, never
-values) in the registry where the rows are; the server reads it when it loads the version
-(checked against the checksum its manifest records) and recognises those rows among the
-records sent by content, as ``predict`` does (its ``trained_on`` column), the label (never
-sent) left out of the hashes and a feature a record lacks read as missing, as the model reads
-it. A record the adapter trained on gets an in-sample prediction, more confident and more
-often right than the model is on new patients, and its answer says so (``trained_on`` and a
-note). A training patient's row sent with one value changed is not recognised here (``predict``
-recognises it through the patient id and the label, which a request does not carry). A version
-imported from another hospital carries no split file (its rows are there), nor does one added
-before the registry kept it: nothing is flagged.
+values) in the registry where the rows are, and ``registry add-base`` a base model's; the
+server reads them when it loads a model (checked against the checksum its manifest records)
+and recognises those rows among the records sent by content, as ``predict`` does (its
+``trained_on`` column), the label (never sent) left out of the hashes and a feature a record
+lacks read as missing, as the model reads it. A record the adapter or its base trained on
+gets an in-sample prediction, more confident and more often right than the model is on new
+patients, and its answer says so (``trained_on``, the adapter named where both did, and a
+note). A training patient's row sent with one value changed is not recognised here
+(``predict`` recognises it through the patient id and the label, which a request does not
+carry). A version imported from another hospital carries no split file (its rows are
+there), nor does one added before the registry kept it: nothing is flagged.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 
 from medadapt.adapters.state import read_manifest
 from medadapt.data.row_hashes import LabelFreeIndex
+from medadapt.registry.bases import base_split_file
 from medadapt.registry.records import split_file_of
 from medadapt.results import IN_SAMPLE
 
@@ -47,6 +49,23 @@ def training_rows(directory: Path) -> LabelFreeIndex | None:
         return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return None  # unreadable: nothing is flagged, the adapter is served
+
+
+def base_training_rows(directory: Path) -> LabelFreeIndex | None:
+    """The rows the registered base model in ``directory`` trained on (its split file, kept
+    by ``registry add-base`` and checked against the checksum its ``model.json`` records);
+    None where there is none (a base registered before it was kept: ``add-base`` it again),
+    it is changed, or it is an image base's."""
+    try:
+        named = base_split_file(json.loads((Path(directory) / "model.json").read_bytes()))
+        if named is None:
+            return None
+        raw = (Path(directory) / named[0]).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != named[1]:
+            return None
+        return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None
 
 
 def trained_among(instances: list[dict[str, Any]], rows: LabelFreeIndex | None) -> np.ndarray:
