@@ -367,7 +367,8 @@ def _trained_on(
         if route.trained_rows is not None:
             who = f"adapter {route.name}@{route.version}"
             models.setdefault(("adapter", who), (who, route.trained_rows, []))[2].append(i)
-    for who, rows, where in models.values():  # bases first: an adapter's flag wins
+    for key in sorted(models, key=lambda key: key[0] != "base"):  # an adapter's flag wins
+        who, rows, where = models[key]
         found = trained_among([instances[i] for i in where], rows)
         for i in np.asarray(where)[found]:
             out[int(i)] = who
