@@ -180,8 +180,18 @@ def test_a_record_the_base_trained_on_is_flagged_and_add_base_keeps_its_split_fi
     assert [a["trained_on"] for a in answers] == ["the base model", None]
     assert in_sample_note("the base model", measured=False) in answers[0]["note"]
     (copy,) = (registry_copy / "bases").iterdir()
+    original = (served_registry["base"] / "split.json").read_bytes()
     (copy / "split.json").unlink()
     Registry(registry_copy).add_base(served_registry["base"])
-    assert (copy / "split.json").read_bytes() == (
-        served_registry["base"] / "split.json"
-    ).read_bytes()
+    assert (copy / "split.json").read_bytes() == original
+    # damaged: said by verify, with the fix, which puts it back
+    (copy / "split.json").write_bytes(original + b" ")
+    (problem,) = Registry(registry_copy).verify().base_problems
+    assert problem.startswith(
+        f"base model {copy.name}: its split file (which rows it trained on, as keyed hashes) is "
+        "damaged: served answers cannot say which patients it trained on; add it again with "
+        f"'medadapt registry --root {registry_copy} add-base BASE_DIR'"
+    )
+    Registry(registry_copy).add_base(served_registry["base"])
+    assert (copy / "split.json").read_bytes() == original
+    assert Registry(registry_copy).verify().base_problems == []

@@ -227,13 +227,15 @@ def base_split_file(manifest: Any) -> tuple[str, str] | None:
 
 def _keep_split_file(base_dir: Path, target: Path, root: Path) -> None:
     """The base's split file (its training rows as keyed hashes, never values) kept beside
-    its registered copy, where ``base_dir`` has the one its ``model.json`` names, unchanged:
-    a server then says which patients sent the base trained on. Never exported (an archive
-    carries the model's two files: the hashes stay where the rows are)."""
+    its registered copy (put there where it is absent or damaged), where ``base_dir`` has
+    the one its ``model.json`` names, unchanged: a server then says which patients sent the
+    base trained on. Never exported (an archive carries the model's two files: the hashes
+    stay where the rows are)."""
     try:
         named = base_split_file(json.loads((base_dir / "model.json").read_bytes()))
-        if named is None or (target / named[0]).is_file():
-            return
+        kept = None if named is None else target / named[0]
+        if kept is None or (kept.is_file() and sha256_file(kept) == named[1]):
+            return  # none named, or kept intact
         data = (base_dir / named[0]).read_bytes()
     except (OSError, ValueError):
         return  # none to keep: nothing is flagged
@@ -421,7 +423,25 @@ def verify_bases(root: str | Path, keys: list[str] | None = None) -> tuple[list[
             check_base_dir(directory, key=directory.name)
         except AdapterFileError as exc:
             problems.append(f"base model {directory.name}: {exc}; {fix}")
+            continue
+        if _split_file_damaged(directory):
+            problems.append(
+                f"base model {directory.name}: its split file (which rows it trained on, as "
+                f"keyed hashes) is damaged: served answers cannot say which patients it "
+                f"trained on; {fix}"
+            )
     return checked, problems
+
+
+def _split_file_damaged(directory: Path) -> bool:
+    """Whether the split file kept beside a registered base no longer hashes to the checksum
+    its ``model.json`` records (absent: never kept, nothing to say)."""
+    try:
+        named = base_split_file(json.loads((directory / "model.json").read_bytes()))
+        return named is not None and (directory / named[0]).is_file() and (
+            sha256_file(directory / named[0]) != named[1])  # fmt: skip
+    except (OSError, ValueError):
+        return False
 
 
 _MARK = "base:"  # meta key of a registered base: "base:<key>"
