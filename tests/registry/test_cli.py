@@ -1168,40 +1168,35 @@ def test_promote_warns_of_a_lower_figure_beyond_chance_though_the_intervals_over
     ]
 
 
-def test_promote_says_when_the_two_versions_were_tested_on_other_rows(cli, adapter_dir):
+@pytest.mark.parametrize(
+    ("other", "where"),
+    [
+        ({"test_digest": "u" * 16},  # other rows: "on their own test sets"
+         "on their own test sets (different test rows: the difference mixes model and data)"),
+        # a trial's two adapters of one site, the second trained on a re-saved copy of the
+        # first's file (same test positions, other file bytes), were said to be tested on
+        # "different test rows": the registry cannot tell, and says so
+        ({"data_sha256": "e" * 64},
+         "on the rows at the same positions of two different data files (the same patients "
+         "only if one file is a re-saved copy of the other, which the registry cannot tell: "
+         "the difference may mix model and data)"),
+    ],
+)  # fmt: skip
+def test_promote_says_when_the_two_versions_were_tested_on_other_rows(
+    cli, adapter_dir, other, where
+):
     """ "on their own test sets" only when the recorded test rows differ; an error (Brier)
     that grew is "higher (worse)", not "lower"."""
     served = {"brier": 0.10, "brier_ci": [0.08, 0.12], "n": 60}
     worse = {"brier": 0.20, "brier_ci": [0.17, 0.23], "n": 60}
-    other_rows = {**SPLIT, "test_digest": "u" * 16}
-    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, other_rows))
+    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, {**SPLIT, **other}))
     out, _ = cli("promote", "heart@2")
     assert [line for line in out.splitlines() if "served until now" in line] == [
         "warning: heart@2's Brier score 0.200 (0.170–0.230) is higher (worse) than heart@1's "
-        "0.100 (0.080–0.120), served until now, on their own test sets (different test rows: "
-        "the difference mixes model and data); their intervals do not overlap ('medadapt "
-        f"registry --root {cli.root} diff heart@1 heart@2' lists their figures and intervals "
-        "side by side)"
+        f"0.100 (0.080–0.120), served until now, {where}; their intervals do not overlap "
+        f"('medadapt registry --root {cli.root} diff heart@1 heart@2' lists their figures and "
+        "intervals side by side)"
     ]
-
-
-def test_promote_says_the_same_positions_of_another_file_may_be_the_same_patients(cli, adapter_dir):
-    """A trial's two adapters of one site, the second trained on a re-saved copy of the
-    first's file (same test positions, other file bytes), were said to be tested on
-    "different test rows": the registry cannot tell, and says so."""
-    served = {"brier": 0.10, "brier_ci": [0.08, 0.12], "n": 60}
-    worse = {"brier": 0.20, "brier_ci": [0.17, 0.23], "n": 60}
-    resaved = {**SPLIT, "data_sha256": "e" * 64}
-    _versions_tested(cli, adapter_dir, served, worse, splits=(SPLIT, resaved))
-    out, _ = cli("promote", "heart@2")
-    (said,) = [line for line in out.splitlines() if "served until now" in line]
-    assert said.startswith(
-        "warning: heart@2's Brier score 0.200 (0.170–0.230) is higher (worse) than heart@1's "
-        "0.100 (0.080–0.120), served until now, on the rows at the same positions of two "
-        "different data files (the same patients only if one file is a re-saved copy of the "
-        "other, which the registry cannot tell: the difference may mix model and data); their "
-        "intervals do not overlap"
-    )
 
 
 def test_promote_warns_of_risks_worse_beyond_chance_behind_a_headline_alike(cli, adapter_dir):

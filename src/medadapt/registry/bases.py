@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import uuid
@@ -25,7 +24,7 @@ from medadapt.errors import COPY_BASE_AGAIN, AdapterFileError
 from medadapt.fileio import manifest_edited, read_json
 from medadapt.registry.db import INDEX, Index, now
 from medadapt.registry.objects import fsync_dir, sha256_file
-from medadapt.registry.records import RegistryError, command_line
+from medadapt.registry.records import RegistryError, command_line, named_file
 from medadapt.results import AdapterRecord
 
 BASES = "bases"
@@ -212,17 +211,11 @@ def _copy_base(
 
 def base_split_file(manifest: Any) -> tuple[str, str] | None:
     """The split file a base's ``model.json`` names (``split.json``: the rows it trained on,
-    as keyed hashes) and its sha256; None where it names none, or not as a plain file name
-    and a SHA-256."""
+    as keyed hashes) and its sha256; None where it names none, or not as
+    :func:`~medadapt.registry.records.named_file` takes it."""
     training = manifest.get("training") if isinstance(manifest, dict) else None
     split = training.get("split") if isinstance(training, dict) else None
-    if not isinstance(split, dict):
-        return None
-    name, digest = split.get("rows_file"), split.get("rows_sha256")
-    plain = isinstance(name, str) and Path(name).name == name and name not in ("", ".", "..")
-    if not plain or name in _FILES or not isinstance(digest, str):
-        return None
-    return (name, digest) if re.fullmatch(r"[0-9a-f]{64}", digest) else None
+    return named_file(split, "rows_file", "rows_sha256", reserved=_FILES)
 
 
 def _keep_split_file(base_dir: Path, target: Path, root: Path) -> None:

@@ -391,20 +391,29 @@ def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
 def split_file_of(manifest: Any) -> tuple[str, str] | None:
     """The split file an adapter's ``manifest`` names (``split.json``: which rows trained it,
     as keyed hashes) and its sha256, which names its blob in this registry's object store
-    where ``add`` kept it; None where it names none, or not as a plain file name and a
-    SHA-256 (a hand-made or damaged manifest: nothing is kept or read for it)."""
+    where ``add`` kept it; None where it names none, or not as :func:`named_file` takes it (a
+    hand-made or damaged manifest: nothing is kept or read for it)."""
     metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
     split = metadata.get("split") if isinstance(metadata, dict) else None
-    if not isinstance(split, dict):
-        return None
-    name, digest = split.get("positions_file"), split.get("positions_sha256")
-    plain = isinstance(name, str) and Path(name).name == name and name not in _NOT_SPLIT_NAMES
-    if not plain or not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-        return None
-    return name, digest
+    return named_file(split, "positions_file", "positions_sha256", reserved=("adapter.json",))
 
 
-_NOT_SPLIT_NAMES = ("", ".", "..", "adapter.json")
+def named_file(
+    record: Any, name_key: str, digest_key: str, *, reserved: tuple[str, ...] = ()
+) -> tuple[str, str] | None:
+    """``(file name, sha256)`` that ``record`` (a model's split summary) names under
+    ``name_key`` and ``digest_key``; None unless the name is a plain file name, none of the
+    model's own ``reserved`` files, and the digest a SHA-256 (a hand-made ``../index.db``
+    made ``verify`` hash the index)."""
+    if not isinstance(record, dict):
+        return None
+    name, digest = record.get(name_key), record.get(digest_key)
+    plain = isinstance(name, str) and Path(name).name == name and name not in ("", ".", "..")
+    if not plain or name in reserved or not isinstance(digest, str):
+        return None
+    return (name, digest) if _SHA256.fullmatch(digest) else None
+
+
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 

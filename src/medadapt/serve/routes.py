@@ -397,8 +397,9 @@ def _prediction(
     kind, ``1`` for true/false: with the model's categories); withheld
     (``predicted`` None, the note saying why) where more than half of the model's features
     were missing or not understood (an unseen category carries no information), unless
-    ``withhold_sparse`` is False (``serve --score-sparse``). ``trained_on``: the adapter that
-    trained on this record (its prediction in-sample: said in the note), else None."""
+    ``withhold_sparse`` is False (``serve --score-sparse``). ``trained_on``: the model (its
+    adapter, or its base) that trained on this record (its prediction in-sample: said in the
+    note), else None."""
     schema = served.schema
     missing = missing_in_record(schema, instance)
     unseen = unseen_categories(schema, instance)

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from medadapt.adapters.state import read_manifest
+from medadapt.adapters.state import MANIFEST
 from medadapt.data.row_hashes import LabelFreeIndex
 from medadapt.registry.bases import base_split_file
 from medadapt.registry.records import split_file_of
@@ -39,28 +40,28 @@ def training_rows(directory: Path) -> LabelFreeIndex | None:
     split file (imported, or added before the registry kept it), one whose bytes are not
     those its manifest names (damaged: ``registry verify`` says so), or an image adapter's
     (images are not flagged)."""
-    try:
-        named = split_file_of(read_manifest(directory))
-        if named is None:
-            return None
-        raw = (Path(directory) / named[0]).read_bytes()
-        if hashlib.sha256(raw).hexdigest() != named[1]:
-            return None
-        return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return None  # unreadable: nothing is flagged, the adapter is served
+    return _kept_rows(Path(directory), MANIFEST, split_file_of)
 
 
 def base_training_rows(directory: Path) -> LabelFreeIndex | None:
     """The rows the registered base model in ``directory`` trained on (its split file, kept
-    by ``registry add-base`` and checked against the checksum its ``model.json`` records);
-    None where there is none (a base registered before it was kept: ``add-base`` it again),
-    it is changed, or it is an image base's."""
+    by ``registry add-base``); None where there is none (a base registered before it was
+    kept: ``add-base`` it again), it is changed, or it is an image base's."""
+    return _kept_rows(Path(directory), "model.json", base_split_file)
+
+
+def _kept_rows(
+    directory: Path, manifest: str, named_in: Callable[[Any], tuple[str, str] | None]
+) -> LabelFreeIndex | None:
+    """The training rows of the split file that ``directory``'s ``manifest`` names
+    (``named_in``: where a manifest names it), checked against the checksum it records;
+    None where it names none, or the file is absent, changed or unreadable: nothing is
+    flagged, the model is served."""
     try:
-        named = base_split_file(json.loads((Path(directory) / "model.json").read_bytes()))
+        named = named_in(json.loads((directory / manifest).read_bytes()))
         if named is None:
             return None
-        raw = (Path(directory) / named[0]).read_bytes()
+        raw = (directory / named[0]).read_bytes()
         if hashlib.sha256(raw).hexdigest() != named[1]:
             return None
         return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
@@ -70,7 +71,7 @@ def base_training_rows(directory: Path) -> LabelFreeIndex | None:
 
 def trained_among(instances: list[dict[str, Any]], rows: LabelFreeIndex | None) -> np.ndarray:
     """Per instance (fields as a CSV reads them): whether its features are those of one of
-    the adapter's training ``rows``."""
+    a model's training ``rows``."""
     if rows is None or not instances:
         return np.zeros(len(instances), dtype=bool)
     return rows.matches(pd.DataFrame.from_records(instances))
