@@ -89,7 +89,7 @@ def test_readme_says_how_to_write_heart_csv_before_its_first_use(tmp_path):
 def test_readme_gives_the_c_statistic_that_check_data_and_study_assume():
     """A trial's study report said "C (assumed 0.75)" where the README said 0.7 only; the
     study now assumes check-data's 0.7 and the README says so."""
-    from medadapt.workflows.sample_size_outcomes import CAUTIOUS_C
+    from medadapt.evaluate.samplesize_outcomes import CAUTIOUS_C
 
     text = " ".join(README.read_text().split())
     assert (

@@ -60,6 +60,13 @@ from medadapt.data.tables import (
     unusable_numbers_warnings,
 )
 from medadapt.errors import AdapterStateError, ConfigError, DataError
+from medadapt.evaluate.samplesize_entry import (
+    development_entry,
+    patients_of,
+    training_counts,
+)
+from medadapt.evaluate.samplesize_outcomes import name_classes, outcome_of
+from medadapt.evaluate.samplesize_parameters import trained_intercepts
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel, base_of
@@ -184,9 +191,10 @@ def adapt(
     the rows hold one class (refused by default: the adapter can then only learn to call
     everyone that class; FLamby's Switzerland training split is such a benchmark case).
     ``method_options``: the method's settings over its defaults (``{"r": 4, "alpha": 8}`` for
-    lora), as ``--adapter-options`` sets them. ``train_config``, ``seed``, ``on_epoch`` and
-    ``allow_absent_columns``: as for :func:`train_base` (by default the method's own
-    training settings).
+    lora), as ``--adapter-options`` sets them. The result's ``sample_size``: Riley et al.'s
+    development criterion for the adapter, as the command line's adapt records it.
+    ``train_config``, ``seed``, ``on_epoch`` and ``allow_absent_columns``: as for
+    :func:`train_base` (by default the method's own training settings).
     """
     fitting.check_arguments(train_config, seed)
     schema = _base_schema(base)
@@ -223,6 +231,7 @@ def adapt(
     )  # fmt: skip
     _recording_training_rows(result, samples)
     _recording_summary(result, schema, samples, method)
+    _recording_sample_size(result, base, samples)
     return _recording_kept_leaks(result, base, kept,
                                  taken_within_chance(strong, schema.strong_features))  # fmt: skip
 
@@ -245,6 +254,35 @@ def _recording_summary(
         kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
         method=method, data_summary=summary,
     )  # fmt: skip
+
+
+def _recording_sample_size(result: Adaptation, base: BaseModel, samples: TableSamples) -> None:
+    """Riley et al.'s development criterion for the adapter, read as a new model with the
+    parameters it trains (its output layer's intercepts aside), as ``result.sample_size`` and
+    in its record (its card says it), as the command line's adapt records it. The anticipated
+    R-squared is planned, as ``check-data`` plans it, on the base's scores of the rows of
+    ``frame`` it never trained on and on its recorded source figures. Every row of ``frame``
+    trains the adapter: no test set here, so none of the validation criteria. No warning: the
+    count it needs is an upper bound for an adapter, which few sites' data meet; the command
+    line prints it as information too."""
+    if not isinstance(result.model, AdapterModel):
+        return
+    modality, schema = _modality(), base.schema
+    intercepts = trained_intercepts(modality, result.model, result.name)
+    unseen = samples.subset(np.flatnonzero(~_trained_rows(samples, _base_rows(base))))
+    risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
+    counts = training_counts(modality, samples)
+    outcome = outcome_of(schema.task, samples.labels, (unseen.labels, np.asarray(risk, float)),
+                         base.training.get("test_metrics"),
+                         "rows" if "n_train_patients" in counts else counts["counted"],
+                         schema.classes, patients=unseen.known_patients(),
+                         label_patients=patients_of(samples))  # fmt: skip
+    parameters = result.trainable_params - intercepts
+    if not parameters or isinstance(outcome, str):
+        return
+    name_classes(outcome, list(schema.classes))
+    result.sample_size = development_entry(outcome, parameters, intercepts, counts)
+    result.model.adapter_metadata[result.name]["data_summary"]["sample_size"] = result.sample_size
 
 
 def _recording_training_rows(result: Adaptation, samples: TableSamples) -> None:

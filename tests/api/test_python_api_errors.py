@@ -853,6 +853,7 @@ def test_a_python_adapter_records_what_it_predicts_for_the_registry(base, target
     kept = summaries(manifest)
     assert kept["task"] == "binary"
     positives = int((target["num"] > 0).sum())
+    assert kept["data_summary"].pop("sample_size") == adapted.sample_size  # (the test below)
     assert kept["data_summary"] == {
         "n_train": len(target), "n_test": 0, "group_column": "dataset", "group": VA,
         "train_class_counts": {"0": len(target) - positives, "1": positives},
@@ -860,6 +861,32 @@ def test_a_python_adapter_records_what_it_predicts_for_the_registry(base, target
         "unit": "rows",
     }  # fmt: skip
     assert manifest["metadata"]["label"] == "num" and manifest["metadata"]["method"] == "lora"
+
+
+def test_a_python_adapter_plans_riley_s_criterion_as_check_data_does(base, target, tmp_path):
+    """``ma.adapt`` recorded no sample-size criterion where the command line's adapt prints
+    and records one: on all of a site's rows, the need it records for a LoRA adapter is the
+    one ``check-data`` gives for LoRA at that site (the same rows, the same base scores), and
+    the adapter's card says it."""
+    from medadapt.registry.card import render_card
+    from medadapt.workflows.sample_size import check_sample_size
+
+    adapted = ma.adapt(base, target, method="lora", name="va", train_config=QUICK)
+    entry = adapted.sample_size
+    base_dir = base.save(tmp_path / "base")
+    target.to_csv(tmp_path / "va.csv", index=False)
+    checked = check_sample_size(base_dir, tmp_path / "va.csv", group_column="dataset", group=VA)
+    lora = checked["development"]["lora"]
+    assert entry["parameters"] == lora["parameters"] == adapted.trainable_params - 1
+    assert (entry["criterion"], entry["n_needed"]) == (lora["binding"], lora["n"])
+    assert entry["r2_cs"] == round(checked["r2_cs"], 4) and entry["n_train"] == len(target)
+    assert entry["met"] is (len(target) >= lora["n"])
+    adapted.model.save_adapter("va", tmp_path / "va")
+    manifest = read_manifest(tmp_path / "va")
+    card = render_card(name="va", version=1, parent=None, registered="2026-12-06",
+                       manifest=manifest)  # fmt: skip
+    assert f"would need {entry['n_needed']:,} patients (criterion {entry['criterion']})" in card
+    assert "in the adapter's training patients, outcome prevalence" in card
 
 
 def test_a_misspelt_allow_leak_column_is_refused_by_argument(base, target):

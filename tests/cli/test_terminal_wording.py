@@ -291,8 +291,8 @@ def test_a_pair_the_base_barely_tells_apart_is_planned_as_0_55_not_a_million():
     import numpy as np
 
     from medadapt.evaluate.samplesize import cox_snell_from_c
+    from medadapt.evaluate.samplesize_outcomes import outcome_of
     from medadapt.workflows.sample_size import in_short, sample_size_line
-    from medadapt.workflows.sample_size_outcomes import outcome_of
 
     rng = np.random.default_rng(2)  # pair (1, 2): AUROC 0.507
     labels = np.repeat([0, 1, 2], 60)
@@ -322,13 +322,17 @@ def test_the_card_s_sample_size_basis_says_outcome_once_for_a_measured_value():
     from medadapt.registry.summary_words import sample_size_rows
 
     entry = {"parameters": 313, "n_needed": 4798, "criterion": "i", "n_train": 144,
-             "met": False, "r2": 0.4406, "r2_label": "R-squared", "test_needs": {},
-             "outcome": "outcome mean 156, SD 78.5"}  # fmt: skip
+             "n_test": 60, "met": False, "r2": 0.4406, "r2_label": "R-squared",
+             "test_needs": {}, "outcome": "outcome mean 156, SD 78.5"}  # fmt: skip
     basis = dict(sample_size_rows(entry))["sample size basis"]
     assert basis.endswith(", outcome mean 156, SD 78.5") and "outcome outcome" not in basis
     entry["outcome"] = "prevalence 0.935"
     assert dict(sample_size_rows(entry))["sample size basis"].endswith(
         "; in the adapter's training and test patients together, outcome prevalence 0.935"
+    )
+    del entry["n_test"]  # ma.adapt's: every row of its frame trained the adapter
+    assert dict(sample_size_rows(entry))["sample size basis"].endswith(
+        "; in the adapter's training patients, outcome prevalence 0.935"
     )
 
 
@@ -454,7 +458,7 @@ def test_a_class_absent_at_the_site_is_named_by_check_data():
     """check-data's reason no criterion applies named a class by its index ("class 1")."""
     import numpy as np
 
-    from medadapt.workflows.sample_size_outcomes import outcome_of
+    from medadapt.evaluate.samplesize_outcomes import outcome_of
 
     labels = np.array([0, 2] * 20)
     why = outcome_of("multiclass", labels, classes=["normal", "mass", "nodule"])

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from medadapt.evaluate.samplesize import cox_snell_from_c, development, max_cox_snell
+from medadapt.evaluate.samplesize_outcomes import outcome_of
 from medadapt.evaluate.sufficiency import rare_class_note
 from medadapt.results import ADAPTED_READING
 from medadapt.workflows.sample_size import _lower_auroc, in_short, study_sample_size_line
-from medadapt.workflows.sample_size_outcomes import outcome_of
 
 CLASSES = ["benign", "malignant"]
 

@@ -23,8 +23,8 @@ from medadapt.evaluate.samplesize import (
     validation,
 )
 from medadapt.evaluate.samplesize_continuous import development_continuous
+from medadapt.evaluate.samplesize_outcomes import WEAKEST_PLANNED, outcome_of
 from medadapt.workflows.sample_size import _validation
-from medadapt.workflows.sample_size_outcomes import WEAKEST_PLANNED, outcome_of
 
 CLASSES = ["0", "1"]
 

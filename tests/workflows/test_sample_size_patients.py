@@ -397,7 +397,7 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
     events per parameter at each size and the prevalence the criteria are read at count
     patients; without --id-column every row is a patient and the figures are the rows'."""
     from medadapt.evaluate.samplesize import max_cox_snell
-    from medadapt.workflows.sample_size_outcomes import NAGELKERKE_DEFAULT
+    from medadapt.evaluate.samplesize_outcomes import NAGELKERKE_DEFAULT
     from medadapt.workflows.study import _sample_size
     from medadapt.workflows.study_points import parameter_counts, size_findings_of
 
@@ -451,8 +451,8 @@ def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
     """Per size, a patient counts once in each class among their rows (count_patients' rule:
     one whose visits disagree counts in both), the wording says rows and patients, and the
     prevalence the criteria are read at is the patients', 3 of 16 (rows would say 8 of 21)."""
+    from medadapt.evaluate.samplesize_outcomes import class_shares, outcome_of
     from medadapt.evaluate.sufficiency import size_findings
-    from medadapt.workflows.sample_size_outcomes import class_shares, outcome_of
 
     frame = pd.DataFrame({
         "patient": ["A"] * 3 + ["B"] * 3 + ["C"] * 3 + [f"N{i}" for i in range(12)],

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from medadapt.evaluate.samplesize import binding
+from medadapt.evaluate.samplesize_outcomes import Outcome
 from medadapt.workflows.sample_size import _uncertain_prevalence, uncertain_prevalence_line
-from medadapt.workflows.sample_size_outcomes import Outcome
 
 
 def _outcome(events: int, n: int, planned_c: float | None) -> Outcome:

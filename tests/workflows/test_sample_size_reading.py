@@ -14,15 +14,14 @@ import pytest
 from medadapt.adapters import AdapterModel, default_config
 from medadapt.adapters.testing_models import TinyTransformer
 from medadapt.evaluate.samplesize import cox_snell_from_c, max_cox_snell
-from medadapt.results import ADAPTED_READING
-from medadapt.workflows.sample_size import (
+from medadapt.evaluate.samplesize_outcomes import outcome_of
+from medadapt.evaluate.samplesize_parameters import (
     output_intercepts,
     predictor_parameters,
-    sample_size_line,
-    study_sample_size_line,
     trained_intercepts,
 )
-from medadapt.workflows.sample_size_outcomes import outcome_of
+from medadapt.results import ADAPTED_READING
+from medadapt.workflows.sample_size import sample_size_line, study_sample_size_line
 
 VIT = SimpleNamespace(heads=lambda model: ("head",))  # the modality's one hook used here
 

@@ -12,6 +12,7 @@ import pytest
 
 import medadapt.workflows.sample_size as sample_size
 from medadapt.data.schema import TableSchema
+from medadapt.evaluate.samplesize_outcomes import BASIS_DEFAULT
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
 from medadapt.workflows.sample_size import (
@@ -20,7 +21,6 @@ from medadapt.workflows.sample_size import (
     study_sample_size,
     study_sample_size_line,
 )
-from medadapt.workflows.sample_size_outcomes import BASIS_DEFAULT
 
 
 def _patients(n: int, positive: int) -> TableSamples:

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from medadapt.evaluate.samplesize_outcomes import outcome_of
 from medadapt.registry.summary_words import sample_size_rows
 from medadapt.results import ADAPTED_READING_SENTENCE
 from medadapt.workflows.sample_size import study_sample_size_line
-from medadapt.workflows.sample_size_outcomes import outcome_of
 from medadapt.workflows.study_report import _sample_size
 
 SHOWN = "Cox-Snell R-squared 0.000157"
@@ -58,7 +58,7 @@ def test_a_site_auroc_on_few_patients_says_what_its_lower_bound_would_ask():
     says how many times as many criterion (i) would ask at the AUROC's lower 95% bound (where
     that is 3 times or more)."""
     from medadapt.auroc_interval import score_interval
-    from medadapt.workflows.sample_size_outcomes import _uncertain_site_auroc
+    from medadapt.evaluate.samplesize_outcomes import _uncertain_site_auroc
 
     low, high = score_interval(0.743, 7, 5)  # an interval as evaluate's: given
     assert _uncertain_site_auroc(0.743, (low, high), 0.743, 0.583, "12 patients", "patients") == [
@@ -86,7 +86,7 @@ def test_the_site_auroc_interval_is_evaluate_s_for_the_same_patients():
     import numpy as np
 
     from medadapt.evaluate.metrics import binary_metrics
-    from medadapt.workflows.sample_size_outcomes import _site_interval
+    from medadapt.evaluate.samplesize_outcomes import _site_interval
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 40)
@@ -103,7 +103,7 @@ def test_an_r_squared_measured_on_few_site_rows_says_how_far_its_interval_reache
     import math
 
     from medadapt.evaluate.samplesize import shrinkage_n
-    from medadapt.workflows.sample_size_outcomes import _uncertain_site_r2
+    from medadapt.evaluate.samplesize_outcomes import _uncertain_site_r2
 
     low = math.tanh(math.atanh(math.sqrt(0.254)) - 1.959964 / math.sqrt(27)) ** 2
     times = shrinkage_n(1, low, 0.9) / shrinkage_n(1, 0.254, 0.9)
@@ -135,7 +135,7 @@ def test_without_a_bootstrap_interval_the_site_auroc_keeps_newcombe_s(monkeypatc
 
     import medadapt.evaluate.metrics as metrics
     from medadapt.auroc_interval import score_interval
-    from medadapt.workflows.sample_size_outcomes import _site_interval
+    from medadapt.evaluate.samplesize_outcomes import _site_interval
 
     labels = np.array([1] * 5 + [0] * 7)
     scores = np.linspace(0.9, 0.1, 12)

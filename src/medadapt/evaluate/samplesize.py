@@ -30,7 +30,7 @@ C-statistic of LP among events against non-events ``= C`` (:func:`lp_distributio
 ``p`` (``parameters``) counts predictor parameters, as Riley et al. do: the coefficients whose
 shrinkage criteria (i) and (ii) bound, not the intercept, which every model of the outcome has
 (for a network, its output layer's bias:
-:func:`~medadapt.workflows.sample_size.predictor_parameters` leaves it out).
+:func:`~medadapt.evaluate.samplesize_parameters.predictor_parameters` leaves it out).
 
 Every n is rounded up (a sample size is a whole number of patients, and at least the bound).
 """

@@ -271,7 +271,10 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
             # of the adapter's training and test samples together, not the training prevalence
             # the summary also records, nor the test one beside the metrics
             said = outcome if outcome.startswith("outcome") else f"outcome {outcome}"
-            basis += f"; in the adapter's training and test {noun} together, {said}"
+            if entry.get("n_test") is None:  # ma.adapt: every row of its frame trained it
+                basis += f"; in the adapter's training {noun}, {said}"
+            else:
+                basis += f"; in the adapter's training and test {noun} together, {said}"
         rows.append(("sample size basis", basis))
     needs, supports = entry.get("test_needs") or {}, entry.get("test_supports") or {}
     reported = entry.get("test_reported") or {}

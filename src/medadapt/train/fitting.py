@@ -226,6 +226,9 @@ class Adaptation:
     # rows (Leak.to_json: name, statistic, row count); save_adapter writes them with an
     # adapter (a fully fine-tuned copy is a bare network: they are only here)
     allowed_leaks: list[dict[str, Any]] = field(default_factory=list)
+    # Riley et al.'s development criterion for an adapter read as a new model, as the command
+    # line's adapt records it (``ma.adapt`` sets it; None where it does not apply)
+    sample_size: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         """A line a notebook can read (a trial's ``print(adapted)`` listed the whole network,

@@ -19,6 +19,7 @@ from medadapt.adapters import AdapterModel
 from medadapt.errors import DataError
 from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.retention import with_forgetting
+from medadapt.evaluate.samplesize_parameters import trained_intercepts
 from medadapt.evaluate.small_cells import mask_subgroups
 from medadapt.evaluate.sufficiency import adapter_sample_notes, lower_test_fraction_fix
 from medadapt.evaluate.versus_base import FEWER_FOUND, UNPREDICTED, versus_base_harms
@@ -44,7 +45,7 @@ from medadapt.workflows.adapt_samples import GroupSamples, one_class_refusal, pi
 from medadapt.workflows.base_label import check_label
 from medadapt.workflows.evaluate import scored_though_withheld
 from medadapt.workflows.naming import slug
-from medadapt.workflows.sample_size import adapter_sample_size, trained_intercepts
+from medadapt.workflows.sample_size import adapter_sample_size
 from medadapt.workflows.scoring import evaluate_model, versus_base_on
 from medadapt.workflows.train_base import Progress, epoch_reporter
 

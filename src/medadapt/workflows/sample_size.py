@@ -12,7 +12,7 @@ sufficient. Every output says so once, in the words of
 actually support.
 
 Binary, continuous and multiclass outcomes each have their criteria and their anticipated
-R-squared (:mod:`medadapt.workflows.sample_size_outcomes`); the external-validation criteria
+R-squared (:mod:`medadapt.evaluate.samplesize_outcomes`); the external-validation criteria
 are Riley et al. 2021's, for binary outcomes. Images are samples of patients: the criteria
 count patients, and the output says so. A table whose rows name no patient (no id column)
 has each row taken as one patient, and the output counts rows and says so
@@ -21,7 +21,7 @@ has each row taken as one patient, and the output counts rows and says so
 a patient has several of them (repeat visits), the criteria are compared with the number of
 patients, and the entries record both (``n_train`` samples, ``n_train_patients`` patients); the
 prevalence (class proportions) they are read at is the patients' too
-(:func:`~medadapt.workflows.sample_size_outcomes.class_shares`).
+(:func:`~medadapt.evaluate.samplesize_outcomes.class_shares`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medadapt.adapters import AdapterModel, without_adapters
-from medadapt.adapters.head import HeadLayer
-from medadapt.adapters.layer import innermost
 from medadapt.adapters.methods import default_config
 from medadapt.errors import DataError
 from medadapt.evaluate.bootstrap import cluster_index
@@ -47,6 +45,35 @@ from medadapt.evaluate.metrics import (
 )
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, lp_distribution, max_cox_snell, validation
+from medadapt.evaluate.samplesize_entry import (
+    PATIENTS,
+    ROWS_AS_PATIENTS,
+    STUDY_ROWS_AS_PATIENTS,
+    as_patients,
+    as_patients_entry,
+    cited,
+    counted,
+    counted_text,
+    criteria_count,
+    development_entry,
+    development_line,
+    patient_counts,
+    patients_of,
+    rows_as_patients,
+    trained_words,
+    training_counts,
+)
+from medadapt.evaluate.samplesize_outcomes import (
+    BASIS_DEFAULT,
+    BASIS_HERE,
+    CAUTIOUS_C,
+    WEAKEST_PLANNED,
+    Outcome,
+    name_classes,
+    outcome_of,
+    source_of,
+)
+from medadapt.evaluate.samplesize_parameters import predictor_parameters
 from medadapt.evaluate.sufficiency import absent_class_note, count_patients, rare_class_note
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
@@ -62,14 +89,6 @@ from medadapt.results import (
 from medadapt.train.fitting import predict
 from medadapt.workflows.adapt_samples import one_class_refusal, split_group
 from medadapt.workflows.labels import label
-from medadapt.workflows.sample_size_outcomes import (
-    BASIS_DEFAULT,
-    BASIS_HERE,
-    CAUTIOUS_C,
-    WEAKEST_PLANNED,
-    Outcome,
-    outcome_of,
-)
 from medadapt.workflows.splitting import never_seen, select
 from medadapt.workflows.strategies import is_adapter, method_of
 
@@ -78,11 +97,6 @@ if TYPE_CHECKING:
 
 STRATEGIES = ("head_only", "lora", "bottleneck", "full_finetune")
 """The strategies whose trainable parameters the criteria are read for, fewest first."""
-SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
-          "Riley et al. Stat Med 2021;40:4230-51 (external validation)")  # fmt: skip
-CONTINUOUS_SOURCE = "Riley et al. Stat Med 2019;38:1262-75 and BMJ 2020;368:m441 (development)"
-MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending Riley et al. "
-                     "Stat Med 2019;38:1276-96 (development)")  # fmt: skip
 
 
 def strategy_parameters(modality: Any, base: BaseModel) -> dict[str, int]:
@@ -112,56 +126,6 @@ def trained_parameters(modality: Any, model: nn.Module, strategy: str, *,
     if predictors:
         return predictor_parameters(modality, wrapped, "probe")
     return wrapped.count_parameters("probe")
-
-
-def predictor_parameters(modality: Any, model: nn.Module, adapter: str | None = None) -> int:
-    """Riley et al.'s ``p`` for a strategy: the parameters it trains, less the intercepts of
-    its output layer (:func:`output_intercepts`). ``adapter``: the adapter of ``model`` (an
-    :class:`~medadapt.adapters.AdapterModel`) whose parameters are counted, its own copy of
-    the head among them; None: every parameter of ``model`` (a fully fine-tuned or a new one).
-
-    Riley et al. (and Pate et al., for more than two classes) count predictor parameters, the
-    coefficients whose shrinkage criteria (i) and (ii) bound; the intercept is not one of
-    them (every model of the outcome has it, and it sets the overall risk of criterion iii).
-    An output layer's bias is that intercept: counted among ``p``, a binary head on 64
-    features had 65 parameters where Riley et al. count 64, and criteria (i) and (ii), which
-    grow in proportion to ``p``, asked 1.6% more patients. Every other trained parameter,
-    hidden layers' biases included, is counted: an upper bound on an adapter's effective
-    parameters."""
-    if adapter is None:
-        trained = sum(p.numel() for p in model.parameters())
-    else:
-        trained = model.count_parameters(adapter)
-    return trained - trained_intercepts(modality, model, adapter)
-
-
-def trained_intercepts(modality: Any, model: nn.Module, adapter: str | None = None) -> int:
-    """The output layer's intercepts among the parameters ``adapter`` trains (its copy of the
-    head; None: ``model``'s own head, every weight trained), as :func:`output_intercepts`
-    counts them; 0 where the adapter trains no head."""
-    if adapter is None:
-        heads = [innermost(model.get_submodule(name)) for name in modality.heads(model)]
-    else:
-        heads = [layer.units[adapter] for layer in model.layers_of(adapter)
-                 if isinstance(layer, HeadLayer)]  # fmt: skip
-    return sum(output_intercepts(head) for head in heads)
-
-
-def output_intercepts(head: nn.Module) -> int:
-    """The intercepts among an output layer's parameters: one for a single output (a binary
-    outcome's log-odds, a measured value), K - 1 for K class logits (adding one number to
-    every bias changes no probability, so K biases hold the K - 1 intercepts of a model with
-    K classes, as Pate et al.'s K - 1 submodels have); none without a bias.
-
-    >>> from torch import nn
-    >>> [output_intercepts(nn.Linear(64, k)) for k in (1, 2, 5)]
-    [1, 1, 4]
-    >>> output_intercepts(nn.Linear(64, 3, bias=False))
-    0
-    """
-    if getattr(head, "bias", None) is None:
-        return 0
-    return max(head.out_features - 1, 1)
 
 
 def check_sample_size(
@@ -240,7 +204,7 @@ def check_sample_size(
         check = flags_to_check(where, group, modality.outcome_words(data), noun=modality.noun,
                                columns=not Path(data).is_dir())  # fmt: skip
         return {"applies": False, "why": f"{outcome}; {check}", **refused}
-    _name_classes(outcome, modality.classes(base.schema))
+    name_classes(outcome, modality.classes(base.schema))
     params = strategy_parameters(modality, base)
     n_train, n_test = len(split.train), len(split.test)
     neither = np.setdiff1d(chosen, np.concatenate([split.train, split.test]))
@@ -364,62 +328,6 @@ def _what_adapt_refuses(modality: Any, base: BaseModel, rows: Any, options: Any,
     except DataError as refusal:
         return {"adapt_refuses": str(refusal), "warnings": []}
     return {"adapt_refuses": None, "warnings": list(warnings)}
-
-
-PATIENTS = "patients"
-
-
-def patient_counts(modality: Any, **parts: Any) -> dict[str, Any]:
-    """``{"n_train_patients": 70, ..., "unit": "rows"}`` for each of ``parts`` (``n_train=``
-    samples ...) when the samples name their patients and one of them has several samples
-    among these (repeat visits, several images); ``{}`` when every sample is its own patient,
-    so that entries and sentences stay as they were."""
-    counts = {}
-    for key, samples in parts.items():
-        known = samples.known_patients()
-        if known is None:
-            return {}
-        counts[f"{key}_patients"] = len(set(np.asarray(known).tolist()))
-    if all(counts[f"{key}_patients"] == len(samples) for key, samples in parts.items()):
-        return {}
-    return {**counts, "unit": modality.noun}
-
-
-def patients_of(*parts: Any) -> np.ndarray | None:
-    """Each sample's patient as a number, ``parts``' samples one after another (the training
-    samples, then the test samples: split by patient, they never share one), for counting
-    their labels by patient; None where no part names its patients or none has several."""
-    numbered, offset = [], 0
-    for part in parts:
-        index = cluster_index(part.known_patients(), len(part))
-        index = np.arange(len(part)) if index is None else index
-        numbered.append(index + offset)
-        offset += int(index.max()) + 1 if len(index) else 0
-    joined = np.concatenate(numbered) if numbered else np.zeros(0, dtype=np.int64)
-    return None if cluster_index(joined, len(joined)) is None else joined
-
-
-def criteria_count(entry: dict[str, Any], key: str) -> int:
-    """What the criteria are compared with: the patients behind ``entry[key]``'s samples
-    where they are recorded (Riley et al. count patients, not visits), else the samples."""
-    return entry.get(f"{key}_patients", entry[key])
-
-
-def counted_text(entry: dict[str, Any], key: str, noun: str = "", *, grouped: bool = True) -> str:
-    """``entry[key]`` in words: ``"140 patients"`` (``noun``; none: ``"140"``), or where
-    patients are recorded ``"140 rows from 70 patients"``."""
-    n = f"{entry[key]:,}" if grouped else str(entry[key])
-    patients = entry.get(f"{key}_patients")
-    if patients is None:
-        return f"{n} {noun}" if noun else n
-    return f"{n} {entry.get('unit', 'samples')} from {patients:,} {PATIENTS}"
-
-
-def _name_classes(outcome: Outcome, classes: list[str]) -> None:
-    """The weakest pair of a multiclass outcome by the classes' names, not their indices."""
-    pair = outcome.figures.get("weakest_pair")
-    if pair is not None:
-        pair["classes"] = [classes[i] if i < len(classes) else str(i) for i in pair["classes"]]
 
 
 def in_short(result: dict[str, Any]) -> list[str]:
@@ -612,33 +520,6 @@ def estimate_name(key: str) -> str:
     return next((words for k, words in _ESTIMATES.items() if key.split(" ")[0] == k), key)
 
 
-def counted(modality: Any, samples: Any) -> str:
-    """What the criteria's sentences count for ``modality``'s ``samples``: "patients" where a
-    table's rows name their patients (an id column), "rows" where they name none (each row is
-    then taken as one patient, and :func:`as_patients` says so), "images"."""
-    if _rows_as_patients(modality, samples):
-        return modality.noun
-    return PATIENTS if modality.noun == "rows" else modality.noun
-
-
-ROWS_AS_PATIENTS = "each taken as one patient: the base names no patient column"
-"""What rows that name no patient are counted as, with the first count of them (a trial read
-"120 patients" of 40 patients seen three times each, from a base trained without
-``--id-column``)."""
-STUDY_ROWS_AS_PATIENTS = "each taken as one patient: no --id-column names the patients"
-"""The same for a study that trains its own base."""
-
-
-def _rows_as_patients(modality: Any, samples: Any) -> bool:
-    return modality.noun == "rows" and samples.known_patients() is None
-
-
-def as_patients(modality: Any, samples: Any, words: str = ROWS_AS_PATIENTS) -> str | None:
-    """``words`` where ``samples`` are a table's rows that name no patient (each is taken as
-    one patient), else None."""
-    return words if _rows_as_patients(modality, samples) else None
-
-
 UNIT_NOTE = {"images": (
     "the criteria count patients: with several images of one patient, the images are not "
     "independent, so compare the numbers with the patients behind the images")}  # fmt: skip
@@ -652,12 +533,7 @@ ROWS_NOTE = (
 def unit_note(modality: Any, samples: Any) -> str | None:
     """What check-data notes of what its counts count: images (:data:`UNIT_NOTE`), or rows
     that name no patient (:data:`ROWS_NOTE`)."""
-    return ROWS_NOTE if _rows_as_patients(modality, samples) else UNIT_NOTE.get(modality.noun)
-
-
-def source_of(task: str) -> str:
-    """The papers behind the criteria for ``task``."""
-    return {"binary": SOURCE, "regression": CONTINUOUS_SOURCE}.get(task, MULTICLASS_SOURCE)
+    return ROWS_NOTE if rows_as_patients(modality, samples) else UNIT_NOTE.get(modality.noun)
 
 
 def _development(params: dict[str, int], outcome: Outcome, available: int) -> dict:
@@ -674,7 +550,7 @@ def _development(params: dict[str, int], outcome: Outcome, available: int) -> di
 def _uncertain_prevalence(outcome: Outcome, development: dict[str, Any],
                           classes: list[str]) -> dict[str, Any]:  # fmt: skip
     """Where a binary outcome's prevalence rests on few patients of a class
-    (:meth:`~medadapt.workflows.sample_size_outcomes.Outcome.few_events`: fewer than
+    (:meth:`~medadapt.evaluate.samplesize_outcomes.Outcome.few_events`: fewer than
     :data:`~medadapt.evaluate.metrics.MIN_PER_CLASS`, as the warning that names the class),
     the needs over its 95% Wilson interval: each strategy's ``n_range`` in ``development``
     (the lowest and the highest n of its binding criterion at :func:`prevalence_grid`'s
@@ -879,7 +755,8 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
         return None
     labels = np.concatenate([np.asarray(train.labels), np.asarray(test.labels)])
     risk = _scores(modality, base, unseen)
-    patients = patient_counts(modality, n_train=train, n_test=test)
+    counts = training_counts(modality, train, n_test=test)
+    patients = "n_train_patients" in counts
     outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
                          base.training.get("test_metrics"),
                          modality.noun if patients else counted(modality, train),
@@ -887,12 +764,7 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
                          label_patients=patients_of(train, test))  # fmt: skip
     if isinstance(outcome, str):
         return None
-    _name_classes(outcome, modality.classes(base.schema))
-    final = binding(outcome.criteria(parameters))
-    counts = {"n_train": len(train), "n_test": len(test), **patients,
-              **_as_patients_entry(modality, train)}  # fmt: skip
-    if not patients:  # what check-data calls them: patients where an id column names them
-        counts["counted"] = counted(modality, train)  # (a trial read "140 patients" there)
+    name_classes(outcome, modality.classes(base.schema))
     validated = _validation(base, outcome, risk, criteria_count(counts, "n_test"))
     _mark_unreported(
         validated, test, modality.classes(base.schema), PATIENTS if patients else modality.noun
@@ -900,35 +772,21 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     checked = validated["criteria"]
     unreported = {"not_reported": validated["not_reported"]} if "not_reported" in validated else {}
     return {
-        "parameters": parameters, "intercepts": intercepts, **_rounded(outcome.to_dict()),
-        "criterion": final.name,
-        "n_needed": final.n, **counts, "met": criteria_count(counts, "n_train") >= final.n,
+        **development_entry(outcome, parameters, intercepts, counts),
         "test_supports": {c["name"]: c["supported"] for c in checked},
         "test_reported": {c["name"]: c.get("reported", True) for c in checked},
-        "test_needs": {c["name"]: c["n"] for c in checked}, "source": source_of(outcome.task),
+        "test_needs": {c["name"]: c["n"] for c in checked},
         **unreported,
-    }  # fmt: skip
-
-
-def _as_patients_entry(modality: Any, samples: Any,
-                       words: str = ROWS_AS_PATIENTS) -> dict[str, str]:  # fmt: skip
-    """``{"as_patients": words}`` for rows that name no patient, else nothing (entries of
-    other data stay as they were)."""
-    said = as_patients(modality, samples, words)
-    return {"as_patients": said} if said else {}
-
-
-def _rounded(figures: dict[str, Any]) -> dict[str, Any]:
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}
+    }
 
 
 def sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str:
     """The sentence the report and the card hold about it (``noun``: what the samples are
     called; where the entry records patients, the needs are in patients and the samples are
     counted both ways); ``adapt``'s terminal says it shorter (:func:`sample_size_lines`)."""
-    noun, trained = _trained_words(entry, noun)
+    noun, trained = trained_words(entry, noun)
     line = (
-        f"sample size ({_cited(entry)}): its {parameters_text(entry)} would need "
+        f"sample size ({cited(entry)}): its {parameters_text(entry)} would need "
         f"{needed_text(entry['n_needed'])} {noun} (criterion {entry['criterion']}); {trained} "
         f"trained it: {'met' if entry['met'] else 'not met'}; {ADAPTED_READING}"
     )
@@ -948,13 +806,8 @@ def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str
 
     (``tests/cli/test_terminal_wording.py`` has examples.)
     """
-    noun, trained = _trained_words(entry, noun)
-    lines = [
-        f"sample size ({_cited(entry)}): {'met' if entry['met'] else 'not met'}: {trained} "
-        f"trained it; its {parameters_text(entry)} would need {needed_text(entry['n_needed'])} "
-        f"{noun} as a new model's (criterion {entry['criterion']}): an upper bound for an adapter, "
-        "which starts from the base; meeting it is necessary, not sufficient"
-    ]
+    lines = [development_line(entry, noun)]
+    noun = trained_words(entry, noun)[0]
     test = _test_words(entry, noun)
     if test is not None:
         of = ""
@@ -970,15 +823,6 @@ def sample_size_lines(entry: dict[str, Any], noun: str = "patients") -> list[str
         lines.append(f"test set: the {test.here} here are {enough} ({test.counts} test {noun} "
                      f"needed{of}{test.respectively}){test.unreported}")  # fmt: skip
     return lines
-
-
-def _trained_words(entry: dict[str, Any], noun: str) -> tuple[str, str]:
-    """The needs' unit (patients, where the entry records them) and what trained the model."""
-    noun = PATIENTS if "n_train_patients" in entry else entry.get("counted") or noun
-    trained = counted_text(entry, "n_train", noun)
-    if entry.get("as_patients"):
-        trained += f" ({entry['as_patients']})"
-    return noun, trained
 
 
 @dataclass(frozen=True)
@@ -1031,13 +875,13 @@ def study_sample_size_line(entry: dict[str, Any], noun: str = "patients") -> str
     )
     r2 = entry.get("r2_basis") or (BASIS_HERE if entry.get("from_base") else BASIS_DEFAULT)
     if not entry["strategies"]:  # --methods base_only: a trial's line read "minimum patients ;"
-        return (f"sample size ({_cited(entry)}, {r2}): no strategy this study runs trains on the "
+        return (f"sample size ({cited(entry)}, {r2}): no strategy this study runs trains on the "
                 "target (--methods), so no training minimum applies")  # fmt: skip
     noun = PATIENTS if "n_train_patients" in entry else noun
     has = counted_text(entry, "n_train")
     if entry.get("as_patients"):
         has += f" rows ({entry['as_patients']})"
-    line = f"sample size ({_cited(entry)}, {r2}): minimum {noun} {needs}; the target has {has}"
+    line = f"sample size ({cited(entry)}, {r2}): minimum {noun} {needs}; the target has {has}"
     line += " to train"
     return f"{line}{_anticipated(entry)}; {ADAPTED_READING}"
 
@@ -1076,11 +920,6 @@ UNSCORED_BASE_WHY = (
 )
 
 
-def _cited(entry: dict[str, Any]) -> str:
-    """The criteria's authors as a line cites them ("Riley et al.")."""
-    return entry["source"].split(" Stat")[0]
-
-
 def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], train: Any,
                       test: Any, *, base: BaseModel | None = None, unseen: Any = None,
                       labels: Any = None,
@@ -1105,7 +944,7 @@ def study_sample_size(modality: Any, schema: Any, parameters: dict[str, int], tr
     counts = {"n_train": len(train), "n_test": len(test),
               **patient_counts(modality, n_train=train, n_test=test)}  # fmt: skip
     words = ROWS_AS_PATIENTS if base is not None else STUDY_ROWS_AS_PATIENTS
-    counts.update(_as_patients_entry(modality, train, words))
+    counts.update(as_patients_entry(modality, train, words))
     outcome = outcome_of(modality.task(schema), labels,
                          (np.asarray(unseen.labels), risk) if scored else None,
                          base.training.get("test_metrics") if scored else None,

@@ -260,7 +260,7 @@ def parameter_counts(modality: Modality, schema: Any, config: StudyConfig, optio
     the given ``--base`` (what the adapters are trained in), else a new model as the study
     would train it (and always for the new model on the target data). ``predictors``: Riley
     et al.'s ``p`` instead, the output layer's intercepts aside
-    (:func:`~medadapt.workflows.sample_size.predictor_parameters`)."""
+    (:func:`~medadapt.evaluate.samplesize_parameters.predictor_parameters`)."""
     from medadapt.workflows.sample_size import trained_parameters
 
     given = None if config.base is None else BaseModel.load(config.base, flag="--base").model

@@ -175,6 +175,25 @@ class Outcome:
         return out
 
 
+SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
+          "Riley et al. Stat Med 2021;40:4230-51 (external validation)")  # fmt: skip
+CONTINUOUS_SOURCE = "Riley et al. Stat Med 2019;38:1262-75 and BMJ 2020;368:m441 (development)"
+MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending Riley et al. "
+                     "Stat Med 2019;38:1276-96 (development)")  # fmt: skip
+
+
+def source_of(task: str) -> str:
+    """The papers behind the criteria for ``task``."""
+    return {"binary": SOURCE, "regression": CONTINUOUS_SOURCE}.get(task, MULTICLASS_SOURCE)
+
+
+def name_classes(outcome: Outcome, classes: list[str]) -> None:
+    """The weakest pair of a multiclass outcome by the classes' names, not their indices."""
+    pair = outcome.figures.get("weakest_pair")
+    if pair is not None:
+        pair["classes"] = [classes[i] if i < len(classes) else str(i) for i in pair["classes"]]
+
+
 def outcome_of(task: str, labels: np.ndarray,
                scored: tuple[np.ndarray, np.ndarray] | None = None,
                known: dict[str, float] | None = None,
