@@ -271,7 +271,7 @@ def _recording_sample_size(result: Adaptation, base: BaseModel, samples: TableSa
     intercepts = trained_intercepts(modality, result.model, result.name)
     unseen = samples.subset(np.flatnonzero(~_trained_rows(samples, _base_rows(base))))
     risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
-    counts = training_counts(modality, samples)
+    counts = {**training_counts(modality, samples), "n_test": 0}  # every row trains it
     outcome = outcome_of(schema.task, samples.labels, (unseen.labels, np.asarray(risk, float)),
                          base.training.get("test_metrics"),
                          "rows" if "n_train_patients" in counts else counts["counted"],

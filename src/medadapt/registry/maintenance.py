@@ -12,13 +12,18 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from medadapt.errors import AdapterFileError
 from medadapt.registry.bases import SET_ASIDE, deleted_bases, verify_bases
 from medadapt.registry.db import Index
 from medadapt.registry.objects import ObjectStore, sha256_file
-from medadapt.registry.records import AdapterVersion, command_line, split_file_of
+from medadapt.registry.records import (
+    AdapterVersion,
+    command_line,
+    split_file_of,
+    trained_samples,
+)
 
 GC_MIN_AGE_S = 3600.0
 """``gc`` keeps ``tmp/`` entries younger than this by default (a write may still be running)."""
@@ -128,15 +133,20 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
 
 
 def _split_blob(objects: ObjectStore, manifest_blob: str) -> str | None:
-    """The blob of the split file (which rows trained it) the version's manifest names, kept
-    by ``add`` where the adapter had it (:func:`~medadapt.registry.records.split_file_of`);
-    None where it names none or its manifest cannot be read (``verify`` reports that)."""
+    """The blob of the split file (which rows or images trained it) the version's manifest
+    names, kept by ``add`` where the adapter had it
+    (:func:`~medadapt.registry.records.split_file_of`); None where it names none or its
+    manifest cannot be read (``verify`` reports that)."""
+    named = split_file_of(_manifest(objects, manifest_blob))
+    return None if named is None else named[1]
+
+
+def _manifest(objects: ObjectStore, manifest_blob: str) -> dict[str, Any] | None:
+    """The version's manifest, None where it cannot be read (``verify`` reports that)."""
     try:
-        manifest = json.loads(objects.path(manifest_blob).read_bytes())
+        return json.loads(objects.path(manifest_blob).read_bytes())
     except (OSError, ValueError):
         return None
-    named = split_file_of(manifest)
-    return None if named is None else named[1]
 
 
 def _damaged_split(objects: ObjectStore, manifest_blob: str) -> str | None:
@@ -147,9 +157,10 @@ def _damaged_split(objects: ObjectStore, manifest_blob: str) -> str | None:
     path = None if digest is None else objects.path(digest)
     if path is None or not path.is_file() or sha256_file(path) == digest:
         return None
+    which = trained_samples(_manifest(objects, manifest_blob))
     return (
-        "its split file (which rows trained it, as keyed hashes) is damaged: served answers "
-        "cannot say which patients it trained on"
+        f"its split file (which {which} trained it, as keyed hashes) is damaged: served "
+        "answers cannot say which patients it trained on"
     )
 
 

@@ -31,6 +31,7 @@ from medadapt.registry.records import (
     split_file_of,
     strip_local_paths,
     summaries,
+    trained_samples,
 )
 from medadapt.registry.summary_words import positive_class_words
 
@@ -180,13 +181,13 @@ def _stored_split(
     if named is None:
         return None, None
     name, digest = named
-    path = directory / name
+    path, which = directory / name, f"which {trained_samples(manifest)} trained it"
     if not path.is_file():
-        return None, f"its {name} (which rows trained it) is not beside it in {directory}"
+        return None, f"its {name} ({which}) is not beside it in {directory}"
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != digest:
-        return None, (f"its {name} (which rows trained it) does not match the checksum its "
-                      f"adapter.json records (changed since it was saved)")  # fmt: skip
+        return None, (f"its {name} ({which}) does not match the checksum its adapter.json "
+                      "records (changed since it was saved)")  # fmt: skip
     objects.put_bytes(data)
     return data, None
 

@@ -389,13 +389,24 @@ def shown_notes(metrics: dict[str, Any]) -> dict[str, str]:
 
 # ----- one version -----------------------------------------------------------------------------
 def split_file_of(manifest: Any) -> tuple[str, str] | None:
-    """The split file an adapter's ``manifest`` names (``split.json``: which rows trained it,
-    as keyed hashes) and its sha256, which names its blob in this registry's object store
-    where ``add`` kept it; None where it names none, or not as :func:`named_file` takes it (a
-    hand-made or damaged manifest: nothing is kept or read for it)."""
+    """The split file an adapter's ``manifest`` names (``split.json``: which rows or images
+    trained it, as keyed hashes) and its sha256, which names its blob in this registry's
+    object store where ``add`` kept it; None where it names none, or not as
+    :func:`named_file` takes it (a hand-made or damaged manifest: nothing is kept or read for
+    it). A table adapter names it ``positions_file``, an image adapter ``keys_file``."""
     metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
     split = metadata.get("split") if isinstance(metadata, dict) else None
-    return named_file(split, "positions_file", "positions_sha256", reserved=("adapter.json",))
+    reserved = ("adapter.json",)
+    return named_file(split, "positions_file", "positions_sha256", reserved=reserved) or (
+        named_file(split, "keys_file", "keys_sha256", reserved=reserved)
+    )
+
+
+def trained_samples(manifest: Any) -> str:
+    """What an adapter's split file records the training of, for a sentence: "images" for an
+    image adapter's, else "rows"."""
+    metadata = manifest.get("metadata") if isinstance(manifest, dict) else None
+    return "images" if isinstance(metadata, dict) and metadata.get("kind") == "image" else "rows"
 
 
 def named_file(

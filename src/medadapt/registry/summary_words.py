@@ -271,7 +271,7 @@ def sample_size_rows(entry: dict[str, Any], unit: str = "patients") -> list[tupl
             # of the adapter's training and test samples together, not the training prevalence
             # the summary also records, nor the test one beside the metrics
             said = outcome if outcome.startswith("outcome") else f"outcome {outcome}"
-            if entry.get("n_test") is None:  # ma.adapt: every row of its frame trained it
+            if entry.get("n_test") == 0:  # ma.adapt's: every row of its frame trained it
                 basis += f"; in the adapter's training {noun}, {said}"
             else:
                 basis += f"; in the adapter's training and test {noun} together, {said}"

@@ -29,6 +29,7 @@ from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest, float32_number
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
+from medadapt.serve.trained_images import TrainingImages, in_sample_image_note
 
 
 @dataclass
@@ -112,14 +113,31 @@ class ImagePredictor:
         )
         served = self.state.bases[route.base_key]
         self.telemetry.instances.labels(route.name or "base").inc(len(samples))
+        flags = _trained_on(served, route, samples)
         return [
-            image_prediction(served, route, sample, score)
-            for sample, score in zip(samples, scores, strict=True)
+            image_prediction(served, route, sample, score, who)
+            for sample, score, who in zip(samples, scores, flags, strict=True)
         ]
 
 
-def image_prediction(served: ServedBase, route: Route, sample: Sample, score: Any) -> dict:
-    """One prediction in :class:`~medadapt.serve.schemas.ImagePrediction`'s shape."""
+def _trained_on(served: ServedBase, route: Route, samples: list[Sample]) -> list[str | None]:
+    """Per sample: the model that trained on it, by its file or pixel key
+    (:mod:`medadapt.serve.trained_images`): its adapter ("adapter site_b@1", named where both
+    did, as for records), else its base ("the base model"), else None."""
+    out: list[str | None] = [None] * len(samples)
+    adapter = None if route.name is None else f"adapter {route.name}@{route.version}"
+    for who, kept in (("the base model", served.trained_rows), (adapter, route.trained_rows)):
+        if isinstance(kept, TrainingImages):
+            for i in np.flatnonzero(kept.matches(samples)):
+                out[int(i)] = who
+    return out
+
+
+def image_prediction(
+    served: ServedBase, route: Route, sample: Sample, score: Any, trained_on: str | None = None
+) -> dict:
+    """One prediction in :class:`~medadapt.serve.schemas.ImagePrediction`'s shape
+    (``trained_on``: the model that trained on the image, said in its note too)."""
     classes = route.classes or served.schema.classes
     probabilities = np.asarray(score, dtype=float)
     return {
@@ -133,7 +151,10 @@ def image_prediction(served: ServedBase, route: Route, sample: Sample, score: An
             c: float32_number(p) for c, p in zip(classes, probabilities, strict=True)
         },
         "validated": route.validated,
+        "trained_on": trained_on,
         # which model answered, and its cautions, first: a trial's "scored by the base model
         # alone" came at the end of a long note about the image
-        "note": joined_notes(route.note, sample.note),
+        "note": joined_notes(
+            route.note, trained_on and in_sample_image_note(trained_on), sample.note
+        ),
     }

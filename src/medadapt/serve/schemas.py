@@ -179,13 +179,24 @@ class ImagePrediction(BaseModel):
     predicted: str = Field(description="The most probable class.")
     probabilities: dict[str, float] = Field(description="Class name -> probability.")
     validated: str | None = Field(None, description=VALIDATED)
+    trained_on: str | None = Field(
+        None,
+        description="The model that trained on this image ('adapter chest@2', or 'the base "
+        "model'), recognised by the hashes of its training images' files and pixels that "
+        "'registry add' kept and the base records (never pixels): the same file, or a copy "
+        "saved with other bytes but the same pixels; its prediction is in-sample, more "
+        "confident and more often right than on new patients (said in the note); null "
+        "otherwise, or where the registry holds no such record (a version imported from "
+        "another hospital).",
+    )
     note: str | None = Field(
         None,
         description="Set when the file's intensities were scaled unlike the training images' "
         "(a PNG for a model trained on windowed DICOM) or it is shaped unlike them (a 4:1 "
         "strip for a model trained on square films): the prediction may be unreliable; or "
         "when the base model alone answered although adapters are served (no adapter or group "
-        "in the request, or no adapter promoted for its group).",
+        "in the request, or no adapter promoted for its group); or when the model trained on "
+        "the image (trained_on).",
     )
 
 

@@ -48,7 +48,6 @@ import torch
 from medadapt.adapters import AdapterModel
 from medadapt.adapters.state import read_manifest
 from medadapt.checks import did_you_mean
-from medadapt.data.row_hashes import LabelFreeIndex
 from medadapt.errors import AdapterFileError, ConfigError, MedadaptError
 from medadapt.evaluate.report.formatting import spelled_cautions, validated_words
 from medadapt.modalities import modality_of
@@ -76,7 +75,7 @@ from medadapt.serve.listing import adapter_entry, base_entry
 from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.request_json import send_images
-from medadapt.serve.trained_rows import base_training_rows, training_rows
+from medadapt.serve.trained_rows import Trained, base_training_rows, training_rows
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -219,8 +218,8 @@ class ServedBase:
     base: BaseModel
     model: AdapterModel
     source_groups: set[str]
-    # the rows the base trained on (keyed hashes), where the registry kept them
-    trained_rows: LabelFreeIndex | None = field(default=None, repr=False)
+    # the rows (or images) the base trained on (keyed hashes), where the registry kept them
+    trained_rows: Trained | None = field(default=None, repr=False)
 
     @property
     def schema(self) -> Any:
@@ -246,9 +245,9 @@ class Route:
     note: str | None = field(default=None, compare=False)
     # how the model that answers was tested, as recorded (its leading figure and test count)
     validated: str | None = field(default=None, compare=False)
-    # the rows the adapter trained on (keyed hashes), where the registry kept them: an
-    # instance among them is flagged in-sample (:mod:`medadapt.serve.trained_rows`)
-    trained_rows: LabelFreeIndex | None = field(default=None, compare=False, repr=False)
+    # the rows (or images) the adapter trained on (keyed hashes), where the registry kept
+    # them: an instance among them is flagged in-sample (:mod:`medadapt.serve.trained_rows`)
+    trained_rows: Trained | None = field(default=None, compare=False, repr=False)
 
     @property
     def batch_key(self) -> tuple[str, int | None]:

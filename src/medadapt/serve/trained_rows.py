@@ -11,7 +11,8 @@ patients, and its answer says so (``trained_on``, the adapter named where both d
 note). A training patient's row sent with one value changed is not recognised here
 (``predict`` recognises it through the patient id and the label, which a request does not
 carry). A version imported from another hospital carries no split file (its rows are
-there), nor does one added before the registry kept it: nothing is flagged.
+there), nor does one added before the registry kept it: nothing is flagged. Images are
+recognised by their files' and pixels' keys (:mod:`medadapt.serve.trained_images`).
 """
 
 from __future__ import annotations
@@ -30,33 +31,45 @@ from medadapt.data.row_hashes import LabelFreeIndex
 from medadapt.registry.bases import base_split_file
 from medadapt.registry.records import split_file_of
 from medadapt.results import IN_SAMPLE
+from medadapt.serve.trained_images import TrainingImages
 
 TRAINING_ROWS = "train_rows"  # the split file's key of the adapter's training-row hashes
 
 
-def training_rows(directory: Path) -> LabelFreeIndex | None:
-    """The rows the adapter checked out in ``directory`` trained on, ready to match records
-    (its split file's ``train_rows``, without the label); None where the checkout holds no
-    split file (imported, or added before the registry kept it), one whose bytes are not
-    those its manifest names (damaged: ``registry verify`` says so), or an image adapter's
-    (images are not flagged)."""
+Trained = LabelFreeIndex | TrainingImages
+"""A model's training records, ready to match: rows (tables) or images."""
+
+
+def training_rows(directory: Path) -> Trained | None:
+    """The rows (or images) the adapter checked out in ``directory`` trained on, ready to
+    match what a request sends (its split file's ``train_rows`` without the label, or its
+    images' keys: :mod:`medadapt.serve.trained_images`); None where the checkout holds no
+    split file (imported, or added before the registry kept it) or one whose bytes are not
+    those its manifest names (damaged: ``registry verify`` says so)."""
     return _kept_rows(Path(directory), MANIFEST, split_file_of)
 
 
-def base_training_rows(directory: Path) -> LabelFreeIndex | None:
+def base_training_rows(directory: Path) -> Trained | None:
     """The rows the registered base model in ``directory`` trained on (its split file, kept
-    by ``registry add-base``); None where there is none (a base registered before it was
-    kept: ``add-base`` it again), it is changed, or it is an image base's."""
-    return _kept_rows(Path(directory), "model.json", base_split_file)
+    by ``registry add-base``), or an image base's training images (their keys, which its
+    ``model.json`` holds); None where there are none (a table base registered before its
+    split file was kept: ``add-base`` it again) or its split file is changed."""
+    directory = Path(directory)
+    try:  # an image base's keys are in its model.json, checked by the registry as a whole
+        training = json.loads((directory / "model.json").read_bytes()).get("training") or {}
+        images = TrainingImages.of(training.get("split"))  # a table base's names a file
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return images or _kept_rows(directory, "model.json", base_split_file)
 
 
 def _kept_rows(
     directory: Path, manifest: str, named_in: Callable[[Any], tuple[str, str] | None]
-) -> LabelFreeIndex | None:
-    """The training rows of the split file that ``directory``'s ``manifest`` names
-    (``named_in``: where a manifest names it), checked against the checksum it records;
-    None where it names none, or the file is absent, changed or unreadable: nothing is
-    flagged, the model is served."""
+) -> Trained | None:
+    """The training rows (or images) of the split file that ``directory``'s ``manifest``
+    names (``named_in``: where a manifest names it), checked against the checksum it
+    records; None where it names none, or the file is absent, changed or unreadable: nothing
+    is flagged, the model is served."""
     try:
         named = named_in(json.loads((directory / manifest).read_bytes()))
         if named is None:
@@ -64,7 +77,10 @@ def _kept_rows(
         raw = (directory / named[0]).read_bytes()
         if hashlib.sha256(raw).hexdigest() != named[1]:
             return None
-        return LabelFreeIndex.of(json.loads(raw).get(TRAINING_ROWS))
+        kept = json.loads(raw)
+        if TRAINING_ROWS not in kept:  # an image adapter's: its images' keys
+            return TrainingImages.of(kept)
+        return LabelFreeIndex.of(kept.get(TRAINING_ROWS))
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return None
 

@@ -1,0 +1,66 @@
+"""Which images a request sends that the model answering them trained on.
+
+An image model's split records its training images by two keys, hashes only (see
+:mod:`medadapt.modalities.images.splits`): the file's bytes (with the frame of a multi-frame
+file or the slice of a volume) and the pixels as the model takes them. ``registry add`` keeps
+an image adapter's ``split.json`` in the registry, and an image base keeps its keys in its
+``model.json``; the server reads them when it loads a model and recognises an image sent among
+them by either key, as ``predict`` does: the same file, or a copy saved with other bytes but
+the same pixels (a PNG saved again, a file re-exported by an anonymiser). A copy saved with
+loss (a JPEG of a training PNG) or in another format with other intensity scaling (a DICOM of
+a training PNG) is not recognised here (``predict`` and ``evaluate`` read its stored values
+and near key from the file). An image of one value throughout is recognised by its file only
+(every blank picture would match every other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from medadapt.results import IN_SAMPLE
+
+
+@dataclass(frozen=True)
+class TrainingImages:
+    """A model's training images, by file key and by pixel key."""
+
+    files: frozenset[str]
+    pixels: frozenset[str]
+
+    @classmethod
+    def of(cls, record: Any) -> TrainingImages | None:
+        """From a split record (``train_keys``, ``train_pixel_keys``); None where it holds
+        neither."""
+        if not isinstance(record, dict):
+            return None
+        files = record.get("train_keys") or []
+        pixels = record.get("train_pixel_keys") or []
+        if not isinstance(files, list) or not isinstance(pixels, list) or not (files or pixels):
+            return None
+        return cls(frozenset(map(str, files)), frozenset(map(str, pixels)))
+
+    def matches(self, samples: Sequence[Any]) -> np.ndarray:
+        """Per sample (each with a ``file_key`` and a ``pixel_key``, None where it has none):
+        whether it is one of these images."""
+        return np.array(
+            [s.file_key in self.files or (s.pixel_key is not None and s.pixel_key in self.pixels)
+             for s in samples],
+            dtype=bool,
+        )  # fmt: skip
+
+
+def in_sample_image_note(who: str) -> str:
+    """What an answer says of an image ``who`` ("adapter site_b@1") trained on.
+
+    >>> in_sample_image_note("adapter site_b@1")
+    'this image is one that adapter site_b@1 trained on (by its file or its pixels): its \
+prediction is in-sample, more confident and more often right than the model is on new patients'
+    """
+    return (
+        f"this image is one that {who} trained on (by its file or its pixels): its prediction "
+        f"is in-sample, {IN_SAMPLE[False]} the model is on new patients"
+    )

@@ -1,0 +1,102 @@
+"""A served image that the adapter or its base trained on is flagged in-sample, as a table row
+is: by its file's bytes, or by its pixels where a copy was saved with other bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from medadapt.data.dicom_series import KEY_CHARS
+from medadapt.fileio import sha256_file
+from medadapt.registry import Registry
+from medadapt.serve.app import create_app
+from medadapt.serve.image_inputs import ImageServing
+from medadapt.serve.schemas import ImagePredictResponse
+from medadapt.serve.trained_images import in_sample_image_note
+
+pytestmark = pytest.mark.xdist_group("serve")  # share the registry fixtures per worker
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _images_of(image_registry: dict, site: str) -> dict[str, Path]:
+    """The site's training PNGs by file key (as a split records them)."""
+    folder = image_registry["root"] / "data" / "images"
+    return {sha256_file(p)[:KEY_CHARS]: p for p in sorted(folder.glob(f"{site}_*.png"))}
+
+
+def _split(directory: Path) -> dict:
+    return json.loads((directory / "split.json").read_bytes())
+
+
+@pytest.fixture
+def client(image_registry):
+    app = create_app(image_registry["registry"], token=TOKEN, images=ImageServing())
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _ask(client: TestClient, path: Path, adapter: str, name: str | None = None) -> dict:
+    files = [("file", (name or path.name, path.read_bytes()))]
+    reply = client.post("/v1/predict", data={"adapter": adapter}, files=files, headers=AUTH)
+    assert reply.status_code == 200, reply.text
+    ImagePredictResponse.model_validate(reply.json())
+    (prediction,) = reply.json()["predictions"]
+    return prediction
+
+
+def test_an_adapter_s_training_image_is_flagged_and_its_held_out_one_is_not(
+    client, image_registry, tmp_path
+):
+    split = _split(image_registry["adapters"]["site_b"])
+    site_b = _images_of(image_registry, "B")
+    trained = site_b[split["train_keys"][0]]
+    held_out = site_b[split["test_keys"][0]]
+    said = _ask(client, trained, "site_b")
+    assert said["trained_on"] == "adapter site_b@1"
+    assert in_sample_image_note("adapter site_b@1") in said["note"]
+    assert _ask(client, held_out, "site_b")["trained_on"] is None
+    # the same picture saved with other bytes (another compression level): its pixels tell
+    copy = tmp_path / "copy.png"
+    Image.open(trained).save(copy, compress_level=0)
+    assert copy.read_bytes() != trained.read_bytes()
+    assert _ask(client, copy, "site_b")["trained_on"] == "adapter site_b@1"
+
+
+def test_a_base_model_s_training_image_is_flagged_for_its_adapters_too(client, image_registry):
+    base = json.loads((image_registry["base"] / "model.json").read_bytes())
+    site_a = _images_of(image_registry, "A")
+    trained_by_base = next(site_a[k] for k in base["training"]["split"]["train_keys"]
+                           if k in site_a)  # fmt: skip
+    said = _ask(client, trained_by_base, "site_c")  # site_c trained on site C's images only
+    assert said["trained_on"] == "the base model"
+    assert in_sample_image_note("the base model") in said["note"]
+
+
+def test_registry_add_keeps_an_image_adapter_s_split_file_and_verify_checks_it(image_registry):
+    registry = Registry(image_registry["registry"])
+    v = registry.get("site_b@1")
+    kept = registry.kept_split(v)
+    assert list(kept) == ["split.json"]
+    assert kept["split.json"] == sha256_file(image_registry["adapters"]["site_b"] / "split.json")
+    assert not registry.verify("site_b@1").problems
+
+
+def test_adding_an_image_adapter_without_its_split_file_says_what_a_server_cannot_flag(
+    image_registry, tmp_path
+):
+    import shutil
+
+    root = shutil.copytree(image_registry["registry"], tmp_path / "registry")
+    adapter = shutil.copytree(image_registry["adapters"]["site_a"], tmp_path / "site_a")
+    (adapter / "split.json").unlink()
+    added = Registry(root).add(adapter, name="site_a_copy")
+    assert list(added.notices) == [
+        f"note: site_a_copy@1: its split.json (which images trained it) is not beside it in "
+        f"{adapter}: a server cannot say which patients it trained on (their predictions "
+        "in-sample); add it from the folder 'medadapt adapt' wrote"
+    ]
