@@ -55,7 +55,7 @@ def test_calling_every_old_class_image_a_new_class_is_not_keeping_them():
     assert out["passed"] is False and out["predicted_as_new_limit"] == 0.10
     assert out["verdict"] == (
         "old classes NOT kept: 100% of the 16 old-class images the base model classified "
-        "correctly are now called a new class (more than 10%); AUROC drop within 0.01"
+        "correctly are now called a new class (more than 10%); the AUROC rose 0.133"
     )
     gain = out["auroc_after"] - out["auroc_before"]
     sentence = retention_sentence("adapter", out)
@@ -84,7 +84,7 @@ def test_an_adapter_that_forgot_the_old_classes_carries_it_to_every_later_result
     said = (
         "the adapter did not keep the old classes when it learnt the new ones (old classes NOT "
         "kept: 100% of the 16 old-class images the base model classified correctly are now "
-        "called a new class (more than 10%); AUROC drop within 0.01): its calls of patients of "
+        "called a new class (more than 10%); the AUROC rose 0.133): its calls of patients of "
         "an old class may name a new one; keep the base model for the old classes, or adapt "
         "again"
     )
@@ -218,7 +218,7 @@ def test_the_trial_sentence_names_the_gain_and_the_share_called_new():
         "+0.090) on the 24 images of old.npz neither the base model nor the adapter trained on, "
         "the old classes told apart among themselves (not the per-class AUROCs): "
         "old classes NOT kept: 100% of the 20 old-class images the base model classified "
-        "correctly are now called a new class (more than 10%); AUROC drop within 0.01. Of all "
+        "correctly are now called a new class (more than 10%); the AUROC rose 0.044. Of all "
         "old-class images, 100% are called new."
     )
 
@@ -229,7 +229,7 @@ def test_a_record_written_before_the_limit_is_judged_by_its_share_of_all_old_ima
         del old_record[key]
     assert retention_sentence("a", old_record).endswith(
         "old classes NOT kept: 100% of the old-class images are now called a new class "
-        "(more than 10%); AUROC drop within 0.01."
+        "(more than 10%); the AUROC rose 0.044."
     )
 
 
@@ -333,6 +333,13 @@ def test_an_auroc_drop_within_the_tolerance_whose_interval_reaches_past_it_says_
     )
     retention["drop_ci"] = [-0.02, 0.008]  # the whole interval within: said plainly
     assert retention_verdict(retention).endswith("; AUROC drop within 0.01")
+    retention |= {"drop": -0.023, "drop_ci": [-0.06, 0.011]}  # a gain is no drop
+    assert retention_verdict(retention).endswith(
+        "; the AUROC rose 0.023 as estimated, though its interval reaches a drop of 0.011: more "
+        "old-class test images would settle it"
+    )
+    retention["drop_ci"] = [-0.06, 0.004]
+    assert retention_verdict(retention).endswith("; the AUROC rose 0.023")
 
 
 def test_images_the_extended_model_gives_the_old_classes_nothing_are_measured_not_refused():

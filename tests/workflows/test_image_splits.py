@@ -250,6 +250,11 @@ def test_a_patient_column_keeps_images_together_when_the_base_names_none(tmp_pat
     assert adapted.code == 0, adapted.stderr
     assert "note: images are kept together by column 'PatientID'" in adapted.stderr
     assert "warning: images are kept together" not in adapted.stdout + adapted.stderr
+    misspelt = run_cli("adapt", "--base", tmp_path / "base", "--data", tmp_path / "site.csv",
+                       "--group-column", "site", "--group", "C", "--method", "head",
+                       "--out", tmp_path / "c")  # fmt: skip
+    assert misspelt.code != 0 and len(misspelt.stderr.strip().splitlines()) == 1, misspelt.stderr
+    assert misspelt.stderr.startswith("error: ") and not (tmp_path / "c").exists()
 
 
 def test_identical_images_stay_on_one_side_of_a_split(tmp_path):
@@ -289,6 +294,10 @@ def test_train_base_keeps_a_patients_images_together_by_a_patient_column(tmp_pat
     table = pd.read_csv(csv)
     table["PatientID"] = [f"p{i // 2}" for i in range(len(table))]  # two images per patient
     table.to_csv(csv, index=False)
+    misspelt = run_cli("train-base", "--data", csv, *TINY, "--group-column", "site",
+                       "--groups", "Z", "--out", tmp_path / "z")  # fmt: skip
+    assert misspelt.code != 0 and len(misspelt.stderr.strip().splitlines()) == 1, misspelt.stderr
+    assert misspelt.stderr.startswith("error: ") and not (tmp_path / "z").exists()
     trained = run_cli("train-base", "--data", csv, *TINY, "--epochs", "1",
                       "--out", tmp_path / "base")  # fmt: skip
     assert trained.code == 0, trained.stderr

@@ -186,13 +186,23 @@ def check_known_labels(
         )
 
 
-def _one_slice_note(volumes: int, schema: ImageSchema) -> list[str]:
+def read_one_slice(read: FileRead) -> bool:
+    """Whether ``read`` is one slice of a volume (NIfTI, multi-frame DICOM), as a 2D model
+    reads volumes."""
+    return len(read.frames) == 1 and (read.frames[0] or 0) > 0
+
+
+def one_slice_note(volumes: int, schema: ImageSchema, *, one_image: bool = False) -> list[str]:
     """That ``volumes`` volumes (NIfTI, multi-frame DICOM) were each scored on the one slice a
     2D model reads (a trial read 3D volumes into a 2D model, each judged on its middle slice
-    without a word; the ``slice`` column alone said which)."""
+    without a word; the ``slice`` column alone said which). ``one_image``: said of one volume
+    (a served answer's note, whose ``slice`` says which)."""
     if not volumes:
         return []
     which = "the middle one" if schema.slices == "middle" else f"slice {schema.slices}"
+    if one_image:
+        return [f"this volume was scored on one slice, {which}, as this 2D model reads volumes "
+                "(slice says which): a finding on other slices is not seen"]  # fmt: skip
     one = volumes == 1
     return [
         f"{volumes} volume{'' if one else 's'} (NIfTI or multi-frame DICOM) read "
@@ -363,7 +373,7 @@ def read_unlabelled(
         notes += [(str(path), note) for note in read.notes]
         to_gray += sum(colour_to_gray(sample, schema.channels) for sample in read.samples)
         alpha_dropped += read.alpha_dropped
-        one_slice += len(read.frames) == 1 and (read.frames[0] or 0) > 0  # a volume's slice
+        one_slice += read_one_slice(read)
         checks.add(read, len(unit.files))
         files_by_how.setdefault(read.how, []).append(str(path))
         inputs = model_inputs(read, schema)
@@ -385,7 +395,7 @@ def read_unlabelled(
         first = f" (first: {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DataError(f"no image in {source} could be read{first}; check the files' format")
     report_notes(notes)
-    report_counted(conversion_notes(to_gray, alpha_dropped) + _one_slice_note(one_slice, schema))
+    report_counted(conversion_notes(to_gray, alpha_dropped) + one_slice_note(one_slice, schema))
     warnings = _broken_links_note(source, broken) + scaling_warnings(schema, files_by_how)
     n_files = sum(map(len, files_by_how.values()))
     warnings += [n for n in [shape_note(schema, odd_shapes, n_files, "files")] if n]

@@ -19,6 +19,8 @@ from medadapt.data.image_files import (
     brightness_note,
     check_scoreable,
     modality_note,
+    one_slice_note,
+    read_one_slice,
     scaling_note,
     shape_note,
     unlike_training,
@@ -46,7 +48,7 @@ def image_notes(
     where the caller has them), one sentence each: its intensity scaling, shape, DICOM kind,
     brightness and look unlike the training images', raw CT, a tiny image, 12-bit values in 16
     bits (unless the training images' brightness is compared), colour made gray, transparency
-    dropped."""
+    dropped, a volume scored on one slice."""
     unlike = unlike_training(schema, name, read, inputs)
     checks = ReadChecks(schema.read_options())
     checks.add(read, n_files)
@@ -55,7 +57,8 @@ def image_notes(
             modality_note(schema, unlike.kinds, 1), brightness_note(schema, unlike.levels, 1),
             _look_of_samples(unlike.looks, read.frames),
             *checks.warnings(name, twelve_bit=schema.brightness is None, one_image=True),
-            *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True)]  # fmt: skip
+            *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True),
+            *one_slice_note(int(read_one_slice(read)), schema, one_image=True)]  # fmt: skip
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)
 
 

@@ -257,10 +257,12 @@ def _auroc_clause(retention: dict[str, Any]) -> str:
     if drop > tolerance:
         return f"the AUROC dropped {drop:.{_digits(drop, tolerance, 3)}f} (more than {tolerance:g})"
     high = (retention.get("drop_ci") or (None, None))[1]
+    # a gain is no drop (a trial read "gain 0.023 ... AUROC drop within 0.01 as estimated")
+    within = f"the AUROC rose {-drop:.3f}" if drop < 0 else f"AUROC drop within {tolerance:g}"
     if high is not None and high > tolerance:  # a trial's "within 0.01" beside -0.067 to +0.042
-        return (f"AUROC drop within {tolerance:g} as estimated, though its interval reaches a "
-                f"drop of {high:.3f}: more old-class test images would settle it")  # fmt: skip
-    return f"AUROC drop within {tolerance:g}"
+        return (f"{within} as estimated, though its interval reaches a drop of {high:.3f}: more "
+                "old-class test images would settle it")  # fmt: skip
+    return within
 
 
 def _digits(value: float, limit: float, usual: int) -> int:

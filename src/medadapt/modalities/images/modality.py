@@ -140,10 +140,12 @@ class ImageModality(Modality):
         read, notes, meant = with_patient_column(self.image_read(options, reading), data)
         refuse_identifier_label(read, data)  # --label patient: never a class per patient
         dataset = read.load(data)
-        report_counted(meant)  # the patient column taken: a note, once the images are read
+        chosen = select_groups(dataset, reading.groups, option=reading.groups_flag)
+        # the patient column taken: a note once the images are read and the groups found (a
+        # trial's misspelt --groups printed it above the one error line)
+        report_counted(meant)
         if dataset.source.get("kind") == "npz":  # its val/test arrays: said, not used
             report_counted([n for n in [unused_splits_note(Path(data), read.split)] if n])
-        chosen = select_groups(dataset, reading.groups, option=reading.groups_flag)
         order, positive_by = positive_last(
             dataset.classes, options.positive_class, named=read.classes is not None
         )
@@ -250,7 +252,12 @@ class ImageModality(Modality):
         )
         notes = []
         patient = dataset.source.get("id_column")
-        if patient and patient != schema.id_column:  # what is meant: a note, not a warning
+        # what is meant: a note, not a warning; none where a group asked for is not among the
+        # images (a trial's misspelt --group printed it above the one error line that follows)
+        unknown = (
+            bool(groups) and dataset.groups is not None and not set(groups) <= set(dataset.groups)
+        )
+        if patient and patient != schema.id_column and not unknown:
             from medadapt.data.reader_notes import report_counted
 
             report_counted([
