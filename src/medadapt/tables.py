@@ -270,9 +270,12 @@ def _recording_sample_size(result: Adaptation, base: BaseModel, samples: TableSa
     modality, schema = _modality(), base.schema
     intercepts = trained_intercepts(modality, result.model, result.name)
     unseen = samples.subset(np.flatnonzero(~_trained_rows(samples, _base_rows(base))))
-    risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
+    scored = None  # every row trained the base: nothing to plan on but its source figures
+    if len(unseen):
+        risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
+        scored = (unseen.labels, np.asarray(risk, float))
     counts = {**training_counts(modality, samples), "n_test": 0}  # every row trains it
-    outcome = outcome_of(schema.task, samples.labels, (unseen.labels, np.asarray(risk, float)),
+    outcome = outcome_of(schema.task, samples.labels, scored,
                          base.training.get("test_metrics"),
                          "rows" if "n_train_patients" in counts else counts["counted"],
                          schema.classes, patients=unseen.known_patients(),

@@ -101,7 +101,13 @@ def test_adapt_says_how_many_rows_trained_the_base_already(trained, source):
     base, _ = trained
     cleveland = source[(source["dataset"] == "Cleveland") & source["num"].notna()]
     with pytest.warns(UserWarning) as caught:
-        ma.adapt(base, cleveland, method="lora", name="c", train_config=QUICK)
+        adapted = ma.adapt(base, cleveland, method="lora", name="c", train_config=QUICK)
+    # no row the base never saw to plan the sample size on (nor, from Python, a held-out
+    # figure of the base): Riley et al.'s conservative default, said so
+    assert adapted.sample_size["auroc_at_site"] is None
+    assert adapted.sample_size["r2_source"] == (
+        "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
+    )
     assert _said(caught, "the base model trained on") == [
         f"the base model trained on {len(cleveland)} of the {len(cleveland)} rows of frame (by "
         "content): an adapter learns little from rows the base already fitted, and any figure "
