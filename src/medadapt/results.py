@@ -145,6 +145,22 @@ def r2_text(r2: float) -> str:
     return f"{r2:.{2 - math.floor(math.log10(abs(r2)))}f}"
 
 
+NEAR_COPY = "looks like a near-copy of a training image"
+"""What ``trained_on`` says of an image that looks like a lossy re-save of a training one."""
+
+
+def in_sample_caution(who: str) -> str:
+    """What a stored report says of one image that ``who`` (``adapter 'h2'``, ``the base
+    model``) trained on: a trial's terminal warned of it, the SR stored in the PACS did not;
+    of one that looks like a near-copy of a training image (:data:`NEAR_COPY`), that."""
+    if who == NEAR_COPY:
+        return ("this image looks like a near-identical copy (a lossy re-save) of one the "
+                "model trained on: if it is one, its prediction is in-sample")  # fmt: skip
+    return (f"this image matches one that {who} trained on (by content): its prediction is "
+            "in-sample, more confident and more often right than the model is on new "
+            "patients")  # fmt: skip
+
+
 def parameters_text(entry: dict[str, Any]) -> str:
     """A recorded sample-size entry's ``parameters`` (Riley et al.'s ``p``) in words, with the
     output layer's ``intercepts`` it leaves out where the entry records them (entries

@@ -63,9 +63,9 @@ from medadapt.errors import AdapterStateError, ConfigError, DataError
 from medadapt.evaluate.samplesize_entry import (
     development_entry,
     patients_of,
+    planned_outcome,
     training_counts,
 )
-from medadapt.evaluate.samplesize_outcomes import name_classes, outcome_of
 from medadapt.evaluate.samplesize_parameters import trained_intercepts
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
@@ -275,15 +275,12 @@ def _recording_sample_size(result: Adaptation, base: BaseModel, samples: TableSa
         risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
         scored = (unseen.labels, np.asarray(risk, float))
     counts = {**training_counts(modality, samples), "n_test": 0}  # every row trains it
-    outcome = outcome_of(schema.task, samples.labels, scored,
-                         base.training.get("test_metrics"),
-                         "rows" if "n_train_patients" in counts else counts["counted"],
-                         schema.classes, patients=unseen.known_patients(),
-                         label_patients=patients_of(samples))  # fmt: skip
+    outcome = planned_outcome(modality, base, samples.labels, counts, scored,
+                              patients=unseen.known_patients(),
+                              label_patients=patients_of(samples))  # fmt: skip
     parameters = result.trainable_params - intercepts
     if not parameters or isinstance(outcome, str):
         return
-    name_classes(outcome, list(schema.classes))
     result.sample_size = development_entry(outcome, parameters, intercepts, counts)
     result.model.adapter_metadata[result.name]["data_summary"]["sample_size"] = result.sample_size
 

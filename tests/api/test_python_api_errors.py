@@ -868,6 +868,7 @@ def test_a_python_adapter_plans_riley_s_criterion_as_check_data_does(base, targe
     and records one: on all of a site's rows, the need it records for a LoRA adapter is the
     one ``check-data`` gives for LoRA at that site (the same rows, the same base scores), and
     the adapter's card says it."""
+    from medadapt.evaluate.samplesize_outcomes import DEVELOPMENT_SOURCE
     from medadapt.registry.card import render_card
     from medadapt.workflows.sample_size import check_sample_size
 
@@ -884,6 +885,8 @@ def test_a_python_adapter_plans_riley_s_criterion_as_check_data_does(base, targe
         0,
     )
     assert entry["met"] is (len(target) >= lora["n"])
+    # no test set here: the development papers only (check-data also plans a validation)
+    assert entry["source"] == DEVELOPMENT_SOURCE != checked["source"]
     adapted.model.save_adapter("va", tmp_path / "va")
     manifest = read_manifest(tmp_path / "va")
     card = render_card(name="va", version=1, parent=None, registered="2026-12-06",

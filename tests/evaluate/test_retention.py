@@ -340,6 +340,8 @@ def test_an_auroc_drop_within_the_tolerance_whose_interval_reaches_past_it_says_
     )
     retention["drop_ci"] = [-0.06, 0.004]
     assert retention_verdict(retention).endswith("; the AUROC rose 0.023")
+    retention["drop"] = -0.0002  # a rise too small to show at three decimals: no "rose 0.000"
+    assert retention_verdict(retention).endswith("; no AUROC drop")
 
 
 def test_images_the_extended_model_gives_the_old_classes_nothing_are_measured_not_refused():

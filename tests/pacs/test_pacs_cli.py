@@ -206,7 +206,7 @@ def test_train_evaluate_and_adapt_on_the_studies_a_labels_csv_lists(world, tmp_p
         DicomwebReference(world.source.url, study), images_only=False) if ds.Modality == "SR"
         for f in read_prediction_report(ds) if f.model.adapter == manifest["name"]]  # fmt: skip
     assert len(every) == 12  # this run's reports only (earlier tests stored others)
-    from medadapt.workflows.evaluate import NEAR_COPY, in_sample_caution
+    from medadapt.results import NEAR_COPY, in_sample_caution
 
     for finding in every:  # a near-copy (the synthetic films look alike) said as one
         who = trained.get(finding.sop_uids[0])

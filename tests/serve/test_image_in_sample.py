@@ -13,10 +13,10 @@ from PIL import Image
 from medadapt.data.dicom_series import KEY_CHARS
 from medadapt.fileio import sha256_file
 from medadapt.registry import Registry
+from medadapt.results import in_sample_caution
 from medadapt.serve.app import create_app
 from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.schemas import ImagePredictResponse
-from medadapt.serve.trained_images import in_sample_image_note
 
 pytestmark = pytest.mark.xdist_group("serve")  # share the registry fixtures per worker
 TOKEN = "t" * 32
@@ -58,7 +58,7 @@ def test_an_adapter_s_training_image_is_flagged_and_its_held_out_one_is_not(
     held_out = site_b[split["test_keys"][0]]
     said = _ask(client, trained, "site_b")
     assert said["trained_on"] == "adapter site_b@1"
-    assert in_sample_image_note("adapter site_b@1") in said["note"]
+    assert in_sample_caution("adapter site_b@1") in said["note"]
     assert _ask(client, held_out, "site_b")["trained_on"] is None
     # the same picture saved with other bytes (another compression level): its pixels tell
     copy = tmp_path / "copy.png"
@@ -74,16 +74,28 @@ def test_a_base_model_s_training_image_is_flagged_for_its_adapters_too(client, i
                            if k in site_a)  # fmt: skip
     said = _ask(client, trained_by_base, "site_c")  # site_c trained on site C's images only
     assert said["trained_on"] == "the base model"
-    assert in_sample_image_note("the base model") in said["note"]
+    assert in_sample_caution("the base model") in said["note"]
 
 
-def test_registry_add_keeps_an_image_adapter_s_split_file_and_verify_checks_it(image_registry):
-    registry = Registry(image_registry["registry"])
+def test_registry_add_keeps_an_image_adapter_s_split_file_and_verify_checks_it(
+    image_registry, tmp_path
+):
+    import shutil
+
+    registry = Registry(shutil.copytree(image_registry["registry"], tmp_path / "registry"))
     v = registry.get("site_b@1")
     kept = registry.kept_split(v)
     assert list(kept) == ["split.json"]
     assert kept["split.json"] == sha256_file(image_registry["adapters"]["site_b"] / "split.json")
     assert not registry.verify("site_b@1").problems
+    blob = registry.objects.path(kept["split.json"])
+    blob.chmod(0o644)
+    blob.write_bytes(b"{}")
+    (problem,) = registry.verify("site_b@1").problems
+    assert problem.startswith(
+        "adapter site_b@1: its split file (which images trained it, as keyed hashes) is "
+        "damaged: served answers cannot say which patients it trained on; run "
+    ), problem
 
 
 def test_adding_an_image_adapter_without_its_split_file_says_what_a_server_cannot_flag(
@@ -100,3 +112,28 @@ def test_adding_an_image_adapter_without_its_split_file_says_what_a_server_canno
         f"{adapter}: a server cannot say which patients it trained on (their predictions "
         "in-sample); add it from the folder 'medadapt adapt' wrote"
     ]
+
+
+def test_a_stored_report_of_an_image_the_model_trained_on_says_so(tmp_path):
+    """A review: the server's answer flagged the image, but the SR it stored in the archive
+    (``"store_sr": true``) carried only the image's own notes, where ``predict --store-sr``
+    stores the in-sample caution."""
+    import torch
+
+    from medadapt.data.dicomweb import Instance
+    from medadapt.serve.image_decode import Sample
+    from medadapt.serve.image_dicomweb import ArchiveImages
+    from medadapt.serve.image_reports import _with_sources
+
+    def instance(sop: str) -> Instance:
+        return Instance(tmp_path / f"{sop}.dcm", "1.2", "1.2.3", sop, "1.2.840.10008.5.1.4.1.1.2")
+
+    images = ArchiveImages(reference=None, instances=[instance("1.1"), instance("1.2")])
+    samples = [
+        Sample(sop, None, torch.zeros(1, 4, 4), ("12-bit values",)) for sop in ("1.1", "1.2")
+    ]
+    answers = [{"probabilities": {"normal": 0.9, "nodule": 0.1}, "trained_on": who}
+               for who in ("adapter site_b@1", None)]  # fmt: skip
+    first, second = _with_sources(images, samples, answers, volumes=False)
+    assert first.cautions == (in_sample_caution("adapter site_b@1"), "12-bit values")
+    assert second.cautions == ("12-bit values",)

@@ -64,8 +64,8 @@ def test_uploads_in_every_format_score_as_offline_predictions(client, image_regi
     predictions = body["predictions"]
     assert [p["file"] for p in predictions] == [p.name for p in paths]
     assert [p["slice"] for p in predictions] == [None, None, None, None, 2]  # middle of 5
-    one_slice = ("this volume was scored on one slice, the middle one, as this 2D model reads "
-                 "volumes (slice says which): a finding on other slices is not seen")  # fmt: skip
+    one_slice = ("this volume was scored on one slice, the middle one (index 2), as this 2D "
+                 "model reads volumes: a finding on other slices is not seen")  # fmt: skip
     assert [one_slice in (p["note"] or "") for p in predictions] == [False] * 4 + [True]
     weights = Registry(image_registry["registry"]).get("site_b@1").base_fingerprint["weights"]
     assert {(p["adapter"], p["version"], p["base"]) for p in predictions} == {

@@ -30,7 +30,7 @@ def test_probabilities_that_barely_differ_are_said_and_varied_ones_are_not():
 def test_a_near_copy_s_stored_caution_says_it_may_be_one():
     """predict marks near-copies of training images in trained_on; a stored SR said of them
     "this image matches one that looks like a near-copy ... trained on" (a review)."""
-    from medadapt.workflows.evaluate import NEAR_COPY, in_sample_caution
+    from medadapt.results import NEAR_COPY, in_sample_caution
 
     assert in_sample_caution(NEAR_COPY) == (
         "this image looks like a near-identical copy (a lossy re-save) of one the model "

@@ -192,17 +192,17 @@ def read_one_slice(read: FileRead) -> bool:
     return len(read.frames) == 1 and (read.frames[0] or 0) > 0
 
 
-def one_slice_note(volumes: int, schema: ImageSchema, *, one_image: bool = False) -> list[str]:
+def one_slice_note(volumes: int, schema: ImageSchema, *, frame: int | None = None) -> list[str]:
     """That ``volumes`` volumes (NIfTI, multi-frame DICOM) were each scored on the one slice a
     2D model reads (a trial read 3D volumes into a 2D model, each judged on its middle slice
-    without a word; the ``slice`` column alone said which). ``one_image``: said of one volume
-    (a served answer's note, whose ``slice`` says which)."""
+    without a word; the ``slice`` column alone said which). ``frame``: said of one volume, the
+    slice it was scored on (a served answer's note, a stored report's caution)."""
     if not volumes:
         return []
     which = "the middle one" if schema.slices == "middle" else f"slice {schema.slices}"
-    if one_image:
-        return [f"this volume was scored on one slice, {which}, as this 2D model reads volumes "
-                "(slice says which): a finding on other slices is not seen"]  # fmt: skip
+    if frame is not None:
+        return [f"this volume was scored on one slice, {which} (index {frame}), as this 2D model "
+                "reads volumes: a finding on other slices is not seen"]  # fmt: skip
     one = volumes == 1
     return [
         f"{volumes} volume{'' if one else 's'} (NIfTI or multi-frame DICOM) read "

@@ -58,7 +58,7 @@ def image_notes(
             _look_of_samples(unlike.looks, read.frames),
             *checks.warnings(name, twelve_bit=schema.brightness is None, one_image=True),
             *conversion_notes(to_gray, int(read.alpha_dropped), one_image=True),
-            *one_slice_note(int(read_one_slice(read)), schema, one_image=True)]  # fmt: skip
+            *one_slice_note(int(read_one_slice(read)), schema, frame=read.frames[0])]  # fmt: skip
     return tuple(note.removeprefix(f"{name}: ") for note in said if note)
 
 

@@ -258,7 +258,11 @@ def _auroc_clause(retention: dict[str, Any]) -> str:
         return f"the AUROC dropped {drop:.{_digits(drop, tolerance, 3)}f} (more than {tolerance:g})"
     high = (retention.get("drop_ci") or (None, None))[1]
     # a gain is no drop (a trial read "gain 0.023 ... AUROC drop within 0.01 as estimated")
-    within = f"the AUROC rose {-drop:.3f}" if drop < 0 else f"AUROC drop within {tolerance:g}"
+    within = f"AUROC drop within {tolerance:g}"
+    if drop <= -0.0005:  # a rise that shows at three decimals
+        within = f"the AUROC rose {-drop:.3f}"
+    elif drop <= 0:
+        within = "no AUROC drop"
     if high is not None and high > tolerance:  # a trial's "within 0.01" beside -0.067 to +0.042
         return (f"{within} as estimated, though its interval reaches a drop of {high:.3f}: more "
                 "old-class test images would settle it")  # fmt: skip

@@ -11,7 +11,7 @@ import numpy as np
 
 from medadapt.evaluate.bootstrap import cluster_index
 from medadapt.evaluate.samplesize import binding
-from medadapt.evaluate.samplesize_outcomes import Outcome, source_of
+from medadapt.evaluate.samplesize_outcomes import Outcome, name_classes, outcome_of, source_of
 from medadapt.results import needed_text, parameters_text
 
 PATIENTS = "patients"
@@ -116,6 +116,25 @@ def cited(entry: dict[str, Any]) -> str:
     return entry["source"].split(" Stat")[0]
 
 
+def planned_outcome(modality: Any, base: Any, labels: Any, counts: dict[str, Any],
+                    scored: tuple[Any, Any] | None, *, patients: Any,
+                    label_patients: Any) -> Outcome | str:  # fmt: skip
+    """The outcome an adapter's criterion is planned on (:func:`outcome_of`): the ``labels``
+    of its training (and test) samples, counted as ``counts`` counts them
+    (:func:`training_counts`), with the base's scores of the samples it never trained on
+    (``scored``: their labels and scores, and their ``patients``; None where there are none)
+    and its recorded source figures; a multiclass outcome's weakest pair named by class. A
+    string says why no criterion applies."""
+    schema = base.schema
+    noun = modality.noun if "n_train_patients" in counts else counts.get("counted", modality.noun)
+    outcome = outcome_of(modality.task(schema), labels, scored, base.training.get("test_metrics"),
+                         noun, modality.classes(schema), patients=patients,
+                         label_patients=label_patients)  # fmt: skip
+    if not isinstance(outcome, str):
+        name_classes(outcome, modality.classes(schema))
+    return outcome
+
+
 def development_entry(outcome: Outcome, parameters: int, intercepts: int,
                       counts: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """The development part of the record: the criterion that binds for ``parameters``
@@ -126,7 +145,8 @@ def development_entry(outcome: Outcome, parameters: int, intercepts: int,
     return {
         "parameters": parameters, "intercepts": intercepts, **rounded(outcome.to_dict()),
         "criterion": final.name, "n_needed": final.n, **counts,
-        "met": criteria_count(counts, "n_train") >= final.n, "source": source_of(outcome.task),
+        "met": criteria_count(counts, "n_train") >= final.n,
+        "source": source_of(outcome.task, validation=counts.get("n_test") != 0),
     }  # fmt: skip
 
 

@@ -177,13 +177,17 @@ class Outcome:
 
 SOURCE = ("Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development); "
           "Riley et al. Stat Med 2021;40:4230-51 (external validation)")  # fmt: skip
+DEVELOPMENT_SOURCE = "Riley et al. Stat Med 2019;38:1276-96 and BMJ 2020;368:m441 (development)"
 CONTINUOUS_SOURCE = "Riley et al. Stat Med 2019;38:1262-75 and BMJ 2020;368:m441 (development)"
 MULTICLASS_SOURCE = ("Pate et al. Stat Methods Med Res 2023;32:555-71, extending Riley et al. "
                      "Stat Med 2019;38:1276-96 (development)")  # fmt: skip
 
 
-def source_of(task: str) -> str:
-    """The papers behind the criteria for ``task``."""
+def source_of(task: str, *, validation: bool = True) -> str:
+    """The papers behind the criteria for ``task`` (``validation``: a binary outcome's
+    external-validation criteria were computed too, for a test set)."""
+    if task == "binary" and not validation:
+        return DEVELOPMENT_SOURCE
     return {"binary": SOURCE, "regression": CONTINUOUS_SOURCE}.get(task, MULTICLASS_SOURCE)
 
 

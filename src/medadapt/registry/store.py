@@ -459,10 +459,10 @@ class Registry:
 
     def kept_split(self, v: AdapterVersion) -> dict[str, str]:
         """``{"split.json": sha256}`` where ``add`` kept the adapter's split file (which rows
-        trained it, as keyed hashes) and its blob is intact: checked out beside the adapter,
-        so that ``serve`` can flag a patient it trained on; ``{}`` where there is none (an
-        imported version: the rows are at the site that trained it) or it is damaged
-        (``verify`` says so)."""
+        or images trained it, as keyed hashes) and its blob is intact: checked out beside the
+        adapter, so that ``serve`` can flag a record or an image it trained on; ``{}`` where
+        there is none (an imported version: the rows are at the site that trained it) or it is
+        damaged (``verify`` says so)."""
         named = split_file_of(json.loads(self.objects.path(v.manifest_blob).read_bytes()))
         if named is None:
             return {}

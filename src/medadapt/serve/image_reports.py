@@ -28,7 +28,7 @@ from medadapt.data.dicomweb_reports import Prediction, StoredReport, store_repor
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.registry.records import metric_notes
-from medadapt.results import recorded_metrics
+from medadapt.results import in_sample_caution, recorded_metrics
 from medadapt.serve.image_decode import Sample
 from medadapt.serve.image_dicomweb import FIELD, ArchiveImages, archive
 from medadapt.serve.image_inputs import ImageInputError, ImageServing
@@ -173,8 +173,10 @@ def _with_sources(
         series = members[first.series_uid]
         sources = series if volumes and len(series) > 1 else [first]
         frames = [] if sample.slice is None else [sample.slice + 1]
+        who = answer.get("trained_on")  # an image the model trained on: said in the report too
+        said = (in_sample_caution(who), *sample.notes) if who else sample.notes
         out.append(Prediction(first.study_uid, first.series_uid, dict(answer["probabilities"]),
-                              sources, frames, sample.notes))  # fmt: skip
+                              sources, frames, said))  # fmt: skip
     return out
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
+from medadapt.results import in_sample_caution
 from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_decode import DecodePool, Sample
@@ -29,7 +30,7 @@ from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest, float32_number
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
-from medadapt.serve.trained_images import TrainingImages, in_sample_image_note
+from medadapt.serve.trained_images import TrainingImages
 
 
 @dataclass
@@ -154,7 +155,5 @@ def image_prediction(
         "trained_on": trained_on,
         # which model answered, and its cautions, first: a trial's "scored by the base model
         # alone" came at the end of a long note about the image
-        "note": joined_notes(
-            route.note, trained_on and in_sample_image_note(trained_on), sample.note
-        ),
+        "note": joined_notes(route.note, trained_on and in_sample_caution(trained_on), sample.note),
     }

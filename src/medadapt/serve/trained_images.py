@@ -5,8 +5,9 @@ An image model's split records its training images by two keys, hashes only (see
 file or the slice of a volume) and the pixels as the model takes them. ``registry add`` keeps
 an image adapter's ``split.json`` in the registry, and an image base keeps its keys in its
 ``model.json``; the server reads them when it loads a model and recognises an image sent among
-them by either key, as ``predict`` does: the same file, or a copy saved with other bytes but
-the same pixels (a PNG saved again, a file re-exported by an anonymiser). A copy saved with
+them by either key: the same file, or a copy saved with other bytes but the same pixels (a PNG
+saved again, a file re-exported by an anonymiser). An answer says so in the words ``predict
+--store-sr`` stores in a report (:func:`~medadapt.results.in_sample_caution`). A copy saved with
 loss (a JPEG of a training PNG) or in another format with other intensity scaling (a DICOM of
 a training PNG) is not recognised here (``predict`` and ``evaluate`` read its stored values
 and near key from the file). An image of one value throughout is recognised by its file only
@@ -20,8 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from medadapt.results import IN_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,3 @@ class TrainingImages:
              for s in samples],
             dtype=bool,
         )  # fmt: skip
-
-
-def in_sample_image_note(who: str) -> str:
-    """What an answer says of an image ``who`` ("adapter site_b@1") trained on.
-
-    >>> in_sample_image_note("adapter site_b@1")
-    'this image is one that adapter site_b@1 trained on (by its file or its pixels): its \
-prediction is in-sample, more confident and more often right than the model is on new patients'
-    """
-    return (
-        f"this image is one that {who} trained on (by its file or its pixels): its prediction "
-        f"is in-sample, {IN_SAMPLE[False]} the model is on new patients"
-    )

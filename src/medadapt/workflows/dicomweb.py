@@ -36,8 +36,7 @@ from medadapt.data.tables import predictions_bytes
 from medadapt.errors import DataError
 from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
-from medadapt.results import AdapterRecord, recorded_metrics
-from medadapt.workflows.evaluate import in_sample_caution
+from medadapt.results import AdapterRecord, in_sample_caution, recorded_metrics
 
 ID_COLUMN = "image"  # the images modality's prediction id column
 TRAINED_COLUMN = "trained_on"  # which model trained on a predicted image (by content), if any

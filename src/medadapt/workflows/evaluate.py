@@ -46,6 +46,7 @@ from medadapt.results import (
     IN_SAMPLE,
     LARGER_ERROR_THAN_BASE,
     MISSED_CLASS,
+    NEAR_COPY,
     NO_BETTER_THAN_MEAN,
     TOO_GOOD_KEY,
     WHOLE_RESULT,
@@ -233,7 +234,6 @@ def _samples_to_score(loaded: Loaded, base_dir, adapter_dir, data, samples, grou
 
 #: a predicted sample's ``trained_on`` where it looks like a near-identical copy of a training
 #: sample (no exact match: said, never acted on)
-NEAR_COPY = "looks like a near-copy of a training image"
 
 
 def _near_copies_warning(
@@ -479,18 +479,6 @@ def _predicted_in_sample(
     said = in_sample_sentence(n, len(samples), modality.noun, " or ".join(masks),
                               measured=measured)  # fmt: skip
     return [said, *near], trained_on.tolist()
-
-
-def in_sample_caution(who: str) -> str:
-    """What a stored report says of one image that ``who`` (``adapter 'h2'``, ``the base
-    model``) trained on: a trial's terminal warned of it, the SR stored in the PACS did not;
-    of one that looks like a near-copy of a training image (:data:`NEAR_COPY`), that."""
-    if who == NEAR_COPY:
-        return ("this image looks like a near-identical copy (a lossy re-save) of one the "
-                "model trained on: if it is one, its prediction is in-sample")  # fmt: skip
-    return (f"this image matches one that {who} trained on (by content): its prediction is "
-            "in-sample, more confident and more often right than the model is on new "
-            "patients")  # fmt: skip
 
 
 def in_sample_sentence(n: int, total: int, noun: str, who: str, *, measured: bool = False) -> str:

@@ -59,6 +59,7 @@ from medadapt.evaluate.samplesize_entry import (
     development_line,
     patient_counts,
     patients_of,
+    planned_outcome,
     rows_as_patients,
     trained_words,
     training_counts,
@@ -757,14 +758,11 @@ def adapter_sample_size(modality: Any, base: BaseModel, parameters: int, train: 
     risk = _scores(modality, base, unseen)
     counts = training_counts(modality, train, n_test=test)
     patients = "n_train_patients" in counts
-    outcome = outcome_of(modality.task(base.schema), labels, (np.asarray(unseen.labels), risk),
-                         base.training.get("test_metrics"),
-                         modality.noun if patients else counted(modality, train),
-                         modality.classes(base.schema), patients=unseen.known_patients(),
-                         label_patients=patients_of(train, test))  # fmt: skip
+    outcome = planned_outcome(modality, base, labels, counts, (np.asarray(unseen.labels), risk),
+                              patients=unseen.known_patients(),
+                              label_patients=patients_of(train, test))  # fmt: skip
     if isinstance(outcome, str):
         return None
-    name_classes(outcome, modality.classes(base.schema))
     validated = _validation(base, outcome, risk, criteria_count(counts, "n_test"))
     _mark_unreported(
         validated, test, modality.classes(base.schema), PATIENTS if patients else modality.noun

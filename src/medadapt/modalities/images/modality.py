@@ -254,8 +254,8 @@ class ImageModality(Modality):
         patient = dataset.source.get("id_column")
         # what is meant: a note, not a warning; none where a group asked for is not among the
         # images (a trial's misspelt --group printed it above the one error line that follows)
-        unknown = (
-            bool(groups) and dataset.groups is not None and not set(groups) <= set(dataset.groups)
+        unknown = bool(groups) and (  # or no group column at all: refused too
+            dataset.groups is None or not set(groups) <= set(dataset.groups)
         )
         if patient and patient != schema.id_column and not unknown:
             from medadapt.data.reader_notes import report_counted
