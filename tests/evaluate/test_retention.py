@@ -130,10 +130,10 @@ def test_old_classes_still_ranked_and_rarely_called_new_are_kept():
     y, before = _old_class_probabilities(noise=0.5)  # the base gets all 24 right
     after = _call_new(_extended(before, 0.05), np.array([0, 9]))  # 2 of 24 (8%) called new
     out = old_class_retention(y, before, after, OLD, n_boot=200)
-    assert out["passed"] is True and out["drop"] <= 0.01
+    assert out["passed"] is True and -0.0005 < out["drop"] <= 0  # ranked as before
     assert out["verdict"] == (
         "old classes kept: 8% of the 24 old-class images the base model classified correctly "
-        "are now called a new class (at most 10%); AUROC drop within 0.01"
+        "are now called a new class (at most 10%); no AUROC drop"
     )
     assert f": {out['verdict']}. Of all old-class images, 8% are called new." in (
         retention_sentence("adapter", out)
@@ -148,8 +148,8 @@ def test_images_the_base_already_got_wrong_do_not_count_against_the_extension():
     assert out["base_correct_predicted_as_new"] == 0.0 and out["passed"] is True
     assert retention_sentence("adapter", out).endswith(
         "old classes kept: 0% of the 16 old-class images the base model classified correctly are "
-        "now called a new class (at most 10%); AUROC drop within 0.01. Of all old-class images, "
-        "33% are called new."
+        "now called a new class (at most 10%); no AUROC drop. Of all old-class images, 33% are "
+        "called new."
     )
 
 
