@@ -585,3 +585,22 @@ def test_an_unreadable_file_is_said_without_the_readers_exception_class(tmp_path
     assert describe_error(ValueError("Cannot work out file type of 'x.nii.gz'")) == (
         "unreadable (its reader says: Cannot work out file type of 'x.nii.gz')"
     )
+
+
+def test_a_gray_image_saved_as_rgb_reads_as_the_same_gray_wherever_it_is_read():
+    """A review: training took an equal-channel RGB image's first channel, ``predict`` and
+    ``serve`` its luma, 1 ulp off on a quarter of the 8-bit levels: after a resize the model
+    inputs (and the pixel key that recognises a training image) could differ."""
+    from medadapt.data.image_dataset import pixel_keys
+    from medadapt.data.image_io import to_channels
+
+    levels = (np.arange(256, dtype=np.float32) / 255).reshape(1, 16, 16)
+    as_rgb = np.repeat(levels, 3, axis=0)
+    assert np.array_equal(to_channels(as_rgb, 1), levels)  # exactly, not luma's 0.9999999
+    luma = np.tensordot(np.array([0.299, 0.587, 0.114], np.float32), as_rgb, axes=1)[None]
+    assert not np.array_equal(luma, levels)  # what it was (the test can fail)
+    tensor = torch.from_numpy(to_channels(as_rgb, 1))[None]
+    assert pixel_keys(tensor) == pixel_keys(torch.from_numpy(levels)[None])
+    colour = as_rgb.copy()
+    colour[0] *= 0.5  # a real colour image is still converted by luma
+    assert np.allclose(to_channels(colour, 1), np.tensordot([0.299, 0.587, 0.114], colour, 1))

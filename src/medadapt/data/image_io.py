@@ -438,12 +438,18 @@ def select(volume: np.ndarray, options: ReadOptions) -> tuple[list[int | None], 
 
 
 def to_channels(sample: np.ndarray, channels: int) -> np.ndarray:
-    """Gray -> RGB by repetition, RGB -> gray by ITU-R 601 luma (as PIL's "L")."""
+    """Gray -> RGB by repetition, RGB -> gray by ITU-R 601 luma (as PIL's "L"); colour whose
+    three channels are equal (a gray DICOM saved as RGB) becomes that gray exactly, as a
+    picture's does, so its pixels (and pixel key) are the gray image's wherever it is read
+    (training, ``predict``, ``serve``: a review found luma 1 ulp off on a quarter of the
+    8-bit levels)."""
     have = sample.shape[0]
     if have == channels:
         return sample
     if have == 1 and channels == 3:
         return np.repeat(sample, 3, axis=0)
+    if have == 3 and channels == 1 and not colour_to_gray(sample, channels):
+        return sample[:1]
     if have == 3 and channels == 1:
         weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
         return np.tensordot(weights, sample, axes=1)[None].astype(np.float32)

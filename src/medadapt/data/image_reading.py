@@ -295,7 +295,7 @@ def _dataset_of(
     samples = readings.samples
     images = torch.stack(
         [
-            fit_size(torch.from_numpy(_channels(a, n_channels)), options.image_size, options.fit)
+            fit_size(torch.from_numpy(to_channels(a, n_channels)), options.image_size, options.fit)
             for a, _, _, _ in samples
         ]
     )
@@ -325,15 +325,6 @@ def _dataset_of(
         twelve_bit_note=twelve_bit,
         conversions=conversion_notes(to_gray, readings.alpha_dropped),
     )
-
-
-def _channels(sample: np.ndarray, n_channels: int) -> np.ndarray:
-    """``sample`` with ``n_channels`` (:func:`~medadapt.data.image_io.to_channels`); colour
-    whose three channels are equal (a gray DICOM saved as RGB) becomes that gray exactly, as
-    a picture's does, so its pixels (and pixel key) are the gray image's."""
-    if n_channels == 1 and sample.shape[0] == 3 and not colour_to_gray(sample, n_channels):
-        return sample[:1]
-    return to_channels(sample, n_channels)
 
 
 STAYS_GREY = "a greyscale image converted to colour stays grey"
