@@ -277,6 +277,16 @@ def test_folder_layout_errors(tmp_path):
         f"{flat} holds images but no class sub-folders: put each class's images in its own "
         f"sub-folder ({flat}/<class>/...) or list them in a CSV of path,label"
     )
+    site = tmp_path / "site"  # one class's folder named by mistake (a trial's folder_B/normal)
+    for name in ("normal", "nodule"):
+        write_picture(site / name / "a.png", disc(8, 100, 0))
+    with pytest.raises(DataError) as err:
+        load_images(site / "normal")
+    assert str(err.value) == (
+        f"{site / 'normal'} holds images but no class sub-folders, and looks like the folder of "
+        f"one class ('normal') beside others: name its parent folder, {site}, which has one "
+        "sub-folder per class"
+    )
     one = tmp_path / "one"
     write_picture(one / "only" / "a.png", disc(8, 100, 0))
     with pytest.raises(DataError) as err:

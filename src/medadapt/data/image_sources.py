@@ -88,6 +88,19 @@ def _suffix(path: Path) -> str:
     return path.suffix or "(no suffix)"
 
 
+def _one_class_folder(root: Path) -> bool:
+    """Whether ``root`` (a folder of loose images) sits beside other folders of images, as a
+    class folder among its classes does."""
+    from medadapt.data.image_io import file_format
+
+    try:
+        others = [d for d in root.parent.iterdir()
+                  if d.is_dir() and d != root and not d.name.startswith(".")]  # fmt: skip
+        return any(any(p.is_file() and file_format(p) for p in d.iterdir()) for d in others)
+    except OSError:
+        return False
+
+
 def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
     """The files of class folder ``root`` (hidden files and :data:`IGNORED_NAMES` passed
     over); one of an unknown type is refused unless ``on_error`` is "skip"."""
@@ -97,6 +110,12 @@ def folder_entries(root: Path, on_error: str = "raise") -> list[Entry]:
     if not class_dirs:
         loose = [p for p in root.iterdir() if p.is_file() and file_format(p)]
         if loose:
+            if _one_class_folder(root):  # a trial pointed at folder_B/normal by mistake
+                raise DataError(
+                    f"{root} holds images but no class sub-folders, and looks like the folder "
+                    f"of one class ({root.name!r}) beside others: name its parent folder, "
+                    f"{root.parent}, which has one sub-folder per class"
+                )
             raise DataError(
                 f"{root} holds images but no class sub-folders: put each class's images in "
                 f"its own sub-folder ({root}/<class>/...) or list them in a CSV of path,label"
