@@ -137,3 +137,21 @@ def test_a_stored_report_of_an_image_the_model_trained_on_says_so(tmp_path):
     first, second = _with_sources(images, samples, answers, volumes=False)
     assert first.cautions == (in_sample_caution("adapter site_b@1"), "12-bit values")
     assert second.cautions == ("12-bit values",)
+
+
+def test_adding_an_image_adapter_again_keeps_its_lost_split_file_and_says_so(
+    image_registry, tmp_path
+):
+    """An image adapter registered before the registry kept split files (or whose kept file
+    was lost) is flagged once added again from its folder, and the add says what it kept."""
+    import shutil
+
+    registry = Registry(shutil.copytree(image_registry["registry"], tmp_path / "registry"))
+    digest = registry.kept_split(registry.get("site_b@1"))["split.json"]
+    registry.objects.path(digest).unlink()
+    assert registry.kept_split(registry.get("site_b@1")) == {}
+    added = Registry(registry.root).add(image_registry["adapters"]["site_b"], name="site_b")
+    assert not added.new and added.repaired == (
+        "the split file of its training images was missing",
+    )
+    assert registry.kept_split(registry.get("site_b@1")) == {"split.json": digest}

@@ -150,9 +150,13 @@ def _store_files(
         ("weights file", objects.state(manifest["weights_sha256"])),
         ("manifest", objects.state(hashlib.sha256(manifest_data).hexdigest())),
     )
+    named = split_file_of(manifest)  # its state too: adding again keeps one lost or never kept
+    split_was = objects.state(named[1]) if named else "intact"
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
     split_data, split_unkept = _stored_split(objects, directory, manifest)
+    if split_data is not None:  # kept now (a version added before the registry kept them too)
+        was += ((f"split file of its training {trained_samples(manifest)}", split_was),)
     files = _StoredFiles(
         weights_src=weights_src,
         weights_file=weights_file,
