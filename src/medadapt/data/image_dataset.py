@@ -122,12 +122,8 @@ class ImageDataset:
         value throughout (an air slice windowed to 0, a blank picture) is no copy of another
         that happens to be blank too: its key is its file's (:meth:`sample_keys`)."""
         if self._pixel_keys is None or len(self._pixel_keys) != len(self):
-            keys, files = pixel_keys(self.images), self.sample_keys()
-            flat = self.images.flatten(1)
-            constant = (flat.amax(dim=1) == flat.amin(dim=1)).tolist()
-            self._pixel_keys = [
-                f if c else k for k, f, c in zip(keys, files, constant, strict=True)
-            ]
+            keys, files = varying_pixel_keys(self.images), self.sample_keys()
+            self._pixel_keys = [f if k is None else k for k, f in zip(keys, files, strict=True)]
         return list(self._pixel_keys)
 
     def patients(self) -> list[str]:
@@ -195,6 +191,14 @@ def pixel_keys(images: torch.Tensor) -> list[str]:
             digest.update(np.ascontiguousarray(sample).tobytes())
             keys.append(digest.hexdigest()[:PIXEL_KEY_CHARS])
     return keys
+
+
+def varying_pixel_keys(images: torch.Tensor) -> list[str | None]:
+    """:func:`pixel_keys`, None for an image of one value throughout (every blank picture
+    would share its key: a split records such an image by its file key instead)."""
+    flat = images.flatten(1)
+    constant = (flat.amax(dim=1) == flat.amin(dim=1)).tolist()
+    return [None if c else k for k, c in zip(pixel_keys(images), constant, strict=True)]
 
 
 def check_class_counts(dataset: ImageDataset, *, explicit_classes: bool) -> None:

@@ -154,7 +154,7 @@ def _store_files(
     split_was = objects.state(named[1]) if named else "intact"
     weights_blob, weights_bytes = objects.put_file(weights_src, expected=manifest["weights_sha256"])
     manifest_blob, manifest_bytes = objects.put_bytes(manifest_data)
-    split_data, split_unkept = _stored_split(objects, directory, manifest)
+    split_data, split_unkept = _stored_split(objects, directory, manifest, named)
     if split_data is not None:  # kept now (a version added before the registry kept them too)
         was += ((f"split file of its training {trained_samples(manifest)}", split_was),)
     files = _StoredFiles(
@@ -173,7 +173,10 @@ def _store_files(
 
 
 def _stored_split(
-    objects: ObjectStore, directory: Path, manifest: dict[str, Any]
+    objects: ObjectStore,
+    directory: Path,
+    manifest: dict[str, Any],
+    named: tuple[str, str] | None,
 ) -> tuple[bytes | None, str | None]:
     """The adapter's split file (``split.json``: which rows trained it, as keyed hashes, never
     values), put in the object store under the checksum its manifest records, so that a
@@ -181,8 +184,7 @@ def _stored_split(
     in-sample), as ``predict`` marks them; and, where its manifest names one that is not
     kept, why (not beside it, or changed since: not the rows that trained it). It stays in
     this registry, where the rows are: ``export`` never carries it."""
-    named = split_file_of(manifest)
-    if named is None:
+    if named is None:  # (``split_file_of(manifest)``)
         return None, None
     name, digest = named
     path, which = directory / name, f"which {trained_samples(manifest)} trained it"

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import torch
 
 from medadapt.data.dicom_series import units_of
-from medadapt.data.image_dataset import pixel_keys
+from medadapt.data.image_dataset import varying_pixel_keys
 from medadapt.data.image_files import check_scoreable, model_inputs
 from medadapt.data.image_io import OptionError, TooManyPixels
 from medadapt.data.image_notes import image_notes
@@ -174,24 +174,13 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
         except Exception as exc:
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
         said = image_notes(schema, name, read, len(unit.files), images)  # as an SR says
-        digest, pixels = unit.digest(), _pixel_keys(images)
+        digest, pixels = unit.digest(), varying_pixel_keys(torch.stack(images))
         out += [Sample(name, i, image, said, digest if i is None else f"{digest}#{i}", pixel)
                 for i, image, pixel in zip(read.frames, images, pixels, strict=True)]  # fmt: skip
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"
             raise ImageInputError(413, name, f"{many}; send fewer per request")
     return out
-
-
-def _pixel_keys(images: list[torch.Tensor]) -> list[str | None]:
-    """Per model input, its pixel key as a split records it; None for one of one value
-    throughout (a split records such an image by its file key)."""
-    if not images:
-        return []
-    stacked = torch.stack(images)
-    flat = stacked.flatten(1)
-    constant = (flat.amax(dim=1) == flat.amin(dim=1)).tolist()
-    return [None if c else k for k, c in zip(pixel_keys(stacked), constant, strict=True)]
 
 
 def problem(exc: Exception, entry: Entry, names: dict[Path, str], schema: Any) -> str:
