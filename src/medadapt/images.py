@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from medadapt.adaptation_sample_size import record_sample_size
 from medadapt.backbones.normalize import resolve_normalize
 from medadapt.backbones.vision import create_vision_backbone, extend_classifier
 from medadapt.data.image_files import load_unlabelled, split_by_patient
@@ -214,7 +215,8 @@ def adapt(
     as ``medadapt adapt`` does (``split.json``, by file, pixel and stored-value keys; images
     built in memory by pixel key alone; named in ``adapter.json``'s ``split``), so
     ``medadapt evaluate`` leaves them out of any data. (A fully fine-tuned copy, ``full``, is
-    a bare network here: nothing saves it with a record.)"""
+    a bare network here: nothing saves it with a record.) The result's ``sample_size``: Riley
+    et al.'s development criterion for what it trains, as ``medadapt adapt`` records it."""
 
     fitting.check_arguments(train_config, seed)
     if not isinstance(base, BaseModel) or not isinstance(base.schema, ImageSchema):
@@ -249,6 +251,9 @@ def adapt(
             on_epoch=on_epoch, method_options=options,
         )  # fmt: skip
     _recording_training_images(result, samples, seed)
+    _recording_summary(result, base, samples, method)
+    seen = _modality().in_split(None, samples, base.training.get("split"), "train")
+    record_sample_size(_modality(), base, result, samples, seen)
     return result
 
 
@@ -320,6 +325,27 @@ def _recording_training_images(result: Adaptation, samples: ImageSamples, seed: 
     )
     result.model.adapter_metadata.setdefault(result.name, {})["split"] = summary
     result.model.adapter_files.setdefault(result.name, {})[SPLIT_FILE] = raw
+
+
+def _recording_summary(
+    result: Adaptation, base: BaseModel, samples: ImageSamples, method: str
+) -> None:
+    """What the adapter predicts and what trained it (counts only), saved with it by
+    ``save_adapter`` as the command line's adapt records them (the registry listed a Python
+    image adapter with no task, as it once did a table's). Its test figures are the caller's
+    to make: none is recorded, and the card says so."""
+    from medadapt.adapters import AdapterModel
+    from medadapt.train.data_summary import data_summary
+
+    if not isinstance(result.model, AdapterModel):
+        return
+    modality, classes = _modality(), list(result.classes)
+    schema = base.schema.with_classes(classes)
+    result.model.adapter_metadata.setdefault(result.name, {}).update(
+        kind=modality.kind, task=modality.task(schema), classes=classes,
+        old_classes=list(base.schema.classes), new_classes=list(result.new_classes),
+        method=method, data_summary=data_summary(modality, schema, samples, None, classes),
+    )  # fmt: skip
 
 
 @torch.no_grad()

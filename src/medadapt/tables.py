@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from medadapt.adaptation_sample_size import record_sample_size
 from medadapt.adapters import AdapterModel
 from medadapt.backbones.tabular import FTTransformer
 from medadapt.data.group_columns import site_feature_warning
@@ -60,13 +61,6 @@ from medadapt.data.tables import (
     unusable_numbers_warnings,
 )
 from medadapt.errors import AdapterStateError, ConfigError, DataError
-from medadapt.evaluate.samplesize_entry import (
-    development_entry,
-    patients_of,
-    planned_outcome,
-    training_counts,
-)
-from medadapt.evaluate.samplesize_parameters import trained_intercepts
 from medadapt.evaluate.sufficiency import adapter_sample_notes, new_model_note
 from medadapt.modalities import modality_of
 from medadapt.modalities.bundle import BaseModel, base_of
@@ -192,7 +186,8 @@ def adapt(
     everyone that class; FLamby's Switzerland training split is such a benchmark case).
     ``method_options``: the method's settings over its defaults (``{"r": 4, "alpha": 8}`` for
     lora), as ``--adapter-options`` sets them. The result's ``sample_size``: Riley et al.'s
-    development criterion for the adapter, as the command line's adapt records it.
+    development criterion for what it trains (``full``: every weight), as the command line's
+    adapt records it.
     ``train_config``, ``seed``, ``on_epoch`` and ``allow_absent_columns``: as for
     :func:`train_base` (by default the method's own training settings).
     """
@@ -231,7 +226,8 @@ def adapt(
     )  # fmt: skip
     _recording_training_rows(result, samples)
     _recording_summary(result, schema, samples, method)
-    _recording_sample_size(result, base, samples)
+    record_sample_size(_modality(), base, result, samples,
+                       _trained_rows(samples, _base_rows(base)))  # fmt: skip
     return _recording_kept_leaks(result, base, kept,
                                  taken_within_chance(strong, schema.strong_features))  # fmt: skip
 
@@ -254,35 +250,6 @@ def _recording_summary(
         kind="tabular", task=schema.task, label=schema.label, classes=list(schema.classes),
         method=method, data_summary=summary,
     )  # fmt: skip
-
-
-def _recording_sample_size(result: Adaptation, base: BaseModel, samples: TableSamples) -> None:
-    """Riley et al.'s development criterion for the adapter, read as a new model with the
-    parameters it trains (its output layer's intercepts aside), as ``result.sample_size`` and
-    in its record (its card says it), as the command line's adapt records it. The anticipated
-    R-squared is planned, as ``check-data`` plans it, on the base's scores of the rows of
-    ``frame`` it never trained on and on its recorded source figures. Every row of ``frame``
-    trains the adapter: no test set here, so none of the validation criteria. No warning: the
-    count it needs is an upper bound for an adapter, which few sites' data meet; the command
-    line prints it as information too."""
-    if not isinstance(result.model, AdapterModel):
-        return
-    modality, schema = _modality(), base.schema
-    intercepts = trained_intercepts(modality, result.model, result.name)
-    unseen = samples.subset(np.flatnonzero(~_trained_rows(samples, _base_rows(base))))
-    scored = None  # every row trained the base: nothing to plan on but its source figures
-    if len(unseen):
-        risk = modality.task_scores(schema, fitting.predict(modality, base.model, schema, unseen))
-        scored = (unseen.labels, np.asarray(risk, float))
-    counts = {**training_counts(modality, samples), "n_test": 0}  # every row trains it
-    outcome = planned_outcome(modality, base, samples.labels, counts, scored,
-                              patients=unseen.known_patients(),
-                              label_patients=patients_of(samples))  # fmt: skip
-    parameters = result.trainable_params - intercepts
-    if not parameters or isinstance(outcome, str):
-        return
-    result.sample_size = development_entry(outcome, parameters, intercepts, counts)
-    result.model.adapter_metadata[result.name]["data_summary"]["sample_size"] = result.sample_size
 
 
 def _recording_training_rows(result: Adaptation, samples: TableSamples) -> None:

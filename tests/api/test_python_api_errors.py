@@ -895,6 +895,23 @@ def test_a_python_adapter_plans_riley_s_criterion_as_check_data_does(base, targe
     assert "in the adapter's training patients, outcome prevalence" in card
 
 
+def test_a_fully_fine_tuned_copy_plans_riley_s_criterion_for_every_weight(base, target, tmp_path):
+    """``ma.adapt(method="full")`` recorded no criterion where the command line's adapt
+    records one for it: the fine-tuned copy is read as a new model with every weight of the
+    base (its output intercept aside), as ``check-data``'s full fine-tuning row reads it."""
+    from medadapt.workflows.sample_size import check_sample_size
+
+    tuned = ma.adapt(base, target, method="full", name="va", train_config=QUICK)
+    entry = tuned.sample_size
+    target.to_csv(tmp_path / "va.csv", index=False)
+    checked = check_sample_size(base.save(tmp_path / "base"), tmp_path / "va.csv",
+                                group_column="dataset", group=VA)  # fmt: skip
+    full = checked["development"]["full_finetune"]
+    assert entry["parameters"] == full["parameters"] == tuned.trainable_params - 1
+    assert (entry["criterion"], entry["n_needed"]) == (full["binding"], full["n"])
+    assert entry["met"] is False and entry["n_train"] == len(target)
+
+
 def test_a_misspelt_allow_leak_column_is_refused_by_argument(base, target):
     """A trial's ``allow_leak=[..., "no such col"]`` trained without a word, where the
     command line refuses the name."""
