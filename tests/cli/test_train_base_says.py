@@ -125,6 +125,21 @@ def test_a_column_in_other_units_at_one_training_site_is_named(tmp_path):
     ]
 
 
+def test_a_european_export_is_said_to_be_read_as_one(tmp_path):
+    """A trial's ';' file with decimal commas was read right without a word: train-base
+    says how it read it, after the task, naming the converted columns (names only)."""
+    heart = ma.load_heart_disease()
+    data = tmp_path / "heart.csv"
+    heart[heart["dataset"] == "Cleveland"].to_csv(data, sep=";", decimal=",", index=False)
+    said = succeeded(run_cli("train-base", "--data", data, *LABELS["binary"], "--id-column", "id",
+                             *TINY_TABLE, "--epochs", "1", "--out", tmp_path / "base"))  # fmt: skip
+    lines = said.stdout.splitlines()
+    read = f"read --data {data} with semicolons between columns and decimal commas in "
+    [line] = [line for line in lines if line.startswith(read)]
+    assert line == read + "'age', 'trestbps', 'chol', 'thalch' and 3 more (1,5 read as 1.5)"
+    assert lines[1] == line  # after the task, before what it says of the columns
+
+
 def test_base_json_masks_small_subgroup_cells(tmp_path):
     """A trial's base.json held "n 6, n_positive 1" for one site: train-base's subgroups are
     masked as evaluate's and the study's are (a count under 5 never written)."""

@@ -315,3 +315,33 @@ def test_a_parquet_file_of_text_columns_reads_its_empty_cells_as_missing(tmp_pat
     read = read_table(tmp_path / "text.parquet")
     assert read["trestbps"].isna().sum() == heart["trestbps"].isna().sum() > 0
     assert (pd.to_numeric(read["trestbps"]).dropna() == heart["trestbps"].dropna()).all()
+
+
+# ----- how a file was read ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("eu.csv", "site;crp;y\n" + "A;2,5;0\nA;1.234,5;1\n" * 10 + "B;n.d.;1\n" * 5,
+         "with semicolons between columns and decimal commas in 'crp' (1,5 read as 1.5)"),
+        ("eu.csv", "site;crp;y\n" + "A;25;0\nA;n.d.;1\n" * 10,  # no comma: nothing converted
+         "with semicolons between columns"),
+        ("tabs.csv", HEADER.replace(",", "\t") + "\n" + _rows().replace(",", "\t"),
+         "with tabs between columns"),
+        ("grouped.csv", 'site,platelets,y\n' + 'A,"1,234",0\nA,"250,000",1\n' * 10,
+         "with thousands commas in 'platelets' (1,234 read as 1234)"),
+    ],
+)  # fmt: skip
+def test_a_file_read_otherwise_than_its_name_implies_says_how(tmp_path, name, text, said):
+    """A trial's ';' file with decimal commas was read right without a word: the user could
+    not tell whether medadapt had; ``train-base`` prints this line."""
+    path = _write(tmp_path, name, text)
+    assert read_table(path, words=COMMAND_LINE).attrs["read_as"] == f"read --data {path} {said}"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("plain.csv", HEADER + "\n" + _rows()), ("plain.tsv", HEADER.replace(",", "\t") + "\n"
+                                               + _rows().replace(",", "\t"))],
+)  # fmt: skip
+def test_a_plain_file_says_nothing_of_its_reading(tmp_path, name, text):
+    assert "read_as" not in read_table(_write(tmp_path, name, text)).attrs

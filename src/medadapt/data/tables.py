@@ -286,7 +286,7 @@ def read_table(
         except Exception as exc:
             raise DataError(f"{given} is not a readable Parquet file ({_one_line(exc)})") from None
         frame = _missing_text_as_missing(frame)
-        lines = None
+        lines, read_as = None, None
     else:
         raw = path.read_bytes()
         if not raw.strip():
@@ -326,19 +326,25 @@ def read_table(
         _check_rows(text, separator, header, given, above=above)
         lines = _record_lines(text, separator, above)
         frame = _to_plain_dtypes(frame)
-        commas = []  # columns written with decimal commas
+        commas, converted = [], []  # columns written with decimal commas: all, some values
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
-                frame[column] = _numeric_from_text(frame[column], separator)
+                before = frame[column]
+                frame[column] = _numeric_from_text(before, separator)
                 commas += [column] if pd.api.types.is_numeric_dtype(frame[column]) else []
+                if frame[column] is not before and before.astype(str).str.contains(",").any():
+                    converted.append(column)  # (a ';' file's plain 233 beside "n.d." is too)
         if separator == ";" and commas:
             _warn_thousands_dots(frame, commas, given)
+        read_as = reading_note(path, separator, converted, given)
     frame.columns = [str(c).strip() for c in frame.columns]
     _refuse_duplicate_names(list(frame.columns), given)
     if len(frame) == 0:
         raise DataError(f"{given} has a header but no rows; export the patient rows too")
     frame.attrs["unusable_numbers"] = blank_unusable_numbers(frame)
     frame.attrs["source"] = given  # for messages: "column 'bp' of --data FILE"
+    if read_as:
+        frame.attrs["read_as"] = read_as  # train-base says it (one line, names only)
     frame.attrs["text_counts"] = {  # a frame changed since: its text is not the file's
         str(c): int(pd.to_numeric(frame[c].dropna(), errors="coerce").isna().sum())
         for c in frame.columns
@@ -347,6 +353,35 @@ def read_table(
     if lines is not None and len(lines) == len(frame):  # each row's line, to say where
         frame.attrs["lines"] = lines.tobytes()  # bytes: copied and compared cheaply by pandas
     return frame
+
+
+_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
+
+
+def reading_note(path: Path, separator: str, converted: Sequence[str], given: str) -> str | None:
+    """How a CSV was read where it is not the plain way its name implies (commas between
+    columns, tabs in a ``.tsv``; a point before decimals): its separator, and the columns
+    whose numbers were written with decimal commas (``;`` files) or thousands commas
+    (``converted``), names only. None for a plain file. A trial's ``;`` file with decimal
+    commas was read right without a word: a user could not tell whether medadapt had.
+
+    >>> print(reading_note(Path("a.csv"), ";", ["oldpeak"], "--data a.csv"))
+    read --data a.csv with semicolons between columns and decimal commas in 'oldpeak' (1,5 ...
+    >>> reading_note(Path("a.csv"), ",", [], "--data a.csv") is None
+    True
+    """
+    expected = "\t" if path.suffix.lower() == ".tsv" else ","
+    parts = []
+    if separator != expected:
+        parts.append(f"{_SEPARATOR_NAMES.get(separator, repr(separator))} between columns")
+    if converted:
+        shown = ", ".join(map(repr, converted[:4]))
+        more = f" and {len(converted) - 4} more" if len(converted) > 4 else ""
+        if separator == ";":
+            parts.append(f"decimal commas in {shown}{more} (1,5 read as 1.5)")
+        else:
+            parts.append(f"thousands commas in {shown}{more} (1,234 read as 1234)")
+    return f"read {given} with " + " and ".join(parts) if parts else None
 
 
 def _missing_text_as_missing(frame: pd.DataFrame) -> pd.DataFrame:

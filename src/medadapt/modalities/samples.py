@@ -109,6 +109,11 @@ class Samples(ABC):
         "not found"), else None."""
         return None
 
+    def reading_note(self) -> str | None:
+        """How the source was read where that is not its plain form (a table's separator and
+        decimal commas, :func:`~medadapt.data.tables.reading_note`), names only; else None."""
+        return None
+
     def skipped_files(self) -> list[dict[str, str]]:
         """The source's files left out as unreadable (``--on-error skip``): ``{"path",
         "reason"}`` each, for the terminal and ``--json`` only (a model stores their count)."""

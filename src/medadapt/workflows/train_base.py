@@ -129,6 +129,7 @@ def train_base_job(
         # had no note where 80 of its 86 images were each counted as a patient
         "unnamed_patient_samples": modality.unnamed_patient_samples(samples),
         "n_read": len(samples),
+        "read_as": samples.reading_note(),  # a table's separator and decimal commas
         **modality.describe_base(schema, base),
         # small cells masked, as evaluate's and the study's are (a trial's base.json held
         # "n 6, n_positive 1" for one site)

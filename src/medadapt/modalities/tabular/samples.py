@@ -63,6 +63,9 @@ class TableSamples(Samples):
     def __len__(self) -> int:
         return len(self.frame)
 
+    def reading_note(self) -> str | None:
+        return self.frame.attrs.get("read_as")
+
     def encoded(self, schema: TableSchema, *, with_labels: bool = True) -> Any:
         """``schema.encode`` of these rows, done once per schema: the notes, the prediction
         flags, the extras and the model's tensors all read the same encoding."""
