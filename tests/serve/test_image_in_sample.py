@@ -17,6 +17,7 @@ from medadapt.results import in_sample_caution
 from medadapt.serve.app import create_app
 from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.schemas import ImagePredictResponse
+from tests.cli.helpers import run_cli, succeeded
 
 pytestmark = pytest.mark.xdist_group("serve")  # share the registry fixtures per worker
 TOKEN = "t" * 32
@@ -150,8 +151,24 @@ def test_adding_an_image_adapter_again_keeps_its_lost_split_file_and_says_so(
     digest = registry.kept_split(registry.get("site_b@1"))["split.json"]
     registry.objects.path(digest).unlink()
     assert registry.kept_split(registry.get("site_b@1")) == {}
+    # verify says it, and the fix (a note: add keeps none an adapter lacks, and says so)
+    assert registry.verify().unkept_splits == ["site_b@1"]
+    said = succeeded(run_cli("registry", "--root", registry.root, "verify"))
+    assert said.stdout.splitlines()[-1] == (
+        "note: site_b@1: the registry holds no split file (which patients trained it: never "
+        "kept when added, or deleted from objects/), so served answers cannot flag those "
+        "patients as in-sample; add it again with "
+        f"'medadapt registry --root {registry.root} add ADAPTER_DIR --name NAME' from the "
+        "adapter directory that has its split.json"
+    )
     added = Registry(registry.root).add(image_registry["adapters"]["site_b"], name="site_b")
     assert not added.new and added.repaired == (
         "the split file of its training images was missing",
     )
     assert registry.kept_split(registry.get("site_b@1")) == {"split.json": digest}
+    assert registry.verify().unkept_splits == []
+    # an imported version holds none by design (its images are at the site that trained it)
+    exported = registry.export("site_b@1", tmp_path / "site_b.tar.gz")
+    other = Registry(tmp_path / "other", create=True)
+    assert other.import_(exported.path).version.ref == "site_b@1"
+    assert other.verify().unkept_splits == []

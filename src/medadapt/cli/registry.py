@@ -717,6 +717,14 @@ def verify_cmd(
         typer.echo(f"note: {listed_refs(unservable)} cannot be served: {bases} not registered "
                    f"here; add it with '{add_base} BASE_DIR' (or import the adapter's export "
                    "made with --with-base)")  # fmt: skip
+    if report.unkept_splits:  # said, not failed: add keeps none an adapter lacks, and says so
+        add = registry_command(ctx, "add")
+        they = "it" if len(report.unkept_splits) == 1 else "each"
+        typer.echo(f"note: {listed_refs(report.unkept_splits)}: the registry holds no split file "
+                   "(which patients trained it: never kept when added, or deleted from "
+                   "objects/), so served answers cannot flag those patients as in-sample; add "
+                   f"{they} again with '{add} ADAPTER_DIR --name NAME' from the adapter "
+                   "directory that has its split.json")  # fmt: skip
     if not report.ok:
         failed, fixes = [], []
         if report.problems:

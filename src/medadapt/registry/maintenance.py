@@ -50,6 +50,9 @@ class VerifyReport:
     strangers: list[str] = field(default_factory=list)
     young: int = 0
     set_aside: list[str] = field(default_factory=list)
+    # versions added here (not imported) whose manifest names a split file the registry does
+    # not hold: never kept when added (not beside the adapter) or deleted from objects/
+    unkept_splits: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,13 +94,15 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
     """Check every file of ``ref`` (or of every version) and the base models (``ref``'s or
     all); reports damage, never raises."""
     versions = [registry.get(ref)] if ref is not None else registry.list()
-    problems = []
+    problems, unkept = [], []
     for v in versions:
         try:
             registry.check_files(v)
         except AdapterFileError as exc:
             problems.append(str(exc))
             continue
+        if _split_unkept(registry.objects, v):
+            unkept.append(v.ref)
         damaged = _damaged_split(registry.objects, v.manifest_blob)
         if damaged:
             add = command_line(registry.root, f"add ADAPTER_DIR --name {v.name}")
@@ -129,6 +134,7 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         strangers,
         young=young,
         set_aside=[entry.name for entry in set_aside],
+        unkept_splits=unkept,
     )
 
 
@@ -139,6 +145,13 @@ def _split_blob(objects: ObjectStore, manifest_blob: str) -> str | None:
     manifest cannot be read (``verify`` reports that)."""
     named = split_file_of(_manifest(objects, manifest_blob))
     return None if named is None else named[1]
+
+
+def _split_unkept(objects: ObjectStore, v: AdapterVersion) -> bool:
+    """Whether version ``v``, added here, names a split file the registry does not hold (an
+    imported version never holds one: its rows are at the site that trained it)."""
+    digest = None if v.origin else _split_blob(objects, v.manifest_blob)
+    return digest is not None and not objects.path(digest).is_file()
 
 
 def _manifest(objects: ObjectStore, manifest_blob: str) -> dict[str, Any] | None:
