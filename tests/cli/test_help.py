@@ -110,3 +110,19 @@ def test_the_simulation_s_epochs_say_whose_they_are_beside_local_epochs():
     assert helps["local_epochs"] == "Epochs each site trains per round."
     train_base = typer.main.get_command(app).commands["train-base"]
     assert "--local-epochs" not in {p.name: p.help for p in train_base.params}["epochs"]
+
+
+def test_the_learning_rate_s_help_gives_the_defaults_that_train():
+    """``--lr``'s help gave no default (a trial had to read the source): it names the image
+    training settings' own rates, for a base, an adapter and a full fine-tune."""
+    from medadapt.modalities import modality_of
+
+    _register_commands()
+    adapt = typer.main.get_command(app).commands["adapt"]
+    defaults = modality_of("image").defaults
+    assert {p.name: p.help for p in adapt.params}["lr"] == (
+        f"Images: learning rate (default: {defaults.base['lr']:g} for train-base, "
+        f"{defaults.adapter['lr']:g} for an adapter, {defaults.full['lr']:g} for --method full; "
+        "a table's is fixed)."
+    )
+    assert (defaults.base["lr"], defaults.adapter["lr"], defaults.full["lr"]) == (1e-3, 3e-3, 3e-4)

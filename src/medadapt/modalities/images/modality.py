@@ -20,16 +20,15 @@ from typing import Any
 import numpy as np
 
 from medadapt.errors import DataError
-from medadapt.modalities.base import Modality, Reading, TrainingDefaults, names
-from medadapt.modalities.images.options import DEFAULT_BACKBONE, DEFAULT_IMAGE_SIZE, ImageOptions
+from medadapt.modalities.base import Modality, Reading, names
+from medadapt.modalities.images.options import (
+    DEFAULT_BACKBONE,
+    DEFAULT_IMAGE_SIZE,
+    TRAINING,
+    ImageOptions,
+)
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
 
-TRAINING = TrainingDefaults(
-    base={"lr": 1e-3, "batch_size": 32, "epochs": 40, "patience": 8, "weight_decay": 0.05},
-    adapter={"lr": 3e-3, "batch_size": 32, "epochs": 60, "patience": 12},
-    full={"lr": 3e-4, "batch_size": 32, "epochs": 60, "patience": 12},
-    fixed_epochs_without_validation=15,
-)
 INTENDED_USE = (
     "Research use: adaptation of an existing image model to {target}; validate locally "
     "before any clinical use."

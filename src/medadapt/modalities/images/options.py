@@ -8,10 +8,16 @@ from typing import Any
 
 from medadapt import checks
 from medadapt.errors import ConfigError
-from medadapt.modalities.base import ModalityOptions
+from medadapt.modalities.base import ModalityOptions, TrainingDefaults
 
 DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
 DEFAULT_IMAGE_SIZE = 224  # when --image-size is not given
+TRAINING = TrainingDefaults(  # each kind of training's settings, where no flag sets them
+    base={"lr": 1e-3, "batch_size": 32, "epochs": 40, "patience": 8, "weight_decay": 0.05},
+    adapter={"lr": 3e-3, "batch_size": 32, "epochs": 60, "patience": 12},
+    full={"lr": 3e-4, "batch_size": 32, "epochs": 60, "patience": 12},
+    fixed_epochs_without_validation=15,
+)
 #: the largest ``--image-size`` per ``--spatial-dims``. 2D: 2048 px per side covers the full
 #: matrix of nearly every radiograph and mammogram detector (most export at or below it); one
 #: such image is 16 MB as the model takes it (float32), and a ViT's attention grows with the
@@ -98,7 +104,13 @@ class ImageOptions(ModalityOptions):
         ADAPT,
         STUDY,
     )
-    lr: float | None = _option("Images: learning rate (a table's is fixed).", TRAIN, ADAPT)
+    lr: float | None = _option(
+        f"Images: learning rate (default: {TRAINING.base['lr']:g} for train-base, "
+        f"{TRAINING.adapter['lr']:g} for an adapter, {TRAINING.full['lr']:g} for --method "
+        "full; a table's is fixed).",
+        TRAIN,
+        ADAPT,
+    )
     on_error: str | None = _option(
         "refuse (default: stop at the first unreadable file) | skip (leave it out, list it, "
         "record it).",
