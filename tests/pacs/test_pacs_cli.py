@@ -517,8 +517,8 @@ def test_a_series_this_model_reported_on_is_not_reported_again_and_others_are_co
     [sr_uid] = _stored(first)
     said = " ".join(first.stdout.split())
     assert (  # a trial: "fetched 1 image" said nothing of what was left out
-        "note: passed over as no image: 1 series of a non-image kind (a report, a document, "
-        "...) and 1 instance without pixel data in an image series"
+        "note: passed over as no image: 1 series of medadapt reports and 1 instance without "
+        "pixel data in an image series"
     ) in said
     assert (f"note: study {study} already held 1 earlier medadapt report (of other model "
             "versions): the new report is stored beside it") in said  # fmt: skip
@@ -530,6 +530,10 @@ def test_a_series_this_model_reported_on_is_not_reported_again_and_others_are_co
         "--store-sr-again to store another"
     ) in " ".join(again.stdout.split())
     assert not _stored(again) and "earlier medadapt report" not in again.stdout
+    assert (  # its own report of the first run among them (a trial read it as another kind)
+        "note: passed over as no image: 2 series of medadapt reports and 1 instance without "
+        "pixel data in an image series"
+    ) in " ".join(again.stdout.split())
     assert (tmp_path / "again.csv").exists()  # the predictions, all the same
     assert len(_reports_of(world, study)) == 2  # nothing stored
     replaced = succeeded(predict("first.csv", "--force"))  # --force replaces --out, only that

@@ -381,11 +381,17 @@ def _passed_over(counts: dict[str, int]) -> str:
     >>> print(_passed_over({"series": 2, "instances": 1}))  # doctest: +NORMALIZE_WHITESPACE
     passed over as no image: 2 series of a non-image kind (a report, a document, ...) and 1
     instance without pixel data in an image series
+    >>> print(_passed_over({"medadapt_series": 1, "series": 1}))  # doctest: +NORMALIZE_WHITESPACE
+    passed over as no image: 1 series of medadapt reports and 1 series of another
+    non-image kind (a report, a document, ...)
     """
     said = []
+    if counts.get("medadapt_series"):  # a rerun's: its own reports (a trial read them as others)
+        said.append(f"{counts['medadapt_series']} series of medadapt reports")
     if counts.get("series"):
         n = counts["series"]
-        said.append(f"{n} series of a non-image kind (a report, a document, ...)")
+        another = "another " if counts.get("medadapt_series") else "a "
+        said.append(f"{n} series of {another}non-image kind (a report, a document, ...)")
     if counts.get("instances"):
         n = counts["instances"]
         said.append(f"{n} instance{'s' * (n != 1)} without pixel data in an image series")

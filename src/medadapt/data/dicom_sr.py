@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 CLASS_SCHEME = "99MEDADAPT"
 MANUFACTURER = "medadapt"
 SERIES_NUMBER = 9901
+SERIES_DESCRIPTION = "medadapt AI result, unverified"  # then the base's id, in brackets
 BASE_ID_CHARS = 12  # the base model's id: its weights fingerprint's first characters
 ADAPTER_HASH_CHARS = 16  # an adapter's version: its weights' SHA-256, first characters
 _PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt base=NAME", ...
@@ -280,7 +281,7 @@ def prediction_report(
         is_verified=False,
         # what a study list shows: an unverified AI result (a trial's viewer listed only
         # "medadapt d8b7b7adb4a7"); "medadapt" first, as earlier reports are found by it
-        series_description=f"medadapt AI result, unverified ({model.base})"[:64],
+        series_description=f"{SERIES_DESCRIPTION} ({model.base})"[:64],
     )
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from medadapt.data.dicom_sr import SERIES_DESCRIPTION
 from medadapt.data.dicomweb_reference import (
     DATA_FLAG,
     SCHEMES,
@@ -692,8 +693,9 @@ def download(
     small, the images are what is spared.
 
     ``progress(done, total)`` is called after each series. ``passed_over`` counts what is
-    no image: ``"series"`` of a non-image modality (a report, a document), ``"instances"``
-    without pixel data in an image series."""
+    no image: ``"series"`` of a non-image modality (a report, a document), of which
+    ``"medadapt_series"`` those of medadapt's own reports (``predict --store-sr``'s, by their
+    description), and ``"instances"`` without pixel data in an image series."""
     folder = Path(folder)
     passed_over = Counter() if passed_over is None else passed_over
     if isinstance(what, DicomwebReference) and what.series_uid is not None:
@@ -711,8 +713,10 @@ def download(
                 for s in listed
                 if s.modality.upper() not in NON_IMAGE_MODALITIES
             ]
-            passed_over["series"] += sum(s.modality.upper() in NON_IMAGE_MODALITIES
-                                         for s in listed)  # fmt: skip
+            unread = [s for s in listed if s.modality.upper() in NON_IMAGE_MODALITIES]
+            ours = sum(s.description.startswith(SERIES_DESCRIPTION) for s in unread)
+            passed_over["series"] += len(unread) - ours
+            passed_over["medadapt_series"] += ours  # its own reports (a rerun's): said apart
     out: list[Instance] = []
     for done, (study, series) in enumerate(plan, start=1):
         out += _cached(source, folder, study, series) or _fetch(
