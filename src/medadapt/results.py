@@ -263,7 +263,8 @@ TOO_GOOD_KEY = "too_good"  # the note on a result too good to be true
 ONE_CLASS = "one_class"  # the note on a model calling (nearly) everyone one class
 #: the figures a federated site sends of a classifier and of a measured outcome, each with
 #: its interval: those a federated adapter records and its card lists per site
-SITE_CLASS_FIGURES = ("auroc", "accuracy", "balanced_accuracy", "brier")
+SITE_CLASS_FIGURES = ("auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
+                      "brier")  # fmt: skip
 SITE_REGRESSION_FIGURES = ("mae", "rmse", "r2")
 SITE_FIGURES = SITE_CLASS_FIGURES + SITE_REGRESSION_FIGURES
 MISSED_CLASS = "missed_class"  # the note on a model that almost never calls a class present
@@ -284,6 +285,11 @@ patients, it brought in, enlarged or turned into a larger one a systematic error
 observed − predicted) against the base model alone, whatever its MAE did: said so, not as
 "did worse" (a trial's served note said "did worse than the base model" of an adapter
 whose MAE changed by +0.51, 95% CI -2.46 to +3.69, and whose harm was its bias)."""
+NONE_OF_A_CLASS_AT_SITE = "none_of_a_class_at_site"
+"""The key of the note recorded with a federated adapter's metrics when, at a site, it called
+none of that site's held-out patients of one class that class (sensitivity or specificity 0
+there): its means over sites hide it (a trial's adapter called none of VA's 15 negative
+patients negative, and was promoted), as ``promote`` refuses an adapter's own."""
 FEWER_THAN_BASE = "fewer_found_than_base"
 """The key of the note recorded with an adapter's metrics when, at the decision threshold, it
 found at most half as many of a class's test patients as the base model alone did (the
@@ -296,7 +302,7 @@ adapter that found 3 of 8 cancers, where the base found 8, had ``"note": null``)
 WHOLE_RESULT = (
     TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
     ALLOWED_LEAK, WITHIN_CHANCE_LEAK, FORGOT_OLD_CLASSES, WORSE_THAN_BASE,
-    LARGER_ERROR_THAN_BASE,
+    LARGER_ERROR_THAN_BASE, NONE_OF_A_CLASS_AT_SITE,
 )  # fmt: skip
 #: those a command prints as ``warning:`` lines and a report puts at the top of its summary
 #: (the kept leaks are said with the data's warnings; being worse than the base, with the
@@ -307,7 +313,8 @@ SAID_AS_WARNINGS = (
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)
-UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE)
+UNFIT_TO_SERVE = (BACKWARDS, FORGOT_OLD_CLASSES, WORSE_THAN_BASE, LARGER_ERROR_THAN_BASE,
+                  NONE_OF_A_CLASS_AT_SITE)  # fmt: skip
 #: each in a few words (at most 47 characters: a DICOM SR's algorithm parameter, after
 #: ``medadapt warning=``), for what carries a prediction: a served answer's note, an SR
 WHOLE_RESULT_WORDS = {
@@ -322,6 +329,7 @@ WHOLE_RESULT_WORDS = {
     FORGOT_OLD_CLASSES: "did not keep the old classes",
     WORSE_THAN_BASE: "did worse than the base model on its test",
     LARGER_ERROR_THAN_BASE: "brings in or enlarges a systematic error",  # not MAE
+    NONE_OF_A_CLASS_AT_SITE: "called none of a class right at a site",
     FEWER_THAN_BASE: "found half or fewer of a class the base found",
 }
 UNMEASURED_WORDS = "no measured performance (test set too small)"
@@ -344,7 +352,8 @@ def ranks_backwards(metrics: Any) -> bool:
 
 def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     """The notes of harm a federated adapter did at one of its sites, keyed as an adapter's
-    own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`): it ranked a site's held-out patients
+    own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`; :data:`NONE_OF_A_CLASS_AT_SITE`: it
+    called none of a site's patients of one class that class): it ranked a site's held-out patients
     backwards (the AUROC's whole interval below 0.5, ``by_site``: each site's figures), or did
     worse there than the base alone, paired (``versus_base["sites"]``: each site's verdict and
     sentence). Its means carry no such note: a trial's adapter, ranked backwards at both sites
@@ -358,6 +367,11 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     worse = [(site, paired) for site, paired in (sites if isinstance(sites, dict) else {}).items()
              if isinstance(paired, dict) and paired.get("verdict") == "worse"]  # fmt: skip
     notes: dict[str, str] = {}
+    missed = [f"at {site} {said}" for site, figures in
+              (by_site if isinstance(by_site, dict) else {}).items()
+              if (said := none_of_a_class(figures))]  # fmt: skip
+    if missed:
+        notes[NONE_OF_A_CLASS_AT_SITE] = "; ".join(missed)
     if backwards:
         notes[BACKWARDS] = (f"at {' and '.join(backwards)} it ranks the held-out patients "
                             "backwards")  # fmt: skip
@@ -366,6 +380,23 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
                          .split()) for site, paired in worse]  # fmt: skip
         notes[WORSE_THAN_BASE] = " ".join(said)
     return notes
+
+
+def none_of_a_class(metrics: Any, unit: str = "patients") -> str | None:
+    """That a binary model called none of its test ``unit`` of one class that class (its
+    sensitivity or specificity 0, where that class has some), in words; None otherwise.
+
+    >>> none_of_a_class({"n": 60, "n_positive": 45, "sensitivity": 0.98, "specificity": 0.0})
+    'it called none of its 15 negative test patients negative (specificity 0)'
+    """
+    n, positives = metrics.get("n"), metrics.get("n_positive")
+    if not isinstance(n, int | float) or not isinstance(positives, int | float):
+        return None
+    for name, count, called in (("sensitivity", positives, "positive"),
+                                ("specificity", n - positives, "negative")):  # fmt: skip
+        if metrics.get(name) == 0 and count > 0:
+            return f"it called none of its {count:.0f} {called} test {unit} {called} ({name} 0)"
+    return None
 
 
 def reaches_chance(auroc_ci: Sequence[float] | None) -> bool:

@@ -471,6 +471,15 @@ def test_an_adapter_that_finds_far_fewer_of_a_class_at_the_threshold_is_warned_a
     assert counted["warnings"][0].startswith(
         "at threshold 0.5 the adapter calls 1 of the 15 negative rows negative, where the base "
     )
+    # none found, though it calls one positive patient negative: worse still, and said (a
+    # trial's federated adapter found 0 of 15 where the base found 5, and neither check spoke)
+    none = base + 0.2
+    none[-1] = 0.3
+    assert versus_base(y, none, base, metric="auroc", n_boot=50)["warnings"] == [
+        "at threshold 0.5 the adapter calls 0 of the 15 negative patients negative, where the "
+        "base model alone called 5, and 44 of the 45 positive patients positive (the base "
+        "model 40): the AUROC compared does not depend on the threshold, and does not show it"
+    ]
     # a small change, or one the adapter gains by, is not warned of
     slightly = base + 0.07  # 3 of the 5 negatives still called negative
     assert versus_base(y, slightly, base, metric="auroc", n_boot=50)["warnings"] == []

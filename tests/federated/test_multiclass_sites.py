@@ -40,8 +40,10 @@ def test_a_site_sends_how_many_have_its_commonest_class():
     assert np.isnan(sent["n_positive"])
     assert set(sent) == {  # counts and summaries only: what crosses the network
         "n", "n_positive", "n_patients", "commonest", "n_commonest", "fewest", "n_fewest",
-        "shares_brier", "auroc", "accuracy", "balanced_accuracy", "brier"}  # fmt: skip
+        "shares_brier", "auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
+        "brier"}  # fmt: skip
     assert (sent["fewest"], sent["n_fewest"]) == (4.0, 3.0)  # class '4': 3 patients
+    assert np.isnan(sent["sensitivity"]) and np.isnan(sent["specificity"])  # two classes only
     from medadapt.federated.local import _shares
 
     empty = _shares("multiclass", [], len(CLASSES))  # every key at every site: Flower refuses

@@ -31,8 +31,8 @@ from tests.federated.conftest import SITES
 
 pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
 METRIC_KEYS = {"num-examples", "train-loss", "site-index", "patients-named", "n", "n_positive",
-               "n_patients", "auroc", "accuracy", "balanced_accuracy", "brier",
-               "shares_brier"}  # fmt: skip
+               "n_patients", "auroc", "accuracy", "balanced_accuracy", "sensitivity",
+               "specificity", "brier", "shares_brier"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

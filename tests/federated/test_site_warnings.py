@@ -439,3 +439,24 @@ def test_a_site_with_too_few_of_one_outcome_is_said_whatever_the_accuracies():
     ]
     balanced = {"n": 37, "n_positive": 20, "accuracy": 0.9}
     assert no_information_lines({"sites": {"A": {"federated": balanced}}}) == []
+
+
+def test_a_model_calling_none_of_a_site_s_negatives_negative_is_warned_and_noted(tmp_path):
+    """A trial's shared adapter called none of VA's 15 negative patients negative (the base
+    alone found 5), and the run said only that its accuracy, 0.733, was no better than
+    calling everyone positive; the sites sent no sensitivity or specificity."""
+    blind = {**_figures(0.733, 0.62), "sensitivity": 0.978, "specificity": 0.0}
+    written = _written(tmp_path, {
+        "VA": {"federated": blind, "base": {**_figures(0.7, 0.7), "specificity": 5 / 15}},
+        "Plain": {"federated": {**_figures(0.8, 0.85), "specificity": 0.6}},
+    })  # fmt: skip
+    said = "it called none of its 15 negative test patients negative (specificity 0)"
+    assert written["sites"]["VA"]["federated"]["notes"]["none_of_a_class"] == said
+    assert "none_of_a_class" not in written["sites"]["VA"]["base"].get("notes", {})
+    warning = (
+        "Warning: at VA, the shared adapter called none of its 15 negative test patients "
+        "negative (specificity 0): at the threshold it tells no patient of that outcome apart "
+        "there (registry promote refuses it)."
+    )
+    assert warning in verdict_lines(written)
+    assert warning in _report(tmp_path)

@@ -302,6 +302,41 @@ def test_a_federated_adapter_harmful_at_a_site_is_not_promoted(cli, adapter_dir)
     cli("promote", "fed@1", "--despite-warnings")
 
 
+def test_a_federated_adapter_calling_none_of_a_class_at_a_site_is_not_promoted(cli, adapter_dir):
+    """A trial's federated adapter called none of VA's 15 negative patients negative (the
+    base alone found 5) and was promoted: its means over two sites (specificity 0.49) hid it,
+    and its sites sent no sensitivity or specificity. They send them now, and a site's 0 is
+    noted and refused as an adapter's own is."""
+    from medadapt.evaluate.report.formatting import whole_result_words
+    from medadapt.results import NONE_OF_A_CLASS_AT_SITE, harm_at_sites
+    from tests.registry.helpers import metadata
+
+    by_site = {
+        "Switzerland": {"n": 37, "n_positive": 35, "auroc": 0.7, "auroc_ci": [0.4, 0.9],
+                        "sensitivity": 1.0, "specificity": 0.5},
+        "VA Long Beach": {"n": 60, "n_positive": 45, "auroc": 0.62, "auroc_ci": [0.46, 0.77],
+                          "sensitivity": 0.978, "specificity": 0.0},
+    }  # fmt: skip
+    said = (
+        "at VA Long Beach it called none of its 15 negative test patients negative (specificity 0)"
+    )
+    assert harm_at_sites(by_site, None) == {NONE_OF_A_CLASS_AT_SITE: said}
+    assert whole_result_words(NONE_OF_A_CLASS_AT_SITE, said) == (
+        "called none of a class right at a site"
+    )
+    none_to_call = {"A": {"n": 20, "n_positive": 20, "sensitivity": 0.9, "specificity": 0.0}}
+    assert harm_at_sites(none_to_call, None) == {}  # no negative patient there to miss
+    means = {"n": 97, "accuracy": 0.853, "specificity": 0.25}  # an old record: no note
+    cli("add", str(adapter_dir(9, meta=metadata(metrics=means, federated={"by_site": by_site}))),
+        "--name", "fedva")  # fmt: skip
+    _, err = cli("promote", "fedva@1", ok=False)
+    assert " ".join(err.split()) == (
+        f"error: fedva@1 is not promoted, as its recorded test result says: {said} (pass "
+        "--despite-warnings to serve it all the same)"
+    )
+    cli("promote", "fedva@1", "--despite-warnings")
+
+
 def test_promote_warns_of_the_note_list_flags_on_the_headline_figure(cli, adapter_dir):
     """A trial's federated adapter: ``list`` marked its mean AUROC with (!) and ``show``
     printed why, and ``promote`` said nothing."""

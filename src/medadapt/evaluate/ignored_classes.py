@@ -73,8 +73,9 @@ def fewer_found(
 ) -> list[str]:
     """A warning where the adapter, at the decision threshold, calls at most half as many of
     a class's samples that class as the base model alone did (and at least 2 fewer), though
-    it still calls some: a trial's adapter found 1 of 15 negatives where the base found 5,
-    and its AUROC comparison, which no threshold moves, read "no detectable difference".
+    it still calls some of its samples, or others, that class: a trial's adapter found 1 of 15
+    negatives where the base found 5, and its AUROC comparison, which no threshold moves,
+    read "no detectable difference".
     Both classes' counts are said (the trade-off), and what the AUROC does not show. Two
     classes only (several have their per-class rows); counts only, no rates.
 
@@ -85,9 +86,22 @@ def fewer_found(
     ['at threshold 0.5 the adapter calls 1 of the 15 negative patients negative, where the
     base model alone called 5, and 45 of the 45 positive patients positive (the base model
     40): the AUROC compared does not depend on the threshold, and does not show it']
+    >>> adapted[0] = 0.8  # none found, though it calls one positive patient negative
+    >>> adapted[-1] = 0.3
+    >>> fewer_found(y, adapted, base, ["negative", "positive"])  # doctest: +NORMALIZE_WHITESPACE
+    ['at threshold 0.5 the adapter calls 0 of the 15 negative patients negative, where the
+    base model alone called 5, and 44 of the 45 positive patients positive (the base model
+    40): the AUROC compared does not depend on the threshold, and does not show it']
     """
     found = _found(y, adapted, base, names, threshold)
-    if found is None or not any(0 < a <= b / 2 and b - a >= 2 for a, b, _members in found):
+    if found is None:
+        return []
+    # none found but some samples called that class all the same (wrongly): not a class it
+    # stopped predicting (:func:`unpredicted_classes`), and worse than a few found (a trial's
+    # federated adapter found 0 of 15 negatives where the base found 5, unsaid by both)
+    calls = called_classes(adapted, threshold)
+    if not any((a > 0 or (calls == c).any()) and a <= b / 2 and b - a >= 2
+               for c, (a, b, _members) in enumerate(found)):  # fmt: skip
         return []
     return [_calls_sentence("the adapter", "the base model alone", found, names, threshold, unit)]
 

@@ -11,18 +11,20 @@ from typing import Any
 from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, backwards_note, too_good_note
 from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.compared import COLUMNS, missing, named
-from medadapt.results import BACKWARDS
+from medadapt.results import BACKWARDS, none_of_a_class
 
 ONE_SITE = "one_site"  # the note's key in federated.json
+NONE_CALLED = "none_of_a_class"  # a model's note at a site: none of one outcome's called so
 
 
 def warning_lines(results: dict[str, Any]) -> list[str]:
     """``Warning: ...`` lines, each once: fewer than two sites trained the shared adapter
-    (``federated.json``'s ``notes``), each site's figures too good to be true, and each
-    model that ranks a site's patients backwards."""
+    (``federated.json``'s ``notes``), each site's figures too good to be true, each model
+    that ranks a site's patients backwards, and each that calls none of a site's patients of
+    one outcome that outcome."""
     notes = results.get("notes") or {}
     lines = [f"Warning: {notes[ONE_SITE]}."] if notes.get(ONE_SITE) else []
-    return lines + too_good_lines(results) + backwards_lines(results)
+    return lines + too_good_lines(results) + backwards_lines(results) + none_called_lines(results)
 
 
 def one_site_note(sites: list[str], trained: list[str]) -> str | None:
@@ -54,6 +56,8 @@ def site_notes(site: dict[str, Any], classes: list[str] | None = None) -> dict[s
             notes["too_good"] = note
         if note := _backwards(values):
             notes[BACKWARDS] = note
+        if note := none_of_a_class(values):
+            notes[NONE_CALLED] = note
         if found := no_information(values, classes):
             accuracy, rate, common = found
             notes["no_information"] = (
@@ -122,6 +126,23 @@ def _noise_words(config: dict[str, Any], found: dict[str, str]) -> str:
         f"{config.get('clipping_norm', 0):g}), the likelier cause where the models trained "
         "without it do not rank them so: run again with less noise or none, and compare"
     )
+
+
+def none_called_lines(results: dict[str, Any]) -> list[str]:
+    """A warning for each site where a model called none of its held-out patients of one
+    outcome that outcome (sensitivity or specificity 0 there; a trial's shared adapter called
+    none of VA's 15 negative patients negative, where the base alone found 5, and the run
+    said only that its accuracy was no better than calling everyone positive)."""
+    config, lines = results.get("config") or {}, []
+    for name, site in results["sites"].items():
+        for key, _label in COLUMNS:
+            said = none_of_a_class(site.get(key) or {})
+            if said:
+                refused = " (registry promote refuses it)" if key == "federated" else ""
+                lines.append(f"Warning: at {name}, {named(key, config)} {said.removeprefix('it ')}"
+                             f": at the threshold it tells no patient of that outcome apart "
+                             f"there{refused}.")  # fmt: skip
+    return lines
 
 
 def too_good_lines(results: dict[str, Any]) -> list[str]:

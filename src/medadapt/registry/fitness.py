@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from medadapt.registry.records import AdapterVersion, metric_notes
 from medadapt.registry.summary_words import recorded_unit
-from medadapt.results import NEVER_CALLED, ONE_CLASS, UNFIT_TO_SERVE, harm_at_sites
+from medadapt.results import (
+    NEVER_CALLED,
+    ONE_CLASS,
+    UNFIT_TO_SERVE,
+    harm_at_sites,
+    none_of_a_class,
+)
 
 
 def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | None:
@@ -38,15 +44,7 @@ def never_calls(metrics: dict, unit: str = "patients") -> str | None:
         which = " or ".join(map(str, never))
         by = "that class" if len(never) == 1 else "their class"
         return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
-    n, positives = metrics.get("n"), metrics.get("n_positive")
-    if not isinstance(n, int | float) or not isinstance(positives, int | float):
-        return None
-    for name, count, called in (("sensitivity", positives, "positive"),
-                                ("specificity", n - positives, "negative")):  # fmt: skip
-        if metrics.get(name) == 0 and count > 0:
-            return (f"it called none of its {count:.0f} {called} test {unit} {called} "
-                    f"({name} 0)")  # fmt: skip
-    return None
+    return none_of_a_class(metrics, unit)
 
 
 def _everyone_one_class(notes: dict[str, str]) -> str | None:
