@@ -386,6 +386,44 @@ def test_diff_of_federated_adapters_says_how_they_were_trained_and_each_site_s_f
     out, _ = cli("diff", "fed@1", "fed@4")
     assert "metrics at each site" not in out  # figures at sites on one side only
     assert ["federated: strategy", "fedavg", "-"] in _rows(out)
+    assert (  # its site is none of fed@1's: nothing to compare
+        "warning: the figures of fed@1 are unweighted means over its sites (Hungary, VA), "
+        "those of fed@4 are at VA Long Beach: their change would compare other patients, not "
+        "the models, and is not shown"
+    ) in " ".join(out.split())
+
+
+def test_diff_of_a_site_s_adapter_and_a_federated_one_compares_them_at_that_site(cli, adapter_dir):
+    """A trial's ``diff va@1 fedva@1`` showed accuracy +0.120: 0.733 at VA against the mean
+    of 0.973 at Switzerland and 0.733 at VA (the same at VA), and said the test rows were
+    "not recorded" of versions that record them."""
+    from tests.registry.helpers import DATA_SUMMARY
+
+    at_va = {**DATA_SUMMARY, "group": "VA"}
+    own = metadata(metrics={"n": 60, "n_positive": 45, "auroc": 0.7, "auroc_ci": [0.55, 0.83]},
+                   data_summary=at_va)  # fmt: skip
+    cli("add", str(adapter_dir(5, meta=own)), "--name", "va")
+    cli("add", str(adapter_dir(6, meta=_federated("fedavg", 0.875))), "--name", "fedva")
+    out, _ = cli("diff", "va@1", "fedva@1")
+    said = " ".join(out.split())
+    assert (
+        "warning: the figures of fedva@1 are unweighted means over its sites (Hungary, VA), "
+        "those of va@1 are at VA: their change would compare other patients, not the models, "
+        "and is not shown; both at VA, below"
+    ) in said
+    means = out[out.index("metrics\n") : out.index("at VA, each on its own")]
+    assert "change" not in means
+    at_site = [r for r in _rows(out[out.index("metrics at VA") :]) if r and r[0]]
+    assert ["AUROC", "0.700 (0.550–0.830)", "0.759 (0.580–0.910)", "+0.059", "yes"] in at_site
+    assert (
+        "note: fedva@1 was tested at its sites, on held-out patients the registry holds no "
+        "record of: whether both versions were measured on the same patients cannot be told, "
+        "and a change may mix model and data"
+    ) in said
+    assert "are not recorded" not in said
+    as_json = json.loads(cli("diff", "va@1", "fedva@1", "--json")[0])
+    assert as_json["one_site_against_means"].endswith("; both at VA, below")
+    assert {m["name"] for m in as_json["site_metrics"]["VA"]} >= {"auroc", "n"}
 
 
 def test_a_mean_error_near_zero_is_shown_at_its_interval_s_digits_as_adapt_prints_it():

@@ -514,12 +514,16 @@ def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[st
     their intervals overlap, and what that may and may not mean; for two versions predicting
     different outcomes, the figures side by side only (a change between them means nothing)."""
     compared = d.same_question is not False
-    other_sites = _other_sites(d)
+    other_sites = _other_sites(d) or d.one_site_against_means
     if other_sites:  # a trial's means over three sites and over two read as "+0.005"
         console.print(f"warning: {other_sites}", markup=False)
     console.print(_metric_table("metrics", {"": d.metrics}, d, unit, classes,
                                 compared=not other_sites))  # fmt: skip
-    if d.site_metrics:  # a federated adapter's figures: unweighted means, no interval
+    if d.site_metrics and d.one_site_against_means:  # one's figures there, the other's own
+        (site,) = d.site_metrics
+        console.print(f"at {site}, each on its own held-out patients:", markup=False)
+        console.print(_metric_table(f"metrics at {site}", d.site_metrics, d, unit, classes))
+    elif d.site_metrics:  # a federated adapter's figures: unweighted means, no interval
         console.print(
             "the metrics above are unweighted means of the sites' own figures (no interval); "
             "each site's, with its 95% interval, on its own held-out patients:"
@@ -546,6 +550,16 @@ def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[st
             f"warning: {d.a} and {d.b} were measured on different test rows (other patients, "
             "or the same patients' rows with other values, such as a column in other units): "
             "the difference mixes model and data"
+        )
+    elif d.federated_refs:  # a site's held-out patients stay at the site
+        which = listed(list(d.federated_refs))
+        whose = "its" if len(d.federated_refs) == 1 else "their"
+        console.print(
+            f"note: {which} {'was' if len(d.federated_refs) == 1 else 'were'} tested at {whose} "
+            "sites, on held-out patients the registry holds no record of: whether both "
+            "versions were measured on the same patients cannot be told, and a change may mix "
+            "model and data",
+            markup=False,
         )
     elif d.same_test_rows is None:
         console.print(

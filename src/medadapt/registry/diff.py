@@ -140,7 +140,13 @@ class VersionDiff:
     :func:`federated_training`); empty where neither is federated or they were trained alike."""
     site_metrics: dict[str, list[MetricChange]] = field(default_factory=dict)
     """Each site's own figures on both sides, for federated adapters (whose :attr:`metrics`
-    are unweighted means over sites, without intervals): ``{"Hungary": [auroc, ...]}``."""
+    are unweighted means over sites, without intervals): ``{"Hungary": [auroc, ...]}``; for
+    a federated adapter against one trained at one of its sites, that site's."""
+    one_site_against_means: str | None = None
+    """Where one version is federated (its :attr:`metrics` are means over its sites) and the
+    other was trained and tested at one place: why their metrics' change is not shown."""
+    federated_refs: tuple[str, ...] = ()
+    """The federated versions of the two: their test patients are held at their sites."""
 
     @property
     def identical_weights(self) -> bool:
@@ -184,6 +190,7 @@ class VersionDiff:
             "training": [asdict(c) for c in self.training],
             "site_metrics": {site: [m.to_dict() for m in changes]
                              for site, changes in self.site_metrics.items()},
+            "one_site_against_means": self.one_site_against_means,
         }  # fmt: skip
 
 
@@ -341,6 +348,11 @@ def diff_versions(
         "intended_use": (a.intended_use, b.intended_use),
     }
     fields = [Change(k, va, vb) for k, (va, vb) in general.items() if va != vb]
+    federated = tuple(v.ref for v, r in ((a, ra), (b, rb)) if federated_training(r))
+    site_metrics = _site_changes(site_figures(ra), site_figures(rb))
+    scopes = None
+    if len(federated) == 1:  # a federated adapter against one of one place
+        scopes, site_metrics = _one_site_against_means(a, b, ra, rb)
     return VersionDiff(
         a=a.ref,
         b=b.ref,
@@ -353,5 +365,29 @@ def diff_versions(
         questions=questions,
         same_base=a.base_fingerprint.get("weights") == b.base_fingerprint.get("weights"),
         training=_changes(federated_training(ra), federated_training(rb)),
-        site_metrics=_site_changes(site_figures(ra), site_figures(rb)),
+        site_metrics=site_metrics,
+        one_site_against_means=scopes,
+        federated_refs=federated,
     )
+
+
+def _one_site_against_means(
+    a: AdapterVersion, b: AdapterVersion, ra: AdapterRecord, rb: AdapterRecord
+) -> tuple[str, dict[str, list[MetricChange]]]:
+    """Why the metrics of a federated adapter (means over its sites) and of one trained at
+    one place are not compared (a trial's ``diff`` showed accuracy +0.120: 0.733 at VA
+    against the mean of 0.973 at Switzerland and 0.733 at VA, the same at VA), and, where
+    the other was trained at one of its sites (its ``group``), both versions' figures there."""
+    one, fed, by_site = (
+        (a, b, site_figures(rb)) if federated_training(rb) else (b, a, site_figures(ra))
+    )
+    group = one.data_summary.get("group") if isinstance(one.data_summary, dict) else None
+    sites = list(by_site)
+    said = (f"the figures of {fed.ref} are unweighted means over its sites ({', '.join(sites)}), "
+            f"those of {one.ref} are {f'at {group}' if group else 'at one place'}: their "
+            "change would compare other patients, not the models, and is not shown")  # fmt: skip
+    if group is None or str(group) not in by_site:
+        return said, {}
+    mine, theirs = dict(one.metrics), by_site[str(group)]
+    pair = (mine, theirs) if one is a else (theirs, mine)
+    return f"{said}; both at {group}, below", {str(group): _metric_changes(*pair)}
