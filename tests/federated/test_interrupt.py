@@ -4,6 +4,7 @@ A trial's interrupt printed 80 lines of Flower's and Ray's errors, two traceback
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -57,7 +58,7 @@ def test_ctrl_c_during_a_simulation_says_one_line_and_exits(cleveland_base, tmp_
         "interrupted; nothing was written (--out is written only when the run finishes); "
         "re-run the command"
     ], err
-    assert not (tmp_path / "fed").exists()
+    assert not (tmp_path / "fed").exists() and not list(tmp_path.glob(".fed.tmp-*"))
 
 
 def test_sigterm_s_handler_is_put_back_after_the_simulation_replaced_it():
@@ -71,3 +72,34 @@ def test_sigterm_s_handler_is_put_back_after_the_simulation_replaced_it():
         with _quiet_on_interrupt():
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as Ray's start does
         assert signal.getsignal(signal.SIGTERM) is ours
+
+
+def test_sigterm_after_ray_s_start_stops_the_run_as_ctrl_c_does(monkeypatch):
+    """Ray's start in the main thread replaces SIGTERM's handler with its driver's, which
+    aborts with a stack dump: a trial's ``timeout 30 medadapt federate simulate`` printed
+    ``*** SIGTERM received``, exited -6 and left its staged output folder behind. The handler
+    is taken back after Ray's start (here a stand-in that replaces it as Ray does), and it
+    stops the run as Ctrl-C does: :class:`~medadapt.errors.Interrupted`, 143."""
+    from flwr.server.superlink.fleet.vce.backend.raybackend import RayBackend
+
+    from medadapt.errors import Interrupted
+    from medadapt.federated.simulate import _quiet_on_interrupt
+
+    def ray_start(backend, config) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # as Ray's driver takes it
+
+    monkeypatch.setattr(RayBackend, "init_ray", ray_start)
+    levels = {name: logging.getLogger(name).level for name in ("flwr", "ray")}
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with _quiet_on_interrupt():
+            RayBackend.init_ray(None, {})
+            handler = signal.getsignal(signal.SIGTERM)
+            assert callable(handler)
+            with pytest.raises(Interrupted) as stopped:
+                handler(signal.SIGTERM, None)
+            assert stopped.value.exit_code == 143
+    finally:  # the handler silenced them
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    assert RayBackend.init_ray is ray_start and signal.getsignal(signal.SIGTERM) is before

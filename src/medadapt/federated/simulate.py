@@ -31,26 +31,51 @@ def quiet_flower() -> None:
 
 @contextlib.contextmanager
 def _quiet_on_interrupt() -> Iterator[None]:
-    """Ctrl-C during the simulation silences Flower's and Ray's loggers before it stops the
-    run: a trial's interrupt printed 80 lines of their errors and two tracebacks (its Ray
-    actors dying) before the one line that says what happened. SIGTERM's handler is put back
-    after it as it was before: Ray replaces it, and a trial's SIGTERM after the rounds ended
-    the run silently, its staged output folder left behind."""
+    """Ctrl-C or SIGTERM during the simulation silences Flower's and Ray's loggers before it
+    stops the run: a trial's interrupt printed 80 lines of their errors and two tracebacks
+    (its Ray actors dying) before the one line that says what happened. SIGTERM raises
+    :class:`~medadapt.errors.Interrupted` (cleaned up as Ctrl-C is), after Ray's start too,
+    and its handler is put back after it as it was before: Ray replaces it, and a trial's
+    SIGTERM after the rounds ended the run silently, its staged output folder left behind."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    from flwr.server.superlink.fleet.vce.backend.raybackend import RayBackend
+
+    from medadapt.errors import Interrupted
+
     previous = signal.getsignal(signal.SIGINT)
     terminated = signal.getsignal(signal.SIGTERM)
 
-    def interrupted(signum: int, frame: Any) -> None:
+    def silenced() -> None:
         for name in ("flwr", "ray"):
             logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        silenced()
         raise KeyboardInterrupt
 
+    def stopped(signum: int, frame: Any) -> None:  # said, and cleaned up, as Ctrl-C is
+        silenced()
+        raise Interrupted("terminated by SIGTERM")
+
+    ray_init = RayBackend.init_ray
+
+    def init_ray(backend: Any, config: Any) -> None:
+        """Ray's start in this (the main) thread replaces SIGTERM's handler: its driver's
+        aborts the process with a stack dump (a trial's ``timeout 30`` left the staged output
+        folder behind and printed ``*** SIGTERM received``), so it is taken back."""
+        ray_init(backend, config)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, stopped)
+
     signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, stopped)
+    RayBackend.init_ray = init_ray  # type: ignore[method-assign]
     try:
         yield
     finally:
+        RayBackend.init_ray = ray_init  # type: ignore[method-assign]
         signal.signal(signal.SIGINT, previous)
         if terminated is not None:
             signal.signal(signal.SIGTERM, terminated)
