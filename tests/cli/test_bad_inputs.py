@@ -349,6 +349,16 @@ CASES = [
     case("check-data: none of the base's features", "check-data", "--base", "{base}",
          "--data", "{other_data}", "--allow-absent-columns", flag="--base",
          says="none of the model's 13 feature columns"),
+    # a trial's breast-cancer base given heart data was told to add the label column, or to
+    # use predict (which refuses the file too): the base is what is wrong
+    case("check-data: another model's data, without its label", "check-data", "--base",
+         "{base}", "--data", "{other_unlabelled}", flag="--base",
+         says="none of the model's 13 feature columns ('age', 'sex', 'cp', 'trestbps', 'chol' "
+         "and 8 more) is in the table: it was trained on other data than this (predicting "
+         "'num'); check --data, or pass the --base trained for it"),
+    case("evaluate: another model's data, without its label", "evaluate", "--base", "{base}",
+         "--data", "{other_unlabelled}", flag="--base",
+         says="none of the model's 13 feature columns"),
     case("predict: missing data", "predict", "--base", "{base}", "--data", "{tmp}/x.csv",
          "--out", "{tmp}/p.csv", flag="--data", says="does not exist"),
     case("predict: table base, images", "predict", "--base", "{base}", "--data", "{npz}",

@@ -117,6 +117,8 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     other = pd.DataFrame({"radius": np.linspace(8, 28, 40), "num": [0, 1] * 20})
     paths["other_data"] = root / "other_data.csv"  # none of the base's features
     other.to_csv(paths["other_data"], index=False)
+    paths["other_unlabelled"] = root / "other_unlabelled.csv"  # ... nor its label
+    other.drop(columns=["num"]).to_csv(paths["other_unlabelled"], index=False)
     renamed = heart.rename(columns={"chol": "Cholesterol"})
     paths["renamed"] = root / "renamed.csv"
     renamed.to_csv(paths["renamed"], index=False)
