@@ -108,7 +108,7 @@ def test_the_terminal_shows_every_compared_model_s_auroc_not_only_the_shared_one
     patients, in the accuracy table's columns."""
     printed = _printed(_deployed(tmp_path), tmp_path / "fed").splitlines()
     assert printed[0].endswith(
-        " local epoch(s)). Each site's held-out patients, with 95% intervals:"
+        " local epochs). Each site's held-out patients, with 95% intervals:"
     )  # what ran first (a trial's terminal never said)
     assert printed[0].startswith(("Federated lora adapter over ", "A lora adapter trained at "))
     at = next(i for i, line in enumerate(printed) if line.strip() == "AUROC")

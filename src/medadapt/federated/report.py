@@ -44,14 +44,20 @@ def _title(results: dict[str, Any]) -> str:
 
 
 def _how(config: dict[str, Any]) -> str:
-    """``fedavg, 3 rounds of 2 local epoch(s)``: how the run trained; ``fedprox (proximal mu
+    """``fedavg, 3 rounds of 2 local epochs``: how the run trained; ``fedprox (proximal mu
     0.1), ...`` and ``fedadam (server learning rate 0.05), ...``: the setting its strategy
-    used, default or not (a trial found them in federated.json only)."""
+    used, default or not (a trial found them in federated.json only; another read "1 rounds").
+
+    >>> _how({"strategy": "fedavg", "rounds": 1, "local_epochs": 2})
+    'fedavg, 1 round of 2 local epochs'
+    """
     tuned = [f"{words} {config[key]:g}" for key, words in
              (("proximal_mu", "proximal mu"), ("server_lr", "server learning rate"))
              if isinstance(config.get(key), int | float)]  # fmt: skip
     strategy = f"{config['strategy']} ({', '.join(tuned)})" if tuned else config["strategy"]
-    return f"{strategy}, {config['rounds']} rounds of {config['local_epochs']} local epoch(s)"
+    rounds, epochs = config["rounds"], config["local_epochs"]
+    return (f"{strategy}, {rounds} round{'s' * (rounds != 1)} of {epochs} local "
+            f"epoch{'s' * (epochs != 1)}")  # fmt: skip
 
 
 def what_ran(results: dict[str, Any]) -> str:
