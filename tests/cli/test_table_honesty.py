@@ -236,7 +236,7 @@ def test_text_in_a_model_column_is_judged_on_the_rows_of_the_group_used(tmp_path
     refused = run_cli(*adapt, "--group", "C", "--out", tmp_path / "c")
     assert error_line(refused) == (
         f"error: --data {data} (site = C): column 'lab' holds text, not numbers, in 100 of its "
-        "100 non-empty values (100 words), which the model reads as numbers (as missing "
+        "100 non-empty values (all 100 words), which the model reads as numbers (as missing "
         "values, each such row would be scored without the column); write the numbers alone "
         "in the file (empty where nothing was measured), and pass it to --data again"
     )

@@ -578,10 +578,19 @@ MISSING_SAID = "; empty, '?', '.', 'NA', 'n/a' and 'NULL' cells are read as miss
 :data:`~medadapt.data.tables.NA_VALUES`, their commonest), closing its parenthesis."""
 
 
-def kinds_said(texts: Iterable[Any], *, counted: bool = True) -> str:
+def kinds_said(texts: Iterable[Any], *, counted: bool = True, whole: bool = False) -> str:
     """The kinds of text cells ``texts`` (``a number with a comma, 2 words``), most first;
-    ``counted=False``: without the counts (``a number with a comma, words``)."""
+    ``counted=False``: without the counts (``a number with a comma, words``); ``whole``: where
+    every one is of one kind, ``all 40 words`` (``both words``), for a sentence that counted
+    them already (a trial read "in 40 of its 193 values (40 words)" as unexplained).
+
+    >>> kinds_said(["high", "n.d.", "12,5"]), kinds_said(["high", "low"], whole=True)
+    ('2 words, a number with a comma', 'both words')
+    """
     kinds = Counter(text_kind(v) for v in texts)
+    if whole and len(kinds) == 1 and sum(kinds.values()) > 1:
+        ((kind, count),) = kinds.items()
+        return f"{'both' if count == 2 else f'all {count}'} {TEXT_KINDS[kind][1]}"
     return ", ".join(
         TEXT_KINDS[kind][0]
         if count == 1

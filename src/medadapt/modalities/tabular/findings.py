@@ -96,9 +96,10 @@ def refuse_written_numbers(
             continue
         if present < MIN_VALUES_JUDGED:  # one patient's "<5": read as missing and counted
             continue
+        kinds = kinds_said(texts, whole=True)  # "all 40 words": of the text counted
         raise DataError(
             f"{source}: column {spec.name!r} holds text, not numbers, in {len(texts)} of its "
-            f"{present} non-empty values ({kinds_said(texts)}), which the model reads as "
+            f"{present} non-empty values ({kinds}), which the model reads as "
             "numbers (as missing values, each such row would be scored without the column); "
             f"write the numbers alone in {place} ({empty} where nothing was measured){again}"
         )
