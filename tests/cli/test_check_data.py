@@ -808,3 +808,29 @@ def test_a_missing_share_counts_text_read_as_missing(base, tmp_path):
     succeeded(run_cli("check-data", "--data", data, "--base", base, "--json", out))
     expected = (va["trestbps"].isna().sum() + 11) / len(va)
     assert json.loads(out.read_text())["missing"]["trestbps"] == round(float(expected), 4)
+
+
+def test_columns_the_model_does_not_read_are_named_as_adapt_names_them(base, tmp_path):
+    """A trial's check-data said nothing of a copy of the label and a comments column left in
+    the file, where adapt and evaluate name them: the same notes, names only."""
+    import pandas as pd
+
+    heart = pd.read_csv(bundled_path())
+    heart["diagnosis_code"] = (heart["num"] > 0).astype(int)
+    heart["comments"] = "seen in clinic"
+    heart.to_csv(tmp_path / "extra.csv", index=False)
+    said = succeeded(run_cli("check-data", "--base", base, "--data", tmp_path / "extra.csv",
+                             "--group-column", "dataset", "--group", VA,
+                             "--json", tmp_path / "c.json"))  # fmt: skip
+    notes = [line for line in said.stdout.splitlines() if line.startswith("note: column")
+             or line.startswith("note: 1 column")]  # fmt: skip
+    assert notes == [
+        "note: column 'diagnosis_code' of --data is not read by the model, and must not be: it "
+        "is the classes of 'num' under other names in every row, a copy of the label (never "
+        "train a model on it)",
+        "note: 1 column of --data is not read by the model: 'comments' (it was not among the "
+        "features the base trained on; train a new base to use it)",
+    ]
+    written = json.loads((tmp_path / "c.json").read_text())
+    assert written["unread_columns"] == ["diagnosis_code", "comments"]
+    assert "seen in clinic" not in said.stdout + (tmp_path / "c.json").read_text()

@@ -12,7 +12,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import noted, print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
-from medadapt.cli.printing import print_skipped
+from medadapt.cli.printing import print_skipped, print_unread
 from medadapt.cli.verbs import BASE_GROUP_COLUMN, DATA, LABEL, _dumps, base_group_column, probes
 from medadapt.fileio import check_json_file
 from medadapt.results import ADAPTED_READING_SENTENCE, MILLION, needed_text, r2_text
@@ -60,6 +60,7 @@ def _check_data(**values: Any) -> None:
               "site's")  # fmt: skip
     for note in result["warnings"]:
         warn(note)
+    print_unread(result.get("unread_columns") or [], result.get("unread_copies"))
     if result["adapt_refuses"]:
         warn(f"adapt will refuse these data: {result['adapt_refuses']}")
     if not result["applies"]:

@@ -171,6 +171,11 @@ def check_sample_size(
     refused["warnings"] = split.unrecognised + refused["warnings"]
     refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
     target, noun = samples.subset(chosen), counted(modality, samples)
+    # the columns the model does not read, as adapt names them (a trial's check-data said
+    # nothing of a label copy and a comments column left in the file); names only
+    extras = modality.evaluation_extras(base.schema, target)
+    refused["unread_columns"] = list(extras.get("unread_columns") or [])
+    refused["unread_copies"] = dict(extras.get("unread_copies") or {})
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
     refused["warnings"] += modality.unnamed_patients_warning(base.schema, target)
