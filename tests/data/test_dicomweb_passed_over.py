@@ -24,7 +24,7 @@ def test_medadapt_s_own_reports_are_counted_apart_from_other_non_image_series(tm
     study = "1.2.3"
     listed = [
         SeriesInfo(study, "1.2.3.1", "SR", 1, f"{SERIES_DESCRIPTION} (0123456789ab)"),
-        SeriesInfo(study, "1.2.3.2", "SR", 1, f"{SERIES_DESCRIPTION} (ba9876543210)"),
+        SeriesInfo(study, "1.2.3.2", "SR", 1, "medadapt ba9876543210"),  # an older one's
         SeriesInfo(study, "1.2.3.3", "SR", 1, "Radiologist report"),
         SeriesInfo(study, "1.2.3.4", "DOC", 1, ""),
     ]

@@ -345,3 +345,20 @@ def test_a_file_read_otherwise_than_its_name_implies_says_how(tmp_path, name, te
 )  # fmt: skip
 def test_a_plain_file_says_nothing_of_its_reading(tmp_path, name, text):
     assert "read_as" not in read_table(_write(tmp_path, name, text)).attrs
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("eu.csv", "site;crp;note;y\n" + 'A;2,5;"fever, cough";0\nA;1,5;well;1\n' * 10,
+         "read --data {path} with semicolons between columns and decimal commas in 'crp' "
+         "(1,5 read as 1.5)"),
+        ("plain.csv", HEADER + ",note\n" + _rows(end=',"fever, cough"'), None),
+    ],
+)  # fmt: skip
+def test_a_free_text_column_with_commas_is_no_number_column(tmp_path, name, text, said):
+    """A review: a notes column holding "fever, cough" was named among the decimal-comma
+    columns, and a plain CSV was said to have thousands commas."""
+    path = _write(tmp_path, name, text)
+    read_as = read_table(path, words=COMMAND_LINE).attrs.get("read_as")
+    assert read_as == (None if said is None else said.format(path=path))

@@ -455,8 +455,8 @@ def test_a_model_calling_none_of_a_site_s_negatives_negative_is_warned_and_noted
     assert "none_of_a_class" not in written["sites"]["VA"]["base"].get("notes", {})
     warning = (
         "Warning: at VA, the shared adapter called none of its 15 negative test patients "
-        "negative (specificity 0): at the threshold it tells no patient of that outcome apart "
-        "there (registry promote refuses it)."
+        "negative (specificity 0): at the threshold it identifies none of them (registry "
+        "promote refuses it)."
     )
     assert warning in verdict_lines(written)
     assert warning in _report(tmp_path)

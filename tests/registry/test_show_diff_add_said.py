@@ -424,6 +424,17 @@ def test_diff_of_a_site_s_adapter_and_a_federated_one_compares_them_at_that_site
     as_json = json.loads(cli("diff", "va@1", "fedva@1", "--json")[0])
     assert as_json["one_site_against_means"].endswith("; both at VA, below")
     assert {m["name"] for m in as_json["site_metrics"]["VA"]} >= {"auroc", "n"}
+    assert as_json["means_over_sites"] == ["fedva@1"]
+    # the federated adapter VA kept (its figures VA's own, no sites' means): compared as is
+    kept = metadata(metrics={"n": 60, "n_positive": 45, "auroc": 0.74, "auroc_ci": [0.6, 0.86]},
+                    data_summary={**DATA_SUMMARY, "group": None, "site": "VA"},
+                    federated={"sites": ["Hungary", "VA"], "rounds": 2, "strategy": "fedavg",
+                               "local_epochs": 2, "personalise": "recalibrate"})  # fmt: skip
+    cli("add", str(adapter_dir(7, meta=kept)), "--name", "fedva_kept")
+    out, _ = cli("diff", "va@1", "fedva_kept@1")
+    said = " ".join(out.split())
+    assert "unweighted means" not in said and "was tested at its sites" not in said
+    assert ["AUROC", "0.700 (0.550–0.830)", "0.740 (0.600–0.860)", "+0.040", "yes"] in _rows(out)
 
 
 def test_a_mean_error_near_zero_is_shown_at_its_interval_s_digits_as_adapt_prints_it():

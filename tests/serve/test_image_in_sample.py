@@ -155,10 +155,10 @@ def test_adding_an_image_adapter_again_keeps_its_lost_split_file_and_says_so(
     assert registry.verify().unkept_splits == ["site_b@1"]
     said = succeeded(run_cli("registry", "--root", registry.root, "verify"))
     assert said.stdout.splitlines()[-1] == (
-        "note: site_b@1: the registry holds no split file (which patients trained it: never "
+        "note: site_b@1: the registry holds no split file (which images trained it: never "
         "kept when added, or deleted from objects/), so served answers cannot flag those "
-        "patients as in-sample; add it again with "
-        f"'medadapt registry --root {registry.root} add ADAPTER_DIR --name NAME' from the "
+        "images as in-sample; add it again with "
+        f"'medadapt registry --root {registry.root} add ADAPTER_DIR --name site_b' from the "
         "adapter directory that has its split.json"
     )
     added = Registry(registry.root).add(image_registry["adapters"]["site_b"], name="site_b")

@@ -29,6 +29,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import noted, rewriting, status_progress, stdout
 from medadapt.data.dicomweb import DicomwebReference, is_reference, parse_reference
 from medadapt.errors import ConfigError, DataError, MedadaptError
+from medadapt.evaluate.report.formatting import listed
 from medadapt.fileio import (
     check_json_file,
     check_output_dir,
@@ -395,7 +396,7 @@ def _passed_over(counts: dict[str, int]) -> str:
     if counts.get("instances"):
         n = counts["instances"]
         said.append(f"{n} instance{'s' * (n != 1)} without pixel data in an image series")
-    return f"passed over as no image: {' and '.join(said)}"
+    return f"passed over as no image: {listed(said)}"
 
 
 def _fetched_line(counts: dict[str, int], reference: Any, cache: Path | None) -> str:

@@ -551,7 +551,7 @@ def _print_metrics(console: Console, d: VersionDiff, unit: str, classes: list[st
             "or the same patients' rows with other values, such as a column in other units): "
             "the difference mixes model and data"
         )
-    elif d.federated_refs:  # a site's held-out patients stay at the site
+    elif d.same_test_rows is None and d.federated_refs:  # held-out patients stay at sites
         which = listed(list(d.federated_refs))
         whose = "its" if len(d.federated_refs) == 1 else "their"
         console.print(
@@ -732,13 +732,7 @@ def verify_cmd(
                    f"here; add it with '{add_base} BASE_DIR' (or import the adapter's export "
                    "made with --with-base)")  # fmt: skip
     if report.unkept_splits:  # said, not failed: add keeps none an adapter lacks, and says so
-        add = registry_command(ctx, "add")
-        they = "it" if len(report.unkept_splits) == 1 else "each"
-        typer.echo(f"note: {listed_refs(report.unkept_splits)}: the registry holds no split file "
-                   "(which patients trained it: never kept when added, or deleted from "
-                   "objects/), so served answers cannot flag those patients as in-sample; add "
-                   f"{they} again with '{add} ADAPTER_DIR --name NAME' from the adapter "
-                   "directory that has its split.json")  # fmt: skip
+        typer.echo(_unkept_splits_note(ctx, reg, report.unkept_splits))
     if not report.ok:
         failed, fixes = [], []
         if report.problems:
@@ -754,6 +748,24 @@ def verify_cmd(
         raise RegistryError(
             f"{' and '.join(failed)} failed verification (listed above); {'; '.join(fixes)}"
         )
+
+
+def _unkept_splits_note(ctx: typer.Context, reg: Registry, refs: Sequence[str]) -> str:
+    """``verify``'s note on versions added here whose split file the registry does not hold:
+    what it would flag (rows or images), and the add that keeps it (the name, for one)."""
+    from medadapt.registry.records import trained_samples
+
+    kinds = {trained_samples(_manifest(reg, reg.get(ref))) for ref in refs}
+    which = kinds.pop() if len(kinds) == 1 else "rows or images"
+    names = {ref.rsplit("@", 1)[0] for ref in refs}
+    name = names.pop() if len(names) == 1 else "NAME"
+    add = registry_command(ctx, "add")
+    they = "it" if len(refs) == 1 else "each"
+    return (f"note: {listed_refs(list(refs))}: the registry holds no split file (which {which} "
+            "trained it: never kept when added, or deleted from objects/), so served answers "
+            f"cannot flag those {which} as in-sample; add {they} again with "
+            f"'{add} ADAPTER_DIR --name {name}' from the adapter directory that has its "
+            "split.json")  # fmt: skip
 
 
 def _without_base(reg: Registry, refs: Sequence[str]) -> list[str]:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from medadapt.data.dicom_sr import SERIES_DESCRIPTION
+from medadapt.data.dicom_sr import MANUFACTURER
 from medadapt.data.dicomweb_reference import (
     DATA_FLAG,
     SCHEMES,
@@ -714,7 +714,7 @@ def download(
                 if s.modality.upper() not in NON_IMAGE_MODALITIES
             ]
             unread = [s for s in listed if s.modality.upper() in NON_IMAGE_MODALITIES]
-            ours = sum(s.description.startswith(SERIES_DESCRIPTION) for s in unread)
+            ours = sum(s.description.startswith(MANUFACTURER) for s in unread)  # older too
             passed_over["series"] += len(unread) - ours
             passed_over["medadapt_series"] += ours  # its own reports (a rerun's): said apart
     out: list[Instance] = []

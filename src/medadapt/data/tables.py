@@ -330,10 +330,11 @@ def read_table(
         for column in frame.columns:
             if frame[column].dtype == object and column not in present:
                 before = frame[column]
-                frame[column] = _numeric_from_text(before, separator)
-                commas += [column] if pd.api.types.is_numeric_dtype(frame[column]) else []
-                if frame[column] is not before and before.astype(str).str.contains(",").any():
-                    converted.append(column)  # (a ';' file's plain 233 beside "n.d." is too)
+                after = _numeric_from_text(before, separator)
+                frame[column] = after
+                commas += [column] if pd.api.types.is_numeric_dtype(after) else []
+                if after is not before and _commas_read_as_numbers(before, after):
+                    converted.append(column)  # (not "fever, cough", nor a plain 233)
         if separator == ";" and commas:
             _warn_thousands_dots(frame, commas, given)
         read_as = reading_note(path, separator, converted, given)
@@ -382,6 +383,14 @@ def reading_note(path: Path, separator: str, converted: Sequence[str], given: st
         else:
             parts.append(f"thousands commas in {shown}{more} (1,234 read as 1234)")
     return f"read {given} with " + " and ".join(parts) if parts else None
+
+
+def _commas_read_as_numbers(before: pd.Series, after: pd.Series) -> bool:
+    """Whether a cell written with a comma (``12,5``, ``1,234``) is a number after
+    :func:`_numeric_from_text`: a text column whose notes hold commas ("fever, cough") is
+    not one (a review: the note named it)."""
+    had_comma = before.map(lambda v: isinstance(v, str) and "," in v)
+    return bool(after[had_comma].map(lambda v: not isinstance(v, str) and v == v).any())
 
 
 def _missing_text_as_missing(frame: pd.DataFrame) -> pd.DataFrame:

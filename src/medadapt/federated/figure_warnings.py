@@ -137,11 +137,12 @@ def none_called_lines(results: dict[str, Any]) -> list[str]:
     for name, site in results["sites"].items():
         for key, _label in COLUMNS:
             said = none_of_a_class(site.get(key) or {})
-            if said:
-                refused = " (registry promote refuses it)" if key == "federated" else ""
-                lines.append(f"Warning: at {name}, {named(key, config)} {said.removeprefix('it ')}"
-                             f": at the threshold it tells no patient of that outcome apart "
-                             f"there{refused}.")  # fmt: skip
+            if said:  # the adapters this run registers: the shared one, each site's own
+                refused = (" (registry promote refuses it)"
+                           if key in ("federated", "personalised") else "")  # fmt: skip
+                model = named(key, config)
+                lines.append(f"Warning: at {name}, {model} {said.removeprefix('it ')}: at the "
+                             f"threshold it identifies none of them{refused}.")  # fmt: skip
     return lines
 
 

@@ -69,16 +69,16 @@ def _quiet_on_interrupt() -> Iterator[None]:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, stopped)
 
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, stopped)
-    RayBackend.init_ray = init_ray  # type: ignore[method-assign]
     try:
+        signal.signal(signal.SIGINT, interrupted)
+        signal.signal(signal.SIGTERM, stopped)
+        RayBackend.init_ray = init_ray  # type: ignore[method-assign]
         yield
     finally:
         RayBackend.init_ray = ray_init  # type: ignore[method-assign]
         signal.signal(signal.SIGINT, previous)
-        if terminated is not None:
-            signal.signal(signal.SIGTERM, terminated)
+        # (None: a handler not set from Python; the default is what stands in for it)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if terminated is None else terminated)
 
 
 SOCKET_ROOM = 40

@@ -146,7 +146,8 @@ class VersionDiff:
     """Where one version is federated (its :attr:`metrics` are means over its sites) and the
     other was trained and tested at one place: why their metrics' change is not shown."""
     federated_refs: tuple[str, ...] = ()
-    """The federated versions of the two: their test patients are held at their sites."""
+    """Those of the two whose metrics are means over sites (a federated adapter's, not one a
+    site kept): their test patients are held at their sites."""
 
     @property
     def identical_weights(self) -> bool:
@@ -191,6 +192,7 @@ class VersionDiff:
             "site_metrics": {site: [m.to_dict() for m in changes]
                              for site, changes in self.site_metrics.items()},
             "one_site_against_means": self.one_site_against_means,
+            "means_over_sites": list(self.federated_refs),
         }  # fmt: skip
 
 
@@ -348,7 +350,7 @@ def diff_versions(
         "intended_use": (a.intended_use, b.intended_use),
     }
     fields = [Change(k, va, vb) for k, (va, vb) in general.items() if va != vb]
-    federated = tuple(v.ref for v, r in ((a, ra), (b, rb)) if federated_training(r))
+    federated = tuple(v.ref for v, r in ((a, ra), (b, rb)) if _means_over_sites(v, r))
     site_metrics = _site_changes(site_figures(ra), site_figures(rb))
     scopes = None
     if len(federated) == 1:  # a federated adapter against one of one place
@@ -371,6 +373,22 @@ def diff_versions(
     )
 
 
+def _means_over_sites(version: AdapterVersion, record: AdapterRecord) -> bool:
+    """Whether ``version``'s metrics are unweighted means over its sites: a federated
+    adapter's with its sites' own figures, not one a site kept (the shared adapter at that
+    site, or its personalised one: its ``data_summary`` names the site, its figures are
+    that site's)."""
+    summary = version.data_summary if isinstance(version.data_summary, dict) else {}
+    return bool(site_figures(record)) and summary.get("site") is None
+
+
+def _place(version: AdapterVersion) -> str | None:
+    """Where a version's figures were measured: its group, or the site that kept it."""
+    summary = version.data_summary if isinstance(version.data_summary, dict) else {}
+    place = summary.get("group") or summary.get("site")
+    return None if place is None else str(place)
+
+
 def _one_site_against_means(
     a: AdapterVersion, b: AdapterVersion, ra: AdapterRecord, rb: AdapterRecord
 ) -> tuple[str, dict[str, list[MetricChange]]]:
@@ -378,16 +396,15 @@ def _one_site_against_means(
     one place are not compared (a trial's ``diff`` showed accuracy +0.120: 0.733 at VA
     against the mean of 0.973 at Switzerland and 0.733 at VA, the same at VA), and, where
     the other was trained at one of its sites (its ``group``), both versions' figures there."""
-    one, fed, by_site = (
-        (a, b, site_figures(rb)) if federated_training(rb) else (b, a, site_figures(ra))
-    )
-    group = one.data_summary.get("group") if isinstance(one.data_summary, dict) else None
+    means_b = _means_over_sites(b, rb)
+    one, fed, by_site = (a, b, site_figures(rb)) if means_b else (b, a, site_figures(ra))
+    group = _place(one)
     sites = list(by_site)
     said = (f"the figures of {fed.ref} are unweighted means over its sites ({', '.join(sites)}), "
             f"those of {one.ref} are {f'at {group}' if group else 'at one place'}: their "
             "change would compare other patients, not the models, and is not shown")  # fmt: skip
-    if group is None or str(group) not in by_site:
+    if group is None or group not in by_site:
         return said, {}
-    mine, theirs = dict(one.metrics), by_site[str(group)]
+    mine, theirs = dict(one.metrics), by_site[group]
     pair = (mine, theirs) if one is a else (theirs, mine)
-    return f"{said}; both at {group}, below", {str(group): _metric_changes(*pair)}
+    return f"{said}; both at {group}, below", {group: _metric_changes(*pair)}

@@ -48,6 +48,7 @@ from medadapt.results import (
     MISSED_CLASS,
     NEAR_COPY,
     NO_BETTER_THAN_MEAN,
+    NONE_OF_A_CLASS_AT_SITE,
     TOO_GOOD_KEY,
     WHOLE_RESULT,
     WHOLE_RESULT_WORDS,
@@ -618,7 +619,7 @@ def recorded_result_warnings(
     model (``predict``, ``export-peft``)."""
     notes = (metrics or {}).get("notes") or {}
     said = (TOO_GOOD_KEY, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, WORSE_THAN_BASE,
-            LARGER_ERROR_THAN_BASE, FEWER_THAN_BASE)  # fmt: skip
+            LARGER_ERROR_THAN_BASE, FEWER_THAN_BASE, NONE_OF_A_CLASS_AT_SITE)  # fmt: skip
     out = [f"the recorded test result of {model}: {notes[key]}"
            for key in said if notes.get(key)]  # fmt: skip
     # and the other cautions a served answer carries, in its words (a trial's predict said
