@@ -818,7 +818,7 @@ def test_columns_the_model_does_not_read_are_named_as_adapt_names_them(base, tmp
     heart = pd.read_csv(bundled_path())
     heart["diagnosis_code"] = (heart["num"] > 0).astype(int)
     heart["comments"] = "seen in clinic"
-    heart.to_csv(tmp_path / "extra.csv", index=False)
+    heart.to_csv(tmp_path / "extra.csv", index=False, sep=";", decimal=",")
     said = succeeded(run_cli("check-data", "--base", base, "--data", tmp_path / "extra.csv",
                              "--group-column", "dataset", "--group", VA,
                              "--json", tmp_path / "c.json"))  # fmt: skip
@@ -831,6 +831,8 @@ def test_columns_the_model_does_not_read_are_named_as_adapt_names_them(base, tmp
         "note: 1 column of --data is not read by the model: 'comments' (it was not among the "
         "features the base trained on; train a new base to use it)",
     ]
+    read = f"read --data {tmp_path / 'extra.csv'} with semicolons between columns and decimal "
+    assert said.stdout.splitlines()[0].startswith(read)  # as train-base says it
     written = json.loads((tmp_path / "c.json").read_text())
     assert written["unread_columns"] == ["diagnosis_code", "comments"]
     assert "seen in clinic" not in said.stdout + (tmp_path / "c.json").read_text()

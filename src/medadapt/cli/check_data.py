@@ -54,6 +54,8 @@ def _check_data(**values: Any) -> None:
                                test_fraction=values["test_fraction"],
                                options=options, label=values["label"])  # fmt: skip
     print_skipped(result, values["data"])  # --on-error skip: the files left out, if any
+    if result.get("read_as"):  # as train-base says it
+        stdout.print(result["read_as"], markup=False, highlight=False, soft_wrap=True)
     if values["group_column"] and not values["group"]:  # a trial's was read as one site's
         noted(f"--group-column {values['group_column']} without --group: these figures count "
               "every row of --data, all its groups together; pass --group NAME for one "

@@ -176,6 +176,7 @@ def check_sample_size(
     extras = modality.evaluation_extras(base.schema, target)
     refused["unread_columns"] = list(extras.get("unread_columns") or [])
     refused["unread_copies"] = dict(extras.get("unread_copies") or {})
+    refused["read_as"] = samples.reading_note()  # a table's separator and decimal commas
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
     refused["warnings"] += modality.unnamed_patients_warning(base.schema, target)
