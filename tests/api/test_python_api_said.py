@@ -246,8 +246,8 @@ def test_a_numeric_feature_written_with_its_unit_is_refused_as_on_the_command_li
     with pytest.raises(MedadaptError) as err:
         ma.predict(base.model, base.schema, words)
     assert _refusal(err) == (
-        "frame: column 'age' holds text, not numbers, in 100 of its 200 non-empty values (100 "
-        "words), which the model reads as numbers (as missing values, each such row would be "
+        "frame: column 'age' holds text, not numbers, in 100 of its 200 non-empty values (all "
+        "100 words), which the model reads as numbers (as missing values, each such row would be "
         "scored without the column); write the numbers alone in the frame (NaN where nothing "
         "was measured)"
     )

@@ -171,11 +171,6 @@ def check_sample_size(
     refused["warnings"] = split.unrecognised + refused["warnings"]
     refused["skipped_files"] = samples.skipped_files()  # --on-error skip: printed, in --json
     target, noun = samples.subset(chosen), counted(modality, samples)
-    # the columns the model does not read, as adapt names them (a trial's check-data said
-    # nothing of a label copy and a comments column left in the file); names only
-    extras = modality.evaluation_extras(base.schema, target)
-    refused["unread_columns"] = list(extras.get("unread_columns") or [])
-    refused["unread_copies"] = dict(extras.get("unread_copies") or {})
     refused["read_as"] = samples.reading_note()  # a table's separator and decimal commas
     # what adapt says of the rows' values (a category coded otherwise, zeros, text), before
     refused["warnings"] += modality.sample_notes(base.schema, target)
@@ -207,6 +202,7 @@ def check_sample_size(
                          modality.noun if patients else noun,
                          modality.classes(base.schema), patients=unseen.known_patients(),
                          label_patients=target.known_patients())  # fmt: skip
+    refused.update(_unread(modality, base, target))  # after the refusals, in their words
     if isinstance(outcome, str):
         check = flags_to_check(where, group, modality.outcome_words(data), noun=modality.noun,
                                columns=not Path(data).is_dir())  # fmt: skip
@@ -231,6 +227,16 @@ def check_sample_size(
     _mark_unreported(result["validation"], samples.subset(split.test),
                      modality.classes(base.schema), result["noun"])  # fmt: skip
     return {**result, "reading": ADAPTED_READING, "in_short": in_short(result)}
+
+
+def _unread(modality: Any, base: BaseModel, target: Any) -> dict[str, Any]:
+    """The columns the model does not read, and those that copy the label, as ``adapt``
+    names them (a trial's check-data said nothing of a label copy and a comments column left
+    in the file); names only. Read after the data's refusals: its encoding would refuse a
+    label value first, in the Python API's words."""
+    extras = modality.evaluation_extras(base.schema, target)
+    return {"unread_columns": list(extras.get("unread_columns") or []),
+            "unread_copies": dict(extras.get("unread_copies") or {})}  # fmt: skip
 
 
 def _prevalence_against_base(modality: Any, base: Any, target: Any, where: str) -> str | None:
