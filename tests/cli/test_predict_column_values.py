@@ -411,3 +411,22 @@ def test_a_column_of_its_missing_code_in_every_row_is_said_as_a_blank_one_is(cod
     if verb == "predict":
         written = pd.read_csv(tmp_path / "p.csv")
         assert written["missing_features"].str.contains("chol").all()
+
+
+@pytest.mark.parametrize("verb", ["predict", "evaluate", "adapt"])
+def test_a_european_export_is_said_to_be_read_as_one_by_every_verb(workspace, tmp_path, verb):
+    """``train-base`` and ``check-data`` said how they read a ';' file with decimal commas;
+    ``adapt``, ``evaluate`` and ``predict`` read the same file without a word (a review)."""
+    _, paths = workspace
+    data = tmp_path / "eu.csv"
+    pd.read_csv(paths["heart"]).to_csv(data, sep=";", decimal=",", index=False)
+    said = succeeded(
+        run_cli(*_verb(verb, paths, data, tmp_path), "--epochs", "1")
+        if verb == "adapt"
+        else run_cli(*_verb(verb, paths, data, tmp_path))
+    )
+    read = [line for line in said.stdout.splitlines() if line.startswith("read --data ")]
+    assert read == [
+        f"read --data {data} with semicolons between columns and decimal commas in "
+        "'age', 'trestbps', 'chol', 'thalch' and 3 more (1,5 read as 1.5)"
+    ]

@@ -355,7 +355,10 @@ def print_absent(extras: Mapping[str, Any]) -> None:
     lacks (missing for every row), naming the column of the table likely to be it under
     another name (a trial's renamed column was told "train a new base to use it", where the
     refusal without the flag had offered it as the rename), then :func:`print_unread` for
-    the other columns not read."""
+    the other columns not read; first, how the file was read where it is not a plain CSV
+    (``read_as``: its separator, decimal commas), as ``train-base`` says it."""
+    if extras.get("read_as"):
+        stdout.print(extras["read_as"], markup=False, highlight=False, soft_wrap=True)
     renamed = extras.get("renamed_columns") or {}
     for column in extras.get("absent_columns", []):
         other = renamed.get(column)

@@ -156,7 +156,7 @@ def adapt_job(
     output["skipped_files"] = picked.samples.skipped_files()  # printed and in --json only
     output["unread_columns"] = modality.unread_columns(base.schema, picked.test)  # names only
     extras = modality.evaluation_extras(base.schema, used_rows)  # said as evaluate says them
-    for key in ("absent_columns", "renamed_columns", "unread_copies"):  # names, words only
+    for key in ("absent_columns", "renamed_columns", "unread_copies", "read_as"):  # names
         if extras.get(key):
             output[key] = extras[key]
     if report is not None:

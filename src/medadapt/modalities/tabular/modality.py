@@ -637,6 +637,7 @@ class TabularModality(Modality):
             "renamed_columns": schema.likely_renames(samples.frame),  # names only
             "unread_columns": unread,
             "unread_copies": _unread_copies(schema, samples, unread),  # names and words only
+            **_read_as(samples),
         }
 
     def unread_columns(self, schema: TableSchema, samples: TableSamples) -> list[str]:
@@ -652,6 +653,7 @@ class TabularModality(Modality):
             "unread_columns": (unread := self.unread_columns(schema, samples)),
             "unread_copies": _unread_copies(schema, samples, unread),  # a label left in the file
             "label_read_not": _label_column(schema.label, samples.frame.columns),
+            **_read_as(samples),
         }
 
     def check_study_target(
@@ -979,6 +981,13 @@ def _far_outside(
     frame = read_as_missing(samples.frame, schema.missing_codes)
     codes = {column: code for column, (code, _) in codes_said.items()}
     return far_outside(frame, schema.numeric_features, zeros_said, codes)
+
+
+def _read_as(samples: TableSamples) -> dict[str, str]:
+    """How the file was read where it is not a plain CSV (``read_as``, as ``train-base``
+    says it), for ``adapt``, ``evaluate`` and ``predict`` to say too; ``{}`` otherwise."""
+    said = samples.frame.attrs.get("read_as")
+    return {"read_as": said} if said else {}
 
 
 def _unread_copies(schema: TableSchema, samples: TableSamples, unread: list[str]) -> dict[str, str]:
