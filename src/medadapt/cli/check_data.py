@@ -12,7 +12,7 @@ from medadapt.cli import inputs
 from medadapt.cli.common import noted, print_table, stdout, warn, write_outputs
 from medadapt.cli.main import app
 from medadapt.cli.options import Shared, build_command, options_for
-from medadapt.cli.printing import print_skipped, print_unread
+from medadapt.cli.printing import print_reading, print_skipped, print_unread
 from medadapt.cli.verbs import BASE_GROUP_COLUMN, DATA, LABEL, _dumps, base_group_column, probes
 from medadapt.fileio import check_json_file
 from medadapt.results import ADAPTED_READING_SENTENCE, MILLION, needed_text, r2_text
@@ -54,8 +54,7 @@ def _check_data(**values: Any) -> None:
                                test_fraction=values["test_fraction"],
                                options=options, label=values["label"])  # fmt: skip
     print_skipped(result, values["data"])  # --on-error skip: the files left out, if any
-    if result.get("read_as"):  # as train-base says it
-        stdout.print(result["read_as"], markup=False, highlight=False, soft_wrap=True)
+    print_reading(result)  # as train-base says it
     if values["group_column"] and not values["group"]:  # a trial's was read as one site's
         noted(f"--group-column {values['group_column']} without --group: these figures count "
               "every row of --data, all its groups together; pass --group NAME for one "

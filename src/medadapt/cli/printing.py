@@ -350,6 +350,14 @@ def print_features(features: dict[str, str]) -> None:
     )  # fmt: skip
 
 
+def print_reading(said: Mapping[str, Any]) -> None:
+    """How ``--data`` was read where it is not a plain CSV (``read_as``: its separator and
+    the columns with decimal commas, :func:`~medadapt.data.tables.reading_note`), one line;
+    nothing for a plain file."""
+    if said.get("read_as"):
+        stdout.print(said["read_as"], markup=False, highlight=False, soft_wrap=True)
+
+
 def print_absent(extras: Mapping[str, Any]) -> None:
     """With ``--allow-absent-columns``: a ``warning:`` for each feature column the table
     lacks (missing for every row), naming the column of the table likely to be it under
@@ -357,8 +365,7 @@ def print_absent(extras: Mapping[str, Any]) -> None:
     refusal without the flag had offered it as the rename), then :func:`print_unread` for
     the other columns not read; first, how the file was read where it is not a plain CSV
     (``read_as``: its separator, decimal commas), as ``train-base`` says it."""
-    if extras.get("read_as"):
-        stdout.print(extras["read_as"], markup=False, highlight=False, soft_wrap=True)
+    print_reading(extras)
     renamed = extras.get("renamed_columns") or {}
     for column in extras.get("absent_columns", []):
         other = renamed.get(column)

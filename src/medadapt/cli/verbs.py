@@ -34,6 +34,7 @@ from medadapt.cli.printing import (
     print_dropped,
     print_features,
     print_metrics,
+    print_reading,
     print_result,
     print_retention,
     print_skipped,
@@ -169,8 +170,7 @@ def _train_base(**values: Any) -> None:
     elif summary.get("task_line"):  # images: which class is positive, and why
         stdout.print(summary["task_line"], markup=False, highlight=False, soft_wrap=True)
     print_skipped(summary, data)
-    if summary.get("read_as"):
-        stdout.print(summary["read_as"], markup=False, highlight=False, soft_wrap=True)
+    print_reading(summary)
     if "dropped_columns" in summary:
         print_dropped(summary["dropped_columns"], summary["identifiers"])
     if summary.get("features"):

@@ -94,6 +94,8 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
     """Check every file of ``ref`` (or of every version) and the base models (``ref``'s or
     all); reports damage, never raises."""
     versions = [registry.get(ref)] if ref is not None else registry.list()
+    # each version's split file, its manifest read once (None: it names none)
+    splits = {v.ref: _split_blob(registry.objects, v.manifest_blob) for v in versions}
     problems, unkept = [], []
     for v in versions:
         try:
@@ -101,9 +103,9 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
         except AdapterFileError as exc:
             problems.append(str(exc))
             continue
-        if _split_unkept(registry.objects, v):
+        if _split_unkept(registry.objects, v, splits[v.ref]):
             unkept.append(v.ref)
-        damaged = _damaged_split(registry.objects, v.manifest_blob)
+        damaged = _damaged_split(registry.objects, v.manifest_blob, splits[v.ref])
         if damaged:
             add = command_line(registry.root, f"add ADAPTER_DIR --name {v.name}")
             problems.append(f"adapter {v.ref}: {damaged}; run '{add}' on its adapter "
@@ -112,7 +114,7 @@ def verify_registry(registry: Maintained, ref: str | None = None) -> VerifyRepor
     strangers: list[str] = []
     if ref is None:  # what gc removes, and what it leaves (the registry did not write it)
         used = {v.manifest_blob for v in versions} | {v.weights_blob for v in versions}
-        used |= {_split_blob(registry.objects, v.manifest_blob) for v in versions} - {None}
+        used |= set(splits.values()) - {None}
         orphans = [d for d in registry.objects.digests() if d not in used]
         strangers = registry.objects.strangers()
     set_aside, leftovers = _tmp_entries(registry.objects.tmp)
@@ -147,11 +149,11 @@ def _split_blob(objects: ObjectStore, manifest_blob: str) -> str | None:
     return None if named is None else named[1]
 
 
-def _split_unkept(objects: ObjectStore, v: AdapterVersion) -> bool:
-    """Whether version ``v``, added here, names a split file the registry does not hold (an
-    imported version never holds one: its rows are at the site that trained it)."""
-    digest = None if v.origin else _split_blob(objects, v.manifest_blob)
-    return digest is not None and not objects.path(digest).is_file()
+def _split_unkept(objects: ObjectStore, v: AdapterVersion, digest: str | None) -> bool:
+    """Whether version ``v``, added here, names a split file (``digest``, as
+    :func:`_split_blob` reads it) the registry does not hold (an imported version never holds
+    one: its rows are at the site that trained it)."""
+    return digest is not None and not v.origin and not objects.path(digest).is_file()
 
 
 def _manifest(objects: ObjectStore, manifest_blob: str) -> dict[str, Any] | None:
@@ -162,11 +164,11 @@ def _manifest(objects: ObjectStore, manifest_blob: str) -> dict[str, Any] | None
         return None
 
 
-def _damaged_split(objects: ObjectStore, manifest_blob: str) -> str | None:
-    """What is wrong with a kept split file whose bytes no longer hash to its name (served
-    answers then cannot flag the patients the adapter trained on); None where it is intact
-    or was never kept (an imported version: its rows are at the site that trained it)."""
-    digest = _split_blob(objects, manifest_blob)
+def _damaged_split(objects: ObjectStore, manifest_blob: str, digest: str | None) -> str | None:
+    """What is wrong with a kept split file (``digest``, as :func:`_split_blob` reads it)
+    whose bytes no longer hash to its name (served answers then cannot flag the patients the
+    adapter trained on); None where it is intact or was never kept (an imported version: its
+    rows are at the site that trained it)."""
     path = None if digest is None else objects.path(digest)
     if path is None or not path.is_file() or sha256_file(path) == digest:
         return None

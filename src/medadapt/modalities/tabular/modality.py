@@ -986,7 +986,7 @@ def _far_outside(
 def _read_as(samples: TableSamples) -> dict[str, str]:
     """How the file was read where it is not a plain CSV (``read_as``, as ``train-base``
     says it), for ``adapt``, ``evaluate`` and ``predict`` to say too; ``{}`` otherwise."""
-    said = samples.frame.attrs.get("read_as")
+    said = samples.reading_note()
     return {"read_as": said} if said else {}
 
 
