@@ -384,11 +384,19 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
 
 def none_of_a_class(metrics: Any, unit: str = "patients") -> str | None:
     """That a binary model called none of its test ``unit`` of one class that class (its
-    sensitivity or specificity 0, where that class has some), in words; None otherwise.
+    sensitivity or specificity 0, where that class has some), or a multiclass one none of a
+    class's (of five or more: :data:`NEVER_CALLED`), in words; None otherwise.
 
     >>> none_of_a_class({"n": 60, "n_positive": 45, "sensitivity": 0.98, "specificity": 0.0})
     'it called none of its 15 negative test patients negative (specificity 0)'
+    >>> none_of_a_class({"n": 90, NEVER_CALLED: ["class '2'", "class '3'"]})
+    "it called none of its test patients of class '2' or class '3' by their class (sensitivity 0)"
     """
+    never = metrics.get(NEVER_CALLED)
+    if isinstance(never, list) and never:  # a multiclass model (a trial's VA adapter: two)
+        which = " or ".join(map(str, never))
+        by = "that class" if len(never) == 1 else "their class"
+        return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
     n, positives = metrics.get("n"), metrics.get("n_positive")
     if not isinstance(n, int | float) or not isinstance(positives, int | float):
         return None

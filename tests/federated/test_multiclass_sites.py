@@ -12,11 +12,14 @@ import pytest
 
 from medadapt.data.schema import TableSchema
 from medadapt.federated.compared import figure_label
-from medadapt.federated.figure_warnings import no_information_lines, site_notes
-from medadapt.federated.local import site_metrics
+from medadapt.federated.figure_warnings import no_information_lines, none_called_lines, site_notes
+from medadapt.federated.local import never_called_names, site_metrics
+from medadapt.federated.records import figures_by_site
+from medadapt.federated.results import _name_never_called
 from medadapt.federated.site_lines import no_auroc_line
 from medadapt.modalities import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
+from medadapt.results import NONE_OF_A_CLASS_AT_SITE, UNFIT_TO_SERVE, harm_at_sites
 
 CLASSES = ["0", "1", "2", "3", "4"]
 
@@ -41,7 +44,7 @@ def test_a_site_sends_how_many_have_its_commonest_class():
     assert set(sent) == {  # counts and summaries only: what crosses the network
         "n", "n_positive", "n_patients", "commonest", "n_commonest", "fewest", "n_fewest",
         "shares_brier", "auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
-        "brier"}  # fmt: skip
+        "brier", "never_called"}  # fmt: skip
     assert (sent["fewest"], sent["n_fewest"]) == (4.0, 3.0)  # class '4': 3 patients
     assert np.isnan(sent["sensitivity"]) and np.isnan(sent["specificity"])  # two classes only
     from medadapt.federated.local import _shares
@@ -89,3 +92,42 @@ def test_several_classes_have_no_threshold_and_are_short_of_a_class_not_an_outco
     )
     site["federated"]["n_fewest"] = 0
     assert "none of its 60 held-out patients is in class '4'" in no_auroc_line("VA", site, CLASSES)
+
+
+def test_a_class_the_shared_adapter_never_calls_at_a_site_is_warned_and_refused():
+    """The binary case's note (none of a site's negatives called negative) for several
+    classes: a site's 15 patients of class '2', none called class '2', and 3 of class '4'
+    (too few to judge), none called either. The site sends a number (a bit per class: Flower
+    carries numbers), the server names the class; the warning, the note the registry
+    refuses and the card's figures follow."""
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2, 3, 4], [10, 17, 15, 15, 3])
+    frame = pd.DataFrame({"y": y, "x": rng.normal(size=60)})
+    schema = TableSchema.infer(frame, label="y", task="multiclass")
+    scores = rng.dirichlet(np.ones(5), 60)
+    scores[:, [2, 4]] = 0.0  # classes '2' and '4' never the most likely
+    scores /= scores.sum(axis=1, keepdims=True)
+    sent = site_metrics(modality_of("tabular"), schema, TableSamples(frame, schema), scores,
+                        classes=CLASSES, n_boot=0, seed=0)  # fmt: skip
+    assert sent["never_called"] == 4.0  # class '2' alone: '4' has 3 patients, fewer than 5
+    assert never_called_names(sent["never_called"], CLASSES) == ["class '2'"]
+    site = {
+        "n_train": 140,
+        "n_test": 60,
+        "federated": dict(sent),
+        "base": {**sent, "never_called": 0.0},
+    }
+    _name_never_called(site, CLASSES)
+    assert site["federated"]["never_called"] == ["class '2'"] and "never_called" not in site["base"]
+    said = "it called none of its test patients of class '2' by that class (sensitivity 0)"
+    assert site_notes(site, CLASSES)["federated"]["none_of_a_class"] == said
+    results = {"task": "multiclass", "config": {}, "sites": {"VA": site},
+               "base_model": {"classes": CLASSES}}  # fmt: skip
+    assert none_called_lines(results) == [
+        "Warning: at VA, the shared adapter called none of its test patients of class '2' by "
+        "that class (sensitivity 0): it identifies none of them (registry promote refuses it)."
+    ]  # several classes: no threshold
+    by_site = figures_by_site(results, ["VA"])
+    assert by_site["VA"]["never_called"] == ["class '2'"]  # what the adapter records
+    assert harm_at_sites(by_site, None) == {NONE_OF_A_CLASS_AT_SITE: f"at VA {said}"}
+    assert NONE_OF_A_CLASS_AT_SITE in UNFIT_TO_SERVE  # promote refuses it, as the binary note

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from medadapt.cli.registry_format import headline_metric, metric_text
 from medadapt.evaluate.report.formatting import calibration_sentence
 from medadapt.registry import AdapterVersion, RegistryError, VersionDiff
-from medadapt.registry.fitness import never_calls, tested_on
+from medadapt.registry.fitness import tested_on
 from medadapt.registry.records import metric_notes
 from medadapt.registry.summary_words import metric_label
 from medadapt.results import (
     LOWER_IS_BETTER,
     WHOLE_RESULT,
+    none_of_a_class,
     r2_in_words,
     reaches_chance,
 )
@@ -117,9 +118,8 @@ def promotion_messages(
     registry flag)."""
     notes = metric_notes(promoted.metrics)
     warned = whole_result_warnings(promoted)
-    never = never_calls(
-        promoted.metrics, tested_on(promoted)
-    )  # a refusal's reason, said where it is overridden
+    # a refusal's reason, said where it is overridden
+    never = none_of_a_class(promoted.metrics, tested_on(promoted))
     warned += [f"{promoted.ref}: {never}"] if never else []  # (--despite-warnings)
     warned += [f"{promoted.ref}: {w}" for w in versus_base_warnings]  # as show says them
     chance = chance_words(promoted)

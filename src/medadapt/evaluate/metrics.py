@@ -947,6 +947,11 @@ def binary_metrics(
     return _with_plausibility(out, unit)
 
 
+def class_label(value: Any) -> str:
+    """A class as a multiclass model's notes name it (``class '2'``)."""
+    return f"class {value!r}"
+
+
 def multiclass_metrics(
     y_true: Any,
     y_proba: Any,
@@ -966,7 +971,7 @@ def multiclass_metrics(
     n, k = proba.shape
     pred = proba.argmax(axis=1)
     counts = np.bincount(y, minlength=k)
-    named = ([f"class {c!r}" for c in class_names] if class_names is not None
+    named = ([class_label(c) for c in class_names] if class_names is not None
              and len(class_names) == k else [f"class {c}" for c in range(k)])  # fmt: skip
     clusters = bs.cluster_index(patients, n)
     everyone = count_units(np.ones(n, dtype=bool), clusters)

@@ -11,7 +11,7 @@ from typing import Any
 from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, backwards_note, too_good_note
 from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.compared import COLUMNS, missing, named
-from medadapt.results import BACKWARDS, none_of_a_class
+from medadapt.results import BACKWARDS, NEVER_CALLED, none_of_a_class
 
 ONE_SITE = "one_site"  # the note's key in federated.json
 NONE_CALLED = "none_of_a_class"  # a model's note at a site: none of one outcome's called so
@@ -136,13 +136,16 @@ def none_called_lines(results: dict[str, Any]) -> list[str]:
     config, lines = results.get("config") or {}, []
     for name, site in results["sites"].items():
         for key, _label in COLUMNS:
-            said = none_of_a_class(site.get(key) or {})
+            figures = site.get(key) or {}
+            said = none_of_a_class(figures)
             if said:  # the adapters this run registers: the shared one, each site's own
                 refused = (" (registry promote refuses it)"
                            if key in ("federated", "personalised") else "")  # fmt: skip
+                # several classes: the class it gives the highest probability, no threshold
+                where = "" if NEVER_CALLED in figures else "at the threshold "
                 model = named(key, config)
-                lines.append(f"Warning: at {name}, {model} {said.removeprefix('it ')}: at the "
-                             f"threshold it identifies none of them{refused}.")  # fmt: skip
+                lines.append(f"Warning: at {name}, {model} {said.removeprefix('it ')}: {where}"
+                             f"it identifies none of them{refused}.")  # fmt: skip
     return lines
 
 

@@ -13,8 +13,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from medadapt.evaluate.metrics import class_label
 from medadapt.modalities.base import Modality, Samples
-from medadapt.results import SITE_CLASS_FIGURES, SITE_FIGURES, SITE_REGRESSION_FIGURES, TASKS
+from medadapt.results import (
+    NEVER_CALLED,
+    SITE_CLASS_FIGURES,
+    SITE_FIGURES,
+    SITE_REGRESSION_FIGURES,
+    TASKS,
+)
 from medadapt.train.fitting import predict, training_config
 from medadapt.train.loop import fit, task_loss
 from medadapt.workflows.scoring import score_samples
@@ -211,6 +218,8 @@ def site_metrics(
     if task != "regression":
         out["n_positive"] = float(overall.get("n_positive", np.nan))
         out.update(_shares(task, samples.labels, len(classes)))
+    if task == "multiclass":  # a class the shared adapter never calls here: its means hide it
+        out[NEVER_CALLED] = never_called_bits(overall.get(NEVER_CALLED), classes)
     # patients (an id column): n counts their rows, resampled together
     out["n_patients"] = float(overall.get("n_patients", n))
     for name in sent_metrics(task):  # every key at every site (NaN: not defined here)
@@ -247,6 +256,30 @@ def _shares(task: str, labels: Any, n_classes: int) -> dict[str, float]:
     else:
         out["shares_brier"] = float(shares[1] * shares[0])
     return out
+
+
+def never_called_bits(never: Any, classes: Sequence[str]) -> float:
+    """The classes of five or more held-out patients a model called none of by their class
+    (:data:`~medadapt.results.NEVER_CALLED`, names), as one number, a bit per class in the
+    order of ``classes``: Flower's records hold numbers, not names (0: no such class).
+
+    >>> never_called_bits(["class '2'"], ["0", "1", "2"]), never_called_bits(None, ["0", "1"])
+    (4.0, 0.0)
+    """
+    named = set(never or ())
+    return float(sum(1 << i for i, c in enumerate(classes) if class_label(c) in named))
+
+
+def never_called_names(bits: Any, classes: Sequence[str]) -> list[str]:
+    """:func:`never_called_bits` read back as the classes' names; none where a site sent no
+    such number (NaN: it scored no patients).
+
+    >>> never_called_names(4.0, ["0", "1", "2"]), never_called_names(float("nan"), ["0"])
+    (["class '2'"], [])
+    """
+    if not isinstance(bits, int | float) or not np.isfinite(bits):
+        return []
+    return [class_label(c) for i, c in enumerate(classes) if int(bits) >> i & 1]
 
 
 def _number(value: Any) -> float:

@@ -17,6 +17,7 @@ from medadapt.modalities.base import Modality
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTER_ROWS,
+    NEVER_CALLED,
     NO_INFORMATION_SITES,
     SITE_FIGURES,
     TOO_GOOD_KEY,
@@ -152,7 +153,8 @@ def figures_by_site(results: dict[str, Any], sites: list[str]) -> dict[str, Any]
     for name in sites:
         figures = _defined((results["sites"].get(name) or {}).get("federated"))
         kept = {k: v for k, v in figures.items()  # n_positive: a site of one outcome's
-                if k in ("n", "n_positive") or k.removesuffix("_ci") in SITE_FIGURES}  # fmt: skip
+                if k in ("n", "n_positive", NEVER_CALLED)
+                or k.removesuffix("_ci") in SITE_FIGURES}  # fmt: skip
         if kept:
             out[name] = kept
     return out

@@ -18,6 +18,7 @@ from medadapt.federated.local import (
     PERSONAL_VERSUS_BASE,
     ROUND_METRICS,
     VERSUS_BASE,
+    never_called_names,
     sent_metrics,
 )
 from medadapt.federated.records import (
@@ -36,6 +37,7 @@ from medadapt.federated.wire import full_model_bytes
 from medadapt.fileio import atomic_write_bytes
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.results import NEVER_CALLED
 from medadapt.workflows.adapt import SPLIT_FILE
 
 RESULTS = "federated.json"
@@ -132,6 +134,7 @@ def summarise(
             "base": _unprefixed(entry, BASE_ALONE) or None,
             **{model: _counted(figures) for model, figures in references.get(name, {}).items()},
         }
+        _name_never_called(sites[name], classes or [])
         for key, notes in site_notes(sites[name], classes).items():
             sites[name][key]["notes"] = notes
     trained = sites_trained(run, outcome)
@@ -149,6 +152,17 @@ def summarise(
         "failures": outcome.failures,
         "seconds": round(seconds, 1),
     }
+
+
+def _name_never_called(site: dict[str, Any], classes: list[str]) -> None:
+    """Each model's classes it called none of at ``site`` (sent as a number), by name, as an
+    adapter's own result records them (:data:`~medadapt.results.NEVER_CALLED`); the key
+    left out where there is none."""
+    for figures in site.values():
+        if isinstance(figures, dict) and NEVER_CALLED in figures:
+            names = never_called_names(figures.pop(NEVER_CALLED), classes)
+            if names:
+                figures[NEVER_CALLED] = names
 
 
 def sites_trained(run: FederatedRun, outcome: FederatedOutcome) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from medadapt.registry.records import AdapterVersion, metric_notes
 from medadapt.registry.summary_words import recorded_unit
 from medadapt.results import (
-    NEVER_CALLED,
     ONE_CLASS,
     UNFIT_TO_SERVE,
     harm_at_sites,
@@ -24,7 +23,9 @@ def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | 
     notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
              **metric_notes(version.metrics)}  # fmt: skip
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
-    said = said or never_calls(version.metrics, tested_on(version)) or _everyone_one_class(notes)
+    said = (
+        said or none_of_a_class(version.metrics, tested_on(version)) or _everyone_one_class(notes)
+    )
     return None if said is None else said.rstrip(".")
 
 
@@ -32,19 +33,6 @@ def tested_on(version: AdapterVersion) -> str:
     """What the version was tested on, in its refusals: ``images`` for an image adapter (a
     trial's read "none of its 5 negative test patients"), else ``patients``."""
     return "images" if recorded_unit(version.data_summary) == "images" else "patients"
-
-
-def never_calls(metrics: dict, unit: str = "patients") -> str | None:
-    """That a binary adapter called none of its test patients of one class that class (a
-    trial's adapter called none of 37 patients negative, 2 of them negative, where the base
-    model had found one), or a multiclass one none of a class's (of five or more): it cannot
-    tell that class apart at all. None otherwise."""
-    never = metrics.get(NEVER_CALLED)
-    if isinstance(never, list) and never:  # a multiclass adapter (a trial's VA adapter: two)
-        which = " or ".join(map(str, never))
-        by = "that class" if len(never) == 1 else "their class"
-        return f"it called none of its test {unit} of {which} by {by} (sensitivity 0)"
-    return none_of_a_class(metrics, unit)
 
 
 def _everyone_one_class(notes: dict[str, str]) -> str | None:
