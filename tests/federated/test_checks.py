@@ -9,12 +9,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flwr.app import MetricRecord, RecordDict
 
 from medadapt.errors import ConfigError, DataError
 from medadapt.federated import deploy
 from medadapt.federated.certificates import make_certificates
 from medadapt.federated.client import _check_same_base
 from medadapt.federated.config import FederatedRun
+from medadapt.federated.strategies import counts_only, inner_strategy
 from tests.cli.helpers import run_cli
 
 
@@ -411,3 +413,22 @@ def test_a_port_another_server_listens_on_is_refused_before_a_superlink_starts(t
     )
     assert said == [] and not (tmp_path / "superlink.log").exists()
     deploy.check_port_free("127.0.0.1", port)  # closed: free again
+
+
+def test_flower_s_log_of_a_round_gets_counts_and_the_pooled_loss_not_means_of_counts():
+    """Flower's default logged every value's mean weighted by the samples (a trial's
+    ``flwr.log``: ``'n': 51.2268``, ``'site-index': 0.619``): now how many sites replied,
+    their samples and, for training, their loss averaged over those samples."""
+    trained = [RecordDict({"metrics": MetricRecord({"num-examples": 100, "train-loss": 0.5,
+                                                    "site-index": 0, "n": 60.0})}),
+               RecordDict({"metrics": MetricRecord({"num-examples": 300, "train-loss": 0.3,
+                                                    "site-index": 2, "n": 40.0})})]  # fmt: skip
+    assert dict(counts_only(trained, "num-examples")) == {
+        "sites": 2, "num-examples": 400, "train-loss": pytest.approx(0.35)}  # fmt: skip
+    scored = [RecordDict({"metrics": MetricRecord({"num-examples": 60, "auroc": 0.7,
+                                                   "site-index": 1})})]  # fmt: skip
+    assert dict(counts_only(scored, "num-examples")) == {"sites": 1, "num-examples": 60}
+    for name in ("fedavg", "fedprox", "fedadam", "fedyogi"):  # every strategy logs so
+        strategy = inner_strategy(_run(strategy=name))
+        assert strategy.train_metrics_aggr_fn is counts_only, name
+        assert strategy.evaluate_metrics_aggr_fn is counts_only, name

@@ -120,6 +120,9 @@ def test_server_and_three_hospitals_over_tls_match_the_simulation(
     assert (f"finalround:scoredthefederatedadapter,thebasealoneandthissite'sownadapteron"
             f"{n_test}held-outrows") in said["Hungary"]  # fmt: skip
     assert "Traceback" not in stderr
+    flower = (out / "flwr.log").read_text()  # counts, not means of counts and site numbers
+    assert "Aggregated MetricRecord: {'sites': 3, 'num-examples': " in flower
+    assert "site-index" not in flower and "'n':" not in flower
     # nothing left: Flower's copies of the app (~/.flwr/apps), the nodes' folders, the
     # server's working files
     assert left_behind(tmp_path) == [] and not (out / ".flower").exists()

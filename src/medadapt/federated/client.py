@@ -63,7 +63,7 @@ from medadapt.federated.sites import (
     site_kept_leaks,
     trainable,
 )
-from medadapt.federated.strategies import PATIENTS_NAMED, SITE_INDEX
+from medadapt.federated.strategies import LOSS, PATIENTS_NAMED, SITE_INDEX
 from medadapt.federated.verdicts import calibrated_at, site_versus_base
 from medadapt.federated.wire import from_arrays, to_arrays
 from medadapt.train.fitting import predict
@@ -314,7 +314,7 @@ def _train(site: LocalSite, message: Message) -> Message:
                         proximal_mu=float(config.get("proximal-mu", 0.0)),
                         seed=run.seed + 1000 * server_round + site.index)  # fmt: skip
     weights, loss = train_locally(site.modality, site.trained, site.schema, site.train, how)
-    metrics = {"num-examples": len(site.train), "train-loss": loss, SITE_INDEX: site.index}
+    metrics = {"num-examples": len(site.train), LOSS: loss, SITE_INDEX: site.index}
     return Message(RecordDict({"arrays": to_arrays(weights), "metrics": MetricRecord(metrics)}),
                    reply_to=message)  # fmt: skip
 
