@@ -133,3 +133,14 @@ def test_a_first_add_beside_a_registry_of_a_close_name_says_it_made_another(
         f"note: {tmp_path / 'Reg'} held no registry, so a new one was made there; did you mean "
         f"--root {tmp_path / 'reg'}?"
     )
+    # a slip of a registry's name is asked about; a name of its own beside one is not (a
+    # trial's new registry regva, beside reg, was asked "did you mean --root reg?")
+    made = {}
+    for name in ("registry_va", "reg1"):
+        cli("--bare", "registry", "--root", str(tmp_path / name), "add", str(adapter_dir(1)))
+    for name in ("regsitry_va", "reg2", "regva"):
+        made[name], _ = cli("--bare", "registry", "--root", str(tmp_path / name), "add",
+                            str(adapter_dir(1)))  # fmt: skip
+    said = made["regsitry_va"].splitlines()[0]
+    assert said.endswith(f"did you mean --root {tmp_path / 'registry_va'}?")
+    assert "held no registry" not in made["reg2"] + made["regva"]

@@ -11,7 +11,6 @@ no torch.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import shlex
 import shutil
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from medadapt.data.spelling import edit_distance, spelt_alike
 from medadapt.fileio import check_can_create
 from medadapt.registry import Registry, RegistryError
 from medadapt.registry.records import check_name
@@ -154,8 +154,10 @@ def misspelt_root(root: Path, flag: str) -> str | None:
                   if p != here and (p / "registry.sqlite").is_file()]  # fmt: skip
     except OSError:
         return None
-    close = [o for o in others if o.lower() == root.name.lower()]
-    close = close or difflib.get_close_matches(root.name, others, n=1)
+    # a slip of the name (``Reg``, ``regsitry``), not a name of its own beside it (``regva``
+    # beside ``reg``, ``reg2`` beside ``reg1``: a trial's new registry was asked about)
+    close = sorted((o for o in others if spelt_alike(root.name, o)),
+                   key=lambda o: edit_distance(root.name.casefold(), o.casefold()))  # fmt: skip
     if not close:
         return None
     return (f"note: {root} held no registry, so a new one was made there; did you mean "
