@@ -55,6 +55,21 @@ def test_intervals_never_leave_the_metric_s_range():
     assert brier["ci"][0] == 0.0 and brier["test_ci"][0] == 0.0 and brier["total_ci"][0] == 0.0
 
 
+def test_the_combined_interval_holds_the_seeds_and_the_test_set_s_near_the_ceiling():
+    """A trial's AUROC near 1: the seeds' interval 0.848 to 1, the test set's 0.827 to 1, and
+    the combined one 0.839 to 1 (one half-width centred on the mean, then cut at 1): narrower
+    than the test set's, and the verdicts it decides called "conservative"."""
+    points = _points({"lora": {1.0: [0.99, 0.93, 0.94]}}, test_half=0.0)
+    for point, low in zip(points, (0.85, 0.80, 0.83), strict=True):
+        point["metrics"]["auroc_ci"] = [low, 1.0]  # asymmetric: cut at the ceiling
+    entry = aggregate(points, "binary")["auroc"]["lora"][0]
+    seeds, test, total = entry["ci"], entry["test_ci"], entry["total_ci"]
+    assert test == pytest.approx([0.8267, 1.0], abs=1e-4)
+    assert total[0] <= min(seeds[0], test[0]) and total[1] == 1.0
+    mean = entry["mean"]  # each side's reaches in quadrature
+    assert total[0] == pytest.approx(mean - np.hypot(mean - seeds[0], mean - test[0]))
+
+
 def test_a_lead_within_the_test_set_s_uncertainty_is_not_called_clear():
     seeds = {"bottleneck": {1.0: [0.80, 0.81, 0.80]}, "head_only": {1.0: [0.75, 0.76, 0.75]}}
     _, narrow = _found(_points(seeds, test_half=0.01))
