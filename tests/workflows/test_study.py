@@ -464,6 +464,28 @@ def test_the_data_warnings_count_only_the_rows_the_study_uses(tmp_path):
     ) in prepared.warnings
 
 
+def test_a_kept_column_the_base_s_rows_did_not_need_it_for_is_not_said_unneeded_alone(tmp_path):
+    """A trial: ``--allow-leak 'worst perimeter'`` was "not needed" (on the rows the study's
+    base trains on), then "kept because of --allow-leak" (on the target's): both true, of
+    other rows, read as one contradicting the other."""
+    from medadapt.workflows.study import prepare
+
+    frame = clinical_table(300, seed=3)
+    rng = np.random.default_rng(0)
+    noise = np.where(frame["site"] == "C", 0.01, 1.5)  # a copy of the outcome at C alone
+    frame["copy"] = frame["outcome"] + rng.normal(0, 1, len(frame)) * noise
+    data = tmp_path / "sites.csv"
+    frame.to_csv(data, index=False)
+    warnings = prepare(**_as_the_cli(allow_leak="copy"), data=data).warnings
+    said = next(w for w in warnings if w.startswith("--allow-leak 'copy'"))
+    assert said.endswith(
+        "the flag was not needed on the rows the base trains on; the target's rows keep "
+        "'copy' because of it (below)"
+    )
+    assert any(w.startswith("column 'copy' (AUROC") and "kept because of --allow-leak" in w
+               for w in warnings)  # fmt: skip
+
+
 def test_a_measured_outcome_gets_rows_per_parameter_at_the_largest_size():
     """A trial's regression study showed an empty "Data sufficiency" section: 12 rows trained
     8,577 parameters without a word, where a yes/no study warned of its events."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -58,6 +59,35 @@ def _base_kept_leaks(base: BaseModel, schema: Any, at_target: list[str]) -> list
             if isinstance(leak, dict) and f"'{leak.get('column')}'" in named}  # fmt: skip
     return base_kept_leak_notes(base.training, label, what="every strategy's figures",
                                 said_here=said)  # fmt: skip
+
+
+#: how a base's check ends its --allow-leak warning where the column does not leak there
+_UNNEEDED = "the flag was not needed"
+
+
+def needed_at_the_target(warning: str, at_target: list[str]) -> str:
+    """The study's own base's warning that an ``--allow-leak`` column needed no flag, said
+    of the base's rows only where the target's rows keep that column because of the flag (a
+    trial was told "the flag was not needed", then "kept because of --allow-leak", of one
+    column).
+
+    >>> base = ("--allow-leak 'x': it does not alone predict 'y' on these training rows (the "
+    ...         "leak check did not flag it), so the model uses it as any other feature: "
+    ...         "the flag was not needed")
+    >>> needed_at_the_target(base, ["column 'x' (AUROC 0.986) alone predicts 'y' almost "
+    ...                             "perfectly; kept because of --allow-leak: ..."])[-91:]
+    "not needed on the rows the base trains on; the target's rows keep 'x' because of it (below)"
+    """
+    if not (warning.startswith("--allow-leak ") and warning.endswith(_UNNEEDED)):
+        return warning
+    named = re.findall(r"'([^']*)'", warning.split(": ", 1)[0])  # the columns it names
+    kept = [w for w in at_target if "kept because of --allow-leak" in w]
+    here = [n for n in named if any(f"'{n}' (" in w for w in kept)]
+    if not here:
+        return warning
+    return (warning.removesuffix(_UNNEEDED) + "the flag was not needed on the rows the base "
+            f"trains on; the target's rows keep {', '.join(map(repr, here))} because of it "
+            "(below)")  # fmt: skip
 
 
 def prepare(
@@ -126,6 +156,8 @@ def prepare(
                                             given_base=config.base is not None)  # fmt: skip
     if config.base is not None:  # the columns the base kept (a trial's study never named
         warnings += _base_kept_leaks(base, schema, at_target)  # them; adapt and evaluate did)
+    else:
+        warnings = [needed_at_the_target(w, at_target) for w in warnings]
     warnings += at_target
     unseen = target.subset(pool) if config.base is not None else None
     return StudyData(schema, source, target.subset(train), target.subset(test),
