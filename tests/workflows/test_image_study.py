@@ -10,7 +10,7 @@ from tests.train.image_data import write_npz, write_png_csv
 from tests.workflows.test_image_cli import OLD, TINY, run
 
 
-def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
+def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path, capsys):
     csv = write_png_csv(tmp_path, {"A": {c: 14 for c in OLD}, "B": {c: 14 for c in OLD}}, list(OLD))
     args = [
         "study",
@@ -39,6 +39,9 @@ def test_image_study_trains_a_base_then_curves_per_strategy(tmp_path):
         str(tmp_path / "study"),
     ]
     main(args)
+    said = " ".join(capsys.readouterr().out.split())  # one base, as bases/ holds (a trial's
+    assert "(one, shared by its 2 seeds: the row does not vary with them)" in said  # said 3)
+    assert not (tmp_path / "study" / "bases" / "seed_1").exists()
     study = json.loads((tmp_path / "study" / "study.json").read_text())
     assert study["config"]["kind"] == "image"
     base = json.loads((tmp_path / "study" / "bases" / "seed_0" / "model.json").read_text())

@@ -182,7 +182,7 @@ def _print_strategies(study: dict, curves: dict, metric: str) -> None:
     only sentences, every figure and interval in report.html."""
     from medadapt.cli.common import print_table
     from medadapt.evaluate.report.formatting import METRIC_LABELS
-    from medadapt.workflows.study_report import few_seeds_note, strategy_rows
+    from medadapt.workflows.study_report import base_per_seed, few_seeds_note, strategy_rows
 
     columns, rows = strategy_rows(study["config"]["fractions"], curves[metric])
     print_table(f"{METRIC_LABELS[metric]} by strategy and share of the target's training "
@@ -192,20 +192,26 @@ def _print_strategies(study: dict, curves: dict, metric: str) -> None:
     if few:
         noted(few)
     if study["config"].get("base") is None and "base_only" in curves[metric]:
-        noted(own_base_note(study["config"]["seeds"]))
+        noted(own_base_note(study["config"]["seeds"], base_per_seed(study["config"])))
 
 
-def own_base_note(seeds: int) -> str:
+def own_base_note(seeds: int, per_seed: bool = True) -> str:
     """Whose figures the table's "base model without adapter" row gives where the study
     trained its own base (a trial read 46.97 there and 48.7 from 'adapt --base' on the same
-    site, only the report saying why).
+    site, only the report saying why); ``per_seed``: whether it trained one for each seed
+    (tables do; images train one, which a trial's terminal said was one per seed).
 
     >>> own_base_note(3)[62:100]
     '--groups (one for each of its 3 seeds)'
+    >>> own_base_note(3, per_seed=False)[62:123]
+    '--groups (one, shared by its 3 seeds: the row does not vary w'
     >>> own_base_note(1)[62:79]
     '--groups, not a b'
     """
-    each = f" (one for each of its {seeds} seeds)" if seeds > 1 else ""
+    each = ""
+    if seeds > 1:
+        shared = f" (one, shared by its {seeds} seeds: the row does not vary with them)"
+        each = f" (one for each of its {seeds} seeds)" if per_seed else shared
     return (
         f"'base model without adapter' is the base this study trains on --groups{each}, not "
         "a base given with --base: its figures are not those of 'adapt --base' (another "

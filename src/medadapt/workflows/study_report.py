@@ -135,7 +135,7 @@ def _settings(method_options: dict[str, dict[str, Any]]) -> str:
     return f" Adapter settings over the defaults: {'; '.join(given)}." if given else ""
 
 
-def _base_per_seed(config: dict[str, Any]) -> bool:
+def base_per_seed(config: dict[str, Any]) -> bool:
     """Whether the study trained a base model for each of its seeds (tables do; images train
     one: a trial read "a base model" beside five, whose AUROCs differed)."""
     from medadapt.errors import MedadaptError
@@ -152,7 +152,7 @@ def study_report(study: dict[str, Any], curves: dict[str, Any], found: dict[str,
     data, config, noun = study["data"], study["config"], study_noun(study)
     given = config.get("base") is not None or data["source_groups"] == [GIVEN_BASE]
     groups = ", ".join(data["source_groups"])
-    per_seed = _base_per_seed(config)
+    per_seed = base_per_seed(config)
     trained = (
         "The base model given with --base"
         if given
