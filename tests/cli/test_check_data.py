@@ -314,7 +314,7 @@ def test_a_measured_outcome_s_test_split_too_small_for_any_figure_is_said(tmp_pa
     assert (
         "9 rows to test it are too few for evaluate to report any figure at all (the test split "
         "holds 9 rows, and evaluate reports no figure from fewer than 10). How many test "
-        "patients a precise check needs is not computed for this outcome."
+        "rows a precise check needs is not computed for this outcome."
     ) in " ".join(result.stdout.split())
     assert json.loads(out.read_text())["validation"]["not_reported"] == (
         "the test split holds 9 rows, and evaluate reports no figure from fewer than 10"
@@ -836,3 +836,20 @@ def test_columns_the_model_does_not_read_are_named_as_adapt_names_them(base, tmp
     written = json.loads((tmp_path / "c.json").read_text())
     assert written["unread_columns"] == ["diagnosis_code", "comments"]
     assert "seen in clinic" not in said.stdout + (tmp_path / "c.json").read_text()
+
+
+def test_several_classes_planned_on_the_default_overall_are_not_said_to_be_predicted_weakly():
+    """A trial's image check-data: "the base model predicts the outcome here only weakly
+    (anticipated Cox-Snell R-squared 0.133)", a conservative default (several classes have
+    no overall R-squared measured), of a base of AUROC 0.926 at the site."""
+    from medadapt.evaluate.samplesize_outcomes import BASIS_PAIRS
+    from medadapt.workflows.sample_size import _per_parameter_words
+
+    result = {"r2": 0.1333, "r2_basis": BASIS_PAIRS, "r2_label": "Cox-Snell R-squared",
+              "noun": "images", "task": "multiclass", "n_train": 42}  # fmt: skip
+    entry = {"binding": "i", "n": 15011, "parameters": 577}
+    assert _per_parameter_words(result, "head_only", entry) == (
+        " So many, because for several classes no overall R-squared is measured: the "
+        "conservative default (Cox-Snell R-squared 0.133) stands in for it, and criterion (i) "
+        "then asks about 26 images for each parameter trained (577 for the head-only adapter)."
+    )

@@ -67,6 +67,7 @@ from medadapt.evaluate.samplesize_entry import (
 from medadapt.evaluate.samplesize_outcomes import (
     BASIS_DEFAULT,
     BASIS_HERE,
+    BASIS_PAIRS,
     CAUTIOUS_C,
     WEAKEST_PLANNED,
     Outcome,
@@ -362,7 +363,7 @@ def in_short(result: dict[str, Any]) -> list[str]:
         adapt = (f"{trained} to adapt on are fewer than any strategy needs "
                  f"(the least, the {label(least)} ('adapt --method {method_of(least)}'), needs "
                  f"{needed_text(entry['n'])}): an adapter can still be trained, but expect it "
-                 f"to fit these patients better than new ones; {study}")  # fmt: skip
+                 f"to fit these {noun} better than new ones; {study}")  # fmt: skip
         adapt += _weak_pair_words(result) or _per_parameter_words(result, least, entry)
     return [
         *_separated_words(result),
@@ -398,6 +399,12 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
             f" So many, because a perfect AUROC here gives no R-squared to plan on (it implies "
             f"none finite), so the conservative default ({result['r2_label']} {r2_text(r2)}) "
             f"stands in for it, and criterion ({binds}) then {asks}."
+        )
+    if result.get("r2_basis") == BASIS_PAIRS:  # several classes: the overall is not measured
+        return (  # (a trial's check-data said a base of AUROC 0.926 "predicts only weakly")
+            f" So many, because for several classes no overall R-squared is measured: the "
+            f"conservative default ({result['r2_label']} {r2_text(r2)}) stands in for it, "
+            f"and criterion ({binds}) then {asks}."
         )
     if result.get("r2_basis") == BASIS_DEFAULT:  # nothing measured: not "predicts weakly"
         return (
@@ -487,7 +494,8 @@ def _check_words(result: dict[str, Any]) -> list[str]:
     tested = counted_text(result, "n_test", result["noun"])
     if not checked:
         unreported = result["validation"].get("not_reported")
-        said = "How many test patients a precise check needs is not computed for this outcome."
+        said = (f"How many test {result['noun']} a precise check needs is not computed for "
+                "this outcome.")  # fmt: skip
         what = result["validation"].get("not_reported_metrics", "any figure at all")
         if unreported:  # a trial's 9 test rows of a measured outcome went unsaid
             return [f"{tested} to test it are too few for evaluate to report {what} "
