@@ -41,8 +41,17 @@ def test_each_strategy_s_mean_over_seeds_with_its_mean_interval_and_what_every_s
 
 def test_a_strategy_without_a_slope_says_n_a_and_multiclass_has_no_section():
     points = [_point("head_only", 0, None, None, 1.0, [0.8, 1.2])]
-    assert calibration_rows(points, "binary") == [["head-only adapter", "n/a",
-                                                   "1.00 (0.80–1.20)", ""]]  # fmt: skip
+    assert calibration_rows(points, "binary") == [["head-only adapter", "n/a", "1.00 (0.80–1.20)",
+                                                   "calibration slope n/a: not reported for any "
+                                                   "seed"]]  # fmt: skip
+    # why, as the points recorded it (a trial's report showed "n/a" with an empty notes cell)
+    points[0]["metrics"]["notes"] = {"calibration_slope": "not reported: the predictions "
+                                     "separate these patients perfectly, so no slope can be "
+                                     "fitted"}  # fmt: skip
+    assert calibration_rows(points, "binary")[0][-1] == (
+        "calibration slope n/a: the predictions separate these patients perfectly, so no "
+        "slope can be fitted"
+    )
     report = Report(title="t")
     calibration_section(report, POINTS, "multiclass", "all rows", "auroc")
     assert "Calibration with" not in report.render()

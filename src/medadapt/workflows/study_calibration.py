@@ -57,8 +57,9 @@ def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]
         for name in names:
             values = [m.get(name) for m in seeds if m.get(name) is not None]
             intervals = [m[f"{name}_ci"] for m in seeds if m.get(f"{name}_ci")]
-            if not values:
+            if not values:  # why, as the points recorded it (a trial's report: "n/a" alone)
                 cells.append("n/a")
+                said.append(f"{METRIC_LABELS[name]} n/a: {_why_none(seeds, name)}")
                 continue
             mean = float(np.mean(values))
             ci = list(np.mean(intervals, axis=0)) if len(intervals) == len(seeds) else None
@@ -77,6 +78,18 @@ def calibration_rows(points: list[dict[str, Any]], task: str) -> list[list[str]]
                     said.append(f"{reading} (in {off} of {len(seeds)} seeds)")
         rows.append([label(strategy), *cells, "; ".join(said)])
     return rows
+
+
+def _why_none(seeds: list[dict[str, Any]], name: str) -> str:
+    """Why no seed reports ``name``: its points' note (the first), or that none recorded one.
+
+    >>> _why_none([{"notes": {"calibration_slope": "not reported: the predictions separate "
+    ...             "these patients perfectly, so no slope can be fitted"}}], "calibration_slope")
+    'the predictions separate these patients perfectly, so no slope can be fitted'
+    """
+    notes = (m.get("notes") for m in seeds)
+    why = next((str(n[name]) for n in notes if isinstance(n, dict) and n.get(name)), None)
+    return "not reported for any seed" if why is None else why.removeprefix("not reported: ")
 
 
 #: what the metric a study ranks by says of a model (:func:`calibration_section`)
