@@ -853,3 +853,17 @@ def test_several_classes_planned_on_the_default_overall_are_not_said_to_be_predi
         "conservative default (Cox-Snell R-squared 0.133) stands in for it, and criterion (i) "
         "then asks about 26 images for each parameter trained (577 for the head-only adapter)."
     )
+
+
+def test_the_events_a_validation_needs_are_rounded_up_as_its_patients_are(capsys):
+    """A trial: ``--json`` said 120.5 events, the terminal 120 (half to even), where the
+    patients needed are rounded up."""
+    from medadapt.cli.check_data import _print_validation
+
+    criterion = {"description": "observed/expected ratio, 95% CI width 0.2", "n": 175,
+                 "events": 120.5, "exact": 174.24, "supported": False}  # fmt: skip
+    result = {"noun": "patients", "prevalence": 0.69,
+              "validation": {"criteria": [criterion], "c_statistic": 0.7}}  # fmt: skip
+    _print_validation(result, n_test=32)
+    row = next(line for line in capsys.readouterr().out.splitlines() if "observed/exp" in line)
+    assert [cell.strip() for cell in row.split("│")][2:4] == ["175", "121"]

@@ -3,6 +3,7 @@ sample-size criteria of Riley et al., before any adapting (exit 0 even when data
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,8 @@ def _print_validation(result: dict[str, Any], n_test: int) -> None:
     if not checked["criteria"]:
         stdout.print(f"validation at this site: not computed: {checked['why']}")
         return
-    rows = [[c["description"], needed_text(c["n"]), needed_text(round(c["events"])),
+    # events needed, up as the patients are (a trial: 120.5 in --json printed 120)
+    rows = [[c["description"], needed_text(c["n"]), needed_text(math.ceil(c["events"])),
              _supported_cell(c, n_test)] for c in checked["criteria"]]  # fmt: skip
     print_table(f"validation at this site: test {result['noun']} for precise estimates",
                 ["estimate", "needs", "events", "supported?"], rows)  # fmt: skip
