@@ -101,7 +101,7 @@ def test_adapt_says_the_patients_behind_its_rows(files, tmp_path):
     adapted = json.loads(out.read_text())
     assert entry["parameters"] == adapted["trainable_params"] - 1 and entry["intercepts"] == 1
     assert (  # the terminal's two lines (the report and card hold the whole sentence)
-        "sample size (Riley et al.): not met: 280 rows from 140 patients trained it; its "
+        "sample size (Riley et al.): not met: 280 rows from 140 patients to train on; its "
         f"{entry['parameters']:,} parameters (the intercept aside) would need "
         f"{entry['n_needed']:,} patients as a new model's (criterion {entry['criterion']}): an "
         "upper bound for an adapter, which starts from the base; meeting it is necessary, not "

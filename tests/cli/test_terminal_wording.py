@@ -57,7 +57,7 @@ def test_adapt_prints_the_criteria_as_two_short_lines():
     from medadapt.workflows.sample_size import sample_size_lines
 
     assert sample_size_lines(ENTRY, "rows") == [
-        "sample size (Riley et al.): not met: 140 rows trained it; its 8,576 parameters (the "
+        "sample size (Riley et al.): not met: 140 rows to train on; its 8,576 parameters (the "
         "intercept aside) would need 502,849 rows as a new model's (criterion i): an upper "
         "bound for an adapter, which starts from the base; meeting it is necessary, not "
         "sufficient",

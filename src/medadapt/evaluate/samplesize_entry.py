@@ -162,11 +162,13 @@ def training_counts(modality: Any, train: Any, **others: Any) -> dict[str, Any]:
 
 
 def development_line(entry: dict[str, Any], noun: str = "patients") -> str:
-    """The training criterion as ``adapt`` prints it."""
+    """The training criterion as ``adapt`` prints it: "to train on", those set aside to
+    choose when to stop included (a trial read "49 images trained it", then "10 of them set
+    aside")."""
     noun, trained = trained_words(entry, noun)
     return (
         f"sample size ({cited(entry)}): {'met' if entry['met'] else 'not met'}: {trained} "
-        f"trained it; its {parameters_text(entry)} would need "
+        f"to train on; its {parameters_text(entry)} would need "
         f"{needed_text(entry['n_needed'])} {noun} as a new model's (criterion "
         f"{entry['criterion']}): an upper bound for an adapter, which starts from the base; "
         "meeting it is necessary, not sufficient"
