@@ -3,8 +3,9 @@
 Per strategy and training size: the mean over seeds and a 95 % t-interval over seeds (how much
 the result depends on which patients were used and on the random start), plus the mean of the
 per-seed bootstrap intervals (how uncertain one result is given the small test set). The two
-are combined in quadrature, on each side of the mean, into ``total_ci`` (which holds both),
-which the "clearly ahead" verdicts use: every
+are combined in quadrature, on each side of the mean, into ``total_ci`` (which holds both;
+:func:`~medadapt.workflows.study_sentences.combined_interval`), which the "clearly ahead"
+verdicts use: every
 strategy is scored on the same held-out patients, so a gap smaller than the test set's own
 uncertainty is not claimed. Per-patient predictions are not stored, so this cannot be a paired
 comparison; treating the two strategies' test-set errors as independent is conservative (a
@@ -35,6 +36,7 @@ from medadapt.workflows.strategies import judged_adapter
 from medadapt.workflows.study_sentences import (
     adapter_verdicts,
     clip,
+    combined_interval,
     figure,
     followed_sentence,
     metric_range,
@@ -48,19 +50,6 @@ METRICS = {
     "multiclass": ("auroc", "accuracy", "balanced_accuracy", "brier"),
     "regression": ("mae", "rmse", "r2"),
 }
-
-
-def _total(mean: float | None, ci, test_ci) -> list[float] | None:
-    """Seed-to-seed and test-set uncertainty combined: on each side of the mean, the two
-    intervals' reaches added in quadrature, so the whole holds each of them (a trial's AUROC
-    near 1: test-set interval 0.827 to 1, seeds' 0.848 to 1, and one half-width, centred on
-    the mean, gave 0.839 to 1, narrower than either)."""
-    if mean is None or test_ci is None:
-        return None
-    seeds = (mean, mean) if ci is None else ci
-    low = mean - float(np.hypot(max(mean - seeds[0], 0.0), max(mean - test_ci[0], 0.0)))
-    high = mean + float(np.hypot(max(seeds[1] - mean, 0.0), max(test_ci[1] - mean, 0.0)))
-    return [min(low, seeds[0], test_ci[0]), max(high, seeds[1], test_ci[1])]
 
 
 def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
@@ -98,7 +87,7 @@ def aggregate(points: list[dict[str, Any]], task: str) -> dict[str, Any]:
                 "sd": float(np.std(defined, ddof=1)) if len(defined) > 1 else None,
                 "ci": ci,
                 "test_ci": test_ci,
-                "total_ci": clip(_total(mean, ci, test_ci), bounds),
+                "total_ci": clip(combined_interval(mean, ci, test_ci), bounds),
                 "note": None
                 if defined
                 else next(iter(group[0]["metrics"].get("notes", {}).values()), "not estimable"),
