@@ -13,13 +13,13 @@ import pytest
 from medadapt.data.schema import TableSchema
 from medadapt.federated.compared import figure_label
 from medadapt.federated.figure_warnings import no_information_lines, none_called_lines, site_notes
-from medadapt.federated.local import never_called_names, site_metrics
+from medadapt.federated.local import on_the_wire, site_metrics
 from medadapt.federated.records import figures_by_site
 from medadapt.federated.results import _name_never_called
 from medadapt.federated.site_lines import no_auroc_line
 from medadapt.modalities import modality_of
 from medadapt.modalities.tabular.samples import TableSamples
-from medadapt.results import NONE_OF_A_CLASS_AT_SITE, UNFIT_TO_SERVE, harm_at_sites
+from medadapt.results import NONE_OF_A_CLASS_AT_SITE, UNFIT_TO_SERVE, harm_at_sites, none_of_a_class
 
 CLASSES = ["0", "1", "2", "3", "4"]
 
@@ -41,10 +41,10 @@ def test_a_site_sends_how_many_have_its_commonest_class():
     shares = np.array([10, 17, 15, 15, 3]) / 60
     assert sent["shares_brier"] == pytest.approx(1 - (shares**2).sum())  # as adapt judges it
     assert np.isnan(sent["n_positive"])
-    assert set(sent) == {  # counts and summaries only: what crosses the network
+    assert set(on_the_wire(sent, CLASSES, "multiclass")) == {  # counts and summaries only:
         "n", "n_positive", "n_patients", "commonest", "n_commonest", "fewest", "n_fewest",
         "shares_brier", "auroc", "accuracy", "balanced_accuracy", "sensitivity", "specificity",
-        "brier", "never_called"}  # fmt: skip
+        "brier", "never_called"}  # fmt: skip  # what crosses the network
     assert (sent["fewest"], sent["n_fewest"]) == (4.0, 3.0)  # class '4': 3 patients
     assert np.isnan(sent["sensitivity"]) and np.isnan(sent["specificity"])  # two classes only
     from medadapt.federated.local import _shares
@@ -109,17 +109,18 @@ def test_a_class_the_shared_adapter_never_calls_at_a_site_is_warned_and_refused(
     scores /= scores.sum(axis=1, keepdims=True)
     sent = site_metrics(modality_of("tabular"), schema, TableSamples(frame, schema), scores,
                         classes=CLASSES, n_boot=0, seed=0)  # fmt: skip
-    assert sent["never_called"] == 4.0  # class '2' alone: '4' has 3 patients, fewer than 5
-    assert never_called_names(sent["never_called"], CLASSES) == ["class '2'"]
-    site = {
-        "n_train": 140,
-        "n_test": 60,
-        "federated": dict(sent),
-        "base": {**sent, "never_called": 0.0},
-    }
-    _name_never_called(site, CLASSES)
-    assert site["federated"]["never_called"] == ["class '2'"] and "never_called" not in site["base"]
+    # names, as adapt records them: what the site keeps with its adapters (a review: a
+    # number there went unread, and promote took the kept adapter)
+    assert sent["never_called"] == ["class '2'"]  # '4' has 3 patients, fewer than 5
     said = "it called none of its test patients of class '2' by that class (sensitivity 0)"
+    assert none_of_a_class(sent) == said  # what promote reads of a kept adapter's record
+    wire = on_the_wire(sent, CLASSES, "multiclass")  # a flag per class: Flower's records
+    assert wire["never_called"] == [0, 0, 1, 0, 0] and wire["n"] == sent["n"]
+    assert on_the_wire({}, CLASSES, "multiclass")["never_called"] == [0] * 5  # every site
+    site = {"n_train": 140, "n_test": 60, "federated": wire,
+            "base": on_the_wire({**sent, "never_called": []}, CLASSES, "multiclass")}  # fmt: skip
+    _name_never_called(site, CLASSES)  # the server names them
+    assert site["federated"]["never_called"] == ["class '2'"] and "never_called" not in site["base"]
     assert site_notes(site, CLASSES)["federated"]["none_of_a_class"] == said
     results = {"task": "multiclass", "config": {}, "sites": {"VA": site},
                "base_model": {"classes": CLASSES}}  # fmt: skip

@@ -36,6 +36,7 @@ from medadapt.federated.local import (
     LocalTraining,
     Trainable,
     not_compared,
+    on_the_wire,
     paired_metrics,
     paired_with_base,
     site_metrics,
@@ -336,12 +337,14 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
     scores = predict(site.modality, site.trained.model, site.schema, site.test,
                      adapter=site.trained.adapter)  # fmt: skip
     shared = site_metrics(site.modality, site.schema, site.test, scores, **score)
-    metrics.update(shared)
+    task = site.modality.task(site.schema)
+    metrics.update(on_the_wire(shared, site.classes, task))
     if final:
         base_scores = predict(site.modality, site.data.base.model, site.schema, site.test,
                               adapter=None)  # fmt: skip
         base = site_metrics(site.modality, site.schema, site.test, base_scores, **score)
-        metrics.update({f"{BASE_ALONE}{k}": v for k, v in base.items()})
+        metrics.update({f"{BASE_ALONE}{k}": v
+                        for k, v in on_the_wire(base, site.classes, task).items()})  # fmt: skip
         paired = _paired_with_base(site, scores, base_scores, shared, n_boot=n_boot)
         metrics.update({f"{VERSUS_BASE}{k}": v for k, v in paired.items()})
         personalised = personal = personal_paired = None
@@ -356,7 +359,8 @@ def _evaluate(site: LocalSite, message: Message) -> Message:
             site.trained.load(weights)
             personal = site_metrics(site.modality, site.schema, site.test, personal_scores,
                                     **score)  # fmt: skip
-            metrics.update({f"personal/{k}": v for k, v in personal.items()})
+            sent = on_the_wire(personal, site.classes, task)
+            metrics.update({f"personal/{k}": v for k, v in sent.items()})
             # the adapter the site keeps, against the base alone too (a trial's fine-tuned
             # adapter, the one it would use, had no verdict: only the shared one had)
             calibrated = calibrated_at({"personalise": run.personalise},

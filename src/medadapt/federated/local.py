@@ -218,8 +218,8 @@ def site_metrics(
     if task != "regression":
         out["n_positive"] = float(overall.get("n_positive", np.nan))
         out.update(_shares(task, samples.labels, len(classes)))
-    if task == "multiclass":  # a class the shared adapter never calls here: its means hide it
-        out[NEVER_CALLED] = never_called_bits(overall.get(NEVER_CALLED), classes)
+    if task == "multiclass" and overall.get(NEVER_CALLED):  # a class never called here (its
+        out[NEVER_CALLED] = list(overall[NEVER_CALLED])  # means hide it): names, as adapt's
     # patients (an id column): n counts their rows, resampled together
     out["n_patients"] = float(overall.get("n_patients", n))
     for name in sent_metrics(task):  # every key at every site (NaN: not defined here)
@@ -258,28 +258,35 @@ def _shares(task: str, labels: Any, n_classes: int) -> dict[str, float]:
     return out
 
 
-def never_called_bits(never: Any, classes: Sequence[str]) -> float:
-    """The classes of five or more held-out patients a model called none of by their class
-    (:data:`~medadapt.results.NEVER_CALLED`, names), as one number, a bit per class in the
-    order of ``classes``: Flower's records hold numbers, not names (0: no such class).
+def on_the_wire(figures: dict[str, Any], classes: Sequence[str], task: str) -> dict[str, Any]:
+    """``figures`` as a Flower record carries them: for several classes, the classes never
+    called (:data:`~medadapt.results.NEVER_CALLED`, names) as a 0/1 flag per class in the
+    order of ``classes``, sent by every site (Flower refuses replies whose keys differ); the
+    names stay in what the site keeps.
 
-    >>> never_called_bits(["class '2'"], ["0", "1", "2"]), never_called_bits(None, ["0", "1"])
-    (4.0, 0.0)
+    >>> on_the_wire({"n": 60.0, NEVER_CALLED: ["class '2'"]}, ["0", "1", "2"], "multiclass")
+    {'n': 60.0, 'never_called': [0, 0, 1]}
     """
-    named = set(never or ())
-    return float(sum(1 << i for i, c in enumerate(classes) if class_label(c) in named))
+    out = {key: value for key, value in figures.items() if key != NEVER_CALLED}
+    if task == "multiclass":
+        named = set(figures.get(NEVER_CALLED) or ())
+        out[NEVER_CALLED] = [int(class_label(c) in named) for c in classes]
+    return out
 
 
-def never_called_names(bits: Any, classes: Sequence[str]) -> list[str]:
-    """:func:`never_called_bits` read back as the classes' names; none where a site sent no
-    such number (NaN: it scored no patients).
+def never_called_names(sent: Any, classes: Sequence[str]) -> list[str]:
+    """The classes a site's model never called, by name: from the flags a site sends
+    (:func:`on_the_wire`), or the names a reference scored here already holds.
 
-    >>> never_called_names(4.0, ["0", "1", "2"]), never_called_names(float("nan"), ["0"])
-    (["class '2'"], [])
+    >>> never_called_names([0, 0, 1], ["0", "1", "2"]), never_called_names(["class '1'"], [])
+    (["class '2'"], ["class '1'"])
     """
-    if not isinstance(bits, int | float) or not np.isfinite(bits):
+    if not isinstance(sent, list | tuple):
         return []
-    return [class_label(c) for i, c in enumerate(classes) if int(bits) >> i & 1]
+    if all(isinstance(value, str) for value in sent):
+        return list(sent)
+    labels = classes or [str(index) for index in range(len(sent))]  # a base naming none
+    return [class_label(c) for c, flag in zip(labels, sent, strict=False) if flag]
 
 
 def _number(value: Any) -> float:
