@@ -846,11 +846,18 @@ def test_several_classes_planned_on_the_default_overall_are_not_said_to_be_predi
     from medadapt.workflows.sample_size import _per_parameter_words
 
     result = {"r2": 0.1333, "r2_basis": BASIS_PAIRS, "r2_label": "Cox-Snell R-squared",
-              "noun": "images", "task": "multiclass", "n_train": 42}  # fmt: skip
+              "noun": "images", "task": "multiclass", "n_train": 42,
+              "weakest_pair": {"classes": ["nodule", "mass"], "auroc": 0.875}}  # fmt: skip
     entry = {"binding": "i", "n": 15011, "parameters": 577}
+    assert _per_parameter_words(result, "head_only", entry) == (  # (i): per pair, measured
+        " So many, because criterion (i), planned for each pair of classes on the base model's "
+        "pairwise AUROC here (the weakest pair, 'nodule' and 'mass', 0.875), asks about 26 "
+        "images for each parameter trained (577 for the head-only adapter)."
+    )
+    entry["binding"] = "ii"  # (ii): on the overall R-squared, the default
     assert _per_parameter_words(result, "head_only", entry) == (
         " So many, because for several classes no overall R-squared is measured: the "
-        "conservative default (Cox-Snell R-squared 0.133) stands in for it, and criterion (i) "
+        "conservative default (Cox-Snell R-squared 0.133) stands in for it, and criterion (ii) "
         "then asks about 26 images for each parameter trained (577 for the head-only adapter)."
     )
 

@@ -400,12 +400,8 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
             f"none finite), so the conservative default ({result['r2_label']} {r2_text(r2)}) "
             f"stands in for it, and criterion ({binds}) then {asks}."
         )
-    if result.get("r2_basis") == BASIS_PAIRS:  # several classes: the overall is not measured
-        return (  # (a trial's check-data said a base of AUROC 0.926 "predicts only weakly")
-            f" So many, because for several classes no overall R-squared is measured: the "
-            f"conservative default ({result['r2_label']} {r2_text(r2)}) stands in for it, "
-            f"and criterion ({binds}) then {asks}."
-        )
+    if result.get("r2_basis") == BASIS_PAIRS:  # several classes (a trial's check-data said a
+        return _pairs_words(result, binds, asks)  # base of AUROC 0.926 "predicts only weakly")
     if result.get("r2_basis") == BASIS_DEFAULT:  # nothing measured: not "predicts weakly"
         return (
             f" So many, because, with no R-squared to plan on from the base model here, the "
@@ -418,6 +414,22 @@ def _per_parameter_words(result: dict[str, Any], strategy: str, entry: dict[str,
         f"{result['r2_label']} {r2_text(r2)}), and criterion ({binds}) then {asks}; a model "
         "that predicts better asks fewer."
     )
+
+
+def _pairs_words(result: dict[str, Any], binds: str, asks: str) -> str:
+    """Why a plan of several classes asks so many: criterion (i) is planned for each pair of
+    classes on the base model's pairwise AUROC at the site (the weakest pair named), (ii) on
+    the conservative default overall R-squared (none is measured for several classes)."""
+    if binds == "i":
+        pair = result.get("weakest_pair") or {}
+        names, auroc = pair.get("classes") or [], pair.get("auroc")
+        weakest = (f" (the weakest pair, {names[0]!r} and {names[1]!r}, {auroc:.3f})"
+                   if len(names) == 2 and auroc is not None else "")  # fmt: skip
+        return (f" So many, because criterion (i), planned for each pair of classes on the "
+                f"base model's pairwise AUROC here{weakest}, {asks}.")  # fmt: skip
+    return (f" So many, because for several classes no overall R-squared is measured: the "
+            f"conservative default ({result['r2_label']} {r2_text(result['r2'])}) stands in "
+            f"for it, and criterion ({binds}) then {asks}.")  # fmt: skip
 
 
 #: an anticipated R-squared below this share of the largest the outcome allows (Nagelkerke's
