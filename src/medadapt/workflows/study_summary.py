@@ -6,9 +6,10 @@ per-seed bootstrap intervals (how uncertain one result is given the small test s
 are combined in quadrature, on each side of the mean, into ``total_ci`` (which holds both;
 :func:`~medadapt.workflows.study_sentences.combined_interval`), which the "clearly ahead"
 verdicts use: every strategy is scored on the same held-out patients, so a gap smaller than
-the test set's own uncertainty is not claimed. Per-patient predictions are not stored, so this cannot be a paired
-comparison; treating the two strategies' test-set errors as independent is conservative (a
-paired bootstrap would give narrower intervals for their difference).
+the test set's own uncertainty is not claimed. Per-patient predictions are not stored, so
+this cannot be a paired comparison; treating the two strategies' test-set errors as
+independent is conservative (a paired bootstrap would give narrower intervals for their
+difference).
 """
 
 from __future__ import annotations
