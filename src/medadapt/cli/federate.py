@@ -614,10 +614,12 @@ def _not_said_of_a_site(base_warnings: list[str], notes: list[str]) -> list[str]
     """The base's training warnings but those a site's note repeats (a base trained on one
     site's rows warns of them as that site's note does: ``site Cleveland: 4 of 304 rows
     ...``), each said once."""
+    from medadapt.data.leaks import UNNEEDED_FLAG
+
     of_sites = {note.split(": ", 1)[1] for note in notes if note.startswith("site ")}
     said = [w.split(": ", 1)[1] if w.startswith("base model, on ") else w for w in base_warnings]
     kept_at_sites = any(n.startswith("site ") and "kept because of " in n for n in notes)
-    unneeded = "the flag was not needed"  # for the base's rows: a trial was told so, then
+    unneeded = UNNEEDED_FLAG  # for the base's rows: a trial was told so, then
     instead = (
         f"{unneeded} for the base's training rows; the sites named below keep the "
         "columns because of it"

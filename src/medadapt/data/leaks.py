@@ -69,6 +69,9 @@ predictor it was where the base trained when it was within this much as strong t
 to :data:`CHANCE_MOST` (:func:`chance_interval`: a trial's 39-row site of randomly drawn
 rows had a column at AUROC 1.000 that was 0.939 where the base trained)."""
 MIN_ROWS = 20
+#: how the warning of an ``--allow-leak`` column the leak check did not flag ends (``study``
+#: and ``federate`` say it of the base's rows only where other rows keep the column)
+UNNEEDED_FLAG = "the flag was not needed"
 MIN_PER_CLASS = 5
 SMALL_CLASS = 10  # below this many rows in a class, only a perfect separation counts
 CHANCE_MOST = 0.10

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.data.leaks import UNNEEDED_FLAG
 from medadapt.errors import ConfigError, DataError
 from medadapt.evaluate.sufficiency import check_sufficiency
 from medadapt.fileio import atomic_write_bytes, read_json
@@ -61,10 +62,6 @@ def _base_kept_leaks(base: BaseModel, schema: Any, at_target: list[str]) -> list
                                 said_here=said)  # fmt: skip
 
 
-#: how a base's check ends its --allow-leak warning where the column does not leak there
-_UNNEEDED = "the flag was not needed"
-
-
 def needed_at_the_target(warning: str, at_target: list[str]) -> str:
     """The study's own base's warning that an ``--allow-leak`` column needed no flag, said
     of the base's rows only where the target's rows keep that column because of the flag (a
@@ -78,16 +75,16 @@ def needed_at_the_target(warning: str, at_target: list[str]) -> str:
     ...                             "perfectly; kept because of --allow-leak: ..."])[-91:]
     "not needed on the rows the base trains on; the target's rows keep 'x' because of it (below)"
     """
-    if not (warning.startswith("--allow-leak ") and warning.endswith(_UNNEEDED)):
+    if not (warning.startswith("--allow-leak ") and warning.endswith(UNNEEDED_FLAG)):
         return warning
     named = re.findall(r"'([^']*)'", warning.split(": ", 1)[0])  # the columns it names
     kept = [w for w in at_target if "kept because of --allow-leak" in w]
     here = [n for n in named if any(f"'{n}' (" in w for w in kept)]
     if not here:
         return warning
-    return (warning.removesuffix(_UNNEEDED) + "the flag was not needed on the rows the base "
-            f"trains on; the target's rows keep {', '.join(map(repr, here))} because of it "
-            "(below)")  # fmt: skip
+    kept_here = ", ".join(map(repr, here))
+    return (f"{warning} on the rows the base trains on; the target's rows keep {kept_here} "
+            "because of it (below)")  # fmt: skip
 
 
 def prepare(

@@ -778,6 +778,8 @@ def _unneeded_allow_leak(schema: TableSchema, leaks: Sequence[Any]) -> list[str]
     named four, was told of two, and not whether the other two had been kept, or why); a
     named column the model does not read (dropped as constant, empty or excluded) is said
     to be so (a review: it was said to be used "as any other feature")."""
+    from medadapt.data.leaks import UNNEEDED_FLAG
+
     flagged, features = {leak.column for leak in leaks}, {f.name for f in schema.features}
     unneeded = [c for c in schema.allowed_leaks if c not in flagged and c in features]
     unread = [c for c in schema.allowed_leaks if c not in features]
@@ -787,8 +789,8 @@ def _unneeded_allow_leak(schema: TableSchema, leaks: Sequence[Any]) -> list[str]
         out.append(f"--allow-leak {', '.join(map(repr, unneeded))}: "
                    f"{'it does' if one else 'they do'} not alone predict {schema.label!r} on "
                    f"these training rows (the leak check did not flag {'it' if one else 'them'}"
-                   f"), so the model uses {'it' if one else 'them'} as any other feature: the "
-                   "flag was not needed")  # fmt: skip
+                   f"), so the model uses {'it' if one else 'them'} as any other feature: "
+                   f"{UNNEEDED_FLAG}")  # fmt: skip
     if unread:
         one = len(unread) == 1
         out.append(f"--allow-leak {', '.join(map(repr, unread))}: the model does not read "
