@@ -52,8 +52,8 @@ def test_a_study_of_a_measured_outcome_speaks_of_rows_and_its_own_intervals(tmp_
                      "--n-boot", "20", "--out", tmp_path / "s")  # fmt: skip
     assert result.code == 0, result.stderr
     printed = " ".join(result.stdout.split())
-    assert "rows per trainable parameter: head-only adapter" in printed
-    assert "events per trainable parameter" not in printed
+    assert "rows per trained parameter (intercepts aside): head-only adapter" in printed
+    assert "events per trained parameter" not in printed
     # its base-alone row is the base it trained (a trial compared it with adapt's)
     said = " ".join((result.stdout + result.stderr).split())
     assert ("note: 'base model without adapter' is the base this study trains on --groups, "

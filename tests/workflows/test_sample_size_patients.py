@@ -421,7 +421,7 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
         assert largest["n_rows"] == len(train)
         assert largest["class_counts"] == {str(int(c)): int(n) for c, n in per_class.items()}
         assert largest["events_per_parameter"] == {
-            s: float(f"{events / p:.3g}") for s, p in params.items()}  # fmt: skip
+            s: float(f"{events / n:.3g}") for s, n in p.items()}  # fmt: skip
         ratios = {f.numbers["strategy"]: f.numbers for f in findings
                   if f.code == "events_per_parameter"}  # fmt: skip
         assert {s: n["events"] for s, n in ratios.items()} == dict.fromkeys(params, events)
@@ -440,7 +440,7 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
                 findings[0].message
             )
             assert ratios["head_only"]["events_per_parameter"] == float(
-                f"{events / params['head_only']:.3g}"
+                f"{events / p['head_only']:.3g}"
             )
         else:
             assert "n_patients" not in largest and events == per_class[0]
@@ -478,7 +478,7 @@ def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
     )
     assert findings[2].message.startswith(
         "head_only: 3 events (the rarer class's count, here class '1', in patients) at 100% of "
-        "the target training rows for 2 trainable parameters"
+        "the target training rows for 2 trained parameters, intercepts aside"
     )
     from medadapt.evaluate.report.html import Report
     from medadapt.workflows.study_report import _sufficiency

@@ -267,22 +267,22 @@ def test_events_per_parameter_warns_below_one_event_per_ten_parameters():
     head = events_per_parameter("head_only", 65, 36, name="head-only adapter")
     assert head.level == "info"
     assert head.message == (
-        "head-only adapter: 36 events (the rarer class's count) for 65 trainable parameters "
-        "(0.554 per parameter): small adapters rely on the frozen base and early stopping, not "
-        "on the data alone."
+        "head-only adapter: 36 events (the rarer class's count) for 65 trained parameters, "
+        "intercepts aside (0.554 per parameter): small adapters rely on the frozen base and "
+        "early stopping, not on the data alone."
     )
     adapter = events_per_parameter("bottleneck", 8577, 36, name="bottleneck adapter")
     assert adapter.level == "warning"
     assert adapter.message == (
-        "bottleneck adapter: 36 events (the rarer class's count) for 8,577 trainable parameters "
-        "(0.0042 per parameter, below 0.1; a model fitted from data alone usually needs >= 10 per "
-        "parameter, Peduzzi et al. 1996): the adapter leans on the frozen base and on early "
-        "stopping more than on the data: expect results to vary between seeds and trust "
-        "intervals, not single runs."
+        "bottleneck adapter: 36 events (the rarer class's count) for 8,577 trained parameters, "
+        "intercepts aside (0.0042 per parameter, below 0.1; a model fitted from data alone "
+        "usually needs >= 10 per parameter, Peduzzi et al. 1996): the adapter leans on the "
+        "frozen base and on early stopping more than on the data: expect results to vary "
+        "between seeds and trust intervals, not single runs."
     )
     named = events_per_parameter("head_only", 65, 36, rarer="0")  # a trial took "36 events"
     assert named.message.startswith(  # for 36 patients with disease: they were without it
-        "head_only: 36 events (the rarer class's count, here class '0') for 65 trainable "
+        "head_only: 36 events (the rarer class's count, here class '0') for 65 trained "
     )
     full = events_per_parameter("full_finetune", 70741, 36)
     scratch = events_per_parameter("scratch_local", 300, 36)
@@ -329,7 +329,7 @@ def test_the_terminal_shows_events_per_parameter_and_its_warnings(study_run, cap
     root, data = study_run
     main(["study", "--data", str(data), "--out", str(root / "out"), *ARGS])
     printed = " ".join(capsys.readouterr().out.split())
-    assert "events per trainable parameter: head-only adapter" in printed
+    assert "events per trained parameter (intercepts aside): head-only adapter" in printed
     assert "warning: bottleneck adapter: " in printed and "below 0.1" in printed
     # each strategy's figure and intervals, as the report's table (a trial's terminal gave
     # sentences only): the same cells, read from the same study.json
@@ -500,9 +500,9 @@ def test_a_measured_outcome_gets_rows_per_parameter_at_the_largest_size():
     per_strategy = {f.numbers["strategy"]: f for f in findings if f.code == "events_per_parameter"}
     assert per_strategy["bottleneck"].level == "warning"
     assert per_strategy["bottleneck"].message.startswith(
-        "bottleneck: 60 rows at 100% of the target training rows for 8,577 trainable parameters "
-        "(0.007 per parameter, below 0.1; a model fitted from data alone usually needs 10 to 20 "
-        "per parameter, Harrell 2015)"
+        "bottleneck: 60 rows at 100% of the target training rows for 8,577 trained parameters, "
+        "intercepts aside (0.007 per parameter, below 0.1; a model fitted from data alone "
+        "usually needs 10 to 20 per parameter, Harrell 2015)"
     )
 
 

@@ -164,8 +164,8 @@ def _finish(study: dict, out: Path) -> None:
             else (modality_of(study["config"]["kind"]).noun)
         )
         stdout.print(
-            f"{counted} per trainable parameter: {described} (a warning is given below "
-            f"{EVENTS_PER_PARAMETER})"
+            f"{counted} per trained parameter (intercepts aside): {described} (a warning is "
+            f"given below {EVENTS_PER_PARAMETER})"
         )
     _print_strategies(study, curves, found["metric"])
     for sentence in found["sentences"]:

@@ -443,8 +443,10 @@ def events_per_parameter(
     tied: bool = False,
     noun: str = "rows",
 ) -> Finding:
-    """Events in the smallest class per trainable parameter of ``strategy``; a warning below
-    :data:`EVENTS_PER_PARAMETER`, worded for what the strategy trains. ``unit``: what
+    """Events in the smallest class per trained parameter of ``strategy`` (``params``: the
+    output layer's intercepts aside, as Peduzzi et al. count predictors and ``check-data``
+    Riley et al.'s ``p``); a warning below :data:`EVENTS_PER_PARAMETER`, worded for what the
+    strategy trains. ``unit``: what
     ``events`` count where it is not the samples ("patients", where one has several);
     ``measured``: for a measured outcome, what ``events`` count instead ("rows": every one
     informs the fit, as events do for a yes/no outcome)."""
@@ -463,8 +465,8 @@ def events_per_parameter(
         whose, which = f"the count of each of the {n_classes} classes, as many each", ""
     what = measured or f"events ({whose}{which}{counted})"  # as with disease
     head = (
-        f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trainable "
-        f"parameters ({per_parameter_text(ratio)} per parameter"
+        f"{name}: {grouped(events)} {what}{where} for {grouped(params)} trained "
+        f"parameters, intercepts aside ({per_parameter_text(ratio)} per parameter"
     )
     if ratio >= EVENTS_PER_PARAMETER:
         tail = {

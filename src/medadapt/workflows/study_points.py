@@ -241,15 +241,16 @@ def run(bases, points, out: Path, workers: int, say) -> None:
 def size_findings_of(
     modality: Modality, data: StudyData, config: StudyConfig, options: Any
 ) -> list[Finding]:
-    """Class counts and events per trainable parameter at each training size, in patients
-    where a patient has several samples (:func:`~medadapt.evaluate.sufficiency.size_findings`;
-    seed 0's subsets: stratified by class, of whole patients, so other seeds' counts may
-    differ by a few)."""
+    """Class counts and events per trained parameter (the output layer's intercepts aside, as
+    ``check-data`` counts them: a trial read 65 here beside its 64) at each training size, in
+    patients where a patient has several samples
+    (:func:`~medadapt.evaluate.sufficiency.size_findings`; seed 0's subsets: stratified by
+    class, of whole patients, so other seeds' counts may differ by a few)."""
     from medadapt.workflows.labels import label
 
     train = data.target_train
     subsets = {f: train.subset(strata_fraction(modality, train, f, 0)) for f in config.fractions}
-    params = parameter_counts(modality, data.schema, config, options)
+    params = parameter_counts(modality, data.schema, config, options, predictors=True)
     return size_findings(modality, data.schema, subsets, params,
                          names={s: label(s) for s in params})  # fmt: skip
 

@@ -634,7 +634,8 @@ def sample_size_words(task: str, r2_label: str = "") -> str:
     ]
     if binary:
         words += [
-            "Events per parameter: patients with the outcome per trained parameter; Peduzzi "
+            "Events per parameter: patients with the outcome per trained parameter (the "
+            "output's intercepts aside, as the criteria count them); Peduzzi "
             "et al.'s rule of thumb, about 10 of them, is an older and cruder criterion than "
             "these",
             "C-statistic: another name for the AUROC",
