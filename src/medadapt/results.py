@@ -350,13 +350,14 @@ def ranks_backwards(metrics: Any) -> bool:
             and interval[1] < 0.5)  # fmt: skip
 
 
-def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
+def harm_at_sites(by_site: Any, versus_base: Any, unit: str = "patients") -> dict[str, str]:
     """The notes of harm a federated adapter did at one of its sites, keyed as an adapter's
     own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`; :data:`NONE_OF_A_CLASS_AT_SITE`: it
     called none of a site's patients of one class that class): it ranked a site's held-out patients
     backwards (the AUROC's whole interval below 0.5, ``by_site``: each site's figures), or did
     worse there than the base alone, paired (``versus_base["sites"]``: each site's verdict and
-    sentence). Its means carry no such note: a trial's adapter, ranked backwards at both sites
+    sentence); ``unit``: what the sites held out (``images`` for an image adapter). Its means
+    carry no such note: a trial's adapter, ranked backwards at both sites
     by differential privacy's noise, was promoted and served with warnings only."""
     backwards = []
     for site, figures in (by_site if isinstance(by_site, dict) else {}).items():
@@ -369,7 +370,7 @@ def harm_at_sites(by_site: Any, versus_base: Any) -> dict[str, str]:
     notes: dict[str, str] = {}
     missed = [f"at {site} {said}" for site, figures in
               (by_site if isinstance(by_site, dict) else {}).items()
-              if (said := none_of_a_class(figures))]  # fmt: skip
+              if (said := none_of_a_class(figures, unit))]  # fmt: skip
     if missed:
         notes[NONE_OF_A_CLASS_AT_SITE] = "; ".join(missed)
     if backwards:

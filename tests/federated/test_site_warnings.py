@@ -460,3 +460,37 @@ def test_a_model_calling_none_of_a_site_s_negatives_negative_is_warned_and_noted
     )
     assert warning in verdict_lines(written)
     assert warning in _report(tmp_path)
+
+
+def test_an_image_run_s_site_warnings_count_images_not_patients():
+    """A review: a federated image run's site warnings said "test patients" and "calling
+    every patient", where its sites hold out images (what its tables count)."""
+    from medadapt.federated.figure_warnings import (
+        no_information_lines,
+        none_called_lines,
+        site_notes,
+    )
+    from medadapt.results import NONE_OF_A_CLASS_AT_SITE, harm_at_sites
+
+    few = {"n": 37, "n_positive": 35, "accuracy": 36 / 37}
+    never = {"n": 40, "n_positive": 20, "sensitivity": 0.0, "specificity": 1.0,
+             "accuracy": 0.5}  # fmt: skip
+    for noun, unit in (("images", "images"), ("rows", "patients")):
+        about = {"base_model": {"noun": noun}, "config": {}}
+        assert no_information_lines({**about, "sites": {"A": {"federated": few}}}) == [
+            f"At A, only 2 of the 37 held-out {unit} are negative: too few for an AUROC or "
+            "balanced accuracy, and every model's accuracy there mostly reflects how common "
+            "the positive outcome is; the figures there say little."
+        ]
+        said = f"it called none of its 20 positive test {unit} positive (sensitivity 0)"
+        assert none_called_lines({**about, "sites": {"B": {"federated": never}}}) == [
+            f"Warning: at B, the shared adapter {said.removeprefix('it ')}: at the threshold "
+            "it identifies none of them (registry promote refuses it)."
+        ]
+        notes = site_notes({"federated": never}, unit=unit)["federated"]
+        assert notes["none_of_a_class"] == said
+        assert notes["no_information"] == (
+            f"accuracy 0.500 is no better than calling every {unit[:-1]} positive (0.500, the "
+            "no-information rate)"
+        )
+        assert harm_at_sites({"B": never}, None, unit) == {NONE_OF_A_CLASS_AT_SITE: f"at B {said}"}

@@ -27,6 +27,17 @@ def warning_lines(results: dict[str, Any]) -> list[str]:
     return lines + too_good_lines(results) + backwards_lines(results) + none_called_lines(results)
 
 
+def held_out_unit(results: dict[str, Any]) -> str:
+    """What a run's sites hold out, in its warnings: ``images`` where the base is an image
+    model (a review: a federated image run's warnings said "test patients"), else
+    ``patients``.
+
+    >>> [held_out_unit({"base_model": {"noun": n}}) for n in ("images", "rows")]
+    ['images', 'patients']
+    """
+    return "images" if (results.get("base_model") or {}).get("noun") == "images" else "patients"
+
+
 def one_site_note(sites: list[str], trained: list[str]) -> str | None:
     """What a run trained by fewer than two of its ``sites`` is (``trained``: the sites that
     trained the shared adapter in every round): not a federated adapter. None otherwise."""
@@ -41,13 +52,16 @@ def one_site_note(sites: list[str], trained: list[str]) -> str | None:
             f"adapter at {trained[0]}")  # fmt: skip
 
 
-def site_notes(site: dict[str, Any], classes: list[str] | None = None) -> dict[str, dict[str, str]]:
+def site_notes(site: dict[str, Any], classes: list[str] | None = None,
+               unit: str = "patients") -> dict[str, dict[str, str]]:  # fmt: skip
     """Each compared model's warnings about its figures at ``site``, by column, as
     ``federated.json`` keeps them: ``too_good`` (``evaluate``'s rule,
     :func:`~medadapt.evaluate.metrics.too_good_note`), ``backwards`` (its AUROC's whole 95%
     interval below 0.5, :func:`~medadapt.evaluate.metrics.backwards_note`) and
     ``no_information`` (its accuracy no better than calling every patient the commoner
-    outcome, or class: ``classes`` names a model's several)."""
+    outcome, or class: ``classes`` names a model's several); ``unit``: what the site holds
+    out (:func:`held_out_unit`)."""
+    one = unit.removesuffix("s")
     out: dict[str, dict[str, str]] = {}
     for key, _label in COLUMNS:
         values = site.get(key) or {}
@@ -56,12 +70,12 @@ def site_notes(site: dict[str, Any], classes: list[str] | None = None) -> dict[s
             notes["too_good"] = note
         if note := _backwards(values):
             notes[BACKWARDS] = note
-        if note := none_of_a_class(values):
+        if note := none_of_a_class(values, unit):
             notes[NONE_CALLED] = note
         if found := no_information(values, classes):
             accuracy, rate, common = found
             notes["no_information"] = (
-                f"accuracy {accuracy:.3f} is no better than calling every patient {common} "
+                f"accuracy {accuracy:.3f} is no better than calling every {one} {common} "
                 f"({rate:.3f}, the no-information rate)"
             )
         if notes:
@@ -133,11 +147,11 @@ def none_called_lines(results: dict[str, Any]) -> list[str]:
     outcome that outcome (sensitivity or specificity 0 there; a trial's shared adapter called
     none of VA's 15 negative patients negative, where the base alone found 5, and the run
     said only that its accuracy was no better than calling everyone positive)."""
-    config, lines = results.get("config") or {}, []
+    config, lines, unit = results.get("config") or {}, [], held_out_unit(results)
     for name, site in results["sites"].items():
         for key, _label in COLUMNS:
             figures = site.get(key) or {}
-            said = none_of_a_class(figures)
+            said = none_of_a_class(figures, unit)
             if said:  # the adapters this run registers: the shared one, each site's own
                 refused = (" (registry promote refuses it)"
                            if key in ("federated", "personalised") else "")  # fmt: skip
@@ -177,11 +191,12 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
     no-information rate): its accuracy says little there."""
     config, lines = results.get("config") or {}, []
     classes = (results.get("base_model") or {}).get("classes")
+    unit = held_out_unit(results)
     for name, site in results["sites"].items():
         found = [(key, info) for key, _label in COLUMNS
                  if (info := no_information(site.get(key) or {}, classes))]  # fmt: skip
         if not found:
-            lines += few_of_one_outcome(name, site)
+            lines += few_of_one_outcome(name, site, unit)
             continue
         _accuracy, rate, common = found[0][1]
         if len(found) == 1:
@@ -190,7 +205,7 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
         else:
             models = [f"{named(key, config)} ({info[0]:.3f})" for key, info in found]
             who, it = f"the accuracy of {listed(models)}", "them"
-        said = (f"At {name}, {who} is no better than calling every patient {common} "
+        said = (f"At {name}, {who} is no better than calling every {unit[:-1]} {common} "
                 f"({rate:.3f}, the no-information rate)")  # fmt: skip
         values = site[found[0][0]]
         if missing(values.get("n_positive")):  # several classes: is each large enough?
@@ -206,12 +221,12 @@ def no_information_lines(results: dict[str, Any]) -> list[str]:
             whose = "its" if it == "it" else "their"
             few = ("are in one of the classes" if missing(values.get("n_positive"))
                    else "have the rarer outcome")  # fmt: skip
-            lines.append(f"{said}, and too few of its held-out patients {few} for an AUROC "
+            lines.append(f"{said}, and too few of its held-out {unit} {few} for an AUROC "
                          f"or balanced accuracy: {whose} figures there say little.")  # fmt: skip
     return lines
 
 
-def few_of_one_outcome(name: str, site: dict[str, Any]) -> list[str]:
+def few_of_one_outcome(name: str, site: dict[str, Any], unit: str = "patients") -> list[str]:
     """Where a binary site's held-out patients hold too few of one outcome for an AUROC or a
     balanced accuracy, though every model's accuracy beat the no-information rate: a
     trial's Switzerland, 2 negatives among 37, had its shared adapter's 0.973 (one patient
@@ -226,7 +241,7 @@ def few_of_one_outcome(name: str, site: dict[str, Any]) -> list[str]:
         return []
     rare, common = ("positive", "negative") if positives < n - positives else (
         "negative", "positive")  # fmt: skip
-    return [f"At {name}, only {fewer} of the {n} held-out patients {'is' if fewer == 1 else 'are'}"
+    return [f"At {name}, only {fewer} of the {n} held-out {unit} {'is' if fewer == 1 else 'are'}"
             f" {rare}: too few for an AUROC or balanced accuracy, and every model's accuracy "
             f"there mostly reflects how common the {common} outcome is; the figures there say "
             "little."]  # fmt: skip

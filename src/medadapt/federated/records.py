@@ -88,7 +88,8 @@ def adapter_record(
     known = _defined(metrics)
     noted = with_harm(with_kept_leaks(known, own, label, whose=ADAPTER_ROWS, base_notes=notes),
                       versus_base)  # fmt: skip
-    noted = _with_site_harm(noted, by_site or _one_site(data_summary, known), versus_base)
+    noted = _with_site_harm(noted, by_site or _one_site(data_summary, known), versus_base,
+                            "images" if modality.noun == "images" else "patients")  # fmt: skip
     noted = _too_good_at_sites(noted, by_site, modality.noun.removesuffix("s"))
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),
@@ -117,11 +118,12 @@ def _one_site(data_summary: dict[str, Any], metrics: dict[str, Any]) -> dict[str
     return {str(site): metrics} if site is not None else None
 
 
-def _with_site_harm(metrics: dict[str, Any], by_site: Any, versus_base: Any) -> dict[str, Any]:
+def _with_site_harm(metrics: dict[str, Any], by_site: Any, versus_base: Any,
+                    unit: str = "patients") -> dict[str, Any]:  # fmt: skip
     """``metrics`` with the notes of harm the adapter did at a site (ranked backwards, worse
     than the base alone there: :func:`~medadapt.results.harm_at_sites`), so that ``list``
     marks it, ``promote`` refuses it and every served answer says it, as an adapter's own."""
-    harm = harm_at_sites(by_site, versus_base)
+    harm = harm_at_sites(by_site, versus_base, unit)
     if not harm:
         return metrics
     return {**metrics, "notes": {**(metrics.get("notes") or {}), **harm}}

@@ -109,10 +109,16 @@ def summarise(
     and what its outcome is, :func:`~medadapt.federated.records.base_record`), with the
     warnings about them (each model's ``notes`` at a site; the run's ``notes``: fewer than two
     sites trained the shared adapter)."""
-    from medadapt.federated.figure_warnings import ONE_SITE, one_site_note, site_notes
+    from medadapt.federated.figure_warnings import (
+        ONE_SITE,
+        held_out_unit,
+        one_site_note,
+        site_notes,
+    )
 
     final = {entry["site"]: entry for entry in outcome.final}
     classes = (about_base or {}).get("classes")  # several: the commonest named in the notes
+    unit = held_out_unit({"base_model": about_base})  # images or patients
     sites = {}
     for name in run.sites:
         entry = final.get(name, {})
@@ -135,7 +141,7 @@ def summarise(
             **{model: _counted(figures) for model, figures in references.get(name, {}).items()},
         }
         _name_never_called(sites[name], classes or [])
-        for key, notes in site_notes(sites[name], classes).items():
+        for key, notes in site_notes(sites[name], classes, unit).items():
             sites[name][key]["notes"] = notes
     trained = sites_trained(run, outcome)
     alone = one_site_note(list(run.sites), trained)

@@ -20,12 +20,11 @@ def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | 
     """Why ``registry promote`` refuses ``version`` (its recorded harm, in one sentence), or
     None: what ``promote --despite-warnings`` records in the audit log as overridden."""
     summary = summary or {}  # a federated record of before: its sites' harm from its figures
-    notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base")),
+    unit = tested_on(version)
+    notes = {**harm_at_sites(summary.get("by_site"), summary.get("versus_base"), unit),
              **metric_notes(version.metrics)}  # fmt: skip
     said = next((" ".join(notes[k].split()) for k in UNFIT_TO_SERVE if k in notes), None)
-    said = (
-        said or none_of_a_class(version.metrics, tested_on(version)) or _everyone_one_class(notes)
-    )
+    said = said or none_of_a_class(version.metrics, unit) or _everyone_one_class(notes)
     return None if said is None else said.rstrip(".")
 
 
