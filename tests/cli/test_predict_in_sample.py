@@ -87,6 +87,11 @@ def test_the_outcome_left_in_the_file_is_said_to_be_unread(models):
     quiet = succeeded(run_cli("predict", "--base", root / "base", "--data",
                               root / "swiss_nolabel.csv", "--out", root / "q.csv"))  # fmt: skip
     assert "outcome the model predicts" not in quiet.stdout + quiet.stderr
+    # the column is there, empty, where none trained on a row (a trial's image predictions
+    # had it in one file and not in the next)
+    for written in ("swiss_p.csv", "q.csv"):
+        marked = pd.read_csv(root / written, keep_default_na=False)["trained_on"]
+        assert marked.tolist() == [""] * len(new)
 
 
 def test_the_adapters_group_column_is_not_said_to_be_unread(models):

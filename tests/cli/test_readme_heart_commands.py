@@ -41,7 +41,7 @@ def test_the_readme_s_heart_evaluate_and_predict_run_as_written(workspace, tmp_p
     succeeded(run_cli(*[named.get(word, word) for word in predict[1:]]))
     written = pd.read_csv(tmp_path / "predictions.csv")
     assert list(written.columns) == ["id", "p_1", "predicted", "outside_training",
-                                     "missing_features"]  # fmt: skip
+                                     "missing_features", "trained_on"]  # fmt: skip
     heart = pd.read_csv(tmp_path / "heart.csv")
     assert written["id"].tolist() == heart[heart["dataset"] == "Switzerland"]["id"].head(5).tolist()
 

@@ -580,12 +580,16 @@ build_command(
     """Write one prediction per row or image: probabilities and predicted class, or a value.
 
 Its columns: first the id column (a table without one: a column train-base left out as a
-record identifier, else "row", each row's number under the header); for a table, then
-"outside_training": the columns whose value lies over 6 SDs from the mean of the model's
-training rows and further than any of them, or, for a measurement always positive in
-training, at or below 0, under a third of its lowest or over three times its highest (a
-slip of unit: it extrapolates there), empty for most; last "missing_features": the features
-read as missing.
+record identifier, else "row", each row's number under the header; images: "image"), the
+probabilities and "predicted"; for a table, then "outside_training": the columns whose
+value lies over 6 SDs from the mean of the model's training rows and further than any of
+them, or, for a measurement always positive in training, at or below 0, under a third of
+its lowest or over three times its highest (a slip of unit: it extrapolates there), empty
+for most, and "missing_features": the features read as missing; for images,
+"outside_training": how the image is unlike the training images, and "note": what was done
+to read it; last "trained_on": which model trained on the row or image, recognised by its
+content ("adapter 'NAME'" or "the base model"), empty for the others, absent where the
+models' training rows are not known (no split.json beside them).
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

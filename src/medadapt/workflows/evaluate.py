@@ -445,7 +445,11 @@ def _predicted_in_sample(
     patients (a trial predicted 154 rows, 107 of which had trained the adapter, without a
     word, where ``evaluate`` leaves such rows out); and, per sample, which trained on it
     (the predictions' ``trained_on`` column: "adapter 'va'", "the base model" or empty; None
-    where none did)."""
+    where none did and nothing could say so: no split recorded, one not beside its model or
+    not readable in ``--data``, or this modality cannot tell). The column is there, empty
+    where none trained on a sample, whenever they could be recognised (a trial's image
+    predictions had it in one file and not in the next: a hospital's pipeline reads one set
+    of columns)."""
     modality = loaded.modality
     base_split = loaded.base.training.get("split") or {}
     records = {"the base model": modality.read_split(base_dir, base_split, data, "base", samples)}
@@ -461,12 +465,14 @@ def _predicted_in_sample(
     near = _near_copies_warning(modality, data, samples, unseen, list(records.values()),
                                 scored_as="predicted", figures="their predictions",
                                 near=copied, marked=True)  # fmt: skip
-    unmarked = "may not mark them in-sample"  # (a trained_on column only where some are)
+    unmarked = "may not mark them in-sample"  # (no trained_on column where none is known)
     outcome = getattr(loaded.base.schema, "label", None)
-    near = (unrecognised_warning(records, "predict", unmarked, outcome=outcome)
-            + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
-            + near)  # recoded, absent, or their split.json not beside them  # fmt: skip
-    if not masks and not copies.any():  # none, or this modality cannot tell
+    unsure = unrecognised_warning(
+        records, "predict", unmarked, outcome=outcome
+    ) + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
+    near = unsure + near  # recoded, absent, or their split.json not beside them
+    told = records and not unsure and (found is not None or copied is not None)
+    if not masks and not copies.any() and not told:  # none, and nothing could tell them
         return near, None
     trained_on = np.full(len(samples), "", dtype=object)
     # which ones (a trial's warning of 4 near-copies named none of them)
