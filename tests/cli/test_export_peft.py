@@ -54,9 +54,10 @@ def test_an_export_is_refused_in_one_line_before_anything_is_written(trained, tm
     assert error_line(
         run_cli(*export, "--adapter", trained / "bottleneck", "--out", tmp_path / "b")
     ) == (
-        "error: adapter 'va_long_beach_bottleneck' is bottleneck; only lora and dora adapters "
-        "can be exported to PEFT (PEFT has no bottleneck adapters; ia3 and head exports are "
-        "not implemented)"
+        f"error: --adapter {trained / 'bottleneck'} is a bottleneck adapter "
+        "('va_long_beach_bottleneck'); only LoRA and DoRA adapters can be exported to PEFT "
+        "(PEFT has no bottleneck adapters; ia3 and head exports are not implemented): train "
+        "one with 'medadapt adapt ... --method lora' (or dora) and export that"
     )
     assert not (tmp_path / "b").exists()
     succeeded(run_cli(*export, "--adapter", trained / "lora", "--out", tmp_path / "p"))
@@ -99,3 +100,25 @@ def test_an_export_repeats_the_adapter_s_recorded_cautions(trained, tmp_path):
         in said.stdout.splitlines()
     )
     assert (tmp_path / "peft" / "adapter_config.json").is_file()  # exported all the same
+
+
+def test_the_readme_s_export_runs_as_written(trained, tmp_path, monkeypatch):
+    """A trial ran the README's export on the README's own adapter, a bottleneck one, and
+    was refused: its example now adapts with --method lora first, and both lines run."""
+    import re
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, flags=re.S)
+    [block] = [b for b in blocks if "medadapt export-peft" in b]
+    adapt, export = [shlex.split(line) for line in block.replace("\\\n", " ").splitlines()]
+    shutil.copy(bundled_path(), tmp_path / "heart.csv")
+    monkeypatch.chdir(tmp_path)
+    named = {"base": str(trained / "base")}
+    assert adapt[:2] == ["medadapt", "adapt"] and export[:2] == ["medadapt", "export-peft"]
+    succeeded(run_cli(*[named.get(word, word) for word in adapt[1:]]))
+    said = succeeded(run_cli(*[named.get(word, word) for word in export[1:]]))
+    assert "as a PEFT LoRA adapter" in said.stdout
+    assert (tmp_path / "va-peft" / "adapter_config.json").is_file()

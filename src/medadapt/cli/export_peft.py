@@ -32,7 +32,9 @@ def export_peft_command(
     network, with the same outputs. PEFT's files record no fingerprint of the base: load
     them onto the base they were trained on.
 
-    Example: medadapt export-peft --base base --adapter va --out va-peft
+    Example: medadapt adapt --base base --data heart.csv --label num --group-column dataset
+    --group "VA Long Beach" --method lora --out va-lora, then medadapt export-peft --base base
+    --adapter va-lora --out va-peft
     """
     from medadapt.adapters import export_peft
     from medadapt.cli.inputs import check_name_length
@@ -47,6 +49,7 @@ def export_peft_command(
                      foreign=other_outputs())  # fmt: skip
     network = BaseModel.load(base, flag="--base").model
     model, name, manifest = attach_adapter(network, adapter, base)
+    _refuse_other_methods(adapter, name, manifest.get("method"))
     written = export_peft(model, name, out, overwrite=True)  # --out was checked above
     metrics = (manifest.get("metadata") or {}).get("metrics")
     for caution in recorded_result_warnings(metrics, f"adapter {name!r}"):  # a trial exported an
@@ -58,3 +61,27 @@ def export_peft_command(
         f"(BaseModel.load({str(base)!r}).model): its files record no fingerprint of the base",
         markup=False, highlight=False, soft_wrap=True,
     )  # fmt: skip
+
+
+EXPORTABLE = ("lora", "dora")
+"""The methods PEFT has a format for that medadapt writes (PEFT has no bottleneck adapter;
+its IA3 is another parametrisation, and a head alone is no adapter there)."""
+
+
+def _refuse_other_methods(adapter: Path, name: str, method: str | None) -> None:
+    """One ``error:`` line naming the fix where ``--adapter`` is not LoRA or DoRA (a trial
+    ran the README's example on the README's own adapter, a bottleneck one, and was told only
+    that it could not be exported)."""
+    if method in EXPORTABLE:
+        return
+    from medadapt.errors import ConfigError
+    from medadapt.workflows.labels import label
+
+    said = label(str(method))
+    article = "an" if said[:1] in "AEIOUaeiou" else "a"
+    raise ConfigError(
+        f"--adapter {adapter} is {article} {said} ({name!r}); only LoRA and DoRA adapters "
+        "can be exported to PEFT (PEFT has no bottleneck adapters; ia3 and head exports are "
+        "not implemented): train one with 'medadapt adapt ... --method lora' (or dora) and "
+        "export that"
+    )
