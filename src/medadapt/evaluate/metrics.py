@@ -572,10 +572,19 @@ def _ece_with_interval(
         on = plural(everyone, counted)
         return estimate, None, (
             f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
-            f"{ECE_INTERVAL_MIN}) rests on one or two a bin; read the calibration slope "
-            "instead, where reported")  # fmt: skip
+            f"{ECE_INTERVAL_MIN}) rests on one or two a bin")  # fmt: skip
     interval = bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
     return estimate, interval, None
+
+
+def _instead_of_ece(note: str, out: dict[str, Any]) -> str:
+    """The ECE's no-interval ``note`` with what to read instead: the calibration slope where
+    ``out`` reports one, else none to point to (a trial's three-class adapter was told to
+    read the calibration slope, which none is reported for several classes, and a binary
+    one's read "n/a" beside it)."""
+    if out.get("calibration_slope") is not None:
+        return f"{note}; read the calibration slope instead"
+    return f"{note}, and no calibration slope is reported here: read it as a rough guide only"
 
 
 FLAT_SPREAD = 0.01
@@ -930,6 +939,8 @@ def binary_metrics(
     ece, ece_ci, no_interval = _ece_with_interval(W, y.astype(float), p, everyone, counted)
     put("ece", ece, None, interval=ece_ci, note=no_interval)
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
+    if no_interval:  # in its place among the notes, once the slope is known
+        notes["ece"] = _instead_of_ece(no_interval, out)
     called = ([f"class {c!r}" if c is not None else "another class" for c in named] if named
               else ["negative", "positive"])  # fmt: skip
     one_class = one_class_note(y, pred, called, threshold, sampled_unit(unit, clusters),
@@ -1017,7 +1028,7 @@ def multiclass_metrics(
     out["ece"], out["ece_ci"], no_interval = _ece_with_interval(W, hit, confidence, everyone,
                                                                 counted)  # fmt: skip
     if no_interval:
-        notes["ece"] = no_interval
+        notes["ece"] = _instead_of_ece(no_interval, out)
     one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters), judged=not few)
     if one_class:
         notes[ONE_CLASS] = one_class
