@@ -452,8 +452,8 @@ def test_predict_and_adapt_warn_about_the_rows_values_once_each(base, schema, ta
     expected = [
         "over 6 SDs from the mean",  # values far outside the training rows
         "column 'chol' is 0 in 3 of",  # far below what the base saw
-        "text value(s) in numeric column 'trestbps' of the ",
-        "value(s) of column 'oldpeak' are infinite",
+        "1 text value in numeric column 'trestbps' of the ",
+        "1 value of column 'oldpeak' is infinite",
     ]
     calls = {  # predict on the rows scored, adapt on its training rows
         "predict": lambda: ma.predict(base.model, schema, va),

@@ -125,7 +125,7 @@ def test_a_feature_present_is_never_offered_as_the_rename_of_a_missing_one(train
     with pytest.raises(MedadaptError) as err:  # was: did you mean 'thalch' for 'thal'?
         ma.predict(base.model, schema, va.drop(columns=["chol", "thal", "ca"]))
     assert _refusal(err) == (
-        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table; add 'chol', "
+        "the model's feature columns 'chol', 'ca', 'thal' are not in the table; add 'chol', "
         "'ca', 'thal' as empty columns (read as not measured for every row), or pass "
         "allow_absent_columns=True to treat them as missing for every row"
     )
@@ -136,7 +136,7 @@ def test_a_column_the_model_does_not_read_is_still_offered_once(schema, va):
     with pytest.raises(MedadaptError) as err:
         schema.require_columns(renamed)
     assert str(err.value).startswith(
-        "the model's feature column(s) 'chol', 'ca', 'thal' are not in the table (its 'cal' may "
+        "the model's feature columns 'chol', 'ca', 'thal' are not in the table (its 'cal' may "
         "be 'ca'; its 'Thal' may be 'thal'); rename the columns"
     )
     doubled = va.drop(columns=["ca", "thal"]).assign(thalx=1)  # one column for one feature
@@ -259,8 +259,8 @@ def test_a_few_stray_text_values_stay_a_warning(trained, va):
     few.loc[few.index[:20], "age"] = "63 y"  # a tenth: read as missing, counted
     with pytest.warns(UserWarning) as caught:
         ma.predict(base.model, base.schema, few)
-    assert _said(caught, "text value(s)") == [
-        f"20 text value(s) in numeric column 'age' of the {len(few)} rows read here are read as "
+    assert _said(caught, "text values") == [
+        f"20 text values in numeric column 'age' of the {len(few)} rows read here are read as "
         "missing: they are numbers with text after them, the unit 'y'"
     ]
 
@@ -282,7 +282,7 @@ def test_huge_and_infinite_numbers_in_a_frame_are_missing_as_in_a_file(trained, 
             scores = ma.predict(base.model, base.schema, frame)
         np.testing.assert_array_equal(scores, expected)
         assert _said(caught, "infinite or beyond") == [
-            "10 value(s) of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
+            "10 values of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
             "read as missing"
         ]
     assert huge.loc[rows, "chol"].eq(1e300).all()  # the caller's frame is left as it was
@@ -293,8 +293,8 @@ def test_huge_and_infinite_numbers_in_a_frame_are_missing_as_in_a_file(trained, 
 
 def _unusable(n: int, column: str) -> str:
     return (
-        f"{n} value(s) of column {column!r} are infinite or beyond 1e+15 (not a measurement): "
-        "read as missing"
+        f"{n} {'value' if n == 1 else 'values'} of column {column!r} "
+        f"{'is' if n == 1 else 'are'} infinite or beyond 1e+15 (not a measurement): read as missing"
     )
 
 

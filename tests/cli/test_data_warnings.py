@@ -15,7 +15,7 @@ from tests.workflows.test_image_formats import UNMEASURED
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # the bad-input workspace, built once
 
 INFINITE = (
-    "warning: 4 value(s) of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
+    "warning: 4 values of column 'chol' are infinite or beyond 1e+15 (not a measurement): "
     "read as missing"
 )
 OTHER_GROUPS = (

@@ -113,7 +113,7 @@ def test_a_few_stray_text_values_stay_a_warning(workspace, tmp_path):
     heart.to_csv(tmp_path / "few.csv", index=False)
     result = succeeded(run_cli(*_verb("predict", paths, tmp_path / "few.csv", tmp_path)))
     assert (
-        f"warning: 20 text value(s) in numeric column 'trestbps' of the {len(heart)} rows read "
+        f"warning: 20 text values in numeric column 'trestbps' of the {len(heart)} rows read "
         "here are read as missing: they are numbers with text after them, the unit 'mmHg'"
         in (result.stdout.splitlines())
     )

@@ -473,7 +473,7 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
     )
     assert code == 2 and not out.exists()
     assert errors == [
-        "error: the model's feature column(s) 'marker' are not in the table (its 'Marker' may "
+        "error: the model's feature column 'marker' is not in the table (its 'Marker' may "
         "be 'marker'); rename the columns in --data, or pass --allow-absent-columns to treat "
         "them as missing for every row"
     ]
@@ -513,14 +513,14 @@ def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace
     with command_flags(["--data", "--server"]), pytest.raises(DataError) as refused:
         schema.require_columns(frame)
     assert str(refused.value) == (  # a site that never measures it was told to rename
-        "the model's feature column(s) 'marker' are not in the table; add 'marker' as an "
+        "the model's feature column 'marker' is not in the table; add 'marker' as an "
         "empty column (read as not measured for every row)"
     )
     spelt = frame.assign(markerconcentration=1.0)  # spelt out: offered, the way a trial's
     with command_flags(["--data", "--server"]), pytest.raises(DataError) as refused:
         schema.require_columns(spelt)  # 'cholesterol' was for 'chol'
     assert str(refused.value) == (
-        "the model's feature column(s) 'marker' are not in the table (its "
+        "the model's feature column 'marker' is not in the table (its "
         "'markerconcentration' may be 'marker'); rename the columns in --data"
     )
 

@@ -517,9 +517,11 @@ class TableSchema:
         hints = [f"its {renames[name]!r} may be {name!r}" for name in absent if name in renames]
         unmatched = [name for name in absent if name not in renames]  # (a trial read "did you
         hint = f" ({'; '.join(hints)})" if hints else ""  # mean 'raduis' for 'radius'?" back)
+        columns = "column" if len(absent) == 1 else "columns"  # a trial: "column(s) ... are"
         raise DataError(
-            f"the model's feature column(s) {', '.join(map(repr, absent))} are not in the "
-            f"table{hint}; {_absent_fix(bool(hints), unmatched)}"
+            f"the model's feature {columns} {', '.join(map(repr, absent))} "
+            f"{'is' if len(absent) == 1 else 'are'} not in the table{hint}; "
+            f"{_absent_fix(bool(hints), unmatched)}"
         )
 
     def likely_renames(self, frame: pd.DataFrame) -> dict[str, str]:

@@ -653,8 +653,8 @@ def unusable_numbers_notes(
     """:func:`unusable_numbers_warnings` for ``counts`` (column -> values read as missing, as
     :func:`blank_unusable_numbers` gives them)."""
     return [
-        f"{n} value(s) of column {column!r} are infinite or beyond {LARGEST_MEASUREMENT:g} "
-        "(not a measurement): read as missing"
+        f"{n} {'value' if n == 1 else 'values'} of column {column!r} {'is' if n == 1 else 'are'}"
+        f" infinite or beyond {LARGEST_MEASUREMENT:g} (not a measurement): read as missing"
         for column, n in counts.items()
         if columns is None or column in columns
     ]

@@ -328,9 +328,11 @@ class TabularModality(Modality):
         notes = [note for note in samples.notes if names_any(note, used)]
         for column, n in encoded.text_as_missing.items():
             kinds = text_kinds_said(samples.frame[column]).removesuffix("; ")
-            notes.append(  # a count per command; its kinds apart (a trial read "(words; of")
-                f"{n} text value(s) in numeric column {column!r} of the {len(samples)} rows "
-                "read here are read as missing" + (f": they are {kinds}" if kinds else "")
+            values, are, they = ("value", "is", "it") if n == 1 else ("values", "are", "they")
+            notes.append(  # a count per command; its kinds apart (a trial read "(words; of";
+                # another "1 text value(s) ... are read as missing: they are a word")
+                f"{n} text {values} in numeric column {column!r} of the {len(samples)} rows "
+                f"read here {are} read as missing" + (f": {they} {are} {kinds}" if kinds else "")
             )
         empty = empty_columns_warning(schema, samples.frame)
         coded = coded_columns_warning(schema, samples.frame, encoded)
