@@ -367,7 +367,7 @@ def test_predict_names_the_slice_a_volume_was_scored_on(tmp_path, base):
     out = tmp_path / "p.csv"
     succeeded(run_cli("predict", "--base", base, "--data", data, "--out", out))
     table = pd.read_csv(out, keep_default_na=False).set_index("image")
-    assert list(table.columns)[-2:] == ["slice", "trained_on"]  # none trained on them: empty
+    assert list(table.columns)[-3:] == ["slice", "trained_on", "model"]  # none trained: empty
     assert table["slice"].astype(str).to_dict() == {
         str(data / "flat.png"): "", str(data / "volume.nii.gz"): "3"
     }  # fmt: skip

@@ -115,7 +115,8 @@ def test_predict_writes_one_probability_per_recording(trained):
     out = trained["root"] / "predictions.csv"
     ok(medadapt("predict", *_model_on_data(trained), "--out", out))
     lines = out.read_text().splitlines()
-    assert lines[0] == "p_abnormal,predicted"
+    assert lines[0] == "p_abnormal,predicted,model"  # which model gave it, on every line
+    assert lines[1].rsplit(",", 1)[1].startswith("adapter rural_lora (sha256:")
     assert len(lines) == 1 + 3 * 150  # every site's recordings
 
 

@@ -237,7 +237,8 @@ def test_predict_writes_one_row_per_patient(workspace, tmp_path):
     )
     predictions = pd.read_csv(out)
     assert list(predictions.columns) == [
-        "patient_id", "p_1", "predicted", "outside_training", "missing_features", "trained_on"
+        "patient_id", "p_1", "predicted", "outside_training", "missing_features", "trained_on",
+        "model",
     ]  # fmt: skip
     assert len(predictions) == 20 and predictions["p_1"].between(0, 1).all()
     written = pd.read_csv(out, dtype=str)["p_1"]  # one fixed format, never 9.333494e-07
@@ -680,8 +681,8 @@ def test_predict_writes_parquet_when_asked(workspace, tmp_path):
     out = tmp_path / "pred.parquet"
     assert run("predict", "--base", str(root / "base"), "--data", str(rows), "--out", str(out)) == 0
     table = pd.read_parquet(out)
-    assert len(table) == 12 and list(table.columns)[-4:] == [
-        "predicted", "outside_training", "missing_features", "trained_on"
+    assert len(table) == 12 and list(table.columns)[-5:] == [
+        "predicted", "outside_training", "missing_features", "trained_on", "model"
     ]  # fmt: skip
 
 

@@ -249,6 +249,7 @@ def test_predict_writes_probabilities_per_image(npz_workspace, capsys):
         "outside_training",
         "note",
         "trained_on",
+        "model",
     ]
     assert len(table) == 70 and np.allclose(table.filter(like="p_").sum(axis=1), 1, atol=1e-5)
     # predict reads the .npz's test images, which neither model trained on: no in-sample

@@ -104,6 +104,7 @@ def test_nifti_volumes_train_a_3d_monai_vit_and_predict_one_file(tmp_path):
         "outside_training",
         "note",
         "trained_on",  # the volume trained the adapter: its prediction is in-sample
+        "model",
     ]
     assert table["trained_on"].str.startswith(("adapter '", "the base model")).all()
 

@@ -60,7 +60,7 @@ def test_each_image_s_notes_are_in_its_row(base, tmp_path):
     assert notes["colour.png"].startswith("this colour image was converted to gray (luma:")
     assert [notes[f"g{i}.png"] for i in range(3)] == ["", "", ""]
     assert list(table.columns) == ["p_normal", "p_mass", "predicted", "outside_training", "note",
-                                   "trained_on"]  # fmt: skip
+                                   "trained_on", "model"]  # fmt: skip
     printed = " ".join((result.stdout + result.stderr).split())
     assert "2 of the 5 images have a note" in printed and "in column 'note'" in printed
     assert str(folder) not in notes["tiny6.png"]  # the file by its name, not its path

@@ -587,9 +587,11 @@ them, or, for a measurement always positive in training, at or below 0, under a 
 its lowest or over three times its highest (a slip of unit: it extrapolates there), empty
 for most, and "missing_features": the features read as missing; for images,
 "outside_training": how the image is unlike the training images, and "note": what was done
-to read it; last "trained_on": which model trained on the row or image, recognised by its
+to read it; then "trained_on": which model trained on the row or image, recognised by its
 content ("adapter 'NAME'" or "the base model"), empty for the others, absent where the
-models' training rows are not known (no split.json beside them).
+models' training rows are not known (no split.json beside them); last "model": which model
+gave the predictions ("adapter NAME (sha256:...) on base model ID", or "base model ID
+alone"), as the DICOM SR names it.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

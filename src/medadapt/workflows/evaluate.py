@@ -332,7 +332,8 @@ def predict_job(
 ) -> dict[str, Any]:
     """Write one prediction per sample of ``data`` to ``out`` (CSV, TSV or Parquet by its
     suffix): the id column (tables without one: each row's number, ``row``), ``p_<class>``...,
-    ``predicted``."""
+    ``predicted``, the modality's flags, ``trained_on`` where known and, last, ``model``
+    (:meth:`~medadapt.data.dicom_sr.ModelIdentity.described`)."""
     loaded = load_for_inference(base_dir, adapter_dir)
     modality, base, model, name = loaded.modality, loaded.base, loaded.model, loaded.adapter
     classes = loaded.classes
@@ -354,6 +355,11 @@ def predict_job(
     in_sample, trained_on = _predicted_in_sample(loaded, base_dir, adapter_dir, data, samples)
     if trained_on is not None:  # which rows: a trial could not tell them from the others
         columns["trained_on"] = trained_on
+    # which model gave them, as the DICOM SR and the server name it (a trial's predictions
+    # of the base alone and of the adapter had the same columns, nothing to tell them apart)
+    from medadapt.workflows.dicomweb import model_identity
+
+    columns["model"] = model_identity(base_dir, adapter_dir).described()
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded) + _uncalibrated(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
