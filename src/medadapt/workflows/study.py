@@ -140,7 +140,7 @@ def prepare(
     _refuse_nothing_measurable(modality, target, pool, test, where, config.test_fraction,
                                seen_any=len(pool) < len(chosen))  # fmt: skip
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
-    warnings += _row_notes(modality, schema, target, reading, config, chosen)
+    warnings += _row_notes(modality, schema, target, chosen)
     if config.base is not None:  # a base the study trains itself gets its id column or warns
         warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
@@ -225,24 +225,14 @@ def _refuse_one_outcome(
         )
 
 
-def _row_notes(modality: Modality, schema: Any, target: Any, reading: Reading,
-               config: StudyConfig, chosen: np.ndarray) -> list[str]:  # fmt: skip
-    """What the values of the rows the study uses say (:meth:`Modality.sample_notes`), counted
-    among the target group's rows (``chosen``), as ``check-data`` and ``adapt`` count them (a
-    trial read "1 of 569 rows" here, source and target together, beside their "1 of 114");
-    where the study trains its own base, the source groups' rows are said apart, each note
-    opened with their names, less what is said of them as a whole (the base's own groups).
-    A group the study leaves out (a fourth site in the file) is no part of any count."""
-    notes = modality.sample_notes(schema, target.subset(chosen))
-    if config.base is not None:
-        return notes
-    source = select(target, reading.group_column, config.source_groups, what="--groups")
-    rows = target.subset(np.setdiff1d(source, chosen))
-    whole = modality.whole_notes(schema, rows)
-    named = ", ".join(config.source_groups)
-    return notes + [f"among the rows of --groups {named} (the base's): {note}"
-                    for note in modality.sample_notes(schema, rows)
-                    if note not in whole and note not in notes]  # fmt: skip
+def _row_notes(modality: Modality, schema: Any, target: Any, chosen: np.ndarray) -> list[str]:
+    """What the values of the target group's rows (``chosen``) say
+    (:meth:`Modality.sample_notes`), counted among them as ``check-data`` and ``adapt`` count
+    them (a trial read "1 of 569 rows" here, source and target together, beside their "1 of
+    114"). The source groups' rows, where the study trains its own base on them, are what
+    its schema was fitted to: what they hold is said as ``train-base`` says it (a review
+    found them judged against the base they trained, and said twice)."""
+    return modality.sample_notes(schema, target.subset(chosen))
 
 
 def refuse_options_of_a_new_base(modality: Modality, options: Any, base: Any) -> None:
