@@ -374,7 +374,7 @@ def harm_at_sites(by_site: Any, versus_base: Any, unit: str = "patients") -> dic
     if missed:
         notes[NONE_OF_A_CLASS_AT_SITE] = "; ".join(missed)
     if backwards:
-        notes[BACKWARDS] = (f"at {' and '.join(backwards)} it ranks the held-out patients "
+        notes[BACKWARDS] = (f"at {' and '.join(backwards)} it ranks the held-out {unit} "
                             "backwards")  # fmt: skip
     if worse:
         said = [" ".join(str(paired.get("in_words") or f"worse than the base alone at {site}")

@@ -466,11 +466,13 @@ def test_an_image_run_s_site_warnings_count_images_not_patients():
     """A review: a federated image run's site warnings said "test patients" and "calling
     every patient", where its sites hold out images (what its tables count)."""
     from medadapt.federated.figure_warnings import (
+        backwards_lines,
         no_information_lines,
         none_called_lines,
         site_notes,
+        too_good_lines,
     )
-    from medadapt.results import NONE_OF_A_CLASS_AT_SITE, harm_at_sites
+    from medadapt.results import BACKWARDS, NONE_OF_A_CLASS_AT_SITE, harm_at_sites
 
     few = {"n": 37, "n_positive": 35, "accuracy": 36 / 37}
     never = {"n": 40, "n_positive": 20, "sensitivity": 0.0, "specificity": 1.0,
@@ -494,3 +496,14 @@ def test_an_image_run_s_site_warnings_count_images_not_patients():
             "no-information rate)"
         )
         assert harm_at_sites({"B": never}, None, unit) == {NONE_OF_A_CLASS_AT_SITE: f"at B {said}"}
+        backwards = {"n": 40, "n_positive": 20, "auroc": 0.2, "auroc_low": 0.1, "auroc_high": 0.4}
+        [line] = backwards_lines({**about, "sites": {"C": {"federated": backwards}}})
+        assert f"ranks these {unit} backwards" in line
+        recorded = {"C": {"auroc": 0.2, "auroc_ci": [0.1, 0.4]}}
+        assert harm_at_sites(recorded, None, unit)[BACKWARDS] == (
+            f"at C (AUROC 0.200, 95% CI up to 0.400) it ranks the held-out {unit} backwards"
+        )
+        perfect = {"n": 40, "n_positive": 20, "auroc": 1.0, "accuracy": 1.0}
+        [line] = too_good_lines({**about, "sites": {"D": {"federated": perfect}}})
+        assert f"accuracy 1.0 on 40 {unit}" in line
+        assert ("a record number" in line) is (unit == "patients")  # a table's leaks only

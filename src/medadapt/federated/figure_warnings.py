@@ -66,9 +66,9 @@ def site_notes(site: dict[str, Any], classes: list[str] | None = None,
     for key, _label in COLUMNS:
         values = site.get(key) or {}
         notes = {}
-        if note := _too_good(values):
+        if note := _too_good(values, unit):
             notes["too_good"] = note
-        if note := _backwards(values):
+        if note := _backwards(values, unit):
             notes[BACKWARDS] = note
         if note := none_of_a_class(values, unit):
             notes[NONE_CALLED] = note
@@ -83,22 +83,24 @@ def site_notes(site: dict[str, Any], classes: list[str] | None = None,
     return out
 
 
-def _too_good(values: dict[str, Any]) -> str | None:
-    """:func:`~medadapt.evaluate.metrics.too_good_note` of one model's figures at a site."""
+def _too_good(values: dict[str, Any], unit: str = "patients") -> str | None:
+    """:func:`~medadapt.evaluate.metrics.too_good_note` of one model's figures at a site
+    (``unit``: what the site held out, :func:`held_out_unit`)."""
     figures = {m: float(values[m]) for m in ("auroc", "accuracy", "r2")
                if not missing(values.get(m))}  # fmt: skip
     patients = values.get("n_patients", values.get("n"))
     figures["n"] = 0 if missing(patients) else int(patients)
-    return too_good_note(figures)
+    return too_good_note(figures, unit.removesuffix("s"))
 
 
-def _backwards(values: dict[str, Any]) -> str | None:
+def _backwards(values: dict[str, Any], unit: str = "patients") -> str | None:
     """:func:`~medadapt.evaluate.metrics.backwards_note` of one model's figures at a site
     (its interval as the site sent it: ``auroc_low``, ``auroc_high``)."""
     auroc, low, high = (values.get(k) for k in ("auroc", "auroc_low", "auroc_high"))
     if missing(auroc) or missing(low) or missing(high):
         return None
-    return backwards_note({"auroc": float(auroc), "auroc_ci": [float(low), float(high)]})
+    return backwards_note({"auroc": float(auroc), "auroc_ci": [float(low), float(high)]},
+                          unit.removesuffix("s"))  # fmt: skip
 
 
 #: where :func:`~medadapt.evaluate.metrics.backwards_note` turns from the figure to its reading
@@ -108,9 +110,10 @@ _BELOW = " is below 0.5: "
 def backwards_lines(results: dict[str, Any]) -> list[str]:
     """A warning for each site where a model ranks the patients backwards (its AUROC's whole
     95% interval below 0.5), naming each such model, in ``evaluate``'s words."""
-    config, lines = results.get("config") or {}, []
+    config, lines, unit = results.get("config") or {}, [], held_out_unit(results)
     for name, site in results["sites"].items():
-        found = {key: note for key, _label in COLUMNS if (note := _backwards(site.get(key) or {}))}
+        found = {key: note for key, _label in COLUMNS
+                 if (note := _backwards(site.get(key) or {}, unit))}  # fmt: skip
         if not found:
             continue
         said = [
@@ -168,8 +171,9 @@ def too_good_lines(results: dict[str, Any]) -> list[str]:
     or R² of 0.99 or more, every one of 20 or more patients right), and each such model there
     (a trial's run said the whole sentence and its advice once per site)."""
     config, at, why = results.get("config") or {}, {}, ""
+    unit = held_out_unit(results)
     for name, site in results["sites"].items():
-        notes = {key: _too_good(site.get(key) or {}) for key, _label in COLUMNS}
+        notes = {key: _too_good(site.get(key) or {}, unit) for key, _label in COLUMNS}
         found = {key: note for key, note in notes.items() if note}
         if not found:
             continue

@@ -22,7 +22,7 @@ from medadapt.federated.compared import (
     shown_metrics,
 )
 from medadapt.federated.config import PERSONAL_LABELS
-from medadapt.federated.figure_warnings import no_information
+from medadapt.federated.figure_warnings import held_out_unit, no_information
 from medadapt.federated.site_figures import ROUND_PANELS, round_figure, site_table
 from medadapt.federated.site_lines import (
     failure_lines,
@@ -105,8 +105,8 @@ def federated_report(results: dict[str, Any]) -> Report:
                                [figure_label(panel, results) for panel in panels]),
                   caption=f"Each site's {figure_label(panels[0], results)} and "
                   f"{figure_label(panels[1], results)} on its own "
-                  "held-out patients after each round (no intervals: the final round's are in "
-                  "the tables).")  # fmt: skip
+                  f"held-out {held_out_unit(results)} after each round (no intervals: the "
+                  "final round's are in the tables).")  # fmt: skip
     report.section("What crossed the network", bytes_text(results["bytes"]))
     return report
 
@@ -147,7 +147,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
         lines.append(f"Each round sent each site {share:.1%} of what full-model FedAvg sends.")
     if said := privacy_line(results):
         lines.append(said)
-    how = ("a bootstrap over patients" if regression else "exact binomial for accuracy, "
+    unit = held_out_unit(results)
+    how = (f"a bootstrap over {unit}" if regression else "exact binomial for accuracy, "
            "for AUROC the wider of a bootstrap and Newcombe's score interval, a bootstrap for "
            "balanced accuracy")  # fmt: skip
     brier = "" if regression else (" federated.json also gives each model's Brier score per "
@@ -156,22 +157,22 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
               if any(site.get("pooled") for site in results["sites"].values())
               else "")  # fmt: skip  # (a deployment's server has no pooled column)
     lines.append(
-        f"Brackets are 95% intervals over each site's held-out patients ({how}); averages are "
-        f"unweighted means over sites (FLamby's convention{_alike(results['sites'])}) and carry "
-        "no interval, so they rank no model above another: the paired verdicts at each site "
+        f"Brackets are 95% intervals over each site's held-out {unit} ({how}); averages are "
+        f"unweighted means over sites (FLamby's convention{_alike(results['sites'], unit)}) and "
+        "carry no interval, so they rank no model above another: the paired verdicts at each site "
         f"do.{pooled}{brier}"
     )
     return lines
 
 
-def _alike(sites: dict[str, dict]) -> str:
+def _alike(sites: dict[str, dict], unit: str = "patients") -> str:
     """``: a site of 19 held-out patients counts as much as one of 88`` where the sites' test
     sets differ in size (a trial read "Local: mean accuracy 0.824" above "Shared: 0.788" as a
     ranking); empty where they do not."""
     sizes = [int(site["n_test"]) for site in sites.values() if site.get("n_test")]
     if len(set(sizes)) < 2:
         return ""
-    return f": a site of {min(sizes)} held-out patients counts as much as one of {max(sizes)}"
+    return f": a site of {min(sizes)} held-out {unit} counts as much as one of {max(sizes)}"
 
 
 def _figure(metric: str, value: float | None) -> str:
