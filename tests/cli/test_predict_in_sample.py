@@ -170,3 +170,39 @@ def test_in_sample_predictions_of_a_measured_value_are_said_to_be_closer_not_mor
         "measured values than the model is on new patients; 'medadapt evaluate' leaves them "
         "out of its figures"
     )
+
+
+def test_no_empty_trained_on_column_where_a_model_records_no_split(models, tmp_path):
+    """A base saved before splits were recorded, with an adapter that records its own: an
+    empty ``trained_on`` would say that no model trained on the rows, which nothing can say
+    of the base's (a review of the column written whenever rows could be recognised)."""
+    import shutil
+
+    from medadapt.fileio import RECORD_SHA256
+
+    root, heart = models
+    older = tmp_path / "older_base"
+    shutil.copytree(root / "base", older)
+    manifest = json.loads((older / "model.json").read_text())
+    manifest["training"].pop("split")
+    manifest.pop(RECORD_SHA256)  # as saved before either was recorded
+    (older / "model.json").write_text(json.dumps(manifest))
+    (older / "split.json").unlink()
+    heart[heart["dataset"] == "Switzerland"].to_csv(tmp_path / "swiss.csv", index=False)
+    for base, column in ((root / "base", True), (older, False)):
+        succeeded(
+            run_cli(
+                "predict",
+                "--base",
+                base,
+                "--adapter",
+                root / "adapter",
+                "--data",
+                tmp_path / "swiss.csv",
+                "--out",
+                tmp_path / "p.csv",
+                "--force",
+            )
+        )
+        written = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+        assert ("trained_on" in written.columns) is column, base

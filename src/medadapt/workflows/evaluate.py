@@ -461,6 +461,7 @@ def _predicted_in_sample(
     records = {"the base model": modality.read_split(base_dir, base_split, data, "base", samples)}
     if loaded.adapter:
         records[f"adapter {loaded.adapter!r}"] = _own_split(loaded, adapter_dir, data, samples)
+    every = all(records.values())  # each model loaded records its split (an older one: not)
     records = {who: record for who, record in records.items() if record}
     found = modality.trained_among(data, samples, list(records.values()))
     masks = {who: mask for who, mask in zip(records, found or (), strict=False) if mask.any()}
@@ -477,7 +478,7 @@ def _predicted_in_sample(
         records, "predict", unmarked, outcome=outcome
     ) + unknown_split_warning(records, "predict", unmarked, noun=modality.noun)
     near = unsure + near  # recoded, absent, or their split.json not beside them
-    told = records and not unsure and (found is not None or copied is not None)
+    told = every and not unsure and (found is not None or copied is not None)
     if not masks and not copies.any() and not told:  # none, and nothing could tell them
         return near, None
     trained_on = np.full(len(samples), "", dtype=object)
