@@ -152,7 +152,7 @@ def test_a_renamed_column_s_fix_names_the_frame_not_a_flag(trained, va):
     with pytest.raises(MedadaptError) as err:
         ma.predict(base.model, base.schema, va.rename(columns={"chol": "Chol"}))
     said = str(err.value)
-    assert "(its 'Chol' may be 'chol'); rename the columns in frame, or pass " in said, said
+    assert "(its 'Chol' may be 'chol'); rename the column in frame, or pass " in said, said
     assert "--" not in said, said
 
 

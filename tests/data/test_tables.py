@@ -147,7 +147,7 @@ def test_a_feature_renamed_with_its_unit_is_offered_as_the_one_meant():
         schema.require_columns(renamed)
     assert str(err.value).startswith(
         "the model's feature column 'bmi' is not in the table (its 'BMI_kg_m2' may be "
-        "'bmi'); rename the columns"
+        "'bmi'); rename the column"
     )
 
 

@@ -475,8 +475,8 @@ def test_renamed_feature_columns_are_refused_with_a_hint_unless_allowed(workspac
     assert code == 2 and not out.exists()
     assert errors == [
         "error: the model's feature column 'marker' is not in the table (its 'Marker' may "
-        "be 'marker'); rename the columns in --data, or pass --allow-absent-columns to treat "
-        "them as missing for every row"
+        "be 'marker'); rename the column in --data, or pass --allow-absent-columns to treat "
+        "it as missing for every row"
     ]
     allowed = run_cli("predict", "--base", root / "base", "--data", renamed, "--out", out,
                       "--allow-absent-columns")  # fmt: skip
@@ -522,7 +522,7 @@ def test_a_command_without_allow_absent_columns_is_not_told_to_pass_it(workspace
         schema.require_columns(spelt)  # 'cholesterol' was for 'chol'
     assert str(refused.value) == (
         "the model's feature column 'marker' is not in the table (its "
-        "'markerconcentration' may be 'marker'); rename the columns in --data"
+        "'markerconcentration' may be 'marker'); rename the column in --data"
     )
 
 

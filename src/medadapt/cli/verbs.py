@@ -586,9 +586,11 @@ value lies over 6 SDs from the mean of the model's training rows and further tha
 them, or, for a measurement always positive in training, at or below 0, under a third of
 its lowest or over three times its highest (a slip of unit: it extrapolates there), empty
 for most, and "missing_features": the features read as missing; for images,
-"outside_training": how the image is unlike the training images, and "note": what was done
-to read it; then "trained_on": which model trained on the row or image, recognised by its
-content ("adapter 'NAME'" or "the base model"), empty for the others, absent where the
+"outside_training": how the image is unlike the training images, "note": what was done to
+read it, and, where a 2D model scored a volume, "slice": the slice it scored; then
+"trained_on": which model trained on the row or image, recognised by its
+content ("adapter 'NAME'" or "the base model"; or that it looks like a near-copy of a
+training image), empty for the others, absent where the
 models' training rows are not known (no split.json beside them); last "model": which model
 gave the predictions ("adapter NAME (sha256:...) on base model ID", or "base model ID
 alone"), as the DICOM SR names it.

@@ -521,7 +521,7 @@ class TableSchema:
         raise DataError(
             f"the model's feature {columns} {', '.join(map(repr, absent))} "
             f"{'is' if len(absent) == 1 else 'are'} not in the table{hint}; "
-            f"{_absent_fix(bool(hints), unmatched)}"
+            f"{_absent_fix(len(hints), unmatched)}"
         )
 
     def likely_renames(self, frame: pd.DataFrame) -> dict[str, str]:
@@ -1199,7 +1199,7 @@ def _spelt_out(name: str, columns: Sequence[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _absent_fix(renamed: bool, unmatched: Sequence[str]) -> str:
+def _absent_fix(renamed: int, unmatched: Sequence[str]) -> str:
     """What to do about absent feature columns: rename those offered; add the others as
     empty columns where the site does not measure them (read as not measured for every
     row, as the model reads a missing value); or, where the command takes it,
@@ -1208,21 +1208,25 @@ def _absent_fix(renamed: bool, unmatched: Sequence[str]) -> str:
 
     >>> from medadapt.data.option_words import command_flags
     >>> with command_flags(["--data", "--server"]):  # federate client: no such flag
-    ...     _absent_fix(True, []), _absent_fix(True, ["ca", "slope"]), _absent_fix(False, ["ca"])
-    ('rename the columns in --data', "rename the columns in --data; add the others, 'ca', \
+    ...     _absent_fix(2, []), _absent_fix(1, ["ca", "slope"]), _absent_fix(0, ["ca"])
+    ('rename the columns in --data', "rename the column in --data; add the others, 'ca', \
 'slope', as empty columns (read as not measured for every row)", "add 'ca' as an empty column \
 (read as not measured for every row)")
+
+    ``renamed``: how many of them are offered under another name (each in the message).
     """
     where = " in --data" if takes("--data") else ""  # (a trial's client named no flag)
-    fixes = [f"rename the columns{where}"] if renamed else []
+    fixes = [f"rename the column{'s' if renamed > 1 else ''}{where}"] if renamed else []
     if unmatched:
         named = ", ".join(map(repr, unmatched))
         column = "an empty column" if len(unmatched) == 1 else "empty columns"
-        others = f"the others, {named}," if renamed else named
+        other = "the other" if len(unmatched) == 1 else "the others"
+        others = f"{other}, {named}," if renamed else named
         fixes.append(f"add {others} as {column} (read as not measured for every row)")
     said = "; ".join(fixes)
     if takes("--allow-absent-columns"):
-        said += ", or pass --allow-absent-columns to treat them as missing for every row"
+        them = "it" if renamed + len(unmatched) == 1 else "them"
+        said += f", or pass --allow-absent-columns to treat {them} as missing for every row"
     return said
 
 

@@ -584,7 +584,7 @@ def _instead_of_ece(note: str, out: dict[str, Any]) -> str:
     one's read "n/a" beside it)."""
     if out.get("calibration_slope") is not None:
         return f"{note}; read the calibration slope instead"
-    return f"{note}, and no calibration slope is reported here: read it as a rough guide only"
+    return f"{note}, and no calibration slope is reported here: read the ECE as a rough guide only"
 
 
 FLAT_SPREAD = 0.01
