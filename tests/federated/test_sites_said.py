@@ -427,6 +427,8 @@ def test_a_hospital_hears_which_of_its_columns_the_base_does_not_read(heart, bas
     from medadapt.federated.site_node import SiteNode
 
     monkeypatch.setattr(SiteNode, "run", lambda node, command, env: None)  # no Flower here
+    node = tmp_path / "node"  # (the node's private folder, which its run would remove)
+    monkeypatch.setattr(SiteNode, "private_folder", classmethod(lambda cls: node))
     hungary = heart[heart["dataset"] == "Hungary"].assign(comment="DOE^JOHN follow-up")
     hungary.to_csv(tmp_path / "hungary.csv", index=False)
     said = run_cli("federate", "client", "--server", "127.0.0.1:9", "--site", "Hungary",

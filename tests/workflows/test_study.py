@@ -446,7 +446,8 @@ def test_with_a_given_base_the_criteria_count_that_base_s_parameters(tmp_path):
 
 def test_the_data_warnings_count_only_the_rows_the_study_uses(tmp_path):
     """A trial's warning counted "54 of 920 rows", a site the study left out (Switzerland)
-    among them."""
+    among them; they are counted among the target's rows, as check-data and adapt count
+    them (not the source groups' too, which the study's base trains on)."""
     from medadapt.workflows.study import prepare
 
     frame = clinical_table(300, seed=3)
@@ -457,10 +458,11 @@ def test_the_data_warnings_count_only_the_rows_the_study_uses(tmp_path):
     data = tmp_path / "sites.csv"
     pd.concat([frame, other]).to_csv(data, index=False)
     prepared = prepare(**_as_the_cli(), data=data)
+    at_c = int((frame["site"] == "C").sum())
     assert (
-        "2 of 300 rows lack more than half of the model's 4 features (read as 'not measured', "
-        "never imputed): their predictions rest on the few left; fill in the others before "
-        "relying on them"
+        f"2 of {at_c} rows lack more than half of the model's 4 features (read as 'not "
+        "measured', never imputed): their predictions rest on the few left; fill in the others "
+        "before relying on them"
     ) in prepared.warnings
 
 
