@@ -490,7 +490,8 @@ def test_the_sizes_count_a_patient_once_in_each_class_among_their_rows(tabular):
     assert "<th>rows</th><th>patients</th><th>class 0</th>" in html.replace("> <", "><")
     assert (
         "Classes count patients, a patient once in each class among their rows. Events: "
-        "patients of the smallest class." in html
+        "patients of the smallest class; parameters: those trained, the output layer&#x27;s "
+        "intercepts aside." in html
     )
     labels, patients = np.asarray(every.labels), every.known_patients()
     assert class_shares(labels, 2, cluster_index(patients, 21)) == [13 / 16, 3 / 16]

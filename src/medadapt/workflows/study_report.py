@@ -475,6 +475,11 @@ def _sufficiency(report: Report, study: dict[str, Any]) -> None:
     )
 
 
+PER_PARAMETER = "parameters: those trained, the output layer's intercepts aside"
+"""How the per-size table counts parameters (as the sample-size table; the card's "Trained
+parameters" counts every one, a review found the two side by side unexplained)."""
+
+
 def _sizes_caption(noun: str, by_patient: bool) -> str:
     """What the table of training sizes counts: the samples, or where a patient has several
     the patients behind them (each seed draws its own samples, so its patients may differ)."""
@@ -485,10 +490,10 @@ def _sizes_caption(noun: str, by_patient: bool) -> str:
     )
     if not by_patient:
         return (f"Target training {noun} at each size (seed 0's subset; {drawn}). Events: "
-                f"{noun} of the smallest class.")  # fmt: skip
+                f"{noun} of the smallest class; {PER_PARAMETER}.")  # fmt: skip
     return (f"Target training {noun} at each size and the patients behind them (seed 0's "
             f"subset; {drawn}). Classes count patients, a patient once in each class among "
-            f"their {noun}. Events: patients of the smallest class.")  # fmt: skip
+            f"their {noun}. Events: patients of the smallest class; {PER_PARAMETER}.")  # fmt: skip
 
 
 def _data_summary(report: Report, study: dict[str, Any]) -> None:
@@ -542,7 +547,11 @@ def _card(report: Report, study: dict[str, Any], found: dict[str, Any]) -> None:
                 f"{study['data']['n_target_test']} held out.",
             ),
             ("Metrics", _card_metrics(study, metric, values)),
-            ("Trainable parameters", grouped(best[0]["trainable_params"])),
+            (
+                "Trained parameters",
+                f"{grouped(best[0]['trainable_params'])} (every one, the "
+                "output layer's intercepts too)",
+            ),
             (
                 "Limitations",
                 "Measured only on the target group's held-out patients of this study; see the "
