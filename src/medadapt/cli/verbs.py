@@ -588,12 +588,11 @@ its lowest or over three times its highest (a slip of unit: it extrapolates ther
 for most, and "missing_features": the features read as missing; for images,
 "outside_training": how the image is unlike the training images, "note": what was done to
 read it, and, where a 2D model scored a volume, "slice": the slice it scored; then
-"trained_on": which model trained on the row or image, recognised by its
-content ("adapter 'NAME'" or "the base model"; or that it looks like a near-copy of a
-training image), empty for the others, absent where the
-models' training rows are not known (no split.json beside them); last "model": which model
-gave the predictions ("adapter NAME (sha256:...) on base model ID", or "base model ID
-alone"), as the DICOM SR names it.
+"trained_on": which model trained on the row or image, recognised by its content ("adapter
+'NAME'" or "the base model"; or that it looks like a near-copy of a training image), empty
+for the others, absent where the models' training rows are not known (no split.json beside
+them); last "model": which model gave the predictions ("adapter NAME (sha256:...) on base
+model ID", or "base model ID alone"), as the DICOM SR names it.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

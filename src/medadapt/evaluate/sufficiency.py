@@ -446,8 +446,8 @@ def events_per_parameter(
     """Events in the smallest class per trained parameter of ``strategy`` (``params``: the
     output layer's intercepts aside, as Peduzzi et al. count predictors and ``check-data``
     Riley et al.'s ``p``); a warning below :data:`EVENTS_PER_PARAMETER`, worded for what the
-    strategy trains. ``unit``: what
-    ``events`` count where it is not the samples ("patients", where one has several);
+    strategy trains. ``unit``: what ``events`` count where it is not the samples
+    ("patients", where one has several);
     ``measured``: for a measured outcome, what ``events`` count instead ("rows": every one
     informs the fit, as events do for a yes/no outcome)."""
     name = name or strategy
