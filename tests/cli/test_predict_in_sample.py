@@ -206,3 +206,22 @@ def test_no_empty_trained_on_column_where_a_model_records_no_split(models, tmp_p
         )
         written = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
         assert ("trained_on" in written.columns) is column, base
+
+
+def test_an_id_column_named_as_a_column_predict_writes_is_refused(tmp_path):
+    """A review: an id column named ``model`` (or ``trained_on``) would have been replaced by
+    predict's own column, its patients lost from the file."""
+    heart = pd.read_csv(bundled_path()).rename(columns={"id": "model"})
+    heart.to_csv(tmp_path / "heart.csv", index=False)
+    succeeded(run_cli("train-base", "--data", tmp_path / "heart.csv", "--label", "num",
+                      "--positive-above", "0", "--id-column", "model", *TINY_TABLE, "--out",
+                      tmp_path / "base"))  # fmt: skip
+    said = run_cli("predict", "--base", tmp_path / "base", "--data", tmp_path / "heart.csv",
+                   "--out", tmp_path / "p.csv")  # fmt: skip
+    assert error_line(said) == (
+        "error: the id column 'model' of --data has the name of a column predict writes "
+        "('p_1', 'predicted', 'outside_training', 'missing_features', 'trained_on', 'model'), "
+        "which would replace it: rename it in --data (a base model trained with --id-column "
+        "model is retrained with the new name)"
+    )
+    assert not (tmp_path / "p.csv").exists()

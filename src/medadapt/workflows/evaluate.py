@@ -342,9 +342,6 @@ def predict_job(
     samples = modality.read_unlabelled(data, base, options)
     scores = predict(modality, model, schema, samples, adapter=name)
     columns: dict[str, Any] = {}
-    ids = modality.ids(schema, samples)
-    if ids is not None:
-        columns[ids[0]] = ids[1]
     predicted = modality.predictions(schema, scores, classes)
     withheld = modality.withheld(schema, samples, options)
     if withheld is not None:  # left blank, as serve withholds them (--score-sparse: not)
@@ -360,6 +357,10 @@ def predict_job(
     from medadapt.workflows.dicomweb import model_identity
 
     columns["model"] = model_identity(base_dir, adapter_dir).described()
+    ids = modality.ids(schema, samples)
+    if ids is not None:
+        _refuse_an_id_named_as_ours(ids[0], columns)
+        columns = {ids[0]: ids[1], **columns}
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded) + _uncalibrated(loaded)
     warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
@@ -441,6 +442,19 @@ def _without_read_columns(
     if not read & set(extras.get("unread_columns", ())):
         return extras
     return {**extras, "unread_columns": [c for c in extras["unread_columns"] if c not in read]}
+
+
+def _refuse_an_id_named_as_ours(id_column: str, columns: dict[str, Any]) -> None:
+    """An id column named as one of the columns ``predict`` writes (``model``, ``trained_on``,
+    ``predicted``, ...) is refused: written side by side, one would replace the other and the
+    predictions lose their patients (a review)."""
+    if id_column in columns:
+        raise DataError(
+            f"the id column {id_column!r} of --data has the name of a column predict writes "
+            f"({', '.join(map(repr, columns))}), which would replace it: rename it in --data "
+            f"(a base model trained with --id-column {id_column} is retrained with the new "
+            "name)"
+        )
 
 
 def _predicted_in_sample(
