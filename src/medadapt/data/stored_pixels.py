@@ -26,7 +26,11 @@ multi-frame one; NIfTI volumes and ``.npz`` arrays have none):
   patient's two nearly identical films would match too: they are not two patients either. An
   image too flat to tell (fewer than :data:`NEAR_MIN_BITS` bits set) or smaller than the
   cells has none. Not measured on real clinical images: two different patients' films of
-  one kind are likely closer than the synthetic ones.
+  one kind are likely closer than the synthetic ones. Where the training images are
+  themselves that alike, the bits allowed shrink (:func:`alike_within`): a trial's
+  synthetic CT slices, one phantom with noise, lay a median 28 bits apart, and every new
+  patient's slice was called a near-copy of a training one at 40 (JPEG copies of them: 0 to
+  4 bits).
 
 Only these keys are stored, never pixel values: the near key says no more than where, on a
 16 x 17 grid, brightness rises or falls. Images of one value throughout have neither key
@@ -318,12 +322,51 @@ def _near_among(n: int, records: Sequence[dict[str, Any] | None], candidates: np
     return mask
 
 
+#: the fewest distinct training keys whose distances to each other set :func:`alike_within`
+ALIKE_MIN_KEYS = 20
+#: the training keys (at most) whose nearest others are measured for :func:`alike_within`
+ALIKE_SAMPLE = 400
+
+
+def alike_within(recorded: np.ndarray, most: int = NEAR_BITS) -> int:
+    """The most bits a near-identical copy may differ by from one of ``recorded`` (the
+    training images' near keys): ``most``, or fewer where distinct training images are
+    themselves that close: one less than the 1st percentile of the distances from each (up
+    to :data:`ALIKE_SAMPLE` of them) to its second-nearest other (its nearest may be its own
+    copy among them: a training set holding each image twice, as PNG and as JPEG, would
+    allow none), so that few new images like them are taken for copies. With fewer than
+    :data:`ALIKE_MIN_KEYS` distinct keys, ``most``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> apart = rng.integers(0, 2**63, (30, NEAR_WORDS), dtype=np.uint64)  # ~256 bits apart
+    >>> alike = np.repeat(apart[:1], 30, axis=0)  # one bit of its own each: 2 bits apart
+    >>> alike[np.arange(30), np.arange(30) % NEAR_WORDS] ^= np.uint64(1) << (
+    ...     np.arange(30) // NEAR_WORDS).astype(np.uint64)
+    >>> alike_within(apart), alike_within(apart[:5]), alike_within(alike)
+    (40, 40, 1)
+    """
+    keys = np.unique(np.asarray(recorded, dtype="<u8").reshape(-1, NEAR_WORDS), axis=0)
+    keys = keys[keys.any(axis=1)]
+    if len(keys) < ALIKE_MIN_KEYS:
+        return most
+    rng = np.random.default_rng(0)
+    chosen = rng.choice(len(keys), size=min(ALIKE_SAMPLE, len(keys)), replace=False)
+    nearest = np.empty(len(chosen), dtype=np.int64)
+    chunk = max(1, 2**22 // (len(keys) * NEAR_WORDS))
+    for start in range(0, len(chosen), chunk):
+        rows = chosen[start : start + chunk]
+        bits = np.bitwise_count(keys[rows][:, None, :] ^ keys[None]).sum(axis=2)  # (c, n)
+        bits[np.arange(len(rows)), rows] = NEAR_WORDS * 64 + 1  # not itself
+        nearest[start : start + chunk] = np.partition(bits, 1, axis=1)[:, 1]  # 2nd nearest
+    return int(min(most, max(np.percentile(nearest, 1) - 1, 0)))
+
+
 def near_matches(
-    candidates: np.ndarray, recorded: np.ndarray, within: int = NEAR_BITS
+    candidates: np.ndarray, recorded: np.ndarray, within: int | None = None
 ) -> np.ndarray:
     """Per near key of ``candidates`` (m, NEAR_WORDS): whether one of ``recorded`` (n,
-    NEAR_WORDS) differs from it in at most ``within`` bits (a row of zeros: no key, no
-    match). Shape: (m,) ``bool``.
+    NEAR_WORDS) differs from it in at most ``within`` bits (None: :func:`alike_within` of
+    ``recorded``; a row of zeros: no key, no match). Shape: (m,) ``bool``.
 
     >>> key = np.full((1, NEAR_WORDS), 0xFF, dtype=np.uint64)
     >>> near_matches(key ^ np.uint64(1), key).tolist(), near_matches(~key, key).tolist()
@@ -334,6 +377,7 @@ def near_matches(
     recorded = recorded[recorded.any(axis=1)]
     if not len(recorded):
         return out
+    within = alike_within(recorded) if within is None else within
     chunk = max(1, 2**22 // (len(recorded) * NEAR_WORDS))  # about 32 MB of words at a time
     for start in range(0, len(candidates), chunk):
         part = np.asarray(candidates[start : start + chunk], dtype="<u8")  # (c, W)
