@@ -132,6 +132,16 @@ def test_a_base_too_small_to_validate_says_it_trained_without_early_stopping(tmp
         f"validated on none (too few patients to set some aside: {epochs} epochs, no early "
         "stopping)"
     ) in said
+    asked = succeeded(run_cli(  # a trial's --epochs 60 ran 15 without a word
+        "train-base", "--data", tmp_path / "small.csv", "--label", "grade", "--task",
+        "multiclass", "--id-column", "pid", *TINY_TABLE, "--epochs", "60", "--out",
+        tmp_path / "asked",
+    ))  # fmt: skip
+    capped = json.loads((tmp_path / "asked" / "model.json").read_text())["training"]["epochs"]
+    assert capped < 60 and (
+        f"(too few patients to set some aside: {capped} epochs, no early stopping; --epochs 60 "
+        f"is capped at {capped} without it)"
+    ) in " ".join(asked.stdout.split())
 
 
 def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):

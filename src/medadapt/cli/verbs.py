@@ -188,9 +188,12 @@ def _train_base(**values: Any) -> None:
         else ""
     )  # fmt: skip
     epochs, best = summary.get("epochs_run"), summary.get("best_epoch")
+    asked = summary.get("epochs_asked")  # a trial's --epochs 60 ran 15 without a word
+    capped = (f"; --epochs {asked} is capped at {epochs} without it"
+              if asked and epochs and asked > epochs else "")  # fmt: skip
     validated = summary["n_val"] or (  # none set aside: no early stopping either
         f"none (too few patients to set some aside: {epochs} epoch{'s' * (epochs != 1)}, "
-        "no early stopping)"
+        f"no early stopping{capped})"
     )
     if summary["n_val"] and epochs and best:  # a trial could not tell that training stalled
         validated = f"{validated}{_epochs_said(summary)}"

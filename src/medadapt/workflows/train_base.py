@@ -118,6 +118,7 @@ def train_base_job(
         "n_train": base.training["n_train"],
         "n_val": base.training["n_val"],
         "epochs_run": base.training.get("epochs"),
+        "epochs_asked": getattr(options, "epochs", None),  # --epochs, where given
         "best_epoch": base.training.get("best_epoch"),
         "val_loss_measured": base.training.get("val_loss_measured"),
         "n_test": len(test),
