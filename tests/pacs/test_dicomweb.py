@@ -267,7 +267,9 @@ def test_a_report_names_the_cautions_recorded_with_the_models_test():
     [finding] = read_prediction_report(report)
     assert finding.model == model and finding.model.warnings == cautions
     assert finding.model_cautions == cautions and finding.cautions == ()
-    assert report.SeriesDescription == f"medadapt AI result, unverified ({model.base})"
+    assert report.SeriesDescription == (  # the adapter by name (a trial's list: a hash alone)
+        f"medadapt AI result, unverified ({model.adapter} on {model.base})"
+    )
     group = report.ContentSequence[-1].ContentSequence[0]  # the one measurement group
     said = [(i.ConceptNameCodeSequence[0].CodeMeaning, i.TextValue)
             for i in group.ContentSequence if i.ValueType == "TEXT"]  # fmt: skip

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 CLASS_SCHEME = "99MEDADAPT"
 MANUFACTURER = "medadapt"
 SERIES_NUMBER = 9901
-SERIES_DESCRIPTION = "medadapt AI result, unverified"  # then the base's id, in brackets
+SERIES_DESCRIPTION = "medadapt AI result, unverified"  # then the model, in brackets
 BASE_ID_CHARS = 12  # the base model's id: its weights fingerprint's first characters
 ADAPTER_HASH_CHARS = 16  # an adapter's version: its weights' SHA-256, first characters
 _PREFIX = "medadapt "  # how the algorithm's parameters are spelt: "medadapt base=NAME", ...
@@ -281,8 +281,28 @@ def prediction_report(
         is_verified=False,
         # what a study list shows: an unverified AI result (a trial's viewer listed only
         # "medadapt d8b7b7adb4a7"); "medadapt" first, as earlier reports are found by it
-        series_description=f"{SERIES_DESCRIPTION} ({model.base})"[:64],
+        series_description=series_description(model),
     )
+
+
+def series_description(model: ModelIdentity) -> str:
+    """What a study list shows of a report: an unverified AI result, and the model by the
+    adapter's name and the base's id (a later trial's list showed only the base's hash, the
+    adapter's name folded away among the algorithm's parameters); 64 characters at most,
+    a long adapter name shortened rather than the base's id.
+
+    >>> series_description(ModelIdentity.of("ab" * 32, "site_b", "cd" * 32))
+    'medadapt AI result, unverified (site_b on abababababab)'
+    >>> series_description(ModelIdentity.of("ab" * 32))
+    'medadapt AI result, unverified (base model abababababab alone)'
+    >>> len(series_description(ModelIdentity.of("ab" * 32, "x" * 80, "cd" * 32)))
+    64
+    """
+    if model.adapter is None:
+        return f"{SERIES_DESCRIPTION} (base model {model.base} alone)"[:64]
+    room = 64 - len(f"{SERIES_DESCRIPTION} ( on {model.base})")
+    name = model.adapter if len(model.adapter) <= room else model.adapter[: room - 3] + "..."
+    return f"{SERIES_DESCRIPTION} ({name} on {model.base})"
 
 
 def _evidence(findings: Sequence[Finding]) -> list[Any]:
