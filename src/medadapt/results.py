@@ -323,7 +323,7 @@ WHOLE_RESULT_WORDS = {
     MISSED_CLASS: "missed most test cases of one class",
     NO_BETTER_THAN_MEAN: "predicted no better than the average value",
     BACKWARDS: "ranked its test cases backwards",
-    FLAT_SCORES: "gave every test case nearly one probability",
+    FLAT_SCORES: "gave every test case about the same probability",
     ALLOWED_LEAK: "keeps an input that alone predicts the label",
     WITHIN_CHANCE_LEAK: "an input near-perfect on few rows: check leaks",
     FORGOT_OLD_CLASSES: "did not keep the old classes",

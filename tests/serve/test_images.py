@@ -36,7 +36,7 @@ _UNMEASURED = (
     "caution, adapter {ref} was recorded with: no measured performance (test set too small)"
 )
 #: site_b's: its tiny adapter gives its few test images nearly one probability, said too
-_SITE_B = _UNMEASURED.format(ref="site_b@1") + "; gave every test case nearly one probability"
+_SITE_B = _UNMEASURED.format(ref="site_b@1") + "; gave every test case about the same probability"
 
 
 def _files(*paths: Path) -> list[tuple[str, tuple[str, bytes]]]:
@@ -151,7 +151,7 @@ def test_images_of_several_adapters_share_one_pass_and_equal_one_by_one(image_re
         "scored by the base model alone: the request names no adapter and no group; adapters "
         "serve groups A, B, C, D (send 'group' or name an 'adapter' to use one); caution, the "
         "base model was recorded with: no measured performance (test set too small); gave "
-        "every test case nearly one probability"  # a tiny base: its six test images alike
+        "every test case about the same probability"  # a tiny base: its six test images alike
     )
     scaled = (
         "intensities min-max scaled (DICOM/NIfTI without a window), but the model's training "

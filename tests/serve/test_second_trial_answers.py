@@ -385,7 +385,7 @@ def test_a_listing_an_answer_and_predict_say_a_caution_in_the_same_words():
                "notes": {"one_class": one, "flat_scores": "x"}}  # fmt: skip
     spelled = spelled_cautions(metrics)
     assert spelled == ["every image is called class 'nodule' at threshold 0.5",
-                       "gave every test case nearly one probability"]  # fmt: skip
+                       "gave every test case about the same probability"]  # fmt: skip
     assert cautioned("adapter site_b@1", metrics) == (
         f"caution, adapter site_b@1 was recorded with: {'; '.join(spelled)}")  # fmt: skip
     assert recorded_result_warnings(metrics, "adapter 'site_b'")[-1].endswith(

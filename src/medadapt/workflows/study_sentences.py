@@ -178,7 +178,7 @@ def adapter_verdicts(
 
 
 def stalled_at_every_size(points: list[dict[str, Any]], strategy: str) -> bool:
-    """Whether every point of ``strategy`` gave nearly one probability to every test sample
+    """Whether every point of ``strategy`` gave about the same probability to every test sample
     (its training stalled): no curve of it is read."""
     own = [p for p in points if p["strategy"] == strategy]
     return bool(own) and all(FLAT_SCORES in (p["metrics"].get("notes") or {}) for p in own)
