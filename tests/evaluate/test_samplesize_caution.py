@@ -481,3 +481,18 @@ def test_a_perfect_auroc_on_probabilities_that_barely_differ_is_no_skill():
         "0.4678): a stalled model's ranking, not skill"
     ), said[0]
     assert "may add nothing" not in " ".join(said)
+
+
+def test_an_auroc_on_probabilities_that_barely_differ_is_not_planned_on():
+    """A radiology trial's stalled base (every probability 0.5730 to 0.5732) had AUROC 0.665
+    at the site, and the plan rested on it."""
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.ones(20, int), np.zeros(20, int)]
+    risk = 0.5731 + rng.normal(0, 0.00005, 40) + 0.00002 * labels
+    outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.7}, "patients", CLASSES)
+    assert outcome.figures["no_site_auroc"].startswith("it ranks the 40 patients it never saw ")
+    assert outcome.figures["no_site_auroc"].endswith(
+        "on probabilities that barely differ (a stalled model's ranking, not skill: its figures "
+        "say nothing)"
+    )
+    assert "AUROC at this site gives no R-squared to plan on" in outcome.r2_source
