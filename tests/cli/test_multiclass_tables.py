@@ -190,6 +190,12 @@ def test_training_stopped_by_the_epochs_cap_is_said_so():
     assert _epochs_said({"epochs_run": 40, "best_epoch": 40, "n_val": 0}) == (
         " (40 epochs, no early stopping)"
     )
+    assert _epochs_said({"epochs_run": 40, "n_val": 0, "epochs_asked": 60}) == (  # adapt's
+        " (40 epochs, no early stopping; --epochs 60 is capped at 40 without a validation set)"
+    )
+    assert _epochs_said({"epochs_run": 40, "n_val": 0, "epochs_asked": 30}).endswith(
+        "no early stopping)"  # fewer asked than the cap: ran as asked
+    )
 
 
 def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_path):

@@ -425,6 +425,7 @@ def test_a_studys_events_per_parameter_and_prevalence_count_patients(tmp_path):
         ratios = {f.numbers["strategy"]: f.numbers for f in findings
                   if f.code == "events_per_parameter"}  # fmt: skip
         assert {s: n["events"] for s, n in ratios.items()} == dict.fromkeys(params, events)
+        assert all(n["intercepts_aside"] for n in ratios.values())  # said in study.json
         entry = _sample_size(modality, prepared, config, options)
         assert entry["prevalence"] == pytest.approx(prevalence, abs=1e-12)
         r2 = NAGELKERKE_DEFAULT * max_cox_snell(prevalence)

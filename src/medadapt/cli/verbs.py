@@ -370,7 +370,10 @@ def _epochs_said(summary: dict[str, Any]) -> str:
         return ""
     run = f"{epochs} epoch{'s' * (epochs != 1)}"
     if not summary.get("n_val") or not best:
-        return f" ({run}, no early stopping)"
+        asked = summary.get("epochs_asked")  # capped where none was set aside (a trial)
+        capped = (f"; --epochs {asked} is capped at {epochs} without a validation set"
+                  if not summary.get("n_val") and asked and asked > epochs else "")  # fmt: skip
+        return f" ({run}, no early stopping{capped})"
     if summary.get("val_loss_measured") is False:  # every one NaN (a diverged run, --lr 10)
         return (f" ({run}; no validation loss was a number: training diverged, the last "
                 "epoch's model kept; a lower --lr may help)")  # fmt: skip

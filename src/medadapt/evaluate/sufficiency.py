@@ -455,6 +455,7 @@ def events_per_parameter(
     numbers = {
         "strategy": strategy,
         "trainable_params": params,
+        "intercepts_aside": True,  # Riley et al.'s p (a study.json of before: with them)
         "events": events,
         "events_per_parameter": float(f"{ratio:.3g}"),
     }

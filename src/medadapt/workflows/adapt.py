@@ -154,6 +154,7 @@ def adapt_job(
         warnings=warnings, evaluation=evaluation,
     )  # fmt: skip
     output["skipped_files"] = picked.samples.skipped_files()  # printed and in --json only
+    output["epochs_asked"] = getattr(options, "epochs", None)  # --epochs, where given
     output["unread_columns"] = modality.unread_columns(base.schema, picked.test)  # names only
     extras = modality.evaluation_extras(base.schema, used_rows)  # said as evaluate says them
     for key in ("absent_columns", "renamed_columns", "unread_copies", "read_as"):  # names
