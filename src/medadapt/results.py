@@ -350,6 +350,16 @@ def ranks_backwards(metrics: Any) -> bool:
             and interval[1] < 0.5)  # fmt: skip
 
 
+def tested_unit(noun: str | None) -> str:
+    """What a model's test cases are called in its warnings and refusals: ``images`` for an
+    image model (a trial's read "none of its 5 negative test patients"), else ``patients``.
+
+    >>> [tested_unit(n) for n in ("images", "rows", None)]
+    ['images', 'patients', 'patients']
+    """
+    return "images" if noun == "images" else "patients"
+
+
 def harm_at_sites(by_site: Any, versus_base: Any, unit: str = "patients") -> dict[str, str]:
     """The notes of harm a federated adapter did at one of its sites, keyed as an adapter's
     own (:data:`BACKWARDS`, :data:`WORSE_THAN_BASE`; :data:`NONE_OF_A_CLASS_AT_SITE`: it

@@ -42,7 +42,7 @@ def test_the_readme_s_heart_evaluate_and_predict_run_as_written(workspace, tmp_p
     written = pd.read_csv(tmp_path / "predictions.csv")
     assert list(written.columns) == ["id", "p_1", "predicted", "outside_training",
                                      "missing_features", "trained_on", "model"]  # fmt: skip
-    from medadapt.workflows.dicomweb import model_identity
+    from medadapt.workflows.model_identity import model_identity
 
     said = model_identity(named["base"], named["va"]).described()  # which model, every row
     assert said.startswith("adapter ") and set(written["model"]) == {said}

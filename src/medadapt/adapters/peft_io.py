@@ -212,6 +212,7 @@ def peft_conv_gap(conv: nn.Conv2d) -> str | None:
 
 # ----- export ------------------------------------------------------------------------------
 _USE_DORA = {LoraConfig: False, DoraConfig: True}  # the config classes PEFT's LoRA format holds
+EXPORTABLE_METHODS = tuple(config.method for config in _USE_DORA)  # ("lora", "dora")
 
 
 def export_peft(

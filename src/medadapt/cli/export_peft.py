@@ -63,16 +63,13 @@ def export_peft_command(
     )  # fmt: skip
 
 
-EXPORTABLE = ("lora", "dora")
-"""The methods PEFT has a format for that medadapt writes (PEFT has no bottleneck adapter;
-its IA3 is another parametrisation, and a head alone is no adapter there)."""
-
-
 def _refuse_other_methods(adapter: Path, name: str, method: str | None) -> None:
     """One ``error:`` line naming the fix where ``--adapter`` is not LoRA or DoRA (a trial
     ran the README's example on the README's own adapter, a bottleneck one, and was told only
     that it could not be exported)."""
-    if method in EXPORTABLE:
+    from medadapt.adapters.peft_io import EXPORTABLE_METHODS
+
+    if method in EXPORTABLE_METHODS:
         return
     from medadapt.errors import ConfigError
     from medadapt.workflows.labels import label

@@ -11,7 +11,7 @@ from typing import Any
 from medadapt.evaluate.metrics import MIN_PER_CLASS, TOO_GOOD, backwards_note, too_good_note
 from medadapt.evaluate.report.formatting import listed
 from medadapt.federated.compared import COLUMNS, missing, named
-from medadapt.results import BACKWARDS, NEVER_CALLED, none_of_a_class
+from medadapt.results import BACKWARDS, NEVER_CALLED, none_of_a_class, tested_unit
 
 ONE_SITE = "one_site"  # the note's key in federated.json
 NONE_CALLED = "none_of_a_class"  # a model's note at a site: none of one outcome's called so
@@ -35,7 +35,7 @@ def held_out_unit(results: dict[str, Any]) -> str:
     >>> [held_out_unit({"base_model": {"noun": n}}) for n in ("images", "rows")]
     ['images', 'patients']
     """
-    return "images" if (results.get("base_model") or {}).get("noun") == "images" else "patients"
+    return tested_unit((results.get("base_model") or {}).get("noun"))
 
 
 def one_site_note(sites: list[str], trained: list[str]) -> str | None:

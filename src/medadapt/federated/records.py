@@ -25,6 +25,7 @@ from medadapt.results import (
     base_kept_leak_notes,
     base_kept_leaks,
     harm_at_sites,
+    tested_unit,
     with_kept_leaks,
 )
 from medadapt.workflows.adapt import with_harm
@@ -89,7 +90,7 @@ def adapter_record(
     noted = with_harm(with_kept_leaks(known, own, label, whose=ADAPTER_ROWS, base_notes=notes),
                       versus_base)  # fmt: skip
     noted = _with_site_harm(noted, by_site or _one_site(data_summary, known), versus_base,
-                            "images" if modality.noun == "images" else "patients")  # fmt: skip
+                            tested_unit(modality.noun))  # fmt: skip
     noted = _too_good_at_sites(noted, by_site, modality.noun.removesuffix("s"))
     return AdapterRecord(
         kind=modality.kind, task=modality.task(base.schema),

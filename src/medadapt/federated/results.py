@@ -109,16 +109,12 @@ def summarise(
     and what its outcome is, :func:`~medadapt.federated.records.base_record`), with the
     warnings about them (each model's ``notes`` at a site; the run's ``notes``: fewer than two
     sites trained the shared adapter)."""
-    from medadapt.federated.figure_warnings import (
-        ONE_SITE,
-        held_out_unit,
-        one_site_note,
-        site_notes,
-    )
+    from medadapt.federated.figure_warnings import ONE_SITE, one_site_note, site_notes
+    from medadapt.results import tested_unit
 
     final = {entry["site"]: entry for entry in outcome.final}
     classes = (about_base or {}).get("classes")  # several: the commonest named in the notes
-    unit = held_out_unit({"base_model": about_base})  # images or patients
+    unit = tested_unit((about_base or {}).get("noun"))
     sites = {}
     for name in run.sites:
         entry = final.get(name, {})

@@ -13,6 +13,7 @@ from medadapt.results import (
     UNFIT_TO_SERVE,
     harm_at_sites,
     none_of_a_class,
+    tested_unit,
 )
 
 
@@ -31,7 +32,7 @@ def unfit_reason(version: AdapterVersion, summary: dict | None = None) -> str | 
 def tested_on(version: AdapterVersion) -> str:
     """What the version was tested on, in its refusals: ``images`` for an image adapter (a
     trial's read "none of its 5 negative test patients"), else ``patients``."""
-    return "images" if recorded_unit(version.data_summary) == "images" else "patients"
+    return tested_unit(recorded_unit(version.data_summary))
 
 
 def _everyone_one_class(notes: dict[str, str]) -> str | None:

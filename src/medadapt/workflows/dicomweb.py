@@ -23,7 +23,6 @@ from typing import Any
 
 import pandas as pd
 
-from medadapt.data.dicom_sr import ModelIdentity
 from medadapt.data.dicomweb import DicomwebReference, DicomwebSource, Instance, download
 from medadapt.data.dicomweb_labels import LabelTable, write_path_csv
 from medadapt.data.dicomweb_reports import EarlierReports, earlier_reports
@@ -34,9 +33,9 @@ from medadapt.data.extrapolation import COLUMN as UNLIKE_COLUMN
 from medadapt.data.image_notes import notes_of_files
 from medadapt.data.tables import predictions_bytes
 from medadapt.errors import DataError
-from medadapt.evaluate.report.formatting import recorded_cautions, validation_summary
 from medadapt.fileio import atomic_write_bytes
-from medadapt.results import AdapterRecord, in_sample_caution, recorded_metrics
+from medadapt.results import AdapterRecord, in_sample_caution
+from medadapt.workflows.model_identity import model_identity as model_identity
 
 ID_COLUMN = "image"  # the images modality's prediction id column
 TRAINED_COLUMN = "trained_on"  # which model trained on a predicted image (by content), if any
@@ -107,23 +106,6 @@ def fetch_images(
     return Fetched(
         data, kept, len(instances) - len(kept), {k: n for k, n in passed_over.items() if n}
     )
-
-
-def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIdentity:
-    """The model a report records (:meth:`ModelIdentity.of`: the base by its weights
-    fingerprint, the adapter by its manifest's name and its weights' hash), how it was
-    validated and the cautions recorded with that
-    (:func:`~medadapt.evaluate.report.formatting.recorded_cautions`), from their manifests."""
-    base = json.loads((Path(base_dir) / "model.json").read_text())
-    adapter, weights = None, None
-    metrics = recorded_metrics(base.get("training") or {})  # a fine-tuned model's own
-    if adapter_dir is not None:
-        manifest = json.loads((Path(adapter_dir) / "adapter.json").read_text())
-        adapter, weights = manifest["name"], manifest["weights_sha256"]
-        metrics = (manifest.get("metadata") or {}).get("metrics")
-    return ModelIdentity.of(base["fingerprint"]["weights"], adapter, weights,
-                            validation=validation_summary(metrics),
-                            warnings=recorded_cautions(metrics))  # fmt: skip
 
 
 def pacs_predictions(out: Path, fetched: Fetched, *, volumes: bool = False) -> list[Prediction]:

@@ -354,7 +354,7 @@ def predict_job(
         columns["trained_on"] = trained_on
     # which model gave them, as the DICOM SR and the server name it (a trial's predictions
     # of the base alone and of the adapter had the same columns, nothing to tell them apart)
-    from medadapt.workflows.dicomweb import model_identity
+    from medadapt.workflows.model_identity import model_identity
 
     columns["model"] = model_identity(base_dir, adapter_dir).described()
     ids = modality.ids(schema, samples)

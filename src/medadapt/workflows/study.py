@@ -140,7 +140,10 @@ def prepare(
     _refuse_nothing_measurable(modality, target, pool, test, where, config.test_fraction,
                                seen_any=len(pool) < len(chosen))  # fmt: skip
     warnings += shared_patients_warning(modality, target, chosen, seen, where)
-    warnings += _row_notes(modality, schema, target, chosen)
+    # what the target's rows say, counted among them as check-data and adapt count them (a
+    # trial read "1 of 569 rows", source and target together, beside their "1 of 114"); the
+    # source groups' rows are said as train-base says them, when the schema is fitted
+    warnings += modality.sample_notes(schema, target.subset(chosen))
     if config.base is not None:  # a base the study trains itself gets its id column or warns
         warnings += modality.unnamed_patients_warning(schema, target.subset(chosen))
     scored = target.subset(np.concatenate([train, test]))  # a leak in either flatters the study
@@ -223,16 +226,6 @@ def _refuse_one_outcome(
             f"the outcome is the same for all {len(labels)} {modality.noun} of {where}: there "
             f"is nothing for a study to learn or to measure there; {check}"
         )
-
-
-def _row_notes(modality: Modality, schema: Any, target: Any, chosen: np.ndarray) -> list[str]:
-    """What the values of the target group's rows (``chosen``) say
-    (:meth:`Modality.sample_notes`), counted among them as ``check-data`` and ``adapt`` count
-    them (a trial read "1 of 569 rows" here, source and target together, beside their "1 of
-    114"). The source groups' rows, where the study trains its own base on them, are what
-    its schema was fitted to: what they hold is said as ``train-base`` says it (a review
-    found them judged against the base they trained, and said twice)."""
-    return modality.sample_notes(schema, target.subset(chosen))
 
 
 def refuse_options_of_a_new_base(modality: Modality, options: Any, base: Any) -> None:
