@@ -1185,8 +1185,9 @@ def test_there_are_at_least_150_cases():
 
 
 IN_A_REAL_PROCESS = (
-    "train-base: UTF-16", "usage: --port abc", "images: fake npz", "images: npz with NaN",
-    "registry: --notes missing", "adapt: broken base",
+    "train-base: UTF-16", "usage: --port abc", "images: npz with NaN", "registry: --notes missing",
+    *(pytest.param(name, marks=pytest.mark.slow)  # a process each, 6-14 s: make test-slow
+      for name in ("images: fake npz", "adapt: broken base")),
 )  # fmt: skip
 
 

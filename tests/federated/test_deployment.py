@@ -173,6 +173,7 @@ def _hungary_kept_its_adapters(
             assert evaluated[key] == pytest.approx(figures[key], abs=1e-6), (folder, key)
 
 
+@pytest.mark.slow  # a further deployment (SuperLink, SuperNodes): make test-slow
 def test_sites_unexpected_or_absent_are_named_at_the_server_and_the_hospitals(
     tmp_path, cleveland_base
 ):
@@ -241,6 +242,7 @@ def test_sites_unexpected_or_absent_are_named_at_the_server_and_the_hospitals(
         assert [p.name for p in folder.iterdir()] == ["supernode.log"]
 
 
+@pytest.mark.slow  # a further deployment (SuperLink, SuperNodes): make test-slow
 def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(
     tmp_path, cleveland_base
 ):
@@ -273,6 +275,7 @@ def test_a_server_stopped_with_ctrl_c_says_it_wrote_nothing_and_leaves_nothing(
     assert left_behind(tmp_path) == []
 
 
+@pytest.mark.slow  # a further deployment (SuperLink, SuperNodes): make test-slow
 def test_a_site_with_no_server_to_reach_leaves_after_wait(tmp_path, cleveland_base):
     base = cleveland_base
     site = tmp_path / "hungary.csv"

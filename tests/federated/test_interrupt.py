@@ -35,6 +35,7 @@ def _ray_started(pid: int) -> bool:
     return False
 
 
+@pytest.mark.slow  # a further simulation, interrupted: make test-slow
 def test_ctrl_c_during_a_simulation_says_one_line_and_exits(cleveland_base, tmp_path):
     command = [sys.executable, "-m", "medadapt.cli", "federate", "simulate", "--data",
                str(bundled_path()), "--base", str(cleveland_base), "--id-column", "id",

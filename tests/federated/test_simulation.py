@@ -292,6 +292,7 @@ def test_each_site_keeps_its_personalised_adapter_as_an_ordinary_adapter(federat
             "site trained on its own rows |") in card  # fmt: skip
 
 
+@pytest.mark.slow  # two more simulations (Ray started twice): make test-slow
 def test_a_site_that_cannot_take_part_is_named(federated):
     """A site that cannot join stops the run by name, unless ``--on-site-error continue``;
     then, with every other site dropped out, federated.json, the terminal's lines and the

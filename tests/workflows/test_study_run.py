@@ -109,7 +109,12 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize(
-    ("sent", "to_group", "code"), [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)]
+    ("sent", "to_group", "code"),
+    [
+        (signal.SIGINT, True, 130),
+        # the same study again, stopped another way: make test-slow
+        pytest.param(signal.SIGTERM, False, 143, marks=pytest.mark.slow),
+    ],
 )
 def test_a_signal_stops_the_study_its_workers_and_says_how_to_resume(
     tmp_path, sent, to_group, code
