@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from medadapt.errors import ConfigError
+from medadapt.wording import plural
 
 
 def is_number(text: str) -> bool:
@@ -147,7 +148,7 @@ def cores(value: int | None, flag: str, *, default: int = 1) -> None:
     ``default`` is always accepted, so a one-core machine runs without the option."""
     at_least(value, flag)
     available = available_cores()
-    why = f" (this process may use {available} CPU core{'s' if available != 1 else ''})"
+    why = f" (this process may use {plural(available, 'CPU core')})"
     at_most(value, flag, max(available, default), why)
 
 

@@ -46,6 +46,7 @@ from medadapt.results import scored_in_sample
 from medadapt.train import fitting
 from medadapt.train.fitting import Adaptation, require_network
 from medadapt.train.loop import TrainConfig, predict_logits
+from medadapt.wording import plural
 
 ImageAdaptation = Adaptation
 __all__ = [
@@ -373,7 +374,7 @@ def predict_proba(
     convolution = next((m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Conv3d)), None)
     if convolution is not None and convolution.in_channels != images.shape[1]:
         raise DataError(
-            f"images have {images.shape[1]} channel(s) but the model takes "
+            f"images have {plural(images.shape[1], 'channel')} but the model takes "
             f"{convolution.in_channels}: read them with images.load_unlabelled(source, "
             "base.schema), which converts them as the model was trained"
         )

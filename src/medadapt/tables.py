@@ -80,6 +80,7 @@ from medadapt.train import fitting
 from medadapt.train.data_summary import data_summary
 from medadapt.train.fitting import Adaptation
 from medadapt.train.loop import TrainConfig
+from medadapt.wording import noun_for, plural
 
 __all__ = [
     "Adaptation",
@@ -358,17 +359,20 @@ def _warn_about_other_groups(
         if not column or group is None:
             continue
         group, mine = str(group), ids == name
-        given = f"{int(mine.sum())} row{'s' if mine.sum() != 1 else ''} it scores"
+        n = int(mine.sum())
+        given = f"{plural(n, 'row')} it scores"
         if column not in frame:
             said = (f"but frame has no column {column!r} to tell that group's rows by: the "
-                    f"{given} are scored with it, whatever their group; to score only that "
-                    f"group, pass only its rows")  # fmt: skip
+                    f"{given} {'is' if n == 1 else 'are'} scored with it, whatever "
+                    f"{'its' if n == 1 else 'their'} group; to score only that group, pass "
+                    "only its rows")  # fmt: skip
         else:
             values = group_labels(frame[column])[mine]
             n_other = int(np.sum((values != group) & (values != MISSING_LABEL)))
             if n_other == 0:
                 continue
-            said = (f"but {n_other} of the {given} have another value of {column!r}: they are "
+            has, they = ("has", "it is") if n_other == 1 else ("have", "they are")
+            said = (f"but {n_other} of the {given} {has} another value of {column!r}: {they} "
                     "scored with it too; to score only that group, pass only its rows")  # fmt: skip
         warnings.warn(f"adapter {name!r} is for {column} = {group!r}, {said}", UserWarning,
                       stacklevel=3)  # fmt: skip
@@ -643,10 +647,10 @@ def _check_schema_fits(model: nn.Module, schema: TableSchema) -> None:
     if None not in wanted and list(wanted) != list(given):
         raise ConfigError(
             f"schema does not fit model: the network reads {wanted[0]} numeric and "
-            f"{len(wanted[1])} categorical features and gives {wanted[2]} output(s), the schema "
-            f"names {given[0]} numeric and {len(given[1])} categorical features (or other "
-            f"categories) and {given[2]} output(s); pass the schema saved with that model "
-            "(ma.BaseModel.load(folder).schema, or the schema it was trained with)"
+            f"{len(wanted[1])} categorical features and gives {plural(wanted[2], 'output')}, the "
+            f"schema names {given[0]} numeric and {len(given[1])} categorical features (or other "
+            f"categories) and {plural(given[2], 'output')}; pass the schema saved with that "
+            "model (ma.BaseModel.load(folder).schema, or the schema it was trained with)"
         )
     network = getattr(inner, "base_model", inner)
     base = base_of(network)
@@ -716,8 +720,8 @@ def _check_adapters(
         if held and adapter is None and adapter_ids is None and not inner.merged_adapters:
             warnings.warn(
                 f"adapter= was not given, so these are the base model's scores, though the model "
-                f"holds adapter(s) {', '.join(map(repr, held))}: pass adapter={held[0]!r} to "
-                "score through it",
+                f"holds {noun_for(len(held), 'adapter')} {', '.join(map(repr, held))}: pass "
+                f"adapter={held[0]!r} to score through it",
                 UserWarning,
                 stacklevel=3,
             )

@@ -113,7 +113,7 @@ def test_config_from_dict_picks_the_class_by_method():
     assert str(err.value).startswith("unknown adapter method 'vera'; expected one of [")
     with pytest.raises(ConfigError) as err:
         config_from_dict({"method": "lora", "rank": 4})
-    assert str(err.value) == "unknown field(s) ['rank'] for method 'lora'"
+    assert str(err.value) == "unknown field ['rank'] for method 'lora'"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -311,7 +311,7 @@ def test_images_predict_proba_refuses_what_the_model_cannot_take(image_base):
         "the BaseModel": (lambda: images.predict_proba(image_base, torch.from_numpy(x)),
                           "model must be the network to score, not BaseModel"),
         "3 channels": (lambda: images.predict_proba(model, torch.from_numpy(np.repeat(x, 3, 1))),
-                       "images have 3 channel(s) but the model takes 1"),
+                       "images have 3 channels but the model takes 1"),
         "16 x 16": (lambda: images.predict_proba(model, torch.from_numpy(_pictures(4, size=16)[0])),
                     "images have sides (16, 16) but the model takes (32, 32)"),
         "an adapter": (lambda: images.predict_proba(model, torch.from_numpy(x), adapter="b"),

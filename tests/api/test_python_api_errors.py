@@ -254,7 +254,7 @@ def test_a_network_of_the_wrong_kind_is_refused_in_python_words(base, schema, so
     with pytest.raises(MedadaptError) as err:
         ma.predict(adapted.model, schema, target, adapter_ids=["va"])
     assert _refusal(err) == (
-        "adapter_ids names 1 adapter(s) for 200 samples: pass one per sample (None for the "
+        "adapter_ids has 1 entry for 200 samples: pass one per sample (None for the "
         "base model alone), or adapter= for all"
     )
     # an adapter it does not hold: said by argument, with what it holds (a trial's ran 14
@@ -653,8 +653,8 @@ def test_a_schema_of_another_model_is_refused_before_torch_says_it(base, source,
     categorical = len(base.schema.categorical_features)
     assert _refusal(error) == (
         f"schema does not fit model: the network reads {numeric} numeric and {categorical} "
-        f"categorical features and gives 1 output(s), the schema names {numeric - 2} numeric "
-        f"and {categorical} categorical features (or other categories) and 1 output(s); pass "
+        f"categorical features and gives 1 output, the schema names {numeric - 2} numeric "
+        f"and {categorical} categorical features (or other categories) and 1 output; pass "
         "the schema saved with that model (ma.BaseModel.load(folder).schema, or the schema it "
         "was trained with)"
     )
@@ -669,7 +669,7 @@ def test_scoring_a_model_that_holds_adapters_without_naming_one_is_said(base, sc
     said = [str(w.message) for w in caught if "adapter= was not given" in str(w.message)]
     assert said == [
         "adapter= was not given, so these are the base model's scores, though the model holds "
-        "adapter(s) 'va': pass adapter='va' to score through it"
+        "adapter 'va': pass adapter='va' to score through it"
     ]
     np.testing.assert_allclose(plain, ma.predict(base.model, schema, target), atol=1e-6)
     with warnings.catch_warnings(record=True) as named:

@@ -198,7 +198,7 @@ CASES = [
          "--groups", "Mars", "--out", "{tmp}/b", flag="--groups", says="not found"),
     case("train-base: two groups misspelt, each its hint", "train-base", *TABLE,
          "--group-column", "dataset", "--groups", "Hungray,VA Long beach", "--out", "{tmp}/b",
-         flag="--groups", says="group(s) 'Hungray' (did you mean 'Hungary'?), 'VA Long beach' "
+         flag="--groups", says="groups 'Hungray' (did you mean 'Hungary'?), 'VA Long beach' "
          "(did you mean 'VA Long Beach'?) not found in column 'dataset'"),
     case("train-base: unknown --exclude", *TRAIN, "--exclude", "colour", "--out", "{tmp}/b",
          flag="--exclude", says="'colour'"),
@@ -689,7 +689,7 @@ CASES = [
          "--split", "val", "--out", "{tmp}/b", flag="--split", says="applies to .npz files"),
     case("images: a class without images", "train-base", "--data", "{npz}", "--class-names",
          "normal,nodule,mass,extra", *TINY_IMAGE, "--out", "{tmp}/b", flag="--class-names",
-         says="'extra' have no images"),
+         says="class 'extra' has no images"),
     case("images: --window a bare number", "train-base", "--data", "{png_csv}", *TINY_IMAGE,
          "--window", "40", "--out", "{tmp}/b", flag="--window", says="or LEVEL,WIDTH in HU"),
     case("images: --window of width 0", "train-base", "--data", "{png_csv}", *TINY_IMAGE,
@@ -848,7 +848,7 @@ CASES = [
     case("federate: a misspelt --base-groups with --positive-class", "federate", "simulate",
          "--data", "{heart}", "--label", "num", "--positive-class", "1", *GROUPS,
          "--base-groups", "Clevland", "--out", "{tmp}/f", flag="--base-groups",
-         says="--base-groups: group(s) 'Clevland' not found in column 'dataset'"),
+         says="--base-groups: group 'Clevland' not found in column 'dataset'"),
     case("federate: --base names the base's model.json", "federate", "simulate", *TABLE,
          *GROUPS, "--base", "{base}/model.json", "--out", "{tmp}/f", flag="--base",
          says="is a file, not a base model's folder: pass its folder, --base "),
@@ -1241,7 +1241,7 @@ def test_group_alone_takes_the_group_column_the_base_records(workspace):
         refused = run_cli(*verb, "--data", heart, "--group", VA.lower())
         assert refused.code == 2 and refused.stdout == "", refused.stdout
         assert refused.stderr.strip().splitlines() == [
-            f"error: --group: group(s) {VA.lower()!r} not found in column 'dataset'; did you mean "
+            f"error: --group: group {VA.lower()!r} not found in column 'dataset'; did you mean "
             f"{VA!r}? (it has: Cleveland, Hungary, Switzerland, VA Long Beach)"
         ]
     # the base's column absent from the file: the one error line says whose it is (a review:
@@ -1265,7 +1265,7 @@ def test_groups_of_another_column_name_the_column_that_holds_them(workspace, tmp
     said = error_line(run_cli("adapt", "--base", paths["base"], "--data", paths["heart"],
                               "--group-column", "sex", "--group", VA, "--method", "head",
                               "--out", tmp_path / "a"))  # fmt: skip
-    assert said.startswith(f"error: --group: group(s) '{VA}' not found in column 'sex' (it has:")
+    assert said.startswith(f"error: --group: group '{VA}' not found in column 'sex' (it has:")
     assert said.endswith(f"(column 'dataset' holds '{VA}'; pass --group-column dataset)")
     assert not (tmp_path / "a").exists()
     # a --group-column the table lacks: the column that holds the group is named (a trial's

@@ -255,7 +255,7 @@ def test_check_data_refuses_an_unknown_group_in_one_line(base):
                      "dataset", "--group", "Mars")  # fmt: skip
     assert result.code != 0
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: --group: group(s) 'Mars' not found")
+    assert len(lines) == 1 and lines[0].startswith("error: --group: group 'Mars' not found")
 
 
 def _checked_measured(tmp_path, frame, label: str):

@@ -233,7 +233,7 @@ def test_predict_on_a_folder_follows_on_error_for_files_it_does_not_read(workspa
     assert "2 files left out (--on-error skip): 2 not an image (unknown file type)" in said
     assert _warnings(result.stdout) == [
         UNMEASURED.format(held_out="8 images"),  # the workspace's tiny image base
-        f"warning: 1 link(s) in {folder} lead to no file and were not read: fix or remove them",
+        f"warning: 1 link in {folder} leads to no file and was not read: fix or remove it",
     ]
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 

@@ -107,16 +107,16 @@ CASES = [
     case("simulate: two sites misspelt, each its hint", "federate", "simulate", *TABLE,
          "--group-column", "dataset", "--groups", "Clevland,Hungry,Switzerland",
          "--base-groups", "Cleveland", "--out", "{tmp}/f", flag="--groups",
-         says="group(s) 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
+         says="groups 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
          "'Hungary'?) not found in column 'dataset'"),  # a trial's: the first one only
     case("simulate --base: two sites misspelt, each its hint", *ON_A_BASE_WITH_SITES,
          "Clevland,Hungry,Switzerland", flag="--groups",
-         says="group(s) 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
+         says="groups 'Clevland' (did you mean 'Cleveland'?), 'Hungry' (did you mean "
          "'Hungary'?) not found in column 'dataset'"),
     case("simulate: a site not in the data", "federate", "simulate", "--data",
          "{tmp}/few.csv", "--label", "num", "--group-column", "dataset", "--groups",
          "VA Long Beach,Hungary", "--base", "{base}", "--out", "{tmp}/f", flag="--groups",
-         says="group(s) 'Hungary' not found in column 'dataset' (it has: VA Long Beach)",
+         says="group 'Hungary' not found in column 'dataset' (it has: VA Long Beach)",
          existing={"few.csv": FEW_ROWS}),
     case("server: --timeout 0", *SERVER, "--insecure", "--timeout", "0", flag="--timeout",
          says="must be positive"),

@@ -170,7 +170,7 @@ def test_a_channels_first_npz_is_refused_for_volumes(tmp_path):
                      "--out", tmp_path / "b")  # fmt: skip
     assert error_line(result) == (
         f"error: {path}: train_images has shape (8, 3, 16, 16), 2D images with their 3 "
-        "channel(s) first (PyTorch's order), but --spatial-dims 3 needs volumes: pass "
+        "channels first (PyTorch's order), but --spatial-dims 3 needs volumes: pass "
         "--spatial-dims 2, or store volumes as (N, D, H, W[, C])"
     )
 

@@ -63,7 +63,7 @@ def test_files_joined_with_their_headers_are_refused(tmp_path, heart):
     text = heart.iloc[:400].to_csv(index=False) + heart.iloc[400:].to_csv(index=False)
     (tmp_path / "joined.csv").write_text(text)
     line = error_line(_train(tmp_path / "joined.csv", tmp_path / "base"))
-    assert "repeats its header row as data 1 time(s) (first at line 402" in line
+    assert "repeats its header row as data 1 time (first at line 402" in line
 
 
 def test_a_totals_row_is_refused(tmp_path, heart):

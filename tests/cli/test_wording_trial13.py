@@ -87,7 +87,7 @@ def test_a_few_real_classes_without_training_rows_are_still_named():
     assert measured_looking([str(v) for v in range(25)]) and measured_looking(["1.5", "2"])
     assert not measured_looking(["1", "2", "3"]) and not measured_looking(["mild", "severe"])
     assert untrained_classes_error("grade", ["1", "2", "3"], ["3"], COMMAND_LINE) == (
-        "label column 'grade': 1 class(es) ('3') have no rows on the training side of the "
+        "label column 'grade': 1 class ('3') has no rows on the training side of the "
         "split (too few rows to split); merge or drop rare classes, or, for a measured value, "
         "pass --task regression"
     )

@@ -74,7 +74,7 @@ def test_an_unquoted_thousands_separator_is_refused_not_shifted(tmp_path):
     rows = "".join(f"{i},{40 + i % 30},1,{200 + i},M,{i % 2}\n" for i in range(1, 31))  # 1,2xx
     message = _refusal(_write(tmp_path, "k.csv", HEADER + "\n" + rows))
     assert message.endswith(
-        "30 row(s) have more values than the header's 5 column names (first at line 2): a "
+        "30 rows have more values than the header's 5 column names (first at line 2): a "
         "value holding an unquoted ',' (a thousands separator or decimal comma?), or a column "
         "without a name; quote those values or export the file again"
     )
@@ -96,7 +96,7 @@ def test_excels_separator_line_is_read_as_the_separator(tmp_path):
 def test_a_header_repeated_mid_file_is_refused(tmp_path):
     text = HEADER + "\n" + _rows(15) + HEADER + "\n" + _rows(15)
     assert _refusal(_write(tmp_path, "joined.csv", text)).endswith(
-        "repeats its header row as data 1 time(s) (first at line 17; files joined together?); "
+        "repeats its header row as data 1 time (first at line 17; files joined together?); "
         "delete those lines, they would turn every numeric column into text"
     )
 

@@ -323,13 +323,13 @@ def test_a_node_gone_before_it_replied_is_said_in_the_servers_words():
 
     gone = failure_reason(Error(ErrorCode.NODE_UNAVAILABLE, "Node Unavailable — heartbeat"))
     assert failure_message([{"round": 2, "error": gone}]) == (
-        "1 site(s) failed: round 2: a site's client stopped answering before it replied (it "
+        "1 site failed: round 2: a site's client stopped answering before it replied (it "
         "left, or lost its connection to this server); start that site's client again, then "
         "this run, or pass --on-site-error continue to go on without it"
     )
     own = failure_reason(Error(1, "site B: --data b.csv has 3 labelled rows"))
     assert failure_message([{"round": 1, "error": own}]) == (
-        "1 site(s) failed: round 1: site B: --data b.csv has 3 labelled rows; fix the site's "
+        "1 site failed: round 1: site B: --data b.csv has 3 labelled rows; fix the site's "
         "data or options, or pass --on-site-error continue to go on without it"
     )
 
@@ -388,7 +388,7 @@ def test_a_site_gone_mid_round_is_named_by_the_node_it_joined_from(monkeypatch):
                  "its connection to this server)",
     }]  # fmt: skip
     assert failure_message(strategy.failures) == (
-        "1 site(s) failed: round 2: site B: its client stopped answering before it replied (it "
+        "1 site failed: round 2: site B: its client stopped answering before it replied (it "
         "left, or lost its connection to this server); start that site's client again, then "
         "this run, or pass --on-site-error continue to go on without it"
     )

@@ -53,6 +53,7 @@ def _metadata(folder: Path) -> dict:
     return json.loads((folder / "adapter.json").read_text())["metadata"]
 
 
+@pytest.mark.slow  # a further simulation (a kept leak): make test-slow
 def test_a_kept_leak_is_recorded_with_the_shared_and_the_site_s_adapters(kept):
     """The trial: site notes named the kept column, but every saved adapter had
     ``allowed_leaks: null``: now the shared adapter and Hungary's own record it, with
@@ -69,6 +70,7 @@ def test_a_kept_leak_is_recorded_with_the_shared_and_the_site_s_adapters(kept):
     assert any("site Hungary: column 'oldpeak'" in n for n in kept["results"]["site_notes"])
 
 
+@pytest.mark.slow  # a further simulation (a kept leak): make test-slow
 def test_the_registry_flags_the_kept_column_and_the_card_names_it(kept, tmp_path):
     registry = tmp_path / "registry"
     assert run_cli("registry", "--root", registry, "add", kept["out"], "--name", "fed").code == 0
@@ -78,6 +80,7 @@ def test_the_registry_flags_the_kept_column_and_the_card_names_it(kept, tmp_path
     assert f"- C{NOTE[1:]}." in card, card  # among its limitations
 
 
+@pytest.mark.slow  # a further simulation (a kept leak): make test-slow
 def test_the_shared_adapter_records_the_base_alone_over_the_same_sites(kept, tmp_path):
     """The trial's card headlined the sites' mean AUROC without the base alone's (the record's
     ``base_metrics`` and ``versus_base`` were null): now both are recorded, averaged over the
@@ -127,6 +130,7 @@ def test_the_report_says_an_unweighted_mean_counts_a_small_site_as_much_as_a_lar
     assert _alike({"A": {"n_test": 30}, "B": {"n_test": 30}}) == ""
 
 
+@pytest.mark.slow  # a further simulation (a kept leak): make test-slow
 def test_the_card_lists_each_site_s_figures_with_its_interval_beside_the_means(kept, tmp_path):
     """A trial's card led with accuracy 0.853 and no interval, the mean of 0.973 on 37
     patients and 0.733, said "No confidence interval recorded ... unknown precision" though

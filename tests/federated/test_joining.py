@@ -258,7 +258,7 @@ def test_a_site_that_leaves_between_rounds_is_named_not_waited_for(on_site_error
         with pytest.raises(DataError) as error:
             strategy.check_nodes(2)
         assert str(error.value) == (
-            f"1 site(s) failed: round 2: {left}; start that site's client again, then this "
+            f"1 site failed: round 2: {left}; start that site's client again, then this "
             "run, or pass --on-site-error continue to go on without it"
         )
         return

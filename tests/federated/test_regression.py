@@ -24,7 +24,8 @@ from medadapt.federated.sites import read_sites
 from medadapt.train.fitting import predict
 from tests.cli.helpers import run_cli, succeeded
 
-pytestmark = pytest.mark.xdist_group("flower")  # one Ray at a time
+# one Ray at a time; a further simulation (a measured outcome): make test-slow
+pytestmark = [pytest.mark.xdist_group("flower"), pytest.mark.slow]
 SITES = ("Hungary", "VA Long Beach")
 N_BOOT = 50
 

@@ -307,7 +307,7 @@ def test_a_site_that_cannot_take_part_is_named(federated):
     with pytest.raises(DataError) as error:
         simulate(run)
     message = str(error.value)
-    assert message.startswith("1 site(s) failed: on joining: site Nowhere: --groups: group(s) "
+    assert message.startswith("1 site failed: on joining: site Nowhere: --groups: group "
                               "'Nowhere' not found in column 'dataset'")  # fmt: skip
     assert message.endswith("pass --on-site-error continue to go on without it")
     out = federated["root"] / "hungary_alone"

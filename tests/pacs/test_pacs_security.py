@@ -271,8 +271,8 @@ def test_serve_says_which_archives_it_reads_and_how_it_trusts_them(pacs, hospita
     assert served["ports"] == [18999]
     assert asked == [f"Bearer {TOKEN}"]  # asked once at start, with the server's own token
     assert result.stderr.splitlines()[-4:-2] == [
-        "loading 0 promoted adapter(s) ...",
-        f"serving 0 promoted adapter(s) from {served['registry']} at http://127.0.0.1:18999 "
+        "loading 0 promoted adapters ...",
+        f"serving 0 promoted adapters from {served['registry']} at http://127.0.0.1:18999 "
         "(auth: no token (loopback only); API docs at /docs)",
     ]
     assert result.stderr.splitlines()[-2:] == [

@@ -1,11 +1,13 @@
 """A served image that the adapter or its base trained on is flagged in-sample, as a table row
-is: by its file's bytes, or by its pixels where a copy was saved with other bytes."""
+is: by its file's bytes, by its pixels where a copy was saved with other bytes, or by the
+values its file stores (a copy in another format); a lossy copy is said to look like one."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -172,3 +174,41 @@ def test_adding_an_image_adapter_again_keeps_its_lost_split_file_and_says_so(
     other = Registry(tmp_path / "other", create=True)
     assert other.import_(exported.path).version.ref == "site_b@1"
     assert other.verify().unkept_splits == []
+
+
+def test_a_lossy_or_another_format_s_copy_of_a_training_image_is_told_as_predict_tells_it(
+    client, image_registry, tmp_path
+):
+    """A trial: ``predict`` called a JPEG of a training PNG a near-copy, the server answered
+    it as a new patient's image (it knew exact copies only). Now the server reads each
+    uploaded picture's stored values as ``predict`` does: a DICOM holding a training PNG's
+    values is the training image; a JPEG of it looks like a near-copy, and is said so."""
+    from medadapt.data.stored_pixels import NEAR_KEYS, STORED_KEYS
+    from medadapt.results import NEAR_COPY
+    from tests.data.makers import write_dicom
+
+    split = _split(image_registry["adapters"]["site_b"])
+    assert split[STORED_KEYS] and split[NEAR_KEYS]  # what the server reads them by
+    site_b = _images_of(image_registry, "B")
+    trained, held_out = site_b[split["train_keys"][0]], site_b[split["test_keys"][0]]
+    values = np.asarray(Image.open(trained).convert("L"))
+    dicom = write_dicom(tmp_path / "copy.dcm", values.astype(np.uint16), modality="OT")
+    assert _ask(client, dicom, "site_b")["trained_on"] == "adapter site_b@1"
+    lossy = tmp_path / "copy.jpg"
+    Image.open(trained).convert("L").save(lossy, quality=90)
+    assert not np.array_equal(np.asarray(Image.open(lossy)), values)  # no exact key matches
+    said = _ask(client, lossy, "site_b")
+    assert said["trained_on"] == NEAR_COPY
+    assert in_sample_caution(NEAR_COPY) in said["note"]
+    # as predict says of the same two files
+    table = tmp_path / "ask.csv"
+    table.write_text(f"path\n{dicom}\n{lossy}\n{held_out}\n")
+    out = tmp_path / "predictions.csv"
+    adapter = image_registry["adapters"]["site_b"]
+    succeeded(run_cli("predict", "--base", image_registry["base"], "--adapter", adapter,
+                      "--data", table, "--out", out))  # fmt: skip
+    import pandas as pd
+
+    told = pd.read_csv(out, keep_default_na=False)["trained_on"].tolist()
+    assert told == ["adapter 'site_b'", NEAR_COPY, ""]
+    assert _ask(client, held_out, "site_b")["trained_on"] is None

@@ -271,7 +271,7 @@ def test_serve_says_how_many_promoted_adapters_it_loaded_and_which_it_could_not(
 
     monkeypatch.setattr(serve_cli, "listen", run)
     said = succeeded(run_cli("serve", "--registry", registry_copy, "--port", "18998")).stderr
-    assert f"serving {len(promoted) - 1} of {len(promoted)} promoted adapter(s) from " in said
+    assert f"serving {len(promoted) - 1} of {len(promoted)} promoted adapters from " in said
     # why, once, as a warning (the others are served): a trial read an "error:" line, a
     # warning for the base and a count, of one missing base, and the server went on
     assert "warning: not serving site_c@1: registry file " in said
@@ -302,7 +302,7 @@ def test_serve_without_the_base_says_why_once_per_adapter_as_a_warning(registry_
         "add-base BASE_DIR' (or import the adapter's archive exported with --with-base)")
         for line in lines)  # fmt: skip
     assert "error:" not in said and "not loaded" not in said
-    assert f"serving 0 of {len(promoted)} promoted adapter(s) from " in said
+    assert f"serving 0 of {len(promoted)} promoted adapters from " in said
 
 
 def test_a_token_file_others_may_read_is_refused_beyond_loopback_and_an_env_token_said_unused(

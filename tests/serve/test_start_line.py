@@ -1,4 +1,4 @@
-"""``serve`` says "loading N promoted adapter(s) ..." before it imports torch and the models:
+"""``serve`` says "loading N promoted adapters ..." before it imports torch and the models:
 a trial's background script found no server after 7 s of silence (the first line waited on
 ``medadapt.serve.image_inputs`` importing torch through the image readers)."""
 
@@ -46,7 +46,7 @@ def test_a_second_server_on_the_address_is_refused_while_the_first_loads(tmp_pat
             answered.append(reply.status)
 
     try:
-        assert first.stderr.readline().startswith("loading 0 promoted adapter(s)")
+        assert first.stderr.readline().startswith("loading 0 promoted adapters")
         waiting = threading.Thread(target=ask)
         waiting.start()
         second = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
@@ -54,7 +54,7 @@ def test_a_second_server_on_the_address_is_refused_while_the_first_loads(tmp_pat
         assert (second.stdout, second.stderr) == ("", (
             f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose "
             "another --port or --host\n"))  # fmt: skip
-        assert first.stderr.readline().startswith("serving 0 promoted adapter(s)")
+        assert first.stderr.readline().startswith("serving 0 promoted adapters")
         waiting.join(timeout=120)
         assert answered == [200]
         first.send_signal(signal.SIGINT)

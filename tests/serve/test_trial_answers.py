@@ -166,7 +166,7 @@ def test_a_group_whose_adapter_cannot_be_loaded_is_a_503_naming_why(served_regis
     assert (unknown.status_code, unknown.json()["detail"]) == (
         404,
         "no adapter serves group 'Z', and no base model was trained on it; served groups: none, "
-        "as 3 promoted adapter(s) cannot be loaded (site_a, site_b, site_c: GET /healthz or "
+        "as 3 promoted adapters cannot be loaded (site_a, site_b, site_c: GET /healthz or "
         "/v1/adapters says why)",
     )
     # /v1/adapters lists them, with what /healthz (degraded) says of each

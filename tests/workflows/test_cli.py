@@ -345,7 +345,7 @@ def test_bad_input_is_one_line_with_no_traceback_and_nothing_written(workspace, 
     )
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    assert errors == ["error: --group: group(s) 'D' not found in column 'site' (it has: A, B, C)"]
+    assert errors == ["error: --group: group 'D' not found in column 'site' (it has: A, B, C)"]
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
@@ -793,7 +793,7 @@ def test_a_group_or_group_column_in_another_case_is_named_as_meant(workspace):
     )
     code, errors, _ = error_lines(*base, "--group-column", "site", "--group", "c")
     assert (code, errors) == (2, [
-        "error: --group: group(s) 'c' not found in column 'site'; did you mean 'C'? (it has: "
+        "error: --group: group 'c' not found in column 'site'; did you mean 'C'? (it has: "
         "A, B, C)"])  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from medadapt.adapters.targets import TargetSpec, get_family, parse_targets
 from medadapt.errors import ConfigError
+from medadapt.wording import noun_for
 
 
 def help_field(text: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
@@ -102,7 +103,9 @@ class AdapterConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"unknown field(s) {unknown} for method {cls.method!r}")
+            raise ConfigError(
+                f"unknown {noun_for(len(unknown), 'field')} {unknown} for method {cls.method!r}"
+            )
         for key, value in data.items():
             if isinstance(value, list) and key != "targets":
                 data[key] = tuple(value)

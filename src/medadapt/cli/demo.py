@@ -11,6 +11,7 @@ from medadapt.cli.common import status_progress, stdout
 from medadapt.cli.main import app
 from medadapt.cli.printing import print_strategy_table
 from medadapt.evaluate.report.formatting import fmt_ci
+from medadapt.wording import plural
 
 PROTOCOLS = ("default", "flamby", "flamby-federated")
 
@@ -155,8 +156,8 @@ def _print_flamby(results: dict[str, Any], labels: dict[str, str]) -> None:
     if isinstance(seeds, int):  # a trial compared one seed with FLamby's mean of five, unsaid
         stdout.print(
             f"AUROC and balanced accuracy: means over the centres that have them, without 95% "
-            f"intervals (each centre's is in the report); this run: {seeds} seed"
-            f"{'s' if seeds != 1 else ''}, FLamby's published figures: the mean of 5 (--seeds 5 "
+            f"intervals (each centre's is in the report); this run: {plural(seeds, 'seed')}"
+            ", FLamby's published figures: the mean of 5 (--seeds 5 "
             "to match)" if seeds < 5 else
             "AUROC and balanced accuracy: means over the centres that have them, without 95% "
             "intervals (each centre's is in the report)",

@@ -38,6 +38,7 @@ from medadapt.fileio import (
     others_may_read,
     read_secret,
 )
+from medadapt.wording import plural
 
 PREDICT = "predict"
 #: the options that only --data dicomweb+... takes, by parameter name
@@ -555,7 +556,7 @@ def _after_predict(
         for report in stored:
             stdout.print(
                 f"stored SR {report.sop_uid} for series {report.series_uid} "
-                f"({report.n_findings} prediction{'s' if report.n_findings != 1 else ''})",
+                f"({plural(report.n_findings, 'prediction')})",
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
     if earlier and stored:

@@ -37,7 +37,6 @@ from medadapt.cli.registry_format import (
     cell,
     change_cells,
     config_items,
-    counted,
     diff_rows,
     echo_json,
     event_detail,
@@ -81,6 +80,7 @@ from medadapt.registry.maintenance import GC_MIN_AGE_S
 from medadapt.registry.records import command_line, other_base_note, summaries
 from medadapt.registry.summary_words import positive_class_words, training_warning_lines
 from medadapt.results import AdapterRecord
+from medadapt.wording import plural
 
 app.add_typer(registry_app, name="registry")
 
@@ -647,7 +647,7 @@ def promote_cmd(
         warn(f"clients of {v.name} that send {served.ref}'s fields {listed_fields(dropped)} "
              f"({len(dropped)}) are now refused (422): {v.ref} does not read them")  # fmt: skip
     elif added:
-        typer.echo(f"note: {v.ref} reads {len(added)} field{'s' if len(added) != 1 else ''} "
+        typer.echo(f"note: {v.ref} reads {plural(len(added), 'field')} "
                    f"{served.ref} did not "
                    f"({listed_fields(added)}): a request without them is scored with them "
                    "missing, its note naming them")  # fmt: skip
@@ -716,8 +716,8 @@ def verify_cmd(
     for problem in [*report.problems, *report.base_problems]:
         typer.echo(problem, err=True)
     if report.ok:
-        bases = f" and {counted(len(report.bases), 'base model')}" if report.bases else ""
-        typer.echo(f"ok: {counted(len(report.checked), 'version')}{bases} verified")
+        bases = f" and {plural(len(report.bases), 'base model')}" if report.bases else ""
+        typer.echo(f"ok: {plural(len(report.checked), 'version')}{bases} verified")
     # what gc removes, keeps and leaves: said whether or not verification failed
     for line in tmp_lines(report, reg.objects.tmp, registry_command(ctx, "gc")):
         typer.echo(line)
@@ -737,12 +737,12 @@ def verify_cmd(
         failed, fixes = [], []
         if report.problems:
             it = "it" if len(report.problems) == 1 else "them"
-            failed.append(f"{len(report.problems)} of {counted(len(report.checked), 'version')}")
+            failed.append(f"{len(report.problems)} of {plural(len(report.checked), 'version')}")
             fixes.append(f"repair {it} by adding {it} again, or remove {it}, as listed above")
         if report.base_problems:
             it = "it" if len(report.base_problems) == 1 else "them"
             failed.append(
-                f"{len(report.base_problems)} of {counted(len(report.bases), 'base model')}"
+                f"{len(report.base_problems)} of {plural(len(report.bases), 'base model')}"
             )
             fixes.append(f"add {it} again with '{registry_command(ctx, 'add-base')} BASE_DIR'")
         raise RegistryError(
@@ -803,15 +803,15 @@ def gc_cmd(
     reg = open_registry(ctx)
     report = reg.gc(min_age_s=min_age)
     removed = [
-        f"{counted(report.objects, 'unreferenced file')} ({human_size(report.bytes)})",
-        counted(report.tmp, "leftover"),
+        f"{plural(report.objects, 'unreferenced file')} ({human_size(report.bytes)})",
+        plural(report.tmp, "leftover"),
         *([f"{base_copies(report.set_aside)} set aside by add-base"] if report.set_aside else []),
     ]
-    typer.echo(f"removed {', '.join(removed)} and {counted(report.checkouts, 'stale checkout')}")
+    typer.echo(f"removed {', '.join(removed)} and {plural(report.checkouts, 'stale checkout')}")
     if report.kept:  # young: a write may still be running
         it = "it" if report.kept == 1 else "them"
         typer.echo(
-            f"kept {counted(report.kept, 'leftover')} younger than --min-age ({min_age:g} s) "
+            f"kept {plural(report.kept, 'leftover')} younger than --min-age ({min_age:g} s) "
             f"in case a write is still running; once none is, "
             f"'{registry_command(ctx, 'gc')} --min-age 0' removes {it} now"
         )

@@ -32,6 +32,7 @@ from medadapt.registry.summary_words import (
     words,
 )
 from medadapt.results import WHOLE_RESULT, grouped
+from medadapt.wording import plural
 
 
 def table_console() -> Console:
@@ -304,7 +305,7 @@ def strangers_line(objects: Path, names: list[str]) -> str:
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     them = "it" if len(names) == 1 else "them"
     return (
-        f"{counted(len(names), 'file')} in {objects} the registry did not write ({listed}): "
+        f"{plural(len(names), 'file')} in {objects} the registry did not write ({listed}): "
         f"gc leaves {them}; move {them} out of the registry"
     )
 
@@ -318,7 +319,7 @@ def tmp_lines(report: VerifyReport, tmp: Path, gc: str) -> list[str]:
     orphans, leftovers, young = len(report.orphans), report.leftovers, report.young
     if orphans or leftovers:  # exactly what gc removes, at once or (young ones) later
         said = (
-            f"{counted(orphans, 'unreferenced file')} and {counted(leftovers, 'leftover')} of "
+            f"{plural(orphans, 'unreferenced file')} and {plural(leftovers, 'leftover')} of "
             "interrupted writes (harmless; "
         )
         it = "it" if young == 1 else "them"
@@ -332,7 +333,7 @@ def tmp_lines(report: VerifyReport, tmp: Path, gc: str) -> list[str]:
             )
         else:
             said += (
-                f"'{gc}' removes them but for {counted(young, 'leftover')} younger than its "
+                f"'{gc}' removes them but for {plural(young, 'leftover')} younger than its "
                 f"--min-age of {GC_MIN_AGE_S:g} s, kept in case a write is still running; once "
                 f"none is, '{gc} --min-age 0' removes {it} too)"
             )
@@ -349,12 +350,7 @@ def tmp_lines(report: VerifyReport, tmp: Path, gc: str) -> list[str]:
 
 def base_copies(n: int) -> str:
     """``1 damaged base copy``, ``2 damaged base copies``."""
-    return f"{n} damaged base cop{'y' if n == 1 else 'ies'}"
-
-
-def counted(n: int, noun: str) -> str:
-    """``1 version``, ``2 versions``."""
-    return f"{n} {noun}{'s' if n != 1 else ''}"
+    return plural(n, "damaged base copy", "damaged base copies")
 
 
 def echo_json(data: Any) -> None:

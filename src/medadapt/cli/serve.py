@@ -16,6 +16,7 @@ from medadapt.cli.main import app
 from medadapt.errors import ConfigError
 from medadapt.fileio import others_may_read, read_secret
 from medadapt.serve import defaults
+from medadapt.wording import noun_for, plural
 
 if TYPE_CHECKING:
     from medadapt.serve.image_inputs import ImageServing
@@ -323,12 +324,13 @@ def _serve_on(
             + (f" (TLS verified against {ca})" if ca else "")
             + ("; results may be stored there as DICOM SR" if images.store_sr else "")
         )
-    typer.echo(f"loading {len(served)} promoted adapter(s) ...", err=True)
+    typer.echo(f"loading {plural(len(served), 'promoted adapter')} ...", err=True)
 
     def ready(state: Any) -> None:  # the adapters are loaded: the URL answers from now on
         loaded, failed = len(state.tables.promoted), state.tables.failed
         count = f"{loaded} of {len(served)}" if failed else str(loaded)
-        typer.echo(f"serving {count} promoted adapter(s) {where}", err=True)
+        adapters = noun_for(len(served), "promoted adapter")
+        typer.echo(f"serving {count} {adapters} {where}", err=True)
         for line in lines:
             typer.echo(line, err=True)
         for (column, group), names in sorted(state.tables.conflicts.items()):
@@ -458,5 +460,6 @@ def _check_device(device: str) -> None:
         raise ConfigError(f"--device {device}: no CUDA device here; use --device cpu")
     if wanted.index is not None and wanted.index >= torch.cuda.device_count():
         raise ConfigError(
-            f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            f"--device {device}: this machine has "
+            f"{plural(torch.cuda.device_count(), 'CUDA device')}"
         )

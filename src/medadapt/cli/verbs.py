@@ -47,6 +47,7 @@ from medadapt.data.group_columns import describe_values, group_column_hint
 from medadapt.data.tables import MISSING_LABEL, group_labels, read_table
 from medadapt.errors import ConfigError, MedadaptError
 from medadapt.fileio import check_json_file, check_output_file, check_report_file, other_outputs
+from medadapt.wording import plural
 
 DATA = Shared(
     "data",
@@ -465,10 +466,10 @@ def _predict(**values: Any) -> None:
         )
     warn_all(summary["warnings"])  # values the model never learned among them
     n, blank = summary["n"], summary.get("n_withheld", 0)
-    said = f"{n} prediction{'s' if n != 1 else ''}"
+    said = plural(n, "prediction")
     if blank:
         made = n - blank
-        said = (f"{n} rows: {made} prediction{'s' if made != 1 else ''}, {blank} left blank "
+        said = (f"{n} rows: {plural(made, 'prediction')}, {blank} left blank "
                 "(see above)")  # fmt: skip
     stdout.print(f"wrote {said} to {out}")
     if summary.get("typical_error"):

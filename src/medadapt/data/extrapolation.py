@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from medadapt.data.missing_codes import is_missing_value, served_number
+from medadapt.wording import plural
 
 FAR_OUTSIDE_SDS = 6.0
 """A value this many training SDs from the training mean is one the model (almost) never saw
@@ -188,10 +189,10 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
         codes = getattr(spec, "codes", None)
         if codes and len(columns) <= 2:  # a code's two values say more than a mean and SD
             where = f", trained on the codes {codes[0]:g} and {codes[1]:g} only"
-        return f"{name!r}: {count} row{'s' if count != 1 else ''}{where}"
+        return f"{name!r}: {plural(count, 'row')}{where}"
 
     more = len(ranked) - len(shown)
-    others = f"; {more} more column{'s' if more != 1 else ''}" if more else ""
+    others = f"; {plural(more, 'more column')}" if more else ""
     listed = "; ".join(column(c) for c in shown) + others
     verb = "has" if rows == 1 else "have"
     coded = {c for c in found.slips_only if getattr(specs[c], "codes", None)}
@@ -209,7 +210,7 @@ def far_outside_warning(found: Outside, specs: Mapping[str, Any], python: bool =
             "on, and further than any of them"
         )
     return (
-        f"{rows} of {n} row{'s' if n != 1 else ''} {verb} a value {where} ({listed}): the "
+        f"{rows} of {plural(n, 'row')} {verb} a value {where} ({listed}): the "
         f"model extrapolates there; {CHECK_FAR}"
         + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )

@@ -53,6 +53,7 @@ from medadapt.data.read_errors import BLANK, ReadError
 from medadapt.data.reader_notes import report_counted, report_notes
 from medadapt.data.splits import stratified_split, too_few_left
 from medadapt.errors import DataError
+from medadapt.wording import plural
 
 if TYPE_CHECKING:
     from medadapt.data.image_dataset import ImageDataset
@@ -156,7 +157,7 @@ def check_known_labels(
         like = [c for c in classes if alike is not None and alike(unknown[0], c)]
         if like and like[0] in flagged:
             n = (counts or {}).get(unknown[0])
-            held = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
+            held = f"{noun}s" if n is None else plural(n, noun)
             raise DataError(
                 f"--new-classes {like[0]!r} names no class of {source}, which has {held} "
                 f"labelled {unknown[0]!r}, spelt like it: a typo in --new-classes? pass "
@@ -167,7 +168,7 @@ def check_known_labels(
             hint = (f"{'rename the folder' if Path(source).is_dir() else 'correct the label'} "
                     f"to {like[0]!r}")  # fmt: skip
         n = (counts or {}).get(unknown[0])
-        images = f"{noun}s" if n is None else f"{n} {noun}{'s' if n != 1 else ''}"
+        images = f"{noun}s" if n is None else plural(n, noun)
         more = len(unknown) - 1
         others = f" (and {more} more unknown label{'s' if more > 1 else ''})" if more else ""
         unused = [c for c in classes if c not in set(labels or ())]
@@ -267,8 +268,9 @@ def _broken_links_note(source: Path, broken: int) -> list[str]:
     """The warning counting the links of folder ``source`` that lead to no file."""
     if not broken:
         return []
-    return [f"{broken} link(s) in {source} lead to no file and were not read: fix or remove "
-            "them"]  # fmt: skip
+    lead, were, them = ("leads", "was", "it") if broken == 1 else ("lead", "were", "them")
+    return [f"{plural(broken, 'link')} in {source} {lead} to no file and {were} not read: fix "
+            f"or remove {them}"]  # fmt: skip
 
 
 @dataclass

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from medadapt.data.dicom_files import looks_like_dicom
 from medadapt.errors import ConfigError, DataError
 from medadapt.fileio import sha256_file
+from medadapt.wording import noun_for
 
 if TYPE_CHECKING:
     from medadapt.data.image_dataset import ImageDataset
@@ -232,7 +233,8 @@ class ImageSchema:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ConfigError(f"unknown image schema field(s) {unknown}: upgrade medadapt")
+            named = noun_for(len(unknown), "field")
+            raise ConfigError(f"unknown image schema {named} {unknown}: upgrade medadapt")
         return cls(**data)
 
 

@@ -41,6 +41,7 @@ from medadapt.data.intensity import TWELVE_BIT_MAX, scale_integer, twelve_bit_ar
 from medadapt.data.memory import check_memory
 from medadapt.data.option_words import takes
 from medadapt.errors import ConfigError, DataError
+from medadapt.wording import plural
 
 _CHUNK = 512
 
@@ -359,9 +360,9 @@ def _torch_order(
     if spatial_dims == 2:
         return values
     raise DataError(
-        f"{path}: {split}_images has shape {shape}, 2D images with their {shape[1]} "
-        "channel(s) first (PyTorch's order), but --spatial-dims 3 needs volumes: pass "
-        "--spatial-dims 2, or store volumes as (N, D, H, W[, C])"
+        f"{path}: {split}_images has shape {shape}, 2D images with their "
+        f"{plural(shape[1], 'channel')} first (PyTorch's order), but --spatial-dims 3 needs "
+        "volumes: pass --spatial-dims 2, or store volumes as (N, D, H, W[, C])"
     )
 
 

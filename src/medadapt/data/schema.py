@@ -75,6 +75,7 @@ from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, edit_dista
 from medadapt.data.tables import read_as_a_file, unusable_numbers_notes
 from medadapt.errors import ConfigError, DataError
 from medadapt.results import TASKS
+from medadapt.wording import plural
 
 MAX_CLASSES = 20
 PLAIN_POSITIVES = {"0": "1", "no": "yes", "n": "y", "false": "true", "negative": "positive",
@@ -666,9 +667,9 @@ class TableSchema:
         too), and where to correct them; a measured value's numbers only counted."""
         n = sum(counts[name] for name in unknown)
         if measured_looking(unknown) or len(unknown) > 10:  # patients' values: never echoed
-            shown = f"{len(unknown)} values ({_rows(n)})"
+            shown = f"{plural(len(unknown), 'value')} ({plural(n, 'row')})"
         else:
-            each = [f"{name!r} ({_rows(counts[name])})" for name in unknown]
+            each = [f"{name!r} ({plural(counts[name], 'row')})" for name in unknown]
             shown = f"{'values' if len(each) > 1 else 'the value'} {', '.join(each)}"
         alike = []
         for name in unknown[:10]:
@@ -1020,10 +1021,11 @@ def untrained_classes_error(
         why = f"{len(untrained)} of them {have} no rows on the training side of the split"
         return _measured_classes_error(label, len(classes), why, words)
     shown = ", ".join(map(repr, untrained[:5])) + (" ..." if len(untrained) > 5 else "")
+    has = "has" if len(untrained) == 1 else "have"
     return (
-        f"label column {label!r}: {len(untrained)} class(es) ({shown}) have no rows on the "
-        "training side of the split (too few rows to split); merge or drop rare classes, or, "
-        f"for a measured value, pass {words.set_to('task', 'regression')}"
+        f"label column {label!r}: {plural(len(untrained), 'class', 'classes')} ({shown}) "
+        f"{has} no rows on the training side of the split (too few rows to split); merge or "
+        f"drop rare classes, or, for a measured value, pass {words.set_to('task', 'regression')}"
     )
 
 
@@ -1060,10 +1062,6 @@ def dropped_warning(column: str, reason: str) -> str:
     return f"column {column!r} is not used as a feature: it {reason}"
 
 
-def _rows(n: int) -> str:
-    return f"{n} row{'s' if n != 1 else ''}"
-
-
 def _values_found(labels: pd.Series, limit: int = 10) -> str:
     """A label's values with their number of rows (``'Disease' (411 rows) and 'Healthy' (186
     rows)``), or only how many there are beyond ``limit``."""
@@ -1071,7 +1069,7 @@ def _values_found(labels: pd.Series, limit: int = 10) -> str:
     if len(counts) > limit:
         return f"{len(counts)} distinct values"
     ordered = sorted(counts.items(), key=lambda item: natural_key(item[0]))
-    shown = [f"{name!r} ({n} row{'s' if n != 1 else ''})" for name, n in ordered]
+    shown = [f"{name!r} ({plural(n, 'row')})" for name, n in ordered]
     return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
@@ -1135,7 +1133,7 @@ def _refuse_label_typos(label: str, labels: pd.Series, task: str, words: OptionW
                                          -counts[o]))  # fmt: skip
         where = "the frame" if words.python else words.name("data")
         raise DataError(
-            f"label column {label!r} has {n} row{'s' if n != 1 else ''} of {name!r}, spelt like "
+            f"label column {label!r} has {plural(n, 'row')} of {name!r}, spelt like "
             f"{other!r} ({counts[other]} rows): a typo would become a class of its own; "
             f"correct them in {where}, or, if {name!r} is truly a class, pass "
             f"{words.set_to('task', task)} (given, it keeps every class as written)"

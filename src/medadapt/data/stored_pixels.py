@@ -187,13 +187,19 @@ def _area_weights(n: int, cells: int) -> np.ndarray:
     return overlap / overlap.sum(axis=1, keepdims=True)
 
 
-@lru_cache(maxsize=65536)
-def _file_keys(path: str, frame: int | None, size: int, mtime: int) -> tuple[str | None, bytes]:
-    """The stored and near keys of one file (``size`` and ``mtime``: a changed file is
-    read again); an image without a near key gives b""."""
+def read_keys(path: str | Path, frame: int | None = None) -> tuple[str | None, bytes]:
+    """The stored key and the near key (packed; b"" for none) of ``path`` (``frame`` of a
+    multi-frame DICOM file), read now: as a split records its training images'."""
     values = stored_pixels(path, frame)
     near = near_key(values)
     return stored_key(values), b"" if near is None else near.tobytes()
+
+
+@lru_cache(maxsize=65536)
+def _file_keys(path: str, frame: int | None, size: int, mtime: int) -> tuple[str | None, bytes]:
+    """:func:`read_keys`, once per file (``size`` and ``mtime``: a changed file is read
+    again)."""
+    return read_keys(path, frame)
 
 
 def _keys_of_file(path: str, frame: int | None) -> tuple[str | None, bytes]:
@@ -283,6 +289,24 @@ def near_copies(
     training sample of any of ``records``, for the sample indices ``candidates`` only."""
     return _near_among(len(dataset), records, candidates,
                        lambda chosen: sample_keys(dataset, chosen)[1])  # fmt: skip
+
+
+def stored_matches_of_files(
+    files: Sequence[str | None], records: Sequence[dict[str, Any] | None], candidates: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`stored_matches` for images to predict, read from whole 2D ``files`` (one per
+    sample; None for a volume's slice): per record of ``records``, whether each sample's
+    stored key is one of that record's training samples', for ``candidates`` only (a DICOM
+    copy of a training PNG, scaled otherwise, is that image)."""
+    recorded = [set((record or {}).get(STORED_KEYS) or ()) for record in records]
+    masks = [np.zeros(len(files), dtype=bool) for _ in records]
+    if not any(recorded):
+        return masks
+    for i in np.asarray(candidates, dtype=np.int64).tolist():
+        key = None if files[i] is None else _keys_of_file(files[i], None)[0]
+        for mask, keys in zip(masks, recorded, strict=True):
+            mask[i] = key is not None and key in keys
+    return masks
 
 
 def near_copies_of_files(

@@ -34,6 +34,7 @@ from medadapt.data.table_layout import (
     sparse_numbers,
 )
 from medadapt.errors import DataError
+from medadapt.wording import plural
 
 NA_VALUES = ["", "?", ".", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "#N/A"]
 """Whole cells read as missing ("." is SAS's and Stata's missing value; "2.5" stays a number)."""
@@ -471,23 +472,24 @@ def _check_rows(text: str, separator: str, header: list[str], given: str, above:
             longer.append(line)
         elif width > 1 and fields[:width] == names:
             repeats.append(line)
+    rows, have = plural(len(longer), "row"), "has" if len(longer) == 1 else "have"
     if longer and width == 1:
         raise DataError(
-            f"{given}: its first line has one column name, but {len(longer)} row(s) below "
-            f"have more values (first at line {longer[0]}): a title above the header row? "
-            "delete the lines above the header"
+            f"{given}: its first line has one column name, but {rows} below {have} more values "
+            f"(first at line {longer[0]}): a title above the header row? delete the lines above "
+            "the header"
         )
     if longer:
         raise DataError(
-            f"{given}: {len(longer)} row(s) have more values than the header's {width} column "
-            f"names (first at line {longer[0]}): a value holding an unquoted {separator!r} (a "
-            "thousands separator or decimal comma?), or a column without a name; quote those "
-            "values or export the file again"
+            f"{given}: {rows} {have} more values than the header's {width} column names (first "
+            f"at line {longer[0]}): a value holding an unquoted {separator!r} (a thousands "
+            "separator or decimal comma?), or a column without a name; quote those values or "
+            "export the file again"
         )
     if repeats:
         raise DataError(
-            f"{given} repeats its header row as data {len(repeats)} time(s) (first at line "
-            f"{repeats[0]}; files joined together?); delete those lines, they would turn "
+            f"{given} repeats its header row as data {plural(len(repeats), 'time')} (first at "
+            f"line {repeats[0]}; files joined together?); delete those lines, they would turn "
             "every numeric column into text"
         )
     if last is not None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from medadapt.wording import plural
+
 
 def called_classes(scores: Any, threshold: float) -> np.ndarray:
     """Each sample's predicted class: the most probable of (N, K), or P(positive) at the
@@ -34,8 +36,6 @@ def unpredicted_classes(
     """A warning for each class the adapter calls none of the samples while the base model
     alone called some: an adapter that has stopped predicting a rare class (or calls everyone
     negative) can still gain accuracy, and only the counts show it. Counts only, no rates."""
-    from medadapt.evaluate.metrics import plural
-
     y = np.asarray(y).astype(int)
     mine, theirs = called_classes(adapted, threshold), called_classes(base, threshold)
     n = len(y)
@@ -186,8 +186,6 @@ def unlearnt_new_classes(
     are: it has not learnt it (train on more 'cavity' images, or more epochs), and its figures
     for 'cavity' describe a class it never predicts"]
     """
-    from medadapt.evaluate.metrics import plural
-
     y = np.asarray(y).astype(int)
     called = called_classes(proba, 0.5)
     n = len(y)
@@ -212,8 +210,6 @@ def accuracy_caveat(y: np.ndarray, names: Sequence[str], *, unit: str = "patient
     told "a rare class (here '1', 12 of these 57 patients)" among five): a sentence that
     accuracy rewards a model that ignores the rare class (it counts every sample alike),
     naming that class."""
-    from medadapt.evaluate.metrics import plural
-
     y = np.asarray(y).astype(int)
     counts = np.bincount(y, minlength=len(names))[: len(names)]
     n = len(y)

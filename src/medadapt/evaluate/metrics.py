@@ -61,6 +61,7 @@ from medadapt.results import (
     metric_digits,
     ranks_backwards,
 )
+from medadapt.wording import plural
 
 MIN_PER_CLASS = 5
 MIN_PATIENTS = 10
@@ -96,11 +97,6 @@ def headline_metric(task: str, metrics: dict[str, Any] | None = None) -> str:
     if metrics is not None and metrics.get("auroc") is None:
         return "accuracy"
     return "auroc"
-
-
-def plural(n: int, unit: str) -> str:
-    """``1 patient``, ``35 images``."""
-    return f"{n} {unit}{_s(n)}"
 
 
 def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:

@@ -19,9 +19,9 @@ from medadapt.evaluate.metrics import (
     N_BOOT,
     binary_metrics,
     count_units,
-    plural,
     proportion_interval,
 )
+from medadapt.wording import plural
 
 
 def task_of(n_classes: int) -> str:

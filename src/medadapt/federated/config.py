@@ -10,6 +10,7 @@ from pathlib import Path
 
 from medadapt import checks
 from medadapt.errors import ConfigError
+from medadapt.wording import plural
 from medadapt.workflows.naming import slug
 
 STRATEGIES = ("fedavg", "fedprox", "fedadam", "fedyogi")
@@ -99,8 +100,8 @@ class FederatedRun:
         checks.fraction(self.test_fraction, "--test-fraction")
         if len(self.sites) < 2:
             raise ConfigError(
-                f"--groups names {len(self.sites)} site(s); federated training needs at least "
-                "two: name every site taking part, comma-separated"
+                f"--groups names {plural(len(self.sites), 'site')}; federated training needs at "
+                "least two: name every site taking part, comma-separated"
             )
         twice = [site for site, n in Counter(self.sites).items() if n > 1]
         if twice:

@@ -28,6 +28,7 @@ from medadapt.federated.config import PERSONAL_LABELS, FederatedRun
 from medadapt.federated.job import COMPARED, federate_job
 from medadapt.modalities.bundle import BaseModel
 from medadapt.tables import train_base
+from medadapt.wording import plural
 from medadapt.workflows.flamby import flamby_schema
 
 METRICS = ("accuracy", "auroc", "balanced_accuracy")
@@ -200,7 +201,7 @@ def reading_lines(results: dict[str, Any]) -> list[str]:
         lines += _base_above_shared(key, setting.get("average") or {})
     seeds = results["seeds"]
     lines.append(
-        f"Means over {seeds} seed{'s' if seeds != 1 else ''}, without 95% intervals: FLamby's "
+        f"Means over {plural(seeds, 'seed')}, without 95% intervals: FLamby's "
         "test sets are small (16 to 96 patients a centre), so rows a few points apart may "
         "differ by chance; each seed's per-centre figures with their intervals, and the "
         "federated adapter against the base alone on the same patients, are in "
@@ -245,7 +246,7 @@ def flamby_federated_report(results: dict[str, Any]):
 
     report = Report(
         title="FLamby Fed-Heart-Disease, federated on Flower",
-        subtitle=f"{results['seeds']} seed{'s' if results['seeds'] != 1 else ''}; "
+        subtitle=f"{plural(results['seeds'], 'seed')}; "
         f"{results['method']} adapter, {results['strategy']}, "
         f"{results['rounds']} rounds; only adapter weights, counts and metrics left the centres",
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medadapt.evaluate.metrics import LOWER_IS_BETTER, plural
+from medadapt.evaluate.metrics import LOWER_IS_BETTER
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt, listed, metric_digits
 from medadapt.evaluate.report.html import Report
 from medadapt.federated.compared import (
@@ -31,6 +31,7 @@ from medadapt.federated.site_lines import (
     run_lines,
 )
 from medadapt.federated.verdicts import verdict_lines
+from medadapt.wording import plural
 
 
 def _title(results: dict[str, Any]) -> str:

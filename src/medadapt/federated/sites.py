@@ -17,12 +17,12 @@ from medadapt.adapters.methods import default_config
 from medadapt.data.group_columns import columns_holding
 from medadapt.data.schema import TableSchema
 from medadapt.errors import ConfigError, DataError
-from medadapt.evaluate.metrics import plural
 from medadapt.evaluate.sufficiency import lower_test_fraction_fix
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.local import Trainable
 from medadapt.modalities.base import Modality, Samples, modality_of
 from medadapt.modalities.bundle import BaseModel
+from medadapt.wording import plural
 from medadapt.workflows.splitting import (
     adapter_split,
     base_split_warnings,

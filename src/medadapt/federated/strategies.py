@@ -22,6 +22,7 @@ from flwr.serverapp.strategy import (
 from medadapt.errors import DataError
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.wire import AuditedGrid, as_float32
+from medadapt.wording import plural
 
 SITE_INDEX = "site-index"
 #: 1 where the site's data names its patients (an id column, DICOM PatientID), 0 where each
@@ -211,10 +212,14 @@ def when(server_round: int) -> str:
 def failure_message(failures: list[dict[str, Any]]) -> str:
     """One line naming the site(s) that failed and why (each site's own one-line error)."""
     described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
-    fix = ("start that site's client again, then this run"
+    one = len(failures) == 1
+    clients, data = (
+        ("that site's client", "the site's") if one else ("those sites' clients", "those sites'")
+    )
+    fix = (f"start {clients} again, then this run"
            if all(f["error"].endswith((GONE, LEFT)) for f in failures)
-           else "fix the site's data or options")  # fmt: skip
+           else f"fix {data} data or options")  # fmt: skip
     return (
-        f"{len(failures)} site(s) failed: {described}; {fix}, or pass --on-site-error "
-        "continue to go on without it"
+        f"{plural(len(failures), 'site')} failed: {described}; {fix}, or pass --on-site-error "
+        f"continue to go on without {'it' if one else 'them'}"
     )

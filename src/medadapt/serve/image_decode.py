@@ -41,6 +41,7 @@ from medadapt.data.image_io import OptionError, TooManyPixels
 from medadapt.data.image_notes import image_notes
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, decoder_said
+from medadapt.data.stored_pixels import read_keys
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
 from medadapt.serve.image_inputs import FORMAT_NAMES, ImageInputError, ImageServing, Upload
 
@@ -62,6 +63,11 @@ class Sample:
     # throughout, which every blank picture shares)
     file_key: str | None = None
     pixel_key: str | None = None
+    # a whole 2D file's stored values, as predict reads them (medadapt.data.stored_pixels):
+    # their hash, to know a copy in another format, and their near key (packed; b"": none),
+    # to know a lossy copy; a frame or a volume's slice has neither (as in predict)
+    stored_key: str | None = None
+    near_key: bytes = b""
 
     @property
     def note(self) -> str | None:
@@ -175,12 +181,20 @@ def decode(uploads: list[Upload], schema: Any, limits: ImageServing) -> list[Sam
             raise ImageInputError(422, name, problem(exc, unit.entry, names, schema)) from None
         said = image_notes(schema, name, read, len(unit.files), images)  # as an SR says
         digest, pixels = unit.digest(), varying_pixel_keys(torch.stack(images))
-        out += [Sample(name, i, image, said, digest if i is None else f"{digest}#{i}", pixel)
+        out += [Sample(name, i, image, said, digest if i is None else f"{digest}#{i}", pixel,
+                       *(read_keys(unit.files[0]) if whole(unit, i, schema) else (None, b"")))
                 for i, image, pixel in zip(read.frames, images, pixels, strict=True)]  # fmt: skip
         if len(out) > limits.max_images:
             many = f"the files give more than {limits.max_images} images (slices)"
             raise ImageInputError(413, name, f"{many}; send fewer per request")
     return out
+
+
+def whole(unit: Any, frame: int | None, schema: Any) -> bool:
+    """Whether an image is a whole 2D file, whose stored values ``predict`` keys (a frame or
+    a slice has none there: read once per frame, a 1,000-frame file would be decoded 1,000
+    times before the image count refuses it)."""
+    return schema.spatial_dims == 2 and len(unit.files) == 1 and frame is None
 
 
 def problem(exc: Exception, entry: Entry, names: dict[Path, str], schema: Any) -> str:

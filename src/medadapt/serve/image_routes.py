@@ -12,6 +12,7 @@ names, the adapter and its version, and the base model's fingerprint. A DICOMweb
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
-from medadapt.results import in_sample_caution
+from medadapt.results import NEAR_COPY, in_sample_caution
 from medadapt.serve.access_log import note_adapters, note_instances, route_ref
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.image_decode import DecodePool, Sample
@@ -30,7 +31,7 @@ from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest, float32_number
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
-from medadapt.serve.trained_images import TrainingImages
+from medadapt.serve.trained_images import TrainingImages, pooled_within
 
 
 @dataclass
@@ -114,7 +115,8 @@ class ImagePredictor:
         )
         served = self.state.bases[route.base_key]
         self.telemetry.instances.labels(route.name or "base").inc(len(samples))
-        flags = _trained_on(served, route, samples)
+        # off the event loop: each sample against every training image's near key
+        flags = await asyncio.to_thread(_trained_on, served, route, samples)
         return [
             image_prediction(served, route, sample, score, who)
             for sample, score, who in zip(samples, scores, flags, strict=True)
@@ -122,15 +124,23 @@ class ImagePredictor:
 
 
 def _trained_on(served: ServedBase, route: Route, samples: list[Sample]) -> list[str | None]:
-    """Per sample: the model that trained on it, by its file or pixel key
+    """Per sample: the model that trained on it, by its file, pixel or stored key
     (:mod:`medadapt.serve.trained_images`): its adapter ("adapter site_b@1", named where both
-    did, as for records), else its base ("the base model"), else None."""
+    did, as for records), else its base ("the base model"); else, where it looks like a
+    near-copy of a training image of either, :data:`~medadapt.results.NEAR_COPY` (as
+    ``predict`` says); else None."""
     out: list[str | None] = [None] * len(samples)
     adapter = None if route.name is None else f"adapter {route.name}@{route.version}"
-    for who, kept in (("the base model", served.trained_rows), (adapter, route.trained_rows)):
-        if isinstance(kept, TrainingImages):
-            for i in np.flatnonzero(kept.matches(samples)):
-                out[int(i)] = who
+    kept = [(who, images) for who, images in (("the base model", served.trained_rows),
+                                              (adapter, route.trained_rows))
+            if isinstance(images, TrainingImages)]  # fmt: skip
+    within = pooled_within(tuple(images for _, images in kept))
+    for _, images in kept:
+        for i in np.flatnonzero(images.near_copies(samples, within)):
+            out[int(i)] = NEAR_COPY
+    for who, images in kept:  # the same image (the adapter named last) over a near-copy
+        for i in np.flatnonzero(images.matches(samples)):
+            out[int(i)] = who
     return out
 
 

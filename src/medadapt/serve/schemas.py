@@ -182,10 +182,12 @@ class ImagePrediction(BaseModel):
     trained_on: str | None = Field(
         None,
         description="The model that trained on this image ('adapter chest@2', or 'the base "
-        "model'), recognised by the hashes of its training images' files and pixels that "
-        "'registry add' kept and the base records (never pixels): the same file, or a copy "
-        "saved with other bytes but the same pixels; its prediction is in-sample, more "
-        "confident and more often right than on new patients (said in the note); null "
+        "model'), recognised by the hashes of its training images' files, pixels and stored "
+        "values that 'registry add' kept and the base records (never pixels): the same file, "
+        "or a copy saved with other bytes but the same pixels or stored values; its "
+        "prediction is in-sample, more confident and more often right than on new patients "
+        "(said in the note). 'looks like a near-copy of a training image' for a 2D image "
+        "near-identical to one (a lossy re-save, by a coarse perceptual hash). Null "
         "otherwise, or where the registry holds no such record (a version imported from "
         "another hospital).",
     )

@@ -76,6 +76,7 @@ from medadapt.serve.on_disk import OnDisk
 from medadapt.serve.registry_watch import IndexWatch
 from medadapt.serve.request_json import send_images
 from medadapt.serve.trained_rows import Trained, base_training_rows, training_rows
+from medadapt.wording import noun_for, plural
 
 log = logging.getLogger("medadapt.serve")
 SERVED_KINDS = ("tabular", "image")
@@ -894,8 +895,8 @@ class ServingState:
         hint = f"served groups: {_listed(groups)} (send one of them, or name an 'adapter')"
         if not groups and tables.failed:  # promoted, but none could be loaded
             hint = (
-                f"served groups: none, as {len(tables.failed)} promoted adapter(s) cannot be "
-                f"loaded ({_listed(set(tables.failed))}: GET /healthz or /v1/adapters says why)"
+                f"served groups: none, as {plural(len(tables.failed), 'promoted adapter')} cannot "
+                f"be loaded ({_listed(set(tables.failed))}: GET /healthz or /v1/adapters says why)"
             )
         elif not groups:  # nothing promoted (or loaded) yet
             hint = f"served groups: none (promote an adapter: '{self._promote('NAME@N')}')"
@@ -1105,7 +1106,10 @@ class ServingState:
         served = self.bases[base_key]
         gone = set(adapter_ids) - set(served.model.adapter_names) - {None}
         if gone:  # routed, then removed from the registry before its batch ran
-            raise NotFound(f"adapter(s) {sorted(gone)} were removed from the registry")
+            raise NotFound(
+                f"{noun_for(len(gone), 'adapter')} {', '.join(map(repr, sorted(gone)))} "
+                f"{'was' if len(gone) == 1 else 'were'} removed from the registry"
+            )
         modality = modality_of(served.kind)
         logits = modality.served_logits(served.model, served.schema, inputs, adapter_ids,
                                         self.device)  # fmt: skip

@@ -27,6 +27,7 @@ from medadapt.modalities.base import Modality, Samples
 from medadapt.modalities.bundle import BaseModel, note_copy
 from medadapt.train import growth
 from medadapt.train.loop import FitResult, TensorData, TrainConfig, fit, predict_logits, task_loss
+from medadapt.wording import plural
 
 OnEpoch = Callable[[int, float, float | None], None] | None
 ADAPTER_METHODS = ("bottleneck", "lora", "ia3", "head")
@@ -417,8 +418,9 @@ def predict(
     if adapter_ids is not None:
         if len(adapter_ids) != len(data):
             raise ConfigError(
-                f"adapter_ids names {len(adapter_ids)} adapter(s) for {len(data)} samples: "
-                "pass one per sample (None for the base model alone), or adapter= for all"
+                f"adapter_ids has {plural(len(adapter_ids), 'entry', 'entries')} for "
+                f"{plural(len(data), 'sample')}: pass one per sample (None for the base model "
+                "alone), or adapter= for all"
             )
         data.adapter_ids = list(adapter_ids)
     return modality.scores(schema, predict_logits(model, data, batch_size or modality.batch_size))

@@ -52,6 +52,7 @@ from medadapt.results import (
     auroc_reading,
     grouped,
 )
+from medadapt.wording import plural
 from medadapt.workflows.report_sections import (
     auroc_line,
     guide_section,
@@ -628,8 +629,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
 def cache_sentence(cache: dict[str, Any], top_blocks: int | None) -> str:
     """Where the adapters sit and what the frozen features cached below them are; every block
     adapted (``split_block`` 0): only the patch embeddings are cached."""
-    blocks = f"block{'s' if top_blocks != 1 else ''}"
-    where = f"top {top_blocks} {blocks}" if top_blocks else "the head only"
+    where = f"top {plural(top_blocks, 'block')}" if top_blocks else "the head only"
     split = cache["split_block"]
     below = (f"frozen features of blocks 0-{split - 1}" if split > 0
              else "patch embeddings (every block is adapted)")  # fmt: skip

@@ -41,7 +41,6 @@ from medadapt.evaluate.metrics import (
     MIN_PER_CLASS,
     count_units,
     leak_examples,
-    plural,
 )
 from medadapt.evaluate.report.formatting import listed
 from medadapt.evaluate.samplesize import binding, lp_distribution, max_cox_snell, validation
@@ -89,6 +88,7 @@ from medadapt.results import (
     r2_text,
 )
 from medadapt.train.fitting import predict
+from medadapt.wording import plural
 from medadapt.workflows.adapt_samples import one_class_refusal, split_group
 from medadapt.workflows.labels import label
 from medadapt.workflows.splitting import never_seen, select

@@ -19,6 +19,7 @@ from medadapt.checks import named_with_hints
 from medadapt.data.tables import refuse_group_spellings
 from medadapt.errors import DataError
 from medadapt.modalities.base import RECODED, UNKNOWN, UNRECOGNISED, Modality, Samples
+from medadapt.wording import noun_for
 
 
 def select(samples: Samples, column: str | None, values: Sequence[str] | None, *, what: str):
@@ -45,8 +46,8 @@ def select(samples: Samples, column: str | None, values: Sequence[str] | None, *
         named, meant, hinted = named_with_hints(missing, sorted(present), among=10)
         elsewhere = "" if hinted else samples.group_column_hint(missing, holding_only=True)
         raise DataError(
-            f"{what}: group(s) {named} not found in column {column!r}{meant} (it has: "
-            f"{listed}){elsewhere}"
+            f"{what}: {noun_for(len(missing), 'group')} {named} not found in column "
+            f"{column!r}{meant} (it has: {listed}){elsewhere}"
         )
     refuse_group_spellings(groups.tolist(), list(values), column=column, what=what)
     return np.flatnonzero(np.isin(groups, list(values)))

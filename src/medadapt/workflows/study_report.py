@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 
-from medadapt.evaluate.metrics import headline_metric, plural
+from medadapt.evaluate.metrics import headline_metric
 from medadapt.evaluate.report import Report
 from medadapt.evaluate.report.formatting import (
     METRIC_LABELS,
@@ -28,6 +28,7 @@ from medadapt.results import (
     r2_text,
     share_text,
 )
+from medadapt.wording import plural
 from medadapt.workflows.labels import label, order
 from medadapt.workflows.report_sections import guide_section, too_few_for
 from medadapt.workflows.strategies import judged_adapter
@@ -215,8 +216,8 @@ def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
     summary = list(found["sentences"])
     if warnings:
         summary.append(
-            f"{len(warnings)} data-sufficiency warning(s) below: read them before "
-            "trusting any number."
+            f"{plural(len(warnings), 'data-sufficiency warning')} below: read "
+            f"{'it' if len(warnings) == 1 else 'them'} before trusting any number."
         )
     if nothing_measured(study):  # no band nor interval to read
         return summary

@@ -24,6 +24,7 @@ from pathlib import Path
 from medadapt.data.option_words import COMMAND_LINE, OptionWords
 from medadapt.data.spelling import RARE_LABEL_ROWS, RARE_LABEL_SHARE, folded, spelt_alike
 from medadapt.errors import ConfigError, DataError
+from medadapt.wording import plural
 
 #: words that name the negative class of a two-class image model (compared word by word)
 NEGATIVE_WORDS = frozenset(
@@ -174,7 +175,7 @@ def typo_notes(counts: Mapping[str, int]) -> list[str]:
         if n and like:
             other = max(like, key=lambda o: counts[o])
             notes.append(
-                f"class {name!r} ({n} image{'s' if n != 1 else ''}) is spelt like {other!r}: a "
+                f"class {name!r} ({plural(n, 'image')}) is spelt like {other!r}: a "
                 "typo? fix the labels, or pass --class-names to keep both"
             )
     return notes
@@ -191,7 +192,7 @@ def kept_small_class_notes(counts: Mapping[str, int]) -> list[str]:
     "class 'effusion' has 1 image, kept as --class-"
     """
     return [
-        f"class {name!r} has {n} image{'s' if n != 1 else ''}, kept as --class-names asks: "
+        f"class {name!r} has {plural(n, 'image')}, kept as --class-names asks: "
         f"fewer than {FEWEST_IMAGES}, the fewest any figure about a class rests on, so the "
         "model learns next to nothing of it and no figure about it can be reported; add "
         f"images of {name!r} before relying on the model for it"

@@ -28,6 +28,7 @@ from medadapt.modalities.images.options import (
     ImageOptions,
 )
 from medadapt.modalities.images.samples import ImageSamples, SourceInfo
+from medadapt.wording import noun_for
 
 INTENDED_USE = (
     "Research use: adaptation of an existing image model to {target}; validate locally "
@@ -153,9 +154,10 @@ class ImageModality(Modality):
         empty = [c for c, n in zip(dataset.classes, counts, strict=True) if n == 0]
         if empty:
             raise DataError(
-                f"--class-names: class(es) {', '.join(map(repr, empty))} have no images in "
-                f"{data}; a base model needs images of every class (add them, or leave the "
-                "name out)"
+                f"--class-names: {noun_for(len(empty), 'class', 'classes')} "
+                f"{', '.join(map(repr, empty))} {'has' if len(empty) == 1 else 'have'} no "
+                f"images in {data}; a base model needs images of every class (add them, or "
+                "leave the name out)"
             )
         info = SourceInfo(
             path=Path(data),
@@ -535,17 +537,24 @@ class ImageModality(Modality):
     def trained_among(self, data, samples, records) -> list[np.ndarray] | None:
         """Images to predict that each model of ``records`` trained on, by pixel key (a hash
         of the image as the model takes it, which each split records: a re-saved copy too),
-        the images hashed once; a trial's ``predict`` on a base's own training folder said
+        the images hashed once, then by stored key (the values a whole 2D file stores: a copy
+        in another format); a trial's ``predict`` on a base's own training folder said
         nothing."""
         if not isinstance(samples, UnlabelledImages):
             return None
         from medadapt.data.image_dataset import pixel_keys
+        from medadapt.data.stored_pixels import stored_matches_of_files
 
         wanted = [set((record or {}).get("train_pixel_keys") or ()) for record in records]
         keys = pixel_keys(samples.images) if any(wanted) and len(samples) else None
-        none = np.zeros(len(samples), dtype=bool)
-        return [none if keys is None or not trained else np.isin(keys, list(trained))
-                for trained in wanted]  # fmt: skip
+        found = [np.zeros(len(samples), dtype=bool) if keys is None or not trained
+                 else np.isin(keys, list(trained)) for trained in wanted]  # fmt: skip
+        # then by the values the file stores, as evaluate does (a DICOM copy of a training
+        # PNG was "a near-copy" here, the training image itself at evaluate and the server),
+        # each image one of the models did not match (the file is read once)
+        missed = np.flatnonzero(~np.logical_and.reduce([np.ones(len(samples), bool), *found]))
+        stored = stored_matches_of_files(_whole_files(samples), records, missed)
+        return [mask | more for mask, more in zip(found, stored, strict=True)]
 
     def same_source(self, record: dict[str, Any] | None, data: Path, samples) -> bool:
         return bool(record) and record.get("source_sha256") == samples.info.digest
@@ -567,9 +576,7 @@ class ImageModality(Modality):
         from medadapt.data.stored_pixels import near_copies, near_copies_of_files
 
         if isinstance(samples, UnlabelledImages):  # predict: from the files read
-            files = [f if s is None else None for f, s in zip(samples.files, samples.slices,
-                                                              strict=True)]  # fmt: skip
-            return near_copies_of_files(files, records, candidates)
+            return near_copies_of_files(_whole_files(samples), records, candidates)
         return near_copies(samples.dataset, records, candidates)
 
     def near_copies_among(self, samples: ImageSamples, train, test) -> np.ndarray:
@@ -783,3 +790,9 @@ class UnlabelledImages:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+def _whole_files(samples: UnlabelledImages) -> list[str | None]:
+    """Per image to predict: its file where it is the whole file (None: a volume's slice,
+    which has no stored or near key)."""
+    return [f if s is None else None for f, s in zip(samples.files, samples.slices, strict=True)]

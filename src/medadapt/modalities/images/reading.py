@@ -31,6 +31,7 @@ from medadapt.data.images import (
 )
 from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.images.classes import refuse_respelt, spelt_alike
+from medadapt.wording import noun_for
 
 ON_ERROR = ("refuse", "skip")
 
@@ -120,9 +121,8 @@ def select_groups(
     missing = [v for v in values if v not in set(present.tolist())]
     if missing:
         raise DataError(
-            f"{option}: group(s) {', '.join(map(repr, missing))} not found in the group column; "
-            "it has: "
-            f"{', '.join(sorted(set(present.tolist())))}"
+            f"{option}: {noun_for(len(missing), 'group')} {', '.join(map(repr, missing))} not "
+            f"found in the group column; it has: {', '.join(sorted(set(present.tolist())))}"
         )
     return np.flatnonzero(np.isin(present, list(values)))
 

@@ -24,6 +24,7 @@ from medadapt.data.schema import TableSchema
 from medadapt.data.tables import MISSING_LABEL, group_labels
 from medadapt.errors import DataError
 from medadapt.modalities.base import Samples
+from medadapt.wording import plural
 
 AGE_BANDS = ((0, 50, "<50"), (50, 65, "50-64"), (65, 200, ">=65"))
 _SEX_NAMES = ("sex", "gender")
@@ -156,7 +157,7 @@ class TableSamples(Samples):
             return None
         group, n = found[0]
         return (
-            f"group {group!r} of column {self.group_column!r} has {n} row{'s' if n != 1 else ''},"
+            f"group {group!r} of column {self.group_column!r} has {plural(n, 'row')},"
             f" none with a value in label column {self.schema.label!r} (a missing outcome is "
             "never guessed): fill in their outcome, or leave the group out"
         )

@@ -10,6 +10,7 @@ import numpy as np
 from medadapt.checks import did_you_mean, named_with_hints
 from medadapt.data.group_columns import describe_values, group_column_clause, group_column_hint
 from medadapt.errors import DataError
+from medadapt.wording import noun_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +68,7 @@ def select_groups(
         named, meant, hinted = named_with_hints(missing, sorted(distinct), among=10)
         elsewhere = "" if hinted else group_column_hint(frame, missing, holding_only=True)
         raise DataError(  # a trial's --group-column sex for the hospitals: told where they are
-            f"{what}: group(s) {named} not found in column {column!r}"
+            f"{what}: {noun_for(len(missing), 'group')} {named} not found in column {column!r}"
             f"{meant} (it has: {describe_values(distinct)}){elsewhere}"
         )
     refuse_group_spellings(present.tolist(), list(values), column=column, what=what)

@@ -1,0 +1,88 @@
+"""How the server tells the images a model trained on (``serve/trained_images.py``), on keys
+made here: the same rules as ``predict``'s, without a trained model."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from PIL import Image
+
+from medadapt.data.stored_pixels import (
+    NEAR_BITS,
+    NEAR_KEYS,
+    NEAR_WORDS,
+    STORED_KEYS,
+    alike_within,
+    pack_near,
+    read_keys,
+    stored_matches_of_files,
+)
+from medadapt.serve.trained_images import TrainingImages, pooled_within
+
+
+def _sample(file_key=None, pixel_key=None, stored_key=None, near_key=b""):
+    return SimpleNamespace(file_key=file_key, pixel_key=pixel_key, stored_key=stored_key,
+                           near_key=near_key)  # fmt: skip
+
+
+def _keys(seed: int, n: int) -> np.ndarray:
+    """``n`` random near keys (about 256 bits apart from each other)."""
+    return np.random.default_rng(seed).integers(0, 2**63, (n, NEAR_WORDS), dtype=np.uint64)
+
+
+def test_a_record_is_read_by_each_of_its_keys_and_a_damaged_one_is_left_out():
+    record = {"train_keys": ["f1"], "train_pixel_keys": ["p1"], STORED_KEYS: "not a list",
+              NEAR_KEYS: ["zz"]}  # fmt: skip
+    images = TrainingImages.of(record)
+    assert images.stored == frozenset() and images.near.shape == (0, NEAR_WORDS)
+    found = images.matches([_sample("f1"), _sample(pixel_key="p1"), _sample(stored_key="s1")])
+    assert found.tolist() == [True, True, False]  # the bad field costs its own matches only
+    assert TrainingImages.of({STORED_KEYS: ["s1"]}).matches([_sample(stored_key="s1")]).all()
+    assert TrainingImages.of({"train_keys": [], NEAR_KEYS: []}) is None
+
+
+def test_a_near_copy_is_told_by_its_key_within_the_pooled_bits():
+    keys = _keys(0, 30)
+    images = TrainingImages.of({NEAR_KEYS: pack_near(keys)})
+    close = keys[3].copy()
+    close[0] ^= np.uint64(0b111)  # 3 bits changed: a lossy re-save
+    samples = [_sample(near_key=close.tobytes()), _sample(near_key=_keys(1, 1)[0].tobytes()),
+               _sample()]  # fmt: skip
+    within = pooled_within((images,))
+    assert within == alike_within(keys) == NEAR_BITS  # keys this far apart allow all 40 bits
+    assert images.near_copies(samples, within).tolist() == [True, False, False]
+
+
+def test_pooled_bits_are_those_of_the_base_and_adapter_images_together():
+    """``predict`` pools a base's and its adapter's near keys before it sets how many bits a
+    near-copy may differ by; the server did it per model, so it could call an image a
+    near-copy that ``predict`` does not."""
+    base = _keys(2, 30)
+    adapter = np.concatenate([base, base])  # two variants of each base image, 1 bit off it
+    adapter[:30, 0] ^= np.uint64(1)
+    adapter[30:, 1] ^= np.uint64(1)
+    first = TrainingImages.of({NEAR_KEYS: pack_near(base)})
+    second = TrainingImages.of({NEAR_KEYS: pack_near(adapter)})
+    assert pooled_within((first,)) == pooled_within((second,)) == NEAR_BITS  # each alone
+    pooled = pooled_within((first, second))
+    assert pooled == alike_within(np.concatenate([base, adapter])) < 3  # alike together
+    three_off = base[0].copy()
+    three_off[2] ^= np.uint64(0b111)
+    sample = [_sample(near_key=three_off.tobytes())]
+    assert first.near_copies(sample, NEAR_BITS).tolist() == [True]  # as the server said
+    assert first.near_copies(sample, pooled).tolist() == [False]  # as predict says
+
+
+def test_predict_tells_each_model_s_images_by_stored_values_even_when_another_matched(tmp_path):
+    """A file's stored key is read for every model that did not match it already: an image
+    the base matched by its pixels is still the adapter's by its stored values."""
+    values = np.random.default_rng(0).integers(0, 255, (24, 24), dtype=np.uint8)
+    path = tmp_path / "image.png"
+    Image.fromarray(values).save(path)
+    stored, _ = read_keys(path)
+    records = [{STORED_KEYS: ["other"]}, {STORED_KEYS: [stored]}, None]
+    masks = stored_matches_of_files([str(path), None], records, np.array([0, 1]))
+    assert [m.tolist() for m in masks] == [[False, False], [True, False], [False, False]]
+    untold = stored_matches_of_files([str(path)], records, np.array([], dtype=int))
+    assert [m.tolist() for m in untold] == [[False], [False], [False]]
