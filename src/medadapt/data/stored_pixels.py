@@ -223,7 +223,10 @@ def sample_keys(
         return stored, near
     jobs = [_file_and_frame(dataset.paths[i], dataset.keys[i]) for i in indices.tolist()]
     if len(jobs) > 1 and _WORKERS > 1:
-        with ThreadPoolExecutor(_WORKERS) as pool:
+        from threadpoolctl import threadpool_limits
+
+        # the threads are the parallelism: BLAS's own on top of them spun (2.7 times the CPU)
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(_WORKERS) as pool:
             found = list(pool.map(lambda job: _keys_of_file(*job), jobs))
     else:
         found = [_keys_of_file(*job) for job in jobs]

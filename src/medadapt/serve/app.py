@@ -35,7 +35,7 @@ from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.docs import add_docs_routes
 from medadapt.serve.handlers import add_error_handlers
-from medadapt.serve.image_decode import DecodePool
+from medadapt.serve.image_decode import DecodePool, one_blas_thread
 from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.limits import BodyLimit
@@ -96,6 +96,7 @@ def create_app(
     promoted (by default a 404: a version replaced or withdrawn stops answering).
     """
     torch.set_num_threads(threads)
+    one_blas_thread()  # the decoding pool is the parallelism
     images = images or ImageServing()
     state = ServingState(
         registry_root,

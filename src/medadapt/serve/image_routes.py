@@ -55,7 +55,9 @@ class ImagePredictor:
                 schema = self.state.schema_for(route)
                 async with pool.folder("upload") as folder:
                     uploads = await pool.run(save_uploads, form.files, folder)
-                    samples, seconds = await pool.decode(uploads, schema, self.limits)
+                    samples, seconds = await pool.decode(
+                        uploads, schema, self.limits, self._keyed(route)
+                    )
             finally:
                 for upload in form.files:
                     await upload.close()
@@ -75,7 +77,9 @@ class ImagePredictor:
             async with pool.folder("dicomweb") as folder:
                 images = await pool.run(fetch, body.dicomweb, schema, self.limits, folder)
                 note_instances(len(images.instances))
-                samples, seconds = await pool.decode(images.uploads, schema, self.limits)
+                samples, seconds = await pool.decode(
+                    images.uploads, schema, self.limits, self._keyed(route)
+                )
                 self.telemetry.decode_seconds.observe(seconds)
                 if body.store_sr:
                     return await self._score_and_store(route, images, samples)
@@ -99,6 +103,13 @@ class ImagePredictor:
             body = {"detail": exc.problem, "file": None, "predictions": predictions}
             return JSONResponse(body, status_code=502)
         return JSONResponse({"predictions": predictions, "stored_reports": stored})
+
+    def _keyed(self, route: Route) -> bool:
+        """Whether the base or adapter of ``route`` records its training images' stored or
+        near keys: only then is an upload's file read for them (:func:`_trained_on`)."""
+        served = self.state.bases[route.base_key]
+        return any(isinstance(kept, TrainingImages) and kept.reads_files
+                   for kept in (served.trained_rows, route.trained_rows))  # fmt: skip
 
     async def _route(self, adapter: str | None, group: str | None) -> Route:
         state = self.state

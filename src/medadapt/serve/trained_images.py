@@ -63,6 +63,12 @@ class TrainingImages:
             near = np.zeros((0, NEAR_WORDS), dtype="<u8")
         return cls(*(frozenset(map(str, k)) for k in keys), near=near)
 
+    @property
+    def reads_files(self) -> bool:
+        """Whether these images are told by keys read from a file's stored values (stored or
+        near keys; a split recorded before them has neither)."""
+        return bool(self.stored) or len(self.near) > 0
+
     def matches(self, samples: Sequence[Any]) -> np.ndarray:
         """Per sample (each with a ``file_key``, a ``pixel_key`` and a ``stored_key``, None
         where it has none): whether it is one of these images."""
