@@ -14,11 +14,12 @@ from medadapt.data.stored_pixels import (
     NEAR_WORDS,
     STORED_KEYS,
     alike_within,
+    near_matches,
     pack_near,
     read_keys,
     stored_matches_of_files,
 )
-from medadapt.serve.trained_images import TrainingImages, pooled_within
+from medadapt.serve.trained_images import TrainingImages, near_copies, pooled_within
 
 
 def _sample(file_key=None, pixel_key=None, stored_key=None, near_key=b""):
@@ -54,7 +55,7 @@ def test_a_near_copy_is_told_by_its_key_within_the_pooled_bits():
                _sample()]  # fmt: skip
     within = pooled_within((images,))
     assert within == alike_within(keys) == NEAR_BITS  # keys this far apart allow all 40 bits
-    assert images.near_copies(samples, within).tolist() == [True, False, False]
+    assert near_copies((images,), samples).tolist() == [True, False, False]
 
 
 def test_pooled_bits_are_those_of_the_base_and_adapter_images_together():
@@ -73,8 +74,8 @@ def test_pooled_bits_are_those_of_the_base_and_adapter_images_together():
     three_off = base[0].copy()
     three_off[2] ^= np.uint64(0b111)
     sample = [_sample(near_key=three_off.tobytes())]
-    assert first.near_copies(sample, NEAR_BITS).tolist() == [True]  # as the server said
-    assert first.near_copies(sample, pooled).tolist() == [False]  # as predict says
+    assert near_matches(three_off[None], first.near, NEAR_BITS).tolist() == [True]  # it said
+    assert near_copies((first, second), sample).tolist() == [False]  # as predict says
 
 
 def test_predict_tells_each_model_s_images_by_stored_values_even_when_another_matched(tmp_path):

@@ -31,7 +31,7 @@ from medadapt.serve.resolve import resolve_routes
 from medadapt.serve.schemas import DicomwebRequest, float32_number
 from medadapt.serve.state import Route, ServedBase, ServingState, joined_notes
 from medadapt.serve.telemetry import Telemetry
-from medadapt.serve.trained_images import TrainingImages, pooled_within
+from medadapt.serve.trained_images import TrainingImages, near_copies
 
 
 @dataclass
@@ -145,10 +145,8 @@ def _trained_on(served: ServedBase, route: Route, samples: list[Sample]) -> list
     kept = [(who, images) for who, images in (("the base model", served.trained_rows),
                                               (adapter, route.trained_rows))
             if isinstance(images, TrainingImages)]  # fmt: skip
-    within = pooled_within(tuple(images for _, images in kept))
-    for _, images in kept:
-        for i in np.flatnonzero(images.near_copies(samples, within)):
-            out[int(i)] = NEAR_COPY
+    for i in np.flatnonzero(near_copies(tuple(images for _, images in kept), samples)):
+        out[int(i)] = NEAR_COPY
     for who, images in kept:  # the same image (the adapter named last) over a near-copy
         for i in np.flatnonzero(images.matches(samples)):
             out[int(i)] = who

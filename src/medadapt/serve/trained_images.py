@@ -78,15 +78,6 @@ class TrainingImages:
             dtype=bool,
         )  # fmt: skip
 
-    def near_copies(self, samples: Sequence[Any], within: int) -> np.ndarray:
-        """Per sample (each with a packed ``near_key``, b"" for none): whether it is at most
-        ``within`` bits from one of these images (:func:`pooled_within`)."""
-        keys = np.zeros((len(samples), NEAR_WORDS), dtype="<u8")
-        for i, sample in enumerate(samples):
-            if sample.near_key:
-                keys[i] = np.frombuffer(sample.near_key, dtype="<u8")
-        return near_matches(keys, self.near, within)
-
 
 def _listed(record: dict[str, Any], name: str) -> list[Any]:
     """A record's list of keys; [] where it has none or another kind of value (that one is
@@ -95,11 +86,30 @@ def _listed(record: dict[str, Any], name: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-@lru_cache(maxsize=64)
+def near_copies(models: tuple[TrainingImages, ...], samples: Sequence[Any]) -> np.ndarray:
+    """Per sample (each with a packed ``near_key``, b"" for none): whether it is
+    near-identical to a training image of any of ``models`` (a base and its adapter), their
+    near keys pooled as ``predict`` pools them (:func:`_pooled`)."""
+    keys = np.zeros((len(samples), NEAR_WORDS), dtype="<u8")
+    for i, sample in enumerate(samples):
+        if sample.near_key:
+            keys[i] = np.frombuffer(sample.near_key, dtype="<u8")
+    return near_matches(keys, *_pooled(models))
+
+
 def pooled_within(models: tuple[TrainingImages, ...]) -> int:
-    """The most bits a near-copy may differ by from the training images of ``models`` (a
-    base and its adapter), their near keys pooled as ``predict`` pools them
-    (:func:`alike_within`); once per pair, as it compares hundreds of training images with
+    """The most bits a near-copy may differ by from the training images of ``models``."""
+    return _pooled(models)[1]
+
+
+@lru_cache(maxsize=64)
+def _pooled(models: tuple[TrainingImages, ...]) -> tuple[np.ndarray, int]:
+    """The near keys of ``models`` together, and the bits a near-copy may differ by from
+    them (:func:`alike_within`: per model, the server could call an image a near-copy that
+    ``predict`` does not); once per pair, as it compares hundreds of training images with
     every other."""
     near = [images.near for images in models if len(images.near)]
-    return alike_within(np.concatenate(near)) if near else NEAR_BITS
+    if not near:
+        return np.zeros((0, NEAR_WORDS), dtype="<u8"), NEAR_BITS
+    pooled = np.concatenate(near)
+    return pooled, alike_within(pooled)
