@@ -146,6 +146,30 @@ def _register_commands() -> None:
     _reflow_help(app)
 
 
+_BUILT: dict[tuple, Any] = {}  # the click command of each set of registered commands
+
+
+def _click_command() -> Any:
+    """``app`` as click runs it (what ``app(...)`` builds and calls; its tracebacks are
+    plain either way: ``pretty_exceptions_enable=False``), built once for each set of
+    registered commands: typer builds it anew on every call, inspecting each command's
+    signature (about 60 ms), which a program calling :func:`main` many times paid each
+    time (the tests: thousands of commands)."""
+    key = _registered(app)
+    if key not in _BUILT:
+        _BUILT.clear()  # one at a time: a command added for a while, then removed
+        _BUILT[key] = typer.main.get_command(app)
+    return _BUILT[key]
+
+
+def _registered(typer_app: typer.Typer) -> tuple:
+    """What ``typer_app``'s click command is built from: its commands and sub-apps."""
+    return (tuple(map(id, typer_app.registered_commands)),
+            tuple((id(group), _registered(group.typer_instance))
+                  for group in typer_app.registered_groups
+                  if group.typer_instance is not None))  # fmt: skip
+
+
 #: what an interrupted federated run that writes --out at its end leaves: nothing (its --out
 #: takes its place only once the run finished)
 NOTHING_WRITTEN = (
@@ -347,7 +371,7 @@ def _run(args: list[str]) -> None:
     try:
         _refuse_repeated_options(args)
         _register_commands()  # a plug-in modality that cannot load is one error line too
-        code = app(args=args, standalone_mode=False)
+        code = _click_command()(args=args, standalone_mode=False)
         _said_pending_notes()
     except Interrupted as err:
         typer.echo(interrupted_message(args), err=True)
