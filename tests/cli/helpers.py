@@ -63,7 +63,7 @@ def base_on_heart_with(root, column: str, value) -> tuple[pd.DataFrame, CliResul
     heart = pd.read_csv(bundled_path())
     heart.loc[heart["dataset"].isin(["Cleveland", "Hungary"]), column] = value
     heart.to_csv(root / "heart.csv", index=False)
-    tiny = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2")
+    tiny = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2", "--epochs", "20")
     trained = succeeded(run_cli("train-base", "--data", root / "heart.csv", "--label", "num",
                                 "--positive-above", "0", "--id-column", "id", "--group-column",
                                 "dataset", "--groups", "Cleveland,Hungary", *tiny,

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from medadapt.serve.app import create_app
 from tests.cli.helpers import run_cli
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 from tests.tables import clinical_table, site_a_leak_table
 
 BASE_LEAK = (
@@ -42,9 +42,9 @@ def workspace(tmp_path_factory):
     frame.to_csv(data, index=False)
     common = ["--data", data, "--label", "outcome", "--id-column", "patient_id",
               "--group-column", "site"]  # fmt: skip
-    refused = run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+    refused = run_cli("train-base", *common, "--groups", "A,B", *QUICK_TABLE,
                       "--out", root / "refused")  # fmt: skip
-    base = run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+    base = run_cli("train-base", *common, "--groups", "A,B", *QUICK_TABLE,
                    "--allow-leak", "copy", "--out", root / "base")  # fmt: skip
     assert base.code == 0, base.stderr
     adapt = ["adapt", "--base", root / "base", "--data", data, "--label", "outcome",
@@ -183,7 +183,7 @@ def test_a_column_leaking_within_one_group_only_is_recorded_too(tmp_path):
     data = tmp_path / "clinic.csv"
     frame.to_csv(data, index=False)
     result = run_cli("train-base", "--data", data, "--label", "outcome", "--id-column",
-                     "patient_id", "--group-column", "site", "--groups", "A,B", *TINY_TABLE,
+                     "patient_id", "--group-column", "site", "--groups", "A,B", *QUICK_TABLE,
                      "--allow-leak", "lab", "--out", tmp_path / "base")  # fmt: skip
     assert result.code == 0, result.stderr
     model = json.loads((tmp_path / "base" / "model.json").read_text())
@@ -199,7 +199,7 @@ def test_a_kept_column_the_base_then_drops_does_not_fail_train_base(tmp_path):
     frame.to_csv(tmp_path / "clinic.csv", index=False)
     result = run_cli("train-base", "--data", tmp_path / "clinic.csv", "--label", "outcome",
                      "--id-column", "patient_id", "--group-column", "site", "--groups", "A,B",
-                     *TINY_TABLE, "--allow-leak", "ward", "--out", tmp_path / "base")  # fmt: skip
+                     *QUICK_TABLE, "--allow-leak", "ward", "--out", tmp_path / "base")  # fmt: skip
     assert result.code == 0, result.stderr
     assert (tmp_path / "base" / "model.json").is_file()
 
@@ -213,7 +213,7 @@ def test_allow_leak_of_columns_that_do_not_leak_says_the_flag_was_not_needed(wor
     frame = pd.read_csv(workspace["data"]).assign(ward=1)  # one value: dropped as constant
     frame.to_csv(tmp_path / "clinic.csv", index=False)
     common = ["--data", tmp_path / "clinic.csv", "--label", "outcome", "--id-column",
-              "patient_id", "--group-column", "site", "--groups", "A,B", *TINY_TABLE]  # fmt: skip
+              "patient_id", "--group-column", "site", "--groups", "A,B", *QUICK_TABLE]  # fmt: skip
     result = run_cli("train-base", *common, "--allow-leak", "copy,age,sex,ward",
                      "--out", tmp_path / "base")  # fmt: skip
     assert result.code == 0, result.stderr

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import CliResult, run_cli
-from tests.cli.workspace import TINY_IMAGE, TINY_TABLE, VA, snapshot
+from tests.cli.workspace import QUICK_TABLE, TINY_IMAGE, VA, snapshot
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # one workspace, built once
 
@@ -48,7 +48,7 @@ def without(args: tuple[str, ...], option: str) -> tuple[str, ...]:
 
 TABLE = ("--data", "{heart}", "--label", "num", "--positive-above", "0")
 GROUPS = ("--group-column", "dataset", "--groups", "Cleveland,Hungary")
-TRAIN = ("train-base", *TABLE, "--id-column", "id", *GROUPS, *TINY_TABLE)
+TRAIN = ("train-base", *TABLE, "--id-column", "id", *GROUPS, *QUICK_TABLE)
 ADAPT = ("adapt", "--base", "{base}", "--data", "{heart}", "--label", "num",
          "--group-column", "dataset", "--group", VA)  # fmt: skip
 EVALUATE = ("evaluate", "--base", "{base}", "--adapter", "{adapter}", "--data", "{heart}")
@@ -238,8 +238,9 @@ CASES = [
     case("train-base: --d-token 0", *without(TRAIN, "--d-token"), "--d-token", "0", "--out",
          "{tmp}/b",
          flag="--d-token", says="at least 1"),
-    case("train-base: --n-heads not dividing", *TRAIN[:-6], "--d-token", "30", "--n-heads", "4",
-         "--out", "{tmp}/b", flag="--n-heads", says="multiple"),
+    case("train-base: --n-heads not dividing", *without(without(TRAIN, "--d-token"), "--n-heads"),
+         "--d-token", "30", "--n-heads", "4", "--out", "{tmp}/b", flag="--n-heads",
+         says="multiple"),
     case("train-base: --positive-above on text", "train-base", "--data", "{heart}", "--label",
          "dataset", "--positive-above", "0", "--out", "{tmp}/b", flag="--positive-above",
          says="numeric label"),

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE, VA
+from tests.cli.workspace import QUICK_TABLE, VA
 from tests.workflows.test_image_formats import UNMEASURED
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # the bad-input workspace, built once
@@ -76,7 +76,7 @@ def far_cholesterol(n: int) -> str:
 def _train_base(paths, out):
     return ["train-base", "--data", paths["inf"], "--label", "num", "--positive-above", "0",
             "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-            *TINY_TABLE, "--out", out]  # fmt: skip
+            *QUICK_TABLE, "--out", out]  # fmt: skip
 
 
 def _adapt(paths, out):

@@ -9,7 +9,7 @@ import pytest
 import medadapt as ma
 from medadapt.data.heart import bundled_path
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE, VA
+from tests.cli.workspace import QUICK_TABLE, VA
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("export_peft")
     common = ["--data", bundled_path(), "--label", "num", "--positive-above", "0",
               "--id-column", "id", "--group-column", "dataset"]  # fmt: skip
-    succeeded(run_cli("train-base", *common, "--groups", "Cleveland,Hungary", *TINY_TABLE,
+    succeeded(run_cli("train-base", *common, "--groups", "Cleveland,Hungary", *QUICK_TABLE,
                       "--out", root / "base"))  # fmt: skip
     for method in ("lora", "dora", "bottleneck"):
         succeeded(run_cli("adapt", "--base", root / "base", *common[:2], "--group-column",

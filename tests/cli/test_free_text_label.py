@@ -12,7 +12,7 @@ import pytest
 
 import medadapt as ma
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 SAID = (
     "warning: label column 'notes' looks like free text (by its name; 3 classes): each "
@@ -34,10 +34,10 @@ def _table(n: int = 120) -> pd.DataFrame:
 def test_train_base_warns_of_a_free_text_label_and_not_of_an_outcome(tmp_path):
     _table().to_csv(tmp_path / "t.csv", index=False)
     named = succeeded(run_cli("train-base", "--data", tmp_path / "t.csv", "--label", "notes",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert SAID in " ".join(named.stdout.split())
     outcome = succeeded(run_cli("train-base", "--data", tmp_path / "t.csv", "--label", "outcome",
-                                *TINY_TABLE, "--out", tmp_path / "o"))  # fmt: skip
+                                *QUICK_TABLE, "--out", tmp_path / "o"))  # fmt: skip
     assert "label column" not in outcome.stdout  # (notes, a feature there, is dropped)
 
 

@@ -9,7 +9,7 @@ import json
 
 import medadapt as ma
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 
 def test_a_misspelt_group_left_out_is_warned_about(tmp_path):
@@ -19,7 +19,7 @@ def test_a_misspelt_group_left_out_is_warned_about(tmp_path):
     data = tmp_path / "heart.csv"
     heart.to_csv(data, index=False)
     common = ["--data", data, "--label", "num", "--positive-above", "0", "--id-column", "id",
-              "--group-column", "dataset", *TINY_TABLE]  # fmt: skip
+              "--group-column", "dataset", *QUICK_TABLE]  # fmt: skip
     result = succeeded(run_cli("train-base", *common, "--groups", "Cleveland,Hungary",
                                "--out", tmp_path / "b"))  # fmt: skip
     assert (
@@ -40,7 +40,7 @@ def test_a_group_given_with_spaces_around_it_is_read_and_stored_without_them(tmp
     ma.load_heart_disease().to_csv(data, index=False)
     succeeded(run_cli("train-base", "--data", data, "--label", "num", "--positive-above", "0",
                       "--id-column", "id", "--group-column", "dataset", "--groups",
-                      "Cleveland,Hungary", *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                      "Cleveland,Hungary", *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     result = succeeded(run_cli("adapt", "--base", tmp_path / "b", "--data", data,
                                "--group-column", "dataset", "--group", "  VA Long Beach  ",
                                "--method", "head", "--out", tmp_path / "a"))  # fmt: skip

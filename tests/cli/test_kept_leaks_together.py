@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 from tests.tables import clinical_table
 
 
@@ -29,7 +29,7 @@ def test_columns_kept_together_are_one_line_with_the_same_figures_everywhere(tmp
     common = ["--data", data, "--label", "outcome", "--id-column", "patient_id",
               "--group-column", "site"]  # fmt: skip
     keep = ["--allow-leak", "copy_a,copy_b"]
-    trained = succeeded(run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE, *keep,
+    trained = succeeded(run_cli("train-base", *common, "--groups", "A,B", *QUICK_TABLE, *keep,
                                 "--out", tmp_path / "base"))  # fmt: skip
     [said] = _kept_lines(trained)
     assert re.fullmatch(

@@ -12,7 +12,7 @@ import pytest
 
 import medadapt as ma
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 GROUPS = ("--group-column", "dataset", "--groups", "Cleveland,Hungary")
 
@@ -25,7 +25,7 @@ def heart() -> pd.DataFrame:
 def _train(data, out, *extra: str):
     return run_cli(
         "train-base", "--data", data, "--label", "num", "--positive-above", "0",
-        "--id-column", "id", *GROUPS, *TINY_TABLE, "--out", out, *extra,
+        "--id-column", "id", *GROUPS, *QUICK_TABLE, "--out", out, *extra,
     )  # fmt: skip
 
 
@@ -98,7 +98,7 @@ def test_a_label_spelt_two_ways_is_refused(tmp_path, heart):
     messy.to_csv(tmp_path / "labels.csv", index=False)
     result = run_cli(
         "train-base", "--data", tmp_path / "labels.csv", "--label", "num", *GROUPS,
-        *TINY_TABLE, "--out", tmp_path / "base",
+        *QUICK_TABLE, "--out", tmp_path / "base",
     )  # fmt: skip
     assert "writes one class in several ways ('Yes' and 'yes'" in error_line(result)
 
@@ -137,7 +137,7 @@ def test_repeat_visits_without_id_column_are_warned_about(tmp_path, heart):
     visits.to_csv(tmp_path / "visits.csv", index=False)
     result = run_cli(
         "train-base", "--data", tmp_path / "visits.csv", "--label", "num",
-        "--positive-above", "0", *GROUPS, *TINY_TABLE, "--out", tmp_path / "base",
+        "--positive-above", "0", *GROUPS, *QUICK_TABLE, "--out", tmp_path / "base",
     )  # fmt: skip
     succeeded(result)
     assert "column 'patient' is not used as a feature" in result.stdout

@@ -8,11 +8,11 @@ import json
 from importlib import resources
 
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 RAW = resources.files("medadapt.data") / "bundled" / "heart_disease_uci.csv"
 COMMON = ["--data", str(RAW), "--label", "num", "--positive-above", "0", "--id-column", "id",
-          "--group-column", "dataset", *TINY_TABLE]  # fmt: skip
+          "--group-column", "dataset", *QUICK_TABLE]  # fmt: skip
 
 
 def _warnings(stdout: str) -> list[str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 
 def _said(n: int, of: int, whose: str = "") -> str:
@@ -51,7 +51,7 @@ def test_every_command_says_how_many_rows_had_no_outcome(table, tmp_path):
     base, adapter = tmp_path / "base", tmp_path / "adapter"
     trained = succeeded(run_cli(
         "train-base", "--data", table, "--label", "y", "--id-column", "pid", "--group-column",
-        "site", "--groups", "A", *TINY_TABLE, "--out", base, "--json", tmp_path / "b.json",
+        "site", "--groups", "A", *QUICK_TABLE, "--out", base, "--json", tmp_path / "b.json",
     ))  # fmt: skip
     assert _warnings(trained.stdout) == [_said(23, 70)], trained.stdout
     assert json.loads((tmp_path / "b.json").read_text())["warnings"] == [_said(23, 70)]
@@ -80,6 +80,6 @@ def test_a_table_with_every_outcome_is_silent_about_it(table, tmp_path):
     complete.to_csv(tmp_path / "complete.csv", index=False)
     trained = succeeded(run_cli(
         "train-base", "--data", tmp_path / "complete.csv", "--label", "y", "--id-column", "pid",
-        "--group-column", "site", "--groups", "A", *TINY_TABLE, "--out", tmp_path / "base",
+        "--group-column", "site", "--groups", "A", *QUICK_TABLE, "--out", tmp_path / "base",
     ))  # fmt: skip
     assert not any("no value in label column" in w for w in _warnings(trained.stdout))

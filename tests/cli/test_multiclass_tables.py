@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as skm
 
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE, TINY_TABLE
 
 
 def _grades(n: int, seed: int) -> pd.DataFrame:
@@ -30,7 +30,7 @@ def scored(tmp_path_factory):
     _grades(120, 1).to_csv(root / "new.csv", index=False)  # patients the model never saw
     succeeded(run_cli(
         "train-base", "--data", root / "train.csv", "--label", "grade", "--task", "multiclass",
-        "--id-column", "pid", *TINY_TABLE, "--out", root / "base",
+        "--id-column", "pid", *QUICK_TABLE, "--out", root / "base",
     ))  # fmt: skip
     evaluated = succeeded(run_cli(
         "evaluate", "--base", root / "base", "--data", root / "new.csv", "--json",
@@ -91,7 +91,7 @@ def test_adapt_says_whether_the_adapter_ranked_the_grades_better_than_the_base(t
     base = root / "base"
     succeeded(run_cli(
         "train-base", "--data", root / "train.csv", "--label", "grade", "--task", "multiclass",
-        "--id-column", "pid", *TINY_TABLE, "--out", base,
+        "--id-column", "pid", *QUICK_TABLE, "--out", base,
     ))  # fmt: skip
     adapted = succeeded(run_cli(
         "adapt", "--base", base, "--data", root / "site.csv", "--label", "grade",
@@ -124,7 +124,7 @@ def test_a_base_too_small_to_validate_says_it_trained_without_early_stopping(tmp
     _grades(24, 0).to_csv(tmp_path / "small.csv", index=False)
     result = succeeded(run_cli(
         "train-base", "--data", tmp_path / "small.csv", "--label", "grade", "--task",
-        "multiclass", "--id-column", "pid", *TINY_TABLE, "--out", tmp_path / "base",
+        "multiclass", "--id-column", "pid", *QUICK_TABLE, "--out", tmp_path / "base",
     ))  # fmt: skip
     said = " ".join(result.stdout.split())
     epochs = json.loads((tmp_path / "base" / "model.json").read_text())["training"]["epochs"]
@@ -150,7 +150,7 @@ def test_a_base_says_how_many_epochs_ran_and_which_was_kept(tmp_path):
     _grades(200, 0).to_csv(tmp_path / "grades.csv", index=False)
     result = succeeded(run_cli(
         "train-base", "--data", tmp_path / "grades.csv", "--label", "grade", "--task",
-        "multiclass", "--id-column", "pid", *TINY_TABLE, "--out", tmp_path / "base",
+        "multiclass", "--id-column", "pid", *QUICK_TABLE, "--out", tmp_path / "base",
     ))  # fmt: skip
     training = json.loads((tmp_path / "base" / "model.json").read_text())["training"]
     epochs, best = training["epochs"], training["best_epoch"]
@@ -205,7 +205,7 @@ def test_task_multiclass_on_a_two_class_label_is_refused_before_training(tmp_pat
     frame["grade"] = np.where(frame["grade"] > 0, "severe", "mild")
     frame.to_csv(tmp_path / "two.csv", index=False)
     result = run_cli("train-base", "--data", tmp_path / "two.csv", "--label", "grade",
-                     "--task", "multiclass", "--id-column", "pid", *TINY_TABLE,
+                     "--task", "multiclass", "--id-column", "pid", *QUICK_TABLE,
                      "--out", tmp_path / "b")  # fmt: skip
     assert error_line(result) == (
         "error: label column 'grade' has 2 classes in the training rows ('mild', 'severe'); "
@@ -224,7 +224,7 @@ def test_a_class_absent_at_the_site_is_warned_of_by_check_data_and_adapt(tmp_pat
     site[site["grade"] != 2].assign(site="East").to_csv(tmp_path / "site.csv", index=False)
     n = int((site["grade"] != 2).sum())
     succeeded(run_cli("train-base", "--data", tmp_path / "train.csv", "--label", "grade",
-                      "--task", "multiclass", "--id-column", "pid", *TINY_TABLE, "--out",
+                      "--task", "multiclass", "--id-column", "pid", *QUICK_TABLE, "--out",
                       tmp_path / "base"))  # fmt: skip
 
     def absent(noun: str) -> str:  # check-data counts the base's id column's patients

@@ -11,7 +11,7 @@ import pytest
 
 import medadapt as ma
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 SEVERITY = ("--label", "severity", "--id-column", "id", "--group-column", "dataset")
 
@@ -29,7 +29,7 @@ def files(tmp_path_factory):
     heart = heart.drop(columns=["num"])
     heart.to_csv(root / "heart.csv", index=False)
     succeeded(run_cli("train-base", "--data", root / "heart.csv", *SEVERITY, "--groups",
-                      "Hungary", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+                      "Hungary", *QUICK_TABLE, "--out", root / "base"))  # fmt: skip
     counts = heart[heart["severity"] == "severe"].groupby("dataset").size().to_dict()
     return root, counts
 

@@ -17,7 +17,7 @@ from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.tabular import TabularOptions
 from medadapt.workflows.train_base import train_base_job
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 VA = "VA Long Beach"
 TINY = {"d_token": 16, "n_blocks": 1, "n_heads": 2}
@@ -150,7 +150,7 @@ def diagnosis(tmp_path_factory) -> Path:
 def _train(data: Path, out: Path, *flags: str):
     return run_cli("train-base", "--data", data, "--label", "diagnosis", "--id-column",
                    "patient", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-                   "--missing-code", "chol=0,trestbps=0", *TINY_TABLE, *flags,
+                   "--missing-code", "chol=0,trestbps=0", *QUICK_TABLE, *flags,
                    "--out", out)  # fmt: skip
 
 
@@ -229,7 +229,7 @@ def test_a_positive_class_written_in_another_case_is_offered_its_spelling(tmp_pa
     data = tmp_path / "yes_no.csv"
     heart.drop(columns=["num"]).to_csv(data, index=False)
     refused = run_cli("train-base", "--data", data, "--label", "disease", "--positive-class",
-                      "Yes", *TINY_TABLE, "--out", tmp_path / "b")  # fmt: skip
+                      "Yes", *QUICK_TABLE, "--out", tmp_path / "b")  # fmt: skip
     assert error_line(refused) == (
         "error: --positive-class Yes is not a value of label column 'disease' in the rows "
         "read to train and test the model; they have 'no' (411 rows) and 'yes' (509 rows); did "
@@ -314,7 +314,7 @@ def test_train_base_warns_of_a_site_column_read_as_a_feature(tmp_path):
     two = tmp_path / "two.csv"
     heart[heart["dataset"].isin(["Cleveland", "Hungary"])].to_csv(two, index=False)
     result = succeeded(run_cli("train-base", "--data", two, "--label", "num", "--positive-above",
-                               "0", "--id-column", "id", *TINY_TABLE, "--out",
+                               "0", "--id-column", "id", *QUICK_TABLE, "--out",
                                tmp_path / "b"))  # fmt: skip
     assert (
         "warning: column 'dataset' names each row's site (2 values) and is read as a model "

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 pytestmark = pytest.mark.xdist_group("bad_inputs")  # the bad-input workspace, built once
 
@@ -126,7 +126,7 @@ def test_train_base_advises_no_categories_for_percentages(workspace, tmp_path):
     result = run_cli(
         "train-base", "--data", data, "--label", "num", "--positive-above", "0",
         "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-        *TINY_TABLE, "--out", tmp_path / "base",
+        *QUICK_TABLE, "--out", tmp_path / "base",
     )  # fmt: skip
     assert error_line(result) == (
         "error: column 'thalch' holds numbers written with a unit or other text in 596 of 596 "
@@ -142,7 +142,7 @@ def test_train_base_refuses_decimal_commas_rather_than_dropping_the_column(works
     result = run_cli(
         "train-base", "--data", data, "--label", "num", "--positive-above", "0",
         "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-        *TINY_TABLE, "--out", tmp_path / "base",
+        *QUICK_TABLE, "--out", tmp_path / "base",
     )  # fmt: skip
     assert error_line(result) == (
         "error: column 'oldpeak' holds numbers written with a decimal comma in 597 of 597 "
@@ -235,7 +235,7 @@ def test_a_column_the_base_excluded_is_not_advised_as_unread(workspace, tmp_path
     heart.to_csv(tmp_path / "graded.csv", index=False)
     succeeded(run_cli("train-base", "--data", str(tmp_path / "graded.csv"), "--label", "num",
                       "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
-                      "--groups", "Cleveland,Hungary", "--exclude", "cath_grade", *TINY_TABLE,
+                      "--groups", "Cleveland,Hungary", "--exclude", "cath_grade", *QUICK_TABLE,
                       "--out", str(tmp_path / "base")))  # fmt: skip
     model = json.loads((tmp_path / "base" / "model.json").read_text())
     assert model["schema"]["excluded"] == ["cath_grade"]

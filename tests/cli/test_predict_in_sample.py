@@ -12,7 +12,7 @@ import pytest
 
 from medadapt.data.heart import bundled_path
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 SITE = "VA Long Beach"
 
@@ -26,7 +26,7 @@ def models(tmp_path_factory):
     main = heart[heart["dataset"].isin(["Cleveland", "Hungary"])].drop(columns=["dataset"])
     main.to_csv(source, index=False)  # the main hospital's export: no site column
     succeeded(run_cli("train-base", "--data", source, "--label", "num", "--positive-above", "0",
-                      "--id-column", "id", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+                      "--id-column", "id", *QUICK_TABLE, "--out", root / "base"))  # fmt: skip
     succeeded(run_cli("adapt", "--base", root / "base", "--data", data, "--group-column",
                       "dataset", "--group", SITE, "--out", root / "adapter"))  # fmt: skip
     return root, heart
@@ -214,7 +214,7 @@ def test_an_id_column_named_as_a_column_predict_writes_is_refused(tmp_path):
     heart = pd.read_csv(bundled_path()).rename(columns={"id": "model"})
     heart.to_csv(tmp_path / "heart.csv", index=False)
     succeeded(run_cli("train-base", "--data", tmp_path / "heart.csv", "--label", "num",
-                      "--positive-above", "0", "--id-column", "model", *TINY_TABLE, "--out",
+                      "--positive-above", "0", "--id-column", "model", *QUICK_TABLE, "--out",
                       tmp_path / "base"))  # fmt: skip
     said = run_cli("predict", "--base", tmp_path / "base", "--data", tmp_path / "heart.csv",
                    "--out", tmp_path / "p.csv")  # fmt: skip

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from medadapt.data.heart import bundled_path
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 
 def test_an_adapter_of_a_base_written_over_says_so(tmp_path):
     base, adapter = tmp_path / "base", tmp_path / "ch"
     train = ("train-base", "--data", bundled_path(), "--label", "num", "--positive-above", "0",
              "--id-column", "id", "--group-column", "dataset", "--groups", "Cleveland,Hungary",
-             *TINY_TABLE, "--out", base)  # fmt: skip
+             *QUICK_TABLE, "--out", base)  # fmt: skip
     succeeded(run_cli(*train))
     succeeded(run_cli("adapt", "--base", base, "--data", bundled_path(), "--group",
                       "Switzerland", "--out", adapter))  # fmt: skip

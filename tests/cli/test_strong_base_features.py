@@ -19,7 +19,7 @@ from sklearn.datasets import load_breast_cancer
 
 import medadapt as ma
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 STRONG = re.compile(
     r"warning: columns 'worst radius' \(AUROC 0\.980; 0\.9\d\d where the base trained\), "
@@ -45,7 +45,7 @@ def sites(tmp_path_factory):
     frame.to_csv(root / "bc.csv", index=False)
     succeeded(run_cli("train-base", "--data", root / "bc.csv", "--label", "diagnosis",
                       "--positive-class", "malignant", "--group-column", "site", "--groups",
-                      "A", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+                      "A", *QUICK_TABLE, "--out", root / "base"))  # fmt: skip
     return {"root": root, "frame": frame, "data": root / "bc.csv", "base": root / "base"}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 from tests.tables import clinical_table
 
 
@@ -22,7 +22,7 @@ def test_adapt_says_the_base_ranks_the_site_backwards(tmp_path):
     frame.to_csv(data, index=False)
     common = ["--data", data, "--label", "outcome", "--id-column", "patient_id",
               "--group-column", "site"]  # fmt: skip
-    succeeded(run_cli("train-base", *common, "--groups", "A", *TINY_TABLE,
+    succeeded(run_cli("train-base", *common, "--groups", "A", *QUICK_TABLE,
                       "--out", tmp_path / "base"))  # fmt: skip
     adapted = succeeded(run_cli("adapt", "--base", tmp_path / "base", *common[:2], "--group-column",
                                 "site", "--group", "B", "--out", tmp_path / "b"))  # fmt: skip

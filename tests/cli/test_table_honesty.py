@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 
 def _table(n: int = 200, seed: int = 0) -> pd.DataFrame:
@@ -35,7 +35,7 @@ def tables(tmp_path_factory) -> dict[str, Path]:
     paths = {"data": root / "bc.csv", "base": root / "base"}
     _table().to_csv(paths["data"], index=False)
     succeeded(run_cli("train-base", "--data", paths["data"], "--label", "diagnosis",
-                      "--id-column", "patient_id", *TINY_TABLE,
+                      "--id-column", "patient_id", *QUICK_TABLE,
                       "--out", paths["base"]))  # fmt: skip
     return paths
 
@@ -85,7 +85,7 @@ def test_a_unit_on_every_value_is_refused_at_train_base(tmp_path):
     frame["area"] = [f"{v} mm2" for v in frame["area"]]
     data = _written(tmp_path, "units.csv", frame)
     line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         "error: column 'area' holds numbers written with a unit or other text in 200 of 200 "
         "values ('mm2'); write the numbers alone in the file (the unit can go in the column name)"
@@ -96,7 +96,7 @@ def _refused(tmp_path, name: str, frame: pd.DataFrame):
     """``(--data written, train-base's one error line)`` for ``frame`` written as ``name``."""
     data = _written(tmp_path, name, frame)
     line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     return data, line
 
 
@@ -137,7 +137,7 @@ def test_a_typo_in_the_label_is_no_new_class(tables, tmp_path):
     data = _written(tmp_path, "typo.csv", frame)
     malignant = int((frame["diagnosis"] == "malignant").sum())
     line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         f"error: label column 'diagnosis' has 3 rows of 'malignent', spelt like 'malignant' "
         f"({malignant} rows): a typo would become a class of its own; correct them in --data, "
@@ -160,7 +160,7 @@ def test_a_slip_in_a_short_label_is_no_new_class(tmp_path):
     frame.loc[[5, 9, 20], "diagnosis"] = "yse"
     data = _written(tmp_path, "slip.csv", frame)
     line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line.startswith("error: label column 'diagnosis' has 3 rows of 'yse', spelt like 'yes'")
     assert not (tmp_path / "b").exists()
 
@@ -170,7 +170,7 @@ def test_a_label_coded_1_and_2_says_which_is_positive(tmp_path):
     frame["diagnosis"] = np.where(frame["diagnosis"] == "malignant", 1, 2)
     data = _written(tmp_path, "coded.csv", frame)
     result = succeeded(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                               "--id-column", "patient_id", *TINY_TABLE,
+                               "--id-column", "patient_id", *QUICK_TABLE,
                                "--out", tmp_path / "b"))  # fmt: skip
     assert (
         "warning: positive class '2' chosen as the larger of '1' and '2'; if '1' is the outcome "
@@ -184,7 +184,7 @@ def test_a_measured_label_asked_to_be_binary_is_pointed_to_regression(tmp_path):
     data = _written(tmp_path, "measured.csv", frame)
     distinct = frame["glucose"].nunique()
     line = error_line(run_cli("train-base", "--data", data, "--label", "glucose", "--task",
-                              "binary", *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              "binary", *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         f"error: label column 'glucose' is a measured value ({distinct} distinct numbers), not "
         "2 classes; use --task regression to predict it, or --positive-above THRESHOLD to call "
@@ -228,7 +228,7 @@ def test_text_in_a_model_column_is_judged_on_the_rows_of_the_group_used(tmp_path
     data = tmp_path / "t.csv"
     frame.to_csv(data, index=False)
     common = ["--data", data, "--label", "y", "--group-column", "site"]
-    succeeded(run_cli("train-base", *common, "--groups", "A,B", *TINY_TABLE,
+    succeeded(run_cli("train-base", *common, "--groups", "A,B", *QUICK_TABLE,
                       "--out", tmp_path / "base"))  # fmt: skip
     adapt = ["adapt", "--base", tmp_path / "base", *common]
     adapted = succeeded(run_cli(*adapt, "--group", "A", "--out", tmp_path / "a"))
@@ -254,7 +254,7 @@ def test_a_label_typo_is_matched_to_the_nearest_class_not_the_commonest(tmp_path
     assert counts["cultivar_a"] > counts["cultivar_b"]  # the commoner one is further away
     data = _written(tmp_path, "cultivars.csv", frame)
     line = error_line(run_cli("train-base", "--data", data, "--label", "diagnosis",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line.startswith(
         "error: label column 'diagnosis' has 3 rows of 'cultivar_bb', spelt like 'cultivar_b' "
         f"({counts['cultivar_b']} rows)"

@@ -14,7 +14,7 @@ import pytest
 import medadapt as ma
 from medadapt.cli.printing import task_line
 from tests.cli.helpers import CliResult, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE, TINY_TABLE
 
 # its warning, next, says what else it may be (a trial read the same advice in both)
 MULTICLASS = "task: multiclass, 5 classes ('0', '1', '2', '3', '4') inferred from --label num"
@@ -54,7 +54,7 @@ def trained(tmp_path_factory) -> dict[str, CliResult]:
 
 
 def _train(data: Path, out: Path, label: tuple[str, ...]) -> CliResult:
-    return succeeded(run_cli("train-base", "--data", data, *label, *TINY_TABLE, "--out", out))
+    return succeeded(run_cli("train-base", "--data", data, *label, *QUICK_TABLE, "--out", out))
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_a_column_in_other_units_at_one_training_site_is_named(tmp_path):
     heart.to_csv(tmp_path / "heart.csv", index=False)
     said = succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label",
                              "num", "--positive-above", "0", "--id-column", "id",
-                             "--group-column", "dataset", *TINY_TABLE,
+                             "--group-column", "dataset", *QUICK_TABLE,
                              "--out", str(tmp_path / "base")))  # fmt: skip
     units = [line for line in said.stdout.splitlines() if "times higher" in line]
     assert units == [
@@ -153,7 +153,7 @@ def test_base_json_masks_small_subgroup_cells(tmp_path):
     )
     succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label", "num",
                       "--positive-above", "0", "--id-column", "id", "--group-column", "dataset",
-                      *TINY_TABLE, "--out", str(tmp_path / "base"),
+                      *QUICK_TABLE, "--out", str(tmp_path / "base"),
                       "--json", str(tmp_path / "base.json")))  # fmt: skip
     sites = json.loads((tmp_path / "base.json").read_text())["test"]["subgroups"]["dataset"]
     counts = [site[key] for site in sites.values() for key in ("n", "n_positive")]
@@ -166,7 +166,7 @@ def test_exact_copies_among_the_training_rows_are_counted(tmp_path):
     heart = ma.load_heart_disease()
     pd.concat([heart, heart.head(6)]).to_csv(tmp_path / "heart.csv", index=False)
     said = succeeded(run_cli("train-base", "--data", str(tmp_path / "heart.csv"), "--label",
-                             "num", "--positive-above", "0", "--id-column", "id", *TINY_TABLE,
+                             "num", "--positive-above", "0", "--id-column", "id", *QUICK_TABLE,
                              "--out", str(tmp_path / "base")))  # fmt: skip
     copies = [line for line in said.stdout.splitlines() if "exact cop" in line]
     trained, held = copies  # those in training, and (a trial's three all were) those held out

@@ -14,7 +14,7 @@ import pytest
 
 import medadapt as ma
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 UNKNOWN = (
     "warning: label column 'y' says 'unknown' in 20 of 920 rows: the outcome is not known "
@@ -45,7 +45,8 @@ def files(tmp_path_factory):
 def _train(files, name: str, *flags: str):
     out = files["root"] / f"base_{abs(hash(flags))}"
     result = succeeded(run_cli("train-base", "--data", files["root"] / name, "--label", "y",
-                               "--id-column", "id", *flags, *TINY_TABLE, "--out", out))  # fmt: skip
+                               "--id-column", "id", *flags, *QUICK_TABLE,
+                               "--out", out))  # fmt: skip
     return result, out
 
 

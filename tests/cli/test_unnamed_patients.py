@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def visits(tmp_path_factory):
     data = root / "visits.csv"
     repeated.to_csv(data, index=False)
     succeeded(run_cli("train-base", "--data", data, "--label", "target", "--group-column", "site",
-                      "--groups", "North", *TINY_TABLE, "--out", root / "base"))  # fmt: skip
+                      "--groups", "North", *QUICK_TABLE, "--out", root / "base"))  # fmt: skip
     return root, data
 
 

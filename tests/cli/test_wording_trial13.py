@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 #: breast cancer columns that each predict the label well short of a leak
 FEATURES = ["mean texture", "mean smoothness", "mean symmetry", "texture error", "area error"]
@@ -45,7 +45,7 @@ def cancer(tmp_path_factory) -> dict[str, Path]:
     typo.to_csv(paths["typo"], index=False)
     succeeded(run_cli("train-base", "--data", paths["data"], "--label", "target",
                       "--group-column", "site", "--groups", "A,B",
-                      "--positive-class", "malignant", *TINY_TABLE,
+                      "--positive-class", "malignant", *QUICK_TABLE,
                       "--out", paths["base"]))  # fmt: skip
     return paths
 
@@ -65,7 +65,7 @@ def _said(text: str) -> str:
 
 def test_multiclass_on_a_measured_label_is_said_by_counts_not_values(diabetes, tmp_path):
     line = error_line(run_cli("train-base", "--data", diabetes, "--label", "target",
-                              "--task", "multiclass", *TINY_TABLE,
+                              "--task", "multiclass", *QUICK_TABLE,
                               "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         "error: label column 'target' is a measured value (214 distinct numbers), not classes: "
@@ -74,7 +74,7 @@ def test_multiclass_on_a_measured_label_is_said_by_counts_not_values(diabetes, t
         "call the values above it positive"
     )
     binary = error_line(run_cli("train-base", "--data", diabetes, "--label", "target",
-                                "--task", "binary", *TINY_TABLE,
+                                "--task", "binary", *QUICK_TABLE,
                                 "--out", tmp_path / "b"))  # fmt: skip
     assert "is a measured value (214 distinct numbers), not 2 classes" in binary
     assert not (tmp_path / "b").exists()
@@ -126,7 +126,8 @@ def test_adapt_on_a_measured_label_says_which_way_is_better(diabetes, tmp_path):
     data = tmp_path / "diab_sites.csv"
     frame.to_csv(data, index=False)
     succeeded(run_cli("train-base", "--data", data, "--label", "target", "--group-column",
-                      "site", "--groups", "A,B", *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                      "site", "--groups", "A,B", *QUICK_TABLE,
+                      "--out", tmp_path / "b"))  # fmt: skip
     out = succeeded(run_cli("adapt", "--base", tmp_path / "b", "--data", data, "--label",
                             "target", "--group-column", "site", "--group", "C",
                             "--out", tmp_path / "a")).stdout  # fmt: skip
@@ -165,7 +166,7 @@ def test_study_takes_adapt_s_method_names():
 
 def test_a_label_spelt_otherwise_gets_did_you_mean(cancer, tmp_path):
     line = error_line(run_cli("train-base", "--data", cancer["data"], "--label", "Target",
-                              *TINY_TABLE, "--out", tmp_path / "b"))  # fmt: skip
+                              *QUICK_TABLE, "--out", tmp_path / "b"))  # fmt: skip
     assert line == (
         "error: --label 'Target' is not a column of the table; did you mean 'target'? (its "
         "columns are: mean_texture, mean_smoothness, mean_symmetry, texture_error, area_error, "

@@ -16,7 +16,7 @@ from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.schema import TableSchema
 from medadapt.errors import DataError
 from tests.cli.helpers import run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 N_PATIENTS = 80
 
@@ -221,7 +221,7 @@ def test_the_train_base_command_prints_the_date_and_repeated_id_warnings(tmp_pat
     visits["adm_date"] = EXCEL_2015 + _days(len(visits))
     data = tmp_path / "visits.csv"
     visits.to_csv(data, index=False)
-    command = ["train-base", "--data", data, "--label", "y", *TINY_TABLE, "--out", tmp_path / "b"]
+    command = ["train-base", "--data", data, "--label", "y", *QUICK_TABLE, "--out", tmp_path / "b"]
     result = succeeded(run_cli(*command))
     lines = result.stdout.splitlines()
     assert any(

@@ -11,7 +11,7 @@ from medadapt.data.option_words import COMMAND_LINE
 from medadapt.data.tables import read_table
 from medadapt.errors import DataError
 from tests.cli.helpers import error_line, run_cli, succeeded
-from tests.cli.workspace import TINY_TABLE
+from tests.cli.workspace import QUICK_TABLE
 
 HEADER = "hospital,radius,texture,perimeter,area,smoothness,compactness,target"
 
@@ -45,7 +45,7 @@ def _refusal(path) -> str:
 
 def _train(data, out):
     return run_cli(
-        "train-base", "--data", data, "--label", "target", *TINY_TABLE, "--out", out
+        "train-base", "--data", data, "--label", "target", *QUICK_TABLE, "--out", out
     )  # fmt: skip
 
 

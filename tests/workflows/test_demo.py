@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -34,14 +35,16 @@ METRIC_KEYS = {
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):
     """The demo run twice into one folder, as ``make demo`` twice does: first a shorter one
-    (Switzerland alone, few resamples), then the full one over its output, which the tests
-    read (:func:`test_a_second_run_replaces_the_demos_own_output` checks the first's traces).
-    """
+    (Switzerland alone, two strategies, few resamples), then the full one over its output,
+    which the tests read (:func:`test_a_second_run_replaces_the_demos_own_output` checks the
+    first's traces)."""
     from medadapt.workflows import demo
 
     out = tmp_path_factory.mktemp("demo")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(demo, "TARGETS", ("Switzerland",))
+        shorter = functools.partial(demo.SiteStudyConfig, strategies=("base_only", "bottleneck"))
+        patch.setattr(demo, "SiteStudyConfig", shorter)
         main(["demo", "--out", str(out), "--n-boot", "20"])  # raises SystemExit on failure
     first = json.loads((out / "results.json").read_text())
     assert set(first["centres"]) == {"Switzerland"}
