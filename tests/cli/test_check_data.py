@@ -483,7 +483,7 @@ def test_a_study_on_a_given_base_knows_its_training_rows_in_a_re_saved_copy(base
         result = run_cli(
             "study", "--data", data, "--label", "num", "--base", base, "--group-column",
             "dataset", "--group", "Cleveland", "--methods", "base_only", "--fractions", "1",
-            "--seeds", "1", "--out", tmp_path / name,
+            "--seeds", "1", "--workers", "1", "--out", tmp_path / name,
         )  # fmt: skip
         assert result.code == 0, result.stderr
         study = json.loads((tmp_path / name / "study.json").read_text())

@@ -17,7 +17,7 @@ def test_study_warns_of_the_identifier_its_base_leaves_out(tmp_path):
     result = succeeded(run_cli(
         "study", "--data", data, "--label", "num", "--positive-above", "0", "--group-column",
         "dataset", "--groups", "Cleveland,Hungary", "--group", "VA Long Beach", "--seeds", "1",
-        "--fractions", "1", "--methods", "head_only", "--out", tmp_path / "s",
+        "--fractions", "1", "--methods", "head_only", "--workers", "1", "--out", tmp_path / "s",
     ))  # fmt: skip
     assert (
         "warning: column 'id' is not used as a feature: it looks like a record identifier (by "

@@ -187,8 +187,8 @@ def test_a_site_where_a_base_feature_spells_the_label_stops_adapt(
     # --allow-leak keeps the column deliberately, with a warning
     study = ["study", "--base", str(base_and_adapter / "base"), "--data", str(odd), "--label",
              "disease", "--group-column", "dataset", "--group", VA, "--seeds", "1",
-             "--fractions", "1", "--methods", "base_only", "--n-boot", "10",
-             "--out", str(tmp_path / "s")]  # fmt: skip
+             "--fractions", "1", "--methods", "base_only", "--n-boot", "10", "--workers",
+             "1", "--out", str(tmp_path / "s")]  # fmt: skip
     result = run_cli(*study)
     assert result.code == 2
     assert result.stderr.splitlines()[-1] == (

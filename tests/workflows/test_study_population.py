@@ -22,7 +22,7 @@ def test_a_study_training_its_own_base_says_the_target_lies_outside_it(tmp_path)
     result = succeeded(run_cli(
         "study", "--data", data, "--label", "outcome", "--group-column", "site", "--groups",
         "light", "--group", "heavy", "--seeds", "1", "--fractions", "1", "--methods",
-        "base_only,head_only", "--n-boot", "20", "--out", tmp_path / "study",
+        "base_only,head_only", "--n-boot", "20", "--workers", "1", "--out", tmp_path / "study",
     ))  # fmt: skip
     said = result.stdout + result.stderr
     heavy = int((frame["site"] == "heavy").sum())  # every one: beyond the light site's BMI

@@ -53,5 +53,5 @@ def test_a_test_set_too_small_for_any_figure_is_refused_before_training(small_si
     assert not out.exists()
     # raised as advised, the test set is large enough and the study runs its points
     raised = run_cli(*_study(small_site[20], out), "--test-fraction", "0.5", "--methods",
-                     "base_only", "--n-boot", "20")  # fmt: skip
+                     "base_only", "--n-boot", "20", "--workers", "1")  # fmt: skip
     assert raised.code == 0, raised.stderr
