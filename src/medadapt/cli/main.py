@@ -163,9 +163,11 @@ def _click_command() -> Any:
 
 
 def _registered(typer_app: typer.Typer) -> tuple:
-    """What ``typer_app``'s click command is built from: its commands and sub-apps."""
-    return (tuple(map(id, typer_app.registered_commands)),
-            tuple((id(group), _registered(group.typer_instance))
+    """What ``typer_app``'s click command is built from: its commands and sub-apps (the
+    objects themselves, compared by identity: kept by the cache, none of them can be freed
+    and another take its place, as a number such as ``id`` could)."""
+    return (tuple(typer_app.registered_commands),
+            tuple((group, _registered(group.typer_instance))
                   for group in typer_app.registered_groups
                   if group.typer_instance is not None))  # fmt: skip
 
