@@ -17,6 +17,11 @@ def _commands_registered(monkeypatch):
     monkeypatch.setattr(cli_main, "_register_commands", lambda: None)
 
 
+def _command_is(monkeypatch, command) -> None:
+    """The command line runs ``command`` (called as click's command is) for any arguments."""
+    monkeypatch.setattr(cli_main, "_click_command", lambda: command)
+
+
 def _failing(error: BaseException):
     def app(**_):
         raise error
@@ -41,7 +46,7 @@ def _failing(error: BaseException):
     ],
 )  # fmt: skip
 def test_a_system_failure_during_the_work_is_one_error_line(monkeypatch, error, said):
-    monkeypatch.setattr(cli_main, "app", _failing(error))
+    _command_is(monkeypatch, _failing(error))
     result = run_cli("evaluate")
     assert result.code == 1
     assert result.stderr.strip() == said
@@ -55,7 +60,7 @@ def test_a_python_warning_is_one_line_without_source_and_the_caller_s_hook_is_re
         warnings.warn("features cached for another model\n  were recomputed", stacklevel=1)
         return 0
 
-    monkeypatch.setattr(cli_main, "app", app)
+    _command_is(monkeypatch, app)
     before = warnings.showwarning
     result = run_cli("evaluate")
     assert result.code == 0
@@ -92,7 +97,7 @@ def test_ctrl_c_translated_by_typer_quiets_the_closed_pipe_too(capsys, monkeypat
 
     monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
     monkeypatch.setattr(cli_main, "_register_commands", lambda: None)
-    monkeypatch.setattr(cli_main, "app", lambda args, standalone_mode: 130)
+    _command_is(monkeypatch, lambda args, standalone_mode: 130)
     with pytest.raises(SystemExit) as exited:
         cli_main.main(["study", "--out", "s"])
     assert exited.value.code == 130

@@ -419,11 +419,12 @@ def test_a_fully_fine_tuned_model_is_scored_on_its_own_held_out_rows(workspace, 
 
 
 def error_lines(*argv: str) -> tuple[int, list[str], str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "medadapt.cli", *argv], capture_output=True, text=True, check=False
-    )
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
-    return proc.returncode, errors, proc.stderr
+    """``medadapt ARGV`` run here (its words: a real process's are checked by
+    ``tests/cli/test_bad_inputs.py``'s real-process cases): exit code, ``error:`` lines and
+    stderr."""
+    result = run_cli(*argv)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    return result.code, errors, result.stderr
 
 
 def test_an_adapter_for_a_group_the_base_saw_is_tested_only_on_rows_the_base_never_saw(
