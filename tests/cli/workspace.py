@@ -1,7 +1,7 @@
 """One small workspace for the bad-input tests: tables, images, models and a registry.
 
-Everything is tiny (a 1-block FT-Transformer, a 1-block ViT at 32 px, one epoch) so that the
-cases test what medadapt says, not how well it trains.
+Everything is tiny (a 1-block FT-Transformer of at most 20 epochs, a 1-block ViT at 32 px of
+one epoch) so that the cases test what medadapt says, not how well it trains.
 """
 
 from __future__ import annotations
