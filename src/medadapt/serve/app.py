@@ -30,12 +30,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 import medadapt
+from medadapt.data.stored_pixels import one_blas_thread
 from medadapt.serve.access_log import AccessLog
 from medadapt.serve.batching import MicroBatcher
 from medadapt.serve.defaults import MAX_BODY_BYTES, MAX_INSTANCES
 from medadapt.serve.docs import add_docs_routes
 from medadapt.serve.handlers import add_error_handlers
-from medadapt.serve.image_decode import DecodePool, one_blas_thread
+from medadapt.serve.image_decode import DecodePool
 from medadapt.serve.image_inputs import ImageServing
 from medadapt.serve.image_routes import ImagePredictor
 from medadapt.serve.limits import BodyLimit

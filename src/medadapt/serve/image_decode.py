@@ -41,7 +41,7 @@ from medadapt.data.image_io import OptionError, TooManyPixels
 from medadapt.data.image_notes import image_notes
 from medadapt.data.image_sources import Entry
 from medadapt.data.read_errors import ReadError, decoder_said
-from medadapt.data.stored_pixels import read_keys
+from medadapt.data.stored_pixels import one_blas_thread, read_keys
 from medadapt.serve.batching import RETRY_AFTER_SECONDS, Overloaded
 from medadapt.serve.image_inputs import FORMAT_NAMES, ImageInputError, ImageServing, Upload
 
@@ -139,16 +139,6 @@ class DecodePool:
         self.threads.shutdown(wait=True, cancel_futures=True)
         if self.processes is not None:
             self.processes.shutdown(wait=True, cancel_futures=True)
-
-
-def one_blas_thread() -> None:
-    """numpy's BLAS on one thread in this process: each decoding thread or process reads an
-    upload's stored values into a near key (a small matrix product), and BLAS's own threads
-    on top of the decoding pool's spun: measured with two decoding threads, 5.6 ms of CPU an
-    image against 2.1 ms (CHANGELOG, forty-ninth session)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
 
 
 def _worker_start() -> None:
