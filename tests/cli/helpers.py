@@ -59,13 +59,13 @@ def base_on_heart_with(root, column: str, value) -> tuple[pd.DataFrame, CliResul
     Cleveland and Hungary, and a tiny base trained there into ``root/base``: the file as
     written and what ``train-base`` said (it must succeed)."""
     from medadapt.data.heart import bundled_path
+    from tests.cli.workspace import QUICK_TABLE  # (the workspace imports this module)
 
     heart = pd.read_csv(bundled_path())
     heart.loc[heart["dataset"].isin(["Cleveland", "Hungary"]), column] = value
     heart.to_csv(root / "heart.csv", index=False)
-    tiny = ("--d-token", "16", "--n-blocks", "1", "--n-heads", "2", "--epochs", "20")
     trained = succeeded(run_cli("train-base", "--data", root / "heart.csv", "--label", "num",
                                 "--positive-above", "0", "--id-column", "id", "--group-column",
-                                "dataset", "--groups", "Cleveland,Hungary", *tiny,
+                                "dataset", "--groups", "Cleveland,Hungary", *QUICK_TABLE,
                                 "--out", root / "base"))  # fmt: skip
     return heart, trained
