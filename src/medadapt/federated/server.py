@@ -1,8 +1,8 @@
 """The server's side of the Flower app (a ``ServerApp``): start from the base with a fresh
 adapter, ask each node which site it is as it connects (:mod:`~medadapt.federated.joining`), run the
-strategy's rounds (each site trains, then each site scores the new adapter),
-then one final round where each site reports its figures with intervals (the base alone, and
-its personalised adapter when asked). The server sees weights, counts and metrics only."""
+strategy's rounds (each site trains, then each site scores the new adapter); the last round's
+scoring is the final one, where each site reports its figures with intervals (the base alone,
+and its personalised adapter when asked). The server sees weights, counts and metrics only."""
 
 from __future__ import annotations
 
@@ -11,22 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
+from flwr.app import ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
 
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.joining import Say, gather_sites
 from medadapt.federated.sites import trainable
 from medadapt.federated.strategies import (
-    Recorded,
     make_strategy,
-    site_metrics,
 )
 from medadapt.federated.wire import AuditedGrid, Sent, from_arrays, to_arrays
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
-
-FINAL_TIMEOUT = 3600.0
 
 
 @dataclass
@@ -77,9 +73,8 @@ def serve(run: FederatedRun, grid: Grid, say: Say | None = None) -> FederatedOut
         num_rounds=run.rounds, train_config=ConfigRecord({"local-epochs": run.local_epochs}),
         evaluate_config=ConfigRecord({"final": 0}),
     )  # fmt: skip
-    final = final_round(run, audited, strategy, result.arrays)
     return FederatedOutcome(
-        weights=from_arrays(result.arrays), rounds=strategy.evaluations, final=final,
+        weights=from_arrays(result.arrays), rounds=strategy.evaluations, final=strategy.final,
         failures=strategy.failures, messages=audited.log, message_rounds=audited.rounds,
         train_losses=[{"round": r, **dict(m)} for r, m in result.train_metrics_clientapp.items()],
         train_counts=strategy.train_counts, kept_leaks=strategy.kept_leaks,
@@ -89,21 +84,3 @@ def serve(run: FederatedRun, grid: Grid, say: Say | None = None) -> FederatedOut
 
 def _silent(event: str, **counts: Any) -> None:
     return None
-
-
-def final_round(run: FederatedRun, grid: AuditedGrid, strategy: Recorded,
-                arrays: ArrayRecord) -> list[dict[str, Any]]:  # fmt: skip
-    """Every site scores the final adapter (and the base alone, and its personalised
-    adapter) with bootstrap intervals."""
-    grid.round = run.rounds + 1
-    strategy.check_nodes(run.rounds + 1)
-    content = RecordDict({"arrays": arrays, "config": ConfigRecord({"final": 1})})
-    messages = [Message(content=content, dst_node_id=node, message_type=MessageType.EVALUATE)
-                for node in grid.get_node_ids()]  # fmt: skip
-    # read reply by reply, never through Flower's aggregation: sites send the paired
-    # difference under different keys (AUROC at one, the Brier score at another), which
-    # Flower's strategies refuse as inconsistent replies
-    replies = list(grid.send_and_receive(messages, timeout=FINAL_TIMEOUT))
-    replies = strategy.without_failures(run.rounds + 1, replies)
-    final = [site_metrics(run, reply, run.rounds + 1) for reply in replies]
-    return sorted(final, key=lambda entry: run.sites.index(entry["site"]))

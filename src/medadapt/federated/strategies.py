@@ -85,6 +85,8 @@ class Recorded(Strategy):
         self.grid = grid
         self.node_sites: dict[int, str] = {}
         self.evaluations: list[dict[str, Any]] = []  # {"round", "site", metrics...}
+        # the final scoring, per site (with base/ and personal/): the last round's
+        self.final: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []  # {"round", "node", "error"}
         self.train_counts: dict[str, int] = {}  # each site's training samples (its replies)
         self.kept_leaks: dict[str, list[dict[str, Any]]] = {}  # each joined site's, as it said
@@ -100,9 +102,21 @@ class Recorded(Strategy):
 
     def configure_evaluate(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                            grid: Grid) -> Iterable[Message]:  # fmt: skip
-        _set_round(grid, server_round)
-        self.check_nodes(server_round)
+        """The sites score the round's adapter; in the last round, it is the final scoring
+        (with intervals, the base alone and the personalised adapter): one message to each
+        site, where a deployment started a process at each site for each of two. Its
+        messages and failures count as the final round's (``rounds + 1``), as before."""
+        last = server_round == self.run.rounds
+        _set_round(grid, self._final_round if last else server_round)
+        self.check_nodes(self._final_round if last else server_round)
+        if last:
+            config = ConfigRecord({**dict(config), "final": 1})
         return self.inner.configure_evaluate(server_round, arrays, config, grid)
+
+    @property
+    def _final_round(self) -> int:
+        """The final scoring's number in failures and message counts (after the rounds)."""
+        return self.run.rounds + 1
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]):
         replies = self.without_failures(server_round, list(replies))
@@ -114,12 +128,23 @@ class Recorded(Strategy):
         return (None if arrays is None else as_float32(arrays)), metrics
 
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]):
-        replies = self.without_failures(server_round, list(replies))
+        last = server_round == self.run.rounds
+        replies = self.without_failures(self._final_round if last else server_round,
+                                        list(replies))  # fmt: skip
         for reply in replies:
-            self.evaluations.append(site_metrics(self.run, reply, server_round))
+            self.evaluations.append(round_figures(site_metrics(self.run, reply, server_round)))
         if self.say is not None:
             self.say("round", round=server_round, of=self.run.rounds, sites=len(replies))
-        return self.inner.aggregate_evaluate(server_round, replies)
+        if not last:
+            return self.inner.aggregate_evaluate(server_round, replies)
+        final = [site_metrics(self.run, reply, self._final_round) for reply in replies]
+        self.final = sorted(final, key=lambda entry: self.run.sites.index(entry["site"]))
+        # counted here, never through Flower's aggregation: sites send the paired difference
+        # under different keys (AUROC at one, the Brier score at another), which Flower's
+        # strategies refuse as inconsistent replies
+        return (
+            counts_only([reply.content for reply in replies], "num-examples") if replies else None
+        )
 
     def without_failures(self, server_round: int, replies: list[Message]) -> list[Message]:
         good = [r for r in replies if not r.has_error()]
@@ -171,6 +196,16 @@ class Recorded(Strategy):
 def _set_round(grid: Any, server_round: int) -> None:
     if isinstance(grid, AuditedGrid):
         grid.round = server_round
+
+
+def round_figures(entry: dict[str, Any]) -> dict[str, Any]:
+    """A site's scoring as a round's curves show it: the final scoring without its
+    intervals and its other models' figures (what the earlier rounds' scorings send).
+
+    >>> round_figures({"round": 1, "auroc": 0.8, "auroc_low": 0.7, "base/auroc": 0.6})
+    {'round': 1, 'auroc': 0.8}
+    """
+    return {k: v for k, v in entry.items() if "/" not in k and not k.endswith(("_low", "_high"))}
 
 
 def site_metrics(run: FederatedRun, reply: Message, server_round: int) -> dict[str, Any]:
