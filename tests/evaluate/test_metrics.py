@@ -84,7 +84,11 @@ def test_binary_report_points_come_from_sklearn_and_cis_bracket_them(binary_case
     pred = (score >= 0.5).astype(int)
     assert report["auroc"] == pytest.approx(skm.roc_auc_score(y, score))
     assert report["auprc"] == pytest.approx(skm.average_precision_score(y, score))
-    assert report["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+    # the figures at the threshold, from one confusion matrix: scikit-learn's, to the bit
+    assert report["accuracy"] == skm.accuracy_score(y, pred)
+    assert report["balanced_accuracy"] == skm.balanced_accuracy_score(y, pred)
+    assert report["sensitivity"] == skm.recall_score(y, pred)
+    assert report["specificity"] == skm.recall_score(y, pred, pos_label=0)
     assert report["brier"] == pytest.approx(skm.brier_score_loss(y, score))
     assert (report["n"], report["n_positive"]) == (60, int(y.sum()))
     for name in ("auroc", "auprc", "accuracy", "balanced_accuracy", "sensitivity", "brier", "ece"):
@@ -1018,3 +1022,26 @@ def test_a_mean_error_near_zero_takes_its_digits_from_its_interval():
     assert shown(-0.032, [-10.971, 11.809]) == "0.0 (-11.0 to 11.8)"
     assert shown(41.5, [7.2, 78.1]) == "41.5 (7.2–78.1)"
     assert shown(-0.02, [-0.05, 0.01]) == "-0.020 (-0.050 to 0.010)"
+
+
+def test_the_figures_at_the_threshold_equal_scikit_learn_s_to_the_bit():
+    """Accuracy, balanced accuracy, sensitivity and specificity come from one confusion
+    matrix: on many draws (a model calling every patient negative among them, where
+    scikit-learn's zero_division=0 gives a sensitivity of 0), each is scikit-learn's own."""
+    rng = np.random.default_rng(11)
+    for draw in range(40):
+        n = int(rng.integers(20, 300))
+        y = rng.integers(0, 2, size=n)
+        y[:5], y[5:10] = 0, 1  # five of each class at least: every figure is reported
+        score = np.clip(0.35 * y + rng.uniform(0, 0.7, size=n), 0, 1)
+        if draw == 0:  # every patient called negative
+            score = score * 0.9
+        threshold = 0.95 if draw == 0 else float(rng.uniform(0.2, 0.8))
+        report = binary_metrics(y, score, threshold=threshold, n_boot=0)
+        pred = (score >= threshold).astype(int)
+        assert report["accuracy"] == skm.accuracy_score(y, pred)
+        assert report["balanced_accuracy"] == skm.balanced_accuracy_score(y, pred)
+        assert report["sensitivity"] == skm.recall_score(y, pred, zero_division=0)
+        assert report["specificity"] == skm.recall_score(y, pred, pos_label=0, zero_division=0)
+        if draw == 0:
+            assert (report["sensitivity"], report["specificity"]) == (0.0, 1.0)

@@ -622,11 +622,12 @@ class TableSchema:
             return torch.from_numpy((values - self.label_mean) / self.label_std).float()
         labels = self._present_labels(frame)
         lookup = {c: i for i, c in enumerate(self.classes)}
-        counts = Counter(level(v) for v in labels)
+        levels = [level(v) for v in labels]
+        counts = Counter(levels)
         unknown = sorted(set(counts) - set(lookup))
         if unknown:
             raise DataError(self._unknown_labels(unknown, counts, words))
-        return torch.tensor([lookup[level(v)] for v in labels], dtype=torch.long)
+        return torch.tensor([lookup[v] for v in levels], dtype=torch.long)
 
     def measured_labels(self, frame: pd.DataFrame) -> np.ndarray:
         """A regression label in its own unit, as float64 (a trial's ``ma.true_labels`` gave

@@ -177,9 +177,10 @@ def _numeric_from_text(series: pd.Series, separator: str) -> pd.Series:
     are converted and the rest kept as text, for the feature checks to count (a trial's ";"
     file with 11 cells of "120 mmHg" among 133 decimal commas was refused as "a decimal comma
     in 144 of 144 values" and told to separate its columns with ";", which they were)."""
-    values = series.dropna().astype(str).str.strip()
-    if values.empty:
-        return series
+    values = series.dropna().astype(str)
+    if values.empty or (separator != ";" and not values.str.contains(",", regex=False).any()):
+        return series  # (a comma file's column without a comma: nothing to read as numbers)
+    values = values.str.strip()
     if separator == ";":
         numbers = values.str.fullmatch(DECIMAL_COMMA)
         converted = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

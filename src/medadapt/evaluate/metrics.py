@@ -912,21 +912,25 @@ def binary_metrics(
     else:
         put("auroc", None, None, few_note)
         put("auprc", None, None, few_note)
-    put("accuracy", skm.accuracy_score(y, pred), bs.weighted_mean(W, (pred == y).astype(float)))
+    # the figures at the threshold from one confusion matrix (scikit-learn's): a call per
+    # figure validated the same inputs four times over, a third of a result's time
+    (tn, fp), (fn, tp) = skm.confusion_matrix(y, pred, labels=[0, 1])
+    sensitivity, specificity = _share(tp, tp + fn), _share(tn, tn + fp)
+    put("accuracy", (tp + tn) / n, bs.weighted_mean(W, (pred == y).astype(float)))
     sens = bs.weighted_recall(W, y, pred, 1)
     spec = bs.weighted_recall(W, y, pred, 0)
     if both:
-        put("balanced_accuracy", skm.balanced_accuracy_score(y, pred), (sens + spec) / 2)
+        put("balanced_accuracy", (sensitivity + specificity) / 2, (sens + spec) / 2)
     else:
         put("balanced_accuracy", None, None, few_note)
     if pos_count >= min_per_class:
-        put("sensitivity", skm.recall_score(y, pred, pos_label=1, zero_division=0), sens)
+        put("sensitivity", sensitivity, sens)
     else:
         what = _members(pos_count, 1, named, counted)
         put("sensitivity", None, None,
             _too_few(pos_count, what, everyone, min_per_class, counted))  # fmt: skip
     if neg_count >= min_per_class:
-        put("specificity", skm.recall_score(y, pred, pos_label=0, zero_division=0), spec)
+        put("specificity", specificity, spec)
     else:
         what = _members(neg_count, 0, named, counted)
         put("specificity", None, None,
@@ -952,6 +956,15 @@ def binary_metrics(
     _note_flat_scores(notes, p, unit)
     out["notes"] = notes
     return _with_plausibility(out, unit)
+
+
+def _share(part: int, whole: int) -> float:
+    """``part / whole``, 0 where ``whole`` is 0 (scikit-learn's ``zero_division=0``).
+
+    >>> _share(3, 4), _share(0, 0)
+    (0.75, 0.0)
+    """
+    return float(part / whole) if whole else 0.0
 
 
 def class_label(value: Any) -> str:
