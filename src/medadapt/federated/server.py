@@ -17,9 +17,7 @@ from flwr.serverapp import Grid, ServerApp
 from medadapt.federated.config import FederatedRun
 from medadapt.federated.joining import Say, gather_sites
 from medadapt.federated.sites import trainable
-from medadapt.federated.strategies import (
-    make_strategy,
-)
+from medadapt.federated.strategies import make_strategy
 from medadapt.federated.wire import AuditedGrid, Sent, from_arrays, to_arrays
 from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
