@@ -308,11 +308,21 @@ def test_a_newly_promoted_image_adapter_is_served_without_a_restart(image_regist
             registry.promote("site_c@1")
 
 
+def _imported(module: str) -> bool:
+    """Whether ``module`` is imported in the process that runs this (a decoding worker)."""
+    import sys
+
+    return module in sys.modules
+
+
 def test_decoding_in_worker_processes_gives_the_same_answers(client, image_registry):
     paths = [image_registry["files"][f] for f in ("png", "dicom")]
     limits = ImageServing(decode_workers=1, decode_processes=True)
     app = create_app(image_registry["registry"], token=None, images=limits)
     with TestClient(app) as in_processes:
+        # the worker imported MONAI while the server started, not on the first request
+        worker = app.state.decode_pool.processes
+        assert worker.submit(_imported, "monai.transforms").result(timeout=60)
         reply = in_processes.post("/v1/predict", data={"adapter": "site_a"}, files=_files(*paths))
         cut = image_registry["files"]["png"].read_bytes()[:100]  # a PNG's start: read, and fails
         bad = in_processes.post("/v1/predict", files=[("file", ("x.png", cut))])

@@ -138,6 +138,7 @@ def create_app(
                     authorize=authorize, authorized=authorized)  # fmt: skip
     app.state.serving = state
     app.state.batcher = batcher
+    app.state.decode_pool = pool
     return app
 
 

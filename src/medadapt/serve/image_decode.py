@@ -143,10 +143,13 @@ class DecodePool:
 
 def _worker_start() -> None:
     """A decoding process: one torch thread and one BLAS thread (the processes are the
-    parallelism), Ctrl-C left to the server."""
+    parallelism), Ctrl-C left to the server, and MONAI's transforms imported now, while the
+    server starts (:meth:`DecodePool.warm`): reading an image resizes it with them, and
+    importing MONAI took a process 8 to 15 s here, which each worker's first request paid."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
     one_blas_thread()
+    import monai.transforms  # noqa: F401  (the whole of MONAI, as any of its transforms)
 
 
 def _ready() -> bool:
