@@ -106,17 +106,17 @@ class Recorded(Strategy):
         (with intervals, the base alone and the personalised adapter): one message to each
         site, where a deployment started a process at each site for each of two. Its
         messages and failures count as the final round's (``rounds + 1``), as before."""
-        last = server_round == self.run.rounds
-        _set_round(grid, self._final_round if last else server_round)
-        self.check_nodes(self._final_round if last else server_round)
-        if last:
+        counted = self._counted_as(server_round)
+        _set_round(grid, counted)
+        self.check_nodes(counted)
+        if counted != server_round:
             config = ConfigRecord({**dict(config), "final": 1})
         return self.inner.configure_evaluate(server_round, arrays, config, grid)
 
-    @property
-    def _final_round(self) -> int:
-        """The final scoring's number in failures and message counts (after the rounds)."""
-        return self.run.rounds + 1
+    def _counted_as(self, server_round: int) -> int:
+        """The number a round's scoring counts as in failures and message counts: its own,
+        or for the last round's, the final scoring's (``rounds + 1``, after the rounds)."""
+        return self.run.rounds + 1 if server_round == self.run.rounds else server_round
 
     def aggregate_train(self, server_round: int, replies: Iterable[Message]):
         replies = self.without_failures(server_round, list(replies))
@@ -128,17 +128,16 @@ class Recorded(Strategy):
         return (None if arrays is None else as_float32(arrays)), metrics
 
     def aggregate_evaluate(self, server_round: int, replies: Iterable[Message]):
-        last = server_round == self.run.rounds
-        replies = self.without_failures(self._final_round if last else server_round,
-                                        list(replies))  # fmt: skip
-        for reply in replies:
-            self.evaluations.append(round_figures(site_metrics(self.run, reply, server_round)))
+        counted = self._counted_as(server_round)
+        replies = self.without_failures(counted, list(replies))
+        scored = [site_metrics(self.run, reply, server_round) for reply in replies]
+        self.evaluations += [round_figures(entry) for entry in scored]
         if self.say is not None:
             self.say("round", round=server_round, of=self.run.rounds, sites=len(replies))
-        if not last:
+        if counted == server_round:
             return self.inner.aggregate_evaluate(server_round, replies)
-        final = [site_metrics(self.run, reply, self._final_round) for reply in replies]
-        self.final = sorted(final, key=lambda entry: self.run.sites.index(entry["site"]))
+        self.final = sorted(({**entry, "round": counted} for entry in scored),
+                            key=lambda entry: self.run.sites.index(entry["site"]))  # fmt: skip
         # counted here, never through Flower's aggregation: sites send the paired difference
         # under different keys (AUROC at one, the Brier score at another), which Flower's
         # strategies refuse as inconsistent replies
