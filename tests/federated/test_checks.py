@@ -432,3 +432,23 @@ def test_flower_s_log_of_a_round_gets_counts_and_the_pooled_loss_not_means_of_co
         strategy = inner_strategy(_run(strategy=name))
         assert strategy.train_metrics_aggr_fn is counts_only, name
         assert strategy.evaluate_metrics_aggr_fn is counts_only, name
+
+
+@pytest.mark.parametrize(("workers", "actors"), [(1, 1), (None, 3)])
+def test_workers_are_the_sites_flower_s_simulation_trains_at_once(workers, actors, monkeypatch):
+    """``federate simulate --workers N``: Ray gets N CPUs, one per site's actor (each
+    imports torch and medadapt); without it, every core this process may use (it read
+    ``os.cpu_count()``, the machine's, not the cores a container or ``taskset`` allow)."""
+    import flwr.simulation
+
+    from medadapt.federated import simulate as simulation
+
+    given = {}
+    monkeypatch.setattr(flwr.simulation, "run_simulation",
+                        lambda *args, **kwargs: given.update(kwargs))  # fmt: skip
+    monkeypatch.setattr(simulation, "available_cores", lambda: 3)  # not this machine's 2
+    with pytest.raises(RuntimeError, match="ended without a result"):
+        simulation.simulate(_run(), cpus=workers)
+    backend = given["backend_config"]
+    assert backend["init_args"]["num_cpus"] == actors
+    assert backend["client_resources"]["num_cpus"] == 1

@@ -52,8 +52,8 @@ def federated(tmp_path_factory, cleveland_base) -> dict:
                        "--positive-above", "0", "--id-column", "id", "--group-column",
                        "dataset", "--groups", ",".join(SITES), "--base", cleveland_base,
                        "--method", "lora", "--adapter-options", "r=8", "--personalise", "head",
-                       "--rounds", "2", "--local-epochs", "1", "--n-boot", "50", "--out",
-                       root / "out")  # fmt: skip
+                       "--rounds", "2", "--local-epochs", "1", "--n-boot", "50", "--workers",
+                       "1", "--out", root / "out")  # fmt: skip
     finally:
         if before is None:
             del os.environ["RAY_TMPDIR"]
@@ -117,7 +117,7 @@ def test_only_adapter_tensors_counts_and_metrics_travel(one_round):
     )
     # differential privacy (server-side clipping and noise): the same run, another adapter
     private = simulate(replace(run, rounds=1, personalise="none", clipping_norm=0.1,
-                               noise_multiplier=1.0))  # fmt: skip
+                               noise_multiplier=1.0), cpus=1)  # fmt: skip
     noise = max(float((private.weights[k] - outcome.weights[k]).abs().max()) for k in adapter_keys)
     assert noise > 1e-4 and all(bool(v.isfinite().all()) for v in private.weights.values())
 

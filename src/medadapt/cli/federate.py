@@ -120,6 +120,13 @@ SIMULATE = [
     ),
     ID_COLUMN,
     *RUN,
+    Shared(
+        "workers",
+        int | None,
+        None,
+        "Sites trained at once (Flower's simulation actors; default: every CPU core this "
+        "process may use).",
+    ),
 ]
 SERVER = [
     Shared("base", Path, ..., "The base model (each site holds a copy of it).", ("--base",)),
@@ -235,6 +242,7 @@ def _simulate(**values: Any) -> None:
                           "column naming each row's site")  # fmt: skip
     checks.distinct_columns({"--label": values["label"], "--id-column": values["id_column"],
                              "--group-column": values["group_column"]})  # fmt: skip
+    checks.cores(values["workers"], "--workers")
     kept = {"allow_leak": values["allow_leak"]} if values.get("allow_leak") else {}
     run = _run(values, base_dir=base or out / "base", data=data, label=values["label"],
                id_column=values["id_column"], options=kept)  # fmt: skip
@@ -277,7 +285,8 @@ def _simulate(**values: Any) -> None:
         with status_progress("federate (Flower simulation)") as step:
             from medadapt.federated.job import federate_job
 
-            results = federate_job(run, staged_out, progress=step, notes=notes)
+            results = federate_job(run, staged_out, progress=step, notes=notes,
+                                   workers=values["workers"])  # fmt: skip
     _print(results, out)
 
 

@@ -23,10 +23,12 @@ __all__ = ["COMPARED", "federate_job"]
 
 
 def federate_job(run: FederatedRun, out: Path, *, progress=None,
-                 notes: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+                 notes: list[str] | None = None,
+                 workers: int | None = None) -> dict[str, Any]:  # fmt: skip
     """Simulate ``run``, score the references, and write the adapter and results to ``out``;
     ``notes``: what was said of the sites before the rounds (default: read here for the sites
-    that took part, :func:`~medadapt.federated.sites.pre_round_notes`), kept in the results."""
+    that took part, :func:`~medadapt.federated.sites.pre_round_notes`), kept in the results;
+    ``workers``: sites trained at once (default: every core)."""
     from medadapt.federated.simulate import simulate
 
     if progress:
@@ -34,7 +36,7 @@ def federate_job(run: FederatedRun, out: Path, *, progress=None,
     if run.personalise != "none":  # each site keeps its personalised adapter there
         run = replace(run, sites_out=Path(out).resolve() / PERSONAL_FOLDER)
     start = time.perf_counter()
-    outcome = simulate(run)
+    outcome = simulate(run, cpus=workers)
     seconds = time.perf_counter() - start
     taking_part = [entry["site"] for entry in outcome.final]  # without sites that failed
     data = read_sites(run, sites=taking_part)
