@@ -20,6 +20,10 @@ from tests.cli.helpers import run_cli, succeeded
 VA = "VA Long Beach"
 
 
+#: a tiny table model trained for at most 20 epochs (tests.cli.workspace.QUICK_TABLE)
+QUICK = {"d_token": 16, "n_blocks": 1, "n_heads": 2, "epochs": 20}
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     out = tmp_path_factory.mktemp("check") / "base"
@@ -307,7 +311,7 @@ def test_a_measured_outcome_s_test_split_too_small_for_any_figure_is_said(tmp_pa
     data, base, out = tmp_path / "d.csv", tmp_path / "base", tmp_path / "n.json"
     frame.to_csv(data, index=False)
     train_base_job(data=data, out=base, label="target", group_column="hospital", groups=["Big"],
-                   n_boot=20, options=TabularOptions())  # fmt: skip
+                   n_boot=20, options=TabularOptions(**QUICK))  # fmt: skip
     result = run_cli("check-data", "--data", data, "--base", base, "--group", "Small",
                      "--json", out)  # fmt: skip
     assert result.code == 0, result.stderr
@@ -342,7 +346,7 @@ def test_check_data_more_than_two_classes_uses_pate_et_al(tmp_path):
     base = tmp_path / "base"
     train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
                    groups=["Cleveland"], id_column="id", n_boot=20,
-                   options=TabularOptions())  # fmt: skip
+                   options=TabularOptions(**QUICK))  # fmt: skip
     out = tmp_path / "n.json"
     result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
                      "dataset", "--group", VA, "--json", out)  # fmt: skip
@@ -539,7 +543,7 @@ def test_rows_that_name_no_patient_are_counted_as_rows_taken_as_patients(tmp_pat
     base = tmp_path / "base"
     train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
                    groups=["Cleveland"], n_boot=20,
-                   options=TabularOptions(positive_above=0))  # fmt: skip
+                   options=TabularOptions(positive_above=0, **QUICK))  # fmt: skip
     visits = tmp_path / "visits.csv"
     heart = pd.read_csv(bundled_path())
     pd.concat([heart[heart["dataset"] == VA].head(40)] * 3).to_csv(visits, index=False)
@@ -575,7 +579,7 @@ def test_a_label_the_base_does_not_predict_is_refused(tmp_path):
     base = tmp_path / "base"
     train_base_job(data=bundled_path(), out=base, label="num", group_column="dataset",
                    groups=["Cleveland"], id_column="id", n_boot=20,
-                   options=TabularOptions(positive_above=0))  # fmt: skip
+                   options=TabularOptions(positive_above=0, **QUICK))  # fmt: skip
     result = run_cli("check-data", "--data", bundled_path(), "--base", base, "--group-column",
                      "dataset", "--group", VA, "--label", "age")  # fmt: skip
     assert result.code == 2

@@ -322,15 +322,19 @@ def test_a_node_gone_before_it_replied_is_said_in_the_servers_words():
     from medadapt.federated.strategies import failure_message, failure_reason
 
     gone = failure_reason(Error(ErrorCode.NODE_UNAVAILABLE, "Node Unavailable — heartbeat"))
-    assert failure_message([{"round": 2, "error": gone}]) == (
+    assert failure_message([{"round": 2, "error": gone}], rounds=2) == (
         "1 site failed: round 2: a site's client stopped answering before it replied (it "
         "left, or lost its connection to this server); start that site's client again, then "
         "this run, or pass --on-site-error continue to go on without it"
     )
     own = failure_reason(Error(1, "site B: --data b.csv has 3 labelled rows"))
-    assert failure_message([{"round": 1, "error": own}]) == (
+    assert failure_message([{"round": 1, "error": own}], rounds=2) == (
         "1 site failed: round 1: site B: --data b.csv has 3 labelled rows; fix the site's "
         "data or options, or pass --on-site-error continue to go on without it"
+    )
+    # the last round's scoring counts as round rounds + 1: it read "round 3" in a 2-round run
+    assert failure_message([{"round": 3, "error": gone}], rounds=2).startswith(
+        "1 site failed: the final round: a site's client stopped answering"
     )
 
 
@@ -387,7 +391,7 @@ def test_a_site_gone_mid_round_is_named_by_the_node_it_joined_from(monkeypatch):
         "error": "site B: its client stopped answering before it replied (it left, or lost "
                  "its connection to this server)",
     }]  # fmt: skip
-    assert failure_message(strategy.failures) == (
+    assert failure_message(strategy.failures, strategy.run.rounds) == (
         "1 site failed: round 2: site B: its client stopped answering before it replied (it "
         "left, or lost its connection to this server); start that site's client again, then "
         "this run, or pass --on-site-error continue to go on without it"

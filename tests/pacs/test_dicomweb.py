@@ -280,6 +280,22 @@ def test_a_report_names_the_cautions_recorded_with_the_models_test():
     ]
 
 
+def test_a_report_by_a_fully_fine_tuned_model_says_so_and_reads_back():
+    """A model ``adapt --method full`` wrote was "base model ID alone" in the series
+    description and in ``predict``'s ``model`` column: neither the base nor alone."""
+    volume = ct_series("bright", "PAT-FULL", n_slices=2)
+    model = ModelIdentity.of("ef" * 32, fine_tuned="va_full")
+    report = prediction_report([Finding({"bright": 0.6, "dark": 0.4}, volume)], model)
+    assert (
+        report.SeriesDescription == "medadapt AI result, unverified (fine-tuned model efefefefefef)"
+    )
+    [finding] = read_prediction_report(report)
+    assert finding.model == model and finding.model.fine_tuned == "va_full"
+    assert finding.model.described() == "fully fine-tuned model efefefefefef (va_full)"
+    assert "medadapt fine_tuned=va_full" in model.parameters()
+    assert not any("fine_tuned" in p for p in MODEL.parameters())  # an adapter's as before
+
+
 def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
     from medadapt.data.dicomweb import Instance
 

@@ -261,6 +261,16 @@ def test_rows_a_fully_fine_tuned_model_trained_on_are_said_to_be_its_own(
     assert rows_used.startswith("dataset = VA Long Beach, minus ")
     assert rows_used.endswith("rows that match rows the fine-tuned model trained on (by content)")
     assert "adapter" not in rows_used
+    # predict's model column named it "base model ID alone": not the base, nor alone
+    predicted = tmp_path / "p.csv"
+    result = run_cli("predict", "--base", str(full), "--data", str(clean), "--out",
+                     str(predicted))  # fmt: skip
+    assert result.code == 0, result.stderr
+    weights = json.loads((full / "model.json").read_text())["fingerprint"]["weights"]
+    name = json.loads((full / "model.json").read_text())["training"]["adapted"]["name"]
+    assert set(pd.read_csv(predicted)["model"]) == {
+        f"fully fine-tuned model {weights[:12]} ({name})"
+    }
 
 
 @pytest.mark.parametrize("copy", ["float32 parquet", "rounding noise"])

@@ -599,7 +599,8 @@ read it, and, where a 2D model scored a volume, "slice": the slice it scored; th
 'NAME'" or "the base model"; or that it looks like a near-copy of a training image), empty
 for the others, absent where the models' training rows are not known (no split.json beside
 them); last "model": which model gave the predictions ("adapter NAME (sha256:...) on base
-model ID", or "base model ID alone"), as the DICOM SR names it.
+model ID", "base model ID alone", or "fully fine-tuned model ID (NAME)" for a model adapt
+--method full wrote), as the DICOM SR names it.
 
 Example: medadapt predict --base base/ --adapter adapters/va --data new.csv --out pred.csv
 

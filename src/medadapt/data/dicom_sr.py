@@ -68,6 +68,9 @@ class ModelIdentity:
     # the cautions recorded with that test, in words ("test result too good to be true: ...")
     warnings: tuple[str, ...] = ()
     registry_version: int | None = None  # the adapter's version in a registry (served)
+    # a base folder that is a full fine-tune (``adapt --method full``): the adaptation's
+    # name; its weights, so its id, are the fine-tuned ones (it was "base model ... alone")
+    fine_tuned: str | None = None
 
     @classmethod
     def of(
@@ -79,6 +82,7 @@ class ModelIdentity:
         registry_version: int | None = None,
         validation: str | None = None,
         warnings: Sequence[str] = (),
+        fine_tuned: str | None = None,
     ) -> ModelIdentity:
         """The identity a report records, by the module's one naming rule: the base by its
         id (the fingerprint's first characters), the adapter's version by its weights' hash.
@@ -91,7 +95,7 @@ class ModelIdentity:
             None if adapter_sha256 is None else f"sha256:{adapter_sha256[:ADAPTER_HASH_CHARS]}"
         )
         return cls(base_fingerprint[:BASE_ID_CHARS], base_fingerprint, adapter, version,
-                   validation, tuple(warnings), registry_version)  # fmt: skip
+                   validation, tuple(warnings), registry_version, fine_tuned)  # fmt: skip
 
     def parameters(self) -> list[str]:
         values = {
@@ -103,6 +107,8 @@ class ModelIdentity:
         }
         if self.registry_version is not None:
             values["registry_version"] = str(self.registry_version)
+        if self.fine_tuned is not None:
+            values["fine_tuned"] = self.fine_tuned
         named = [f"{_PREFIX}{k}={v}" for k, v in values.items()]
         return named + [f"{_PREFIX}{WARNING}={w}"[:64] for w in self.warnings]
 
@@ -127,7 +133,11 @@ class ModelIdentity:
         'adapter site_b (sha256:cdcdcdcdcdcdcdcd) on base model abababababab'
         >>> ModelIdentity.of("ab" * 32).described()
         'base model abababababab alone'
+        >>> ModelIdentity.of("ab" * 32, fine_tuned="va_full").described()
+        'fully fine-tuned model abababababab (va_full)'
         """
+        if self.adapter_version is None and self.fine_tuned is not None:
+            return f"fully fine-tuned model {self.base} ({self.fine_tuned})"
         if self.adapter_version is None:
             return f"base model {self.base} alone"
         return f"adapter {self.adapter} ({self.adapter_version}) on base model {self.base}"
@@ -145,6 +155,7 @@ class ModelIdentity:
             values.get("validation") or None,
             tuple(v for k, v in pairs if k == WARNING),
             int(registry_version) if registry_version.isdigit() else None,
+            values.get("fine_tuned") or None,
         )
 
 
@@ -295,9 +306,13 @@ def series_description(model: ModelIdentity) -> str:
     'medadapt AI result, unverified (site_b on abababababab)'
     >>> series_description(ModelIdentity.of("ab" * 32))
     'medadapt AI result, unverified (base model abababababab alone)'
+    >>> series_description(ModelIdentity.of("ab" * 32, fine_tuned="va_full"))
+    'medadapt AI result, unverified (fine-tuned model abababababab)'
     >>> len(series_description(ModelIdentity.of("ab" * 32, "x" * 80, "cd" * 32)))
     64
     """
+    if model.adapter is None and model.fine_tuned is not None:
+        return f"{SERIES_DESCRIPTION} (fine-tuned model {model.base})"
     if model.adapter is None:
         return f"{SERIES_DESCRIPTION} (base model {model.base} alone)"[:64]
     room = 64 - len(f"{SERIES_DESCRIPTION} ( on {model.base})")

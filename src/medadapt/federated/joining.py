@@ -140,7 +140,7 @@ class Joining:
     def _refuse(self, node: int, site: str | None, error: str) -> None:
         failure = {"round": 0, "node": node, "error": error}
         if self.run.on_site_error == "stop":
-            raise DataError(failure_message([failure]))
+            raise DataError(failure_message([failure], self.run.rounds))
         self.strategy.failures.append(failure)
         if site is not None and site not in self.joined.values():
             self.refused.add(site)

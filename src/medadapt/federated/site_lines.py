@@ -113,7 +113,7 @@ def failure_lines(failures: list[dict[str, Any]], rounds: int,
         error, round_ = failure["error"], failure["round"]
         if round_ == 0 and any(note.startswith(error) for note in said):
             continue
-        when = "the final round" if round_ > rounds else moment(round_)
+        when = moment(round_, rounds)
         site = site_named(trained, error)
         if round_ > rounds:
             meant = "no final figures from this site"

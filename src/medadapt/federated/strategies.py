@@ -153,7 +153,7 @@ class Recorded(Strategy):
                 self.failures.append(failure)
                 self.left_out(failure["node"])
         if self.stopping() and (self.run.on_site_error == "stop" or not good):
-            raise DataError(failure_message(self.stopping()))
+            raise DataError(failure_message(self.stopping(), self.run.rounds))
         return good
 
     def stopping(self) -> list[dict[str, Any]]:
@@ -176,7 +176,7 @@ class Recorded(Strategy):
             self.left_out(node)
         stop = self.stopping() and self.run.on_site_error == "stop"
         if self.failures and (stop or not grid.in_play):
-            raise DataError(failure_message(self.stopping() or self.failures))
+            raise DataError(failure_message(self.stopping() or self.failures, self.run.rounds))
 
     def left_out(self, node: int) -> None:
         """``node`` takes no further part (a site that fails leaves the federation: its
@@ -237,15 +237,20 @@ def site_named(sites: Iterable[str], error: str) -> str | None:
     return next((site for site in sites if error.startswith(f"site {site}: ")), None)
 
 
-def when(server_round: int) -> str:
+def when(server_round: int, rounds: int) -> str:
     """A failure's moment in words: ``on joining`` (round 0, the server's first question to a
-    node, :mod:`~medadapt.federated.joining`) or ``round N``."""
-    return "on joining" if server_round == 0 else f"round {server_round}"
+    node, :mod:`~medadapt.federated.joining`), ``round N``, or past the run's ``rounds``
+    ``the final round`` (the last round's scoring, counted as ``rounds + 1``: a failure
+    there read "round 3" in a two-round run)."""
+    if server_round == 0:
+        return "on joining"
+    return "the final round" if server_round > rounds else f"round {server_round}"
 
 
-def failure_message(failures: list[dict[str, Any]]) -> str:
-    """One line naming the site(s) that failed and why (each site's own one-line error)."""
-    described = "; ".join(f"{when(f['round'])}: {f['error']}" for f in failures)
+def failure_message(failures: list[dict[str, Any]], rounds: int) -> str:
+    """One line naming the site(s) that failed and why (each site's own one-line error) in a
+    run of ``rounds``."""
+    described = "; ".join(f"{when(f['round'], rounds)}: {f['error']}" for f in failures)
     one = len(failures) == 1
     clients, data = (
         ("that site's client", "the site's") if one else ("those sites' clients", "those sites'")

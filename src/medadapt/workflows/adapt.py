@@ -600,7 +600,13 @@ def _save(modality, out, base_dir, base, result, adapter: AdapterRecord, record,
             training={
                 **base.training,
                 "split": {**base.training.get("split", {}), **split},
-                "adapted": {**metadata, "split": modality.inline_split(record)},
+                # its name too (an adapter's is in adapter.json): predict and a DICOM SR
+                # name the model by it
+                "adapted": {
+                    **metadata,
+                    "name": result.name,
+                    "split": modality.inline_split(record),
+                },
             },
         ).save(out, overwrite=True)  # beside the side files just written
         return (out / "model.safetensors").stat().st_size

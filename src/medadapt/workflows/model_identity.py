@@ -20,11 +20,15 @@ def model_identity(base_dir: Path, adapter_dir: Path | None = None) -> ModelIden
     (:func:`~medadapt.evaluate.report.formatting.recorded_cautions`), from their manifests."""
     base = json.loads((Path(base_dir) / "model.json").read_text())
     adapter, weights = None, None
-    metrics = recorded_metrics(base.get("training") or {})  # a fine-tuned model's own
+    training = base.get("training") or {}
+    metrics = recorded_metrics(training)  # a fine-tuned model's own
+    adapted = training.get("adapted")  # adapt --method full's model (named since 2026-12)
+    fine_tuned = adapted.get("name", "unnamed") if isinstance(adapted, dict) else None
     if adapter_dir is not None:
         manifest = json.loads((Path(adapter_dir) / "adapter.json").read_text())
         adapter, weights = manifest["name"], manifest["weights_sha256"]
         metrics = (manifest.get("metadata") or {}).get("metrics")
     return ModelIdentity.of(base["fingerprint"]["weights"], adapter, weights,
                             validation=validation_summary(metrics),
-                            warnings=recorded_cautions(metrics))  # fmt: skip
+                            warnings=recorded_cautions(metrics),
+                            fine_tuned=fine_tuned)  # fmt: skip
