@@ -296,6 +296,25 @@ def test_a_report_by_a_fully_fine_tuned_model_says_so_and_reads_back():
     assert not any("fine_tuned" in p for p in MODEL.parameters())  # an adapter's as before
 
 
+def test_the_finding_is_named_the_most_probable_class_not_a_diagnosis(monkeypatch):
+    """A trial's viewer showed "Finding: class abnormal" for a probability of 0.59; the
+    finding now reads "most probable class ...", and a report written before (its finding
+    "class ...") reads back with the same predicted class."""
+    from medadapt.data import dicom_sr
+
+    volume = ct_series("bright", "PAT-MOST", n_slices=2)
+    report = prediction_report([Finding({"bright": 0.59, "dark": 0.41}, volume)], MODEL)
+    group = report.ContentSequence[-1].ContentSequence[0]
+    [finding] = [i for i in group.ContentSequence
+                 if i.ConceptNameCodeSequence[0].CodeMeaning == "Finding"]  # fmt: skip
+    assert finding.ConceptCodeSequence[0].CodeMeaning == "most probable class bright"
+    assert read_prediction_report(report)[0].predicted == "bright"
+    monkeypatch.setattr(dicom_sr, "MOST_PROBABLE", "class")  # as an older report said it
+    older = prediction_report([Finding({"bright": 0.3, "dark": 0.7}, volume)], MODEL)
+    monkeypatch.undo()
+    assert read_prediction_report(older)[0].predicted == "dark"
+
+
 def test_labels_join_the_fetched_images_by_their_finest_uid(tmp_path):
     from medadapt.data.dicomweb import Instance
 

@@ -54,6 +54,8 @@ CAUTION = ("CAUTION", CLASS_SCHEME, "Caution")
 #: item of each measurement group too: a trial's viewer showed "Finding: class abnormal" and
 #: left the algorithm's parameters, where they are also written, folded away)
 MODEL_CAUTION = ("MODELCAUTION", CLASS_SCHEME, "Caution about the model")
+#: how a finding names the class it states: the model's most probable, not a diagnosis
+MOST_PROBABLE = "most probable class"
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,9 @@ def _group(finding: Finding, number: int, model: ModelIdentity) -> Any:
     group = MeasurementsAndQualitativeEvaluations(
         tracking_identifier=TrackingIdentifier(identifier=f"prediction {number}"),
         algorithm_id=algorithm,
-        finding_type=_class_code(best, classes[best], "class"),
+        # "most probable": a viewer showed "Finding: class abnormal" at a probability of 0.59,
+        # read as a diagnosis; the probabilities beside it say how probable
+        finding_type=_class_code(best, classes[best], MOST_PROBABLE),
         measurements=measurements,
         source_images=sources,
     )
@@ -380,7 +384,9 @@ def _reported(group: Any) -> ReportedFinding:
     found = find_content_items(group[0], name=codes.DCM.AlgorithmParameters)
     parameters = [str(item.TextValue) for item in found]
     kind = group.finding_type
-    predicted = "" if kind is None else str(kind.meaning).removeprefix("class ")
+    # (a report written before said "class X")
+    meaning = "" if kind is None else str(kind.meaning)
+    predicted = meaning.removeprefix(f"{MOST_PROBABLE} ").removeprefix("class ")
     sop_uids = tuple(str(s.referenced_sop_instance_uid) for s in _sources(group))
     cautions, model_cautions = (
         tuple(str(item.TextValue) for item in find_content_items(group[0], name=CodedConcept(*c)))
