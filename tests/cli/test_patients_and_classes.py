@@ -171,6 +171,27 @@ def test_a_text_label_s_alphabetical_positive_class_is_warned_about(diagnosis, t
     assert (result.stdout + result.stderr).count(IMPLICIT) == 1
 
 
+@pytest.mark.parametrize(
+    ("values", "positive"),
+    [(("Malignant", "benign"), "Malignant"), (("Benign", "malignant"), "malignant")],
+)
+def test_the_class_that_sorts_last_is_chosen_whatever_its_case(values, positive):
+    """A trial's Malignant/benign made 'benign' positive, its capital 'M' sorting first:
+    the order is the alphabet's, whatever the case, and the warning says so."""
+    frame = pd.DataFrame({"x": [i % 7 for i in range(40)], "y": [values[i % 2] for i in range(40)]})
+    schema = TableSchema.infer(frame, label="y")
+    assert schema.classes[-1] == positive
+    negative = next(v for v in values if v != positive)
+    assert f"{positive!r} is treated as the positive class" in _implicit(schema)
+    assert f"only because it sorts after {negative!r}" in _implicit(schema)
+
+
+def _implicit(schema: TableSchema) -> str:
+    from medadapt.data.schema import implicit_positive_class
+
+    return implicit_positive_class(schema) or ""
+
+
 def test_positive_class_chooses_it_and_adapt_and_evaluate_read_it_from_the_base(
     diagnosis, tmp_path
 ):

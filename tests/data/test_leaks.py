@@ -15,6 +15,7 @@ from medadapt.data.leaks import (
     Leak,
     _steps_ratio,
     as_strong_at_base,
+    chance_interval,
     find_leaks,
     leak_warning,
     refuse_leaks,
@@ -400,6 +401,32 @@ def test_a_relabelled_copy_of_the_label_is_said_to_be_one():
     assert copies["biopsy"] is None and copies["grade"] is None  # four values for two classes
 
 
+def test_a_copy_of_the_label_with_a_few_rows_changed_is_told_from_strong_measurements():
+    """A new user's ``biopsy_result`` (the label with 2 % of its rows flipped) was refused
+    in a list with three tumour measurements of the same AUROC, as "strong predictors on
+    few rows, or leaks": it could not be picked out. A column of one value for each class in
+    98 % of the rows or more is said to be the label under other names; a measurement as
+    strong is not, nor a two-valued column that agrees less."""
+    frame = load_breast_cancer(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    flipped = rng.random(len(frame)) < 0.01
+    frame["biopsy_result"] = np.where(flipped, 1 - frame["target"], frame["target"])
+    frame["rough"] = np.where(rng.random(len(frame)) < 0.05, 1 - frame["target"],
+                              frame["target"])  # fmt: skip
+    frame["marker"] = frame["target"] * 3 + rng.normal(0, 0.6, len(frame))  # many values
+    schema = TableSchema.infer(frame, label="target")
+    leaks = find_leaks(schema, frame)
+    copies = {leak.column: leak.copy for leak in leaks}
+    assert copies == {"biopsy_result": "nearly", "marker": None}  # "rough": AUROC 0.95
+    with pytest.raises(DataError) as err:
+        refuse_leaks(leaks, label="target")
+    assert str(err.value).startswith(
+        f"columns 'biopsy_result' (AUROC {leaks[0].value:.3f}; the classes of "
+        "'target' under other names in 98% or more of the rows), 'marker' (AUROC "
+    )
+    assert 0.98 <= leaks[0].value < 1 and leaks[1].value >= 0.98
+
+
 def test_the_classes_of_a_label_read_above_a_threshold_relabelled_are_said_to_be_a_copy():
     """A label read above ``--positive-above`` (heart's ``num`` 0-4 above 0): a ``biopsy``
     column positive/negative for its two classes is the label under other names, though not
@@ -464,6 +491,15 @@ def test_a_perfect_figure_on_few_rows_is_taken_for_the_base_s_within_its_interva
         "; where the base trained, 'mean concavity' (AUROC 0.939, below the 95% interval here, "
         "0.959 to 1.000) was weaker: not a predictor the base already relies on; "
     ) in str(error.value)
+    # a figure just below the interval is shown with the decimals that tell them apart (a
+    # trial read "AUROC 0.934, below the 95% interval here, 0.934 to 1.000")
+    low = chance_interval(many)[0]
+    close = {"mean concavity": {"statistic": "AUROC", "value": low - 0.00005}}
+    with pytest.raises(DataError) as error:
+        refuse_leaks([many], label="target", rows="rows of frame", at_base=close)
+    assert (f"(AUROC {low - 0.00005:.4f}, below the 95% interval here, {low:.4f} to 1.0000)"
+            in str(error.value))  # fmt: skip
+    assert f"{low - 0.00005:.4f}" != f"{low:.4f}"
     # never by the interval (a review): a copy of the label, a column reversed at this site,
     # one more than 0.10 below, or fewer than 10 rows of a class (the interval reaches 0.80)
     directed = {"mean concavity": {"statistic": "AUROC", "value": 0.939, "higher": True}}

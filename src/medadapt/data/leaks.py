@@ -96,7 +96,8 @@ class Leak:
     # predictor or a leak": "itself" (its own value, as a trial's ``diagnosis = target``),
     # "relabelled" (one value of the column for each class, as ``biopsy`` = positive/negative
     # for 1/0), "classed" (one value for each class of a label read above --positive-above)
-    # or "rescaled" (a measured label times a number plus a number: other units)
+    # or "rescaled" (a measured label times a number plus a number: other units); "nearly":
+    # one value for each class in 98 % of the rows or more (a copy with a few rows changed)
     copy: str | None = field(default=None, compare=False)
     # an AUROC's rows with the label's positive class and without (None: another statistic)
     counts: tuple[int, int] | None = field(default=None, compare=False)
@@ -184,12 +185,13 @@ def _leaks_in(
 
 
 def _copies_label(rows: pd.DataFrame, column: str, schema: TableSchema) -> str | None:
-    """How ``column`` copies the label in every row (``Leak.copy``), or None: its value
+    """How ``column`` copies the label (``Leak.copy``), or None: in every row its value
     (``1`` and ``1.0`` alike), a relabelling (for classes: each value of the column goes with
     one of the label's values and each of those with one of the column's, none missing), the
     classes so relabelled ("classed": positive/negative for a label read above
     ``--positive-above``) or a rescaling (for a measured label: an exact straight line,
-    correlation 1 to 12 digits)."""
+    correlation 1 to 12 digits); or nearly, one value for each class in :data:`LEAK_LEVEL` of
+    the rows ("nearly": a copy with a few rows changed)."""
     label = schema.label
     if column not in rows or label not in rows or not len(rows):
         return None
@@ -202,12 +204,29 @@ def _copies_label(rows: pd.DataFrame, column: str, schema: TableSchema) -> str |
         if _one_for_one(mine.to_numpy(), theirs.to_numpy()):
             return "relabelled"
         classes = schema.encode_labels(rows).numpy()  # above --positive-above or not: 0/1
-        return "classed" if _one_for_one(mine.to_numpy(), classes) else None
+        if _one_for_one(mine.to_numpy(), classes):
+            return "classed"
+        return "nearly" if _nearly_one_for_one(mine.to_numpy(), classes) else None
     values = pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype=float)
     target = pd.to_numeric(rows[label], errors="coerce").to_numpy(dtype=float)
     if np.isnan(values).any() or np.isnan(target).any() or np.ptp(values) == 0:
         return None
     return "rescaled" if abs(_correlation(values, target)) >= 1 - 1e-12 else None
+
+
+def _nearly_one_for_one(mine: np.ndarray, classes: np.ndarray) -> bool:
+    """``mine`` takes as many values as there are classes, each value goes with its own
+    class in :data:`LEAK_LEVEL` of the rows or more: the label under other names with a few
+    rows changed (a trial's ``biopsy_result``, the label with 2 % flipped, was listed with
+    three tumour measurements of the same AUROC, and could not be told from them)."""
+    values, classes_seen = set(mine.tolist()), set(classes.tolist())
+    if len(values) != len(classes_seen) or len(values) < 2:
+        return False
+    counts = pd.crosstab(mine, classes).to_numpy()
+    majority = counts.argmax(axis=1)
+    if len(set(majority.tolist())) != len(majority):  # two values for one class
+        return False
+    return counts.max(axis=1).sum() / counts.sum() >= LEAK_LEVEL
 
 
 def _one_for_one(mine: np.ndarray, theirs: np.ndarray) -> bool:
@@ -226,6 +245,11 @@ _COPIED = {
     "classed": ("its values stand one for one for the classes of {label} in every one of them: "
                 "the label under other names",
                 "the classes of {label} under other names in every row"),
+    "nearly": (f"its values stand one for one for the classes of {{label}} in "
+               f"{LEAK_LEVEL:.0%} or more of them: the label under other names, a few rows "
+               "changed",
+               f"the classes of {{label}} under other names in {LEAK_LEVEL:.0%} or more of "
+               "the rows"),
     "rescaled": ("it is {label} times a number plus a number in every one of them: the label "
                  "in other units",
                  "{label} in other units in every row"),
@@ -301,9 +325,11 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
         if there is None:
             unrecorded.append(repr(leak.column))
             continue
+        digits = 3 if interval is None else _telling_apart(there, interval[0])
         below = "" if interval is None else (
-            f", below the 95% interval here, {interval[0]:.3f} to {interval[1]:.3f}")  # fmt: skip
-        weaker.append(f"{leak.column!r} ({leak.statistic} {there:.3f}{below})")
+            f", below the 95% interval here, {interval[0]:.{digits}f} to "
+            f"{interval[1]:.{digits}f}")  # fmt: skip
+        weaker.append(f"{leak.column!r} ({leak.statistic} {there:.{digits}f}{below})")
     said = []
     if weaker:
         said.append(f"{', '.join(weaker)} {'was' if len(weaker) == 1 else 'were'} weaker")
@@ -314,6 +340,18 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
     predictor = "a predictor" if len(leaks) == 1 else "predictors"
     return (f"; where the base trained, {' and '.join(said)}: not {predictor} the base already "
             "relies on")  # fmt: skip
+
+
+def _telling_apart(value: float, bound: float, digits: int = 3) -> int:
+    """The decimals that show ``value`` apart from ``bound`` (3, up to 6): a trial read
+    "AUROC 0.934, below the 95% interval here, 0.934 to 1.000".
+
+    >>> _telling_apart(0.9339, 0.9344), _telling_apart(0.912, 0.959)
+    (4, 3)
+    """
+    while digits < 6 and f"{value:.{digits}f}" == f"{bound:.{digits}f}":
+        digits += 1
+    return digits
 
 
 def copy_words(leak: Leak, label: str) -> str:

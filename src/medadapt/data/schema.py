@@ -442,9 +442,12 @@ class TableSchema:
         self, distinct: list[str], labels: pd.Series, words: OptionWords
     ) -> list[str]:
         """The two classes, the positive one last: ``positive_class``, else the plain one of
-        a pair such as no/yes (:data:`PLAIN_POSITIVES`), else the one that sorts last."""
+        a pair such as no/yes (:data:`PLAIN_POSITIVES`), else the one that sorts last,
+        whatever its case (a trial's Malignant/benign made 'benign' positive, its capital
+        sorting first)."""
         positive = self.positive_class
         if positive is None:
+            distinct = sorted(distinct, key=lambda name: (natural_key(name.casefold()), name))
             first, second = (name.casefold() for name in distinct)
             plain = PLAIN_POSITIVES.get(second) == first
             return distinct[::-1] if plain else distinct
