@@ -543,13 +543,13 @@ def test_a_calibration_error_on_few_patients_has_no_interval_and_says_why():
     assert few["ece_ci"] is None
     assert few["notes"]["ece"] == (
         "no interval: a calibration error over 10 probability bins on 30 patients (fewer than "
-        "50) rests on about 3 patients a bin; read the calibration slope instead"
+        "50) leaves too few in each bin; read the calibration slope instead"
     )
     assert few["calibration_slope"] is not None
     y[3:] = 0  # 3 positives: too few for a slope (a trial's "n/a" beside "read the slope")
     none = binary_metrics(y, p, n_boot=200)
     assert none["calibration_slope"] is None and none["notes"]["ece"].endswith(
-        "rests on about 3 patients a bin, and no calibration slope is reported here: read the "
+        "leaves too few in each bin, and no calibration slope is reported here: read the "
         "ECE as a rough guide only"
     )
     proba = rng.dirichlet(np.ones(3), 30)
@@ -557,7 +557,7 @@ def test_a_calibration_error_on_few_patients_has_no_interval_and_says_why():
     several = multiclass_metrics(labels, proba, n_boot=200)
     assert several["ece_ci"] is None and several["notes"]["ece"] == (
         "no interval: a calibration error over 10 probability bins on 30 patients (fewer than "
-        "50) rests on about 3 patients a bin, and no calibration slope is reported here: read "
+        "50) leaves too few in each bin, and no calibration slope is reported here: read "
         "the ECE as a rough guide only"
     )  # none for several classes (a trial was told to read it)
 

@@ -565,10 +565,11 @@ def _ece_with_interval(
     the bootstrap's bias, it holds the estimate and keeps the resamples' spread."""
     estimate = float(bs.weighted_ece(np.ones((1, len(correct))), correct, confidence)[0])
     if everyone < ECE_INTERVAL_MIN:
-        on, each = plural(everyone, counted), plural(max(1, round(everyone / 10)), counted)
-        return estimate, None, (  # (it read "rests on one or two a bin")
+        on = plural(everyone, counted)
+        return estimate, None, (  # (it read "rests on one or two a bin"; no count of each:
+            # a subgroup's notes show none under 5, which read "about fewer than 5 a bin")
             f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
-            f"{ECE_INTERVAL_MIN}) rests on about {each} a bin")  # fmt: skip
+            f"{ECE_INTERVAL_MIN}) leaves too few in each bin")  # fmt: skip
     interval = bs.recentred_interval(bs.weighted_ece(W, correct, confidence), estimate)
     return estimate, interval, None
 
