@@ -178,6 +178,20 @@ def parameters_text(entry: dict[str, Any]) -> str:
     return f"{text} ({'the intercept' if aside == 1 else f'its {aside} intercepts'} aside)"
 
 
+def digits_apart(value: float, other: float, usual: int = 3) -> int:
+    """``usual`` decimals, more (up to four) where those would round ``value`` beside
+    ``other`` onto it: a trial read "AUROC 0.934, below the 95% interval here, 0.934 to
+    1.000", and "dropped 0.010 (more than 0.01)".
+
+    >>> digits_apart(0.9339, 0.9344), digits_apart(0.912, 0.959), digits_apart(0.5, 0.5)
+    (4, 3, 3)
+    """
+    digits = usual
+    while value != other and round(value, digits) == round(other, digits) and digits < usual + 4:
+        digits += 1
+    return digits
+
+
 def rounded(value: float, digits: int) -> str:
     """``value`` with ``digits`` decimals; a value too small to show one is said to lie
     between zero and the smallest that shows, on its side of zero (a Brier score of 1e-7 is

@@ -53,6 +53,7 @@ from medadapt.auroc_interval import score_interval
 from medadapt.data.schema import MIN_LEVEL_ROWS, TableSchema, is_missing, level
 from medadapt.data.tables import group_labels
 from medadapt.errors import DataError
+from medadapt.results import digits_apart
 
 LEAK_LEVEL = 0.98
 """The AUROC, share of rows whose value fixes the class, or |correlation| from which a column
@@ -325,7 +326,7 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
         if there is None:
             unrecorded.append(repr(leak.column))
             continue
-        digits = 3 if interval is None else _telling_apart(there, interval[0])
+        digits = 3 if interval is None else digits_apart(there, interval[0])
         below = "" if interval is None else (
             f", below the 95% interval here, {interval[0]:.{digits}f} to "
             f"{interval[1]:.{digits}f}")  # fmt: skip
@@ -340,18 +341,6 @@ def _at_base(leaks: Sequence[Leak], recorded: Mapping[str, Mapping[str, object]]
     predictor = "a predictor" if len(leaks) == 1 else "predictors"
     return (f"; where the base trained, {' and '.join(said)}: not {predictor} the base already "
             "relies on")  # fmt: skip
-
-
-def _telling_apart(value: float, bound: float, digits: int = 3) -> int:
-    """The decimals that show ``value`` apart from ``bound`` (3, up to 6): a trial read
-    "AUROC 0.934, below the 95% interval here, 0.934 to 1.000".
-
-    >>> _telling_apart(0.9339, 0.9344), _telling_apart(0.912, 0.959)
-    (4, 3)
-    """
-    while digits < 6 and f"{value:.{digits}f}" == f"{bound:.{digits}f}":
-        digits += 1
-    return digits
 
 
 def copy_words(leak: Leak, label: str) -> str:

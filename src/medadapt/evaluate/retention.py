@@ -26,7 +26,7 @@ from medadapt.evaluate.metrics import (
     spread_text,
 )
 from medadapt.evaluate.scoring import task_of, task_scores
-from medadapt.results import FORGOT_OLD_CLASSES
+from medadapt.results import FORGOT_OLD_CLASSES, digits_apart
 
 RETENTION_TOLERANCE = 0.01
 # Of the old-class samples the base model classified correctly, the largest share the extended
@@ -247,7 +247,7 @@ def _called_new_clause(retention: dict[str, Any]) -> str:
     (share, counted), limit = _called_new_share(retention), _called_new_limit(retention)
     bound = "more than" if share > limit else "at most"
     return (
-        f"{share:.{_digits(share * 100, limit * 100, 0)}%} of {counted} are now called a new "
+        f"{share:.{digits_apart(share * 100, limit * 100, 0)}%} of {counted} are now called a new "
         f"class ({bound} {limit:.0%})"
     )
 
@@ -255,7 +255,8 @@ def _called_new_clause(retention: dict[str, Any]) -> str:
 def _auroc_clause(retention: dict[str, Any]) -> str:
     drop, tolerance = retention["drop"], retention["tolerance"]
     if drop > tolerance:
-        return f"the AUROC dropped {drop:.{_digits(drop, tolerance, 3)}f} (more than {tolerance:g})"
+        shown = f"{drop:.{digits_apart(drop, tolerance, 3)}f}"
+        return f"the AUROC dropped {shown} (more than {tolerance:g})"
     high = (retention.get("drop_ci") or (None, None))[1]
     # a gain is no drop (a trial read "gain 0.023 ... AUROC drop within 0.01 as estimated")
     within = f"AUROC drop within {tolerance:g}"
@@ -267,14 +268,6 @@ def _auroc_clause(retention: dict[str, Any]) -> str:
         return (f"{within} as estimated, though its interval reaches a drop of {high:.3f}: more "
                 "old-class test images would settle it")  # fmt: skip
     return within
-
-
-def _digits(value: float, limit: float, usual: int) -> int:
-    """``usual`` decimals, more where those would round a value beside its limit onto it."""
-    digits = usual
-    while value != limit and round(value, digits) == round(limit, digits) and digits < usual + 4:
-        digits += 1
-    return digits
 
 
 def with_forgetting(metrics: dict[str, Any], retention: dict[str, Any] | None) -> dict[str, Any]:
