@@ -625,6 +625,27 @@ leak"]
     return out
 
 
+def absent_kept_leak_note(columns: Sequence[str], what: str = "these figures") -> str | None:
+    """What a result says of the columns its model kept with ``--allow-leak`` that the data
+    scored lacks (``--allow-absent-columns``): made without them, it is not what the model's
+    recorded figures, which may rest on them, describe (a trial's ``predict`` on such a file
+    said "these predictions may rest on a leak" and nothing of the recorded figures); None
+    where there are none.
+
+    >>> absent_kept_leak_note(["lab"], "these predictions")
+    "column 'lab' kept with --allow-leak is not in --data: these predictions are made without \
+it, so the figures recorded for the model, which may rest on it, do not describe them"
+    """
+    if not columns:
+        return None
+    one = len(columns) == 1
+    named = f"column {columns[0]!r}" if one else "columns " + ", ".join(map(repr, columns))
+    it = "it" if one else "them"
+    return (f"{named} kept with --allow-leak {'is' if one else 'are'} not in --data: {what} are "
+            f"made without {it}, so the figures recorded for the model, which may rest on "
+            f"{it}, do not describe them")  # fmt: skip
+
+
 def within_chance_notes(
     recorded: Any, label: Any, *, whose: str = ADAPTER_ROWS, what: str = "these figures"
 ) -> list[str]:

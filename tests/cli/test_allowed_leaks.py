@@ -152,6 +152,52 @@ def test_evaluate_and_predict_repeat_them(workspace, tmp_path):
     assert f"warning: {ADAPTER_LEAK.format(what='these predictions')}" in said
 
 
+def test_adapt_says_a_gain_beside_its_result_too_good_to_be_true_with_a_caution(workspace):
+    """A trial's ``adapt`` said the adapter "gives risks closer to what happened" of a result
+    the same output called too good to be true; the gain is now said with a caution."""
+    said = " ".join(workspace["adapted"].stdout.split())
+    assert (
+        "the adapter gives risks closer to what happened (lower Brier score). The adapter's own "
+        "result is too good to be true (notes.too_good): a leak would give this gain as well, "
+        "so it says nothing of the adapter's skill until one is ruled out."
+    ) in said
+
+
+def test_a_kept_column_the_file_lacks_is_said_to_be_missing_not_to_be_leaking(workspace, tmp_path):
+    """A trial's ``predict --allow-absent-columns`` on a file without the column kept with
+    --allow-leak said "these predictions may rest on a leak", and nothing of the recorded
+    figures that do rest on it. Both ``predict`` and ``evaluate`` now say the column is not
+    there and the recorded figures do not describe the result; the base's kept column, in
+    the file, is said as before."""
+    import pandas as pd
+
+    root = workspace["root"]
+    lacking = tmp_path / "without_lab.csv"
+    pd.read_csv(workspace["data"]).drop(columns="lab").to_csv(lacking, index=False)
+    result = run_cli("predict", "--base", root / "base", "--adapter", root / "adapter", "--data",
+                     lacking, "--allow-absent-columns", "--out", tmp_path / "p.csv")  # fmt: skip
+    assert result.code == 0, result.stderr
+    said = result.stdout.splitlines() + result.stderr.splitlines()
+    assert (
+        "warning: column 'lab' kept with --allow-leak is not in --data: these predictions are "
+        "made without it, so the figures recorded for the model, which may rest on it, do not "
+        "describe them"
+    ) in said
+    assert f"warning: {ADAPTER_LEAK.format(what='these predictions')}" not in said
+    assert f"warning: {BASE_LEAK.format(what='these predictions')}" in said
+    out = tmp_path / "e.json"
+    result = run_cli(
+        "evaluate", "--base", root / "base", "--adapter", root / "adapter", "--data", lacking,
+        "--group-column", "site", "--group", "C", "--allow-absent-columns", "--json", out,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    recorded = json.loads(out.read_text())["leak_warnings"]
+    assert recorded[0] == BASE_LEAK.format(what="these figures")
+    assert recorded[1].startswith("column 'lab' kept with --allow-leak is not in --data: these "
+                                  "figures are made without it")  # fmt: skip
+    assert f"warning: {recorded[1]}" in result.stdout.splitlines()
+
+
 def test_registry_and_serve_show_them(workspace, tmp_path):
     root, registry = workspace["root"], tmp_path / "registry"
     for argv in (("add", root / "adapter", "--name", "beta"), ("promote", "beta@1"),

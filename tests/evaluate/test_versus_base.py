@@ -610,3 +610,37 @@ def test_a_difference_never_prints_as_an_end_of_its_own_interval():
     assert apart.numbers(apart.shown_digits()) == "+0.020 (95% CI -0.050 to +0.090"
     edge = Difference("auroc", -0.05, (-0.05, 0.09))  # on its end truly: nothing to add
     assert edge.shown_digits() == 3
+
+
+CAUTION = (
+    " The adapter's own result is too good to be true (notes.too_good): a leak would give "
+    "this gain as well, so it says nothing of the adapter's skill until one is ruled out."
+)
+
+
+def test_a_gain_beside_a_result_too_good_to_be_true_is_said_with_a_caution():
+    """A trial's ``adapt`` said the adapter "gives risks closer to what happened" of a result
+    its report called too good to be true (a column kept with --allow-leak): the AUROC of both
+    models 1.0, the Brier score lower. The gain is now said with a caution, once; a result not
+    too good, or no gain, gets none."""
+    from medadapt.evaluate.versus_base import too_good_caveat
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    base = np.r_[rng.uniform(0.3, 0.52, 30), rng.uniform(0.5, 0.7, 30)]  # risks near 0.5
+    adapted = np.r_[rng.uniform(0.02, 0.1, 30), rng.uniform(0.9, 0.98, 30)]  # AUROC 1.0
+    paired = versus_base(y, adapted, base, metric="auroc", n_boot=200)
+    assert paired["verdict"] != "better" and paired["brier"]["verdict"] == "better"
+    assert "the adapter gives risks closer to what happened" in paired["in_words"]
+    noted = too_good_caveat(paired, {"too_good": "AUROC 1.000: too good to be true"})
+    assert noted["in_words"] == paired["in_words"] + CAUTION
+    assert noted["brier"]["in_words"] == paired["brier"]["in_words"] + CAUTION
+    assert too_good_caveat(paired, {}) == paired and too_good_caveat(paired, None) == paired
+    noisy = np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, 0.25, 60), 0, 1)
+    ranked = versus_base(y, adapted, noisy, metric="auroc", n_boot=200)
+    assert ranked["verdict"] == "better"
+    noted = too_good_caveat(ranked, {"too_good": "AUROC 1.000"})
+    assert noted["in_words"] == ranked["in_words"] + CAUTION  # once, the Brier's gain not said
+    worse = versus_base(y, noisy, adapted, metric="auroc", n_boot=200)
+    assert worse["verdict"] == "worse"
+    assert too_good_caveat(worse, {"too_good": "AUROC 1.000"}) == worse

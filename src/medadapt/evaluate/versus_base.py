@@ -27,6 +27,7 @@ from medadapt.evaluate.mean_error_change import (
 )
 from medadapt.evaluate.metrics import N_BOOT, sampled_unit
 from medadapt.evaluate.paired_difference import paired_difference
+from medadapt.results import TOO_GOOD_KEY
 
 FEWER_FOUND = "fewer_found"  # the key of the threshold warnings fewer_found gave
 UNPREDICTED = "unpredicted"  # the key of those unpredicted_classes gave (none called a class)
@@ -107,6 +108,26 @@ def versus_base(
             out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot, seed=seed,
                                           patients=patients)  # fmt: skip
             out["in_words"] += f" {out['brier']['in_words']}"
+    return out
+
+
+def too_good_caveat(paired: dict[str, Any], notes: Any) -> dict[str, Any]:
+    """``paired`` (:func:`versus_base`'s) with a caution after each verdict that calls the
+    adapter better, where its own result is too good to be true (``notes``: its metrics'):
+    a trial's ``adapt`` said the adapter "gives risks closer to what happened" of a result the
+    same report called too good to be true, and a copied label would give that gain too."""
+    if not isinstance(notes, dict) or not notes.get(TOO_GOOD_KEY):
+        return paired
+    caution = (" The adapter's own result is too good to be true (notes.too_good): a leak "
+               "would give this gain as well, so it says nothing of the adapter's skill until "
+               "one is ruled out.")  # fmt: skip
+    out, brier = dict(paired), paired.get("brier")
+    brier_better = isinstance(brier, dict) and brier.get("verdict") == "better"
+    if brier_better:
+        out["brier"] = {**brier, "in_words": brier["in_words"] + caution}
+    brier_said = brier_better and brier["in_words"].split(",", 1)[-1] in out["in_words"]
+    if out.get("verdict") == "better" or brier_said:  # once, after every gain said
+        out["in_words"] += caution
     return out
 
 

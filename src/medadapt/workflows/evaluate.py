@@ -12,7 +12,7 @@ group's rows would pass for that group's; ``predict`` scores them and says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,9 @@ from medadapt.results import (
     WORSE_THAN_BASE,
     AdapterRecord,
     Evaluation,
+    absent_kept_leak_note,
     base_kept_leak_notes,
+    base_kept_leaks,
     kept_leak_notes,
     recorded_metrics,
     recorded_model,
@@ -157,6 +159,7 @@ def evaluate_job(
     members = _members(modality, test, how)  # the subgroup tables are read together
     trainable, size = _size(loaded.base, base_dir, loaded.manifest, adapter_dir)
     record = loaded.record
+    extras = modality.evaluation_extras(schema, test)
     result = Evaluation(
         metrics=evaluation["overall"], used=used, noun=modality.noun,
         n_excluded_trained=excluded,
@@ -178,10 +181,9 @@ def evaluate_job(
                        + _patients_forgotten(loaded, test)
                        + _internal_and_external(loaded, test, group_column)
                        + _subgroups_written_alike(evaluation["subgroups"])),
-        leak_warnings=(kept_leak_warnings(loaded) + _forgotten(loaded)
-                       + modality.scored_notes(schema, test)),
-        extras=_without_read_columns(loaded, modality.evaluation_extras(schema, test),
-                                     how["subgroups"]),
+        leak_warnings=(kept_leak_warnings(loaded, absent=extras.get("absent_columns") or ())
+                       + _forgotten(loaded) + modality.scored_notes(schema, test)),
+        extras=_without_read_columns(loaded, extras, how["subgroups"]),
         curves={"y": test.labels, "scores": modality.task_scores(schema, scores),
                 "proba": scores if modality.per_class() else None},
     )  # fmt: skip
@@ -363,7 +365,9 @@ def predict_job(
         columns = {ids[0]: ids[1], **columns}
     table = pd.DataFrame(columns, index=np.arange(len(scores)))
     warnings = _unmeasured(loaded) + _recorded_result(loaded) + _uncalibrated(loaded)
-    warnings += kept_leak_warnings(loaded, "these predictions") + _forgotten(loaded)
+    extras = modality.prediction_extras(schema, samples)
+    absent = extras.get("absent_columns") or ()
+    warnings += kept_leak_warnings(loaded, "these predictions", absent) + _forgotten(loaded)
     notes = modality.sample_notes(schema, samples)
     if withheld is not None:  # in the place of the warning that said they were predicted
         notes = [withheld.warning if n == withheld.replaces else n for n in notes]
@@ -382,7 +386,7 @@ def predict_job(
         "warnings": warnings + _other_groups(loaded, samples),
         "typical_error": _typical_error(loaded, _lacking(table)),
         "skipped_files": getattr(samples, "skipped", []),
-        **_without_read_columns(loaded, modality.prediction_extras(schema, samples), ()),
+        **_without_read_columns(loaded, extras, ()),
     }
 
 
@@ -524,14 +528,44 @@ def in_sample_sentence(n: int, total: int, noun: str, who: str, *, measured: boo
     )
 
 
-def kept_leak_warnings(loaded: Loaded, what: str = "these figures") -> list[str]:
+def kept_leak_warnings(
+    loaded: Loaded, what: str = "these figures", absent: Collection[str] = ()
+) -> list[str]:
     """The columns the base model, a fully fine-tuned model or the adapter kept with
-    ``--allow-leak``, as they recorded them: every result on the model says so."""
+    ``--allow-leak``, as they recorded them: every result on the model says so. Those the
+    data lacks (``absent``: its feature columns missing for every row) are said apart
+    (:func:`~medadapt.results.absent_kept_leak_note`): the result cannot rest on them."""
     label = getattr(loaded.base.schema, "label", None)
+    training, adapter_leaks = loaded.base.training, loaded.record.allowed_leaks
+    kept = [leak["column"] for leak in base_kept_leaks(training)]
+    kept += [leak.get("column") for leak in _well_formed(adapter_leaks)]
+    missing = [column for column in dict.fromkeys(kept) if column in set(absent)]
+    if missing:
+        training = {**training, "allowed_leaks": _leaving(training.get("allowed_leaks"), missing)}
+        if isinstance(training.get("adapted"), dict):
+            adapted = training["adapted"]
+            training["adapted"] = {**adapted, "allowed_leaks": _leaving(
+                adapted.get("allowed_leaks"), missing)}  # fmt: skip
+        adapter_leaks = _leaving(adapter_leaks, missing)
+    said = absent_kept_leak_note(missing, what)
     return [
-        *base_kept_leak_notes(loaded.base.training, label, what=what),  # each column once
-        *kept_leak_notes(loaded.record.allowed_leaks, label, what=what, whose=ADAPTER_ROWS),
+        *base_kept_leak_notes(training, label, what=what),  # each column once
+        *kept_leak_notes(adapter_leaks, label, what=what, whose=ADAPTER_ROWS),
         *within_chance_notes(loaded.record.strong_within_chance, label, what=what),
+        *([said] if said else []),
+    ]
+
+
+def _well_formed(leaks: Any) -> list[dict[str, Any]]:
+    return [leak for leak in leaks if isinstance(leak, dict)] if isinstance(leaks, list) else []
+
+
+def _leaving(leaks: Any, columns: Collection[str]) -> Any:
+    """``leaks`` (a model's recorded list) without those of ``columns``."""
+    if not isinstance(leaks, list):
+        return leaks
+    return [
+        leak for leak in leaks if not (isinstance(leak, dict) and leak.get("column") in columns)
     ]
 
 

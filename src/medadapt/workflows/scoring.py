@@ -98,8 +98,10 @@ def versus_base_on(
     for several classes) or MAE (regression): :func:`medadapt.evaluate.versus_base.versus_base`,
     withheld where ``metrics`` (the adapter's) withheld that metric. A classifier's classes
     are named as its metrics name them (a table's two: negatives and positives), its calls
-    made at the threshold ``metrics`` were measured at."""
-    from medadapt.evaluate.versus_base import versus_base
+    made at the threshold ``metrics`` were measured at. A gain beside an adapter's result too
+    good to be true is said with a caution (:func:`~medadapt.evaluate.versus_base.
+    too_good_caveat`)."""
+    from medadapt.evaluate.versus_base import too_good_caveat, versus_base
 
     task = modality.task(schema)
     metric = headline_metric(task)  # never accuracy: a threshold's count of a few patients
@@ -108,10 +110,11 @@ def versus_base_on(
     if metrics.get(metric) is None:
         withheld = notes.get(metric) or notes.get("all") or "not reported on these samples"
     named = task != "binary" or modality.per_class()  # as score_samples names them
-    return versus_base(
+    paired = versus_base(
         np.asarray(samples.labels), modality.task_scores(schema, scores),
         modality.task_scores(schema, base_scores), metric=metric, unit=modality.unit,
         n_boot=n_boot, seed=seed, withheld=withheld, patients=samples.known_patients(),
         classes=modality.classes(schema) if named else None,
         threshold=metrics.get("threshold") or 0.5,
     )  # fmt: skip
+    return too_good_caveat(paired, notes)  # a gain beside a leak's figure: no skill
