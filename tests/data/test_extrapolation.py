@@ -259,13 +259,23 @@ def test_a_site_mostly_outside_the_training_range_is_said_as_a_whole():
     assert said == [
         "a quarter or more of these rows lie outside the values the base model trained on: "
         f"'age' in {n - far} of these {n} rows ({(n - far) / n:.0%}; it trained on values "
-        f"within {age.low:g} to "
-        f"{age.high:g}): it extrapolates for them (patients unlike those it trained on, or "
-        "values in another unit or coding); judge it on labelled rows of this site before "
-        "relying on it"
+        f"within {age.low:g} to {age.high:g}, its range rounded outward): it extrapolates "
+        "for them (patients unlike those it trained on, or values in another unit or coding); "
+        "judge it on labelled rows of this site before relying on it (predict names the "
+        "columns per row in 'outside_training')"
     ]
     few = older.head(5).assign(age=[55, 58, 61, 45, 45])  # a few patients scored: said too
     assert "'age' in 3 of these 5 rows (60%" in range_shift_warning(few, schema.numeric_features)
+    # and predict's column names them, row by row (a trial's warning counted 2 of 5 rows, and
+    # the column named none): the rows beyond the range, not the others
+    flags = tabular.prediction_flags(schema, TableSamples(few, schema))["outside_training"]
+    assert age.high < 55 and flags == ["age", "age", "age", "", ""]
+    assert not tabular.prediction_flags(schema, TableSamples(young.head(5), schema))[
+        "outside_training"
+    ].count("age")
+    python = [n for n in tabular.sample_notes(schema, TableSamples(few, schema), python=True)
+              if "outside the values" in n]  # fmt: skip
+    assert python and "outside_training" not in python[0]  # no such column in the Python API
     some = pd.concat([older.head(2), young.head(8)])  # 20%: below a quarter
     assert range_shift_warning(some, schema.numeric_features) is None
     quarter = pd.concat([older.head(3), young.head(9)])  # 3 of 12: a quarter, said

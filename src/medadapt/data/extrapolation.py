@@ -233,34 +233,20 @@ def _shown(value: float) -> str:
     return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
 
 
-def range_shift_warning(
+def range_shifted(
     frame: pd.DataFrame,
     features: Iterable[Any],
     zeros_said: Iterable[str] = (),
     codes_said: Mapping[str, float] | None = None,
     far_said: Mapping[str, np.ndarray] | None = None,
-) -> str | None:
-    """The numeric ``features`` (``low``/``high``: the training range, rounded outward) whose
+) -> dict[str, np.ndarray]:
+    """Per numeric feature (``low``/``high``: its training range, rounded outward) whose
     values lie outside that range in at least :data:`SHIFTED_SHARE` of ``frame``'s rows
-    (missing codes already read as missing): a site whose patients are older, or sicker,
-    than any the base model trained on. Per row, only values far outside are named (6 SDs,
-    :func:`far_outside`): a trial's clinic of patients aged 51-79, on a base trained on ages
-    up to 50, was 4.8 SDs out at most and nothing said so. None where no column is so.
-    Values another warning names are left to it: ``zeros_said``, ``codes_said`` (a "not
-    measured" code) and ``far_said`` (:func:`far_outside`'s rows, a unit or typing slip).
-
-    >>> import types
-    >>> age = types.SimpleNamespace(name="age", low=10.0, high=50.0, codes=None)
-    >>> print(range_shift_warning(pd.DataFrame({"age": range(51, 71)}), [age]))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    a quarter or more of these rows lie outside the values the base model trained on: 'age'
-    in 20 of these 20 rows (100%; it trained on values within 10 to 50): it extrapolates for
-    them (patients unlike those it trained on, or values in another unit or coding); judge it
-    on labelled rows of this site before relying on it
-    """
-    said, rows = [], len(frame)
-    if not rows:
-        return None
+    (missing codes already read as missing), which rows do: a site whose patients are older,
+    or sicker, than any the base model trained on. Values another warning names are left to
+    it: ``zeros_said``, ``codes_said`` (a "not measured" code) and ``far_said``
+    (:func:`far_outside`'s rows, a unit or typing slip)."""
+    shifted, rows = {}, len(frame)
     zeros, codes, far = set(zeros_said), codes_said or {}, far_said or {}
     for spec in features:
         low, high = getattr(spec, "low", None), getattr(spec, "high", None)
@@ -274,20 +260,56 @@ def range_shift_warning(
             counted &= values != codes[spec.name]
         slack = 1e-9 * max(1.0, abs(low), abs(high))  # the rounding of low and high itself
         with np.errstate(invalid="ignore"):
-            outside = int((counted & ((values < low - slack) | (values > high + slack))).sum())
-        if outside >= SHIFTED_SHARE * rows:
-            within = f"it trained on values within {_shown(low)} to {_shown(high)}"
-            said.append((outside, f"{spec.name!r} ({within})" if rows == 1 else
-                         f"{spec.name!r} in {outside} of these {rows} rows "
-                         f"({outside / rows:.0%}; {within})"))  # fmt: skip
-    if not said:
+            outside = counted & ((values < low - slack) | (values > high + slack))
+        if rows and outside.sum() >= SHIFTED_SHARE * rows:
+            shifted[spec.name] = outside
+    return shifted
+
+
+def range_shift_warning(
+    frame: pd.DataFrame,
+    features: Iterable[Any],
+    zeros_said: Iterable[str] = (),
+    codes_said: Mapping[str, float] | None = None,
+    far_said: Mapping[str, np.ndarray] | None = None,
+    python: bool = False,
+) -> str | None:
+    """The columns of :func:`range_shifted`, with how many rows each and the range rounded
+    outward (never a training value), in one warning: a trial's clinic of patients aged
+    51-79, on a base trained on ages up to 50, was 4.8 SDs out at most and nothing said so.
+    ``predict`` names them per row in :data:`COLUMN`, as it names the values far outside (a
+    trial's warning counted 2 of 5 rows, and the column named none); ``python``: for the
+    Python API, whose scores carry no such column. None where no column is so.
+
+    >>> import types
+    >>> age = types.SimpleNamespace(name="age", low=10.0, high=50.0, codes=None)
+    >>> print(range_shift_warning(pd.DataFrame({"age": range(51, 71)}), [age]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    a quarter or more of these rows lie outside the values the base model trained on: 'age'
+    in 20 of these 20 rows (100%; it trained on values within 10 to 50, its range rounded
+    outward): it extrapolates for them (patients unlike those it trained on, or values in
+    another unit or coding); judge it on labelled rows of this site before relying on it
+    (predict names the columns per row in 'outside_training')
+    """
+    rows = len(frame)
+    specs = {spec.name: spec for spec in features}
+    shifted = range_shifted(frame, specs.values(), zeros_said, codes_said, far_said)
+    if not shifted:
         return None
+    said = []
+    for name, outside in shifted.items():
+        count, spec = int(outside.sum()), specs[name]
+        within = (f"it trained on values within {_shown(spec.low)} to {_shown(spec.high)}, its "
+                  "range rounded outward")  # fmt: skip
+        share = f"{name!r} in {count} of these {rows} rows ({count / rows:.0%}; {within})"
+        said.append((count, f"{name!r} ({within})" if rows == 1 else share))
     columns = "; ".join(words for _, words in sorted(said, key=lambda s: -s[0]))
     return (
         f"{_which_rows(rows)} outside the values the base model trained on: {columns}: it "
         "extrapolates for "
         f"{'it' if rows == 1 else 'them'} (patients unlike those it trained on, or values in "
         "another unit or coding); judge it on labelled rows of this site before relying on it"
+        + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
     )
 
 
