@@ -123,6 +123,10 @@ def _bad_tables(root: Path, heart: pd.DataFrame, paths: dict[str, Path]) -> None
     other.to_csv(paths["other_data"], index=False)
     paths["other_unlabelled"] = root / "other_unlabelled.csv"  # ... nor its label
     other.drop(columns=["num"]).to_csv(paths["other_unlabelled"], index=False)
+    # another model's data sharing a few columns (age, sex) with the base's: most absent
+    mostly_other = heart[["age", "sex", "dataset"]].head(40).assign(bmi=np.linspace(18, 40, 40))
+    paths["mostly_other"] = root / "mostly_other.csv"
+    mostly_other.to_csv(paths["mostly_other"], index=False)
     renamed = heart.rename(columns={"chol": "Cholesterol"})
     paths["renamed"] = root / "renamed.csv"
     renamed.to_csv(paths["renamed"], index=False)

@@ -522,6 +522,16 @@ class TableSchema:
         unmatched = [name for name in absent if name not in renames]  # (a trial read "did you
         hint = f" ({'; '.join(hints)})" if hints else ""  # mean 'raduis' for 'radius'?" back)
         columns = "column" if len(absent) == 1 else "columns"  # a trial: "column(s) ... are"
+        if len(absent) * 2 > len(self.features):  # most of them: likely another model's data
+            shown = ", ".join(map(repr, absent[:5])) + (
+                f" and {len(absent) - 5} more" if len(absent) > 5 else "")  # fmt: skip
+            raise DataError(  # (a trial's diabetes base, 8 of its 10 columns absent from the
+                # heart data, was told to add them as empty columns or pass the flag)
+                f"{len(absent)} of the model's {len(self.features)} feature columns are not in "
+                f"the table ({shown}){hint}: it may have been trained on other data than this "
+                f"(predicting {self.label!r}); check --data, or pass the --base trained for "
+                f"it; if this is its data, {_absent_fix(len(hints), unmatched)}"
+            )
         raise DataError(
             f"the model's feature {columns} {', '.join(map(repr, absent))} "
             f"{'is' if len(absent) == 1 else 'are'} not in the table{hint}; "

@@ -214,8 +214,8 @@ class TabularModality(Modality):
 
             raise group_column_missing(group_column, frame, groups)
         if schema.label not in frame:
-            if len(schema.absent_columns(frame)) == len(schema.features):  # another model's data
-                schema.require_columns(frame)  # (a trial was told to add the label, or predict)
+            if len(schema.absent_columns(frame)) * 2 > len(schema.features):  # another model's
+                schema.require_columns(frame)  # data (a trial was told to add the label)
             raise DataError(
                 f"--data {data} has no label column {schema.label!r} (what the model predicts), "
                 "so it cannot be used here; add the outcome column, or use 'medadapt predict' "
