@@ -117,6 +117,43 @@ def test_a_measured_label_with_a_few_text_entries_is_not_read_as_classes(regress
     assert forced.endswith(fix) and "see note" not in forced and ">300" not in forced
 
 
+def test_every_text_value_of_the_site_is_counted_before_the_split(regression, tmp_path):
+    """A trial's ``adapt`` named the text value in the part of the site it trained on ('low',
+    line 202) and nothing of the other in its held-out part ('>300', line 52): the site's
+    rows are judged before they are split."""
+    frame = pd.read_csv(regression["data"]).astype({"value": object})
+    spread = frame.index[frame["site"] == "B"][::8][:10]  # ten rows across the whole site
+    frame.loc[spread, "value"] = "see note"
+    frame.to_csv(tmp_path / "spread.csv", index=False)
+    line = error_line(run_cli("adapt", "--base", regression["base"], "--data",
+                              tmp_path / "spread.csv", "--label", "value", "--group-column",
+                              "site", "--group", "B", "--out", tmp_path / "adapter"))  # fmt: skip
+    assert line.startswith("error: label column 'value' has 10 text values (lines ")
+
+
+def test_a_label_of_numbers_and_many_words_is_said_to_mix_them(regression, tmp_path):
+    """A trial's outcome with 105 words among 442 numbers was taken for classes: "19 classes
+    ('42.0', '47.0', ...) have no rows on the training side of the split", and not a word of
+    the text. Too much text for slips, too many numbers for classes: said so."""
+    frame = pd.read_csv(regression["data"]).astype({"value": object})
+    frame.loc[frame.index[::4], "value"] = "high"
+    frame.loc[frame.index[1::8], "value"] = "low"
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    words = int(frame["value"].isin(["high", "low"]).sum())
+    line = error_line(run_cli("train-base", "--data", tmp_path / "mixed.csv", "--label", "value",
+                              *TINY_TABLE, "--out", tmp_path / "base"))  # fmt: skip
+    assert line.startswith(
+        f"error: label column 'value' mixes numbers and text: {words} text values (lines 2, 3, "
+        f"6 and {words - 3} more: {words} words; "
+    )
+    assert line.endswith(
+        f"too many to be typing slips, beside {len(frame) - words} numbers, too many different "
+        "ones to be classes; fix them in the file, or empty those cells (a row without an "
+        "outcome is left out, and counted)"
+    )
+    assert not (tmp_path / "base").exists()
+
+
 def test_a_measured_label_written_with_its_unit_is_not_read_as_classes(regression, tmp_path):
     """A trial: "151.0 mg/dl" in every cell made every value a class, and the refusal listed
     patients' values as class names ('123.0 mg/dl', ...)."""

@@ -355,6 +355,20 @@ class TableSchema:
                 f"label column {self.label!r} holds numbers except "
                 f"{_label_texts(labels, numeric)}; {LABEL_TEXT_FIX}"
             )
+        if (
+            task is None
+            and n_text
+            and not typos
+            and len(distinct) > MAX_CLASSES
+            and (numeric.notna().sum() > MAX_CLASSES)
+        ):  # too many numbers for classes, too much text for slips (a trial: "19 classes
+            # ('42.0', '47.0', ...) have no rows on the training side", of 150 words in 442)
+            raise DataError(
+                f"label column {self.label!r} mixes numbers and text: "
+                f"{_label_texts(labels, numeric)}, too many to be typing slips, beside "
+                f"{int(numeric.notna().sum())} numbers, too many different ones to be classes; "
+                f"{LABEL_TEXT_FIX}"
+            )
         integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
         measured = all_numeric and (not integer_like or len(distinct) > MAX_CLASSES)
         if task is None:

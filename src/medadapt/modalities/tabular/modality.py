@@ -231,6 +231,9 @@ class TabularModality(Modality):
             theirs = ~labelled.index.isin(judged.index)
             labelled = labelled[~theirs | schema.of_known_classes(labelled)]
         ours = frame if where is None else judged  # a group's: other sites' are not its own
+        if schema.task == "regression":  # every text value of the rows used, before the split
+            schema.measured_labels(labelled[labelled.index.isin(ours.index)])  # (a trial was
+            # told of the one in the training part, and nothing of another in the test part)
         n_said, said = unknown_outcome_said(  # "pending": said by its word, not as empty
             ours[schema.label], schema.label,
             f"the file's {len(ours)} rows" if where is None else f"the {len(ours)} rows of {where}",
