@@ -496,3 +496,23 @@ def test_an_auroc_on_probabilities_that_barely_differ_is_not_planned_on():
         "say nothing)"
     )
     assert "AUROC at this site gives no R-squared to plan on" in outcome.r2_source
+
+
+def test_a_measured_outcome_s_r_squared_is_said_once_with_the_other_beside_it():
+    """A trial's check-data read "anticipated R-squared 0.238, the base model's R-squared at
+    this site, on all 155 patients it never saw (0.238; 0.249 on its source ...)", and a
+    study "anticipated R-squared 0.100, assumed 0.1": each figure once."""
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=200)
+    predicted = 0.6 * truth + rng.normal(scale=0.5, size=200)  # R-squared about 0.6 here
+    outcome = outcome_of("regression", truth, (truth, predicted), {"r2": 0.9}, "patients")
+    here = outcome.r2
+    assert 0 < here < 0.9 and outcome.r2_source == (
+        "the base model's R-squared at this site, on all 200 patients it never saw (0.900 on its "
+        "source: the lower one is used, to be cautious)"
+    )
+    default = outcome_of("regression", truth, None, {"r2": -0.2}, "patients")
+    assert (default.r2, default.r2_source) == (
+        0.1,
+        "a conservative default (no positive R-squared of the base is known)",
+    )

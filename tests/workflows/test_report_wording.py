@@ -926,3 +926,25 @@ def test_a_binary_image_evaluation_says_its_auroc_once_and_not_of_all_classes():
     said = " ".join(summary_lines(result))
     assert "All classes" not in said
     assert said.count("Discrimination") == 1 and "Discrimination (AUROC) 0.81 (0.70–0.90)" in said
+
+
+def test_the_summary_counts_the_sufficiency_notes_beside_its_warnings():
+    """A trial's study report said "2 data-sufficiency warnings below", then listed three
+    items: the third was a note. The notes beside them are counted too."""
+    from medadapt.workflows.study_report import _summary_lines
+
+    findings = [
+        {"level": "warning", "code": "few_events", "message": "w1"},
+        {"level": "warning", "code": "range", "message": "w2"},
+        {"level": "info", "code": "small_adapter", "message": "n1"},
+        {"level": "info", "code": "training_sizes", "message": "the sizes' table"},
+    ]
+    study = {"sufficiency": findings, "points": [], "task": "regression"}
+    lines = _summary_lines(study, {"sentences": []})
+    assert lines[0] == (
+        "2 data-sufficiency warnings below (beside 1 note): read them before trusting any number."
+    )
+    study["sufficiency"] = findings[:1]
+    assert _summary_lines(study, {"sentences": []})[0] == (
+        "1 data-sufficiency warning below: read it before trusting any number."
+    )

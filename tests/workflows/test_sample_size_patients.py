@@ -342,7 +342,8 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
         "sample size (Riley et al., conservative R-squared): minimum patients head-only adapter "
         f"{entry['strategies']['head_only']['n_needed']:,}; the target has 200 rows (each "
         "taken as one patient: the base names no patient column) to train; anticipated "
-        "R-squared 0.100, assumed 0.1 (no positive R-squared of the base is known): the base "
+        "R-squared 0.100, a conservative default (no positive R-squared of the base is known): "
+        "the base "
         "model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
         "rows it never saw, no better than predicting their mean; -0.200 on its source); "
         f"{ADAPTED_READING}"
@@ -350,7 +351,7 @@ def test_a_measured_outcome_whose_base_explains_nothing_here_says_the_r_squared_
     entry = _regression(0.3, monkeypatch)  # the source's, said with why the site's is not used
     assert entry["r2"] == 0.3 and entry["from_base"] is False
     assert study_sample_size_line(entry, "patients").endswith(
-        "; anticipated R-squared 0.300, the base model's R-squared on its source (0.300): the "
+        "; anticipated R-squared 0.300, the base model's R-squared on its source: the "
         "base model's R-squared at this site gives none to plan on (R-squared -3.000 on the 100 "
         f"rows it never saw, no better than predicting their mean); {ADAPTED_READING}"
     )

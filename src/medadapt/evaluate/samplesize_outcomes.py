@@ -71,7 +71,9 @@ from medadapt.results import r2_text
 NAGELKERKE_DEFAULT = 0.15
 CONTINUOUS_DEFAULT = 0.1
 DEFAULT_SOURCE = "conservative default (Nagelkerke R-squared 0.15, Riley et al. 2020)"
-ASSUMED_R2_SOURCE = f"assumed {CONTINUOUS_DEFAULT:g} (no positive R-squared of the base is known)"
+ASSUMED_R2_SOURCE = "a conservative default (no positive R-squared of the base is known)"
+"""Where the default R-squared comes from, said after it ("anticipated R-squared 0.100, a
+conservative default ...": a trial read "0.100, assumed 0.1")."""
 PATIENTS = "patients"
 LOWER = "the lower one is used, to be cautious"
 CAUTIOUS_C = 0.7
@@ -639,8 +641,9 @@ def _continuous(values: np.ndarray, scored, source_r2: float | None, noun: str):
     basis = BASIS_DEFAULT
     if known:
         r2, where = min(known)
-        why = f"the base model's R-squared {where} ({r2_text(r2)}{_other(known, r2)})"
-        why += f": {no_site}" if unusable else ""
+        other = _other(known, r2).removeprefix("; ")  # the figure itself is said before this
+        why = f"the base model's R-squared {where}" + (f" ({other})" if other else "")
+        why += f": {no_site}" if unusable else ""  # (a trial read "0.238, ... (0.238; 0.249")
         basis = BASIS_HERE if where == site else BASIS_SOURCE
     else:
         r2, why = CONTINUOUS_DEFAULT, ASSUMED_R2_SOURCE + (f": {no_site}" if unusable else "")

@@ -213,10 +213,14 @@ def _discrimination_and_calibration(report: Report, study: dict[str, Any]) -> No
 def _summary_lines(study: dict[str, Any], found: dict[str, Any]) -> list[str]:
     """The conclusions, a pointer to the sufficiency warnings and how to read the intervals."""
     warnings = [f for f in study["sufficiency"] if f["level"] == "warning"]
+    notes = [
+        f for f in study["sufficiency"] if f["level"] == "info" and f["code"] != "training_sizes"
+    ]
     summary = list(found["sentences"])
-    if warnings:
+    if warnings:  # the notes beside them counted too (a trial read "2 warnings", then three)
+        beside = f" (beside {plural(len(notes), 'note')})" if notes else ""
         summary.append(
-            f"{plural(len(warnings), 'data-sufficiency warning')} below: read "
+            f"{plural(len(warnings), 'data-sufficiency warning')} below{beside}: read "
             f"{'it' if len(warnings) == 1 else 'them'} before trusting any number."
         )
     if nothing_measured(study):  # no band nor interval to read
