@@ -268,7 +268,12 @@ def test_the_study_s_sample_size_section_names_its_criteria_and_says_what_they_m
     assert (
         "Criterion (iii): the spread of the errors (residual SD) estimated within 10%" in measured
     )
+    assert measured.endswith(  # as check-data's legend has it (a trial found it there only)
+        "Criterion (iv): the mean outcome estimated within 10% (not applied where the "
+        "outcome's values lie on both sides of 0, around a mean near 0)."
+    )
     classes = sample_size_words("multiclass", "Cox-Snell R-squared")
+    assert "Criterion (iv)" not in classes + sample_size_words("binary")
     assert "Criterion (iii): each class's share of the patients estimated within 0.05" in classes
     assert "Criterion (iii): the average risk estimated within 0.05" in sample_size_words("binary")
 

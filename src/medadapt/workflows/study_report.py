@@ -646,6 +646,11 @@ def sample_size_words(task: str, r2_label: str = "") -> str:
         "patients to new ones",
         CRITERION_III.get(task, CRITERION_III["binary"]),
     ]
+    if task == "regression":  # as check-data's legend (a trial found it there, not here)
+        words.append(
+            "Criterion (iv): the mean outcome estimated within 10% (not applied where the "
+            "outcome's values lie on both sides of 0, around a mean near 0)"
+        )
     if binary:
         words += [
             "Events per parameter: patients with the outcome per trained parameter (the "
