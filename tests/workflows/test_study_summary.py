@@ -131,20 +131,21 @@ def test_a_plateau_is_said_plainly_only_where_the_interval_rules_out_a_gain():
                                               1.0: [0.60, 0.71, 0.81]}}))  # fmt: skip
     assert open_["more_data"]["inconclusive"]
     assert next(s for s in open_["sentences"] if "of its best" in s).endswith(
-        "no larger size tried improves on that by more; that is the mean scores: the interval "
-        "below does not rule out that more data would help."
+        "no larger size tried improves on that by more; that reading rests on the mean scores: "
+        "the interval below does not rule out that more data would help."
     )
 
 
 def test_the_plateau_is_found_when_the_curve_dips_at_the_largest_size():
     _, found = _found(_points({"bottleneck": {0.25: [0.70] * 3, 0.5: [0.80] * 3, 1.0: [0.75] * 3}}))
     assert found["plateau"]["fraction"] == 0.5
-    assert (
+    expected = (  # seeds that agree exactly: no interval, no verdict, none pointed to
         "The bottleneck adapter gets within 0.01 of its best AUROC from 100 rows (50%); no "
-        "larger size tried improves on that by more (at the largest size it scores 0.750, lower "
-        "than at 100 rows); that is the mean scores, which alone cannot show whether more data "
-        "would help."  # seeds that agree exactly: no interval, no verdict, none pointed to
-    ) in found["sentences"]
+        "larger size tried improves on that by more (at the largest size it scores 0.750, "
+        "lower than at 100 rows); that reading rests on the mean scores, which alone cannot "
+        "show whether more data would help."
+    )
+    assert expected in found["sentences"]
 
 
 def test_no_plateau_names_the_largest_size_tried_when_it_is_not_all_rows():
@@ -249,8 +250,8 @@ def test_a_brier_score_that_rises_at_the_largest_size_is_called_higher_not_lower
         "scored by giving every patient the group's share of each outcome) from 100 rows "
         "(50%); no "
         "larger size tried improves on that by more (at the largest size it scores 0.050, "
-        "higher (worse) than at 100 rows); that is the mean scores, which alone cannot show "
-        "whether more data would help."  # no Brier resamples: no verdict below
+        "higher (worse) than at 100 rows); that reading rests on the mean scores, which alone "
+        "cannot show whether more data would help."  # no Brier resamples: no verdict below
     ) in found["sentences"]
 
 
@@ -320,13 +321,13 @@ def test_a_plateau_with_no_gain_sentence_points_to_no_interval():
     said = "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%)."
     one_seed = {"improving": None, "ci": None, "sentence": "... with one seed: ..."}
     expected = (
-        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that is "
-        "the mean scores, which alone cannot show whether more data would help."
+        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that "
+        "reading rests on the mean scores, which alone cannot show whether more data would help."
     )
     assert _as_means(said, one_seed) == _as_means(said, None) == expected
     assert _as_means(said, {"improving": True, "inconclusive": False}) == (
-        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that is "
-        "the mean scores: the interval below shows the curve still improving."
+        "The bottleneck adapter gets within 0.01 of its best AUROC from 50 rows (25%); that "
+        "reading rests on the mean scores: the interval below shows the curve still improving."
     )
 
 

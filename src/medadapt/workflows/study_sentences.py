@@ -235,7 +235,7 @@ def _as_means(said: str, more_data: dict[str, Any] | None) -> str:
         why = ": the interval below does not rule out that more data would help"
     else:
         why = ", which alone cannot show whether more data would help"
-    return f"{said.removesuffix('.')}; that is the mean scores{why}."
+    return f"{said.removesuffix('.')}; that reading rests on the mean scores{why}."
 
 
 def why_this_adapter(adapter: str) -> str:
