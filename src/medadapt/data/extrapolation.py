@@ -277,9 +277,10 @@ def range_shift_warning(
     """The columns of :func:`range_shifted`, with how many rows each and the range rounded
     outward (never a training value), in one warning: a trial's clinic of patients aged
     51-79, on a base trained on ages up to 50, was 4.8 SDs out at most and nothing said so.
-    ``predict`` names them per row in :data:`COLUMN`, as it names the values far outside (a
-    trial's warning counted 2 of 5 rows, and the column named none); ``python``: for the
-    Python API, whose scores carry no such column. None where no column is so.
+    It says that ``predict``'s :data:`COLUMN` names only the values far outside, row by row,
+    as ``serve`` names them in each answer (a trial's warning counted 'age' in 2 of 5 rows,
+    and the column named none, without a word of why); ``python``: for the Python API, whose
+    scores carry no such column. None where no column is so.
 
     >>> import types
     >>> age = types.SimpleNamespace(name="age", low=10.0, high=50.0, codes=None)
@@ -289,7 +290,7 @@ def range_shift_warning(
     in 20 of these 20 rows (100%; it trained on values within 10 to 50, its range rounded
     outward): it extrapolates for them (patients unlike those it trained on, or values in
     another unit or coding); judge it on labelled rows of this site before relying on it
-    (predict names the columns per row in 'outside_training')
+    (predict's column 'outside_training' names, row by row, only values far outside them)
     """
     rows = len(frame)
     specs = {spec.name: spec for spec in features}
@@ -309,7 +310,11 @@ def range_shift_warning(
         "extrapolates for "
         f"{'it' if rows == 1 else 'them'} (patients unlike those it trained on, or values in "
         "another unit or coding); judge it on labelled rows of this site before relying on it"
-        + ("" if python else f" (predict names the columns per row in {COLUMN!r})")
+        + (
+            ""
+            if python
+            else f" (predict's column {COLUMN!r} names, row by row, only values far outside them)"
+        )
     )
 
 

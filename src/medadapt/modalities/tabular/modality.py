@@ -387,7 +387,7 @@ class TabularModality(Modality):
         from medadapt.data.extrapolation import COLUMN, outside_per_row
 
         return {
-            COLUMN: outside_per_row(_outside_here(schema, samples), len(samples)),
+            COLUMN: outside_per_row(_far_outside(schema, samples), len(samples)),
             MISSING_COLUMN: missing_per_row(schema, samples.encoded(schema, with_labels=False)),
         }
 
@@ -994,26 +994,6 @@ def _far_outside(
     frame = read_as_missing(samples.frame, schema.missing_codes)
     codes = {column: code for column, (code, _) in codes_said.items()}
     return far_outside(frame, schema.numeric_features, zeros_said, codes)
-
-
-def _outside_here(schema: TableSchema, samples: TableSamples) -> Outside:
-    """Per numeric feature, the rows ``predict`` names in its column: far outside the
-    training values (:func:`_far_outside`), or outside their range where the site's warning
-    says a quarter of the rows or more are (:func:`~medadapt.data.extrapolation.
-    range_shifted`): a trial's warning counted 'age' in 2 of 5 rows, and the column named
-    none of them."""
-    from medadapt.data.extrapolation import Outside, range_shifted
-    from medadapt.data.missing_codes import read_as_missing
-
-    zeros, codes = _codes_here(schema, samples)
-    far = _far_outside(schema, samples, zeros, codes)
-    coded = {column: code for column, (code, _) in codes.items()}
-    shifted = range_shifted(read_as_missing(samples.frame, schema.missing_codes),
-                            schema.numeric_features, zeros, coded, far.outside)  # fmt: skip
-    outside = dict(far.outside)
-    for column, rows in shifted.items():
-        outside[column] = outside[column] | rows if column in outside else rows
-    return Outside(outside, far.slips_only)
 
 
 def _read_as(samples: TableSamples) -> dict[str, str]:
