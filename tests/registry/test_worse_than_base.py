@@ -430,8 +430,8 @@ def test_predict_says_when_the_recorded_test_could_not_measure_calibration():
 
     why = ("not reported: 3 positives among 12 patients; at least 5 are needed for a "
            "meaningful estimate")  # fmt: skip
-    metrics = {"n": 12, "n_positive": 3, "accuracy": 1.0, "calibration_slope": None,
-               "notes": {"calibration_slope": why}}  # fmt: skip
+    metrics = {"n": 12, "n_positive": 3, "accuracy": 1.0, "auroc": 0.89,
+               "calibration_slope": None, "notes": {"calibration_slope": why}}  # fmt: skip
     loaded = SimpleNamespace(adapter="stmary", record=SimpleNamespace(metrics=metrics))
     assert _uncalibrated(loaded) == [
         "the recorded test of adapter 'stmary' could not measure how well its probabilities "
@@ -462,14 +462,23 @@ def test_served_answers_and_the_sr_carry_the_unmeasured_calibration_too():
     metrics = {"n": 12, "n_positive": 3, "accuracy": 0.75, "accuracy_ci": [0.43, 0.95],
                "calibration_slope": None, "notes": {"calibration_slope": why}}  # fmt: skip
     assert len(UNCALIBRATED_WORDS) <= 47 and UNCALIBRATED_WORDS.isascii()
-    assert recorded_cautions(metrics) == [UNCALIBRATED_WORDS]
-    assert cautioned("adapter 'stmary'", metrics) == (
+    ranked = {**metrics, "auroc": 0.81, "auroc_ci": [0.52, 1.0]}
+    assert recorded_cautions(ranked) == [UNCALIBRATED_WORDS]
+    assert cautioned("adapter 'stmary'", ranked) == (
         "caution, adapter 'stmary' was recorded with: calibration unmeasured: a ranking, not a risk"
     )
-    assert recorded_result_warnings(metrics, "adapter 'stmary'", said_whole=True) == []
-    assert recorded_result_warnings(metrics, "adapter 'stmary'") == [  # export-peft: said here
+    assert recorded_result_warnings(ranked, "adapter 'stmary'", said_whole=True) == []
+    assert recorded_result_warnings(ranked, "adapter 'stmary'") == [  # export-peft: said here
         "the recorded test result of adapter 'stmary' also carries this caution, as served "
         "answers say it: calibration unmeasured: a ranking, not a risk"
+    ]
+    # no AUROC either: not "a ranking" (a trial's answers said so beside "AUROC not measured")
+    assert recorded_cautions(metrics) == ["neither ranking nor calibration measured"]
+    assert recorded_result_warnings(metrics, "adapter 'stmary'", said_whole=True) == []
+    withheld = {**metrics, "notes": {**metrics["notes"], "auroc": "not reported: 3 positives"}}
+    assert recorded_cautions(withheld) == [
+        "AUROC not measured on its test patients",
+        "calibration unmeasured too: not a risk",
     ]
     assert recorded_cautions({**metrics, "calibration_slope": 0.9, "notes": {}}) == []
     assert recorded_cautions({"n": 8, "n_positive": 3, "notes": {"calibration_slope": why}}) == [
@@ -519,4 +528,10 @@ def test_a_slope_lost_to_separation_is_said_as_average_calibration_only():
     assert recorded_cautions(unread) == ["calibration unmeasured: a ranking, not a risk"]
     # too few events for either: the ranking caution, as before
     few = {**metrics, "auroc": None, "notes": {"calibration_slope": "not reported: 6 positives"}}
-    assert recorded_cautions(few)[-1] == "calibration unmeasured: a ranking, not a risk"
+    assert recorded_cautions(few)[-1] == "neither ranking nor calibration measured"
+    loaded = SimpleNamespace(adapter="riverside", record=SimpleNamespace(metrics=few))
+    assert _uncalibrated(loaded) == [
+        "the recorded test of adapter 'riverside' could not measure how well its probabilities "
+        "match what happens (6 positives), nor how well they rank patients (no AUROC): read "
+        "them as neither each patient's risk nor a measured ranking"
+    ]

@@ -27,6 +27,8 @@ from medadapt.evaluate.ignored_classes import unlearnt_new_classes
 from medadapt.evaluate.report.formatting import (
     AVERAGE_ONLY_WORDS,
     UNCALIBRATED_WORDS,
+    UNRANKED_TOO_WORDS,
+    UNRANKED_WORDS,
     calibration_sentence,
     fmt_metric,
     measured,
@@ -689,7 +691,7 @@ def recorded_result_warnings(
     # the recorded words, a missed class came back as "also carries" after its own line)
     untold = {**(metrics or {}), "notes": {k: v for k, v in notes.items() if k not in said}}
     # predict says these whole (its own warnings): not again in a few words (``said_whole``)
-    own = {UNCALIBRATED_WORDS, AVERAGE_ONLY_WORDS,
+    own = {UNCALIBRATED_WORDS, AVERAGE_ONLY_WORDS, UNRANKED_WORDS, UNRANKED_TOO_WORDS,
            *(WHOLE_RESULT_WORDS[k] for k in (ALLOWED_LEAK, WITHIN_CHANCE_LEAK))}  # fmt: skip
     more = [c for c in spelled_cautions(untold) if not (said_whole and c in own)]
     if more and measured(metrics or {}):

@@ -418,7 +418,12 @@ def calibration_caution(metrics: dict[str, Any]) -> str | None:
     """
     if not calibration_unmeasured(metrics):
         return None
-    return AVERAGE_ONLY_WORDS if _average_checked(metrics) else UNCALIBRATED_WORDS
+    if _average_checked(metrics):
+        return AVERAGE_ONLY_WORDS
+    if metrics.get("auroc") is None:  # no ranking measured either: not "a ranking" (a trial
+        notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+        return UNRANKED_TOO_WORDS if notes.get("auroc") else UNRANKED_WORDS  # read both)
+    return UNCALIBRATED_WORDS
 
 
 def calibration_sentence(metrics: dict[str, Any]) -> str | None:
@@ -428,6 +433,10 @@ def calibration_sentence(metrics: dict[str, Any]) -> str | None:
     if not why:
         return None
     why = re.sub(r" \(([^()]*)\)", r": \1", why)  # its own parentheses: not inside these
+    if not _average_checked(metrics) and metrics.get("auroc") is None:  # nor their ranking
+        return (f"could not measure how well its probabilities match what happens ({why}), "
+                "nor how well they rank patients (no AUROC): read them as neither each "
+                "patient's risk nor a measured ranking")  # fmt: skip
     if not _average_checked(metrics):
         return (f"could not measure how well its probabilities match what happens ({why}): "
                 "read them as a ranking of these patients, not as each patient's risk")  # fmt: skip
@@ -446,6 +455,8 @@ def calibration_sentence(metrics: dict[str, Any]) -> str | None:
 CHANCE_WORDS = "AUROC not shown better than chance"
 AVERAGE_WORDS = "not shown better than the average value"
 UNCALIBRATED_WORDS = "calibration unmeasured: a ranking, not a risk"
+UNRANKED_WORDS = "neither ranking nor calibration measured"  # no AUROC either
+UNRANKED_TOO_WORDS = "calibration unmeasured too: not a risk"  # beside AUROC_UNMEASURED_WORDS
 AVERAGE_ONLY_WORDS = "calibration: average only, slope unmeasured"
 MAX_CAUTION = 47
 
