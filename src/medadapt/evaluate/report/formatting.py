@@ -171,6 +171,9 @@ def validated_words(metrics: dict[str, Any] | None) -> str:
     "AUROC 0.789, the mean of 3 sites' own"
     >>> validated_words({"auroc": 0.7891, "auroc_sites": 1})  # one site's: no mean
     'AUROC 0.789, at 1 site only'
+    >>> validated_words({"n": 52, "n_positive": 4, "accuracy": 0.98077,  # AUROC not measured
+    ...                  "accuracy_ci": [0.897, 1.0]})
+    'accuracy 0.981 (0.897-1.000), n=52 (0.923 by calling everyone the commoner outcome)'
     """
     return _validated(metrics, for_sr=False)
 
@@ -218,7 +221,24 @@ def _validated(metrics: dict[str, Any] | None, *, for_sr: bool) -> str:
     else:
         warned = bool(recorded_cautions(metrics))
     name = _ASCII_LABELS.get(leading) or METRIC_LABELS.get(leading, leading)
+    if leading == "accuracy" and not for_sr:  # in AUROC's place: what calling everyone scores
+        count += _commoner_share(metrics)
     return f"{name} {shown}, {count}{', warning' if warned else ''}"
+
+
+def _commoner_share(metrics: dict[str, Any]) -> str:
+    """`` (0.923 by calling everyone the commoner outcome)`` beside an accuracy that stands
+    in for an AUROC not measured (a trial's served answers read "validated: accuracy 0.981"
+    of an adapter tested on 4 positives among 52, where calling everyone negative scores
+    0.923); empty where the counts are unknown.
+
+    >>> _commoner_share({"n": 52, "n_positive": 4})
+    ' (0.923 by calling everyone the commoner outcome)'
+    """
+    n, positive = metrics.get("n"), metrics.get("n_positive")
+    if not isinstance(n, int) or not isinstance(positive, int) or not n or positive > n:
+        return ""
+    return f" ({max(positive, n - positive) / n:.3f} by calling everyone the commoner outcome)"
 
 
 def recorded_cautions(metrics: dict[str, Any] | None) -> list[str]:
