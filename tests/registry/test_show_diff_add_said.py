@@ -64,10 +64,16 @@ def test_show_rounds_the_prevalence_and_the_anticipated_r_squared(cli, adapter_d
     rows = {r[0]: r[1] for r in _rows(cli("show", "east@1")[0]) if len(r) == 2}
     assert rows["data: training prevalence"] == "0.74"
     assert rows["data: sample size basis"] == "Cox-Snell R-squared 0.119, anticipated"
-    meta = metadata(data_summary={**summary, "prevalence": 0.7143})
+    meta = metadata(data_summary={**summary, "n_positive": 25, "prevalence": 0.7143})
     cli("add", str(adapter_dir(2, meta=meta)), "--name", "east")
     changed = {r[0]: r[1:] for r in _rows(cli("diff", "east@1", "east@2")[0]) if len(r) == 3}
     assert changed["data: training prevalence"] == ["0.74", "0.71"]
+    # from the counts, not the stored share rounded again (a trial's card: 5 of 87 printed
+    # 0.058 from 0.0575, beside the sample-size line's 0.057)
+    rare = {**summary, "n_train": 87, "n_positive": 5, "prevalence": 0.0575}
+    cli("add", str(adapter_dir(3, meta=metadata(data_summary=rare))), "--name", "rare")
+    rows = {r[0]: r[1] for r in _rows(cli("show", "rare@1")[0]) if len(r) == 2}
+    assert rows["data: training prevalence"] == "0.057"
 
 
 def test_show_says_how_the_adapter_did_against_the_base_model(cli, adapter_dir):
