@@ -222,7 +222,7 @@ def test_a_label_spelt_two_ways_is_refused():
         TableSchema.infer(frame, label="y")
     assert str(refused.value) == (
         "label column 'y' writes one class in several ways ('Yes' and 'yes': they differ only "
-        "in upper/lower case); write each class one way in the file"
+        "in upper/lower case); write each class one way in the frame"  # the Python API's
     )
 
 

@@ -417,7 +417,7 @@ class TableSchema:
             self.label_mean = float(numeric.mean())
             self.label_std = float(numeric.std(ddof=0)) or 1.0
             return
-        _refuse_classes_in_two_spellings(self.label, distinct)
+        _refuse_classes_in_two_spellings(self.label, distinct, words)
         if len(distinct) < 2 and all_numeric and not explicit and distinct[0] not in ("0", "1"):
             # a measured value, perhaps (a 0/1 column with one answer: a class, below)
             raise DataError(_one_value(
@@ -1127,9 +1127,12 @@ def _refuse_identifier_label(
         raise DataError(identifier_label_error(label, reason, findings, words))
 
 
-def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None:
+def _refuse_classes_in_two_spellings(
+    label: str, classes: Sequence[str], words: OptionWords
+) -> None:
     """Classes that differ only in upper/lower case ("Yes" and "yes") are one outcome written
-    two ways: as classes they would make a yes/no outcome a three-class one."""
+    two ways: as classes they would make a yes/no outcome a three-class one. ``words``: the
+    Python API's say the frame, not the file (a trial's DataFrame was told "in the file")."""
     spellings: dict[str, list[str]] = {}
     for name in classes:
         spellings.setdefault(name.casefold(), []).append(name)
@@ -1138,7 +1141,8 @@ def _refuse_classes_in_two_spellings(label: str, classes: Sequence[str]) -> None
         shown = "; ".join(" and ".join(map(repr, names)) for names in doubled[:3])
         raise DataError(
             f"label column {label!r} writes one class in several ways ({shown}: they differ "
-            "only in upper/lower case); write each class one way in the file"
+            "only in upper/lower case); write each class one way in the "
+            + ("frame" if words.python else "file")
         )
 
 

@@ -56,14 +56,16 @@ class Difference:
 
         >>> Difference("auroc", -0.009049, (-0.0566, 0.0359))
         Difference(auroc -0.009, 95% CI -0.057 to +0.036: no detectable difference)
+        >>> Difference("auroc", -0.004, (-0.017, 0.0))  # an end at 0, as its sentence says it
+        Difference(auroc -0.004, 95% CI -0.017 to 0.000: no detectable difference)
         """
         if self.value is None or self.ci is None:
             why = f": {self.note}" if self.note else ""
             return f"Difference({self.metric} not estimable{why})"
         d = self.shown_digits()
         low, high = self.ci
-        return (f"Difference({self.metric} {self.value:+.{d}f}, 95% CI {low:+.{d}f} to "
-                f"{high:+.{d}f}: {self.verdict})")  # fmt: skip
+        return (f"Difference({self.metric} {signed(self.value, d)}, 95% CI {signed(low, d)} "
+                f"to {signed(high, d)}: {self.verdict})")  # fmt: skip
 
     @property
     def verdict(self) -> str:

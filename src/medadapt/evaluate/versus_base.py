@@ -95,7 +95,8 @@ def versus_base(
             out["warnings"] += out[FEWER_FOUND]
             if _probabilities(adapted, base):  # risks: their calibration is compared too
                 out["brier"] = _brier_instead(y, adapted, base, unit=unit, n_boot=n_boot,
-                                              seed=seed, patients=patients)  # fmt: skip
+                                              seed=seed, patients=patients,
+                                              instead=False)  # beside AUROC  # fmt: skip
                 out["warnings"] += _worse_risks(out["brier"], diff)
             if diff.verdict not in ("better", "worse") and not out[FEWER_FOUND]:  # no gain
                 out["in_words"] += _gains_beside(out, y, adapted, base, names, threshold, counted)
@@ -154,14 +155,19 @@ def _still_backwards(y: np.ndarray, adapted: Any, units: str) -> str:
             "ranking better than the base model alone does not make it useful.")  # fmt: skip
 
 
-def _brier_instead(y: np.ndarray, adapted: Any, base: Any, **paired: Any) -> dict[str, Any]:
+def _brier_instead(
+    y: np.ndarray, adapted: Any, base: Any, *, instead: bool = True, **paired: Any
+) -> dict[str, Any]:
     """Where AUROC cannot compare the two models (too few patients of a class), the Brier
     score still can (it needs no class of a minimum size): its paired difference, said (a
-    trial was told to "compare models by their Brier score", and given no comparison)."""
+    trial was told to "compare models by their Brier score", and given no comparison).
+    ``instead`` False: beside an AUROC compared, said so ("By the Brier score, paired ...";
+    a trial read "instead" in the JSON's ``brier.in_words`` of a result compared by both)."""
     diff = paired_difference(y, adapted, base, metric="brier", **paired)
     units = f"{paired.get('unit', 'patient')}s"
     said = _adapter_in_words(diff, "the Brier score", units)
-    said = said.replace("Paired on the same", "By the Brier score instead, paired on the same", 1)
+    by = "By the Brier score instead," if instead else "By the Brier score,"
+    said = said.replace("Paired on the same", f"{by} paired on the same", 1)
     said = said.replace("changes the Brier score by", "changes it by", 1)
     said += _no_better_than_shares(y, adapted, paired.get("unit", "patient"),
                                    contrast=diff.verdict == "better")  # fmt: skip
@@ -189,9 +195,7 @@ def _gains_beside(
     # beside the AUROC compared, not in its place; a gain or none alike (a trial's two
     # adapters: one's gain was said, the other's none left unsaid); a loss is a warning
     if brier.get("verdict") in ("better", "no detectable difference"):
-        said.append(
-            brier["in_words"].replace("By the Brier score instead,", "By the Brier score,", 1)
-        )
+        said.append(brier["in_words"])  # "By the Brier score, ...": beside the AUROC
     return "".join(f" {sentence}" for sentence in said)
 
 
