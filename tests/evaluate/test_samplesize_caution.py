@@ -466,8 +466,8 @@ def test_a_perfect_auroc_on_probabilities_that_barely_differ_is_no_skill():
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.994}, "patients", CLASSES)
     assert (
         "(it ranks the 12 patients it never saw perfectly, AUROC 1.000, on probabilities that "
-        "barely differ (a stalled model's ranking, not skill: its figures say nothing), which "
-        "implies no finite R-squared)" in outcome.r2_source
+        "barely differ (a ranking on differences too small to act on, not skill: its figures "
+        "say nothing), which implies no finite R-squared)" in outcome.r2_source
     ), outcome.r2_source
     # and "In short" says it stalled, not that an adapter may add nothing (a review)
     assert outcome.figures["stalled_at_site"] == "0.4676 and 0.4678"
@@ -481,6 +481,20 @@ def test_a_perfect_auroc_on_probabilities_that_barely_differ_is_no_skill():
         "0.4678): a stalled model's ranking, not skill"
     ), said[0]
     assert "may add nothing" not in " ".join(said)
+    assert said[0].endswith("and retrain it (more --epochs (a lower learning rate: the Python "
+                            "API's TrainConfig(lr=...))) before adapting it.")  # fmt: skip
+    images = in_short({**result, "unit": "images"})  # images of named patients: --lr
+    assert images[0].endswith("'medadapt evaluate' it on these images, and retrain it (a lower "
+                              "--lr, more --epochs) before adapting it.")  # fmt: skip
+    # a base whose own test was not flat: these patients are unlike its own, and adapting it
+    # is the step (a radiology trial's darker site was told to retrain the base first)
+    shifted = in_short({**result, "flat_at_source": False})
+    assert shifted[0].endswith(
+        "0.4678), where its own test's did differ: these patients are unlike those it trained "
+        "on (see the warnings above), so its ranking here is no skill to keep, and adapting it "
+        "to them is the step to take; 'medadapt evaluate' it on these patients to see its calls."
+    ), shifted[0]
+    assert "retrain" not in shifted[0]
 
 
 def test_an_auroc_on_probabilities_that_barely_differ_is_not_planned_on():
@@ -492,8 +506,8 @@ def test_an_auroc_on_probabilities_that_barely_differ_is_not_planned_on():
     outcome = outcome_of("binary", labels, (labels, risk), {"auroc": 0.7}, "patients", CLASSES)
     assert outcome.figures["no_site_auroc"].startswith("it ranks the 40 patients it never saw ")
     assert outcome.figures["no_site_auroc"].endswith(
-        "on probabilities that barely differ (a stalled model's ranking, not skill: its figures "
-        "say nothing)"
+        "on probabilities that barely differ (a ranking on differences too small to act on, "
+        "not skill: its figures say nothing)"
     )
     assert "AUROC at this site gives no R-squared to plan on" in outcome.r2_source
 

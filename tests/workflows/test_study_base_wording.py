@@ -119,7 +119,8 @@ def test_too_good_results_from_probabilities_that_barely_differ_are_said_to_say_
         "before trusting any of them. For the base model without adapter (which trains on no "
         "target images: the same figure at every size); the LoRA adapter at 50% (1 of 2 "
         "seeds), they rest on probabilities that barely differ: a model whose training "
-        "stalled gives such figures, as a leak can; they say nothing of how it does."
+        "stalled gives such figures, as does one scoring images unlike those it trained on, or "
+        "a leak; they say nothing of how it does."
     ), found["too_good"]
     assert found["too_good"] in found["sentences"]
 

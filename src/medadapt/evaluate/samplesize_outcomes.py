@@ -436,16 +436,17 @@ def _site_auroc(scored, noun: str, classes: Sequence[str],
     here = _auroc(labels == 1, scores)
     if here >= 1 and flat_spread(scores) is not None:  # a stalled base's ranking (a trial's
         return here, (f"it ranks the {seen} it never saw perfectly, AUROC {here:.3f}, on "
-                      "probabilities that barely differ (a stalled model's ranking, not skill: "
-                      "its figures say nothing), which implies no finite R-squared")  # fmt: skip
+                      "probabilities that barely differ (a ranking on differences too small to "
+                      "act on, not skill: its figures say nothing), which implies no finite "
+                      "R-squared")  # fmt: skip
     if here >= 1:  # study said "tells apart perfectly" of probabilities 0.4675 to 0.4679)
         return here, (f"it tells the {seen} it never saw apart perfectly, AUROC "
                       f"{here:.3f}, which implies no finite R-squared")  # fmt: skip
     if flat_spread(scores) is not None:  # a radiology trial's stalled base, 0.5730 to 0.5732,
         # planned on its AUROC 0.665 here: a ranking of the fourth decimal
         return None, (f"it ranks the {seen} it never saw with AUROC {here:.3f} on "
-                      "probabilities that barely differ (a stalled model's ranking, not skill: "
-                      "its figures say nothing)")  # fmt: skip
+                      "probabilities that barely differ (a ranking on differences too small to "
+                      "act on, not skill: its figures say nothing)")  # fmt: skip
     return here, None
 
 

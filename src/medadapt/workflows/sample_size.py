@@ -80,6 +80,7 @@ from medadapt.modalities.base import modality_of
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import (
     ADAPTED_READING,
+    FLAT_SCORES,
     MILLION,
     VALIDATION_WORDS,
     base_kept_leak_notes,
@@ -221,6 +222,8 @@ def check_sample_size(
         "n_kept_out": int(split.base_test[neither].sum()),  # the rest of neither: copies
         "no_test": split.why_no_test, **outcome.to_dict(), **refused,
     }  # fmt: skip
+    source_notes = (base.training.get("test_metrics") or {}).get("notes") or {}
+    result["flat_at_source"] = FLAT_SCORES in source_notes  # stalled there too, or only here
     result["development"] = _development(params, outcome, criteria_count(result, "n_train"))
     result.update(_uncertain_prevalence(outcome, result["development"],
                                         modality.classes(base.schema)))  # fmt: skip
@@ -475,15 +478,21 @@ def _separated_words(result: dict[str, Any]) -> list[str]:
     seen = result.get("separated_at_site")
     if not seen:
         return []
-    unit = "image" if result["noun"] == "images" else "patient"
-    if result.get("stalled_at_site"):  # a ranking on the fifth decimal: no skill to keep
-        return [f"The base model ranks the {seen} of this site it never saw perfectly (AUROC "
-                f"1.000), but on probabilities that barely differ (the middle 90% between "
-                f"{result['stalled_at_site']}): a stalled model's ranking, not skill, and its "
-                f"figures here say nothing. 'medadapt evaluate' it on these {unit}s, and "
-                f"retrain it ({_retrain_with(unit)}) before adapting it."]  # fmt: skip
     images = "images" in (result["noun"], result.get("unit"))  # images of named patients too
-    leak = f"Check first for a leak ({leak_examples('image' if images else unit)})"
+    unit = "image" if images else "patient"
+    if result.get("stalled_at_site"):  # a ranking on the fifth decimal: no skill to keep
+        flat = (f"The base model ranks the {seen} of this site it never saw perfectly (AUROC "
+                f"1.000), but on probabilities that barely differ (the middle 90% between "
+                f"{result['stalled_at_site']})")  # fmt: skip
+        if result.get("flat_at_source") is False:  # its own test was not flat: this site is
+            return [f"{flat}, where its own test's did differ: these {unit}s are unlike those "
+                    "it trained on (see the warnings above), so its ranking here is no skill "
+                    f"to keep, and adapting it to them is the step to take; 'medadapt "
+                    f"evaluate' it on these {unit}s to see its calls."]  # fmt: skip
+        return [f"{flat}: a stalled model's ranking, not skill, and its figures here say "
+                f"nothing. 'medadapt evaluate' it on these {unit}s, and retrain it "
+                f"({_retrain_with(unit)}) before adapting it."]  # fmt: skip
+    leak = f"Check first for a leak ({leak_examples(unit)})"
     missed = [c for c in result.get("calls_at_site") or () if c["called"] <= c["of"] / 2]
     if missed:  # ranked perfectly, yet called wrongly at the threshold: risks to mend
         calls = ", ".join(f"{c['called']} of the {c['of']} of class {c['class']} correctly"

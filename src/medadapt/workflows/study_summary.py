@@ -530,11 +530,13 @@ def too_good_sentence(points: list[dict[str, Any]], noun: str = "samples") -> st
     if where is None:
         return None
     # of those, the ones whose probabilities barely differ: a stalled training's ranking (a
-    # trial's study sent its reader to look for a leak in a base that had learnt nothing)
+    # trial's study sent its reader to look for a leak in a base that had learnt nothing), or
+    # a base's on a site unlike its own (a radiology trial's darker images)
     stalled = _noted_where([_too_good_if_flat(p) for p in points], "too_good", base)
     also = (
         f" For {stalled}, they rest on probabilities that barely differ: a model whose "
-        "training stalled gives such figures, as a leak can; they say nothing of how it does."
+        f"training stalled gives such figures, as does one scoring {noun} unlike those it "
+        "trained on, or a leak; they say nothing of how it does."
         if stalled else ""
     )  # fmt: skip
     return (
