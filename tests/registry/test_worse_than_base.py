@@ -514,7 +514,8 @@ def test_a_slope_lost_to_separation_is_said_as_average_calibration_only():
         "more than 1 in 10 bootstrap resamples of these patients it cannot be computed: the "
         "predictions separate the resample's outcomes perfectly, so no slope can be fitted, or "
         "it lacks one of the classes, so the value on these patients is too unstable to "
-        "report): read a probability near 0 or 1 as a ranking, not as that patient's risk"
+        "report): read each probability as a ranking, not as that patient's risk (near 0 or 1 "
+        "it may be too extreme, near 0.5 too moderate)"
     )
     loaded = SimpleNamespace(adapter="riverside", record=SimpleNamespace(metrics=metrics))
     assert _uncalibrated(loaded) == [f"the recorded test of adapter 'riverside' {said}"]

@@ -465,8 +465,8 @@ def calibration_sentence(metrics: dict[str, Any]) -> str | None:
         f"measured only the average level of its probabilities (observed/expected "
         f"{metrics['oe_ratio']:.2f}, 95% CI {low:.2f} to {high:.2f}) and could not measure "
         f"whether they are too extreme "
-        f"or too moderate ({why}): read a probability near 0 or 1 as a ranking, not as that "
-        "patient's risk"
+        f"or too moderate ({why}): read each probability as a ranking, not as that "
+        "patient's risk (near 0 or 1 it may be too extreme, near 0.5 too moderate)"
     )
 
 
