@@ -324,6 +324,19 @@ WHOLE_RESULT = (
 SAID_AS_WARNINGS = (
     TOO_GOOD_KEY, ONE_CLASS, MISSED_CLASS, NO_BETTER_THAN_MEAN, BACKWARDS, FLAT_SCORES,
 )  # fmt: skip
+
+
+def whole_result_notes(notes: Any) -> list[str]:
+    """The notes of :data:`SAID_AS_WARNINGS` a result's ``notes`` hold, each once; "too good to
+    be true" left out beside probabilities that barely differ, which say why better (a
+    radiology trial's base on a darker site was told its training stalled, and then that
+    its probabilities barely differed)."""
+    if not isinstance(notes, Mapping):
+        return []
+    keys = [k for k in SAID_AS_WARNINGS if not (k == TOO_GOOD_KEY and notes.get(FLAT_SCORES))]
+    return list(dict.fromkeys(str(notes[key]) for key in keys if notes.get(key)))
+
+
 #: those that keep a version from being promoted without ``--despite-warnings``: measured
 #: harm to patients it would serve (ranked backwards, old classes forgotten, worse than the
 #: base model alone), not a caution to check (too good to be true, a kept leak, one class)

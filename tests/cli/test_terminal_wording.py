@@ -562,3 +562,27 @@ def test_the_card_counts_the_sample_size_as_adapt_counted_it():
     without = {k: v for k, v in entry.items() if k != "counted"}  # recorded before: as it was
     assert "would need 71,642 rows (criterion i); 53 rows" in dict(
         sample_size_rows(without, "rows"))["sample size"]  # fmt: skip
+
+
+def test_the_base_alone_s_own_warnings_follow_its_figure():
+    """A radiology trial's base, 0.015 for every image of a darker site and none of its 12
+    nodules found, read "base model alone on the same 24 images: AUROC 1.000 (0.832-1.000)"
+    with no warning, beside the adapter's "no difference can be shown". Its own warnings now
+    follow the figure, "too good to be true" left to the flat probabilities' note."""
+    from medadapt.cli.printing import base_alone_warnings
+
+    notes = {"one_class": "every image is called class 'normal' at threshold 0.5",
+             "flat_scores": "the model gives nearly the same probability to every image",
+             "too_good": "AUROC 1.000 from probabilities that barely differ",
+             "ece": "no interval"}  # fmt: skip
+    assert base_alone_warnings({"auroc": 1.0, "notes": notes}, "24 images") == [
+        "the base model alone on the same 24 images: every image is called class 'normal' at "
+        "threshold 0.5",
+        "the base model alone on the same 24 images: the model gives nearly the same "
+        "probability to every image",
+    ]
+    too_good = {"too_good": "AUROC 1.000: too good to be true"}  # not flat: said
+    assert base_alone_warnings({"notes": too_good}, "60 rows") == [
+        "the base model alone on the same 60 rows: AUROC 1.000: too good to be true"
+    ]
+    assert base_alone_warnings({"auroc": 0.8}, "60 rows") == []

@@ -51,6 +51,7 @@ from medadapt.results import (
     TOO_GOOD_KEY,
     auroc_reading,
     grouped,
+    whole_result_notes,
 )
 from medadapt.wording import plural
 from medadapt.workflows.report_sections import (
@@ -152,9 +153,7 @@ def summary_lines(
             f"{_units(result)}."
         )
         # the base's own one-answer or too-good warning: its accuracy is in the table below
-        lines += [
-            f"Base model alone: {note[len('Warning: ') :]}" for note in too_good_lines(before)
-        ]
+        lines += [f"Base model alone: {note}." for note in whole_result_notes(before.get("notes"))]
     if difference:  # after "too good to be true: no reading ...", not read as a finding
         leak = " Read this comparison only once a leak is ruled out, as said above."
         lines.append(difference + (leak if result.get("notes", {}).get(TOO_GOOD_KEY) else ""))
@@ -571,6 +570,9 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
             f"{fmt_ci(before[main], before.get(f'{main}_ci'), digits)} on the same {noun} "
             "(both models, metric by metric, below)."
         )
+        # its own warnings, as the evaluation report says them (a trial's adapt report said
+        # the base's AUROC 1.00 and nothing of its one answer for everyone)
+        lines += [f"Base model alone: {note}." for note in whole_result_notes(before.get("notes"))]
         if (summary.get("versus_base") or {}).get("in_words"):
             lines.append(summary["versus_base"]["in_words"])
     lines += versus_base_warnings(summary.get("versus_base"))
