@@ -69,6 +69,13 @@ def test_through_an_adapter_trained_on_the_site_its_look_is_no_surprise():
     samples = ImageSamples(dataset, notes=["read note"])
     assert modality.sample_notes(SCHEMA, samples) == ["read note", look_note(SCHEMA, SITE_B)]
     assert modality.sample_notes(widened, samples) == ["read note"]
+    # beside the whole set's note, the files' note naming every one of them says no more (a
+    # trial's predict said it three times of 41 darker images); one naming some of them stays
+    every = "30 of 30 files look far unlike every training image of the model (first: a.png)"
+    some = "3 of 30 files look far unlike every training image of the model (first: a.png)"
+    both = ImageSamples(dataset, notes=[every, some])
+    assert modality.sample_notes(SCHEMA, both) == [some, look_note(SCHEMA, SITE_B)]
+    assert modality.sample_notes(widened, both) == [every, some]  # no whole-set note: kept
 
 
 def test_a_base_records_how_the_images_it_trains_on_look_not_the_whole_source():

@@ -58,3 +58,7 @@ def test_events_per_parameter_names_the_rarest_class_or_says_the_classes_tie():
     assert rarest.startswith("lora: 9 events (the rarest class's count, here class 'mass') for")
     two = events_per_parameter("lora", 4_160, 36, rarer="0").message
     assert two.startswith("lora: 36 events (the rarer class's count, here class '0') for")
+    tie = events_per_parameter("lora", 4_160, 28, rarer="normal", n_classes=2, tied=True,
+                               unit="patients", noun="images").message  # fmt: skip
+    assert tie.startswith("lora: 28 events (the count of each of the 2 classes, as many each, "
+                          "in patients) for")  # fmt: skip

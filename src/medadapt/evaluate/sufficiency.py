@@ -69,7 +69,7 @@ def check_sufficiency(
         findings += _events_per_feature(events, modality.n_features(schema))
         unit = PATIENTS if counted == PATIENTS else None
         rarer = min(train.per_class, key=train.per_class.__getitem__)
-        tied = len(set(train.per_class.values())) == 1 and len(train.per_class) > 2
+        tied = classes_tie(train.per_class)
         for strategy, params in (trainable_params or {}).items():
             findings.append(events_per_parameter(strategy, params, events, unit=unit,
                                                  rarer=str(rarer), n_classes=len(classes),
@@ -429,6 +429,17 @@ def prevalence_shift_words(
     )
 
 
+def classes_tie(counts: dict[str, int]) -> bool:
+    """Whether every class has as many as the others: none is "the rarer" (a radiology
+    trial's 28 images of each of two classes read "the rarer class's count, here class
+    'normal'"; three classes of 14 each, earlier).
+
+    >>> classes_tie({"normal": 28, "nodule": 28}), classes_tie({"0": 27, "1": 28})
+    (True, False)
+    """
+    return len(counts) > 1 and len(set(counts.values())) == 1
+
+
 def events_per_parameter(
     strategy: str,
     params: int,
@@ -535,7 +546,7 @@ def size_findings(
         events = min(largest["class_counts"].values())
         counts = largest["class_counts"]
         rarer = min(counts, key=counts.__getitem__)
-        tied = len(set(counts.values())) == 1 and len(counts) > 2
+        tied = classes_tie(counts)
         where = f" at {share_text(largest['fraction'])} of the target training {noun}"
         for strategy, params in trainable_params.items():
             findings.append(

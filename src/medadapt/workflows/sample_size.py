@@ -755,11 +755,11 @@ def _c_statistic_from(
     >>> _c_statistic_from(0.8001, 0.8004, 0.8001)
     "the base model's AUROC at this site, 0.800, the same as on its source"
     >>> _c_statistic_from(0.7, 0.994, None)
-    "0.7, standing for the base model's AUROC at this site, which gives none to plan on; \
-lower than its 0.994 on its source"
+    "a cautious value standing for the base model's AUROC at this site, which gives none to \
+plan on; lower than its 0.994 on its source"
     >>> _c_statistic_from(0.7, None, None, perfect=True)
-    "0.7, standing for the base model's AUROC at this site, whose perfect 1.000 is no figure \
-to plan a test set on"
+    "a cautious value standing for the base model's AUROC at this site, whose perfect 1.000 is \
+no figure to plan a test set on"
     """
     at_site, on_source = (
         "the base model's AUROC at this site",
@@ -768,7 +768,8 @@ to plan a test set on"
     if here is None:
         none = ("whose perfect 1.000 is no figure to plan a test set on" if perfect
                 else "which gives none to plan on")  # fmt: skip
-        said = f"{CAUTIOUS_C:g}, standing for {at_site}, {none}"
+        said = f"a cautious value standing for {at_site}, {none}"  # (its figure said before:
+        # a trial read "C-statistic (AUROC) 0.700 (from 0.7, standing for ...")
         if source is None:
             return said
         if anticipated == source:

@@ -289,8 +289,14 @@ class ImageModality(Modality):
     def sample_notes(self, schema: Any, samples: Any) -> list[str]:
         """The warnings said when the samples were read, and whether they look unlike the
         model's training images on the whole (:func:`~medadapt.data.image_files.look_note`:
-        another scanner or export, which no single image's check shows)."""
-        return [*getattr(samples, "notes", []), *self.whole_notes(schema, samples)]
+        another scanner or export, which no single image's check shows). Said of the whole,
+        the files' note that names every one of them far unlike says no more, and is left out
+        (a trial's predict said it three times of 41 darker images)."""
+        whole = self.whole_notes(schema, samples)
+        notes = list(getattr(samples, "notes", []))
+        if whole:
+            notes = [note for note in notes if not _every_file_unlike(note)]
+        return [*notes, *whole]
 
     def whole_notes(self, schema: Any, samples: Any) -> list[str]:
         """Whether the images look unlike the model's training images on the whole."""
@@ -796,3 +802,11 @@ def _whole_files(samples: UnlabelledImages) -> list[str | None]:
     """Per image to predict: its file where it is the whole file (None: a volume's slice,
     which has no stored or near key)."""
     return [f if s is None else None for f, s in zip(samples.files, samples.slices, strict=True)]
+
+
+def _every_file_unlike(note: str) -> bool:
+    """Whether ``note`` is :func:`~medadapt.data.image_look.looks_note`'s of every file read
+    (``41 of 41 files look far unlike every training image ...``)."""
+    import re
+
+    return re.match(r"(\d+) of \1 \w+ look far unlike every training image", note) is not None
