@@ -586,3 +586,6 @@ def test_the_base_alone_s_own_warnings_follow_its_figure():
         "the base model alone on the same 60 rows: AUROC 1.000: too good to be true"
     ]
     assert base_alone_warnings({"auroc": 0.8}, "60 rows") == []
+    # ranked backwards: the swapped-labels warning under the figure says it, not again
+    backwards = {"auroc": 0.27, "auroc_ci": [0.135, 0.48], "notes": {"backwards": "ranks ..."}}
+    assert base_alone_warnings(backwards, "60 rows") == []

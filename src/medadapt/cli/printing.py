@@ -13,7 +13,7 @@ from medadapt.checks import is_number
 from medadapt.cli.common import note, noted, print_table, stdout, warn
 from medadapt.data.read_errors import SKIPPED_KINDS, skipped_kind
 from medadapt.evaluate.report.formatting import METRIC_LABELS, fmt_ci, fmt_metric, metric_digits
-from medadapt.results import TOO_GOOD_KEY, whole_result_notes
+from medadapt.results import BACKWARDS, TOO_GOOD_KEY, whole_result_notes
 
 #: what a metric's scale is where it is not the one a reader expects (a multiclass Brier score
 #: sums over the classes: up to 2, not 1; a measured value's errors are in its own unit, mmHg
@@ -144,7 +144,10 @@ def base_alone_warnings(before: Mapping[str, Any], where: str) -> list[str]:
     evaluation report says them: a radiology trial's base, missing all 12 nodules on 0.015
     for every image, read "AUROC 1.000 (0.832-1.000)" with no warning, and the adapter's
     "no difference can be shown" beside it."""
-    said = whole_result_notes(before.get("notes"))
+    notes = before.get("notes") if isinstance(before.get("notes"), Mapping) else {}
+    if swapped_labels_warning(before, where):  # said in its own words, under the figure
+        notes = {k: v for k, v in notes.items() if k != BACKWARDS}
+    said = whole_result_notes(notes)
     return [f"the base model alone on the same {where}: {note}" for note in said]
 
 
