@@ -205,3 +205,25 @@ def test_a_label_of_a_few_whole_numbers_taken_as_classes_is_a_warning(trained):
     assert not any("-class model is built" in line
                    for name in ("binary", "regression", "dichotomised")
                    for line in trained[name].stdout.splitlines())  # fmt: skip
+
+
+def test_patience_sets_how_long_early_stopping_waits(tmp_path):
+    """A radiology trial's small model stopped at epoch 11 to 15 whatever --epochs (early
+    stopping after 8 epochs without a lower validation loss), and no flag set the wait:
+    --patience does, at train-base and adapt, and the model records it."""
+    import json
+
+    heart = ma.load_heart_disease()
+    heart[heart["dataset"].isin(["Cleveland", "Hungary"])].to_csv(tmp_path / "h.csv", index=False)
+    runs = {}
+    for patience in (1, 3):
+        out = tmp_path / f"p{patience}"
+        succeeded(run_cli("train-base", "--data", tmp_path / "h.csv", "--label", "num",
+                          "--positive-above", "0", "--id-column", "id", *TINY_TABLE,
+                          "--epochs", "80", "--patience", str(patience), "--out", out))  # fmt: skip
+        training = json.loads((out / "model.json").read_text())["training"]
+        runs[patience] = training
+        assert training["train_config"]["patience"] == patience
+        # stopped that many epochs after the best one, or at the cap of 80
+        assert training["epochs"] - training["best_epoch"] == patience or training["epochs"] == 80
+    assert runs[1]["epochs"] <= runs[3]["epochs"]  # the same seed: it waits longer

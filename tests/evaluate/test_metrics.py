@@ -921,7 +921,8 @@ def test_a_perfect_ranking_on_flat_probabilities_is_not_blamed_on_a_leak_alone()
     assert notes["too_good"].startswith(
         "AUROC 1.000 from probabilities that barely differ: too good to be true and of no use "
         "as it is; a model whose training stalled gives it (a lower --lr; more --epochs only "
-        "where training ran to its last, since early stopping ends it sooner), "
+        "where training ran to its last, since early stopping ends it sooner: a larger "
+        "--patience lets it run on), "
         "as a leak can (the same images or near-copies"
     )
     spread = np.r_[np.linspace(0.05, 0.45, 30), np.linspace(0.55, 0.95, 30)]

@@ -119,7 +119,8 @@ def too_good_note(metrics: dict[str, Any], unit: str = "patient") -> str | None:
         return None
     if FLAT_SCORES in (metrics.get("notes") or {}):  # a ranking on the fifth decimal
         stalled = (" (a lower --lr; more --epochs only where training ran to its last, since "
-                   "early stopping ends it sooner)" if unit == "image" else "")  # fmt: skip
+                   "early stopping ends it sooner: a larger --patience lets it run on)"
+                   if unit == "image" else "")  # fmt: skip
         return (
             f"{' and '.join(reasons)} from probabilities that barely differ: {TOO_GOOD} and of "
             f"no use as it is; a model whose training stalled gives it{stalled}, as a leak "

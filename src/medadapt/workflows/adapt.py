@@ -284,6 +284,7 @@ def _train(
         "full" if method == "full" else "adapter",
         epochs=getattr(options, "epochs", None),
         lr=getattr(options, "lr", None),
+        patience=getattr(options, "patience", None),
     )
     if progress:
         progress(f"{method} on {len(train)} {modality.noun}" + (f" of {group}" if group else ""))

@@ -217,12 +217,13 @@ def _train(
     modality: Modality, schema: Any, train: Samples, options: Any, *, seed: int, progress: Progress
 ) -> BaseModel:
     """The base model trained on ``train`` (the modality's base training configuration, with
-    the options' epochs and learning rate where given)."""
+    the options' epochs, learning rate and early-stopping patience where given)."""
     if progress:
         progress(f"training on {len(train)} {modality.noun}")
     config = training_config(
-        modality, "base", epochs=getattr(options, "epochs", None), lr=getattr(options, "lr", None)
-    )
+        modality, "base", epochs=getattr(options, "epochs", None),
+        lr=getattr(options, "lr", None), patience=getattr(options, "patience", None),
+    )  # fmt: skip
     return train_base(
         modality, schema, train, options=options, train_config=config, seed=seed,
         freeze_backbone=getattr(options, "freeze_backbone", False),

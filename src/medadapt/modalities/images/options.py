@@ -104,6 +104,12 @@ class ImageOptions(ModalityOptions):
         ADAPT,
         STUDY,
     )
+    patience: int | None = _option(
+        "Epochs without a better validation loss before early stopping ends training "
+        "(default: tables 16; images 8 at train-base, 12 for an adapter).",
+        TRAIN,
+        ADAPT,
+    )
     lr: float | None = _option(
         f"Images: learning rate (default: {TRAINING.base['lr']:g} for train-base, "
         f"{TRAINING.adapter['lr']:g} for an adapter, {TRAINING.full['lr']:g} for --method "
@@ -223,6 +229,7 @@ class ImageOptions(ModalityOptions):
         checks.finite(self.dicomweb_timeout, "--dicomweb-timeout")
         checks.positive(self.dicomweb_timeout, "--dicomweb-timeout")
         checks.at_least(self.epochs, "--epochs")
+        checks.at_least(self.patience, "--patience")
         if self.lr is not None and not self.lr > 0:
             raise ConfigError(f"--lr must be positive; got {self.lr:g}")
         checks.at_least(self.top_blocks, "--top-blocks")

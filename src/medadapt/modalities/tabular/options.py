@@ -58,6 +58,12 @@ class TabularOptions(ModalityOptions):
         TRAIN,
         ADAPT,
     )
+    patience: int | None = _option(
+        "Epochs without a better validation loss before early stopping ends training "
+        "(default: tables 16; images 8 at train-base, 12 for an adapter).",
+        TRAIN,
+        ADAPT,
+    )
     d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
     n_blocks: int | None = _option("Transformer blocks (default 2; the paper's 3).", TRAIN)
     n_heads: int | None = _option("Attention heads (default 4).", TRAIN)
@@ -92,6 +98,7 @@ class TabularOptions(ModalityOptions):
         """Each value in range and the column lists consistent, by flag (before any work)."""
         checks.one_of(self.task, "--task", TASKS)
         checks.at_least(self.epochs, "--epochs")
+        checks.at_least(self.patience, "--patience")
         if self.task not in (None, "binary") and self.positive_above is not None:
             raise ConfigError(
                 f"--positive-above makes a binary label, but --task is {self.task}; drop one of "
