@@ -560,6 +560,13 @@ def test_a_calibration_error_on_few_patients_has_no_interval_and_says_why():
         "50) leaves too few in each bin, and no calibration slope is reported here: read "
         "the ECE as a rough guide only"
     )  # none for several classes (a trial was told to read it)
+    # images of named patients: the images binned, the patients counted (a radiology trial
+    # read "on 12 patients" beside tables of their 24 images)
+    images = binary_metrics(y, p, n_boot=50, unit="image", patients=np.repeat(np.arange(15), 2))
+    assert images["notes"]["ece"].startswith(
+        "no interval: a calibration error over 10 probability bins on 30 images of 15 patients "
+        "(fewer than 50)"
+    )
 
 
 def test_an_estimate_outside_its_own_interval_says_why_the_interval_is_shifted():

@@ -554,11 +554,18 @@ trial's 12 patients: 0.013-0.016)."""
 
 
 def _ece_with_interval(
-    W: np.ndarray, correct: np.ndarray, confidence: np.ndarray, everyone: int, counted: str
+    W: np.ndarray,
+    correct: np.ndarray,
+    confidence: np.ndarray,
+    everyone: int,
+    counted: str,
+    sampled: str | None = None,
 ) -> tuple[float, list[float] | None, str | None]:
     """The ECE of ``confidence`` against ``correct`` (binary: y; multiclass: top-1 hits), its
     95% interval from the resamples ``W`` and, where it has none, why: on fewer than
-    :data:`ECE_INTERVAL_MIN` of ``everyone`` (``counted``: patients, images) none is given.
+    :data:`ECE_INTERVAL_MIN` of ``everyone`` (``counted``: patients, images) none is given,
+    said with the samples binned where they are more (``sampled``: what one is, "image": a
+    radiology trial read "on 12 patients" beside tables of their 24 images).
     The interval is the percentile one re-centred on the estimate
     (:func:`~medadapt.evaluate.bootstrap.recentred_interval`). Resamples repeat
     patients, which inflates a binned ECE, so the plain percentile interval sits above the
@@ -567,6 +574,8 @@ def _ece_with_interval(
     estimate = float(bs.weighted_ece(np.ones((1, len(correct))), correct, confidence)[0])
     if everyone < ECE_INTERVAL_MIN:
         on = plural(everyone, counted)
+        if sampled and sampled != counted and len(correct) > everyone:
+            on = f"{plural(len(correct), sampled)} of {on}"
         return estimate, None, (  # (it read "rests on one or two a bin"; no count of each:
             # a subgroup's notes show none under 5, which read "about fewer than 5 a bin")
             f"no interval: a calibration error over 10 probability bins on {on} (fewer than "
@@ -938,7 +947,8 @@ def binary_metrics(
         put("specificity", None, None,
             _too_few(neg_count, what, everyone, min_per_class, counted))  # fmt: skip
     put("brier", skm.brier_score_loss(y, p), bs.weighted_mean(W, (p - y) ** 2))
-    ece, ece_ci, no_interval = _ece_with_interval(W, y.astype(float), p, everyone, counted)
+    ece, ece_ci, no_interval = _ece_with_interval(W, y.astype(float), p, everyone, counted,
+                                                  sampled_unit(unit, clusters))  # fmt: skip
     put("ece", ece, None, interval=ece_ci, note=no_interval)
     _risk_calibration(put, y, p, W, few_note if not both else None, unit)
     if no_interval:  # in its place among the notes, once the slope is known
@@ -1036,8 +1046,8 @@ def multiclass_metrics(
     out["brier"] = float(squared.mean())
     out["brier_ci"] = _interval(bs.weighted_mean(W, squared))
     confidence = proba.max(axis=1)
-    out["ece"], out["ece_ci"], no_interval = _ece_with_interval(W, hit, confidence, everyone,
-                                                                counted)  # fmt: skip
+    out["ece"], out["ece_ci"], no_interval = _ece_with_interval(
+        W, hit, confidence, everyone, counted, sampled_unit(unit, clusters))  # fmt: skip
     if no_interval:
         notes["ece"] = _instead_of_ece(no_interval, out)
     one_class = one_class_note(y, pred, named, unit=sampled_unit(unit, clusters), judged=not few)
