@@ -355,19 +355,15 @@ class TableSchema:
                 f"label column {self.label!r} holds numbers except "
                 f"{_label_texts(labels, numeric)}; {LABEL_TEXT_FIX}"
             )
-        if (
-            task is None
-            and n_text
-            and not typos
-            and len(distinct) > MAX_CLASSES
-            and (numeric.notna().sum() > MAX_CLASSES)
-        ):  # too many numbers for classes, too much text for slips (a trial: "19 classes
+        n_numbers = int(numeric.notna().sum())
+        many = len(distinct) > MAX_CLASSES and n_numbers > MAX_CLASSES
+        if task is None and n_text and not typos and many:
+            # too many numbers for classes, too much text for slips (a trial: "19 classes
             # ('42.0', '47.0', ...) have no rows on the training side", of 150 words in 442)
             raise DataError(
                 f"label column {self.label!r} mixes numbers and text: "
                 f"{_label_texts(labels, numeric)}, too many to be typing slips, beside "
-                f"{int(numeric.notna().sum())} numbers, too many different ones to be classes; "
-                f"{LABEL_TEXT_FIX}"
+                f"{n_numbers} numbers, too many different ones to be classes; {LABEL_TEXT_FIX}"
             )
         integer_like = all_numeric and bool((numeric.dropna() % 1 == 0).all())
         measured = all_numeric and (not integer_like or len(distinct) > MAX_CLASSES)
@@ -512,10 +508,10 @@ class TableSchema:
         gave a diabetes base breast-cancer data, followed the advice to pass the flag, and was
         shown a sample-size plan and an R-squared of -119048 for a model reading no column)."""
         absent = self.absent_columns(frame)
+        named = ", ".join(map(repr, absent[:5])) + (
+            f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+        )
         if absent and len(absent) == len(self.features):
-            named = ", ".join(map(repr, absent[:5])) + (
-                f" and {len(absent) - 5} more" if len(absent) > 5 else ""
-            )
             cased = {str(c).casefold(): str(c) for c in frame.columns}
             if all(str(name).casefold() in cased for name in absent):  # 'AGE' for 'age' ...
                 shown = ", ".join(f"{cased[str(n).casefold()]!r} for {n!r}" for n in absent[:3])
@@ -537,12 +533,10 @@ class TableSchema:
         hint = f" ({'; '.join(hints)})" if hints else ""  # mean 'raduis' for 'radius'?" back)
         columns = "column" if len(absent) == 1 else "columns"  # a trial: "column(s) ... are"
         if len(absent) * 2 > len(self.features):  # most of them: likely another model's data
-            shown = ", ".join(map(repr, absent[:5])) + (
-                f" and {len(absent) - 5} more" if len(absent) > 5 else "")  # fmt: skip
             raise DataError(  # (a trial's diabetes base, 8 of its 10 columns absent from the
                 # heart data, was told to add them as empty columns or pass the flag)
                 f"{len(absent)} of the model's {len(self.features)} feature columns are not in "
-                f"the table ({shown}){hint}: it may have been trained on other data than this "
+                f"the table ({named}){hint}: it may have been trained on other data than this "
                 f"(predicting {self.label!r}); check --data, or pass the --base trained for "
                 f"it; if this is its data, {_absent_fix(len(hints), unmatched)}"
             )
