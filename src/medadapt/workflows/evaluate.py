@@ -538,36 +538,22 @@ def kept_leak_warnings(
     data lacks (``absent``: its feature columns missing for every row) are said apart
     (:func:`~medadapt.results.absent_kept_leak_note`): the result cannot rest on them."""
     label = getattr(loaded.base.schema, "label", None)
-    training, adapter_leaks = loaded.base.training, loaded.record.allowed_leaks
-    kept = [leak["column"] for leak in base_kept_leaks(training)]
-    kept += [leak.get("column") for leak in _well_formed(adapter_leaks)]
+    recorded = loaded.record.allowed_leaks if isinstance(loaded.record.allowed_leaks, list) else []
+    adapter_leaks = [leak for leak in recorded if isinstance(leak, dict)]
+    kept = [leak["column"] for leak in base_kept_leaks(loaded.base.training)]
+    kept += [leak.get("column") for leak in adapter_leaks]
     missing = [column for column in dict.fromkeys(kept) if column in set(absent)]
-    if missing:
-        training = {**training, "allowed_leaks": _leaving(training.get("allowed_leaks"), missing)}
-        if isinstance(training.get("adapted"), dict):
-            adapted = training["adapted"]
-            training["adapted"] = {**adapted, "allowed_leaks": _leaving(
-                adapted.get("allowed_leaks"), missing)}  # fmt: skip
-        adapter_leaks = _leaving(adapter_leaks, missing)
     said = absent_kept_leak_note(missing, what)
-    return [
-        *base_kept_leak_notes(training, label, what=what),  # each column once
-        *kept_leak_notes(adapter_leaks, label, what=what, whose=ADAPTER_ROWS),
+    return [  # each column once; the missing ones left to their own note
+        *base_kept_leak_notes(loaded.base.training, label, what=what, said_here=missing),
+        *kept_leak_notes(
+            [leak for leak in adapter_leaks if leak.get("column") not in missing],
+            label,
+            what=what,
+            whose=ADAPTER_ROWS,
+        ),
         *within_chance_notes(loaded.record.strong_within_chance, label, what=what),
         *([said] if said else []),
-    ]
-
-
-def _well_formed(leaks: Any) -> list[dict[str, Any]]:
-    return [leak for leak in leaks if isinstance(leak, dict)] if isinstance(leaks, list) else []
-
-
-def _leaving(leaks: Any, columns: Collection[str]) -> Any:
-    """``leaks`` (a model's recorded list) without those of ``columns``."""
-    if not isinstance(leaks, list):
-        return leaks
-    return [
-        leak for leak in leaks if not (isinstance(leak, dict) and leak.get("column") in columns)
     ]
 
 
