@@ -126,7 +126,7 @@ def too_good_caveat(paired: dict[str, Any], notes: Any) -> dict[str, Any]:
     brier_better = isinstance(brier, dict) and brier.get("verdict") == "better"
     if brier_better:
         out["brier"] = {**brier, "in_words": brier["in_words"] + caution}
-    brier_said = brier_better and brier["in_words"].split(",", 1)[-1] in out["in_words"]
+    brier_said = brier_better and brier["in_words"] in out["in_words"]  # said verbatim there
     if out.get("verdict") == "better" or brier_said:  # once, after every gain said
         out["in_words"] += caution
     return out

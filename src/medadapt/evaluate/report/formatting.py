@@ -453,11 +453,11 @@ def calibration_sentence(metrics: dict[str, Any]) -> str | None:
     if not why:
         return None
     why = re.sub(r" \(([^()]*)\)", r": \1", why)  # its own parentheses: not inside these
-    if not _average_checked(metrics) and metrics.get("auroc") is None:  # nor their ranking
-        return (f"could not measure how well its probabilities match what happens ({why}), "
-                "nor how well they rank patients (no AUROC): read them as neither each "
-                "patient's risk nor a measured ranking")  # fmt: skip
     if not _average_checked(metrics):
+        if metrics.get("auroc") is None:  # nor their ranking
+            return (f"could not measure how well its probabilities match what happens ({why}), "
+                    "nor how well they rank patients (no AUROC): read them as neither each "
+                    "patient's risk nor a measured ranking")  # fmt: skip
         return (f"could not measure how well its probabilities match what happens ({why}): "
                 "read them as a ranking of these patients, not as each patient's risk")  # fmt: skip
     low, high = metrics["oe_ratio_ci"]
