@@ -109,6 +109,13 @@ def too_good_lines(*metrics: dict[str, Any] | None) -> list[str]:
     return [f"Warning: {note}." for note in dict.fromkeys(n for n in notes if n)]
 
 
+def base_alone_lines(before: dict[str, Any]) -> list[str]:
+    """The base model's own warnings about its whole result on the same samples, for a
+    report's summary (:func:`~medadapt.results.whole_result_notes`), as ``evaluate`` and
+    ``adapt`` say them."""
+    return [f"Base model alone: {note}." for note in whole_result_notes(before.get("notes"))]
+
+
 def summary_lines(
     result: dict[str, Any],
     base_scores: dict[str, Any] | None = None,
@@ -153,7 +160,7 @@ def summary_lines(
             f"{_units(result)}."
         )
         # the base's own one-answer or too-good warning: its accuracy is in the table below
-        lines += [f"Base model alone: {note}." for note in whole_result_notes(before.get("notes"))]
+        lines += base_alone_lines(before)
     if difference:  # after "too good to be true: no reading ...", not read as a finding
         leak = " Read this comparison only once a leak is ruled out, as said above."
         lines.append(difference + (leak if result.get("notes", {}).get(TOO_GOOD_KEY) else ""))
@@ -570,9 +577,7 @@ def adapt_report(summary: dict[str, Any], curves: dict[str, Any], modality: Any)
             f"{fmt_ci(before[main], before.get(f'{main}_ci'), digits)} on the same {noun} "
             "(both models, metric by metric, below)."
         )
-        # its own warnings, as the evaluation report says them (a trial's adapt report said
-        # the base's AUROC 1.00 and nothing of its one answer for everyone)
-        lines += [f"Base model alone: {note}." for note in whole_result_notes(before.get("notes"))]
+        lines += base_alone_lines(before)  # (a trial's said its AUROC 1.00, nothing more)
         if (summary.get("versus_base") or {}).get("in_words"):
             lines.append(summary["versus_base"]["in_words"])
     lines += versus_base_warnings(summary.get("versus_base"))

@@ -292,10 +292,12 @@ class ImageModality(Modality):
         another scanner or export, which no single image's check shows). Said of the whole,
         the files' note that names every one of them far unlike says no more, and is left out
         (a trial's predict said it three times of 41 darker images)."""
+        from medadapt.data.image_look import names_every_file
+
         whole = self.whole_notes(schema, samples)
         notes = list(getattr(samples, "notes", []))
         if whole:
-            notes = [note for note in notes if not _every_file_unlike(note)]
+            notes = [note for note in notes if not names_every_file(note)]
         return [*notes, *whole]
 
     def whole_notes(self, schema: Any, samples: Any) -> list[str]:
@@ -802,11 +804,3 @@ def _whole_files(samples: UnlabelledImages) -> list[str | None]:
     """Per image to predict: its file where it is the whole file (None: a volume's slice,
     which has no stored or near key)."""
     return [f if s is None else None for f, s in zip(samples.files, samples.slices, strict=True)]
-
-
-def _every_file_unlike(note: str) -> bool:
-    """Whether ``note`` is :func:`~medadapt.data.image_look.looks_note`'s of every file read
-    (``41 of 41 files look far unlike every training image ...``)."""
-    import re
-
-    return re.match(r"(\d+) of \1 \w+ look far unlike every training image", note) is not None
