@@ -40,6 +40,18 @@ def training_config(modality: Modality, which: str, **changes: Any) -> TrainConf
     return replace(config, **{k: v for k, v in changes.items() if v is not None})
 
 
+#: the command-line options that change a training configuration, by the same name
+TRAINING_OPTIONS = ("epochs", "lr", "patience")
+
+
+def training_config_for(modality: Modality, which: str, options: Any) -> TrainConfig:
+    """:func:`training_config` with the :data:`TRAINING_OPTIONS` a command's ``options`` set
+    (``train-base`` and ``adapt`` alike; a modality without one leaves its default)."""
+    return training_config(
+        modality, which, **{name: getattr(options, name, None) for name in TRAINING_OPTIONS}
+    )
+
+
 def fit_on(
     modality: Modality,
     model: nn.Module,

@@ -39,7 +39,7 @@ from medadapt.results import (
     with_kept_leaks,
 )
 from medadapt.train.data_summary import data_summary
-from medadapt.train.fitting import Adaptation, adapt, training_config
+from medadapt.train.fitting import Adaptation, adapt, training_config_for
 from medadapt.workflows import growth
 from medadapt.workflows.adapt_samples import GroupSamples, one_class_refusal, pick_samples
 from medadapt.workflows.base_label import check_label
@@ -279,13 +279,7 @@ def _train(
     method_options: dict[str, Any] | None = None,
 ) -> tuple[Adaptation, Any]:
     """The adaptation trained on ``train``, and the training configuration it used."""
-    config = training_config(
-        modality,
-        "full" if method == "full" else "adapter",
-        epochs=getattr(options, "epochs", None),
-        lr=getattr(options, "lr", None),
-        patience=getattr(options, "patience", None),
-    )
+    config = training_config_for(modality, "full" if method == "full" else "adapter", options)
     if progress:
         progress(f"{method} on {len(train)} {modality.noun}" + (f" of {group}" if group else ""))
     result = adapt(

@@ -24,7 +24,7 @@ from medadapt.modalities.base import (
 )
 from medadapt.modalities.bundle import BaseModel
 from medadapt.results import BASE_ROWS, with_kept_leaks
-from medadapt.train.fitting import train_base, training_config
+from medadapt.train.fitting import train_base, training_config_for
 from medadapt.workflows.scoring import evaluate_model
 
 Progress = Callable[[str], None] | None
@@ -220,10 +220,7 @@ def _train(
     the options' epochs, learning rate and early-stopping patience where given)."""
     if progress:
         progress(f"training on {len(train)} {modality.noun}")
-    config = training_config(
-        modality, "base", epochs=getattr(options, "epochs", None),
-        lr=getattr(options, "lr", None), patience=getattr(options, "patience", None),
-    )  # fmt: skip
+    config = training_config_for(modality, "base", options)
     return train_base(
         modality, schema, train, options=options, train_config=config, seed=seed,
         freeze_backbone=getattr(options, "freeze_backbone", False),
