@@ -28,6 +28,8 @@ import numpy as np
 
 from medadapt.errors import ConfigError, DataError
 from medadapt.modalities.samples import (  # noqa: F401  (re-exported: a modality's vocabulary)
+    EPOCHS_HELP,
+    PATIENCE_HELP,
     ModalityOptions,
     Reading,
     Samples,

@@ -132,6 +132,17 @@ class Samples(ABC):
         return digest.digest()
 
 
+#: the help of the training options every modality declares (one flag, one text)
+EPOCHS_HELP = (
+    "Most epochs to train (early stopping on validation decides within it; default: tables "
+    "200, images their method's; study, images: every model exactly this many)."
+)
+PATIENCE_HELP = (
+    "Epochs without a better validation loss before early stopping ends training (default: "
+    "tables 16; images 8 at train-base, 12 for an adapter)."
+)
+
+
 @dataclass(frozen=True)
 class ModalityOptions:
     """Base of a modality's command-line options: one dataclass field per option, with

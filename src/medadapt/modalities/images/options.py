@@ -8,7 +8,12 @@ from typing import Any
 
 from medadapt import checks
 from medadapt.errors import ConfigError
-from medadapt.modalities.base import ModalityOptions, TrainingDefaults
+from medadapt.modalities.base import (
+    EPOCHS_HELP,
+    PATIENCE_HELP,
+    ModalityOptions,
+    TrainingDefaults,
+)
 
 DEFAULT_BACKBONE = "timm:vit_tiny_patch16_224"  # when --backbone is not given
 DEFAULT_IMAGE_SIZE = 224  # when --image-size is not given
@@ -97,19 +102,8 @@ class ImageOptions(ModalityOptions):
         STUDY,
         CHECK,
     )
-    epochs: int | None = _option(
-        "Most epochs to train (early stopping on validation decides within it; default: "
-        "tables 200, images their method's; study, images: every model exactly this many).",
-        TRAIN,
-        ADAPT,
-        STUDY,
-    )
-    patience: int | None = _option(
-        "Epochs without a better validation loss before early stopping ends training "
-        "(default: tables 16; images 8 at train-base, 12 for an adapter).",
-        TRAIN,
-        ADAPT,
-    )
+    epochs: int | None = _option(EPOCHS_HELP, TRAIN, ADAPT, STUDY)
+    patience: int | None = _option(PATIENCE_HELP, TRAIN, ADAPT)
     lr: float | None = _option(
         f"Images: learning rate (default: {TRAINING.base['lr']:g} for train-base, "
         f"{TRAINING.adapter['lr']:g} for an adapter, {TRAINING.full['lr']:g} for --method "

@@ -8,7 +8,7 @@ from typing import Any
 from medadapt import checks
 from medadapt.data.missing_codes import parse_missing_codes
 from medadapt.errors import ConfigError
-from medadapt.modalities.base import ModalityOptions
+from medadapt.modalities.base import EPOCHS_HELP, PATIENCE_HELP, ModalityOptions
 from medadapt.results import TASKS
 
 TRAIN, ADAPT, EVALUATE, PREDICT, STUDY = "train-base", "adapt", "evaluate", "predict", "study"
@@ -52,18 +52,8 @@ class TabularOptions(ModalityOptions):
         TRAIN,
         STUDY,
     )
-    epochs: int | None = _option(
-        "Most epochs to train (early stopping on validation decides within it; default: "
-        "tables 200, images their method's; study, images: every model exactly this many).",
-        TRAIN,
-        ADAPT,
-    )
-    patience: int | None = _option(
-        "Epochs without a better validation loss before early stopping ends training "
-        "(default: tables 16; images 8 at train-base, 12 for an adapter).",
-        TRAIN,
-        ADAPT,
-    )
+    epochs: int | None = _option(EPOCHS_HELP, TRAIN, ADAPT)
+    patience: int | None = _option(PATIENCE_HELP, TRAIN, ADAPT)
     d_token: int | None = _option("Token width (default 64; the paper's 192).", TRAIN)
     n_blocks: int | None = _option("Transformer blocks (default 2; the paper's 3).", TRAIN)
     n_heads: int | None = _option("Attention heads (default 4).", TRAIN)
